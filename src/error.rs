@@ -1,0 +1,248 @@
+//! Errors that stop a run, and the [`Location`] every record and problem carries.
+//!
+//! Two kinds of trouble exist in teczka and they are kept apart on purpose:
+//!
+//! * an [`Error`] stops the run: an unreadable file, malformed XML syntax, a refused DOCTYPE, a
+//!   limit exceeded, a mapping file that makes no sense;
+//! * a [`Violation`](crate::Violation) belongs to one record: that record is rejected (never
+//!   dropped) and the run goes on.
+//!
+//! Messages name the place and the fix, and never echo a field value: records are personal data
+//! and error messages travel (into logs, e-mails and tickets).
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A `Result` whose error is teczka's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Where a record or a problem sits in its input.
+///
+/// Modelled on rust-csv's `Position`: `byte` counts from 0, `line` from 1, `record` from 0 (the
+/// first data row of a CSV file, the first pupil element of an XML file, the first line of a
+/// JSON Lines file).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Location {
+    /// The input file's name as the user gave it.
+    pub source: Arc<str>,
+    /// The record's ordinal within its source, from 0.
+    pub record: u64,
+    /// The line the record starts on, from 1 (0 when unknown).
+    pub line: u64,
+    /// The byte offset the record starts at, from 0, in the undecoded input.
+    pub byte: u64,
+}
+
+impl Location {
+    /// A location at the start of `source`, before any record.
+    pub fn start_of(source: impl Into<Arc<str>>) -> Location {
+        Location { source: source.into(), record: 0, line: 1, byte: 0 }
+    }
+}
+
+impl fmt::Display for Location {
+    /// `students.xml: record 12 (line 40, byte 803)`; the record number is shown from 1, as a
+    /// person counts.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: record {} (line {}, byte {})",
+            self.source,
+            self.record + 1,
+            self.line,
+            self.byte
+        )
+    }
+}
+
+/// An error that stops a run.
+///
+/// Boxed so that `Result<T>` stays one pointer wide on the hot path.
+#[derive(Debug)]
+pub struct Error(Box<ErrorKind>);
+
+/// What went wrong, with where it went wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file involved, or `-` for standard input/output.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// The input is not well-formed in its own format (broken XML syntax, a JSON line that does
+    /// not parse, CSV that cannot be tokenised). The run stops because later positions cannot
+    /// be trusted.
+    #[error("{location}: {message}")]
+    Syntax {
+        /// Where the syntax broke.
+        location: Location,
+        /// What is wrong, in plain words, and what to do.
+        message: String,
+    },
+    /// The XML input declares a DOCTYPE. teczka never expands entities nor fetches external
+    /// resources, so such documents are refused outright.
+    #[error(
+        "{location}: the XML declares a DOCTYPE; teczka refuses DTDs and entities (they can \
+         expand without bound or read other files): remove the `<!DOCTYPE …>` declaration"
+    )]
+    Doctype {
+        /// Where the declaration starts.
+        location: Location,
+    },
+    /// A safety limit was exceeded (nesting depth, field size, entry count, …).
+    #[error("{location}: {what} exceeds the limit of {limit}; {hint}")]
+    Limit {
+        /// Where the limit was hit.
+        location: Location,
+        /// What was measured, e.g. "XML nesting depth".
+        what: String,
+        /// The limit in force.
+        limit: u64,
+        /// How to proceed, e.g. which flag raises the limit.
+        hint: String,
+    },
+    /// Bytes that are not valid in the input's declared or detected encoding.
+    #[error(
+        "{location}: invalid {encoding} byte sequence; re-save the file as UTF-8 or pass \
+             `--encoding` with the file's real encoding"
+    )]
+    Encoding {
+        /// Where the first invalid byte is.
+        location: Location,
+        /// The encoding in force.
+        encoding: &'static str,
+    },
+    /// The inputs as given cannot be read together (an unrecognised file, a missing pupils
+    /// file, an unknown format).
+    #[error("{path}: {message}")]
+    Input {
+        /// The input concerned.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// A configuration file (mapping, policy, controller) is invalid.
+    #[error("{path}: {message}")]
+    Config {
+        /// The configuration file.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// The program's own accounting failed: records in ≠ records out + rejected. This is a bug
+    /// in teczka, reported rather than hidden.
+    #[error(
+        "record count mismatch: in={input} but out={output} + rejected={rejected}; nothing was \
+         silently dropped, but the output must not be trusted: please report this as a bug"
+    )]
+    CountMismatch {
+        /// Records read.
+        input: u64,
+        /// Records written.
+        output: u64,
+        /// Records rejected.
+        rejected: u64,
+    },
+}
+
+impl Error {
+    /// The kind of this error.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0
+    }
+
+    /// Consume the error, returning its kind.
+    pub fn into_kind(self) -> ErrorKind {
+        *self.0
+    }
+
+    /// Whether this is an I/O error (a file could not be read or written).
+    pub fn is_io_error(&self) -> bool {
+        matches!(*self.0, ErrorKind::Io { .. })
+    }
+
+    /// The input position the error refers to, if it has one.
+    pub fn location(&self) -> Option<&Location> {
+        match &*self.0 {
+            ErrorKind::Syntax { location, .. }
+            | ErrorKind::Doctype { location }
+            | ErrorKind::Limit { location, .. }
+            | ErrorKind::Encoding { location, .. } => Some(location),
+            _ => None,
+        }
+    }
+
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Error {
+        ErrorKind::Io { path: path.into(), source }.into()
+    }
+
+    /// A syntax error at `location`.
+    pub fn syntax(location: Location, message: impl Into<String>) -> Error {
+        ErrorKind::Syntax { location, message: message.into() }.into()
+    }
+
+    /// An input that cannot be read as given.
+    pub fn input(path: impl Into<PathBuf>, message: impl Into<String>) -> Error {
+        ErrorKind::Input { path: path.into(), message: message.into() }.into()
+    }
+
+    /// An invalid configuration file.
+    pub fn config(path: impl Into<PathBuf>, message: impl Into<String>) -> Error {
+        ErrorKind::Config { path: path.into(), message: message.into() }.into()
+    }
+
+    /// A safety limit exceeded.
+    pub fn limit(location: Location, what: &str, limit: u64, hint: &str) -> Error {
+        ErrorKind::Limit { location, what: what.into(), limit, hint: hint.into() }.into()
+    }
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Error {
+        Error(Box::new(kind))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &*self.0 {
+            ErrorKind::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_displays_record_from_one_and_line_and_byte() {
+        let loc = Location { source: "students.xml".into(), record: 11, line: 40, byte: 803 };
+        assert_eq!(loc.to_string(), "students.xml: record 12 (line 40, byte 803)");
+    }
+
+    #[test]
+    fn error_exposes_its_location_and_io_nature() {
+        let loc = Location::start_of("a.csv");
+        let e = Error::syntax(loc.clone(), "unterminated quote");
+        assert_eq!(e.location(), Some(&loc));
+        assert!(!e.is_io_error());
+        let e = Error::io("a.csv", io::Error::new(io::ErrorKind::NotFound, "gone"));
+        assert!(e.is_io_error());
+        assert_eq!(e.to_string(), "a.csv: gone");
+    }
+}

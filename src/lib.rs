@@ -1,0 +1,30 @@
+//! teczka moves school pupil records between systems without losing them and without leaking
+//! them.
+//!
+//! Data flows one way through the pipeline stages, one module each:
+//!
+//! * [`read`] turns CSV (csv2sou-style, Windows-1250 or UTF-8, one file or a multi-file
+//!   export), SOU-like XML and JSON Lines into a stream of [`Record`]s;
+//! * [`model`] is the canonical [`Pupil`] type tree, its generated JSON Schema and the
+//!   classified field catalogue;
+//! * [`validate`] checks domain rules (PESEL, rodné číslo, postcodes, dates, duplicates) and
+//!   adds [`Violation`]s;
+//! * [`write`] turns accepted records into CSV, SOU-like XML or JSON Lines;
+//! * [`report`] writes the validation report and the rejects file;
+//! * [`pipeline`] drives them: read → validate (in parallel) → write, and checks that
+//!   `in = out + rejected`.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod error;
+pub mod model;
+pub mod pipeline;
+pub mod read;
+pub mod report;
+pub mod validate;
+pub mod write;
+
+pub use crate::error::{Error, ErrorKind, Location, Result};
+pub use crate::model::record::{Part, Record, Rule, Severity, Violation};
+pub use crate::model::{Class, Entity, FieldSpec, Pupil, ValueKind};

@@ -1,0 +1,3 @@
+//! The `teczka` command.
+
+fn main() {}

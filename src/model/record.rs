@@ -1,0 +1,261 @@
+//! A record in flight: one pupil, the input records it was assembled from, and what is wrong
+//! with it.
+//!
+//! Readers produce [`Record`]s; the validator adds [`Violation`]s; the pipeline sends a record
+//! with any error-level violation to the rejects (with its original text and every reason) and
+//! the rest to the writers. Counting is by input record ([`Part`]): a CSV row, an XML pupil
+//! element, a JSON line.
+
+use super::{Entity, Pupil};
+use crate::error::Location;
+use serde::Serialize;
+use std::fmt;
+
+/// One pupil as assembled from the inputs, with its provenance and problems.
+#[derive(Clone, Debug, Default)]
+pub struct Record {
+    /// The pupil as read (fields that failed to parse are left empty and reported).
+    pub pupil: Pupil,
+    /// The input records this pupil was built from, the pupil's own row or element first.
+    pub parts: Vec<Part>,
+    /// Every problem found, from reading and from validation.
+    pub problems: Vec<Violation>,
+}
+
+impl Record {
+    /// Where the record starts: its first part's location.
+    pub fn location(&self) -> Location {
+        self.parts.first().map(|p| p.location.clone()).unwrap_or_default()
+    }
+
+    /// Whether any problem is an error, which sends the record to the rejects.
+    pub fn is_rejected(&self) -> bool {
+        self.problems.iter().any(|v| v.severity == Severity::Error)
+    }
+
+    /// The number of input records (rows, elements, lines) this record accounts for.
+    pub fn input_count(&self) -> u64 {
+        self.parts.len() as u64
+    }
+
+    /// Add a problem about `field` found under `rule`, located at the record's first part.
+    pub fn report(
+        &mut self,
+        field: &str,
+        rule: Rule,
+        severity: Severity,
+        message: impl Into<String>,
+    ) {
+        let location = self.location();
+        self.report_at(location, field, rule, severity, message);
+    }
+
+    /// Add a problem at a given location (a child row of a multi-file export).
+    pub fn report_at(
+        &mut self,
+        location: Location,
+        field: &str,
+        rule: Rule,
+        severity: Severity,
+        message: impl Into<String>,
+    ) {
+        self.problems.push(Violation {
+            location,
+            record_id: non_empty(&self.pupil.id),
+            field: field.to_string(),
+            rule,
+            severity,
+            message: message.into(),
+        });
+    }
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// One input record: a CSV row, an XML pupil element or a JSON line.
+#[derive(Clone, Debug)]
+pub struct Part {
+    /// Which entity (which file of a multi-file export) it came from.
+    pub entity: Entity,
+    /// Where it is.
+    pub location: Location,
+    /// Its original text, decoded to UTF-8 but otherwise untouched, for the rejects file.
+    pub original: String,
+}
+
+/// How bad a problem is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The record is rejected.
+    Error,
+    /// Worth a look (a suggested repair, an odd-looking name); the record goes through.
+    Warning,
+}
+
+/// Which rule a problem breaks. The kebab-case code is stable: scripts match on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Rule {
+    /// A value is not of its field's type (not a date, not a number, not one of the words).
+    Type,
+    /// A required field is missing.
+    Required,
+    /// A value is longer than the field-size limit.
+    FieldSize,
+    /// A CSV row has a different number of cells than the header.
+    RaggedRow,
+    /// An element, key or column that the model does not have.
+    UnknownField,
+    /// The record does not match the JSON Schema (the generated one or a user's extra schema).
+    Schema,
+    /// A child row names a pupil id that no pupil record has.
+    Orphan,
+    /// This input record is rejected because another part of the same pupil is.
+    LinkedRejection,
+    /// A PESEL is not 11 digits.
+    PeselFormat,
+    /// A PESEL's check digit is wrong.
+    PeselChecksum,
+    /// A PESEL encodes an impossible date or one that differs from the birth date.
+    PeselBirthDate,
+    /// A PESEL's sex digit disagrees with the recorded sex.
+    PeselSex,
+    /// A 10-digit PESEL that is a valid PESEL once Excel's stripped leading zero is restored.
+    PeselLeadingZero,
+    /// A rodné číslo is not 9 or 10 digits (with an optional slash).
+    BirthNumberFormat,
+    /// A 10-digit rodné číslo fails the mod-11 check.
+    BirthNumberChecksum,
+    /// A rodné číslo encodes an impossible date or one that differs from the birth date.
+    BirthNumberBirthDate,
+    /// A rodné číslo's month offset disagrees with the recorded sex.
+    BirthNumberSex,
+    /// A postcode of the wrong shape for its country.
+    Postcode,
+    /// A date outside the plausible range (in the future, or before 1900).
+    DateRange,
+    /// An e-mail address of the wrong shape.
+    Email,
+    /// A phone number of the wrong shape.
+    Phone,
+    /// A REGON with a wrong length or check digit.
+    Regon,
+    /// A TERYT code of the wrong shape.
+    Teryt,
+    /// A currency code that is not three capital letters.
+    Currency,
+    /// The same PESEL or rodné číslo on two pupils.
+    DuplicateNationalId,
+    /// The same local id on two pupils.
+    DuplicateId,
+    /// A consent withdrawn before it was given.
+    ConsentOrder,
+    /// A contract ending before it starts, or a leaving date before admission.
+    DateOrder,
+    /// A name that looks mistyped (stray spaces, two names in one field); reported, never fixed.
+    NameShape,
+}
+
+impl Rule {
+    /// The stable code of the rule, as printed in reports (`pesel-checksum`).
+    pub fn code(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default()
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.code())
+    }
+}
+
+/// One problem with one record. Never holds the offending value: reports travel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// Where the offending input record is.
+    pub location: Location,
+    /// The pupil's local id in the source system, when known.
+    pub record_id: Option<String>,
+    /// The field path (`guardians[].email`), or empty for the record as a whole.
+    pub field: String,
+    /// The rule broken.
+    pub rule: Rule,
+    /// Error (rejects the record) or warning.
+    pub severity: Severity,
+    /// What is wrong and what to do, in plain language, without the value.
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    /// `pupils.csv: record 3 (line 4, byte 180): pupil `P-17`: field `pesel`: pesel-checksum: …`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.location)?;
+        if let Some(id) = &self.record_id {
+            write!(f, ": pupil `{id}`")?;
+        }
+        if !self.field.is_empty() {
+            write!(f, ": field `{}`", self.field)?;
+        }
+        let level = match self.severity {
+            Severity::Error => "",
+            Severity::Warning => "warning: ",
+        };
+        write!(f, ": {level}{}: {}", self.rule, self.message)
+    }
+}
+
+impl Serialize for crate::error::Location {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Location", 4)?;
+        s.serialize_field("source", &*self.source)?;
+        s.serialize_field("record", &(self.record + 1))?;
+        s.serialize_field("line", &self.line)?;
+        s.serialize_field("byte", &self.byte)?;
+        s.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_codes_are_kebab_case() {
+        assert_eq!(Rule::PeselChecksum.code(), "pesel-checksum");
+        assert_eq!(Rule::DuplicateNationalId.code(), "duplicate-national-id");
+    }
+
+    #[test]
+    fn violation_names_place_field_and_rule_and_rejects_only_on_error() {
+        let mut record = Record {
+            pupil: Pupil { id: "P-17".into(), ..Pupil::default() },
+            parts: vec![Part {
+                entity: Entity::Pupil,
+                location: Location { source: "pupils.csv".into(), record: 2, line: 4, byte: 180 },
+                original: String::new(),
+            }],
+            problems: Vec::new(),
+        };
+        record.report(
+            "pesel",
+            Rule::PeselLeadingZero,
+            Severity::Warning,
+            "looks like Excel dropped a zero",
+        );
+        assert!(!record.is_rejected());
+        record.report("pesel", Rule::PeselChecksum, Severity::Error, "the check digit is wrong");
+        assert!(record.is_rejected());
+        assert_eq!(
+            record.problems[1].to_string(),
+            "pupils.csv: record 3 (line 4, byte 180): pupil `P-17`: field `pesel`: pesel-checksum: the check digit is wrong"
+        );
+    }
+}

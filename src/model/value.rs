@@ -1,0 +1,197 @@
+//! Text ⇄ typed leaf values, and building a pupil from `key = value` assignments.
+//!
+//! CSV cells and XML leaves are text; the model is typed. Every reader goes through
+//! [`parse_leaf`] and every text writer through [`format_leaf`], so `07.03.2012`, `k` and
+//! `tak` mean the same in every format, and a value that does not parse is reported the same
+//! way everywhere (without echoing it).
+
+use super::fields::ValueKind;
+use chrono::NaiveDate;
+use serde_json::{Map, Number, Value};
+
+/// Parse one text leaf into a JSON value of the field's kind.
+///
+/// Returns `Ok(None)` for an empty cell (absent), and `Err` with a plain-language message that
+/// never contains the value.
+pub fn parse_leaf(kind: &ValueKind, text: &str) -> Result<Option<Value>, String> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let trimmed = text.trim();
+    let value = match kind {
+        ValueKind::Text => Value::String(text.to_string()),
+        ValueKind::Date => Value::String(parse_date(trimmed)?.format("%Y-%m-%d").to_string()),
+        ValueKind::Bool => Value::Bool(parse_bool(trimmed)?),
+        ValueKind::Integer => {
+            trimmed.parse::<i64>().map(Value::from).map_err(|_| "not a whole number".to_string())?
+        }
+        ValueKind::Number => Value::Number(parse_number(trimmed)?),
+        ValueKind::Enum(words) => Value::String(parse_enum(words, trimmed)?),
+    };
+    Ok(Some(value))
+}
+
+/// Format a leaf value as text for CSV cells and XML leaves; `None` for null.
+///
+/// Numbers use Rust's shortest round-trip representation, so `parse_leaf(format_leaf(v)) == v`.
+pub fn format_leaf(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::Bool(b) => Some(if *b { "true" } else { "false" }.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(s.clone()),
+        Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
+/// Parse `YYYY-MM-DD` or `DD.MM.YYYY` (also `D.M.YYYY`), the two forms Polish and Czech
+/// exports use. The date must exist in the calendar.
+pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(text, "%d.%m.%Y"))
+        .map_err(|_| "not a real calendar date: write it as YYYY-MM-DD or DD.MM.YYYY".to_string())
+}
+
+fn parse_bool(text: &str) -> Result<bool, String> {
+    match text.to_lowercase().as_str() {
+        "t" | "tak" | "y" | "yes" | "true" | "1" | "a" | "ano" => Ok(true),
+        "n" | "nie" | "no" | "false" | "0" | "ne" => Ok(false),
+        _ => Err("not yes or no: write t/n, tak/nie, ano/ne, true/false or 1/0".to_string()),
+    }
+}
+
+fn parse_number(text: &str) -> Result<Number, String> {
+    // Polish and Czech spreadsheets write a decimal comma.
+    let normalised = text.replace(',', ".");
+    normalised
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite())
+        .and_then(Number::from_f64)
+        .ok_or_else(|| "not a number".to_string())
+}
+
+/// Words that mean one of the model's enum values in Polish, Czech and English exports.
+const ENUM_ALIASES: &[(&str, &str)] = &[
+    ("m", "male"),
+    ("mężczyzna", "male"),
+    ("chłopiec", "male"),
+    ("muž", "male"),
+    ("k", "female"),
+    ("f", "female"),
+    ("ž", "female"),
+    ("kobieta", "female"),
+    ("dziewczynka", "female"),
+    ("žena", "female"),
+    ("zamieszkania", "residence"),
+    ("bydliště", "residence"),
+    ("zameldowania", "registered"),
+    ("trvalé", "registered"),
+    ("korespondencyjny", "correspondence"),
+    ("doručovací", "correspondence"),
+    ("śródroczna", "mid_year"),
+    ("srodroczna", "mid_year"),
+    ("pololetní", "mid_year"),
+    ("roczna", "final"),
+    ("końcoworoczna", "final"),
+    ("závěrečná", "final"),
+    ("obecny", "present"),
+    ("ob", "present"),
+    ("nieobecny", "absent"),
+    ("nb", "absent"),
+    ("usprawiedliwiony", "excused"),
+    ("u", "excused"),
+    ("spóźniony", "late"),
+    ("sp", "late"),
+];
+
+fn parse_enum(words: &[String], text: &str) -> Result<String, String> {
+    let lower = text.to_lowercase();
+    let canonical = lower.replace(['-', ' '], "_");
+    if let Some(word) = words.iter().find(|w| **w == canonical) {
+        return Ok(word.clone());
+    }
+    ENUM_ALIASES
+        .iter()
+        .find(|(alias, word)| *alias == lower && words.iter().any(|w| w == word))
+        .map(|(_, word)| word.to_string())
+        .ok_or_else(|| format!("not one of the allowed values: use {}", words.join(", ")))
+}
+
+/// Set `value` at a dotted `key` (`address.town`) inside `object`, creating inner objects.
+pub fn set_path(object: &mut Map<String, Value>, key: &str, value: Value) {
+    match key.split_once('.') {
+        None => {
+            object.insert(key.to_string(), value);
+        }
+        Some((head, rest)) => {
+            let inner = object.entry(head.to_string()).or_insert_with(|| Value::Object(Map::new()));
+            if !inner.is_object() {
+                *inner = Value::Object(Map::new());
+            }
+            if let Value::Object(inner) = inner {
+                set_path(inner, rest, value);
+            }
+        }
+    }
+}
+
+/// Read the value at a dotted `key` inside `object`.
+pub fn get_path<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    match key.split_once('.') {
+        None => object.get(key),
+        Some((head, rest)) => get_path(object.get(head)?.as_object()?, rest),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn dates_in_both_forms_and_impossible_ones_refused() {
+        assert_eq!(parse_leaf(&ValueKind::Date, "07.03.2012"), Ok(Some(json!("2012-03-07"))));
+        assert_eq!(parse_leaf(&ValueKind::Date, "2012-03-07"), Ok(Some(json!("2012-03-07"))));
+        assert!(parse_leaf(&ValueKind::Date, "2023-02-29").is_err());
+        assert!(parse_leaf(&ValueKind::Date, "31.04.2012").is_err());
+    }
+
+    #[test]
+    fn enums_accept_polish_and_czech_words() {
+        let sex = ValueKind::Enum(vec!["female".into(), "male".into()]);
+        assert_eq!(parse_leaf(&sex, "K"), Ok(Some(json!("female"))));
+        assert_eq!(parse_leaf(&sex, "Ž"), Ok(Some(json!("female"))));
+        assert_eq!(parse_leaf(&sex, "m"), Ok(Some(json!("male"))));
+        let err = parse_leaf(&sex, "x").unwrap_err();
+        assert!(err.contains("female, male"), "{err}");
+        let kind = ValueKind::Enum(vec!["mid_year".into(), "final".into()]);
+        assert_eq!(parse_leaf(&kind, "mid-year"), Ok(Some(json!("mid_year"))));
+    }
+
+    #[test]
+    fn numbers_take_a_decimal_comma_and_errors_never_echo_the_value() {
+        assert_eq!(parse_leaf(&ValueKind::Number, "87,5"), Ok(Some(json!(87.5))));
+        let err = parse_leaf(&ValueKind::Integer, "12abc").unwrap_err();
+        assert!(!err.contains("12abc"));
+        assert!(parse_leaf(&ValueKind::Number, "NaN").is_err());
+    }
+
+    #[test]
+    fn empty_is_absent_and_text_is_kept_verbatim() {
+        assert_eq!(parse_leaf(&ValueKind::Text, ""), Ok(None));
+        assert_eq!(parse_leaf(&ValueKind::Text, " Anna "), Ok(Some(json!(" Anna "))));
+    }
+
+    #[test]
+    fn paths_nest() {
+        let mut object = Map::new();
+        set_path(&mut object, "address.town", json!("Kraków"));
+        set_path(&mut object, "surname", json!("Nowak"));
+        assert_eq!(
+            Value::Object(object.clone()),
+            json!({"address": {"town": "Kraków"}, "surname": "Nowak"})
+        );
+        assert_eq!(get_path(&object, "address.town"), Some(&json!("Kraków")));
+    }
+}

@@ -1,0 +1,1 @@
+//! Multi-file join (being built).

@@ -1,0 +1,224 @@
+//! Reading: every input format becomes a stream of [`Record`]s.
+//!
+//! Format details stop here. [`open`] looks at the inputs (files, folders, `entity=path`
+//! pairs), picks a reader per format and chains them into one iterator; downstream stages see
+//! only model types. Readers stream: one CSV row, one XML pupil element, one JSON line in memory
+//! at a time (a multi-file CSV export additionally keeps a bounded join buffer, see
+//! `read::join`).
+
+pub mod csv;
+mod decode;
+mod join;
+pub mod jsonl;
+pub mod mapping;
+pub mod xml;
+
+pub use self::decode::{detect_encoding, encoding_by_name};
+pub use self::mapping::Mapping;
+
+use crate::error::{Error, Result};
+use crate::model::record::Record;
+use crate::model::Entity;
+use encoding_rs::Encoding;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A stream of records, in input order, ready for validation.
+pub type Records = Box<dyn Iterator<Item = Result<Record>> + Send>;
+
+/// An input format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Delimited text (`.csv`, `.tsv`, `.txt`): one file per entity, or one csv2sou-style file.
+    Csv,
+    /// SOU-like XML (`.xml`).
+    Xml,
+    /// JSON Lines of the canonical model (`.jsonl`, `.ndjson`).
+    Jsonl,
+}
+
+impl Format {
+    /// The format a file name suggests, if any.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+        match extension.as_str() {
+            "csv" | "tsv" | "txt" => Some(Format::Csv),
+            "xml" | "sou" => Some(Format::Xml),
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Csv => "csv",
+            Format::Xml => "xml",
+            Format::Jsonl => "jsonl",
+        })
+    }
+}
+
+/// Safety limits against hostile or broken input; each is a command-line flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Deepest XML element nesting accepted.
+    pub max_depth: usize,
+    /// Longest single field value, in bytes.
+    pub max_field_bytes: usize,
+    /// Longest single input record (CSV row, XML pupil element, JSON line), in bytes.
+    pub max_record_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { max_depth: 32, max_field_bytes: 1 << 20, max_record_bytes: 16 << 20 }
+    }
+}
+
+/// How to read the inputs; everything left `None` is detected.
+#[derive(Clone, Debug, Default)]
+pub struct ReadOptions {
+    /// Force the text encoding of CSV inputs (else detected: BOM, valid UTF-8, or
+    /// Windows-1250 vs ISO-8859-2 by their differing letters).
+    pub encoding: Option<&'static Encoding>,
+    /// Force the CSV delimiter (else detected from the header: `;`, `,` or tab).
+    pub delimiter: Option<u8>,
+    /// Force the format of every input (else from the file extension).
+    pub format: Option<Format>,
+    /// Column-name mapping for non-default CSV layouts (else the built-in csv2sou aliases).
+    pub mapping: Option<Mapping>,
+    /// Safety limits.
+    pub limits: Limits,
+}
+
+/// A file-level remark found while opening the inputs: the detected encoding and delimiter, a
+/// column that maps to nothing. Shown to the user and kept in the JSON report.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Notice {
+    /// The file concerned.
+    pub source: String,
+    /// Whether the user should act on it.
+    pub level: NoticeLevel,
+    /// What was found and, for warnings, what to do.
+    pub message: String,
+}
+
+/// How much a [`Notice`] matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeLevel {
+    /// For information (what was detected).
+    Info,
+    /// Needs attention: data may not be carried over (an unmapped column).
+    Warning,
+}
+
+/// One input as named on the command line: a path, optionally with the entity it holds
+/// (`grades=oceny_2024.csv`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    /// The file or folder.
+    pub path: PathBuf,
+    /// The entity, when given explicitly.
+    pub entity: Option<Entity>,
+}
+
+impl std::str::FromStr for Input {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Input, String> {
+        if let Some((name, path)) = s.split_once('=') {
+            if let Some(entity) = mapping::entity_by_name(name) {
+                return Ok(Input { path: PathBuf::from(path), entity: Some(entity) });
+            }
+            if !Path::new(s).exists() {
+                return Err(format!(
+                    "`{name}` is not an entity: use one of {} before `=`",
+                    Entity::ALL.map(|e| e.file_stem()).join(", ")
+                ));
+            }
+        }
+        Ok(Input { path: PathBuf::from(s), entity: None })
+    }
+}
+
+/// The opened inputs: the record stream and what was noticed while opening.
+pub struct Opened {
+    /// Every record of every input, in order.
+    pub records: Records,
+    /// File-level remarks.
+    pub notices: Vec<Notice>,
+}
+
+/// Open every input and chain their records.
+///
+/// Folders are expanded to the files inside them (sorted by name, hidden files skipped). All
+/// CSV inputs together form one export (joined by pupil id); XML and JSON Lines files are
+/// streamed one after another.
+pub fn open(inputs: &[Input], options: &ReadOptions) -> Result<Opened> {
+    if inputs.is_empty() {
+        return Err(Error::input(
+            "-",
+            "no input given: name at least one CSV, XML or JSON Lines file",
+        ));
+    }
+    let mut csv_inputs = Vec::new();
+    let mut streams: Vec<Records> = Vec::new();
+    let mut notices = Vec::new();
+    for input in expand_folders(inputs)? {
+        let format = options.format.or_else(|| Format::from_path(&input.path)).ok_or_else(|| {
+            Error::input(
+                &input.path,
+                "cannot tell the format from the file name: use .csv, .xml or .jsonl, or pass --format",
+            )
+        })?;
+        match format {
+            Format::Csv => csv_inputs.push(input),
+            Format::Xml => streams.push(Box::new(xml::XmlReader::open(&input.path, options)?)),
+            Format::Jsonl => {
+                streams.push(Box::new(jsonl::JsonlReader::open(&input.path, options)?))
+            }
+        }
+    }
+    if !csv_inputs.is_empty() {
+        let opened = csv::open(&csv_inputs, options)?;
+        notices.extend(opened.notices);
+        streams.insert(0, opened.records);
+    }
+    Ok(Opened { records: Box::new(streams.into_iter().flatten()), notices })
+}
+
+fn expand_folders(inputs: &[Input]) -> Result<Vec<Input>> {
+    let mut out = Vec::new();
+    for input in inputs {
+        if input.path.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&input.path)
+                .map_err(|e| Error::io(&input.path, e))?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && !is_hidden(p) && Format::from_path(p).is_some())
+                .collect();
+            files.sort();
+            if files.is_empty() {
+                return Err(Error::input(
+                    &input.path,
+                    "the folder holds no .csv, .xml or .jsonl file",
+                ));
+            }
+            out.extend(files.into_iter().map(|path| Input { path, entity: None }));
+        } else {
+            out.push(input.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn is_hidden(path: &Path) -> bool {
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
+}
+
+/// The name a location shows for `path`: as the user gave it.
+pub(crate) fn source_name(path: &Path) -> std::sync::Arc<str> {
+    path.display().to_string().into()
+}

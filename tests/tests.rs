@@ -1,0 +1,3 @@
+//! Integration tests: one binary, one module per area, driving the real `teczka` binary.
+
+mod util;

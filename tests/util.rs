@@ -1,0 +1,1 @@
+//! The test harness: a temporary working folder and the `teczka` binary.
