@@ -1,3 +1,28 @@
-//! The `teczka` command.
+//! The `teczka` command: parse arguments, run the command, map the outcome to an exit code.
 
-fn main() {}
+mod cli;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(code) => code.into(),
+        Err(error) => {
+            // A closed pipe (`teczka convert … -o - | head`) is the reader's choice, not a
+            // failure, as ripgrep and xsv treat it.
+            if is_broken_pipe(&error) {
+                return cli::Exit::Clean.into();
+            }
+            eprintln!("teczka: {error:#}");
+            cli::Exit::Failure.into()
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,1 +1,259 @@
-//! The pipeline (being built).
+//! The pipeline: read → stages (validate, and later policy) → write, with the accounting.
+//!
+//! One thread reads and parses records into batches; a bounded channel (a few batches deep)
+//! keeps memory flat however large the input. The main thread runs each batch through the
+//! stages — per-record stages in parallel with rayon, stateful ones (duplicate detection) in
+//! input order — then hands every record, in input order, either to the sink or to the rejects.
+//! This module is the only user of threads, so output never depends on scheduling.
+
+use crate::error::Result;
+use crate::model::record::{Record, Severity};
+use crate::model::Entity;
+use crate::read::{Notice, Records};
+use crate::report::{Counts, Report, RejectsWriter};
+use crate::write::Sink;
+use rayon::prelude::*;
+use std::io::Write;
+
+/// Records per batch: large enough to amortise rayon's scheduling, small enough that a few
+/// batches in flight stay in the tens of megabytes.
+const BATCH: usize = 1024;
+/// Batches the reader may run ahead of the stages.
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// A step applied to every record between reading and writing.
+pub enum Stage<'a> {
+    /// Stateless per-record work, run on any rayon thread (validation, pseudonymisation).
+    Parallel(Box<dyn Fn(&mut Record) + Sync + Send + 'a>),
+    /// Work that needs to see records in input order (duplicate detection).
+    Sequential(Box<dyn FnMut(&mut Record) + Send + 'a>),
+}
+
+/// Where rejected records go.
+pub trait RejectSink {
+    /// Write every part of a rejected record; return how many input records that was.
+    fn reject(&mut self, record: &Record) -> Result<u64>;
+    /// Flush.
+    fn finish(&mut self) -> Result<()>;
+}
+
+impl<W: Write> RejectSink for RejectsWriter<W> {
+    fn reject(&mut self, record: &Record) -> Result<u64> {
+        self.write(record)
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        RejectsWriter::finish(self)
+    }
+}
+
+/// A sink that keeps nothing: `validate` checks without writing.
+#[derive(Debug, Default)]
+pub struct Discard;
+
+impl Sink for Discard {
+    fn write(&mut self, _pupil: &crate::model::Pupil) -> Result<()> {
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl RejectSink for Discard {
+    fn reject(&mut self, record: &Record) -> Result<u64> {
+        Ok(record.input_count())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Where a run's results go.
+pub struct Outputs<'a> {
+    /// Accepted pupils.
+    pub accepted: &'a mut dyn Sink,
+    /// Rejected records, with their reasons.
+    pub rejected: &'a mut dyn RejectSink,
+    /// Every notice and problem.
+    pub report: &'a mut dyn Report,
+}
+
+/// The stages to run, in order, and an optional progress callback.
+#[derive(Default)]
+pub struct Pipeline<'a> {
+    stages: Vec<Stage<'a>>,
+    progress: Option<Box<dyn FnMut(u64) + 'a>>,
+}
+
+impl<'a> Pipeline<'a> {
+    /// An empty pipeline: records go straight from reader to writer.
+    pub fn new() -> Pipeline<'a> {
+        Pipeline::default()
+    }
+
+    /// Add a stateless per-record stage, run in parallel.
+    pub fn parallel(mut self, stage: impl Fn(&mut Record) + Sync + Send + 'a) -> Pipeline<'a> {
+        self.stages.push(Stage::Parallel(Box::new(stage)));
+        self
+    }
+
+    /// Add a stage that sees records one by one in input order.
+    pub fn sequential(mut self, stage: impl FnMut(&mut Record) + Send + 'a) -> Pipeline<'a> {
+        self.stages.push(Stage::Sequential(Box::new(stage)));
+        self
+    }
+
+    /// Call `progress` with the number of input records done after every batch.
+    pub fn progress(mut self, progress: impl FnMut(u64) + 'a) -> Pipeline<'a> {
+        self.progress = Some(Box::new(progress));
+        self
+    }
+
+    /// Run every record through the stages into the outputs, and check the accounting.
+    ///
+    /// A reader error stops the run (after the records before it have been written); the
+    /// counts are checked before returning so that `in = out + rejected` always holds.
+    pub fn run(mut self, records: Records, notices: &[Notice], mut outputs: Outputs<'_>) -> Result<Counts> {
+        outputs.report.begin(notices)?;
+        let mut counts = Counts::default();
+        let (sender, receiver) = crossbeam_channel::bounded::<Result<Vec<Record>>>(BATCHES_IN_FLIGHT);
+        std::thread::scope(|scope| {
+            scope.spawn(move || read_batches(records, sender));
+            for batch in receiver {
+                let mut batch = batch?;
+                self.apply_stages(&mut batch);
+                for record in &batch {
+                    deliver(record, &mut counts, &mut outputs)?;
+                }
+                if let Some(progress) = self.progress.as_mut() {
+                    progress(counts.input);
+                }
+            }
+            Ok::<(), crate::Error>(())
+        })?;
+        outputs.accepted.finish()?;
+        outputs.rejected.finish()?;
+        counts.check()?;
+        outputs.report.finish(&counts)?;
+        Ok(counts)
+    }
+
+    fn apply_stages(&mut self, batch: &mut [Record]) {
+        for stage in &mut self.stages {
+            match stage {
+                Stage::Parallel(f) => batch.par_iter_mut().for_each(|r| f(r)),
+                Stage::Sequential(f) => batch.iter_mut().for_each(|r| f(r)),
+            }
+        }
+    }
+}
+
+/// The reader thread: parse records into batches until the input ends, an error occurs, or
+/// the receiver hangs up (the main thread stopped on an error of its own).
+fn read_batches(records: Records, sender: crossbeam_channel::Sender<Result<Vec<Record>>>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    for record in records {
+        match record {
+            Ok(record) => batch.push(record),
+            Err(e) => {
+                if !batch.is_empty() {
+                    let _ = sender.send(Ok(std::mem::take(&mut batch)));
+                }
+                let _ = sender.send(Err(e));
+                return;
+            }
+        }
+        if batch.len() == BATCH && sender.send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))).is_err() {
+            return;
+        }
+    }
+    if !batch.is_empty() {
+        let _ = sender.send(Ok(batch));
+    }
+}
+
+/// Send one record to the sink or the rejects, report its problems, and count it.
+fn deliver(record: &Record, counts: &mut Counts, outputs: &mut Outputs<'_>) -> Result<()> {
+    for violation in &record.problems {
+        outputs.report.violation(violation)?;
+    }
+    counts.input += record.input_count();
+    if record.is_rejected() {
+        counts.rejected += outputs.rejected.reject(record)?;
+        // An orphan child row is a rejected record but not a rejected pupil.
+        counts.pupils_rejected += u64::from(record.parts.iter().any(|p| p.entity == Entity::Pupil));
+    } else {
+        outputs.accepted.write(&record.pupil)?;
+        counts.output += record.input_count();
+        counts.pupils_out += 1;
+        counts.warnings += record.problems.iter().filter(|v| v.severity == Severity::Warning).count() as u64;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Error, Location};
+    use crate::model::record::{Part, Rule};
+    use crate::report::JsonReport;
+
+    fn record(i: u64, bad: bool) -> Result<Record> {
+        let mut record = Record::default();
+        record.pupil.id = format!("P{i}");
+        record.parts.push(Part {
+            entity: Entity::Pupil,
+            location: Location { source: "p".into(), record: i, line: i + 2, byte: 0 },
+            original: String::new(),
+        });
+        if bad {
+            record.report("pesel", Rule::PeselChecksum, Severity::Error, "bad");
+        }
+        Ok(record)
+    }
+
+    struct Collect(Vec<String>);
+
+    impl Sink for Collect {
+        fn write(&mut self, pupil: &crate::model::Pupil) -> Result<()> {
+            self.0.push(pupil.id.clone());
+            Ok(())
+        }
+
+        fn finish(&mut self) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn every_record_is_written_or_rejected_in_input_order_across_batches() {
+        let n = (BATCH * 3 + 7) as u64;
+        let records: Records = Box::new((0..n).map(|i| record(i, i % 10 == 0)));
+        let mut sink = Collect(Vec::new());
+        let mut report = JsonReport::new(Vec::new(), "-");
+        let counts = Pipeline::new()
+            .parallel(|r: &mut Record| r.pupil.surname = Some("x".into()))
+            .run(records, &[], Outputs { accepted: &mut sink, rejected: &mut Discard, report: &mut report })
+            .unwrap();
+        assert_eq!((counts.input, counts.output, counts.rejected), (n, n - n.div_ceil(10), n.div_ceil(10)));
+        let expected: Vec<String> = (0..n).filter(|i| i % 10 != 0).map(|i| format!("P{i}")).collect();
+        assert_eq!(sink.0, expected);
+    }
+
+    #[test]
+    fn a_reader_error_stops_the_run_after_writing_what_came_before() {
+        let records: Records = Box::new(
+            (0..3).map(|i| record(i, false)).chain(std::iter::once(Err(Error::syntax(Location::start_of("p"), "broken")))),
+        );
+        let mut sink = Collect(Vec::new());
+        let mut report = JsonReport::new(Vec::new(), "-");
+        let err = Pipeline::new()
+            .run(records, &[], Outputs { accepted: &mut sink, rejected: &mut Discard, report: &mut report })
+            .unwrap_err();
+        assert!(err.to_string().contains("broken"));
+        assert_eq!(sink.0.len(), 3);
+    }
+}

@@ -34,3 +34,28 @@ pub fn pupil_schema_text() -> String {
 
 /// The hand-written XSD for the SOU-like XML, as shipped in `schemas/`.
 pub const PUPILS_XSD: &str = include_str!("../../schemas/pupils.xsd");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The published schema is generated; this fails when the checked-in copy drifts. Fix by
+    /// running `cargo run -- schema > schemas/pupil.schema.json`.
+    #[test]
+    fn checked_in_schema_matches_the_model() {
+        let checked_in = include_str!("../../schemas/pupil.schema.json");
+        assert!(
+            checked_in == pupil_schema_text(),
+            "schemas/pupil.schema.json is out of date: run `cargo run -- schema > schemas/pupil.schema.json`"
+        );
+    }
+
+    #[test]
+    fn schema_publishes_a_class_on_every_leaf() {
+        let text = pupil_schema_text();
+        for class in ["\"x-teczka-class\": \"direct\"", "\"x-teczka-class\": \"quasi\"", "\"x-teczka-class\": \"sensitive\"", "\"x-teczka-class\": \"plain\""] {
+            assert!(text.contains(class), "{class} missing");
+        }
+        assert_eq!(pupil_schema()["$id"], PUPIL_SCHEMA_ID);
+    }
+}

@@ -1,0 +1,112 @@
+//! `teczka convert`: read records in one format, validate them, write them in another.
+
+use super::{finish, CheckArgs, Job, ReportTo};
+use crate::cli::output::{AtomicDir, AtomicFile};
+use crate::cli::{refuse_overwriting_inputs, Exit, FormatArg, ReadArgs};
+use anyhow::bail;
+use std::path::{Path, PathBuf};
+use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
+
+/// Convert pupil records between CSV, SOU-like XML and JSON Lines, validating on the way.
+///
+/// Valid records go to OUT; records with errors go, untouched and with every reason, to the
+/// rejects file (OUT.rejects.jsonl unless --rejects says otherwise). `--to csv` writes a
+/// folder with one file per entity (pupils.csv, guardians.csv, grades.csv, …) joined by
+/// `pupil_id`; cells a spreadsheet would run as a formula are prefixed with `'` unless
+/// --no-formula-guard is given (XML and JSON Lines keep exact values).
+///
+/// Examples:
+///
+///   teczka convert uczniowie.csv --to sou -o uczniowie.xml
+///
+///   teczka convert export/ --to jsonl -o pupils.jsonl
+///
+///   teczka convert pupils.xml --to csv --out-delimiter ';' --out-encoding windows-1250 -o dla_excela/
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    #[command(flatten)]
+    read: ReadArgs,
+    #[command(flatten)]
+    check: CheckArgs,
+    /// Output format.
+    #[arg(long, value_enum)]
+    to: FormatArg,
+    /// Output file (`-` for standard output), or folder for `--to csv`.
+    #[arg(short, long, value_name = "OUT")]
+    output: PathBuf,
+    /// Where rejected records go (JSON Lines); default OUT.rejects.jsonl.
+    #[arg(long, value_name = "FILE")]
+    rejects: Option<PathBuf>,
+    /// Delimiter of CSV output.
+    #[arg(long, value_name = "CHAR", default_value = ",", value_parser = crate::cli::parse_delimiter)]
+    out_delimiter: u8,
+    /// Encoding of CSV output (`utf-8`, or `windows-1250` for Polish and Czech Excel).
+    #[arg(long, value_name = "NAME", default_value = "utf-8", value_parser = crate::cli::parse_encoding)]
+    out_encoding: &'static encoding_rs::Encoding,
+    /// Start UTF-8 CSV files with a byte-order mark, so Excel detects UTF-8.
+    #[arg(long)]
+    bom: bool,
+    /// Keep CSV cells starting with `=`, `+`, `-` or `@` exactly as they are. Only for CSV that
+    /// no spreadsheet will open: such cells can run as formulas.
+    #[arg(long)]
+    no_formula_guard: bool,
+}
+
+/// Run `convert`.
+pub fn run(args: Args) -> anyhow::Result<Exit> {
+    let stdout = args.output == Path::new("-");
+    if stdout && args.to == FormatArg::Csv {
+        bail!("--to csv writes a folder of files: give -o a folder name instead of `-`");
+    }
+    if !stdout {
+        refuse_overwriting_inputs(args.read.inputs(), &args.output)?;
+    }
+    let rejects = args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.output, stdout));
+    let job = Job { read: &args.read, check: &args.check, report_to: ReportTo::StderrSummary, rejects: Some(rejects) };
+    let name = args.output.display().to_string();
+    let counts = match args.to {
+        FormatArg::Csv => {
+            let dir = AtomicDir::create(&args.output)?;
+            let options = CsvWriteOptions {
+                delimiter: args.out_delimiter,
+                encoding: args.out_encoding,
+                bom: args.bom,
+                neutralise_formulas: !args.no_formula_guard,
+            };
+            let mut sink = CsvWriter::create(dir.path(), options)?;
+            let counts = job.run(&mut sink)?;
+            dir.commit()?;
+            counts
+        }
+        FormatArg::Sou | FormatArg::Jsonl if stdout => {
+            let out = std::io::stdout().lock();
+            let mut sink: Box<dyn Sink> = match args.to {
+                FormatArg::Sou => Box::new(XmlWriter::new(out, &name)?),
+                _ => Box::new(JsonlWriter::new(out, name)),
+            };
+            job.run(&mut sink)?
+        }
+        FormatArg::Sou | FormatArg::Jsonl => {
+            let mut file = AtomicFile::create(&args.output)?;
+            let counts = {
+                let mut sink: Box<dyn Sink> = match args.to {
+                    FormatArg::Sou => Box::new(XmlWriter::new(&mut file, &name)?),
+                    _ => Box::new(JsonlWriter::new(&mut file, name)),
+                };
+                job.run(&mut sink)?
+            };
+            file.commit()?;
+            counts
+        }
+    };
+    Ok(finish(&counts))
+}
+
+fn default_rejects_path(output: &Path, stdout: bool) -> PathBuf {
+    if stdout {
+        return PathBuf::from("rejects.jsonl");
+    }
+    let trimmed = output.to_string_lossy().trim_end_matches(['/', '\\']).to_string();
+    PathBuf::from(format!("{trimmed}.rejects.jsonl"))
+}

@@ -1,0 +1,34 @@
+//! `teczka schema`: print the published schemas.
+
+use crate::cli::Exit;
+use anyhow::Context;
+use std::io::Write;
+
+/// Print the JSON Schema of a pupil record (generated from the model), or with `--xsd` the
+/// XML Schema of the SOU-like XML.
+///
+/// Every field carries `x-teczka-class`: direct, quasi, sensitive or plain.
+///
+/// Examples:
+///
+///   teczka schema > pupil.schema.json
+///
+///   teczka schema --xsd > pupils.xsd
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Print the XSD of the SOU-like XML instead.
+    #[arg(long)]
+    xsd: bool,
+}
+
+/// Run `schema`.
+pub fn run(args: Args) -> anyhow::Result<Exit> {
+    let text = if args.xsd {
+        teczka::model::schema::PUPILS_XSD.to_string()
+    } else {
+        teczka::model::schema::pupil_schema_text()
+    };
+    std::io::stdout().lock().write_all(text.as_bytes()).context("cannot write to standard output")?;
+    Ok(Exit::Clean)
+}

@@ -1,0 +1,180 @@
+//! Command-line interface: clap arguments, shared option groups, exit codes and output files.
+//!
+//! Declared only from `main.rs`, so clap types stay out of the library. Each subcommand lives
+//! in `cmd/<name>.rs` with its `Args` and `run(args) -> anyhow::Result<Exit>`.
+
+mod cmd;
+mod output;
+
+use anyhow::bail;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use teczka::read::{Format, Input, Limits, Mapping, ReadOptions};
+
+/// Move school pupil records between systems without losing them and without leaking them.
+///
+/// Reads pupil records from CSV (csv2sou-style, as Polish and Czech Excel saves it), SOU-like
+/// XML and JSON Lines; validates them; writes them in open formats. Every input record ends up
+/// in the output or in a rejects file with its reasons, and every run ends with the line
+/// `records: in=N out=N rejected=N` on standard error.
+///
+/// Exit codes: 0 all records went through; 1 finished, but some records were rejected;
+/// 2 failure (nothing or only part was done: see the message).
+#[derive(Debug, Parser)]
+#[command(name = "teczka", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Validate(cmd::validate::Args),
+    Convert(cmd::convert::Args),
+    Schema(cmd::schema::Args),
+}
+
+/// Run the chosen command.
+pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    match cli.command {
+        Command::Validate(args) => cmd::validate::run(args),
+        Command::Convert(args) => cmd::convert::run(args),
+        Command::Schema(args) => cmd::schema::run(args),
+    }
+}
+
+/// What the process tells its caller. Scripts rely on these numbers; they are tested.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Every record went through (warnings allowed).
+    Clean = 0,
+    /// The run finished, but some records were rejected (see the rejects file).
+    Rejects = 1,
+    /// The run failed: bad arguments, unreadable input, broken syntax, an I/O error.
+    Failure = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// How to read the inputs (shared by every command that reads records).
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// Input files or folders: CSV (one csv2sou-style file, or one file per entity joined by
+    /// pupil id), SOU-like XML, JSON Lines. Name a file's entity with `grades=FILE` when its
+    /// name does not say it.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<Input>,
+    /// Read every input as this format instead of guessing from the file extension.
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+    /// Text encoding of CSV inputs (`utf-8`, `windows-1250`, `iso-8859-2`, …); detected when
+    /// absent.
+    #[arg(long, value_name = "NAME", value_parser = parse_encoding)]
+    encoding: Option<&'static encoding_rs::Encoding>,
+    /// CSV delimiter: `;`, `,`, `tab` or any single character; detected when absent.
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    delimiter: Option<u8>,
+    /// Column mapping for CSV layouts the built-in csv2sou aliases do not cover (TOML).
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<PathBuf>,
+    /// Deepest XML nesting accepted.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_depth)]
+    max_depth: usize,
+    /// Longest single field value accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_field_bytes)]
+    max_field_bytes: usize,
+    /// Longest single input record (CSV row, XML pupil, JSON line) accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_record_bytes)]
+    max_record_bytes: usize,
+}
+
+impl ReadArgs {
+    /// The library's read options, with the mapping file loaded.
+    pub fn options(&self) -> anyhow::Result<ReadOptions> {
+        let mapping = match &self.mapping {
+            Some(path) => Some(Mapping::from_path(path)?),
+            None => None,
+        };
+        Ok(ReadOptions {
+            encoding: self.encoding,
+            delimiter: self.delimiter,
+            format: self.format.map(Format::from),
+            mapping,
+            limits: Limits {
+                max_depth: self.max_depth,
+                max_field_bytes: self.max_field_bytes,
+                max_record_bytes: self.max_record_bytes,
+            },
+        })
+    }
+
+    /// The inputs as given.
+    pub fn inputs(&self) -> &[Input] {
+        &self.inputs
+    }
+}
+
+/// A record format on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Delimited text.
+    Csv,
+    /// SOU-like XML.
+    #[value(alias = "xml")]
+    Sou,
+    /// JSON Lines of the canonical model.
+    Jsonl,
+}
+
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Format {
+        match format {
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Sou => Format::Xml,
+            FormatArg::Jsonl => Format::Jsonl,
+        }
+    }
+}
+
+/// The report a command writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON document for machines.
+    Json,
+}
+
+pub(crate) fn parse_encoding(name: &str) -> Result<&'static encoding_rs::Encoding, String> {
+    teczka::read::encoding_by_name(name).ok_or_else(|| {
+        format!("unknown encoding `{name}`: use utf-8, windows-1250, iso-8859-2 or another WHATWG label")
+    })
+}
+
+pub(crate) fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        "semicolon" => Ok(b';'),
+        "comma" => Ok(b','),
+        _ if text.len() == 1 && text.is_ascii() => Ok(text.as_bytes()[0]),
+        _ => Err("the delimiter must be one ASCII character, or `tab`".to_string()),
+    }
+}
+
+/// Refuse to write an output over one of the inputs: a typo must not destroy the only copy.
+fn refuse_overwriting_inputs(inputs: &[Input], output: &std::path::Path) -> anyhow::Result<()> {
+    let Ok(output) = output.canonicalize() else { return Ok(()) };
+    for input in inputs {
+        let same = input.path.canonicalize().is_ok_and(|p| p == output || output.starts_with(&p));
+        if same {
+            bail!("{}: the output would overwrite an input: choose another -o path", output.display());
+        }
+    }
+    Ok(())
+}
+

@@ -1,0 +1,96 @@
+//! Output files written atomically: a crash never leaves half a file under the final name.
+//!
+//! Everything is written to a temporary file (or folder) beside the destination and renamed
+//! into place only when complete; a rename within one folder is atomic.
+
+use anyhow::{bail, Context};
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A file being written; becomes visible under its name only on [`AtomicFile::commit`].
+pub struct AtomicFile {
+    temp: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+impl AtomicFile {
+    /// Start writing `path`.
+    pub fn create(path: &Path) -> anyhow::Result<AtomicFile> {
+        let temp = tempfile::Builder::new()
+            .prefix(".teczka-")
+            .suffix(".partial")
+            .tempfile_in(parent_of(path))
+            .with_context(|| format!("{}: cannot create the output file here", path.display()))?;
+        Ok(AtomicFile { temp, path: path.to_path_buf() })
+    }
+
+    /// The file to write into.
+    pub fn file(&mut self) -> &mut File {
+        self.temp.as_file_mut()
+    }
+
+    /// Flush to disk and move the file under its final name.
+    pub fn commit(self) -> anyhow::Result<()> {
+        self.temp.as_file().sync_all().with_context(|| format!("{}: cannot flush", self.path.display()))?;
+        self.temp.persist(&self.path).with_context(|| format!("{}: cannot write the output", self.path.display()))?;
+        Ok(())
+    }
+}
+
+impl Write for &mut AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.temp.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.temp.flush()
+    }
+}
+
+/// A folder being filled; renamed to its final name on [`AtomicDir::commit`].
+pub struct AtomicDir {
+    temp: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl AtomicDir {
+    /// Start filling the folder `path`. An existing non-empty folder is refused, so a run never
+    /// mixes its files with another's.
+    pub fn create(path: &Path) -> anyhow::Result<AtomicDir> {
+        if path.exists() && !is_empty_dir(path) {
+            bail!("{}: the output folder exists and is not empty: remove it or choose another -o", path.display());
+        }
+        let temp = tempfile::Builder::new()
+            .prefix(".teczka-")
+            .suffix(".partial")
+            .tempdir_in(parent_of(path))
+            .with_context(|| format!("{}: cannot create the output folder here", path.display()))?;
+        Ok(AtomicDir { temp, path: path.to_path_buf() })
+    }
+
+    /// The folder to write into.
+    pub fn path(&self) -> &Path {
+        self.temp.path()
+    }
+
+    /// Move the folder under its final name.
+    pub fn commit(self) -> anyhow::Result<()> {
+        if self.path.exists() {
+            std::fs::remove_dir(&self.path).with_context(|| format!("{}: cannot replace", self.path.display()))?;
+        }
+        let temp = self.temp.keep();
+        std::fs::rename(&temp, &self.path).with_context(|| format!("{}: cannot write the output", self.path.display()))
+    }
+}
+
+fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+fn is_empty_dir(path: &Path) -> bool {
+    std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
+}
