@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::model::record::{Record, Severity};
 use crate::model::Entity;
 use crate::read::{Notice, Records};
-use crate::report::{Counts, Report, RejectsWriter};
+use crate::report::{Counts, RejectsWriter, Report};
 use crate::write::Sink;
 use rayon::prelude::*;
 use std::io::Write;
@@ -116,10 +116,16 @@ impl<'a> Pipeline<'a> {
     ///
     /// A reader error stops the run (after the records before it have been written); the
     /// counts are checked before returning so that `in = out + rejected` always holds.
-    pub fn run(mut self, records: Records, notices: &[Notice], mut outputs: Outputs<'_>) -> Result<Counts> {
+    pub fn run(
+        mut self,
+        records: Records,
+        notices: &[Notice],
+        mut outputs: Outputs<'_>,
+    ) -> Result<Counts> {
         outputs.report.begin(notices)?;
         let mut counts = Counts::default();
-        let (sender, receiver) = crossbeam_channel::bounded::<Result<Vec<Record>>>(BATCHES_IN_FLIGHT);
+        let (sender, receiver) =
+            crossbeam_channel::bounded::<Result<Vec<Record>>>(BATCHES_IN_FLIGHT);
         std::thread::scope(|scope| {
             scope.spawn(move || read_batches(records, sender));
             for batch in receiver {
@@ -166,7 +172,9 @@ fn read_batches(records: Records, sender: crossbeam_channel::Sender<Result<Vec<R
                 return;
             }
         }
-        if batch.len() == BATCH && sender.send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))).is_err() {
+        if batch.len() == BATCH
+            && sender.send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))).is_err()
+        {
             return;
         }
     }
@@ -189,7 +197,8 @@ fn deliver(record: &Record, counts: &mut Counts, outputs: &mut Outputs<'_>) -> R
         outputs.accepted.write(&record.pupil)?;
         counts.output += record.input_count();
         counts.pupils_out += 1;
-        counts.warnings += record.problems.iter().filter(|v| v.severity == Severity::Warning).count() as u64;
+        counts.warnings +=
+            record.problems.iter().filter(|v| v.severity == Severity::Warning).count() as u64;
     }
     Ok(())
 }
@@ -236,22 +245,36 @@ mod tests {
         let mut report = JsonReport::new(Vec::new(), "-");
         let counts = Pipeline::new()
             .parallel(|r: &mut Record| r.pupil.surname = Some("x".into()))
-            .run(records, &[], Outputs { accepted: &mut sink, rejected: &mut Discard, report: &mut report })
+            .run(
+                records,
+                &[],
+                Outputs { accepted: &mut sink, rejected: &mut Discard, report: &mut report },
+            )
             .unwrap();
-        assert_eq!((counts.input, counts.output, counts.rejected), (n, n - n.div_ceil(10), n.div_ceil(10)));
-        let expected: Vec<String> = (0..n).filter(|i| i % 10 != 0).map(|i| format!("P{i}")).collect();
+        assert_eq!(
+            (counts.input, counts.output, counts.rejected),
+            (n, n - n.div_ceil(10), n.div_ceil(10))
+        );
+        let expected: Vec<String> =
+            (0..n).filter(|i| i % 10 != 0).map(|i| format!("P{i}")).collect();
         assert_eq!(sink.0, expected);
     }
 
     #[test]
     fn a_reader_error_stops_the_run_after_writing_what_came_before() {
         let records: Records = Box::new(
-            (0..3).map(|i| record(i, false)).chain(std::iter::once(Err(Error::syntax(Location::start_of("p"), "broken")))),
+            (0..3)
+                .map(|i| record(i, false))
+                .chain(std::iter::once(Err(Error::syntax(Location::start_of("p"), "broken")))),
         );
         let mut sink = Collect(Vec::new());
         let mut report = JsonReport::new(Vec::new(), "-");
         let err = Pipeline::new()
-            .run(records, &[], Outputs { accepted: &mut sink, rejected: &mut Discard, report: &mut report })
+            .run(
+                records,
+                &[],
+                Outputs { accepted: &mut sink, rejected: &mut Discard, report: &mut report },
+            )
             .unwrap_err();
         assert!(err.to_string().contains("broken"));
         assert_eq!(sink.0.len(), 3);

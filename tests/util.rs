@@ -85,7 +85,13 @@ impl Run {
 
     /// Assert the exit code, printing both streams when it differs.
     pub fn expect_code(self, code: i32) -> Run {
-        assert_eq!(self.code(), code, "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout(), self.stderr());
+        assert_eq!(
+            self.code(),
+            code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout(),
+            self.stderr()
+        );
         self
     }
 }

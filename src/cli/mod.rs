@@ -172,9 +172,11 @@ fn refuse_overwriting_inputs(inputs: &[Input], output: &std::path::Path) -> anyh
     for input in inputs {
         let same = input.path.canonicalize().is_ok_and(|p| p == output || output.starts_with(&p));
         if same {
-            bail!("{}: the output would overwrite an input: choose another -o path", output.display());
+            bail!(
+                "{}: the output would overwrite an input: choose another -o path",
+                output.display()
+            );
         }
     }
     Ok(())
 }
-

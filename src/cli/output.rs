@@ -32,8 +32,13 @@ impl AtomicFile {
 
     /// Flush to disk and move the file under its final name.
     pub fn commit(self) -> anyhow::Result<()> {
-        self.temp.as_file().sync_all().with_context(|| format!("{}: cannot flush", self.path.display()))?;
-        self.temp.persist(&self.path).with_context(|| format!("{}: cannot write the output", self.path.display()))?;
+        self.temp
+            .as_file()
+            .sync_all()
+            .with_context(|| format!("{}: cannot flush", self.path.display()))?;
+        self.temp
+            .persist(&self.path)
+            .with_context(|| format!("{}: cannot write the output", self.path.display()))?;
         Ok(())
     }
 }
@@ -59,7 +64,10 @@ impl AtomicDir {
     /// mixes its files with another's.
     pub fn create(path: &Path) -> anyhow::Result<AtomicDir> {
         if path.exists() && !is_empty_dir(path) {
-            bail!("{}: the output folder exists and is not empty: remove it or choose another -o", path.display());
+            bail!(
+                "{}: the output folder exists and is not empty: remove it or choose another -o",
+                path.display()
+            );
         }
         let temp = tempfile::Builder::new()
             .prefix(".teczka-")
@@ -77,10 +85,12 @@ impl AtomicDir {
     /// Move the folder under its final name.
     pub fn commit(self) -> anyhow::Result<()> {
         if self.path.exists() {
-            std::fs::remove_dir(&self.path).with_context(|| format!("{}: cannot replace", self.path.display()))?;
+            std::fs::remove_dir(&self.path)
+                .with_context(|| format!("{}: cannot replace", self.path.display()))?;
         }
         let temp = self.temp.keep();
-        std::fs::rename(&temp, &self.path).with_context(|| format!("{}: cannot write the output", self.path.display()))
+        std::fs::rename(&temp, &self.path)
+            .with_context(|| format!("{}: cannot write the output", self.path.display()))
     }
 }
 

@@ -53,7 +53,12 @@ mod tests {
     #[test]
     fn schema_publishes_a_class_on_every_leaf() {
         let text = pupil_schema_text();
-        for class in ["\"x-teczka-class\": \"direct\"", "\"x-teczka-class\": \"quasi\"", "\"x-teczka-class\": \"sensitive\"", "\"x-teczka-class\": \"plain\""] {
+        for class in [
+            "\"x-teczka-class\": \"direct\"",
+            "\"x-teczka-class\": \"quasi\"",
+            "\"x-teczka-class\": \"sensitive\"",
+            "\"x-teczka-class\": \"plain\"",
+        ] {
             assert!(text.contains(class), "{class} missing");
         }
         assert_eq!(pupil_schema()["$id"], PUPIL_SCHEMA_ID);

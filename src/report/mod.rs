@@ -40,8 +40,12 @@ impl Counts {
         if self.input == self.output + self.rejected {
             Ok(())
         } else {
-            Err(ErrorKind::CountMismatch { input: self.input, output: self.output, rejected: self.rejected }
-                .into())
+            Err(ErrorKind::CountMismatch {
+                input: self.input,
+                output: self.output,
+                rejected: self.rejected,
+            }
+            .into())
         }
     }
 }

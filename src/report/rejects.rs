@@ -60,7 +60,12 @@ struct Reason<'a> {
 
 impl<'a> From<&'a Violation> for Reason<'a> {
     fn from(v: &'a Violation) -> Reason<'a> {
-        Reason { field: &v.field, rule: v.rule, severity: v.severity, message: v.message.as_str().into() }
+        Reason {
+            field: &v.field,
+            rule: v.rule,
+            severity: v.severity,
+            message: v.message.as_str().into(),
+        }
     }
 }
 
@@ -75,11 +80,18 @@ impl<W: Write> RejectsWriter<W> {
     pub fn write(&mut self, record: &Record) -> Result<u64> {
         let first_error = record.problems.iter().find(|v| v.severity == Severity::Error);
         for part in &record.parts {
-            let mut reasons: Vec<Reason> =
-                record.problems.iter().filter(|v| v.location == part.location).map(Reason::from).collect();
+            let mut reasons: Vec<Reason> = record
+                .problems
+                .iter()
+                .filter(|v| v.location == part.location)
+                .map(Reason::from)
+                .collect();
             // Problems of the record as a whole (a duplicate id) belong to its first part.
             if std::ptr::eq(part, &record.parts[0]) {
-                let unplaced = record.problems.iter().filter(|v| !record.parts.iter().any(|p| p.location == v.location));
+                let unplaced = record
+                    .problems
+                    .iter()
+                    .filter(|v| !record.parts.iter().any(|p| p.location == v.location));
                 reasons.extend(unplaced.map(Reason::from));
             }
             if !reasons.iter().any(|r| r.severity == Severity::Error) {
@@ -88,7 +100,8 @@ impl<W: Write> RejectsWriter<W> {
                     field: "",
                     rule: Rule::LinkedRejection,
                     severity: Severity::Error,
-                    message: format!("rejected with the rest of its pupil because of {cause}").into(),
+                    message: format!("rejected with the rest of its pupil because of {cause}")
+                        .into(),
                 });
             }
             let line = RejectLine {
@@ -101,7 +114,8 @@ impl<W: Write> RejectsWriter<W> {
                 reasons,
                 original: &part.original,
             };
-            serde_json::to_writer(&mut self.out, &line).map_err(|e| Error::io(&*self.name, e.into()))?;
+            serde_json::to_writer(&mut self.out, &line)
+                .map_err(|e| Error::io(&*self.name, e.into()))?;
             self.out.write_all(b"\n").map_err(|e| Error::io(&*self.name, e))?;
         }
         Ok(record.input_count())
@@ -121,7 +135,11 @@ mod tests {
     use crate::model::Entity;
 
     fn part(source: &str, line: u64, original: &str, entity: Entity) -> Part {
-        Part { entity, location: Location { source: source.into(), record: line - 2, line, byte: 0 }, original: original.into() }
+        Part {
+            entity,
+            location: Location { source: source.into(), record: line - 2, line, byte: 0 },
+            original: original.into(),
+        }
     }
 
     #[test]
@@ -131,14 +149,26 @@ mod tests {
         record.parts.push(part("pupils.csv", 2, "P1;Nowak", Entity::Pupil));
         record.parts.push(part("grades.csv", 5, "P1;2024/2025;x", Entity::Grade));
         let grade_location = record.parts[1].location.clone();
-        record.report_at(grade_location, "grades[].grade", Rule::Type, Severity::Error, "not a grade");
+        record.report_at(
+            grade_location,
+            "grades[].grade",
+            Rule::Type,
+            Severity::Error,
+            "not a grade",
+        );
         let mut out = Vec::new();
         let written = RejectsWriter::new(&mut out, "r").write(&record).unwrap();
         assert_eq!(written, 2);
-        let lines: Vec<serde_json::Value> =
-            String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<serde_json::Value> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines[0]["reasons"][0]["rule"], "linked-rejection");
-        assert!(lines[0]["reasons"][0]["message"].as_str().unwrap().contains("grades.csv: record 4 (line 5"));
+        assert!(lines[0]["reasons"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("grades.csv: record 4 (line 5"));
         assert_eq!(lines[1]["reasons"][0]["rule"], "type");
         assert_eq!(lines[1]["original"], "P1;2024/2025;x");
         assert_eq!(lines[1]["entity"], "grades");

@@ -59,7 +59,8 @@ impl<W: Write> Report for TextReport<W> {
                 NoticeLevel::Info => "",
                 NoticeLevel::Warning => "warning: ",
             };
-            writeln!(self.out, "{}: {level}{}", notice.source, notice.message).map_err(|e| self.io(e))?;
+            writeln!(self.out, "{}: {level}{}", notice.source, notice.message)
+                .map_err(|e| self.io(e))?;
         }
         Ok(())
     }

@@ -62,8 +62,14 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     if !stdout {
         refuse_overwriting_inputs(args.read.inputs(), &args.output)?;
     }
-    let rejects = args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.output, stdout));
-    let job = Job { read: &args.read, check: &args.check, report_to: ReportTo::StderrSummary, rejects: Some(rejects) };
+    let rejects =
+        args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.output, stdout));
+    let job = Job {
+        read: &args.read,
+        check: &args.check,
+        report_to: ReportTo::StderrSummary,
+        rejects: Some(rejects),
+    };
     let name = args.output.display().to_string();
     let counts = match args.to {
         FormatArg::Csv => {

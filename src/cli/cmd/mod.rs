@@ -71,7 +71,8 @@ impl Job<'_> {
             None => &mut Discard,
         };
 
-        let mut report_file = self.check.report_file.as_deref().map(AtomicFile::create).transpose()?;
+        let mut report_file =
+            self.check.report_file.as_deref().map(AtomicFile::create).transpose()?;
         let mut buffered = Vec::new();
         let to_terminal;
         let mut report: Box<dyn Report + '_> = match (report_file.as_mut(), &self.report_to) {
@@ -93,7 +94,11 @@ impl Job<'_> {
         let counts = Pipeline::new()
             .parallel(|record| validator.check(record))
             .progress(|n| progress.set_position(n))
-            .run(opened.records, &opened.notices, Outputs { accepted: sink, rejected, report: report.as_mut() })?;
+            .run(
+                opened.records,
+                &opened.notices,
+                Outputs { accepted: sink, rejected, report: report.as_mut() },
+            )?;
         progress.finish_and_clear();
         drop(report);
         drop(rejects_writer);
@@ -104,14 +109,22 @@ impl Job<'_> {
         if let (Some(file), Some(path)) = (rejects_file, &self.rejects) {
             file.commit()?;
             if counts.rejected > 0 {
-                eprintln!("teczka: {} rejected records written to {}", counts.rejected, path.display());
+                eprintln!(
+                    "teczka: {} rejected records written to {}",
+                    counts.rejected,
+                    path.display()
+                );
             }
         }
         Ok(counts)
     }
 }
 
-fn make_report<'w>(format: ReportFormat, out: impl Write + 'w, shown: Option<u64>) -> Box<dyn Report + 'w> {
+fn make_report<'w>(
+    format: ReportFormat,
+    out: impl Write + 'w,
+    shown: Option<u64>,
+) -> Box<dyn Report + 'w> {
     match format {
         ReportFormat::Text => Box::new(TextReport::new(out, "report", shown)),
         ReportFormat::Json => Box::new(JsonReport::new(out, "report")),

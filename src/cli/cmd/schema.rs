@@ -29,6 +29,9 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     } else {
         teczka::model::schema::pupil_schema_text()
     };
-    std::io::stdout().lock().write_all(text.as_bytes()).context("cannot write to standard output")?;
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .context("cannot write to standard output")?;
     Ok(Exit::Clean)
 }

@@ -32,7 +32,12 @@ pub struct Args {
 
 /// Run `validate`.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
-    let job = Job { read: &args.read, check: &args.check, report_to: ReportTo::Stdout, rejects: args.rejects.clone() };
+    let job = Job {
+        read: &args.read,
+        check: &args.check,
+        report_to: ReportTo::Stdout,
+        rejects: args.rejects.clone(),
+    };
     let counts = job.run(&mut Discard)?;
     Ok(finish(&counts))
 }

@@ -1,0 +1,14 @@
+//! Any bytes as JSON Lines: the reader must return records or errors, never panic or hang.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use teczka::read::{jsonl::JsonlReader, Limits, ReadOptions};
+
+fuzz_target!(|data: &[u8]| {
+    let options = ReadOptions { limits: Limits { max_record_bytes: 4096, ..Limits::default() }, ..ReadOptions::default() };
+    for record in JsonlReader::new(data, "fuzz.jsonl", &options) {
+        if record.is_err() {
+            break;
+        }
+    }
+});

@@ -1,0 +1,17 @@
+//! Any bytes as SOU-like XML: the reader must return records or errors, never panic or hang.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use teczka::read::{xml::XmlReader, Limits, ReadOptions};
+
+fuzz_target!(|data: &[u8]| {
+    let options = ReadOptions {
+        limits: Limits { max_depth: 16, max_field_bytes: 4096, max_record_bytes: 65536 },
+        ..ReadOptions::default()
+    };
+    for record in XmlReader::new(data, "fuzz.xml", &options) {
+        if record.is_err() {
+            break;
+        }
+    }
+});

@@ -1,0 +1,84 @@
+//! The command line: exit codes, the summary line, schema output, outputs written atomically.
+
+use crate::util::Dir;
+
+#[test]
+fn schema_prints_the_checked_in_json_schema_and_xsd() {
+    let dir = Dir::new();
+    let run = dir.run(&["schema"]).expect_code(0);
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/pupil.schema.json"))
+            .unwrap();
+    assert_eq!(run.stdout(), checked_in);
+    let xsd = dir.run(&["schema", "--xsd"]).expect_code(0);
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/pupils.xsd"))
+            .unwrap();
+    assert_eq!(xsd.stdout(), checked_in);
+}
+
+#[test]
+fn exit_codes_distinguish_clean_rejects_and_failure() {
+    let dir = Dir::new();
+    dir.create("ok.jsonl", "{\"id\":\"P1\",\"surname\":\"Nowak\",\"first_name\":\"Anna\"}\n");
+    dir.create("bad.jsonl", "{\"id\":\"P1\",\"surname\":\"Nowak\",\"first_name\":\"Anna\"}\n{\"id\":\"P2\",\"sex\":\"unknown\"}\n");
+    let clean = dir.run(&["validate", "ok.jsonl"]).expect_code(0);
+    assert_eq!(clean.summary(), "records: in=1 out=1 rejected=0");
+    let rejects = dir.run(&["validate", "bad.jsonl"]).expect_code(1);
+    assert_eq!(rejects.summary(), "records: in=2 out=1 rejected=1");
+    let failure = dir.run(&["validate", "missing.jsonl"]).expect_code(2);
+    assert!(failure.stderr().starts_with("teczka: missing.jsonl:"), "{}", failure.stderr());
+    dir.run(&["validate", "--no-such-flag", "ok.jsonl"]).expect_code(2);
+}
+
+#[test]
+fn convert_writes_accepted_records_and_rejects_with_originals_and_reasons() {
+    let dir = Dir::new();
+    dir.create("in.jsonl", "{\"id\":\"P1\",\"surname\":\"Nowak\",\"first_name\":\"Anna\"}\n{\"id\":\"P2\",\"sex\":\"secret\"}\n");
+    let run = dir.run(&["convert", "in.jsonl", "--to", "jsonl", "-o", "out.jsonl"]).expect_code(1);
+    assert_eq!(run.summary(), "records: in=2 out=1 rejected=1");
+    assert!(!run.stderr().contains("secret"), "a value leaked into the report: {}", run.stderr());
+    assert_eq!(dir.read("out.jsonl").lines().count(), 1);
+    let rejects = dir.read("out.jsonl.rejects.jsonl");
+    let reject: serde_json::Value = serde_json::from_str(rejects.lines().next().unwrap()).unwrap();
+    assert_eq!(reject["original"], "{\"id\":\"P2\",\"sex\":\"secret\"}");
+    assert_eq!(reject["line"], 2);
+}
+
+#[test]
+fn convert_refuses_to_overwrite_its_input() {
+    let dir = Dir::new();
+    dir.create("in.jsonl", "{\"id\":\"P1\"}\n");
+    let run = dir.run(&["convert", "in.jsonl", "--to", "jsonl", "-o", "in.jsonl"]).expect_code(2);
+    assert!(run.stderr().contains("would overwrite an input"));
+    assert_eq!(dir.read("in.jsonl"), "{\"id\":\"P1\"}\n");
+}
+
+#[test]
+fn a_failed_convert_leaves_no_partial_output() {
+    let dir = Dir::new();
+    // The second line is over the record-size limit: the run stops with a failure.
+    dir.create("in.jsonl", format!("{{\"id\":\"P1\"}}\n{{\"id\":\"{}\"}}\n", "x".repeat(200)));
+    dir.run(&[
+        "convert",
+        "in.jsonl",
+        "--to",
+        "jsonl",
+        "-o",
+        "out.jsonl",
+        "--max-record-bytes",
+        "100",
+    ])
+    .expect_code(2);
+    assert!(!dir.join("out.jsonl").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        vec![std::ffi::OsString::from("in.jsonl")],
+        "temporary files left behind"
+    );
+}
