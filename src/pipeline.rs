@@ -150,8 +150,8 @@ impl<'a> Pipeline<'a> {
     fn apply_stages(&mut self, batch: &mut [Record]) {
         for stage in &mut self.stages {
             match stage {
-                Stage::Parallel(f) => batch.par_iter_mut().for_each(|r| f(r)),
-                Stage::Sequential(f) => batch.iter_mut().for_each(|r| f(r)),
+                Stage::Parallel(f) => batch.par_iter_mut().for_each(&**f),
+                Stage::Sequential(f) => batch.iter_mut().for_each(&mut **f),
             }
         }
     }

@@ -3,7 +3,8 @@
 use super::{source_name, ReadOptions};
 use crate::error::{Error, Location, Result};
 use crate::model::record::{Part, Record, Rule, Severity};
-use crate::model::{Entity, Pupil};
+use crate::model::{fields, Entity, Pupil, ValueKind};
+use serde_json::Value;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -115,47 +116,110 @@ impl<R: Read> JsonlReader<R> {
             Record { pupil: Pupil::default(), parts: vec![part], problems: Vec::new() };
         match serde_json::from_str::<Pupil>(text) {
             Ok(pupil) => record.pupil = pupil,
-            Err(e) => {
-                // Keep what identifies the record, if the line is at least a JSON object.
-                if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
-                    if let Some(id) = value.get("id").and_then(|v| v.as_str()) {
+            Err(e) => match serde_json::from_str::<Value>(text) {
+                // Valid JSON of the wrong shape: name every offending field.
+                Ok(value) => {
+                    if let Some(id) = value.get("id").and_then(Value::as_str) {
                         record.pupil.id = id.to_string();
                     }
+                    let mut problems = Vec::new();
+                    shape_problems(&value, "", &mut problems);
+                    if problems.is_empty() {
+                        problems.push((String::new(), Rule::Type, describe_json_error(&e)));
+                    }
+                    for (field, rule, message) in problems {
+                        record.report(&field, rule, Severity::Error, message);
+                    }
                 }
-                let (rule, message) = describe_json_error(&e);
-                record.report("", rule, Severity::Error, message);
-            }
+                Err(e) => record.report(
+                    "",
+                    Rule::Type,
+                    Severity::Error,
+                    format!("the line is not valid JSON (column {}): fix or remove it", e.column()),
+                ),
+            },
         }
         Ok(record)
     }
 }
 
-/// Turn a serde_json error into a rule and a message that never quotes the value.
-fn describe_json_error(e: &serde_json::Error) -> (Rule, String) {
-    let text = e.to_string();
-    let column = e.column();
-    if let Some(rest) = text.strip_prefix("unknown field ") {
-        let name = rest.split(',').next().unwrap_or(rest);
-        return (
-            Rule::UnknownField,
-            format!("unknown field {name} at column {column}: the model has no such field"),
-        );
-    }
-    if let Some(rest) = text.strip_prefix("missing field ") {
-        let name = rest.split(" at ").next().unwrap_or(rest);
-        return (Rule::Required, format!("missing field {name}: every pupil needs it"));
-    }
-    match e.classify() {
-        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-            (Rule::Type, format!("the line is not valid JSON (column {column}): fix or remove it"))
+/// A fallback message for a shape error the field walk did not pin down; never quotes the value.
+fn describe_json_error(e: &serde_json::Error) -> String {
+    format!("the record does not match the pupil model near column {}", e.column())
+}
+
+/// Walk a JSON value against the field catalogue and list every field that is unknown or of
+/// the wrong type, as `(field path, rule, message)`. Messages never contain the value.
+fn shape_problems(value: &Value, path: &str, out: &mut Vec<(String, Rule, String)>) {
+    let Some(object) = value.as_object() else {
+        let what = if path.is_empty() { "the line" } else { "this field" };
+        out.push((path.to_string(), Rule::Type, format!("{what} must be a JSON object")));
+        return;
+    };
+    for (name, child) in object {
+        let child_path = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
+        if let Some(spec) = fields::field(&child_path) {
+            if let Err(message) = leaf_matches(&spec.kind, child) {
+                out.push((child_path, Rule::Type, message));
+            }
+        } else if let Value::Array(items) = child {
+            let list_path = format!("{child_path}[]");
+            if !fields::fields().iter().any(|f| f.path.starts_with(&format!("{list_path}."))) {
+                out.push((
+                    child_path,
+                    Rule::UnknownField,
+                    "the model has no such list".to_string(),
+                ));
+            }
+            for item in items {
+                shape_problems(item, &list_path, out);
+            }
+        } else if fields::fields().iter().any(|f| f.path.starts_with(&format!("{child_path}."))) {
+            if !child.is_null() {
+                shape_problems(child, &child_path, out);
+            }
+        } else {
+            out.push((
+                child_path,
+                Rule::UnknownField,
+                "the model has no such field: remove it or rename it".to_string(),
+            ));
         }
-        _ => (
-            Rule::Type,
-            format!(
-                "a value at column {column} has the wrong type or is not one of the allowed words"
-            ),
-        ),
     }
+    if path.is_empty() && !matches!(object.get("id"), Some(Value::String(id)) if !id.is_empty()) {
+        out.push((
+            "id".to_string(),
+            Rule::Required,
+            "every pupil needs a non-empty `id` string".to_string(),
+        ));
+    }
+}
+
+/// Whether a JSON value fits a leaf of the given kind.
+fn leaf_matches(kind: &ValueKind, value: &Value) -> std::result::Result<(), String> {
+    let ok = match (kind, value) {
+        (_, Value::Null) => true,
+        (ValueKind::Text, Value::String(_)) => true,
+        (ValueKind::Date, Value::String(s)) => {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
+        }
+        (ValueKind::Bool, Value::Bool(_)) => true,
+        (ValueKind::Integer, Value::Number(n)) => n.is_i64(),
+        (ValueKind::Number, Value::Number(_)) => true,
+        (ValueKind::Enum(words), Value::String(s)) => words.iter().any(|w| w == s),
+        _ => false,
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(match kind {
+        ValueKind::Text => "must be a string (identifiers are text, never numbers)".to_string(),
+        ValueKind::Date => "must be a real date written as \"YYYY-MM-DD\"".to_string(),
+        ValueKind::Bool => "must be true or false".to_string(),
+        ValueKind::Integer => "must be a whole number".to_string(),
+        ValueKind::Number => "must be a number".to_string(),
+        ValueKind::Enum(words) => format!("must be one of: {}", words.join(", ")),
+    })
 }
 
 impl<R: Read> Iterator for JsonlReader<R> {
@@ -208,12 +272,31 @@ mod tests {
             read("{\"id\":\"A\",\"sex\":\"secret-value\"}\n{\"id\":\"B\",\"shoe\":1}\nnot json\n");
         let problems: Vec<_> =
             records.iter().map(|r| r.as_ref().unwrap().problems[0].clone()).collect();
-        assert_eq!(problems[0].rule, Rule::Type);
+        assert_eq!((problems[0].rule, problems[0].field.as_str()), (Rule::Type, "sex"));
         assert!(!problems[0].message.contains("secret-value"));
+        assert_eq!(problems[0].message, "must be one of: female, male");
         assert_eq!(problems[0].record_id.as_deref(), Some("A"));
-        assert_eq!(problems[1].rule, Rule::UnknownField);
-        assert!(problems[1].message.contains("`shoe`"));
+        assert_eq!((problems[1].rule, problems[1].field.as_str()), (Rule::UnknownField, "shoe"));
         assert_eq!(problems[2].rule, Rule::Type);
+        assert!(problems[2].message.starts_with("the line is not valid JSON"));
+    }
+
+    #[test]
+    fn nested_fields_are_named_by_their_catalogue_path() {
+        let line = r#"{"id":"A","guardians":[{"email":5,"address":{"town":"X","moon":1}}],"grades":[{"kind":"weekly"}],"pesel":44051401359}"#;
+        let records = read(&format!("{line}\n"));
+        let record = records[0].as_ref().unwrap();
+        let found: Vec<(&str, Rule)> =
+            record.problems.iter().map(|v| (v.field.as_str(), v.rule)).collect();
+        assert_eq!(
+            found,
+            vec![
+                ("guardians[].email", Rule::Type),
+                ("guardians[].address.moon", Rule::UnknownField),
+                ("grades[].kind", Rule::Type),
+                ("pesel", Rule::Type),
+            ]
+        );
     }
 
     #[test]
