@@ -1,22 +1,897 @@
-//! SOU-like XML reader (being built).
+//! SOU-like XML: a `<pupils>` document with one `<pupil>` element per record, read one pupil at
+//! a time.
+//!
+//! This module owns the XML shape of the model (shared with [`crate::write::xml`] and the XSD in
+//! `schemas/pupils.xsd`): every leaf field of the catalogue ([`fields()`]) is an element named
+//! after the field, nested structs (`enrolment`, a guardian's `address`) are elements holding
+//! their fields, and lists are a wrapper element named after the collection holding one item
+//! element per entry (`<grades><grade>…</grade></grades>`, named by [`Entity::element`]). The
+//! shape is derived from the catalogue, so a new model field needs no XML code.
+//!
+//! Hostile input is expected. The reader never holds more than one `<pupil>` element in memory
+//! (bounded by [`Limits::max_record_bytes`]), refuses any DOCTYPE (so no entity can expand and no
+//! external resource is fetched), allows only the five predefined entities and numeric character
+//! references, bounds nesting depth, and reports invalid UTF-8 with its byte position. Lines are
+//! counted here because quick-xml reports byte offsets only.
 
-use super::ReadOptions;
-use crate::error::Result;
-use crate::model::record::Record;
+use super::{source_name, Limits, ReadOptions};
+use crate::error::{Error, ErrorKind, Location, Result};
+use crate::model::fields::{fields, FieldSpec, ValueKind};
+use crate::model::record::{Part, Record, Rule, Severity};
+use crate::model::value::{parse_leaf, set_path};
+use crate::model::{Entity, Pupil};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::reader::NsReader;
+use serde_json::{Map, Value};
 use std::fs::File;
-use std::io::Read;
+use std::io::{self, BufRead, Read};
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
-/// Streams `<pupil>` elements from a SOU-like XML document.
+/// The XML namespace of teczka's SOU-like documents. Readers also accept documents without a
+/// namespace; any other namespace is refused.
+pub const NAMESPACE: &str = "https://teczka.example/ns/sou/1";
+
+/// The document format version written in `<pupils version="1">`.
+pub const VERSION: &str = "1";
+
+/// The root element's name.
+pub const ROOT: &str = "pupils";
+
+// ---------------------------------------------------------------------------------------------
+// The element tree, derived from the field catalogue.
+// ---------------------------------------------------------------------------------------------
+
+/// One element of a pupil's XML shape.
+#[derive(Debug)]
+pub(crate) enum Node {
+    /// A leaf field: text content only.
+    Leaf {
+        /// Element name (the field name).
+        name: &'static str,
+        /// The catalogue entry.
+        spec: &'static FieldSpec,
+    },
+    /// A nested struct (`enrolment`, `address`): an element holding its fields.
+    Group {
+        /// Element name.
+        name: &'static str,
+        /// Catalogue path of the struct (`guardians[].address`).
+        path: String,
+        /// Path within the entity's item (`address`), for `set_path`.
+        key: String,
+        /// Its fields, in model order.
+        children: Vec<Node>,
+    },
+    /// A list: a wrapper element named after the collection holding item elements.
+    List {
+        /// Wrapper element name (`guardians`).
+        name: &'static str,
+        /// Catalogue path of one item (`guardians[]`).
+        path: String,
+        /// Path of the array within the enclosing item (`guardians`).
+        key: String,
+        /// Item element name (`guardian`).
+        item: &'static str,
+        /// The item's fields, in model order.
+        children: Vec<Node>,
+    },
+}
+
+impl Node {
+    /// The element name.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Node::Leaf { name, .. } | Node::Group { name, .. } | Node::List { name, .. } => name,
+        }
+    }
+}
+
+/// The children of `<pupil>`, in model (catalogue) order.
+pub(crate) fn pupil_tree() -> &'static [Node] {
+    static TREE: OnceLock<Vec<Node>> = OnceLock::new();
+    TREE.get_or_init(|| {
+        let mut root = Vec::new();
+        for spec in fields() {
+            let segments: Vec<&'static str> = spec.path.split('.').collect();
+            insert(&mut root, &segments, spec, "", "");
+        }
+        root
+    })
+}
+
+fn insert(
+    nodes: &mut Vec<Node>,
+    segments: &[&'static str],
+    spec: &'static FieldSpec,
+    path: &str,
+    key: &str,
+) {
+    let Some((&first, rest)) = segments.split_first() else { return };
+    if rest.is_empty() {
+        nodes.push(Node::Leaf { name: first, spec });
+        return;
+    }
+    let (name, is_list) = match first.strip_suffix("[]") {
+        Some(name) => (name, true),
+        None => (first, false),
+    };
+    let index = match nodes.iter().position(|n| n.name() == name && !matches!(n, Node::Leaf { .. }))
+    {
+        Some(index) => index,
+        None => {
+            nodes.push(if is_list {
+                Node::List {
+                    name,
+                    path: format!("{}[]", join(path, name)),
+                    key: join(key, name),
+                    // A list the model adds without an entity still gets a stable item name.
+                    item: Entity::from_collection(name).map_or("item", Entity::element),
+                    children: Vec::new(),
+                }
+            } else {
+                Node::Group {
+                    name,
+                    path: join(path, name),
+                    key: join(key, name),
+                    children: Vec::new(),
+                }
+            });
+            nodes.len() - 1
+        }
+    };
+    match &mut nodes[index] {
+        Node::List { path, children, .. } => {
+            let path = path.clone();
+            insert(children, rest, spec, &path, "");
+        }
+        Node::Group { path, key, children, .. } => {
+            let (path, key) = (path.clone(), key.clone());
+            insert(children, rest, spec, &path, &key);
+        }
+        Node::Leaf { .. } => {}
+    }
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+/// Whether `c` may appear in an XML 1.0 document (the `Char` production, minus surrogates,
+/// which Rust strings cannot hold).
+pub(crate) fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+        || c >= '\u{10000}'
+}
+
+// ---------------------------------------------------------------------------------------------
+// The byte tap: buffering, BOM, line counting, capture of the current pupil's bytes.
+// ---------------------------------------------------------------------------------------------
+
+/// A buffered reader that keeps every byte quick-xml consumes since the last checkpoint.
+///
+/// quick-xml reports byte offsets only; the kept bytes let us count lines exactly, validate
+/// UTF-8 with a position, and hand out the untouched text of a `<pupil>` element for the
+/// rejects file. Outside a pupil the checkpoint moves with every event, so only the current
+/// event is kept; inside a pupil it stays at `<pupil`, and `cap` bounds what may accumulate.
+struct Tap<R> {
+    inner: R,
+    buf: Box<[u8]>,
+    pos: usize,
+    filled: usize,
+    started: bool,
+    /// Length of a UTF-8 byte-order mark stripped before quick-xml saw the input.
+    bom: u64,
+    /// Bytes consumed since the checkpoint, starting at quick-xml offset `tail_start`.
+    tail: Vec<u8>,
+    tail_start: u64,
+    /// Index into `tail` up to which UTF-8 has been validated.
+    validated: usize,
+    /// Index into `tail` up to which newlines were counted, and how many lines precede it.
+    cursor: usize,
+    cursor_newlines: u64,
+    /// Most bytes `tail` may hold before reading stops with a limit error.
+    cap: usize,
+    over_cap: bool,
+}
+
+impl<R: Read> Tap<R> {
+    fn new(inner: R, cap: usize) -> Tap<R> {
+        Tap {
+            inner,
+            buf: vec![0; 1 << 16].into_boxed_slice(),
+            pos: 0,
+            filled: 0,
+            started: false,
+            bom: 0,
+            tail: Vec::new(),
+            tail_start: 0,
+            validated: 0,
+            cursor: 0,
+            cursor_newlines: 0,
+            cap,
+            over_cap: false,
+        }
+    }
+
+    fn read_more(&mut self) -> io::Result<usize> {
+        loop {
+            match self.inner.read(&mut self.buf[self.filled..]) {
+                Ok(n) => {
+                    self.filled += n;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Read at least three bytes (or to the end) and drop a UTF-8 BOM, so quick-xml's offsets
+    /// plus `bom` are offsets in the file, whatever sizes the underlying reads come in.
+    fn start(&mut self) -> io::Result<()> {
+        self.started = true;
+        while self.filled < 3 && self.read_more()? > 0 {}
+        if self.buf[..self.filled].starts_with(b"\xEF\xBB\xBF") {
+            self.pos = 3;
+            self.bom = 3;
+        }
+        Ok(())
+    }
+
+    /// Forget the bytes before quick-xml offset `offset`, counting their lines.
+    fn advance_to(&mut self, offset: u64) {
+        let n = usize::try_from(offset.saturating_sub(self.tail_start))
+            .unwrap_or(usize::MAX)
+            .min(self.tail.len());
+        self.line_at(offset);
+        self.tail.drain(..n);
+        self.tail_start += n as u64;
+        self.validated = self.validated.saturating_sub(n);
+        self.cursor = self.cursor.saturating_sub(n);
+    }
+
+    /// The line (from 1) of quick-xml offset `offset`, which must not precede the checkpoint.
+    fn line_at(&mut self, offset: u64) -> u64 {
+        let index = usize::try_from(offset.saturating_sub(self.tail_start))
+            .unwrap_or(usize::MAX)
+            .min(self.tail.len());
+        if index >= self.cursor {
+            self.cursor_newlines += newlines(&self.tail[self.cursor..index]);
+            self.cursor = index;
+            self.cursor_newlines + 1
+        } else {
+            self.cursor_newlines + 1 - newlines(&self.tail[index..self.cursor])
+        }
+    }
+
+    /// Validate the consumed bytes as UTF-8; on failure the quick-xml offset of the first bad
+    /// byte. A sequence cut at the end is left for the next call unless `at_end`.
+    fn check_utf8(&mut self, at_end: bool) -> std::result::Result<(), u64> {
+        match std::str::from_utf8(&self.tail[self.validated..]) {
+            Ok(_) => {
+                self.validated = self.tail.len();
+                Ok(())
+            }
+            Err(e) if e.error_len().is_none() && !at_end => {
+                self.validated += e.valid_up_to();
+                Ok(())
+            }
+            Err(e) => Err(self.tail_start + (self.validated + e.valid_up_to()) as u64),
+        }
+    }
+
+    /// The kept bytes between two quick-xml offsets.
+    fn slice(&self, from: u64, to: u64) -> &[u8] {
+        let start = usize::try_from(from.saturating_sub(self.tail_start)).unwrap_or(usize::MAX);
+        let end = usize::try_from(to.saturating_sub(self.tail_start)).unwrap_or(usize::MAX);
+        let end = end.min(self.tail.len());
+        self.tail.get(start.min(end)..end).unwrap_or_default()
+    }
+}
+
+fn newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+impl<R: Read> Read for Tap<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: Read> BufRead for Tap<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if !self.started {
+            self.start()?;
+        }
+        if self.pos >= self.filled {
+            if self.tail.len() > self.cap {
+                // Stop before buffering more: quick-xml would keep the whole element too.
+                self.over_cap = true;
+                return Err(io::Error::other("teczka record size limit"));
+            }
+            self.pos = 0;
+            self.filled = 0;
+            self.read_more()?;
+        }
+        Ok(&self.buf[self.pos..self.filled])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        let end = (self.pos + amount).min(self.filled);
+        self.tail.extend_from_slice(&self.buf[self.pos..end]);
+        self.pos = end;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reader.
+// ---------------------------------------------------------------------------------------------
+
+/// Where the reader is in the document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Before the root element.
+    Prolog,
+    /// Inside `<pupils>`, between records.
+    Root,
+    /// After `</pupils>`.
+    Epilog,
+}
+
+/// The namespace of an element, as far as teczka cares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Ns {
+    /// teczka's namespace, or none at all.
+    Ours,
+    /// Some other namespace.
+    Foreign,
+    /// A prefix that no `xmlns:` declares.
+    Undeclared(String),
+}
+
+fn classify(ns: &ResolveResult<'_>) -> Ns {
+    match ns {
+        ResolveResult::Unbound => Ns::Ours,
+        ResolveResult::Bound(ns) if ns.as_ref() == NAMESPACE.as_bytes() => Ns::Ours,
+        ResolveResult::Bound(_) => Ns::Foreign,
+        ResolveResult::Unknown(prefix) => Ns::Undeclared(String::from_utf8_lossy(prefix).into()),
+    }
+}
+
+/// Streams records from a SOU-like XML document, one `<pupil>` element at a time.
+///
+/// Syntax errors, a DOCTYPE, an undefined entity, invalid UTF-8 and exceeded limits stop the run
+/// with an [`Error`] that names the line and byte. Problems inside one pupil (an element the
+/// model lacks, a value of the wrong type, a missing `<id>`, an over-long value) are
+/// [`Violation`](crate::Violation)s on that record, which is then rejected with its original
+/// text. An element other than `<pupil>` directly inside `<pupils>` is read as a rejected
+/// record too, so that nothing in the document is silently ignored.
+///
+/// Element order inside a pupil is not enforced (the XSD does enforce it); text of leaf
+/// elements is kept exactly, including surrounding whitespace; whitespace between elements is
+/// ignored.
+///
+/// # Example
+///
+/// ```
+/// use teczka::read::{xml::XmlReader, ReadOptions};
+///
+/// let data = r#"<?xml version="1.0" encoding="UTF-8"?>
+/// <pupils xmlns="https://teczka.example/ns/sou/1" version="1">
+///   <pupil><id>P1</id><surname>Nowak</surname></pupil>
+///   <pupil><id>P2</id><birth_date>2012-02-30</birth_date></pupil>
+/// </pupils>
+/// "#;
+/// let records: Vec<_> = XmlReader::new(data.as_bytes(), "pupils.xml", &ReadOptions::default())
+///     .collect::<Result<_, _>>()
+///     .unwrap();
+/// assert_eq!(records[0].pupil.surname.as_deref(), Some("Nowak"));
+/// assert_eq!(records[1].location().line, 4);
+/// assert!(records[1].is_rejected());
+/// ```
 pub struct XmlReader<R> {
-    _reader: R,
+    xml: NsReader<Tap<R>>,
+    source: Arc<str>,
+    limits: Limits,
+    buf: Vec<u8>,
+    state: State,
+    /// Whether any event has been read (the XML declaration must come first).
+    started: bool,
+    record: u64,
+    done: bool,
 }
 
 impl XmlReader<File> {
     /// Open an XML file.
-    pub fn open(path: &Path, _options: &ReadOptions) -> Result<XmlReader<File>> {
-        let file = File::open(path).map_err(|e| crate::Error::io(path, e))?;
-        Ok(XmlReader { _reader: file })
+    pub fn open(path: &Path, options: &ReadOptions) -> Result<XmlReader<File>> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        Ok(XmlReader::new(file, source_name(path), options))
+    }
+}
+
+impl<R: Read> XmlReader<R> {
+    /// Read a document from any reader; `source` names it in locations.
+    pub fn new(reader: R, source: impl Into<Arc<str>>, options: &ReadOptions) -> XmlReader<R> {
+        let limits = options.limits;
+        let mut xml = NsReader::from_reader(Tap::new(reader, limits.max_record_bytes));
+        let config = xml.config_mut();
+        config.check_end_names = true;
+        config.check_comments = false;
+        config.allow_dangling_amp = false;
+        config.allow_unmatched_ends = false;
+        config.expand_empty_elements = false;
+        config.trim_text(false);
+        XmlReader {
+            xml,
+            source: source.into(),
+            limits,
+            buf: Vec::new(),
+            state: State::Prolog,
+            started: false,
+            record: 0,
+            done: false,
+        }
+    }
+
+    /// A location at quick-xml offset `offset` (which must not precede the checkpoint).
+    fn location_at(&mut self, offset: u64) -> Location {
+        let tap = self.xml.get_mut();
+        Location {
+            source: self.source.clone(),
+            record: self.record,
+            line: tap.line_at(offset),
+            byte: tap.bom + offset,
+        }
+    }
+
+    fn syntax(&mut self, offset: u64, message: impl Into<String>) -> Error {
+        Error::syntax(self.location_at(offset), message)
+    }
+
+    /// Read the next event into `buf`, with UTF-8 checked and errors mapped to teczka's.
+    fn read_event<'b>(&mut self, buf: &'b mut Vec<u8>) -> Result<(Ns, Event<'b>)> {
+        buf.clear();
+        let result = match self.xml.read_resolved_event_into(buf) {
+            Ok((ns, event)) => Ok((classify(&ns), event)),
+            Err(e) => Err(e),
+        };
+        // A character cut at the end of what was read is invalid only at the end of input; after
+        // another error (a size limit hit at a buffer boundary) it is just unfinished.
+        let at_end = matches!(result, Ok((_, Event::Eof)));
+        if let Err(bad) = self.xml.get_mut().check_utf8(at_end) {
+            let location = self.location_at(bad);
+            return Err(ErrorKind::Encoding { location, encoding: "UTF-8" }.into());
+        }
+        self.started = true;
+        match result {
+            Ok(ok) => Ok(ok),
+            Err(e) => Err(self.map_xml_error(e)),
+        }
+    }
+
+    fn map_xml_error(&mut self, e: quick_xml::Error) -> Error {
+        let offset = self.xml.error_position();
+        match e {
+            quick_xml::Error::Io(io) if self.xml.get_ref().over_cap => {
+                drop(io);
+                let start = self.xml.get_ref().tail_start;
+                Error::limit(
+                    self.location_at(start),
+                    "the size of one XML element",
+                    self.limits.max_record_bytes as u64,
+                    "raise --max-record-bytes if the file is trusted",
+                )
+            }
+            quick_xml::Error::Io(io) => {
+                Error::io(&*self.source, io::Error::new(io.kind(), io.to_string()))
+            }
+            other => self.syntax(offset, format!("malformed XML: {other}")),
+        }
+    }
+
+    /// The text of a general reference, refusing anything but the five predefined entities
+    /// and numeric character references.
+    fn resolve_ref(&mut self, offset: u64, raw: &[u8]) -> Result<String> {
+        let name = String::from_utf8_lossy(raw).into_owned();
+        if let Some(number) = name.strip_prefix('#') {
+            let code = match number.strip_prefix('x') {
+                Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                None => number.parse::<u32>().ok(),
+            };
+            return match code.and_then(char::from_u32).filter(|&c| is_xml_char(c)) {
+                Some(c) => Ok(c.to_string()),
+                None => Err(self.syntax(
+                    offset,
+                    format!(
+                        "character reference `&{name};` does not name a character XML allows: \
+                         fix or remove it"
+                    ),
+                )),
+            };
+        }
+        match quick_xml::escape::resolve_xml_entity(&name) {
+            Some(text) => Ok(text.to_string()),
+            None => Err(self.syntax(
+                offset,
+                format!(
+                    "entity reference `&{name};` is not allowed: teczka expands no entities \
+                     (they can grow without bound or read other files); only `&amp;` `&lt;` \
+                     `&gt;` `&quot;` `&apos;` and numeric references such as `&#261;` may be used"
+                ),
+            )),
+        }
+    }
+
+    /// Decode character data (text or CDATA), normalising line ends as XML 1.0 requires and
+    /// refusing characters XML does not allow.
+    fn char_data(&mut self, offset: u64, text: std::borrow::Cow<'_, str>) -> Result<String> {
+        if let Some(c) = text.chars().find(|&c| !is_xml_char(c)) {
+            return Err(self.syntax(
+                offset,
+                format!(
+                    "the text holds the control character U+{:04X}, which XML does not allow: \
+                     remove it from the file",
+                    c as u32
+                ),
+            ));
+        }
+        Ok(text.into_owned())
+    }
+
+    fn next_record(&mut self, buf: &mut Vec<u8>) -> Result<Option<Record>> {
+        loop {
+            let before = self.xml.buffer_position();
+            self.xml.get_mut().advance_to(before);
+            let first = !self.started;
+            let (ns, event) = self.read_event(buf)?;
+            match event {
+                Event::Decl(decl) => {
+                    if !first {
+                        return Err(self.syntax(
+                            before,
+                            "an XML declaration `<?xml …?>` may only stand at the very start of \
+                             the document",
+                        ));
+                    }
+                    let encoding = match decl.encoding() {
+                        Some(Ok(encoding)) => Some(String::from_utf8_lossy(&encoding).into_owned()),
+                        Some(Err(e)) => {
+                            return Err(self.syntax(before, format!("malformed XML: {e}")))
+                        }
+                        None => None,
+                    };
+                    if let Some(encoding) = encoding {
+                        if !encoding.eq_ignore_ascii_case("utf-8")
+                            && !encoding.eq_ignore_ascii_case("utf8")
+                        {
+                            return Err(Error::input(
+                                &*self.source,
+                                format!(
+                                    "the XML declares encoding `{encoding}`; teczka reads XML in \
+                                     UTF-8 only: convert the file to UTF-8 and declare \
+                                     encoding=\"UTF-8\""
+                                ),
+                            ));
+                        }
+                    }
+                }
+                Event::DocType(_) => {
+                    let location = self.location_at(before);
+                    return Err(ErrorKind::Doctype { location }.into());
+                }
+                Event::PI(_) | Event::Comment(_) => {}
+                Event::Text(text) => {
+                    let text = match text.xml10_content() {
+                        Ok(text) => text,
+                        Err(e) => return Err(self.syntax(before, format!("malformed XML: {e}"))),
+                    };
+                    if !text.chars().all(char::is_whitespace) {
+                        return Err(self.stray_text(before));
+                    }
+                }
+                Event::CData(_) => return Err(self.stray_text(before)),
+                Event::GeneralRef(reference) => {
+                    let raw = reference.to_vec();
+                    self.resolve_ref(before, &raw)?;
+                    return Err(self.stray_text(before));
+                }
+                Event::Start(start) => {
+                    let start = start.into_owned();
+                    if let Some(record) = self.element(buf, before, ns, start, false)? {
+                        return Ok(Some(record));
+                    }
+                }
+                Event::Empty(start) => {
+                    let start = start.into_owned();
+                    if let Some(record) = self.element(buf, before, ns, start, true)? {
+                        return Ok(Some(record));
+                    }
+                }
+                Event::End(_) => self.state = State::Epilog,
+                Event::Eof => {
+                    return match self.state {
+                        State::Epilog => Ok(None),
+                        State::Prolog => Err(self.syntax(
+                            before,
+                            format!(
+                                "the document has no `<{ROOT}>` root element: is it empty or \
+                                 not teczka's SOU-like XML?"
+                            ),
+                        )),
+                        State::Root => Err(self.syntax(
+                            before,
+                            format!(
+                                "the document ends before `</{ROOT}>`: the file is truncated; \
+                                 export or copy it again"
+                            ),
+                        )),
+                    };
+                }
+            }
+        }
+    }
+
+    /// Handle an element start outside any record: the root, a record, or an error.
+    fn element(
+        &mut self,
+        buf: &mut Vec<u8>,
+        before: u64,
+        ns: Ns,
+        start: BytesStart<'static>,
+        empty: bool,
+    ) -> Result<Option<Record>> {
+        match self.state {
+            State::Prolog => {
+                self.open_root(before, &ns, &start)?;
+                // A `<pupils/>` root holds no records.
+                self.state = if empty { State::Epilog } else { State::Root };
+                Ok(None)
+            }
+            State::Root => self.read_pupil(buf, before, ns, start, empty).map(Some),
+            State::Epilog => {
+                let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
+                Err(self.syntax(
+                    before,
+                    format!(
+                        "element `{name}` after the end of `</{ROOT}>`: a document has only one \
+                         root element"
+                    ),
+                ))
+            }
+        }
+    }
+
+    fn open_root(&mut self, before: u64, ns: &Ns, start: &BytesStart<'_>) -> Result<()> {
+        self.check_depth(1, before)?;
+        let ours = self.namespace_ok(before, ns)?;
+        let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
+        if start.local_name().as_ref() != ROOT.as_bytes() {
+            return Err(self.syntax(
+                before,
+                format!(
+                    "the root element is `<{name}>`, not `<{ROOT}>`: this is not teczka's \
+                     SOU-like XML (see schemas/pupils.xsd)"
+                ),
+            ));
+        }
+        if !ours {
+            return Err(self.syntax(
+                before,
+                format!(
+                    "the root element `<{name}>` is in a foreign namespace: use \
+                     xmlns=\"{NAMESPACE}\" or no namespace"
+                ),
+            ));
+        }
+        for attribute in start.attributes() {
+            let attribute = match attribute {
+                Ok(attribute) => attribute,
+                Err(e) => return Err(self.syntax(before, format!("malformed XML: {e}"))),
+            };
+            if attribute.key.as_ref() != b"version" {
+                continue;
+            }
+            let version = match attribute.decode_and_unescape_value(self.xml.decoder()) {
+                Ok(version) => version.into_owned(),
+                Err(e) => return Err(self.syntax(before, format!("malformed XML: {e}"))),
+            };
+            if version != VERSION {
+                return Err(Error::input(
+                    &*self.source,
+                    format!(
+                        "the document is version `{version}` of teczka's SOU-like XML; this \
+                         teczka reads version {VERSION}: use a matching teczka release"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn stray_text(&mut self, offset: u64) -> Error {
+        self.syntax(
+            offset,
+            format!(
+                "text outside any `<pupil>` element: the `<{ROOT}>` document holds text only \
+                 inside pupil fields; remove it"
+            ),
+        )
+    }
+
+    fn check_depth(&mut self, depth: usize, offset: u64) -> Result<()> {
+        if depth <= self.limits.max_depth {
+            return Ok(());
+        }
+        Err(Error::limit(
+            self.location_at(offset),
+            "XML nesting depth",
+            self.limits.max_depth as u64,
+            "teczka's documents nest 6 deep; raise --max-depth only if the file is trusted",
+        ))
+    }
+
+    /// Whether an element is in teczka's namespace (or none); an undeclared prefix stops.
+    fn namespace_ok(&mut self, offset: u64, ns: &Ns) -> Result<bool> {
+        match ns {
+            Ns::Ours => Ok(true),
+            Ns::Foreign => Ok(false),
+            Ns::Undeclared(prefix) => Err(self.syntax(
+                offset,
+                format!(
+                    "namespace prefix `{prefix}` is not declared: declare it with \
+                     `xmlns:{prefix}=\"…\"` or remove the prefix"
+                ),
+            )),
+        }
+    }
+
+    /// Names of an element's attributes, except namespace declarations and `xml:*`.
+    fn attribute_names(&mut self, offset: u64, start: &BytesStart<'_>) -> Result<Vec<String>> {
+        let mut names = Vec::new();
+        for attribute in start.attributes() {
+            let attribute = match attribute {
+                Ok(attribute) => attribute,
+                Err(e) => return Err(self.syntax(offset, format!("malformed XML: {e}"))),
+            };
+            let key = attribute.key;
+            if key.as_namespace_binding().is_some() || key.prefix().is_some_and(|p| p.is_xml()) {
+                continue;
+            }
+            names.push(String::from_utf8_lossy(key.as_ref()).into_owned());
+        }
+        Ok(names)
+    }
+
+    /// Open an element inside a record.
+    fn open_child(
+        &mut self,
+        builder: &mut Builder,
+        at: u64,
+        depth: usize,
+        ns: &Ns,
+        start: &BytesStart<'_>,
+    ) -> Result<()> {
+        self.check_depth(depth, at)?;
+        let ours = self.namespace_ok(at, ns)?;
+        let attributes = self.attribute_names(at, start)?;
+        let line = self.xml.get_mut().line_at(at);
+        let local = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
+        let qname = String::from_utf8_lossy(start.name().as_ref()).into_owned();
+        builder.open(&local, &qname, ours, line, &attributes);
+        Ok(())
+    }
+
+    /// Read one child element of the root (normally `<pupil>`) to its end tag.
+    fn read_pupil(
+        &mut self,
+        buf: &mut Vec<u8>,
+        before: u64,
+        ns: Ns,
+        start: BytesStart<'static>,
+        empty: bool,
+    ) -> Result<Record> {
+        let location = self.location_at(before);
+        let mut depth = 2;
+        self.check_depth(depth, before)?;
+        let ours = self.namespace_ok(before, &ns)?;
+        let attributes = self.attribute_names(before, &start)?;
+        let qname = String::from_utf8_lossy(start.name().as_ref()).into_owned();
+        let mut builder =
+            if ours && start.local_name().as_ref() == Entity::Pupil.element().as_bytes() {
+                Builder::pupil(self.limits.max_field_bytes, location.line, &attributes)
+            } else {
+                Builder::other(&qname, location.line)
+            };
+        let mut finished = empty;
+        while !finished {
+            let at = self.xml.buffer_position();
+            let (ns, event) = self.read_event(buf)?;
+            match event {
+                Event::Start(e) => {
+                    depth += 1;
+                    self.open_child(&mut builder, at, depth, &ns, &e)?;
+                }
+                Event::Empty(e) => {
+                    self.open_child(&mut builder, at, depth + 1, &ns, &e)?;
+                    builder.close();
+                }
+                Event::End(_) => {
+                    depth -= 1;
+                    finished = builder.close();
+                }
+                Event::Text(text) => {
+                    let text = match text.xml10_content() {
+                        Ok(text) => text,
+                        Err(e) => return Err(self.syntax(at, format!("malformed XML: {e}"))),
+                    };
+                    let text = self.char_data(at, text)?;
+                    let line = self.xml.get_mut().line_at(at);
+                    builder.text(&text, line);
+                }
+                Event::CData(data) => {
+                    let text = match data.xml10_content() {
+                        Ok(text) => text,
+                        Err(e) => return Err(self.syntax(at, format!("malformed XML: {e}"))),
+                    };
+                    let text = self.char_data(at, text)?;
+                    let line = self.xml.get_mut().line_at(at);
+                    builder.text(&text, line);
+                }
+                Event::GeneralRef(reference) => {
+                    let raw = reference.to_vec();
+                    let text = self.resolve_ref(at, &raw)?;
+                    let line = self.xml.get_mut().line_at(at);
+                    builder.text(&text, line);
+                }
+                Event::Comment(_) | Event::PI(_) => {}
+                Event::Decl(_) => {
+                    return Err(self.syntax(
+                        at,
+                        "an XML declaration `<?xml …?>` may only stand at the very start of the \
+                         document",
+                    ))
+                }
+                Event::DocType(_) => {
+                    let location = self.location_at(at);
+                    return Err(ErrorKind::Doctype { location }.into());
+                }
+                Event::Eof => {
+                    return Err(self.syntax(
+                        at,
+                        format!(
+                            "the document ends inside the `<{qname}>` element that starts at \
+                             line {}: the file is truncated; export or copy it again",
+                            location.line
+                        ),
+                    ))
+                }
+            }
+        }
+        let end = self.xml.buffer_position();
+        // The bytes were validated as UTF-8 while they were read.
+        let original = String::from_utf8_lossy(self.xml.get_ref().slice(before, end)).into_owned();
+        self.record += 1;
+        let (pupil, problems) = builder.finish();
+        let mut record = Record {
+            pupil,
+            parts: vec![Part { entity: Entity::Pupil, location, original }],
+            problems: Vec::new(),
+        };
+        for (field, rule, message) in problems {
+            record.report(&field, rule, Severity::Error, message);
+        }
+        Ok(record)
     }
 }
 
@@ -24,6 +899,739 @@ impl<R: Read> Iterator for XmlReader<R> {
     type Item = Result<Record>;
 
     fn next(&mut self) -> Option<Result<Record>> {
-        None
+        if self.done {
+            return None;
+        }
+        // The event buffer is reused across records; it is taken out so events can borrow it
+        // while the reader is borrowed mutably.
+        let mut buf = std::mem::take(&mut self.buf);
+        let result = self.next_record(&mut buf);
+        self.buf = buf;
+        match result {
+            Ok(Some(record)) => Some(Ok(record)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building one pupil from its element's events.
+// ---------------------------------------------------------------------------------------------
+
+/// What the element being read is, in the pupil's shape.
+enum Frame {
+    /// The pupil, a nested struct or a list item: holds fields.
+    Object {
+        children: &'static [Node],
+        /// Catalogue path prefix of its fields (`""` for the pupil, `guardians[]`).
+        path: &'static str,
+        /// Whether it is a list item, which owns the topmost map of the builder.
+        item: bool,
+    },
+    /// A list's wrapper element: holds item elements.
+    List { key: &'static str, item: &'static str, children: &'static [Node], path: &'static str },
+    /// A leaf field: collects text.
+    Leaf { spec: &'static FieldSpec, text: String, line: u64, too_long: bool, nested: bool },
+    /// An element already reported (unknown, or inside a leaf): its content is skipped.
+    Skip,
+}
+
+/// Assembles one pupil as a JSON object, generically from the element tree, then
+/// deserialises it, so the XML code never names a model field.
+struct Builder {
+    frames: Vec<Frame>,
+    /// The pupil's object, then one object per open list item.
+    maps: Vec<Map<String, Value>>,
+    problems: Vec<(String, Rule, String)>,
+    max_field_bytes: usize,
+    is_pupil: bool,
+}
+
+impl Builder {
+    fn pupil(max_field_bytes: usize, line: u64, attributes: &[String]) -> Builder {
+        let mut builder = Builder {
+            frames: vec![Frame::Object { children: pupil_tree(), path: "", item: false }],
+            maps: vec![Map::new()],
+            problems: Vec::new(),
+            max_field_bytes,
+            is_pupil: true,
+        };
+        builder.report_attributes("", attributes, line);
+        builder
+    }
+
+    /// A child of the root that is not a pupil: read to its end and rejected whole.
+    fn other(qname: &str, line: u64) -> Builder {
+        Builder {
+            frames: vec![Frame::Skip],
+            maps: vec![Map::new()],
+            problems: vec![(
+                qname.to_string(),
+                Rule::UnknownField,
+                format!(
+                    "element `<{qname}>` at line {line} is not a `<pupil>` element: a `<{ROOT}>` \
+                     document holds pupils only; remove it or turn it into a pupil"
+                ),
+            )],
+            max_field_bytes: 0,
+            is_pupil: false,
+        }
+    }
+
+    fn report(&mut self, field: String, rule: Rule, message: String) {
+        self.problems.push((field, rule, message));
+    }
+
+    fn report_attributes(&mut self, path: &str, attributes: &[String], line: u64) {
+        for name in attributes {
+            let element = if path.is_empty() { "pupil" } else { path };
+            self.report(
+                format!("{path}@{name}"),
+                Rule::UnknownField,
+                format!(
+                    "attribute `{name}` on `{element}` at line {line} is not part of the model \
+                     (fields are elements, never attributes): move it into a field or remove it"
+                ),
+            );
+        }
+    }
+
+    fn open(&mut self, local: &str, qname: &str, ours: bool, line: u64, attributes: &[String]) {
+        let next = match self.frames.last_mut() {
+            None | Some(Frame::Skip) => Frame::Skip,
+            Some(Frame::Leaf { spec, nested, .. }) => {
+                if !*nested {
+                    *nested = true;
+                    let path = spec.path.clone();
+                    self.report(
+                        path,
+                        Rule::Schema,
+                        format!(
+                            "the field at line {line} holds the element `<{qname}>`, but it \
+                             takes text only: remove the inner markup"
+                        ),
+                    );
+                }
+                Frame::Skip
+            }
+            Some(Frame::Object { children, path, .. }) => {
+                let (children, path) = (*children, *path);
+                let node = children.iter().find(|n| ours && n.name() == local);
+                match node {
+                    None => {
+                        self.unknown(join(path, qname), qname, line);
+                        Frame::Skip
+                    }
+                    Some(Node::Leaf { spec, .. }) => {
+                        let map = self.maps.last();
+                        if map
+                            .is_some_and(|m| crate::model::value::get_path(m, &spec.key).is_some())
+                        {
+                            self.report(
+                                spec.path.clone(),
+                                Rule::Schema,
+                                format!(
+                                    "the field appears more than once (again at line {line}); \
+                                     it holds one value: keep one element"
+                                ),
+                            );
+                        }
+                        Frame::Leaf {
+                            spec,
+                            text: String::new(),
+                            line,
+                            too_long: false,
+                            nested: false,
+                        }
+                    }
+                    Some(Node::Group { path, key, children, .. }) => {
+                        if let Some(map) = self.maps.last_mut() {
+                            if crate::model::value::get_path(map, key).is_none() {
+                                set_path(map, key, Value::Object(Map::new()));
+                            }
+                        }
+                        Frame::Object { children, path, item: false }
+                    }
+                    Some(Node::List { path, key, item, children, .. }) => {
+                        Frame::List { key, item, children, path }
+                    }
+                }
+            }
+            Some(Frame::List { item, children, path, .. }) => {
+                let (item, children, path) = (*item, *children, *path);
+                if ours && local == item {
+                    self.maps.push(Map::new());
+                    Frame::Object { children, path, item: true }
+                } else {
+                    let wrapper = path.strip_suffix("[]").unwrap_or(path);
+                    self.unknown(join(wrapper, qname), qname, line);
+                    Frame::Skip
+                }
+            }
+        };
+        match &next {
+            Frame::Skip => {}
+            Frame::Leaf { spec, .. } => {
+                let path = spec.path.clone();
+                self.report_attributes(&path, attributes, line)
+            }
+            Frame::Object { path, .. } | Frame::List { path, .. } => {
+                let path = path.to_string();
+                self.report_attributes(&path, attributes, line)
+            }
+        }
+        self.frames.push(next);
+    }
+
+    fn unknown(&mut self, field: String, qname: &str, line: u64) {
+        self.report(
+            field,
+            Rule::UnknownField,
+            format!(
+                "element `<{qname}>` at line {line} is not part of the model, so its content \
+                 would be lost: remove it or move its content into a model field"
+            ),
+        );
+    }
+
+    fn text(&mut self, text: &str, line: u64) {
+        match self.frames.last_mut() {
+            None | Some(Frame::Skip) => {}
+            Some(Frame::Leaf { text: collected, too_long, .. }) => {
+                if *too_long {
+                    return;
+                }
+                if collected.len() + text.len() > self.max_field_bytes {
+                    *too_long = true;
+                    *collected = String::new();
+                } else {
+                    collected.push_str(text);
+                }
+            }
+            Some(Frame::Object { path, .. }) | Some(Frame::List { path, .. }) => {
+                if text.chars().all(char::is_whitespace) {
+                    return;
+                }
+                let path = path.to_string();
+                let element = if path.is_empty() { "pupil".to_string() } else { path.clone() };
+                self.report(
+                    path,
+                    Rule::Schema,
+                    format!(
+                        "text directly inside `{element}` at line {line} belongs to no field: \
+                         put it into a field element or remove it"
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Close the innermost element; `true` when that was the record's own element.
+    fn close(&mut self) -> bool {
+        match self.frames.pop() {
+            Some(Frame::Leaf { spec, text, line, too_long, nested }) => {
+                if nested {
+                    // Already reported when the inner element opened.
+                } else if too_long {
+                    self.report(
+                        spec.path.clone(),
+                        Rule::FieldSize,
+                        format!(
+                            "the value at line {line} is longer than the limit of {} bytes: \
+                             shorten it, or raise --max-field-bytes if it is right",
+                            self.max_field_bytes
+                        ),
+                    );
+                } else {
+                    match parse_leaf(&spec.kind, &text) {
+                        Ok(Some(value)) => {
+                            if let Some(map) = self.maps.last_mut() {
+                                set_path(map, &spec.key, value);
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(message) => self.report(
+                            spec.path.clone(),
+                            Rule::Type,
+                            format!("the value at line {line} is {message}", message = message),
+                        ),
+                    }
+                }
+            }
+            Some(Frame::Object { item: true, .. }) => {
+                let item = self.maps.pop().unwrap_or_default();
+                if let (Some(Frame::List { key, .. }), Some(parent)) =
+                    (self.frames.last(), self.maps.last_mut())
+                {
+                    push_item(parent, key, Value::Object(item));
+                }
+            }
+            Some(_) | None => {}
+        }
+        self.frames.is_empty()
+    }
+
+    /// The pupil and every problem found; a missing required field is reported and left
+    /// empty so the record can still be identified and rejected.
+    fn finish(self) -> (Pupil, Vec<(String, Rule, String)>) {
+        let Builder { maps, mut problems, is_pupil, .. } = self;
+        let mut object = maps.into_iter().next().unwrap_or_default();
+        if is_pupil {
+            let required = fields()
+                .iter()
+                .filter(|f| f.required && f.entity == Entity::Pupil && !f.key.contains('.'));
+            for spec in required {
+                if object.contains_key(&spec.key) {
+                    continue;
+                }
+                problems.push((
+                    spec.path.clone(),
+                    Rule::Required,
+                    format!(
+                        "the pupil has no `<{}>` element (or it is empty): every pupil needs one",
+                        spec.key
+                    ),
+                ));
+                if spec.kind == ValueKind::Text {
+                    object.insert(spec.key.clone(), Value::String(String::new()));
+                }
+            }
+        } else {
+            object.clear();
+            object.insert("id".into(), Value::String(String::new()));
+        }
+        let id = object.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+        match serde_json::from_value::<Pupil>(Value::Object(object)) {
+            Ok(pupil) => (pupil, problems),
+            Err(_) => {
+                problems.push((
+                    String::new(),
+                    Rule::Schema,
+                    "the pupil's values do not fit the model; this is a bug in teczka's XML \
+                     reader: please report it"
+                        .to_string(),
+                ));
+                (Pupil { id, ..Pupil::default() }, problems)
+            }
+        }
+    }
+}
+
+/// Append `value` to the array at dotted `key` in `object`, creating what is missing.
+fn push_item(object: &mut Map<String, Value>, key: &str, value: Value) {
+    match key.split_once('.') {
+        None => {
+            let entry = object.entry(key.to_string()).or_insert_with(|| Value::Array(Vec::new()));
+            match entry {
+                Value::Array(items) => items.push(value),
+                other => *other = Value::Array(vec![value]),
+            }
+        }
+        Some((head, rest)) => {
+            let inner = object.entry(head.to_string()).or_insert_with(|| Value::Object(Map::new()));
+            if !inner.is_object() {
+                *inner = Value::Object(Map::new());
+            }
+            if let Value::Object(inner) = inner {
+                push_item(inner, rest, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Sex;
+
+    const HEAD: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+                        <pupils xmlns=\"https://teczka.example/ns/sou/1\" version=\"1\">\n";
+
+    fn read_with(data: &[u8], options: &ReadOptions) -> Vec<Result<Record>> {
+        XmlReader::new(data, "p.xml", options).collect()
+    }
+
+    fn read(data: &[u8]) -> Vec<Result<Record>> {
+        read_with(data, &ReadOptions::default())
+    }
+
+    fn records(data: &str) -> Vec<Record> {
+        read(data.as_bytes()).into_iter().collect::<Result<_>>().expect("no error")
+    }
+
+    /// The error that stops reading `data`, with every record before it read fine.
+    fn error(data: &[u8]) -> Error {
+        error_with(data, &ReadOptions::default())
+    }
+
+    fn error_with(data: &[u8], options: &ReadOptions) -> Error {
+        let mut results = read_with(data, options);
+        let last = results.pop().expect("some result");
+        assert!(results.iter().all(Result::is_ok), "only the last result is an error");
+        last.expect_err("reading stops with an error")
+    }
+
+    fn at(line: u64, byte: u64, record: u64) -> Location {
+        Location { source: "p.xml".into(), record, line, byte }
+    }
+
+    fn problems(record: &Record) -> Vec<(String, Rule)> {
+        record.problems.iter().map(|v| (v.field.clone(), v.rule)).collect()
+    }
+
+    /// A reader that hands out one byte per call, to test splits at every boundary.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            match (self.0.split_first(), out.first_mut()) {
+                (Some((&b, rest)), Some(slot)) => {
+                    *slot = b;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    #[test]
+    fn second_pupil_has_its_exact_line_byte_and_ordinal_and_original_text() {
+        let second = "<pupil>\n    <id>P2</id>\n  </pupil>";
+        let data =
+            format!("{HEAD}  <pupil><id>P1</id></pupil>\n  <!-- c -->\n  {second}\n</pupils>\n");
+        let byte = data.find("<pupil>\n").unwrap() as u64;
+        let read = records(&data);
+        assert_eq!(read.len(), 2);
+        assert_eq!(read[0].location(), at(3, HEAD.len() as u64 + 2, 0));
+        assert_eq!(read[1].location(), at(5, byte, 1));
+        assert_eq!(read[1].parts[0].original, second);
+        assert_eq!(read[1].pupil.id, "P2");
+        assert!(read.iter().all(|r| r.problems.is_empty()));
+    }
+
+    #[test]
+    fn a_byte_order_mark_counts_in_byte_offsets_and_one_byte_reads_change_nothing() {
+        let data =
+            format!("\u{FEFF}{HEAD}<pupil><id>Ż1</id><surname>Dvořák</surname></pupil></pupils>");
+        let whole: Vec<Record> = read(data.as_bytes()).into_iter().collect::<Result<_>>().unwrap();
+        assert_eq!(whole[0].location(), at(3, 3 + HEAD.len() as u64, 0));
+        let trickled: Vec<Record> =
+            XmlReader::new(Trickle(data.as_bytes()), "p.xml", &ReadOptions::default())
+                .collect::<Result<_>>()
+                .unwrap();
+        assert_eq!(trickled[0].location(), whole[0].location());
+        assert_eq!(trickled[0].pupil, whole[0].pupil);
+        assert_eq!(trickled[0].parts[0].original, whole[0].parts[0].original);
+        assert_eq!(whole[0].pupil.surname.as_deref(), Some("Dvořák"));
+    }
+
+    #[test]
+    fn leaf_text_is_kept_exactly_with_entities_char_refs_cdata_and_line_ends() {
+        let data = format!(
+            "{HEAD}<pupil>\n  <id> P&amp;1 </id>\n  <surname>&lt;&#x17B;&#243;&gt;&quot;&apos;</surname>\
+             <first_name><![CDATA[a<b>&amp;]]></first_name>\
+             <second_name>x\r\ny\rz&#13;</second_name></pupil></pupils>"
+        );
+        let pupil = &records(&data)[0].pupil;
+        assert_eq!(pupil.id, " P&1 ");
+        assert_eq!(pupil.surname.as_deref(), Some("<Żó>\"'"));
+        assert_eq!(pupil.first_name.as_deref(), Some("a<b>&amp;"));
+        assert_eq!(pupil.second_name.as_deref(), Some("x\ny\nz\r"));
+    }
+
+    #[test]
+    fn nested_structs_and_lists_are_read_generically() {
+        let data = format!(
+            "{HEAD}<pupil><id>P1</id><sex>k</sex>\
+             <guardians><guardian><surname>Nowak</surname><address><town>Łódź</town></address>\
+             </guardian><guardian/></guardians>\
+             <enrolment/><grades><grade><kind>final</kind><behaviour>tak</behaviour></grade></grades>\
+             <payments><payment><amount_minor>12050</amount_minor></payment></payments>\
+             </pupil></pupils>"
+        );
+        let pupil = &records(&data)[0].pupil;
+        assert_eq!(pupil.sex, Some(Sex::Female));
+        assert_eq!(pupil.guardians.len(), 2);
+        assert_eq!(
+            pupil.guardians[0].address.as_ref().and_then(|a| a.town.as_deref()),
+            Some("Łódź")
+        );
+        assert_eq!(pupil.guardians[1], crate::model::Guardian::default());
+        assert_eq!(pupil.enrolment, Some(crate::model::Enrolment::default()));
+        assert_eq!(pupil.grades[0].behaviour, Some(true));
+        assert_eq!(pupil.payments[0].amount_minor, Some(12050));
+    }
+
+    #[test]
+    fn no_namespace_is_accepted_and_a_foreign_one_is_refused() {
+        let plain = records("<pupils><pupil><id>A</id></pupil></pupils>");
+        assert_eq!(plain[0].pupil.id, "A");
+        let prefixed = records(
+            "<s:pupils xmlns:s=\"https://teczka.example/ns/sou/1\"><s:pupil><s:id>A</s:id>\
+             </s:pupil></s:pupils>",
+        );
+        assert_eq!(prefixed[0].pupil.id, "A");
+        let e = error(b"<pupils xmlns=\"urn:other\"><pupil/></pupils>");
+        assert!(e.to_string().contains("foreign namespace"), "{e}");
+        let e = error(b"<x:pupils><pupil/></x:pupils>");
+        assert!(e.to_string().contains("prefix `x` is not declared"), "{e}");
+    }
+
+    #[test]
+    fn unknown_elements_and_attributes_are_violations_naming_the_path() {
+        let data = format!(
+            "{HEAD}<pupil nr=\"7\"><id>P1</id><shoe>42</shoe>\n\
+             <guardians><guardian><shoe><size>42</size></shoe></guardian><parent/></guardians>\
+             <x:extra xmlns:x=\"urn:x\">1</x:extra></pupil></pupils>"
+        );
+        let record = &records(&data)[0];
+        assert_eq!(
+            problems(record),
+            vec![
+                ("@nr".to_string(), Rule::UnknownField),
+                ("shoe".to_string(), Rule::UnknownField),
+                ("guardians[].shoe".to_string(), Rule::UnknownField),
+                ("guardians.parent".to_string(), Rule::UnknownField),
+                ("x:extra".to_string(), Rule::UnknownField),
+            ]
+        );
+        assert!(record.problems[2].message.contains("line 4"), "{}", record.problems[2].message);
+        assert!(record.problems.iter().all(|v| !v.message.contains("42")));
+        assert!(record.is_rejected());
+        assert_eq!(record.problems[0].record_id.as_deref(), Some("P1"));
+    }
+
+    #[test]
+    fn a_bad_date_is_a_type_violation_without_the_value_and_other_fields_survive() {
+        let data = format!(
+            "{HEAD}<pupil>\n<id>P1</id>\n<birth_date>2012-02-30</birth_date>\n\
+             <surname>Nowak</surname><exams><exam><score>dużo</score></exam></exams></pupil></pupils>"
+        );
+        let record = &records(&data)[0];
+        assert_eq!(
+            problems(record),
+            vec![("birth_date".to_string(), Rule::Type), ("exams[].score".to_string(), Rule::Type)]
+        );
+        let message = &record.problems[0].message;
+        assert!(
+            message.starts_with("the value at line 5 is not a real calendar date"),
+            "{message}"
+        );
+        assert!(!message.contains("2012-02-30") && !record.problems[1].message.contains("dużo"));
+        assert_eq!(record.pupil.surname.as_deref(), Some("Nowak"));
+        assert_eq!(record.pupil.birth_date, None);
+    }
+
+    #[test]
+    fn a_missing_id_is_required_and_mixed_or_repeated_content_is_a_schema_violation() {
+        let data = format!(
+            "{HEAD}<pupil>stray<surname>A<b/></surname><sex>k</sex><sex>m</sex></pupil>\
+             <pupil><id></id></pupil></pupils>"
+        );
+        let read = records(&data);
+        assert_eq!(
+            problems(&read[0]),
+            vec![
+                (String::new(), Rule::Schema),
+                ("surname".to_string(), Rule::Schema),
+                ("sex".to_string(), Rule::Schema),
+                ("id".to_string(), Rule::Required),
+            ]
+        );
+        assert_eq!(problems(&read[1]), vec![("id".to_string(), Rule::Required)]);
+    }
+
+    #[test]
+    fn an_element_other_than_pupil_under_the_root_is_a_rejected_record() {
+        let data = format!(
+            "{HEAD}<header><school>SP 1</school></header><pupil><id>A</id></pupil></pupils>"
+        );
+        let read = records(&data);
+        assert_eq!(read.len(), 2);
+        assert_eq!(problems(&read[0]), vec![("header".to_string(), Rule::UnknownField)]);
+        assert_eq!(read[0].parts[0].original, "<header><school>SP 1</school></header>");
+        assert_eq!(read[1].location().record, 1);
+    }
+
+    #[test]
+    fn doctype_is_refused_billion_laughs_and_external_entities_alike() {
+        let laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n \
+                      <!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n]>\n\
+                      <pupils><pupil><id>&lol2;</id></pupil></pupils>";
+        let e = error(laughs.as_bytes());
+        assert!(matches!(e.kind(), ErrorKind::Doctype { .. }), "{e}");
+        assert_eq!(e.location(), Some(&at(2, 22, 0)));
+        let external = "<!DOCTYPE pupils SYSTEM \"file:///etc/passwd\"><pupils/>";
+        assert!(matches!(error(external.as_bytes()).kind(), ErrorKind::Doctype { .. }));
+        let inner = format!("{HEAD}<pupil><id>A</id></pupil>\n<!DOCTYPE x>");
+        assert!(matches!(error(inner.as_bytes()).kind(), ErrorKind::Doctype { .. }));
+    }
+
+    #[test]
+    fn an_undefined_entity_reference_stops_with_its_position() {
+        let data = format!("{HEAD}<pupil>\n<id>&xxe;</id></pupil></pupils>");
+        let e = error(data.as_bytes());
+        let byte = data.find("&xxe").unwrap() as u64;
+        assert!(matches!(e.kind(), ErrorKind::Syntax { .. }));
+        assert_eq!(e.location(), Some(&at(4, byte, 0)));
+        assert!(e.to_string().contains("entity reference `&xxe;` is not allowed"), "{e}");
+        let e = error(format!("{HEAD}<pupil><id>&#0;</id></pupil></pupils>").as_bytes());
+        assert!(e.to_string().contains("`&#0;`"), "{e}");
+        let e = error(format!("{HEAD}<pupil><id>a\u{1}</id></pupil></pupils>").as_bytes());
+        assert!(e.to_string().contains("U+0001"), "{e}");
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_limit_stops() {
+        let options = ReadOptions {
+            limits: Limits { max_depth: 8, ..Limits::default() },
+            ..ReadOptions::default()
+        };
+        let deep = format!("{HEAD}<pupil><id>A</id>{}", "<x>\n".repeat(100));
+        let e = error_with(deep.as_bytes(), &options);
+        assert!(matches!(e.kind(), ErrorKind::Limit { limit: 8, .. }), "{e}");
+        // pupils = 1, pupil = 2, the seventh <x> is depth 9.
+        assert_eq!(e.location().map(|l| l.line), Some(9));
+        let fine = format!(
+            "{HEAD}<pupil><id>A</id>{}{}</pupil></pupils>",
+            "<x>".repeat(6),
+            "</x>".repeat(6)
+        );
+        assert_eq!(read_with(fine.as_bytes(), &options).len(), 1);
+    }
+
+    #[test]
+    fn a_truncated_document_stops_with_a_syntax_error_at_the_end() {
+        let data = format!("{HEAD}<pupil><id>A</id></pupil>\n<pupil>\n<id>B</id>\n");
+        let e = error(data.as_bytes());
+        assert!(matches!(e.kind(), ErrorKind::Syntax { .. }));
+        assert_eq!(e.location(), Some(&at(6, data.len() as u64, 1)));
+        assert!(e.to_string().contains("truncated"), "{e}");
+        let e = error(format!("{HEAD}<pupil><id>A</id></pupil>\n").as_bytes());
+        assert!(e.to_string().contains("ends before `</pupils>`"), "{e}");
+        let e = error(format!("{HEAD}<pupil><id>A</i").as_bytes());
+        assert!(e.to_string().contains("malformed XML"), "{e}");
+        let e = error(format!("{HEAD}<pupil><id>A</surname></pupil></pupils>").as_bytes());
+        assert!(e.to_string().contains("malformed XML"), "{e}");
+        assert!(error(b"").to_string().contains("no `<pupils>` root element"));
+    }
+
+    #[test]
+    fn invalid_utf8_stops_with_the_byte_position() {
+        let mut data = format!("{HEAD}<pupil><id>A</id>\n<surname>Nowak").into_bytes();
+        let byte = data.len() as u64;
+        data.extend_from_slice(b"\xC5</surname></pupil></pupils>");
+        let e = error(&data);
+        assert!(matches!(e.kind(), ErrorKind::Encoding { encoding: "UTF-8", .. }), "{e}");
+        assert_eq!(e.location(), Some(&at(4, byte, 0)));
+        let e = error(b"\xFF\xFE<\x00p\x00");
+        assert!(matches!(e.kind(), ErrorKind::Encoding { .. }), "{e}");
+    }
+
+    #[test]
+    fn other_declared_encodings_wrong_roots_and_versions_are_refused() {
+        let e = error(b"<?xml version=\"1.0\" encoding=\"windows-1250\"?><pupils/>");
+        assert!(e.to_string().contains("declares encoding `windows-1250`"), "{e}");
+        let e = error(b"<students><pupil/></students>");
+        assert!(e.to_string().contains("the root element is `<students>`"), "{e}");
+        let e = error(b"<pupils version=\"2\"/>");
+        assert!(e.to_string().contains("version `2`"), "{e}");
+        assert!(records("<?xml version=\"1.0\" encoding=\"utf-8\"?><pupils/>").is_empty());
+        let e = error(b"<pupils/>stray");
+        assert!(e.to_string().contains("text outside any `<pupil>`"), "{e}");
+        let e = error(b"<pupils/><pupils/>");
+        assert!(e.to_string().contains("one root element"), "{e}");
+    }
+
+    #[test]
+    fn size_limits_a_field_is_a_violation_a_record_stops() {
+        let options = ReadOptions {
+            limits: Limits { max_field_bytes: 10, max_record_bytes: 200, ..Limits::default() },
+            ..ReadOptions::default()
+        };
+        let data = format!(
+            "{HEAD}<pupil><id>A</id><surname>{}</surname></pupil></pupils>",
+            "x".repeat(11)
+        );
+        let read: Vec<Record> =
+            read_with(data.as_bytes(), &options).into_iter().collect::<Result<_>>().unwrap();
+        assert_eq!(problems(&read[0]), vec![("surname".to_string(), Rule::FieldSize)]);
+        let big = format!(
+            "{HEAD}<pupil><id>A</id>{}</pupil></pupils>",
+            "<!-- padding -->".repeat(1 << 13)
+        );
+        let e = error_with(big.as_bytes(), &options);
+        assert!(matches!(e.kind(), ErrorKind::Limit { limit: 200, .. }), "{e}");
+        assert_eq!(e.location().map(|l| (l.line, l.byte)), Some((3, HEAD.len() as u64)));
+    }
+
+    #[test]
+    fn a_size_limit_hit_inside_a_multibyte_character_is_still_a_limit_error() {
+        let options = ReadOptions {
+            limits: Limits { max_record_bytes: 70_000, ..Limits::default() },
+            ..ReadOptions::default()
+        };
+        // One of the two paddings puts a 64 KiB buffer boundary inside a `ż`.
+        for pad in ["", " "] {
+            let data = format!(
+                "{HEAD}<pupil>{pad}<id>A</id><surname>{}</surname></pupil></pupils>",
+                "ż".repeat(100_000)
+            );
+            let e = error_with(data.as_bytes(), &options);
+            assert!(matches!(e.kind(), ErrorKind::Limit { limit: 70_000, .. }), "{e}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the bytes, reading ends (with records or one error) and never panics.
+        #[test]
+        fn any_mutation_of_a_document_is_read_without_panicking(
+            edits in proptest::collection::vec((0usize..400, proptest::prelude::any::<u8>()), 0..8),
+            cut in 0usize..400,
+        ) {
+            let mut data = format!(
+                "{HEAD}<pupil a=\"1\"><id>P&amp;1</id><sex>k</sex><guardians><guardian><address>\
+                 <town>Łódź</town></address></guardian></guardians><!-- c --><x><y/></x>\
+                 <remarks><remark><text><![CDATA[]]>]]></text></remark></remarks></pupil>\
+                 <pupil/></pupils>"
+            )
+            .into_bytes();
+            for (at, byte) in edits {
+                let at = at % (data.len() + 1);
+                data.insert(at, byte);
+            }
+            data.truncate(cut.max(data.len() / 2));
+            let options = ReadOptions {
+                limits: Limits { max_depth: 6, max_field_bytes: 8, max_record_bytes: 300 },
+                ..ReadOptions::default()
+            };
+            let results = read_with(&data, &options);
+            proptest::prop_assert!(results.iter().rev().skip(1).all(Result::is_ok));
+            let trickled: Vec<_> = XmlReader::new(Trickle(&data), "p.xml", &options).collect();
+            proptest::prop_assert_eq!(results.len(), trickled.len());
+        }
+    }
+
+    #[test]
+    fn the_tree_follows_the_catalogue() {
+        let names: Vec<&str> = pupil_tree().iter().map(Node::name).collect();
+        assert_eq!(&names[..3], &["id", "education_id", "pesel"]);
+        let Some(Node::List { item, path, key, children, .. }) =
+            pupil_tree().iter().find(|n| n.name() == "guardians")
+        else {
+            panic!("guardians is a list")
+        };
+        assert_eq!((*item, path.as_str(), key.as_str()), ("guardian", "guardians[]", "guardians"));
+        assert!(children
+            .iter()
+            .any(|n| matches!(n, Node::Group { path, .. } if path == "guardians[].address")));
     }
 }
