@@ -2,8 +2,8 @@
 
 use crate::strategy::pupil;
 use proptest::prelude::*;
-use teczka::read::{jsonl::JsonlReader, ReadOptions};
-use teczka::write::{JsonlWriter, Sink};
+use teczka::read::{jsonl::JsonlReader, xml::XmlReader, ReadOptions};
+use teczka::write::{JsonlWriter, Sink, XmlWriter};
 use teczka::Pupil;
 
 fn read_back<I: Iterator<Item = teczka::Result<teczka::Record>>>(records: I) -> Vec<Pupil> {
@@ -29,6 +29,19 @@ proptest! {
         writer.finish().unwrap();
         drop(writer);
         let back = read_back(JsonlReader::new(&out[..], "mem.jsonl", &ReadOptions::default()));
+        prop_assert_eq!(back, pupils);
+    }
+
+    #[test]
+    fn xml_round_trip(pupils in proptest::collection::vec(pupil(), 1..4)) {
+        let mut out = Vec::new();
+        let mut writer = XmlWriter::new(&mut out, "-").unwrap();
+        for p in &pupils {
+            writer.write(p).unwrap();
+        }
+        writer.finish().unwrap();
+        drop(writer);
+        let back = read_back(XmlReader::new(&out[..], "mem.xml", &ReadOptions::default()));
         prop_assert_eq!(back, pupils);
     }
 }

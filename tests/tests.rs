@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area, driving the real `teczka` binary.
 
 mod cli;
+mod hostile;
 mod roundtrip;
 mod strategy;
 #[allow(dead_code)]
