@@ -3,9 +3,10 @@
 //!
 //! Written here rather than taken from `rand`: fixtures and benchmark inputs must come out
 //! byte-identical on every platform and for every future build, and `rand` reserves the right
-//! to change its value-sampling algorithms between releases. SplitMix64 (Steele, Lea and Flood,
-//! 2014) is twelve lines, passes BigCrush as used here (one stream per pupil, a few hundred
-//! draws each) and is fast enough that strings, not numbers, dominate generation time.
+//! to change its value-sampling algorithms between releases (a seeded ChaCha stream would also
+//! be far more than synthetic data needs). SplitMix64 (Steele, Lea and Flood, 2014) is a few
+//! lines, passes BigCrush, and is fast enough that strings, not numbers, dominate generation
+//! time.
 
 /// The SplitMix64 finaliser: a bijective 64-bit mixer with good avalanche.
 pub(super) fn mix(mut z: u64) -> u64 {
