@@ -22,6 +22,7 @@ pub mod model;
 pub mod pipeline;
 pub mod read;
 pub mod report;
+pub mod synth;
 pub mod validate;
 pub mod write;
 
