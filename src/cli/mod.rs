@@ -33,6 +33,7 @@ enum Command {
     Validate(cmd::validate::Args),
     Convert(cmd::convert::Args),
     Schema(cmd::schema::Args),
+    Generate(cmd::generate::Args),
 }
 
 /// Run the chosen command.
@@ -41,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Validate(args) => cmd::validate::run(args),
         Command::Convert(args) => cmd::convert::run(args),
         Command::Schema(args) => cmd::schema::run(args),
+        Command::Generate(args) => cmd::generate::run(args),
     }
 }
 

@@ -1,6 +1,7 @@
 //! One file per subcommand, and the run shared by the commands that stream records.
 
 pub mod convert;
+pub mod generate;
 pub mod schema;
 pub mod validate;
 
