@@ -1079,4 +1079,72 @@ mod tests {
         assert!(err.contains("oceny.csv: this is a child file"), "{err}");
         assert!(err.contains("no pupils file was given"), "{err}");
     }
+
+    #[test]
+    fn invalid_utf8_after_a_detected_utf8_head_is_an_error_not_a_replacement() {
+        let mut data = "id;nazwisko\n".to_string();
+        let mut n = 0;
+        while data.len() < SAMPLE_BYTES + 100 {
+            n += 1;
+            data.push_str(&format!("{n};Łukasiewicz\n"));
+        }
+        let bad_row_at = data.len() as u64;
+        let mut bytes = data.into_bytes();
+        bytes.extend_from_slice(b"x;Gr\xFCn\n");
+        let results: Vec<_> = reader(&bytes).collect();
+        assert_eq!(results.len(), n + 1);
+        let err = results.last().unwrap().as_ref().unwrap_err();
+        match err.kind() {
+            ErrorKind::Encoding { location, encoding } => {
+                assert_eq!(location.byte, bad_row_at + 4);
+                assert_eq!(location.line, n as u64 + 2);
+                assert_eq!(*encoding, "UTF-8");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_mapping_file_maps_a_custom_layout() {
+        let toml = "[pupils.columns]\n\"Nr\" = \"id\"\n\"Nazwisko ucznia\" = \"surname\"\n\
+                    \"Ulica\" = \"ADRES_U_ulica\"\n\"Notatki\" = \"-\"\n";
+        let mapping = crate::read::Mapping::from_reader(toml.as_bytes(), "m.toml").unwrap();
+        let options = ReadOptions { mapping: Some(mapping), ..ReadOptions::default() };
+        let data = "Nr,Nazwisko ucznia,Ulica,Notatki\n5,Nowak,Długa,tajne\n";
+        let reader = CsvReader::new(io::Cursor::new(data), "p.csv", &options).unwrap();
+        assert!(reader.notices().iter().all(|n| n.level == NoticeLevel::Info));
+        assert_eq!(reader.notices()[1].message, "left out as the mapping file says: `Notatki`");
+        let records: Vec<_> = reader.collect::<Result<_>>().unwrap();
+        let pupil = &records[0].pupil;
+        assert_eq!((pupil.id.as_str(), pupil.surname.as_deref()), ("5", Some("Nowak")));
+        assert_eq!(pupil.addresses[0].street.as_deref(), Some("Długa"));
+    }
+
+    #[test]
+    fn excel_unicode_text_utf16_with_tabs_is_read() {
+        let mut data = vec![0xFF, 0xFE];
+        data.extend(
+            "id\tnazwisko\r\n1\tŻak\r\n2\tŘezník\r\n".encode_utf16().flat_map(u16::to_le_bytes),
+        );
+        let records = read(&data);
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[1].pupil.surname.as_deref(), Some("Řezník"));
+        // Offsets of transcoded UTF-16 count bytes of the UTF-8 text.
+        assert_eq!(records[1].location(), loc(1, 3, 21));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic_and_every_row_is_a_record(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)
+        ) {
+            let mut data = b"id;nazwisko;data_ur\n".to_vec();
+            data.extend_from_slice(&bytes);
+            if let Ok(reader) = CsvReader::new(io::Cursor::new(data), "p.csv", &ReadOptions::default()) {
+                for record in reader.flatten() {
+                    proptest::prop_assert_eq!(record.parts.len(), 1);
+                }
+            }
+        }
+    }
 }

@@ -4,8 +4,9 @@
 //! This module owns the join. It is a Grace hash join:
 //!
 //! * **in memory** when the child files together are under the budget (256 MiB by default):
-//!   every child row is indexed by pupil id (its decoded text and location only, parsed again
-//!   when attached), then the pupil files are streamed in order and each pupil takes its rows.
+//!   every child row is indexed by pupil id (its decoded text and position only, about 48
+//!   bytes per row besides the text, parsed again when attached), then the pupil files are
+//!   streamed in order and each pupil takes its rows (releasing their memory).
 //!   Output order is the pupil files' order, then the orphans in child-file order.
 //! * **through buckets** otherwise: pupil rows and child rows are first partitioned by a fixed
 //!   hash of the pupil id into temporary bucket files (deleted on drop), as many buckets as it
@@ -80,7 +81,7 @@ impl Join {
                 let plan = file.plan.clone();
                 while let Some(row) = file.next_row()? {
                     let id = row_id(&plan, &mut join.splitters, &row.text);
-                    index.push(first_child + n, id, row);
+                    index.push(first_child + n, id, row)?;
                 }
             }
             join.notice.message = format!(
@@ -151,7 +152,7 @@ impl Join {
         let Some((pupils, mut children)) = self.spooled.pop_front() else { return Ok(None) };
         let mut index = ChildIndex::default();
         while let Some((file, id, row)) = children.read(&self.plans)? {
-            index.push(file, id, row);
+            index.push(file, id, row)?;
         }
         Ok(Some(Bucket::new(PupilRows::Spool(pupils), index)))
     }
@@ -220,37 +221,79 @@ impl Splitters {
 }
 
 /// Child rows grouped by pupil id, in file order.
+///
+/// Kept lean because it holds every child row of a bucket: about 48 bytes per row plus its
+/// text, and one id per distinct pupil.
 #[derive(Default)]
 struct ChildIndex {
     rows: Vec<StoredRow>,
-    groups: HashMap<String, usize>,
-    members: Vec<Vec<usize>>,
+    groups: HashMap<Box<str>, u32>,
+    /// Per group: its pupil id, its rows (indices into `rows`), whether a pupil took them.
+    ids: Vec<Box<str>>,
+    members: Vec<Vec<u32>>,
     matched: Vec<bool>,
 }
 
-/// A child row waiting for its pupil.
+/// A child row waiting for its pupil; its source name is its file's plan's.
 struct StoredRow {
-    file: usize,
-    group: usize,
-    pupil_id: Arc<str>,
-    row: RawRow,
+    file: u32,
+    group: u32,
+    record: u64,
+    line: u64,
+    byte: u64,
+    text: Box<str>,
+}
+
+impl StoredRow {
+    /// Take the row out (its text is moved, so memory is released as pupils take rows).
+    fn take(&mut self, plans: &[Arc<FilePlan>]) -> Option<(Arc<FilePlan>, RawRow)> {
+        let plan = plans.get(self.file as usize)?.clone();
+        let location = Location {
+            source: plan.source.clone(),
+            record: self.record,
+            line: self.line,
+            byte: self.byte,
+        };
+        let text = std::mem::take(&mut self.text).into_string();
+        Some((plan, RawRow { location, text }))
+    }
 }
 
 impl ChildIndex {
-    fn push(&mut self, file: usize, pupil_id: String, row: RawRow) {
-        let group = match self.groups.get(&pupil_id) {
+    fn push(&mut self, file: usize, pupil_id: String, row: RawRow) -> Result<()> {
+        if self.rows.len() >= u32::MAX as usize {
+            return Err(Error::limit(
+                row.location,
+                "child rows in one join bucket",
+                u64::from(u32::MAX),
+                "lower the join budget so the rows are spread over more buckets",
+            ));
+        }
+        let group = match self.groups.get(pupil_id.as_str()) {
             Some(&group) => group,
             None => {
+                let group = self.ids.len() as u32;
+                let id: Box<str> = pupil_id.into();
+                self.groups.insert(id.clone(), group);
+                self.ids.push(id);
                 self.members.push(Vec::new());
                 self.matched.push(false);
-                self.groups.insert(pupil_id.clone(), self.members.len() - 1);
-                self.members.len() - 1
+                group
             }
         };
-        if let Some(members) = self.members.get_mut(group) {
-            members.push(self.rows.len());
+        if let Some(members) = self.members.get_mut(group as usize) {
+            members.push(self.rows.len() as u32);
         }
-        self.rows.push(StoredRow { file, group, pupil_id: pupil_id.into(), row });
+        let location = row.location;
+        self.rows.push(StoredRow {
+            file: file as u32,
+            group,
+            record: location.record,
+            line: location.line,
+            byte: location.byte,
+            text: row.text.into_boxed_str(),
+        });
+        Ok(())
     }
 }
 
@@ -311,12 +354,13 @@ impl Bucket {
         }
         while let Some(stored) = self.index.rows.get_mut(self.orphans_from) {
             self.orphans_from += 1;
-            if self.index.matched.get(stored.group).copied().unwrap_or(true) {
+            let group = stored.group as usize;
+            if self.index.matched.get(group).copied().unwrap_or(true) {
                 continue;
             }
-            let Some(plan) = plans.get(stored.file) else { continue };
-            let row = std::mem::replace(&mut stored.row, empty_row());
-            return Ok(Some(orphan_record(plan, &stored.pupil_id, row, splitters, limits)));
+            let Some((plan, row)) = stored.take(plans) else { continue };
+            let id = self.index.ids.get(group).map(|id| &**id).unwrap_or_default();
+            return Ok(Some(orphan_record(&plan, id, row, splitters, limits)));
         }
         Ok(None)
     }
@@ -335,23 +379,18 @@ impl Bucket {
             return;
         }
         let Some(&group) = self.index.groups.get(id) else { return };
+        let group = group as usize;
         match self.index.matched.get_mut(group) {
             Some(matched) if !*matched => *matched = true,
             _ => return,
         }
         let members = self.index.members.get_mut(group).map(std::mem::take).unwrap_or_default();
         for at in members {
-            let Some(stored) = self.index.rows.get_mut(at) else { continue };
-            let Some(plan) = plans.get(stored.file) else { continue };
-            // Hand the text over: memory is released as pupils take their rows.
-            let row = std::mem::replace(&mut stored.row, empty_row());
-            attach_row(record, plan, row, splitters, limits);
+            let Some(stored) = self.index.rows.get_mut(at as usize) else { continue };
+            let Some((plan, row)) = stored.take(plans) else { continue };
+            attach_row(record, &plan, row, splitters, limits);
         }
     }
-}
-
-fn empty_row() -> RawRow {
-    RawRow { location: Location::default(), text: String::new() }
 }
 
 /// A child row whose pupil is missing: its own record, rejected.
