@@ -1,9 +1,1150 @@
-//! CSV reader (being built).
+//! CSV as real schools produce it: one csv2sou-style pupil file, or a multi-file export.
+//!
+//! This module owns the CSV reading. A file is opened in four steps:
+//!
+//! 1. its encoding is settled (`read::decode`: forced, or detected from the head of the file);
+//! 2. its delimiter is settled (forced, or whichever of `;` `,` tab splits the header into the
+//!    most columns and the next rows into as many);
+//! 3. its header is mapped to model fields (`read::mapping`), and every header that maps to
+//!    nothing is reported in a [`Notice`] — its data is not carried over, and the user is told;
+//! 4. its rows are split on the *undecoded* bytes by `csv_core` (quoted multi-line fields,
+//!    CRLF, blank lines), so a row's [`Location`] has the data-row ordinal (from 0, the header
+//!    is not a record), the line it starts on (from 1: the header is line 1) and the byte
+//!    offset in the file as it lies on disk (a UTF-8 BOM counts; for UTF-16 input, transcoded
+//!    first, the offset counts bytes of the UTF-8 text).
+//!
+//! Each row becomes a [`Record`] whose [`Part`] holds the row's exact text (decoded, without
+//! its line terminator). Cells are parsed with [`parse_leaf`] by the field's kind; a cell that
+//! does not parse, a cell over the field-size limit and a row with the wrong number of cells
+//! are violations on the record (it is rejected, never dropped); a row over the record-size
+//! limit stops the run. Only the current row is held in memory; a multi-file export is joined
+//! by pupil id in `read::join`, in bounded memory.
 
-use super::{Input, Opened, ReadOptions};
-use crate::error::Result;
+use super::decode::{first_non_ascii_sample, prepare, TextDecoder, SAMPLE_BYTES};
+use super::join;
+use super::mapping::{self, address_slot_kind, Target};
+use super::{source_name, Input, Limits, Notice, NoticeLevel, Opened, ReadOptions};
+use crate::error::{Error, Location, Result};
+use crate::model::record::{Part, Record, Rule, Severity};
+use crate::model::value::{parse_leaf, set_path};
+use crate::model::{Entity, Pupil};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+/// How many bytes are read from a file at a time.
+const CHUNK_BYTES: usize = 64 * 1024;
 
 /// Open CSV inputs as one export.
-pub fn open(_inputs: &[Input], _options: &ReadOptions) -> Result<Opened> {
-    Ok(Opened { records: Box::new(std::iter::empty()), notices: Vec::new() })
+///
+/// Each input's entity comes from `entity=path`, else the mapping file's `file` stems, else
+/// the file name (`pupils`, `uczniowie`, `oceny_2024`, …); a lone CSV file whose name says
+/// nothing is the pupil file (a csv2sou single file). Pupil files alone are streamed one after
+/// another; with child files (grades, guardians, …) they are joined by pupil id
+/// (`read::join`).
+pub fn open(inputs: &[Input], options: &ReadOptions) -> Result<Opened> {
+    open_with_budget(inputs, options, join::DEFAULT_BUDGET)
+}
+
+/// [`open`], with the memory budget of the multi-file join in bytes: child files whose total
+/// size is under it are joined in memory, larger ones through temporary bucket files.
+pub fn open_with_budget(inputs: &[Input], options: &ReadOptions, budget: u64) -> Result<Opened> {
+    let mapping = options.mapping.as_ref();
+    let mut pupils = Vec::new();
+    let mut children = Vec::new();
+    for input in inputs {
+        let entity = match input.entity.or_else(|| mapping::entity_for_file(&input.path, mapping)) {
+            Some(entity) => entity,
+            None if inputs.len() == 1 => Entity::Pupil,
+            None => {
+                return Err(Error::input(
+                    &input.path,
+                    format!(
+                        "cannot tell from the file name which records the file holds: name it \
+                         on the command line like `grades=FILE` (one of {}), or rename it (e.g. \
+                         `oceny.csv`, `uczniowie.csv`)",
+                        Entity::ALL.map(|e| e.file_stem()).join(", ")
+                    ),
+                ))
+            }
+        };
+        if entity == Entity::Pupil {
+            pupils.push(input.path.as_path());
+        } else {
+            children.push((input.path.as_path(), entity));
+        }
+    }
+    let mut notices = Vec::new();
+    if children.is_empty() {
+        let mut readers = Vec::new();
+        for path in pupils {
+            let mut reader = CsvReader::open(path, options)?;
+            notices.append(&mut reader.notices);
+            readers.push(reader);
+        }
+        return Ok(Opened { records: Box::new(readers.into_iter().flatten()), notices });
+    }
+    if pupils.is_empty() {
+        let child = children.first().map(|(p, _)| *p).unwrap_or(Path::new("-"));
+        return Err(Error::input(
+            child,
+            "this is a child file of a multi-file export, but no pupils file was given: add the \
+             pupils file (e.g. `pupils=uczniowie.csv`), whose rows the child rows are joined to \
+             by pupil id",
+        ));
+    }
+    let mut pupil_files = Vec::new();
+    for path in pupils {
+        let file = CsvFile::open(path, Entity::Pupil, options, &mut notices)?;
+        if file.plan.id_column.is_none() {
+            return Err(Error::input(
+                path,
+                "the pupils file has no pupil id column (`id`, `id_ucznia`, `pupil_id`), so the \
+                 other files cannot be joined to it: add the column or map one in a mapping file",
+            ));
+        }
+        pupil_files.push(file);
+    }
+    let mut child_files = Vec::new();
+    let mut child_bytes = 0;
+    for (path, entity) in children {
+        child_bytes += std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+        child_files.push(CsvFile::open(path, entity, options, &mut notices)?);
+    }
+    let joined = join::Join::new(pupil_files, child_files, child_bytes, options.limits, budget)?;
+    notices.push(joined.notice());
+    Ok(Opened { records: Box::new(joined), notices })
+}
+
+/// Streams the pupils of one pupil CSV file (a csv2sou single file, or the pupil file of an
+/// export without child files), one row at a time.
+///
+/// Inline addresses (`ADRES_U_*`, `ADRES_Z_*`, `ADRES_K_*`) and guardians (`OPIEKUNn_*`) on
+/// the row become the pupil's addresses and guardians. A file without a pupil id column gives
+/// its pupils the ids `row-1`, `row-2`, … by row order (and says so in a notice).
+///
+/// # Example
+///
+/// ```
+/// use teczka::read::{csv::CsvReader, ReadOptions};
+/// use teczka::Rule;
+///
+/// let data = "nazwisko;imie;data_ur;ADRES_U_miejscowosc\n\
+///             Nowak;Anna;07.03.2012;Kraków\n\
+///             Zając;Piotr;31.02.2012;\n";
+/// let reader = CsvReader::new(data.as_bytes(), "uczniowie.csv", &ReadOptions::default()).unwrap();
+/// let records: Vec<_> = reader.collect::<Result<_, _>>().unwrap();
+/// assert_eq!(records[0].pupil.surname.as_deref(), Some("Nowak"));
+/// assert_eq!(records[0].pupil.addresses[0].town.as_deref(), Some("Kraków"));
+/// assert_eq!(records[1].problems[0].rule, Rule::Type);
+/// assert_eq!(records[1].problems[0].location.line, 3);
+/// ```
+pub struct CsvReader {
+    file: CsvFile,
+    splitter: Splitter,
+    limits: Limits,
+    synthetic_ids: bool,
+    notices: Vec<Notice>,
+    done: bool,
+}
+
+impl CsvReader {
+    /// Open a pupil CSV file.
+    pub fn open(path: &Path, options: &ReadOptions) -> Result<CsvReader> {
+        let mut notices = Vec::new();
+        let file = CsvFile::open(path, Entity::Pupil, options, &mut notices)?;
+        Ok(CsvReader::with_file(file, options, notices))
+    }
+
+    /// Read a pupil CSV from any reader; `source` names it in locations and notices. The
+    /// encoding is detected from the first 64 KiB only (a file opened by path is scanned
+    /// further when those are plain ASCII).
+    pub fn new<R: Read + Send + 'static>(
+        reader: R,
+        source: impl Into<Arc<str>>,
+        options: &ReadOptions,
+    ) -> Result<CsvReader> {
+        let mut notices = Vec::new();
+        let file = CsvFile::from_reader(
+            Box::new(reader),
+            source.into(),
+            Entity::Pupil,
+            options,
+            &mut notices,
+            || None,
+        )?;
+        Ok(CsvReader::with_file(file, options, notices))
+    }
+
+    fn with_file(file: CsvFile, options: &ReadOptions, mut notices: Vec<Notice>) -> CsvReader {
+        let synthetic_ids = file.plan.id_column.is_none();
+        if synthetic_ids {
+            notices.push(Notice {
+                source: file.plan.source.to_string(),
+                level: NoticeLevel::Info,
+                message: "no pupil id column (`id`, `id_ucznia`, `pupil_id`): pupils get the ids \
+                          `row-1`, `row-2`, … by their row order"
+                    .into(),
+            });
+        }
+        CsvReader {
+            splitter: Splitter::new(file.plan.delimiter),
+            file,
+            limits: options.limits,
+            synthetic_ids,
+            notices,
+            done: false,
+        }
+    }
+
+    /// What was noticed while opening the file: the encoding and delimiter read, columns
+    /// that map to nothing.
+    pub fn notices(&self) -> &[Notice] {
+        &self.notices
+    }
+}
+
+impl Iterator for CsvReader {
+    type Item = Result<Record>;
+
+    fn next(&mut self) -> Option<Result<Record>> {
+        if self.done {
+            return None;
+        }
+        match self.file.next_row() {
+            Ok(Some(row)) => Some(Ok(pupil_record(
+                &self.file.plan,
+                row,
+                &mut self.splitter,
+                &self.limits,
+                self.synthetic_ids,
+            ))),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// One CSV file's layout: what each column means.
+#[derive(Debug)]
+pub(crate) struct FilePlan {
+    /// The file's name as the user gave it.
+    pub source: Arc<str>,
+    /// What its rows are.
+    pub entity: Entity,
+    /// The cell delimiter.
+    pub delimiter: u8,
+    /// The header names as written (trimmed, BOM dropped), for messages.
+    pub headers: Vec<String>,
+    /// What each column carries.
+    pub targets: Vec<Target>,
+    /// The column holding the pupil id: `id` in a pupil file, the pupil reference in a child
+    /// file.
+    pub id_column: Option<usize>,
+}
+
+/// One row as read: where it starts and its decoded text without the line terminator.
+#[derive(Clone, Debug)]
+pub(crate) struct RawRow {
+    pub location: Location,
+    pub text: String,
+}
+
+/// An opened CSV file: its plan and its rows after the header.
+pub(crate) struct CsvFile {
+    pub plan: Arc<FilePlan>,
+    rows: RowReader,
+}
+
+impl CsvFile {
+    /// Open `path` as a file of `entity`, adding what was noticed to `notices`.
+    pub fn open(
+        path: &Path,
+        entity: Entity,
+        options: &ReadOptions,
+        notices: &mut Vec<Notice>,
+    ) -> Result<CsvFile> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        CsvFile::from_reader(Box::new(file), source_name(path), entity, options, notices, || {
+            File::open(path).ok().and_then(first_non_ascii_sample)
+        })
+    }
+
+    /// Open a stream as a file of `entity`; `more_evidence` gives a later sample of it when
+    /// the head is plain ASCII.
+    pub fn from_reader(
+        input: Box<dyn Read + Send>,
+        source: Arc<str>,
+        entity: Entity,
+        options: &ReadOptions,
+        notices: &mut Vec<Notice>,
+        more_evidence: impl FnOnce() -> Option<Vec<u8>>,
+    ) -> Result<CsvFile> {
+        let prepared = prepare(input, &source, options.encoding, more_evidence)?;
+        let complete = prepared.head.len() < SAMPLE_BYTES;
+        let delimiter =
+            options.delimiter.unwrap_or_else(|| detect_delimiter(&prepared.head, complete));
+        let mut rows = RowReader {
+            input: prepared.reader,
+            core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            buf: Vec::new(),
+            pos: 0,
+            row_start: 0,
+            base: prepared.start,
+            eof: false,
+            line: 1,
+            next_record: 0,
+            scratch: vec![0; CHUNK_BYTES],
+            scratch_ends: vec![0; 256],
+            decoder: prepared.decoder,
+            source: source.clone(),
+            max_record_bytes: options.limits.max_record_bytes,
+            finished: false,
+        };
+        let header = rows.next_row()?.ok_or_else(|| {
+            Error::input(&*source, "the file is empty: a CSV file needs a header row")
+        })?;
+        rows.next_record = 0;
+        let mut splitter = Splitter::new(delimiter);
+        let headers: Vec<String> = splitter
+            .split(&header.text)
+            .iter()
+            .map(|h| h.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}').to_string())
+            .collect();
+        let mapping = options.mapping.as_ref();
+        let targets: Vec<Target> =
+            headers.iter().map(|h| mapping::resolve(entity, h, mapping)).collect();
+        let plan = FilePlan {
+            id_column: targets.iter().position(|t| match t {
+                Target::Field(f) => entity == Entity::Pupil && f.key == "id",
+                Target::PupilRef => true,
+                _ => false,
+            }),
+            source,
+            entity,
+            delimiter,
+            headers,
+            targets,
+        };
+        plan.check(prepared.file_encoding.name(), notices)?;
+        Ok(CsvFile { plan: Arc::new(plan), rows })
+    }
+
+    /// The next data row, or `None` at the end of the file.
+    pub fn next_row(&mut self) -> Result<Option<RawRow>> {
+        self.rows.next_row()
+    }
+}
+
+impl FilePlan {
+    /// Refuse layouts that would lose data silently, and describe the file in notices.
+    fn check(&self, encoding: &str, notices: &mut Vec<Notice>) -> Result<()> {
+        let source = self.source.to_string();
+        let known = self.targets.iter().filter(|t| !matches!(t, Target::Unknown)).count();
+        if known == 0 {
+            // Never list the headers here: a file without a header row would have its first
+            // record's values printed.
+            return Err(Error::input(
+                &*self.source,
+                format!(
+                    "none of the {} column headers is known to teczka: the first row must be a \
+                     header row with the names the README lists, or pass a mapping file \
+                     (`--mapping`)",
+                    self.headers.len()
+                ),
+            ));
+        }
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (i, target) in self.targets.iter().enumerate() {
+            let meaning = match target {
+                Target::Field(f) => f.path.clone(),
+                Target::PupilRef => "the pupil id".to_string(),
+                Target::Address { slot, field } => format!("address {} {}", slot + 1, field.key),
+                Target::Guardian { number, field } => format!("guardian {number} {}", field.key),
+                Target::Skip | Target::Unknown => continue,
+            };
+            if let Some(first) = seen.insert(meaning.clone(), i) {
+                return Err(Error::input(
+                    &*self.source,
+                    format!(
+                        "columns {} and {} both mean `{meaning}`: remove one, or map one \
+                         elsewhere in a mapping file",
+                        self.column_name(first),
+                        self.column_name(i)
+                    ),
+                ));
+            }
+        }
+        if self.entity != Entity::Pupil && self.id_column.is_none() {
+            return Err(Error::input(
+                &*self.source,
+                format!(
+                    "no column names the pupil of each {} row: add a `pupil_id` (or \
+                     `id_ucznia`) column, or map one in a mapping file",
+                    self.entity
+                ),
+            ));
+        }
+        let delimiter = match self.delimiter {
+            b'\t' => "tab".to_string(),
+            d => format!("`{}`", d as char),
+        };
+        notices.push(Notice {
+            source: source.clone(),
+            level: NoticeLevel::Info,
+            message: format!(
+                "read as {} records, {encoding}, cells separated by {delimiter}, {} columns",
+                self.entity,
+                self.headers.len()
+            ),
+        });
+        let list = |wanted: fn(&Target) -> bool| -> Vec<String> {
+            (0..self.targets.len())
+                .filter(|&i| wanted(&self.targets[i]))
+                .map(|i| self.column_name(i))
+                .collect()
+        };
+        let unknown = list(|t| matches!(t, Target::Unknown));
+        if !unknown.is_empty() {
+            let (noun, is, its, it) = if unknown.len() == 1 {
+                ("column", "is", "its", "it")
+            } else {
+                ("columns", "are", "their", "them")
+            };
+            notices.push(Notice {
+                source: source.clone(),
+                level: NoticeLevel::Warning,
+                message: format!(
+                    "{noun} {} {is} not known to teczka: {its} data will NOT be carried over; to \
+                     keep it, add {it} to a mapping file (`--mapping`), or map {it} to \"-\" \
+                     there to confirm leaving {it} out",
+                    unknown.join(", ")
+                ),
+            });
+        }
+        let skipped = list(|t| matches!(t, Target::Skip));
+        if !skipped.is_empty() {
+            notices.push(Notice {
+                source,
+                level: NoticeLevel::Info,
+                message: format!("left out as the mapping file says: {}", skipped.join(", ")),
+            });
+        }
+        Ok(())
+    }
+
+    /// `` `nazwisko` `` or, for a header left empty, `column 7`.
+    fn column_name(&self, i: usize) -> String {
+        match self.headers.get(i) {
+            Some(h) if !h.is_empty() => format!("`{h}`"),
+            _ => format!("column {} (no name)", i + 1),
+        }
+    }
+
+    /// The field path a column's problems are reported under.
+    fn field_path(&self, i: usize) -> String {
+        match self.targets.get(i) {
+            Some(Target::Field(f)) => f.path.clone(),
+            Some(Target::Address { field, .. } | Target::Guardian { field, .. }) => {
+                field.path.clone()
+            }
+            _ => self.headers.get(i).cloned().unwrap_or_default(),
+        }
+    }
+}
+
+/// Splits a byte stream into raw CSV rows with their positions, holding one row at a time.
+struct RowReader {
+    input: Box<dyn Read + Send>,
+    core: csv_core::Reader,
+    /// Bytes read but not yet given out as rows: `buf[row_start..pos]` is the row being
+    /// parsed, `buf[pos..]` is read ahead.
+    buf: Vec<u8>,
+    pos: usize,
+    row_start: usize,
+    /// The file offset of `buf[0]`.
+    base: u64,
+    eof: bool,
+    /// The line number at `row_start`.
+    line: u64,
+    next_record: u64,
+    /// `csv_core` insists on writing the unescaped cells somewhere; rows are split again from
+    /// their decoded text, so these are only scratch space.
+    scratch: Vec<u8>,
+    scratch_ends: Vec<usize>,
+    decoder: TextDecoder,
+    source: Arc<str>,
+    max_record_bytes: usize,
+    finished: bool,
+}
+
+impl RowReader {
+    fn next_row(&mut self) -> Result<Option<RawRow>> {
+        if self.finished {
+            return Ok(None);
+        }
+        loop {
+            if self.pos == self.buf.len() && !self.eof {
+                self.refill()?;
+                continue;
+            }
+            let (result, read, _, _) = self.core.read_record(
+                &self.buf[self.pos..],
+                &mut self.scratch,
+                &mut self.scratch_ends,
+            );
+            self.pos += read;
+            if self.pos - self.row_start > self.max_record_bytes {
+                self.finished = true;
+                return Err(Error::limit(
+                    self.location(0),
+                    "CSV row length",
+                    self.max_record_bytes as u64,
+                    "a quote may be missing its closing pair; fix the file, or raise \
+                     --max-record-bytes if it is trusted",
+                ));
+            }
+            match result {
+                csv_core::ReadRecordResult::Record => return self.take_row().map(Some),
+                csv_core::ReadRecordResult::End => {
+                    self.finished = true;
+                    return Ok(None);
+                }
+                csv_core::ReadRecordResult::InputEmpty
+                | csv_core::ReadRecordResult::OutputFull
+                | csv_core::ReadRecordResult::OutputEndsFull => {}
+            }
+        }
+    }
+
+    fn location(&self, skipped: usize) -> Location {
+        Location {
+            source: self.source.clone(),
+            record: self.next_record,
+            line: self.line,
+            byte: self.base + (self.row_start + skipped) as u64,
+        }
+    }
+
+    /// Read more input, first dropping the bytes of rows already given out.
+    fn refill(&mut self) -> Result<()> {
+        self.buf.drain(..self.row_start);
+        self.base += self.row_start as u64;
+        self.pos -= self.row_start;
+        self.row_start = 0;
+        let old = self.buf.len();
+        self.buf.resize(old + CHUNK_BYTES, 0);
+        let read = loop {
+            match self.input.read(&mut self.buf[old..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.finished = true;
+                    return Err(Error::io(&*self.source, e));
+                }
+            }
+        };
+        self.buf.truncate(old + read);
+        self.eof = read == 0;
+        Ok(())
+    }
+
+    /// Give out `buf[row_start..pos]` as a row: blank lines and the previous row's line
+    /// terminator before it are skipped (and counted), its own terminator is cut off.
+    fn take_row(&mut self) -> Result<RawRow> {
+        let raw = &self.buf[self.row_start..self.pos];
+        let lead = raw.iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+        self.line += count_newlines(&raw[..lead]);
+        let body = &raw[lead..];
+        let end = body.len() - body.iter().rev().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+        let location = self.location(lead);
+        let text = self.decoder.decode(&body[..end], &location);
+        let newlines = count_newlines(body);
+        if text.is_err() {
+            self.finished = true;
+        }
+        let text = text?;
+        self.line += newlines;
+        self.next_record += 1;
+        self.row_start = self.pos;
+        Ok(RawRow { location, text })
+    }
+}
+
+fn count_newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+/// Splits one row's decoded text into its cells (unquoting them).
+pub(crate) struct Splitter {
+    core: csv_core::Reader,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Splitter {
+    /// A splitter for cells separated by `delimiter`.
+    pub fn new(delimiter: u8) -> Splitter {
+        Splitter {
+            core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            out: Vec::new(),
+            ends: vec![0; 64],
+        }
+    }
+
+    /// The cells of `text`, which holds exactly one row.
+    pub fn split(&mut self, text: &str) -> Vec<&str> {
+        self.core.reset();
+        // Unquoting only ever shortens the text, so the output always fits.
+        self.out.resize(text.len() + 1, 0);
+        let mut input = text.as_bytes();
+        let (mut nout, mut nend) = (0, 0);
+        loop {
+            // Once the text is used up, the empty input tells csv_core the row has ended.
+            let (result, read, wrote, ended) =
+                self.core.read_record(input, &mut self.out[nout..], &mut self.ends[nend..]);
+            input = &input[read..];
+            nout += wrote;
+            nend += ended;
+            match result {
+                csv_core::ReadRecordResult::InputEmpty => {}
+                csv_core::ReadRecordResult::OutputEndsFull => {
+                    let len = self.ends.len();
+                    self.ends.resize(len * 2, 0);
+                }
+                csv_core::ReadRecordResult::OutputFull => {
+                    let len = self.out.len();
+                    self.out.resize(len * 2 + 1, 0);
+                }
+                csv_core::ReadRecordResult::Record | csv_core::ReadRecordResult::End => break,
+            }
+        }
+        let mut cells = Vec::with_capacity(nend);
+        let mut start = 0;
+        for &end in &self.ends[..nend] {
+            // Cells of valid UTF-8 text split at ASCII bytes are valid UTF-8.
+            let cell = self.out.get(start..end).and_then(|b| std::str::from_utf8(b).ok());
+            cells.push(cell.unwrap_or(""));
+            start = end;
+        }
+        cells
+    }
+}
+
+/// The delimiter among `;` `,` tab that splits the header into more than one column and the
+/// following rows into as many; ties go to the more columns, then to `;` (Polish and Czech
+/// Excel), `,`, tab in that order.
+pub(crate) fn detect_delimiter(head: &[u8], complete: bool) -> u8 {
+    let mut best = (b';', (false, 0, 0));
+    for delimiter in [b';', b',', b'\t'] {
+        let mut reader = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(head);
+        let mut counts: Vec<usize> =
+            reader.byte_records().take(50).map_while(|r| r.ok()).map(|r| r.len()).collect();
+        if !complete && counts.len() > 1 {
+            // The sample may end in the middle of a row.
+            counts.pop();
+        }
+        let Some(&header) = counts.first() else { continue };
+        let consistent = counts[1..].iter().filter(|&&n| n == header).count();
+        let key = (header > 1, consistent, header);
+        if key > best.1 {
+            best = (delimiter, key);
+        }
+    }
+    best.0
+}
+
+/// A problem found while reading one row: field path, rule, message.
+pub(crate) type Problem = (String, Rule, String);
+
+/// What a row's cells say, grouped by where the values go.
+pub(crate) struct Assigned {
+    /// Values of the file's own entity (the pupil, or one child item), by key.
+    pub own: Map<String, Value>,
+    /// Inline addresses of a pupil row, by slot.
+    pub addresses: [Option<Map<String, Value>>; 3],
+    /// Inline guardians of a pupil row, by number.
+    pub guardians: BTreeMap<u32, Map<String, Value>>,
+    /// The id cell (the pupil's own id, or a child row's pupil reference), trimmed.
+    pub id: Option<String>,
+    /// Whether the row has the wrong number of cells (its values are then not used).
+    pub ragged: bool,
+    /// What went wrong.
+    pub problems: Vec<Problem>,
+}
+
+/// Parse the cells of one row by the plan.
+pub(crate) fn assign(plan: &FilePlan, cells: &[&str], limits: &Limits) -> Assigned {
+    let mut out = Assigned {
+        own: Map::new(),
+        addresses: [None, None, None],
+        guardians: BTreeMap::new(),
+        id: plan.id_column.and_then(|i| cells.get(i)).map(|c| c.trim().to_string()),
+        ragged: false,
+        problems: Vec::new(),
+    };
+    if cells.len() != plan.targets.len() {
+        out.ragged = true;
+        out.problems.push((
+            String::new(),
+            Rule::RaggedRow,
+            format!(
+                "the row has {} cells but the header has {}: a delimiter or a quote is missing \
+                 or extra in this row; fix it and read the file again",
+                cells.len(),
+                plan.targets.len()
+            ),
+        ));
+        return out;
+    }
+    for (i, (cell, target)) in cells.iter().zip(&plan.targets).enumerate() {
+        let field = match target {
+            Target::Field(f) => *f,
+            Target::Address { field, .. } | Target::Guardian { field, .. } => *field,
+            Target::PupilRef | Target::Skip | Target::Unknown => continue,
+        };
+        if cell.len() > limits.max_field_bytes {
+            out.problems.push((
+                plan.field_path(i),
+                Rule::FieldSize,
+                format!(
+                    "column {}: the value is {} bytes long, over the limit of {}; raise \
+                     --max-field-bytes if the file is trusted",
+                    plan.column_name(i),
+                    cell.len(),
+                    limits.max_field_bytes
+                ),
+            ));
+            continue;
+        }
+        let value = match parse_leaf(&field.kind, cell) {
+            Ok(Some(value)) => value,
+            Ok(None) => continue,
+            Err(message) => {
+                out.problems.push((
+                    plan.field_path(i),
+                    Rule::Type,
+                    format!("column {}: {message}", plan.column_name(i)),
+                ));
+                continue;
+            }
+        };
+        let map = match target {
+            Target::Address { slot, .. } => {
+                out.addresses.get_mut(*slot).map(|a| a.get_or_insert_with(Map::new))
+            }
+            Target::Guardian { number, .. } => Some(out.guardians.entry(*number).or_default()),
+            _ => Some(&mut out.own),
+        };
+        if let Some(map) = map {
+            set_path(map, &field.key, value);
+        }
+    }
+    out
+}
+
+/// Build the record of one pupil row.
+pub(crate) fn pupil_record(
+    plan: &FilePlan,
+    row: RawRow,
+    splitter: &mut Splitter,
+    limits: &Limits,
+    synthetic_id: bool,
+) -> Record {
+    let cells = splitter.split(&row.text);
+    let assigned = assign(plan, &cells, limits);
+    let id = if synthetic_id {
+        format!("row-{}", row.location.record + 1)
+    } else {
+        assigned.id.clone().unwrap_or_default()
+    };
+    let mut own = assigned.own;
+    let mut problems = assigned.problems;
+    // The pupil keeps its id as written (only matching trims it).
+    if synthetic_id || !own.contains_key("id") {
+        own.insert("id".into(), Value::String(id.clone()));
+    }
+    let addresses: Vec<Value> = assigned
+        .addresses
+        .into_iter()
+        .enumerate()
+        .filter_map(|(slot, address)| {
+            let mut address = address?;
+            address.entry("kind").or_insert_with(|| Value::String(address_slot_kind(slot).into()));
+            Some(Value::Object(address))
+        })
+        .collect();
+    if !addresses.is_empty() {
+        own.insert("addresses".into(), Value::Array(addresses));
+    }
+    if !assigned.guardians.is_empty() {
+        let guardians = assigned.guardians.into_values().map(Value::Object).collect();
+        own.insert("guardians".into(), Value::Array(guardians));
+    }
+    let pupil = serde_json::from_value::<Pupil>(Value::Object(own)).unwrap_or_else(|_| {
+        problems.push((
+            String::new(),
+            Rule::Type,
+            "the row could not be assembled into a pupil; please report this as a bug".into(),
+        ));
+        Pupil { id, ..Pupil::default() }
+    });
+    let part = Part { entity: Entity::Pupil, location: row.location, original: row.text };
+    let mut record = Record { pupil, parts: vec![part], problems: Vec::new() };
+    for (field, rule, message) in problems {
+        record.report(&field, rule, Severity::Error, message);
+    }
+    record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::model::{AddressKind, Sex};
+    use chrono::NaiveDate;
+
+    fn reader(data: &[u8]) -> CsvReader {
+        CsvReader::new(io::Cursor::new(data.to_vec()), "p.csv", &ReadOptions::default()).unwrap()
+    }
+
+    fn read(data: &[u8]) -> Vec<Record> {
+        reader(data).collect::<Result<_>>().unwrap()
+    }
+
+    fn loc(record: u64, line: u64, byte: u64) -> Location {
+        Location { source: "p.csv".into(), record, line, byte }
+    }
+
+    #[test]
+    fn delimiter_is_detected_from_the_header_and_rows() {
+        assert_eq!(detect_delimiter(b"id;nazwisko;imie\n1;Nowak, Anna;x\n", true), b';');
+        assert_eq!(detect_delimiter(b"id,nazwisko,imie\n1,\"Nowak; Anna\",x\n", true), b',');
+        assert_eq!(detect_delimiter(b"id\tnazwisko\n1\tNowak\n", true), b'\t');
+        // A comma inside the header's names is outvoted by consistent row lengths.
+        assert_eq!(detect_delimiter(b"a;b,c;d\n1;2;3\n4;5;6\n", true), b';');
+        assert_eq!(detect_delimiter(b"id\n1\n", true), b';');
+    }
+
+    #[test]
+    fn csv2sou_row_maps_to_pupil_with_inline_address_and_guardians() {
+        let data = "nazwisko;IMIE;imie2;plec;data_ur;pesel;poziom;symbol;ADRES_U_miejscowosc;\
+                    ADRES_U_kod;ADRES_Z_ktg;ADRES_Z_ulica;OPIEKUN2_nazwisko;OPIEKUN1_nazwisko;\
+                    OPIEKUN1_ADRES_miejscowosc;OPIEKUN1_wladza\r\n\
+                    Nowak;Anna;Maria;k;07.03.2012;12230701234;2;c;Kraków;30-001;\
+                    korespondencyjny;Długa;Kowalski;Nowakowa;Wieliczka;t\r\n";
+        let records = read(data.as_bytes());
+        assert_eq!(records.len(), 1);
+        let p = &records[0].pupil;
+        assert_eq!(p.id, "row-1");
+        assert_eq!(p.first_name.as_deref(), Some("Anna"));
+        assert_eq!(p.sex, Some(Sex::Female));
+        assert_eq!(p.birth_date, NaiveDate::from_ymd_opt(2012, 3, 7));
+        let enrolment = p.enrolment.as_ref().unwrap();
+        assert_eq!(enrolment.class_level.as_deref(), Some("2"));
+        assert_eq!(p.addresses.len(), 2);
+        assert_eq!(p.addresses[0].kind, Some(AddressKind::Residence));
+        assert_eq!(p.addresses[0].postcode.as_deref(), Some("30-001"));
+        // `ktg` overrides the slot's default kind.
+        assert_eq!(p.addresses[1].kind, Some(AddressKind::Correspondence));
+        // Guardians come in number order, whatever the column order.
+        assert_eq!(p.guardians[0].surname.as_deref(), Some("Nowakowa"));
+        assert_eq!(p.guardians[0].parental_rights, Some(true));
+        assert_eq!(
+            p.guardians[0].address.as_ref().and_then(|a| a.town.as_deref()),
+            Some("Wieliczka")
+        );
+        assert_eq!(p.guardians[1].surname.as_deref(), Some("Kowalski"));
+        assert!(records[0].problems.is_empty(), "{:?}", records[0].problems);
+    }
+
+    #[test]
+    fn header_case_bom_and_spaces_do_not_matter() {
+        let records = read(b"\xEF\xBB\xBF ID ;NAZWISKO;Imi\xC4\x99\n7;Nowak;Anna\n");
+        assert_eq!(records[0].pupil.id, "7");
+        assert_eq!(records[0].pupil.surname.as_deref(), Some("Nowak"));
+        assert_eq!(records[0].pupil.first_name.as_deref(), Some("Anna"));
+        // The BOM counts in byte offsets: they are offsets in the file on disk.
+        assert_eq!(records[0].location(), loc(0, 2, 23));
+    }
+
+    #[test]
+    fn unknown_columns_are_named_in_a_warning_without_values() {
+        let reader =
+            reader(b"id;nazwisko;ADRES_U_tel;ulubiony_kolor;\n1;Nowak;600100200;zielony;\n");
+        let warnings: Vec<_> =
+            reader.notices().iter().filter(|n| n.level == NoticeLevel::Warning).collect();
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(
+            warnings[0].message,
+            "columns `ADRES_U_tel`, `ulubiony_kolor`, column 5 (no name) are not known to \
+             teczka: their data will NOT be carried over; to keep it, add them to a mapping \
+             file (`--mapping`), or map them to \"-\" there to confirm leaving them out"
+        );
+        assert_eq!(warnings[0].source, "p.csv");
+        assert!(!warnings[0].message.contains("600100200"));
+        let info = &reader.notices()[0];
+        assert_eq!(
+            info.message,
+            "read as pupils records, UTF-8, cells separated by `;`, 5 columns"
+        );
+    }
+
+    #[test]
+    fn a_file_without_a_known_header_is_refused_without_echoing_it() {
+        let err =
+            CsvReader::new(&b"Nowak;Anna;12230701234\n"[..], "p.csv", &ReadOptions::default())
+                .err()
+                .unwrap()
+                .to_string();
+        assert!(err.contains("none of the 3 column headers is known"), "{err}");
+        assert!(!err.contains("Nowak"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_meanings_are_refused() {
+        let err = CsvReader::new(&b"nazwisko;surname\n"[..], "p.csv", &ReadOptions::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            err,
+            "p.csv: columns `nazwisko` and `surname` both mean `surname`: remove one, or map one \
+             elsewhere in a mapping file"
+        );
+    }
+
+    #[test]
+    fn ragged_rows_become_rejected_records_and_reading_goes_on() {
+        let records = read(b"id;nazwisko;imie\n1;Nowak\n2;Zaj\xC4\x85c;Piotr;extra\n3;Kot;Ola\n");
+        assert_eq!(records.len(), 3);
+        let ragged = &records[0].problems[0];
+        assert_eq!(ragged.rule, Rule::RaggedRow);
+        assert_eq!(ragged.location, loc(0, 2, 17));
+        assert_eq!(ragged.record_id.as_deref(), Some("1"));
+        assert!(ragged.message.starts_with("the row has 2 cells but the header has 3"));
+        assert_eq!(records[1].problems[0].rule, Rule::RaggedRow);
+        assert!(records[2].problems.is_empty());
+        assert_eq!(records[2].pupil.first_name.as_deref(), Some("Ola"));
+        assert_eq!(records[0].parts[0].original, "1;Nowak");
+    }
+
+    #[test]
+    fn type_errors_are_violations_at_the_exact_location() {
+        let data = b"id;data_ur;plec\r\n1;07.03.2012;k\r\n2;31.02.2012;x\r\n";
+        let records = read(data);
+        assert!(records[0].problems.is_empty());
+        let problems = &records[1].problems;
+        assert_eq!(problems.len(), 2);
+        assert_eq!(problems[0].location, loc(1, 3, 33));
+        assert_eq!(problems[0].field, "birth_date");
+        assert_eq!(problems[0].rule, Rule::Type);
+        assert_eq!(
+            problems[0].message,
+            "column `data_ur`: not a real calendar date: write it as YYYY-MM-DD or DD.MM.YYYY"
+        );
+        assert_eq!(problems[1].field, "sex");
+        assert!(!problems[1].message.contains("31.02"));
+        // The record is still produced, with what did parse.
+        assert_eq!(records[1].pupil.id, "2");
+        assert_eq!(records[1].parts[0].original, "2;31.02.2012;x");
+    }
+
+    #[test]
+    fn quoted_multi_line_fields_keep_line_numbers_and_exact_text() {
+        let data = "id;nazwisko;imie\n\
+                    1;\"Nowak\nKowalska\";\"Anna \"\"Ania\"\"\"\n\
+                    \n\
+                    2;Kot;\"Ola\r\nOla\"\n\
+                    3;Lis;Ewa";
+        let records = read(data.as_bytes());
+        let locations: Vec<_> = records.iter().map(|r| r.location()).collect();
+        assert_eq!(locations, vec![loc(0, 2, 17), loc(1, 5, 53), loc(2, 7, 70)]);
+        assert_eq!(records[0].pupil.surname.as_deref(), Some("Nowak\nKowalska"));
+        assert_eq!(records[0].pupil.first_name.as_deref(), Some("Anna \"Ania\""));
+        assert_eq!(records[0].parts[0].original, "1;\"Nowak\nKowalska\";\"Anna \"\"Ania\"\"\"");
+        assert_eq!(records[1].pupil.first_name.as_deref(), Some("Ola\r\nOla"));
+        assert_eq!(records[2].pupil.first_name.as_deref(), Some("Ewa"));
+    }
+
+    #[test]
+    fn windows_1250_rows_are_decoded_and_offsets_stay_on_disk_bytes() {
+        let (bytes, _, _) = encoding_rs::WINDOWS_1250.encode("id;nazwisko\n1;Świątek\n2;Łęcka\n");
+        let records = read(&bytes);
+        assert_eq!(records[0].pupil.surname.as_deref(), Some("Świątek"));
+        assert_eq!(records[1].pupil.surname.as_deref(), Some("Łęcka"));
+        // `Świątek` is 7 bytes in Windows-1250 (10 in UTF-8).
+        assert_eq!(records[1].location(), loc(1, 3, 22));
+        let (bytes, _, _) = encoding_rs::ISO_8859_2.encode("id;nazwisko\n1;Ścibor\n");
+        assert_eq!(read(&bytes)[0].pupil.surname.as_deref(), Some("Ścibor"));
+    }
+
+    #[test]
+    fn forced_encoding_and_delimiter_are_obeyed() {
+        let options = ReadOptions {
+            encoding: Some(encoding_rs::ISO_8859_2),
+            delimiter: Some(b','),
+            ..ReadOptions::default()
+        };
+        // 0xB1 is `ą` in ISO-8859-2; `;` is data, not a delimiter, here.
+        let records: Vec<_> = CsvReader::new(&b"id,nazwisko\n1,W\xB1s;ik\n"[..], "p.csv", &options)
+            .unwrap()
+            .collect::<Result<_>>()
+            .unwrap();
+        assert_eq!(records[0].pupil.surname.as_deref(), Some("Wąs;ik"));
+    }
+
+    #[test]
+    fn invalid_utf8_stops_with_its_position() {
+        let data = b"id;nazwisko\n1;Nowak\n2;J\xF3zefowicz\n".to_vec();
+        let options = ReadOptions { encoding: Some(encoding_rs::UTF_8), ..ReadOptions::default() };
+        let mut reader = CsvReader::new(io::Cursor::new(data), "p.csv", &options).unwrap();
+        assert!(reader.next().unwrap().is_ok());
+        let err = reader.next().unwrap().unwrap_err();
+        match err.kind() {
+            ErrorKind::Encoding { location, encoding } => {
+                assert_eq!(*location, loc(1, 3, 23));
+                assert_eq!(*encoding, "UTF-8");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(reader.next().is_none());
+    }
+
+    #[test]
+    fn oversized_field_is_a_violation_and_oversized_row_stops() {
+        let options = ReadOptions {
+            limits: Limits { max_field_bytes: 5, max_record_bytes: 40, ..Limits::default() },
+            ..ReadOptions::default()
+        };
+        let data = b"id;nazwisko\n1;Kowalczykowska\n2;\"unterminated quote runs on and on and on\n";
+        let mut reader = CsvReader::new(&data[..], "p.csv", &options).unwrap();
+        let first = reader.next().unwrap().unwrap();
+        assert_eq!(first.problems[0].rule, Rule::FieldSize);
+        assert_eq!(first.problems[0].field, "surname");
+        assert_eq!(first.pupil.surname, None);
+        let err = reader.next().unwrap().unwrap_err();
+        assert!(err.to_string().contains("CSV row length exceeds the limit of 40"), "{err}");
+        assert_eq!(err.location(), Some(&loc(1, 3, 29)));
+        assert!(reader.next().is_none());
+    }
+
+    #[test]
+    fn rows_longer_than_a_read_chunk_are_read_whole() {
+        let long = "x".repeat(CHUNK_BYTES * 2 + 7);
+        let data = format!("id;nazwisko\n1;{long}\n2;Kot\n");
+        let records = read(data.as_bytes());
+        assert_eq!(records[0].pupil.surname.as_deref(), Some(long.as_str()));
+        assert_eq!(records[1].location().byte, (12 + 2 + long.len() + 1) as u64);
+    }
+
+    #[test]
+    fn single_unnamed_file_is_the_pupil_file_and_unknown_names_need_an_entity() {
+        let dir = tempfile::tempdir().unwrap();
+        let export = dir.path().join("export.csv");
+        std::fs::write(&export, "nazwisko\nNowak\n").unwrap();
+        let input = Input { path: export.clone(), entity: None };
+        let opened = open(std::slice::from_ref(&input), &ReadOptions::default()).unwrap();
+        assert_eq!(opened.records.count(), 1);
+        let other = dir.path().join("other.csv");
+        std::fs::write(&other, "nazwisko\nNowak\n").unwrap();
+        let inputs = [input, Input { path: other, entity: None }];
+        let err = open(&inputs, &ReadOptions::default()).err().unwrap().to_string();
+        assert!(err.contains("export.csv: cannot tell"), "{err}");
+        assert!(err.contains("`grades=FILE`"), "{err}");
+    }
+
+    #[test]
+    fn a_child_file_without_pupils_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let grades = dir.path().join("oceny.csv");
+        std::fs::write(&grades, "id_ucznia;przedmiot;ocena\n1;matematyka;5\n").unwrap();
+        let err = open(&[Input { path: grades, entity: None }], &ReadOptions::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("oceny.csv: this is a child file"), "{err}");
+        assert!(err.contains("no pupils file was given"), "{err}");
+    }
+
+    #[test]
+    fn invalid_utf8_after_a_detected_utf8_head_is_an_error_not_a_replacement() {
+        let mut data = "id;nazwisko\n".to_string();
+        let mut n = 0;
+        while data.len() < SAMPLE_BYTES + 100 {
+            n += 1;
+            data.push_str(&format!("{n};Łukasiewicz\n"));
+        }
+        let bad_row_at = data.len() as u64;
+        let mut bytes = data.into_bytes();
+        bytes.extend_from_slice(b"x;Gr\xFCn\n");
+        let results: Vec<_> = reader(&bytes).collect();
+        assert_eq!(results.len(), n + 1);
+        let err = results.last().unwrap().as_ref().unwrap_err();
+        match err.kind() {
+            ErrorKind::Encoding { location, encoding } => {
+                assert_eq!(location.byte, bad_row_at + 4);
+                assert_eq!(location.line, n as u64 + 2);
+                assert_eq!(*encoding, "UTF-8");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_mapping_file_maps_a_custom_layout() {
+        let toml = "[pupils.columns]\n\"Nr\" = \"id\"\n\"Nazwisko ucznia\" = \"surname\"\n\
+                    \"Ulica\" = \"ADRES_U_ulica\"\n\"Notatki\" = \"-\"\n";
+        let mapping = crate::read::Mapping::from_reader(toml.as_bytes(), "m.toml").unwrap();
+        let options = ReadOptions { mapping: Some(mapping), ..ReadOptions::default() };
+        let data = "Nr,Nazwisko ucznia,Ulica,Notatki\n5,Nowak,Długa,tajne\n";
+        let reader = CsvReader::new(io::Cursor::new(data), "p.csv", &options).unwrap();
+        assert!(reader.notices().iter().all(|n| n.level == NoticeLevel::Info));
+        assert_eq!(reader.notices()[1].message, "left out as the mapping file says: `Notatki`");
+        let records: Vec<_> = reader.collect::<Result<_>>().unwrap();
+        let pupil = &records[0].pupil;
+        assert_eq!((pupil.id.as_str(), pupil.surname.as_deref()), ("5", Some("Nowak")));
+        assert_eq!(pupil.addresses[0].street.as_deref(), Some("Długa"));
+    }
+
+    #[test]
+    fn excel_unicode_text_utf16_with_tabs_is_read() {
+        let mut data = vec![0xFF, 0xFE];
+        data.extend(
+            "id\tnazwisko\r\n1\tŻak\r\n2\tŘezník\r\n".encode_utf16().flat_map(u16::to_le_bytes),
+        );
+        let records = read(&data);
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[1].pupil.surname.as_deref(), Some("Řezník"));
+        // Offsets of transcoded UTF-16 count bytes of the UTF-8 text.
+        assert_eq!(records[1].location(), loc(1, 3, 21));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic_and_every_row_is_a_record(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)
+        ) {
+            let mut data = b"id;nazwisko;data_ur\n".to_vec();
+            data.extend_from_slice(&bytes);
+            if let Ok(reader) = CsvReader::new(io::Cursor::new(data), "p.csv", &ReadOptions::default()) {
+                for record in reader.flatten() {
+                    proptest::prop_assert_eq!(record.parts.len(), 1);
+                }
+            }
+        }
+    }
 }

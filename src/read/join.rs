@@ -1,1 +1,699 @@
-//! Multi-file join (being built).
+//! The multi-file CSV join: child rows (grades, guardians, consents, …) attached to their pupil
+//! by pupil id, in bounded memory.
+//!
+//! This module owns the join. It is a Grace hash join:
+//!
+//! * **in memory** when the child files together are under the budget (256 MiB by default):
+//!   every child row is indexed by pupil id (its decoded text and position only, about 48
+//!   bytes per row besides the text, parsed again when attached), then the pupil files are
+//!   streamed in order and each pupil takes its rows (releasing their memory).
+//!   Output order is the pupil files' order, then the orphans in child-file order.
+//! * **through buckets** otherwise: pupil rows and child rows are first partitioned by a fixed
+//!   hash of the pupil id into temporary bucket files (deleted on drop), as many buckets as it
+//!   takes for one bucket's child rows to fit half the budget (at most 256); then bucket by
+//!   bucket the child rows are indexed and the bucket's pupils streamed. Output order is bucket
+//!   order — within a bucket, pupil-file order, then that bucket's orphans. The hash is fixed
+//!   (FNV-1a), so the order is the same on every run and machine.
+//!
+//! Accounting: every input row ends up in exactly one [`Record`]'s parts. A pupil takes its
+//! child rows in child-file order, each as a [`Part`] with its own location and text; a child
+//! row's problems are reported on the pupil's record at the child row's location. A child row
+//! whose pupil id matches no pupil becomes its own record with a [`Rule::Orphan`] error. Two
+//! pupils with the same id are both passed on (the validator reports the duplicate); the child
+//! rows go to the first.
+
+use super::csv::{assign, pupil_record, CsvFile, FilePlan, RawRow, Splitter};
+use super::{Limits, Notice, NoticeLevel};
+use crate::error::{Error, Location, Result};
+use crate::model::record::{Part, Record, Rule, Severity};
+use crate::model::{Entity, Pupil};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
+use std::sync::Arc;
+
+/// The default memory budget of the join, in bytes of child files.
+pub(crate) const DEFAULT_BUDGET: u64 = 256 << 20;
+
+/// More buckets would mean more open temporary files than an operating system allows.
+const MAX_BUCKETS: u64 = 256;
+
+/// The joined records of a multi-file export.
+pub(crate) struct Join {
+    /// Plans of every file: the pupil files first, then the child files.
+    plans: Vec<Arc<FilePlan>>,
+    limits: Limits,
+    splitters: Splitters,
+    current: Option<Bucket>,
+    spooled: VecDeque<(SpoolReader, SpoolReader)>,
+    notice: Notice,
+    done: bool,
+}
+
+impl Join {
+    /// Join `children` to `pupils`; `child_bytes` is the child files' total size, compared
+    /// with `budget` to choose between memory and buckets.
+    pub fn new(
+        pupils: Vec<CsvFile>,
+        children: Vec<CsvFile>,
+        child_bytes: u64,
+        limits: Limits,
+        budget: u64,
+    ) -> Result<Join> {
+        let plans: Vec<Arc<FilePlan>> =
+            pupils.iter().chain(&children).map(|f| f.plan.clone()).collect();
+        let source = plans.first().map(|p| p.source.to_string()).unwrap_or_default();
+        let mut join = Join {
+            plans,
+            limits,
+            splitters: Splitters::default(),
+            current: None,
+            spooled: VecDeque::new(),
+            notice: Notice { source, level: NoticeLevel::Info, message: String::new() },
+            done: false,
+        };
+        let first_child = pupils.len();
+        if child_bytes <= budget {
+            let mut index = ChildIndex::default();
+            for (n, mut file) in children.into_iter().enumerate() {
+                let plan = file.plan.clone();
+                while let Some(row) = file.next_row()? {
+                    let id = row_id(&plan, &mut join.splitters, &row.text);
+                    index.push(first_child + n, id, row)?;
+                }
+            }
+            join.notice.message = format!(
+                "joined {} child file(s) to the pupils by pupil id in memory ({child_bytes} \
+                 bytes, under the join budget of {budget})",
+                join.plans.len() - first_child
+            );
+            let files = pupils.into_iter().enumerate().collect();
+            join.current = Some(Bucket::new(PupilRows::Files(files), index));
+        } else {
+            let buckets = child_bytes.saturating_mul(2).div_ceil(budget.max(1));
+            let buckets = buckets.clamp(2, MAX_BUCKETS) as usize;
+            join.spool(pupils, children, buckets)?;
+            join.notice.message = format!(
+                "the child files ({child_bytes} bytes) are over the join budget of {budget}: \
+                 joined through {buckets} temporary bucket files, so pupils come out grouped \
+                 by bucket, not in the pupils file's order"
+            );
+        }
+        Ok(join)
+    }
+
+    /// The notice describing how the join ran.
+    pub fn notice(&self) -> Notice {
+        self.notice.clone()
+    }
+
+    /// Spool every row into its bucket's file.
+    fn spool(
+        &mut self,
+        pupils: Vec<CsvFile>,
+        children: Vec<CsvFile>,
+        buckets: usize,
+    ) -> Result<()> {
+        let spool_error = |e: io::Error| Error::io("temporary join file", e);
+        let create = || -> Result<Vec<BufWriter<File>>> {
+            (0..buckets)
+                .map(|_| tempfile::tempfile().map(BufWriter::new).map_err(spool_error))
+                .collect()
+        };
+        let (mut pupil_spools, mut child_spools) = (create()?, create()?);
+        let first_child = pupils.len();
+        let files = pupils.into_iter().chain(children).enumerate();
+        for (n, mut file) in files {
+            let plan = file.plan.clone();
+            let spools = if n < first_child { &mut pupil_spools } else { &mut child_spools };
+            while let Some(row) = file.next_row()? {
+                let id = row_id(&plan, &mut self.splitters, &row.text);
+                let bucket = (fnv1a(id.as_bytes()) % buckets as u64) as usize;
+                if let Some(spool) = spools.get_mut(bucket) {
+                    write_spooled(spool, n, &id, &row).map_err(spool_error)?;
+                }
+            }
+        }
+        for (pupils, children) in pupil_spools.into_iter().zip(child_spools) {
+            let rewind = |w: BufWriter<File>| -> Result<SpoolReader> {
+                let mut file = w.into_inner().map_err(|e| spool_error(e.into_error()))?;
+                file.rewind().map_err(spool_error)?;
+                Ok(SpoolReader(BufReader::new(file)))
+            };
+            self.spooled.push_back((rewind(pupils)?, rewind(children)?));
+        }
+        Ok(())
+    }
+
+    /// Load the next spooled bucket's child rows; `None` when no bucket is left.
+    fn next_bucket(&mut self) -> Result<Option<Bucket>> {
+        let Some((pupils, mut children)) = self.spooled.pop_front() else { return Ok(None) };
+        let mut index = ChildIndex::default();
+        while let Some((file, id, row)) = children.read(&self.plans)? {
+            index.push(file, id, row)?;
+        }
+        Ok(Some(Bucket::new(PupilRows::Spool(pupils), index)))
+    }
+}
+
+impl Iterator for Join {
+    type Item = Result<Record>;
+
+    fn next(&mut self) -> Option<Result<Record>> {
+        while !self.done {
+            let bucket = match self.current.as_mut() {
+                Some(bucket) => bucket,
+                None => match self.next_bucket() {
+                    Ok(Some(bucket)) => self.current.insert(bucket),
+                    Ok(None) => {
+                        self.done = true;
+                        return None;
+                    }
+                    Err(e) => {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                },
+            };
+            match bucket.next(&self.plans, &mut self.splitters, &self.limits) {
+                Ok(Some(record)) => return Some(Ok(record)),
+                Ok(None) => self.current = None,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// The pupil id a row names (its own id in a pupil file, its pupil in a child file), trimmed.
+fn row_id(plan: &FilePlan, splitters: &mut Splitters, text: &str) -> String {
+    let cells = splitters.get(plan.delimiter).split(text);
+    plan.id_column.and_then(|i| cells.get(i)).map(|c| c.trim().to_string()).unwrap_or_default()
+}
+
+/// FNV-1a: a fixed hash, so bucket order does not change between runs.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// One splitter per delimiter in use (files of one export may differ).
+#[derive(Default)]
+struct Splitters(Vec<(u8, Splitter)>);
+
+impl Splitters {
+    fn get(&mut self, delimiter: u8) -> &mut Splitter {
+        let at = match self.0.iter().position(|(d, _)| *d == delimiter) {
+            Some(at) => at,
+            None => {
+                self.0.push((delimiter, Splitter::new(delimiter)));
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[at].1
+    }
+}
+
+/// Child rows grouped by pupil id, in file order.
+///
+/// Kept lean because it holds every child row of a bucket: about 48 bytes per row plus its
+/// text, and one id per distinct pupil.
+#[derive(Default)]
+struct ChildIndex {
+    rows: Vec<StoredRow>,
+    groups: HashMap<Box<str>, u32>,
+    /// Per group: its pupil id, its rows (indices into `rows`), whether a pupil took them.
+    ids: Vec<Box<str>>,
+    members: Vec<Vec<u32>>,
+    matched: Vec<bool>,
+}
+
+/// A child row waiting for its pupil; its source name is its file's plan's.
+struct StoredRow {
+    file: u32,
+    group: u32,
+    record: u64,
+    line: u64,
+    byte: u64,
+    text: Box<str>,
+}
+
+impl StoredRow {
+    /// Take the row out (its text is moved, so memory is released as pupils take rows).
+    fn take(&mut self, plans: &[Arc<FilePlan>]) -> Option<(Arc<FilePlan>, RawRow)> {
+        let plan = plans.get(self.file as usize)?.clone();
+        let location = Location {
+            source: plan.source.clone(),
+            record: self.record,
+            line: self.line,
+            byte: self.byte,
+        };
+        let text = std::mem::take(&mut self.text).into_string();
+        Some((plan, RawRow { location, text }))
+    }
+}
+
+impl ChildIndex {
+    fn push(&mut self, file: usize, pupil_id: String, row: RawRow) -> Result<()> {
+        if self.rows.len() >= u32::MAX as usize {
+            return Err(Error::limit(
+                row.location,
+                "child rows in one join bucket",
+                u64::from(u32::MAX),
+                "lower the join budget so the rows are spread over more buckets",
+            ));
+        }
+        let group = match self.groups.get(pupil_id.as_str()) {
+            Some(&group) => group,
+            None => {
+                let group = self.ids.len() as u32;
+                let id: Box<str> = pupil_id.into();
+                self.groups.insert(id.clone(), group);
+                self.ids.push(id);
+                self.members.push(Vec::new());
+                self.matched.push(false);
+                group
+            }
+        };
+        if let Some(members) = self.members.get_mut(group as usize) {
+            members.push(self.rows.len() as u32);
+        }
+        let location = row.location;
+        self.rows.push(StoredRow {
+            file: file as u32,
+            group,
+            record: location.record,
+            line: location.line,
+            byte: location.byte,
+            text: row.text.into_boxed_str(),
+        });
+        Ok(())
+    }
+}
+
+/// Where a bucket's pupil rows come from.
+enum PupilRows {
+    /// Straight from the pupil files (in-memory join), with their file numbers.
+    Files(VecDeque<(usize, CsvFile)>),
+    /// From a bucket file.
+    Spool(SpoolReader),
+}
+
+impl PupilRows {
+    fn next(&mut self, plans: &[Arc<FilePlan>]) -> Result<Option<(usize, RawRow)>> {
+        match self {
+            PupilRows::Files(files) => {
+                while let Some((n, file)) = files.front_mut() {
+                    if let Some(row) = file.next_row()? {
+                        return Ok(Some((*n, row)));
+                    }
+                    files.pop_front();
+                }
+                Ok(None)
+            }
+            PupilRows::Spool(spool) => Ok(spool.read(plans)?.map(|(n, _, row)| (n, row))),
+        }
+    }
+}
+
+/// One bucket being joined: its pupils streamed, its child rows indexed.
+struct Bucket {
+    pupils: PupilRows,
+    index: ChildIndex,
+    pupils_done: bool,
+    orphans_from: usize,
+}
+
+impl Bucket {
+    fn new(pupils: PupilRows, index: ChildIndex) -> Bucket {
+        Bucket { pupils, index, pupils_done: false, orphans_from: 0 }
+    }
+
+    /// The next pupil with its child rows, then the orphans; `None` when the bucket is done.
+    fn next(
+        &mut self,
+        plans: &[Arc<FilePlan>],
+        splitters: &mut Splitters,
+        limits: &Limits,
+    ) -> Result<Option<Record>> {
+        if !self.pupils_done {
+            if let Some((n, row)) = self.pupils.next(plans)? {
+                let Some(plan) = plans.get(n) else { return Ok(None) };
+                let splitter = splitters.get(plan.delimiter);
+                let mut record = pupil_record(plan, row, splitter, limits, false);
+                self.attach_children(&mut record, plans, splitters, limits);
+                return Ok(Some(record));
+            }
+            self.pupils_done = true;
+        }
+        while let Some(stored) = self.index.rows.get_mut(self.orphans_from) {
+            self.orphans_from += 1;
+            let group = stored.group as usize;
+            if self.index.matched.get(group).copied().unwrap_or(true) {
+                continue;
+            }
+            let Some((plan, row)) = stored.take(plans) else { continue };
+            let id = self.index.ids.get(group).map(|id| &**id).unwrap_or_default();
+            return Ok(Some(orphan_record(&plan, id, row, splitters, limits)));
+        }
+        Ok(None)
+    }
+
+    /// Give the pupil every child row naming its id, unless an earlier pupil with the same id
+    /// took them.
+    fn attach_children(
+        &mut self,
+        record: &mut Record,
+        plans: &[Arc<FilePlan>],
+        splitters: &mut Splitters,
+        limits: &Limits,
+    ) {
+        let id = record.pupil.id.trim();
+        if id.is_empty() {
+            return;
+        }
+        let Some(&group) = self.index.groups.get(id) else { return };
+        let group = group as usize;
+        match self.index.matched.get_mut(group) {
+            Some(matched) if !*matched => *matched = true,
+            _ => return,
+        }
+        let members = self.index.members.get_mut(group).map(std::mem::take).unwrap_or_default();
+        for at in members {
+            let Some(stored) = self.index.rows.get_mut(at as usize) else { continue };
+            let Some((plan, row)) = stored.take(plans) else { continue };
+            attach_row(record, &plan, row, splitters, limits);
+        }
+    }
+}
+
+/// A child row whose pupil is missing: its own record, rejected.
+fn orphan_record(
+    plan: &FilePlan,
+    pupil_id: &str,
+    row: RawRow,
+    splitters: &mut Splitters,
+    limits: &Limits,
+) -> Record {
+    let mut record = Record {
+        pupil: Pupil { id: pupil_id.to_string(), ..Pupil::default() },
+        parts: Vec::new(),
+        problems: Vec::new(),
+    };
+    let column = plan
+        .id_column
+        .and_then(|i| plan.headers.get(i))
+        .map(|h| format!("`{h}`"))
+        .unwrap_or_else(|| "the pupil id column".into());
+    let message = if pupil_id.is_empty() {
+        format!("the row names no pupil ({column} is empty): fill in the pupil's id")
+    } else {
+        format!(
+            "no pupil in the pupils file has the id in {column}: add the pupil to the pupils \
+             file, correct the id, or remove the row"
+        )
+    };
+    record.report_at(row.location.clone(), "", Rule::Orphan, Severity::Error, message);
+    attach_row(&mut record, plan, row, splitters, limits);
+    record
+}
+
+/// Parse a child row and add it to `record`: its item to the pupil's list, itself as a part,
+/// its problems at its own location.
+fn attach_row(
+    record: &mut Record,
+    plan: &FilePlan,
+    row: RawRow,
+    splitters: &mut Splitters,
+    limits: &Limits,
+) {
+    let assigned = {
+        let cells = splitters.get(plan.delimiter).split(&row.text);
+        assign(plan, &cells, limits)
+    };
+    let mut problems = assigned.problems;
+    if !assigned.ragged {
+        if let Err(message) = attach(&mut record.pupil, plan.entity, Value::Object(assigned.own)) {
+            problems.push((String::new(), Rule::Type, message));
+        }
+    }
+    let location = row.location;
+    for (field, rule, message) in problems {
+        record.report_at(location.clone(), &field, rule, Severity::Error, message);
+    }
+    record.parts.push(Part { entity: plan.entity, location, original: row.text });
+}
+
+/// Add one child item to the pupil's list for `entity`.
+pub(crate) fn attach(
+    pupil: &mut Pupil,
+    entity: Entity,
+    item: Value,
+) -> std::result::Result<(), String> {
+    fn push<T: DeserializeOwned>(
+        list: &mut Vec<T>,
+        item: Value,
+    ) -> std::result::Result<(), String> {
+        let item = serde_json::from_value(item).map_err(|_| {
+            "the row could not be assembled into an item; please report this as a bug".to_string()
+        })?;
+        list.push(item);
+        Ok(())
+    }
+    match entity {
+        Entity::Pupil => Err("a pupil row cannot belong to another pupil".into()),
+        Entity::Address => push(&mut pupil.addresses, item),
+        Entity::Guardian => push(&mut pupil.guardians, item),
+        Entity::Grade => push(&mut pupil.grades, item),
+        Entity::Attendance => push(&mut pupil.attendance, item),
+        Entity::Remark => push(&mut pupil.remarks, item),
+        Entity::Exam => push(&mut pupil.exams, item),
+        Entity::Achievement => push(&mut pupil.achievements, item),
+        Entity::Counselling => push(&mut pupil.counselling, item),
+        Entity::Health => push(&mut pupil.health, item),
+        Entity::Consent => push(&mut pupil.consents, item),
+        Entity::Contract => push(&mut pupil.contracts, item),
+        Entity::Payment => push(&mut pupil.payments, item),
+        Entity::Assessment => push(&mut pupil.assessments, item),
+    }
+}
+
+/// Frame: file number, record, line, byte, id length, id, text length, text (little endian).
+fn write_spooled(out: &mut impl Write, file: usize, id: &str, row: &RawRow) -> io::Result<()> {
+    let file = u32::try_from(file).map_err(io::Error::other)?;
+    out.write_all(&file.to_le_bytes())?;
+    for n in [row.location.record, row.location.line, row.location.byte] {
+        out.write_all(&n.to_le_bytes())?;
+    }
+    for text in [id, row.text.as_str()] {
+        out.write_all(&(text.len() as u64).to_le_bytes())?;
+        out.write_all(text.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Reads rows back from a bucket file.
+struct SpoolReader(BufReader<File>);
+
+impl SpoolReader {
+    /// The next row with its file number and pupil id; `None` at the end.
+    fn read(&mut self, plans: &[Arc<FilePlan>]) -> Result<Option<(usize, String, RawRow)>> {
+        self.read_frame(plans).map_err(|e| Error::io("temporary join file", e))
+    }
+
+    fn read_frame(
+        &mut self,
+        plans: &[Arc<FilePlan>],
+    ) -> io::Result<Option<(usize, String, RawRow)>> {
+        let mut file = [0; 4];
+        match self.0.read_exact(&mut file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        let file = u32::from_le_bytes(file) as usize;
+        let mut number = || -> io::Result<u64> {
+            let mut bytes = [0; 8];
+            self.0.read_exact(&mut bytes)?;
+            Ok(u64::from_le_bytes(bytes))
+        };
+        let (record, line, byte) = (number()?, number()?, number()?);
+        let mut text = || -> io::Result<String> {
+            let mut len = [0; 8];
+            self.0.read_exact(&mut len)?;
+            let mut bytes = Vec::new();
+            (&mut self.0).take(u64::from_le_bytes(len)).read_to_end(&mut bytes)?;
+            String::from_utf8(bytes).map_err(io::Error::other)
+        };
+        let (id, text) = (text()?, text()?);
+        let source = plans.get(file).map(|p| p.source.clone()).unwrap_or_else(|| "".into());
+        Ok(Some((file, id, RawRow { location: Location { source, record, line, byte }, text })))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::read::csv::open_with_budget;
+    use crate::read::{Input, NoticeLevel, ReadOptions};
+    use crate::{Entity, Location, Record, Rule};
+    use std::path::Path;
+
+    fn write(dir: &Path, name: &str, text: &str) -> Input {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        Input { path, entity: None }
+    }
+
+    fn read(inputs: &[Input], budget: u64) -> (Vec<Record>, Vec<crate::read::Notice>) {
+        let opened = open_with_budget(inputs, &ReadOptions::default(), budget).unwrap();
+        (opened.records.collect::<crate::Result<_>>().unwrap(), opened.notices)
+    }
+
+    const PUPILS: &str = "id;nazwisko\n1;Nowak\n2;Kot\n3;Lis\n";
+    // Unsorted, with an orphan (9), a row without a pupil id and a type error for pupil 1.
+    const GRADES: &str = "id_ucznia;przedmiot;ocena;rodzaj\n\
+                          3;fizyka;4;roczna\n\
+                          1;matematyka;5;roczna\n\
+                          9;chemia;2;roczna\n\
+                          1;polski;3;nonsense\n\
+                          ;historia;4;roczna\n";
+    const GUARDIANS: &str = "pupil_id,id,nazwisko,address.town\n2,G1,Kotowa,Łódź\n";
+
+    fn export(dir: &Path) -> Vec<Input> {
+        vec![
+            write(dir, "uczniowie.csv", PUPILS),
+            write(dir, "oceny.csv", GRADES),
+            write(dir, "guardians.csv", GUARDIANS),
+        ]
+    }
+
+    fn parts(records: &[Record]) -> usize {
+        records.iter().map(|r| r.parts.len()).sum()
+    }
+
+    #[test]
+    fn in_memory_join_attaches_children_in_file_order_and_rejects_orphans() {
+        let dir = tempfile::tempdir().unwrap();
+        let (records, notices) = read(&export(dir.path()), u64::MAX);
+        // 3 pupil rows + 5 grade rows + 1 guardian row, each in exactly one record.
+        assert_eq!(parts(&records), 9);
+        let ids: Vec<_> = records.iter().map(|r| r.pupil.id.as_str()).collect();
+        assert_eq!(ids, ["1", "2", "3", "9", ""]);
+
+        let first = &records[0];
+        let subjects: Vec<_> =
+            first.pupil.grades.iter().map(|g| g.subject.as_deref().unwrap_or("-")).collect();
+        assert_eq!(subjects, ["matematyka", "polski"]);
+        assert_eq!(first.parts.len(), 3);
+        assert_eq!(first.parts[1].entity, Entity::Grade);
+        assert_eq!(first.parts[1].original, "1;matematyka;5;roczna");
+        // The child row's problem is on the pupil, at the child row's location.
+        assert_eq!(first.problems.len(), 1);
+        let problem = &first.problems[0];
+        assert_eq!(problem.rule, Rule::Type);
+        assert_eq!(problem.field, "grades[].kind");
+        assert_eq!(problem.record_id.as_deref(), Some("1"));
+        let grades = dir.path().join("oceny.csv").display().to_string();
+        assert_eq!(
+            problem.location,
+            Location { source: grades.as_str().into(), record: 3, line: 5, byte: 91 }
+        );
+
+        let second = &records[1].pupil;
+        assert_eq!(second.guardians[0].id.as_deref(), Some("G1"));
+        assert_eq!(
+            second.guardians[0].address.as_ref().and_then(|a| a.town.as_deref()),
+            Some("Łódź")
+        );
+        assert!(records[1].problems.is_empty());
+
+        let orphan = &records[3];
+        assert_eq!(orphan.parts.len(), 1);
+        assert_eq!(orphan.problems[0].rule, Rule::Orphan);
+        assert_eq!(orphan.problems[0].location.line, 4);
+        assert!(orphan.problems[0].message.contains("`id_ucznia`"));
+        assert_eq!(orphan.pupil.grades[0].subject.as_deref(), Some("chemia"));
+        assert!(records[4].problems[0].message.starts_with("the row names no pupil"));
+        assert!(notices.iter().any(|n| n.message.starts_with("joined 2 child file(s)")));
+    }
+
+    #[test]
+    fn bucket_join_gives_the_same_records_grouped_by_bucket() {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs = export(dir.path());
+        let (memory, _) = read(&inputs, u64::MAX);
+        let (buckets, notices) = read(&inputs, 16);
+        assert!(notices
+            .iter()
+            .any(|n| n.level == NoticeLevel::Info && n.message.contains("temporary bucket files")));
+        assert_eq!(parts(&buckets), 9);
+        let key = |r: &Record| (r.pupil.id.clone(), r.location().line);
+        let mut memory = memory;
+        let mut buckets = buckets;
+        memory.sort_by_key(key);
+        buckets.sort_by_key(key);
+        assert_eq!(memory.len(), buckets.len());
+        for (m, b) in memory.iter().zip(&buckets) {
+            assert_eq!(m.pupil, b.pupil);
+            assert_eq!(m.problems, b.problems);
+            let originals =
+                |r: &Record| r.parts.iter().map(|p| p.original.clone()).collect::<Vec<_>>();
+            assert_eq!(originals(m), originals(b));
+            assert_eq!(m.location(), b.location());
+        }
+        // The bucket order is fixed: the same on every run.
+        let (again, _) = read(&inputs, 16);
+        let order = |rs: &[Record]| rs.iter().map(|r| r.location()).collect::<Vec<_>>();
+        let (first_run, _) = read(&inputs, 16);
+        assert_eq!(order(&again), order(&first_run));
+    }
+
+    #[test]
+    fn duplicate_pupil_ids_give_children_to_the_first_and_both_go_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs = vec![
+            write(dir.path(), "pupils.csv", "id;nazwisko\n1;Nowak\n1;Nowakowski\n"),
+            write(dir.path(), "grades.csv", "pupil_id;subject\n1;art\n1;music\n"),
+        ];
+        for budget in [u64::MAX, 1] {
+            let (records, _) = read(&inputs, budget);
+            assert_eq!(records.len(), 2);
+            assert_eq!(parts(&records), 4);
+            assert_eq!(records[0].pupil.grades.len(), 2);
+            assert_eq!(records[1].pupil.grades.len(), 0);
+        }
+    }
+
+    #[test]
+    fn ragged_child_rows_are_parts_of_their_pupil_and_reject_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs = vec![
+            write(dir.path(), "pupils.csv", "id;nazwisko\n1;Nowak\n"),
+            write(dir.path(), "remarks.csv", "pupil_id;text\n1;a;b\n"),
+        ];
+        let (records, _) = read(&inputs, u64::MAX);
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].parts.len(), 2);
+        assert_eq!(records[0].problems[0].rule, Rule::RaggedRow);
+        assert_eq!(records[0].problems[0].location.line, 2);
+        assert!(records[0].pupil.remarks.is_empty());
+    }
+
+    #[test]
+    fn pupils_file_needs_an_id_column_to_be_joined() {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs = vec![
+            write(dir.path(), "pupils.csv", "nazwisko\nNowak\n"),
+            write(dir.path(), "grades.csv", "pupil_id;subject\n1;art\n"),
+        ];
+        let err =
+            open_with_budget(&inputs, &ReadOptions::default(), u64::MAX).err().unwrap().to_string();
+        assert!(err.contains("the pupils file has no pupil id column"), "{err}");
+    }
+}

@@ -1,10 +1,35 @@
-//! CSV writer, one file per entity (being built).
+//! CSV output: one file per entity, the layout teczka's own CSV reader reads back losslessly.
+//!
+//! This module owns the CSV writing. A folder gets `pupils.csv` (the pupil's own fields and
+//! `enrolment.*`, `id` first) and one `<entity>.csv` per child entity (`pupil_id`, then the
+//! entity's keys; guardians include `address.*`), headed by the canonical keys in catalogue
+//! order, values formatted by [`format_leaf`].
+//!
+//! Decisions:
+//! * **Every file is written, empty entities with just the header.** A receiving vendor's
+//!   importer gets a fixed layout it can rely on (the same files and columns every time), an
+//!   empty file says "none" rather than "forgotten", and an archive's listing does not depend
+//!   on the data.
+//! * **Lines end in CRLF, always** (RFC 4180): Excel, LibreOffice and every CSV library read it,
+//!   and one rule is easier to rely on than a rule per locale.
+//! * **Encoding is strict**: a character the chosen encoding (e.g. Windows-1250 for Polish and
+//!   Czech Excel) cannot represent stops the run with an error naming the file, record and
+//!   field — never a silent `?`.
+//! * **Formula neutralisation** (on by default, OWASP's CSV-injection advice): a text cell
+//!   starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`, so a spreadsheet shows it
+//!   instead of running it. Numbers, dates and yes/no values are never touched. Output written
+//!   this way is for people; turn it off for output that is read back by a program.
 
 use super::Sink;
-use crate::error::Result;
-use crate::model::Pupil;
-use encoding_rs::Encoding;
-use std::path::Path;
+use crate::error::{Error, Result};
+use crate::model::fields::{entity_fields, FieldSpec, ValueKind};
+use crate::model::value::{format_leaf, get_path};
+use crate::model::{Entity, Pupil};
+use encoding_rs::{Encoding, UTF_8};
+use serde_json::{Map, Value};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 /// How CSV files are written.
 #[derive(Clone, Debug)]
@@ -30,22 +55,469 @@ impl Default for CsvWriteOptions {
     }
 }
 
+impl CsvWriteOptions {
+    /// What Polish and Czech Excel opens with a double click: `;`, Windows-1250, formulas
+    /// neutralised.
+    pub fn excel() -> CsvWriteOptions {
+        CsvWriteOptions {
+            delimiter: b';',
+            encoding: encoding_rs::WINDOWS_1250,
+            bom: false,
+            neutralise_formulas: true,
+        }
+    }
+}
+
 /// Writes `pupils.csv`, `addresses.csv`, `guardians.csv`, … into a folder.
-pub struct CsvWriter {}
+///
+/// # Example
+///
+/// ```
+/// use teczka::write::{CsvWriteOptions, CsvWriter, Sink};
+/// use teczka::Pupil;
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let options = CsvWriteOptions { delimiter: b';', ..CsvWriteOptions::default() };
+/// let mut writer = CsvWriter::create(dir.path(), options).unwrap();
+/// let pupil = Pupil { id: "P1".into(), surname: Some("=Nowak".into()), ..Pupil::default() };
+/// writer.write(&pupil).unwrap();
+/// writer.finish().unwrap();
+///
+/// let pupils = std::fs::read_to_string(dir.path().join("pupils.csv")).unwrap();
+/// assert!(pupils.starts_with("id;education_id;pesel;"));
+/// assert!(pupils.contains("\r\nP1;;;;;'=Nowak;"));
+/// let grades = std::fs::read_to_string(dir.path().join("grades.csv")).unwrap();
+/// assert_eq!(grades, "pupil_id;school_year;term;subject;grade;kind;behaviour\r\n");
+/// ```
+pub struct CsvWriter {
+    files: Vec<EntityFile>,
+    options: CsvWriteOptions,
+    /// Pupils written so far, for error messages.
+    written: u64,
+    /// The current row as UTF-8 text, reused.
+    row: String,
+}
+
+/// One entity's output file.
+struct EntityFile {
+    entity: Entity,
+    path: PathBuf,
+    out: BufWriter<File>,
+    /// The entity's fields in column order (after `pupil_id` in a child file).
+    columns: Vec<&'static FieldSpec>,
+}
 
 impl CsvWriter {
-    /// Create the folder's files.
-    pub fn create(_dir: &Path, _options: CsvWriteOptions) -> Result<CsvWriter> {
-        Ok(CsvWriter {})
+    /// Create the folder (if needed) and every entity's file with its header row.
+    pub fn create(dir: &Path, options: CsvWriteOptions) -> Result<CsvWriter> {
+        if matches!(options.delimiter, b'"' | b'\'' | b'\r' | b'\n')
+            || !options.delimiter.is_ascii()
+        {
+            return Err(Error::config(
+                dir,
+                "the CSV delimiter must be an ASCII character other than a quote or a line \
+                 break: use `;`, `,` or tab",
+            ));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let mut writer = CsvWriter { files: Vec::new(), options, written: 0, row: String::new() };
+        for entity in Entity::ALL {
+            let path = dir.join(format!("{}.csv", entity.file_stem()));
+            let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+            let mut columns: Vec<&'static FieldSpec> = entity_fields(entity).collect();
+            // The pupil's id leads its file, whatever the catalogue's order.
+            columns.sort_by_key(|f| !(entity == Entity::Pupil && f.key == "id"));
+            let mut header: Vec<&str> = Vec::new();
+            if entity != Entity::Pupil {
+                header.push("pupil_id");
+            }
+            header.extend(columns.iter().map(|f| f.key.as_str()));
+            let mut file = EntityFile { entity, path, out: BufWriter::new(file), columns };
+            if writer.options.bom && writer.options.encoding == UTF_8 {
+                file.out.write_all(b"\xEF\xBB\xBF").map_err(|e| Error::io(&file.path, e))?;
+            }
+            let cells: Vec<(Option<String>, &str)> =
+                header.iter().map(|h| (Some(h.to_string()), "")).collect();
+            writer.write_row(&mut file, &cells, None)?;
+            writer.files.push(file);
+        }
+        Ok(writer)
+    }
+
+    /// Format `cells` (value, field path) as one row and write it to `file`.
+    fn write_row(
+        &mut self,
+        file: &mut EntityFile,
+        cells: &[(Option<String>, &str)],
+        pupil: Option<&Pupil>,
+    ) -> Result<()> {
+        let delimiter = char::from(self.options.delimiter);
+        self.row.clear();
+        for (i, (cell, _)) in cells.iter().enumerate() {
+            if i > 0 {
+                self.row.push(delimiter);
+            }
+            let cell = cell.as_deref().unwrap_or("");
+            let needs_quotes = cell.contains([delimiter, '"', '\r', '\n'])
+                // A lone empty cell would make an empty line, which readers skip.
+                || (cells.len() == 1 && cell.is_empty());
+            if needs_quotes {
+                self.row.push('"');
+                self.row.push_str(&cell.replace('"', "\"\""));
+                self.row.push('"');
+            } else {
+                self.row.push_str(cell);
+            }
+        }
+        self.row.push_str("\r\n");
+        let encoding = self.options.encoding;
+        let io_error = |e| Error::io(&file.path, e);
+        if encoding == UTF_8 {
+            return file.out.write_all(self.row.as_bytes()).map_err(io_error);
+        }
+        let (bytes, _, unmappable) = encoding.encode(&self.row);
+        if unmappable {
+            let field = cells
+                .iter()
+                .find(|(cell, _)| cell.as_deref().is_some_and(|c| encoding.encode(c).2))
+                .map(|(_, field)| *field)
+                .unwrap_or_default();
+            let whose = match pupil {
+                Some(p) if !p.id.is_empty() => format!(" (pupil `{}`)", p.id),
+                _ => String::new(),
+            };
+            return Err(Error::input(
+                &file.path,
+                format!(
+                    "record {}{whose}: field `{field}` has a character that {} cannot \
+                     represent: write UTF-8 instead (`--encoding utf-8`); nothing was replaced",
+                    self.written + 1,
+                    encoding.name()
+                ),
+            ));
+        }
+        file.out.write_all(&bytes).map_err(io_error)
+    }
+
+    /// The cell text of `value` for `field`, neutralised if asked.
+    fn cell(&self, field: &FieldSpec, value: Option<&Value>) -> Option<String> {
+        let text = format_leaf(value?)?;
+        if self.options.neutralise_formulas && field.kind == ValueKind::Text {
+            return Some(neutralise(text));
+        }
+        Some(text)
+    }
+}
+
+/// Prefix `'` to text a spreadsheet would take for a formula (OWASP CSV injection).
+fn neutralise(text: String) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text
     }
 }
 
 impl Sink for CsvWriter {
-    fn write(&mut self, _pupil: &Pupil) -> Result<()> {
-        Ok(())
+    fn write(&mut self, pupil: &Pupil) -> Result<()> {
+        let value = serde_json::to_value(pupil).map_err(|e| {
+            Error::io("-", std::io::Error::other(format!("cannot serialise a pupil: {e}")))
+        })?;
+        let empty = Map::new();
+        let object = value.as_object().unwrap_or(&empty);
+        let mut files = std::mem::take(&mut self.files);
+        let result = (|| {
+            for file in &mut files {
+                let items: Vec<&Map<String, Value>> = match file.entity.collection() {
+                    None => vec![object],
+                    Some(collection) => object
+                        .get(collection)
+                        .and_then(Value::as_array)
+                        .map(|items| items.iter().filter_map(Value::as_object).collect())
+                        .unwrap_or_default(),
+                };
+                for item in items {
+                    let mut cells: Vec<(Option<String>, &str)> = Vec::new();
+                    if file.entity != Entity::Pupil {
+                        let id = pupil.id.clone();
+                        let pupil_id =
+                            if self.options.neutralise_formulas { neutralise(id) } else { id };
+                        cells.push((Some(pupil_id), "id"));
+                    }
+                    for field in &file.columns {
+                        cells.push((self.cell(field, get_path(item, &field.key)), &field.path));
+                    }
+                    self.write_row(file, &cells, Some(pupil))?;
+                }
+            }
+            Ok(())
+        })();
+        self.files = files;
+        self.written += 1;
+        result
     }
 
     fn finish(&mut self) -> Result<()> {
+        for file in &mut self.files {
+            file.out.flush().map_err(|e| Error::io(&file.path, e))?;
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+    use crate::read::{open, Input, ReadOptions};
+    use chrono::NaiveDate;
+
+    fn date(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(y, m, d)
+    }
+
+    fn s(text: &str) -> Option<String> {
+        Some(text.to_string())
+    }
+
+    /// A pupil with every entity, Polish and Czech letters, multi-line text, quotes and
+    /// delimiters inside values.
+    fn full_pupil(id: &str) -> Pupil {
+        let address = Address {
+            kind: Some(AddressKind::Registered),
+            town: s("Łódź"),
+            street: s("ul. Żółkiewskiego; róg \"Kościuszki\", 2"),
+            house_number: s("12a"),
+            flat_number: s("3"),
+            postcode: s("90-001"),
+            post_town: s("Łódź"),
+            commune: s("Łódź"),
+            county: s("Łódź"),
+            region: s("łódzkie"),
+            country: s("Polska"),
+            teryt: s("1061011"),
+        };
+        Pupil {
+            id: id.into(),
+            education_id: s("OSW-1"),
+            pesel: s("02211307589"),
+            birth_number: s("025113/1234"),
+            foreign_document: s("X1"),
+            surname: s("Żółć-Řeháková"),
+            birth_surname: s("Šťastná"),
+            first_name: s("Zdeňka"),
+            second_name: s("Ůrsula Ěva"),
+            sex: Some(Sex::Female),
+            birth_date: date(2002, 1, 13),
+            birth_place: s("Brno"),
+            birth_place_locative: s("Brnie"),
+            birth_region: s("Jihomoravský"),
+            birth_country: s("Česko"),
+            national_citizen: Some(false),
+            eu_citizen: Some(true),
+            addresses: vec![address.clone(), Address { kind: None, ..address.clone() }],
+            guardians: vec![
+                Guardian {
+                    id: s("G1"),
+                    relation: s("matka"),
+                    surname: s("Řeháková"),
+                    first_name: s("Jiřina"),
+                    phone: s("+420 600 100 200"),
+                    email: s("j@example.cz"),
+                    parental_rights: Some(true),
+                    address: Some(address),
+                },
+                Guardian { surname: s("Nowak"), ..Guardian::default() },
+            ],
+            enrolment: Some(Enrolment {
+                school_name: s("Szkoła Podstawowa nr 5, \"Słoneczna\""),
+                school_id: s("012345"),
+                class_level: s("2"),
+                class_symbol: s("c"),
+                register_number: s("17"),
+                pupil_book_number: s("123/2020"),
+                admission_date: date(2020, 9, 1),
+                leaving_date: date(2024, 6, 28),
+                id_card_number: s("L-9"),
+                district_school: s("SP 3"),
+                next_school: s("LO 1"),
+            }),
+            grades: vec![
+                Grade {
+                    school_year: s("2023/2024"),
+                    term: s("1"),
+                    subject: s("język polski"),
+                    grade: s("5+"),
+                    kind: Some(GradeKind::MidYear),
+                    behaviour: Some(false),
+                },
+                Grade { grade: s("wzorowe"), behaviour: Some(true), ..Grade::default() },
+            ],
+            attendance: vec![Attendance {
+                date: date(2024, 3, 4),
+                period: s("3"),
+                status: Some(AttendanceStatus::Excused),
+            }],
+            remarks: vec![Remark {
+                date: date(2024, 3, 5),
+                author: s("Kowalski"),
+                category: s("pochwała"),
+                text: s("Pomogła koledze;\r\nbyła \"wzorowa\",\nnaprawdę.\n"),
+            }],
+            exams: vec![Exam {
+                exam: s("egzamin ósmoklasisty"),
+                subject: s("matematyka"),
+                score: Some(87.5),
+                percentile: Some(-0.25),
+                date: date(2024, 5, 15),
+            }],
+            achievements: vec![Achievement {
+                title: s("Olimpiada; 1. miejsce"),
+                level: s("wojewódzki"),
+                date: date(2024, 2, 1),
+            }],
+            counselling: vec![Counselling {
+                kind: s("opinia"),
+                number: s("PPP/1/2024"),
+                issuer: s("Poradnia nr 2"),
+                issued_on: date(2024, 1, 10),
+                valid_until: date(2026, 1, 10),
+                notes: s("dysleksja\nrozwojowa"),
+            }],
+            health: vec![HealthNote {
+                category: s("alergia"),
+                note: s("orzechy, \"laktoza\""),
+                recorded_on: date(2023, 9, 1),
+            }],
+            consents: vec![Consent {
+                purpose: s("wizerunek"),
+                given_at: date(2023, 9, 1),
+                withdrawn_at: date(2024, 1, 1),
+                given_by: s("Jiřina Řeháková"),
+            }],
+            contracts: vec![Contract {
+                kind: s("świetlica"),
+                start: date(2023, 9, 1),
+                end: date(2024, 6, 30),
+            }],
+            payments: vec![Payment {
+                date: date(2024, 1, 5),
+                amount_minor: Some(-12050),
+                currency: s("PLN"),
+                title: s("=opłata za świetlicę"),
+            }],
+            assessments: vec![Assessment {
+                date: date(2024, 6, 1),
+                subject: s("angielski"),
+                level: s("B1"),
+            }],
+        }
+    }
+
+    fn write_all(dir: &Path, options: CsvWriteOptions, pupils: &[Pupil]) {
+        let mut writer = CsvWriter::create(dir, options).unwrap();
+        for pupil in pupils {
+            writer.write(pupil).unwrap();
+        }
+        writer.finish().unwrap();
+    }
+
+    fn read_back(dir: &Path) -> Vec<Pupil> {
+        let inputs = [Input { path: dir.to_path_buf(), entity: None }];
+        let opened = open(&inputs, &ReadOptions::default()).unwrap();
+        let records: Vec<_> = opened.records.collect::<Result<_>>().unwrap();
+        for record in &records {
+            assert!(record.problems.is_empty(), "{:?}", record.problems);
+        }
+        records.into_iter().map(|r| r.pupil).collect()
+    }
+
+    #[test]
+    fn every_entity_round_trips_in_every_encoding_and_delimiter() {
+        let pupils = vec![full_pupil("P1"), Pupil { id: "P2".into(), ..Pupil::default() }];
+        for (delimiter, encoding, bom) in [
+            (b',', encoding_rs::UTF_8, false),
+            (b';', encoding_rs::UTF_8, true),
+            (b';', encoding_rs::WINDOWS_1250, false),
+            (b'\t', encoding_rs::ISO_8859_2, false),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let options = CsvWriteOptions { delimiter, encoding, bom, neutralise_formulas: false };
+            write_all(dir.path(), options, &pupils);
+            assert_eq!(read_back(dir.path()), pupils, "{} {}", delimiter as char, encoding.name());
+        }
+    }
+
+    #[test]
+    fn files_have_a_fixed_layout_with_crlf_and_quoting() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = CsvWriteOptions { delimiter: b';', ..CsvWriteOptions::default() };
+        write_all(dir.path(), options, &[full_pupil("P1")]);
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 14);
+        let guardians = std::fs::read_to_string(dir.path().join("guardians.csv")).unwrap();
+        let header = guardians.lines().next().unwrap();
+        assert_eq!(
+            header,
+            "pupil_id;id;relation;surname;first_name;phone;email;parental_rights;address.kind;\
+             address.town;address.street;address.house_number;address.flat_number;\
+             address.postcode;address.post_town;address.commune;address.county;address.region;\
+             address.country;address.teryt"
+        );
+        assert!(guardians.contains(
+            "\r\nP1;G1;matka;Řeháková;Jiřina;'+420 600 100 200;j@example.cz;true;registered;Łódź;\
+             \"ul. Żółkiewskiego; róg \"\"Kościuszki\"\", 2\";12a;"
+        ));
+        let exams = std::fs::read_to_string(dir.path().join("exams.csv")).unwrap();
+        // Numbers are never neutralised, even negative ones.
+        assert!(exams.ends_with(";87.5;-0.25;2024-05-15\r\n"), "{exams}");
+        let payments = std::fs::read_to_string(dir.path().join("payments.csv")).unwrap();
+        assert!(payments.ends_with("\r\nP1;2024-01-05;-12050;PLN;'=opłata za świetlicę\r\n"));
+    }
+
+    #[test]
+    fn unrepresentable_characters_are_an_error_naming_file_record_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = CsvWriter::create(dir.path(), CsvWriteOptions::excel()).unwrap();
+        writer.write(&full_pupil("P1")).unwrap();
+        let pupil = Pupil { id: "P2".into(), birth_place: s("Київ"), ..Pupil::default() };
+        let err = writer.write(&pupil).unwrap_err().to_string();
+        let path = dir.path().join("pupils.csv").display().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{path}: record 2 (pupil `P2`): field `birth_place` has a character that \
+                 windows-1250 cannot represent: write UTF-8 instead (`--encoding utf-8`); \
+                 nothing was replaced"
+            )
+        );
+        assert!(!err.contains("Київ"));
+    }
+
+    #[test]
+    fn bom_only_for_utf8_and_bad_delimiters_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = CsvWriteOptions { bom: true, ..CsvWriteOptions::default() };
+        write_all(dir.path(), options, &[]);
+        let bytes = std::fs::read(dir.path().join("pupils.csv")).unwrap();
+        assert!(bytes.starts_with(b"\xEF\xBB\xBFid,"));
+        let options = CsvWriteOptions { bom: true, ..CsvWriteOptions::excel() };
+        write_all(dir.path(), options, &[]);
+        let bytes = std::fs::read(dir.path().join("pupils.csv")).unwrap();
+        assert!(bytes.starts_with(b"id;"));
+        let options = CsvWriteOptions { delimiter: b'"', ..CsvWriteOptions::default() };
+        assert!(CsvWriter::create(dir.path(), options).is_err());
+    }
+
+    #[test]
+    fn neutralising_touches_only_text_that_starts_like_a_formula() {
+        assert_eq!(neutralise("=SUM(A1)".into()), "'=SUM(A1)");
+        assert_eq!(neutralise("@x".into()), "'@x");
+        assert_eq!(neutralise("\tx".into()), "'\tx");
+        assert_eq!(neutralise("Nowak-Kowalska".into()), "Nowak-Kowalska");
     }
 }
