@@ -824,10 +824,3 @@ file = "arkusz"
         assert!(err.contains("both claim the file `a`"), "{err}");
     }
 }
-
-impl Mapping {
-    /// Load a mapping file.
-    pub fn from_path(_path: &std::path::Path) -> crate::Result<Mapping> {
-        Ok(Mapping {})
-    }
-}
