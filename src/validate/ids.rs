@@ -401,7 +401,8 @@ mod tests {
             "0201016" => false;  // kind 6 does not exist
             "0201017" => false;
             "0201010" => false;
-            "0101011" => false;  // odd voivodeship
+            "0301011" => false;  // odd voivodeship
+            "0101011" => false;
             "3401011" => false;  // past 32
             "0001011" => false;
             "0200011" => false;  // county 00

@@ -43,6 +43,7 @@ pub use duplicates::Duplicates;
 
 use crate::error::Result;
 use crate::model::record::{Record, Rule, Severity};
+use crate::model::Entity;
 use chrono::NaiveDate;
 use schema::SchemaCheck;
 use serde_json::Value;
@@ -215,6 +216,15 @@ enum Item {
     Pupil,
     /// The `index`-th (from 0) item of a list, called `noun` ("guardian", "address").
     Nth(&'static str, usize),
+}
+
+/// How messages name one item of a list of `entity` ("guardian 2", "attendance entry 5").
+fn noun(entity: Entity) -> &'static str {
+    match entity {
+        Entity::Attendance => "attendance entry",
+        Entity::Health => "health note",
+        other => other.element(),
+    }
 }
 
 /// A problem found, not yet attached to the record (the rules borrow the pupil while they run).

@@ -129,7 +129,7 @@ fn field_path(pointer: &str) -> (String, Item) {
                 item = Item::Nth(noun, index);
             }
         } else {
-            noun = Entity::from_collection(&segment).map_or("item", Entity::element);
+            noun = Entity::from_collection(&segment).map_or("item", super::noun);
             path = join(path, &segment);
         }
     }
@@ -189,6 +189,8 @@ mod tests {
             ("/enrolment/school_id", "enrolment.school_id", Item::Pupil),
             ("/a~1b/c~0d", "a/b.c~d", Item::Pupil),
             ("/x/3", "x[]", Item::Nth("item", 3)),
+            ("/attendance/4/date", "attendance[].date", Item::Nth("attendance entry", 4)),
+            ("/counselling/0/notes", "counselling[].notes", Item::Nth("opinion", 0)),
         ] {
             assert_eq!(field_path(pointer), (path.to_string(), item), "{pointer}");
         }
