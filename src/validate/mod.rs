@@ -14,8 +14,8 @@
 //! `contact` (postcodes, e-mail, phone), `dates` (plausible range, order), `names` (shape
 //! warnings), `money` (currency codes) and `schema` (the published JSON Schema and an optional
 //! extra one). Their messages are constant strings chosen per problem, so a value can never leak
-//! into a report; only the schema rules (keyword names) and duplicates (where the first
-//! occurrence is) add text, and neither takes it from a field value.
+//! into a report; the only text added is the item's position ("guardian 2: "), the schema
+//! keyword that failed, and for duplicates where the first occurrence is — never a field value.
 //!
 //! The validator changes a record in exactly one case: with
 //! [`ValidatorBuilder::repair_pesel`] on, a PESEL that lost its leading zero in Excel is padded
