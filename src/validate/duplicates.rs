@@ -1,0 +1,343 @@
+//! Duplicates across records: the same PESEL or rodné číslo on two pupils, the same local id.
+//!
+//! The one stateful check, so the pipeline runs it sequentially, in input order, after the
+//! per-record [`Validator`](super::Validator) (which may repair a PESEL first). The first
+//! occurrence passes; the second and later are errors whose message says where the first one
+//! is — never the value.
+//!
+//! # Memory
+//!
+//! Values are not stored: each is reduced to a 64-bit SipHash-1-3 keyed with a random key
+//! drawn for this run (std's `RandomState`), mapped to where it was first seen (source and
+//! record packed into 64 bits). That is 16 bytes per entry plus the table's overhead, about
+//! 36 MB per million values at worst (a PESEL or rodné číslo and a local id for a million
+//! pupils: two tables, about 72 MB), and no national id is kept in memory longer than its
+//! record.
+//!
+//! The trade-off: two different values sharing a hash would be reported as a duplicate.
+//! With n values the chance of any such collision in a run is about n² / 2⁶⁵ — 3 in 100
+//! million for a million pupils. Because the key is random per run, a false report would not
+//! repeat on the next run, and no one can craft inputs that collide on purpose.
+
+use super::{text, Findings, Item};
+use crate::model::record::{Record, Rule, Severity};
+use std::collections::hash_map::{Entry, HashMap, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::sync::Arc;
+
+/// Domain separation: a PESEL and a local id that happen to be the same text are different
+/// keys.
+const PESEL: u8 = 1;
+const BIRTH_NUMBER: u8 = 2;
+const LOCAL_ID: u8 = 3;
+
+/// Record numbers get 40 bits (a trillion records), source indexes the other 24.
+const RECORD_BITS: u32 = 40;
+/// A packed location too large to pack: reported as "an earlier record".
+const UNKNOWN: u64 = u64::MAX;
+
+/// Finds pupils that share a national id (PESEL, rodné číslo) or a local id.
+///
+/// # Example
+///
+/// ```
+/// use teczka::validate::Duplicates;
+/// use teczka::{Pupil, Record, Rule};
+///
+/// let pupil = |id: &str| Pupil {
+///     id: id.into(),
+///     pesel: Some("44051401359".into()),
+///     ..Pupil::default()
+/// };
+/// let mut duplicates = Duplicates::new();
+/// let mut first = Record { pupil: pupil("P-1"), ..Record::default() };
+/// let mut second = Record { pupil: pupil("P-2"), ..Record::default() };
+/// duplicates.check(&mut first);
+/// duplicates.check(&mut second);
+/// assert!(first.problems.is_empty());
+/// assert_eq!(second.problems[0].rule, Rule::DuplicateNationalId);
+/// ```
+#[derive(Debug, Default)]
+pub struct Duplicates {
+    key: RandomState,
+    national: HashMap<u64, u64, BuildHasherDefault<PassThrough>>,
+    ids: HashMap<u64, u64, BuildHasherDefault<PassThrough>>,
+    /// Input names seen so far; a packed location holds an index into this.
+    sources: Vec<Arc<str>>,
+}
+
+impl Duplicates {
+    /// An empty set of seen ids, with a fresh random hash key.
+    pub fn new() -> Duplicates {
+        Duplicates::default()
+    }
+
+    /// Remember the record's ids, and report each one that an earlier record already had.
+    ///
+    /// Call it once per record, in input order.
+    pub fn check(&mut self, record: &mut Record) {
+        let here = self.pack(&record.location());
+        let mut out = Findings::default();
+        let pupil = &record.pupil;
+        if let Some(pesel) = text(&pupil.pesel) {
+            let key = self.hash(PESEL, pesel.bytes());
+            if let Some(first) = first_seen(&mut self.national, key, here) {
+                let message = self.message("PESEL", "number", first);
+                out.add_text(
+                    "pesel",
+                    Item::Pupil,
+                    Rule::DuplicateNationalId,
+                    Severity::Error,
+                    &message,
+                );
+            }
+        }
+        if let Some(number) = text(&pupil.birth_number) {
+            // With or without the slash, it is the same number.
+            let key = self.hash(BIRTH_NUMBER, number.bytes().filter(|&b| b != b'/'));
+            if let Some(first) = first_seen(&mut self.national, key, here) {
+                let message = self.message("rodné číslo", "number", first);
+                out.add_text(
+                    "birth_number",
+                    Item::Pupil,
+                    Rule::DuplicateNationalId,
+                    Severity::Error,
+                    &message,
+                );
+            }
+        }
+        if !pupil.id.trim().is_empty() {
+            let key = self.hash(LOCAL_ID, pupil.id.bytes());
+            if let Some(first) = first_seen(&mut self.ids, key, here) {
+                let message = self.message("local id", "id", first);
+                out.add_text("id", Item::Pupil, Rule::DuplicateId, Severity::Error, &message);
+            }
+        }
+        for f in out.items {
+            record.report(&f.field, f.rule, f.severity, f.message);
+        }
+    }
+
+    fn hash(&self, domain: u8, bytes: impl Iterator<Item = u8>) -> u64 {
+        let mut hasher = self.key.build_hasher();
+        hasher.write_u8(domain);
+        for b in bytes {
+            hasher.write_u8(b);
+        }
+        hasher.finish()
+    }
+
+    /// Pack a record's source and record number into 64 bits.
+    fn pack(&mut self, location: &crate::Location) -> u64 {
+        // Records arrive grouped by source, so the last source is almost always the one.
+        let index = match self.sources.iter().rposition(|s| *s == location.source) {
+            Some(index) => index,
+            None => {
+                self.sources.push(location.source.clone());
+                self.sources.len() - 1
+            }
+        };
+        let index = index as u64;
+        if index >> (64 - RECORD_BITS) != 0 || location.record >> RECORD_BITS != 0 {
+            return UNKNOWN;
+        }
+        index << RECORD_BITS | location.record
+    }
+
+    /// The message for a value of `what` first seen at `first`.
+    fn message(&self, what: &str, noun: &str, first: u64) -> String {
+        let source = usize::try_from(first >> RECORD_BITS).ok().and_then(|i| self.sources.get(i));
+        let place = match source {
+            Some(source) if first != UNKNOWN => {
+                let record = (first & ((1 << RECORD_BITS) - 1)) + 1;
+                format!("`{source}` record {record}")
+            }
+            _ => "an earlier record".to_string(),
+        };
+        format!(
+            "the same {what} is already on the pupil in {place}: each pupil must appear once, so \
+             merge the two records or correct the wrong {noun}"
+        )
+    }
+}
+
+/// Where `key` was first seen, or `None` after remembering it as seen `here`.
+fn first_seen(
+    map: &mut HashMap<u64, u64, BuildHasherDefault<PassThrough>>,
+    key: u64,
+    here: u64,
+) -> Option<u64> {
+    match map.entry(key) {
+        Entry::Occupied(seen) => Some(*seen.get()),
+        Entry::Vacant(slot) => {
+            slot.insert(here);
+            None
+        }
+    }
+}
+
+/// The map's own hasher: the keys are already keyed SipHash values, hashing them again would
+/// only cost time.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used for `u64` keys; this keeps the hasher correct for anything.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::record::Part;
+    use crate::model::{Entity, Pupil};
+    use crate::Location;
+
+    fn record(
+        source: &str,
+        number: u64,
+        id: &str,
+        pesel: Option<&str>,
+        rc: Option<&str>,
+    ) -> Record {
+        Record {
+            pupil: Pupil {
+                id: id.into(),
+                pesel: pesel.map(String::from),
+                birth_number: rc.map(String::from),
+                ..Pupil::default()
+            },
+            parts: vec![Part {
+                entity: Entity::Pupil,
+                location: Location {
+                    source: source.into(),
+                    record: number,
+                    line: number + 2,
+                    byte: 0,
+                },
+                original: String::new(),
+            }],
+            problems: Vec::new(),
+        }
+    }
+
+    /// Run `records` through one `Duplicates`, returning (field, rule, message) per record.
+    fn run(records: Vec<Record>) -> Vec<Vec<(String, Rule, String)>> {
+        let mut duplicates = Duplicates::new();
+        records
+            .into_iter()
+            .map(|mut r| {
+                duplicates.check(&mut r);
+                r.problems.into_iter().map(|v| (v.field, v.rule, v.message)).collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn second_and_later_occurrences_name_the_first_and_never_the_value() {
+        let got = run(vec![
+            record("a.csv", 0, "P-1", Some("44051401359"), None),
+            record("a.csv", 1, "P-2", Some("02211307589"), None),
+            record("a.csv", 2, "P-3", Some("44051401359"), None),
+            record("b.csv", 0, "P-4", Some("44051401359"), None),
+        ]);
+        let msg = |place: &str| {
+            format!(
+                "the same PESEL is already on the pupil in {place}: each pupil must appear \
+                 once, so merge the two records or correct the wrong number"
+            )
+        };
+        assert_eq!(got[0], vec![]);
+        assert_eq!(got[1], vec![]);
+        assert_eq!(
+            got[2],
+            vec![("pesel".into(), Rule::DuplicateNationalId, msg("`a.csv` record 1"))]
+        );
+        assert_eq!(
+            got[3],
+            vec![("pesel".into(), Rule::DuplicateNationalId, msg("`a.csv` record 1"))]
+        );
+        for (field, _, message) in got.iter().flatten() {
+            assert_eq!(field, "pesel");
+            assert!(!message.contains("44051401359") && !message.contains("440514"));
+        }
+    }
+
+    #[test]
+    fn birth_numbers_match_with_or_without_the_slash() {
+        let got = run(vec![
+            record("a.csv", 0, "P-1", None, Some("785212/1233")),
+            record("a.csv", 1, "P-2", None, Some("7852121233")),
+        ]);
+        assert_eq!(got[1].len(), 1);
+        assert_eq!(
+            (got[1][0].0.as_str(), got[1][0].1),
+            ("birth_number", Rule::DuplicateNationalId)
+        );
+        assert!(got[1][0]
+            .2
+            .starts_with("the same rodné číslo is already on the pupil in `a.csv` record 1"));
+    }
+
+    #[test]
+    fn local_ids_repeat_independently_of_national_ids() {
+        let got = run(vec![
+            record("a.csv", 0, "P-1", Some("44051401359"), None),
+            record("a.csv", 1, "P-1", Some("02211307589"), None),
+            record("a.csv", 2, "44051401359", None, None), // same text, other domain
+            record("a.csv", 3, "", None, None),
+            record("a.csv", 4, " ", None, None),
+            record("a.csv", 5, "P-1", Some("02211307589"), Some("785212/1233")),
+        ]);
+        let rules: Vec<Vec<Rule>> = got.iter().map(|r| r.iter().map(|v| v.1).collect()).collect();
+        assert_eq!(
+            rules,
+            vec![
+                vec![],
+                vec![Rule::DuplicateId],
+                vec![],
+                vec![],
+                vec![],
+                vec![Rule::DuplicateNationalId, Rule::DuplicateId],
+            ]
+        );
+        assert!(got[1][0]
+            .2
+            .starts_with("the same local id is already on the pupil in `a.csv` record 1"));
+        assert!(got[5][0].2.contains("`a.csv` record 2"), "{}", got[5][0].2);
+    }
+
+    #[test]
+    fn duplicates_are_errors_located_at_the_later_record() {
+        let mut duplicates = Duplicates::new();
+        let mut first = record("a.csv", 0, "P-1", None, None);
+        let mut second = record("a.csv", 7, "P-1", None, None);
+        duplicates.check(&mut first);
+        duplicates.check(&mut second);
+        assert!(second.is_rejected());
+        assert_eq!(second.problems[0].location.record, 7);
+        assert_eq!(second.problems[0].record_id.as_deref(), Some("P-1"));
+    }
+
+    #[test]
+    fn locations_too_large_to_pack_are_named_as_earlier() {
+        let mut duplicates = Duplicates::new();
+        let mut first = record("a.csv", 1 << RECORD_BITS, "P-1", None, None);
+        let mut second = record("a.csv", 0, "P-1", None, None);
+        duplicates.check(&mut first);
+        duplicates.check(&mut second);
+        assert!(second.problems[0].message.contains("the pupil in an earlier record"));
+    }
+}
