@@ -2,9 +2,9 @@
 
 use crate::strategy::pupil;
 use proptest::prelude::*;
+use teczka::model::{Address, Enrolment};
 use teczka::read::{jsonl::JsonlReader, xml::XmlReader, Input, ReadOptions};
 use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
-use teczka::model::{Address, Enrolment};
 use teczka::Pupil;
 
 fn read_back<I: Iterator<Item = teczka::Result<teczka::Record>>>(records: I) -> Vec<Pupil> {

@@ -1,6 +1,8 @@
 //! Integration tests: one binary, one module per area, driving the real `teczka` binary.
 
 mod cli;
+mod convert;
+mod fixtures;
 mod hostile;
 mod roundtrip;
 mod strategy;

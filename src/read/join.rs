@@ -86,8 +86,9 @@ impl Join {
             }
             join.notice.message = format!(
                 "joined {} child file(s) to the pupils by pupil id in memory ({child_bytes} \
-                 bytes, under the join budget of {budget})",
-                join.plans.len() - first_child
+                 bytes, under the join budget of {} MiB)",
+                join.plans.len() - first_child,
+                budget >> 20
             );
             let files = pupils.into_iter().enumerate().collect();
             join.current = Some(Bucket::new(PupilRows::Files(files), index));
@@ -96,9 +97,10 @@ impl Join {
             let buckets = buckets.clamp(2, MAX_BUCKETS) as usize;
             join.spool(pupils, children, buckets)?;
             join.notice.message = format!(
-                "the child files ({child_bytes} bytes) are over the join budget of {budget}: \
+                "the child files ({child_bytes} bytes) are over the join budget of {} MiB: \
                  joined through {buckets} temporary bucket files, so pupils come out grouped \
-                 by bucket, not in the pupils file's order"
+                 by bucket, not in the pupils file's order",
+                budget >> 20
             );
         }
         Ok(join)

@@ -55,6 +55,11 @@ fn country(field: Option<&str>) -> Country {
     }
 }
 
+/// Whether a country field names Czechia.
+pub(super) fn is_czechia(field: Option<&str>) -> bool {
+    country(field) == Country::Czechia
+}
+
 /// Whether `text` matches `pattern`, where `9` stands for an ASCII digit and anything else for
 /// itself.
 fn shaped(text: &str, pattern: &str) -> bool {

@@ -116,13 +116,9 @@ pub(super) fn check(pupil: &mut Pupil, repair: bool, out: &mut Findings) {
             out.add("birth_number", Item::Pupil, p);
         }
     }
-    if let Some(p) = pupil.enrolment.as_ref().and_then(|e| text(&e.school_id)).and_then(regon) {
-        out.add("enrolment.school_id", Item::Pupil, p);
-    }
-    for (i, opinion) in pupil.counselling.iter().enumerate() {
-        if let Some(p) = text(&opinion.issuer).and_then(regon) {
-            out.add("counselling[].issuer", Item::Nth("opinion", i), p);
-        }
+    // REGON is Polish; a Czech school's 9-digit id is an IZO, which has no REGON check digit.
+    if !is_czech(pupil) {
+        regons(pupil, out);
     }
     for (i, address) in pupil.addresses.iter().enumerate() {
         if text(&address.teryt).is_some_and(|t| !teryt(t)) {
@@ -267,6 +263,25 @@ fn birth_number(text: &str, birth: Option<NaiveDate>, sex: Option<Sex>) -> Vec<P
 }
 
 /// Whether a 9-digit REGON's check digit fits.
+/// Whether the record is Czech: no PESEL, and a rodné číslo or a Czech address.
+fn is_czech(pupil: &Pupil) -> bool {
+    text(&pupil.pesel).is_none()
+        && (text(&pupil.birth_number).is_some()
+            || pupil.addresses.iter().any(|a| super::contact::is_czechia(a.country.as_deref())))
+}
+
+/// Check the ids that may be REGONs: the school's and the counselling centres'.
+fn regons(pupil: &Pupil, out: &mut Findings) {
+    if let Some(p) = pupil.enrolment.as_ref().and_then(|e| text(&e.school_id)).and_then(regon) {
+        out.add("enrolment.school_id", Item::Pupil, p);
+    }
+    for (i, opinion) in pupil.counselling.iter().enumerate() {
+        if let Some(p) = text(&opinion.issuer).and_then(regon) {
+            out.add("counselling[].issuer", Item::Nth("opinion", i), p);
+        }
+    }
+}
+
 fn regon9_ok(d: &[u32]) -> bool {
     d.len() == 9 && weighted(d, &[8, 9, 2, 3, 4, 5, 6, 7]) % 11 % 10 == d[8]
 }
@@ -479,5 +494,28 @@ mod tests {
         ] {
             assert_eq!(p.severity, s, "{:?}", p.rule);
         }
+    }
+
+    #[test]
+    fn a_czech_schools_izo_is_not_taken_for_a_regon() {
+        let mut pupil = Pupil {
+            birth_number: Some("0452125446".into()),
+            enrolment: Some(crate::model::Enrolment {
+                school_id: Some("600012345".into()),
+                ..Default::default()
+            }),
+            ..Pupil::default()
+        };
+        let mut out = Findings::default();
+        check(&mut pupil, false, &mut out);
+        assert!(out.items.iter().all(|f| f.rule != Rule::Regon), "{:?}", out.items);
+        pupil.birth_number = None;
+        pupil.pesel = Some("44051401359".into());
+        let mut out = Findings::default();
+        check(&mut pupil, false, &mut out);
+        assert!(
+            out.items.iter().any(|f| f.rule == Rule::Regon),
+            "a Polish record's 9-digit id is checked"
+        );
     }
 }

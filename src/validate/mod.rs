@@ -102,6 +102,12 @@ impl Validator {
     ///
     /// The record is changed only when PESEL repair is on and a PESEL lost its leading zero.
     pub fn check(&self, record: &mut Record) {
+        // A ragged row's cells could not be assigned to columns and an orphan row has no
+        // pupil: their fields were never read, so domain rules would only add false alarms
+        // ("surname missing") to the reason the reader already gave.
+        if record.problems.iter().any(|v| matches!(v.rule, Rule::RaggedRow | Rule::Orphan)) {
+            return;
+        }
         let mut findings = Findings::default();
         required::check(&record.pupil, &mut findings);
         ids::check(&mut record.pupil, self.repair_pesel, &mut findings);

@@ -209,9 +209,15 @@ impl CsvWriter {
     }
 }
 
-/// Prefix `'` to text a spreadsheet would take for a formula (OWASP CSV injection).
+/// Prefix `'` to a cell a spreadsheet would run as a formula (OWASP's CSV-injection advice).
+///
+/// A cell made only of digits, spaces and `+ - ( ) . , /` cannot call a function or refer to
+/// another cell, so phone numbers (`+48 601 234 567`) and negative amounts pass unchanged;
+/// everything else starting with `=`, `+`, `-`, `@`, tab or CR is neutralised.
 fn neutralise(text: String) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let harmless = |c: char| c.is_ascii_digit() || " +-().,/".contains(c);
+    let triggers = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if triggers && !(text.chars().any(|c| c.is_ascii_digit()) && text.chars().all(harmless)) {
         format!("'{text}")
     } else {
         text
@@ -519,5 +525,24 @@ mod tests {
         assert_eq!(neutralise("@x".into()), "'@x");
         assert_eq!(neutralise("\tx".into()), "'\tx");
         assert_eq!(neutralise("Nowak-Kowalska".into()), "Nowak-Kowalska");
+    }
+
+    #[test]
+    fn formula_guard_spares_phone_numbers_and_negative_numbers_only() {
+        for (cell, expected) in [
+            ("+48 601 234 567", "+48 601 234 567"),
+            ("-12,50", "-12,50"),
+            ("+(48) 22-555", "+(48) 22-555"),
+            ("=1+1", "'=1+1"),
+            ("+HYPERLINK(\"x\")", "'+HYPERLINK(\"x\")"),
+            ("-cmd|' /C calc'!A0", "'-cmd|' /C calc'!A0"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("+", "'+"),
+            ("-", "'-"),
+            ("\t=1", "'\t=1"),
+            ("Nowak", "Nowak"),
+        ] {
+            assert_eq!(neutralise(cell.to_string()), expected, "{cell:?}");
+        }
     }
 }

@@ -14,7 +14,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use teczka::pipeline::{Discard, Outputs, Pipeline, RejectSink};
 use teczka::report::{Counts, JsonReport, RejectsWriter, Report, TextReport};
-use teczka::validate::Validator;
+use teczka::validate::{Duplicates, Validator, ValidatorBuilder};
 use teczka::write::Sink;
 
 /// How records are checked and where the findings go (shared by `validate` and `convert`).
@@ -25,12 +25,40 @@ pub struct CheckArgs {
     /// suggested.
     #[arg(long)]
     repair_pesel: bool,
+    /// Also check every record against this JSON Schema, e.g. what the receiving system
+    /// requires (fields it makes mandatory, value formats). Remote references are never fetched.
+    #[arg(long, value_name = "FILE")]
+    schema: Option<PathBuf>,
+    /// The date the checks treat as today (future birth dates, …); default: the system date.
+    /// Fix it to re-run a validation reproducibly.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    today: Option<chrono::NaiveDate>,
     /// Report format.
     #[arg(long, value_enum, default_value = "text")]
     report: ReportFormat,
     /// Write the full report to FILE.
     #[arg(long, value_name = "FILE")]
     report_file: Option<PathBuf>,
+}
+
+impl CheckArgs {
+    /// The validator these flags ask for.
+    fn validator(&self) -> anyhow::Result<Validator> {
+        let mut builder = ValidatorBuilder::new();
+        builder.repair_pesel(self.repair_pesel);
+        if let Some(today) = self.today {
+            builder.today(today);
+        }
+        if let Some(path) = &self.schema {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("{}: cannot read the schema", path.display()))?;
+            let schema = serde_json::from_str(&text).with_context(|| {
+                format!("{}: not a JSON document: give a JSON Schema file", path.display())
+            })?;
+            builder.extra_schema(path, schema);
+        }
+        Ok(builder.build()?)
+    }
 }
 
 /// Where the report goes when no `--report-file` is given.
@@ -62,8 +90,8 @@ impl Job<'_> {
     pub fn run(self, sink: &mut dyn Sink) -> anyhow::Result<Counts> {
         let options = self.read.options()?;
         let opened = teczka::read::open(self.read.inputs(), &options)?;
-        let validator = Validator::default();
-        let _repair = self.check.repair_pesel;
+        let validator = self.check.validator()?;
+        let mut duplicates = Duplicates::new();
 
         let mut rejects_file = self.rejects.as_deref().map(AtomicFile::create).transpose()?;
         let mut rejects_writer = rejects_file.as_mut().map(|f| RejectsWriter::new(f, "rejects"));
@@ -94,6 +122,7 @@ impl Job<'_> {
         let progress = progress_bar(to_terminal);
         let counts = Pipeline::new()
             .parallel(|record| validator.check(record))
+            .sequential(|record| duplicates.check(record))
             .progress(|n| progress.set_position(n))
             .run(
                 opened.records,
