@@ -93,6 +93,10 @@ pub struct ReadArgs {
     /// Longest single input record (CSV row, XML pupil, JSON line) accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_record_bytes)]
     max_record_bytes: usize,
+    /// Memory for joining a multi-file CSV export, in MiB; larger exports are joined through
+    /// temporary files (slower, same result).
+    #[arg(long, value_name = "MIB", default_value_t = ReadOptions::default().join_budget >> 20)]
+    join_memory: u64,
 }
 
 impl ReadArgs {
@@ -112,6 +116,7 @@ impl ReadArgs {
                 max_field_bytes: self.max_field_bytes,
                 max_record_bytes: self.max_record_bytes,
             },
+            join_budget: self.join_memory << 20,
         })
     }
 

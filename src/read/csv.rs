@@ -46,7 +46,7 @@ const CHUNK_BYTES: usize = 64 * 1024;
 /// another; with child files (grades, guardians, …) they are joined by pupil id
 /// (`read::join`).
 pub fn open(inputs: &[Input], options: &ReadOptions) -> Result<Opened> {
-    open_with_budget(inputs, options, join::DEFAULT_BUDGET)
+    open_with_budget(inputs, options, options.join_budget)
 }
 
 /// [`open`], with the memory budget of the multi-file join in bytes: child files whose total

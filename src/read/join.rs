@@ -34,9 +34,6 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 use std::sync::Arc;
 
-/// The default memory budget of the join, in bytes of child files.
-pub(crate) const DEFAULT_BUDGET: u64 = 256 << 20;
-
 /// More buckets would mean more open temporary files than an operating system allows.
 const MAX_BUCKETS: u64 = 256;
 

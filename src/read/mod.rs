@@ -78,7 +78,7 @@ impl Default for Limits {
 }
 
 /// How to read the inputs; everything left `None` is detected.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ReadOptions {
     /// Force the text encoding of CSV inputs (else detected: BOM, valid UTF-8, or
     /// Windows-1250 vs ISO-8859-2 by their differing letters).
@@ -91,6 +91,25 @@ pub struct ReadOptions {
     pub mapping: Option<Mapping>,
     /// Safety limits.
     pub limits: Limits,
+    /// Memory the multi-file CSV join may use for child rows, in bytes; larger exports are
+    /// joined through temporary bucket files (slower, same records).
+    pub join_budget: u64,
+}
+
+/// The default memory budget of the multi-file join: 256 MiB.
+pub const DEFAULT_JOIN_BUDGET: u64 = 256 << 20;
+
+impl Default for ReadOptions {
+    fn default() -> ReadOptions {
+        ReadOptions {
+            encoding: None,
+            delimiter: None,
+            format: None,
+            mapping: None,
+            limits: Limits::default(),
+            join_budget: DEFAULT_JOIN_BUDGET,
+        }
+    }
 }
 
 /// A file-level remark found while opening the inputs: the detected encoding and delimiter, a

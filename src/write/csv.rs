@@ -475,7 +475,7 @@ mod tests {
              address.country;address.teryt"
         );
         assert!(guardians.contains(
-            "\r\nP1;G1;matka;Řeháková;Jiřina;'+420 600 100 200;j@example.cz;true;registered;Łódź;\
+            "\r\nP1;G1;matka;Řeháková;Jiřina;+420 600 100 200;j@example.cz;true;registered;Łódź;\
              \"ul. Żółkiewskiego; róg \"\"Kościuszki\"\", 2\";12a;"
         ));
         let exams = std::fs::read_to_string(dir.path().join("exams.csv")).unwrap();
