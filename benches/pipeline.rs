@@ -1,0 +1,115 @@
+//! Stage benchmarks: each reader, the validator and each writer on the same 2,000 generated
+//! pupils (Typical detail), reported per pupil. The whole-process numbers (1M pupils, peak
+//! memory) come from `scripts/bench.sh`.
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use std::hint::black_box;
+use teczka::read::{jsonl::JsonlReader, xml::XmlReader, Input, ReadOptions};
+use teczka::synth::{Generator, GeneratorConfig};
+use teczka::validate::ValidatorBuilder;
+use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
+use teczka::{Pupil, Record};
+
+const PUPILS: u64 = 2_000;
+
+fn pupils() -> Vec<Pupil> {
+    Generator::new(GeneratorConfig::default()).iter(0..PUPILS).collect()
+}
+
+fn written(pupils: &[Pupil], sink: &mut dyn Sink) {
+    for p in pupils {
+        sink.write(p).expect("write");
+    }
+    sink.finish().expect("finish");
+}
+
+fn readers(c: &mut Criterion) {
+    let pupils = pupils();
+    let mut jsonl = Vec::new();
+    written(&pupils, &mut JsonlWriter::new(&mut jsonl, "-"));
+    let mut xml = Vec::new();
+    written(&pupils, &mut XmlWriter::new(&mut xml, "-").expect("xml"));
+    let csv_dir = tempfile::tempdir().expect("tmp");
+    written(
+        &pupils,
+        &mut CsvWriter::create(csv_dir.path(), CsvWriteOptions::default()).expect("csv"),
+    );
+    let options = ReadOptions::default();
+
+    let mut group = c.benchmark_group("read");
+    group.sample_size(10).throughput(Throughput::Elements(PUPILS));
+    group.bench_function("jsonl", |b| {
+        b.iter(|| {
+            JsonlReader::new(&jsonl[..], "b", &options)
+                .for_each(|r| drop(black_box(r.expect("record"))))
+        })
+    });
+    group.bench_function("xml", |b| {
+        b.iter(|| {
+            XmlReader::new(&xml[..], "b", &options)
+                .for_each(|r| drop(black_box(r.expect("record"))))
+        })
+    });
+    let inputs = [Input { path: csv_dir.path().to_path_buf(), entity: None }];
+    group.bench_function("csv_multi_file", |b| {
+        b.iter(|| {
+            let opened = teczka::read::open(&inputs, &options).expect("open");
+            opened.records.for_each(|r| drop(black_box(r.expect("record"))))
+        })
+    });
+    group.finish();
+}
+
+fn validate(c: &mut Criterion) {
+    let records: Vec<Record> =
+        pupils().into_iter().map(|pupil| Record { pupil, ..Record::default() }).collect();
+    let validator = ValidatorBuilder::new().build().expect("validator");
+    let mut group = c.benchmark_group("validate");
+    group.sample_size(10).throughput(Throughput::Elements(PUPILS));
+    group.bench_function("rules", |b| {
+        b.iter_batched_ref(
+            || records.clone(),
+            |records| records.iter_mut().for_each(|r| validator.check(r)),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+fn writers(c: &mut Criterion) {
+    let pupils = pupils();
+    let mut group = c.benchmark_group("write");
+    group.sample_size(10).throughput(Throughput::Elements(PUPILS));
+    group.bench_function("jsonl", |b| {
+        b.iter(|| written(&pupils, &mut JsonlWriter::new(std::io::sink(), "-")))
+    });
+    group.bench_function("xml", |b| {
+        b.iter(|| written(&pupils, &mut XmlWriter::new(std::io::sink(), "-").expect("xml")))
+    });
+    group.bench_function("csv", |b| {
+        b.iter_batched(
+            || tempfile::tempdir().expect("tmp"),
+            |dir| {
+                written(
+                    &pupils,
+                    &mut CsvWriter::create(dir.path(), CsvWriteOptions::default()).expect("csv"),
+                )
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+fn generate(c: &mut Criterion) {
+    let generator = Generator::new(GeneratorConfig::default());
+    let mut group = c.benchmark_group("generate");
+    group.sample_size(10).throughput(Throughput::Elements(PUPILS));
+    group.bench_function("typical", |b| {
+        b.iter(|| generator.iter(0..PUPILS).for_each(|p| drop(black_box(p))))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, readers, validate, writers, generate);
+criterion_main!(benches);
