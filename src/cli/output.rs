@@ -94,9 +94,14 @@ impl AtomicDir {
     }
 }
 
+/// The folder the output goes in, created if missing (`-o out/pupils.xml` on a fresh clone).
 fn parent_of(path: &Path) -> &Path {
     match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        Some(parent) if !parent.as_os_str().is_empty() => {
+            // A failure here resurfaces, with the path, when the temporary file is created.
+            let _ = std::fs::create_dir_all(parent);
+            parent
+        }
         _ => Path::new("."),
     }
 }
