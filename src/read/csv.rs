@@ -214,23 +214,18 @@ impl Iterator for CsvReader {
         if self.done {
             return None;
         }
-        match self.file.next_row() {
-            Ok(Some(row)) => Some(Ok(pupil_record(
-                &self.file.plan,
-                row,
-                &mut self.splitter,
-                &self.limits,
-                self.synthetic_ids,
-            ))),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        let step = self.file.next_row().map(|row| {
+            row.map(|row| {
+                pupil_record(
+                    &self.file.plan,
+                    row,
+                    &mut self.splitter,
+                    &self.limits,
+                    self.synthetic_ids,
+                )
+            })
+        });
+        super::fused(&mut self.done, step)
     }
 }
 

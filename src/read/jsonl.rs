@@ -229,22 +229,16 @@ impl<R: Read> Iterator for JsonlReader<R> {
         if self.done {
             return None;
         }
-        match self.next_line() {
-            Ok(true) => {
-                let record = self.parse_current();
-                self.byte += self.buf.len() as u64;
-                self.record += 1;
-                Some(record)
+        let step = self.next_line().and_then(|more| {
+            if !more {
+                return Ok(None);
             }
-            Ok(false) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+            let record = self.parse_current();
+            self.byte += self.buf.len() as u64;
+            self.record += 1;
+            record.map(Some)
+        });
+        super::fused(&mut self.done, step)
     }
 }
 

@@ -237,6 +237,23 @@ fn is_hidden(path: &Path) -> bool {
     path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
 }
 
+/// Turn a reader step (`Ok(Some)` a record, `Ok(None)` the end, `Err` a stop) into an
+/// iterator item, and remember when the stream is over: after an error nothing more is read,
+/// because positions past broken syntax cannot be trusted.
+pub(crate) fn fused<T>(done: &mut bool, step: Result<Option<T>>) -> Option<Result<T>> {
+    match step {
+        Ok(Some(item)) => Some(Ok(item)),
+        Ok(None) => {
+            *done = true;
+            None
+        }
+        Err(e) => {
+            *done = true;
+            Some(Err(e))
+        }
+    }
+}
+
 /// The name a location shows for `path`: as the user gave it.
 pub(crate) fn source_name(path: &Path) -> std::sync::Arc<str> {
     path.display().to_string().into()
