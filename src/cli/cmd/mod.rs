@@ -123,7 +123,11 @@ impl Job<'_> {
         let counts = Pipeline::new()
             .parallel(|record| validator.check(record))
             .sequential(|record| duplicates.check(record))
-            .progress(|n| progress.set_position(n))
+            .progress(|n| {
+                progress.set_position(n);
+                let seconds = progress.elapsed().as_secs_f64().max(0.001);
+                progress.set_message(format!("{:.0} records/s", n as f64 / seconds));
+            })
             .run(
                 opened.records,
                 &opened.notices,
@@ -169,9 +173,10 @@ fn progress_bar(report_on_terminal: bool) -> ProgressBar {
     }
     let bar = ProgressBar::new_spinner();
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {human_pos} records ({per_sec}, {elapsed})")
+        ProgressStyle::with_template("{spinner} {human_pos} records ({msg}, {elapsed})")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
+    bar.set_message("reading");
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
 }
