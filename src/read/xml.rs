@@ -788,6 +788,10 @@ impl<R: Read> XmlReader<R> {
     /// Names of an element's attributes, except namespace declarations and `xml:*`.
     fn attribute_names(&mut self, offset: u64, start: &BytesStart<'_>) -> Result<Vec<String>> {
         let mut names = Vec::new();
+        // Nearly every element has none: spare the attribute parser then.
+        if start.attributes_raw().iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
+            return Ok(names);
+        }
         for attribute in start.attributes() {
             let attribute = match attribute {
                 Ok(attribute) => attribute,
@@ -817,7 +821,7 @@ impl<R: Read> XmlReader<R> {
         let line = self.xml.get_mut().line_at(at);
         let local = start.local_name();
         let qname = start.name();
-        builder.open(&utf8(local.as_ref()), &utf8(qname.as_ref()), ours, line, &attributes);
+        builder.open(local.as_ref(), qname.as_ref(), ours, line, &attributes);
         Ok(())
     }
 
@@ -1046,14 +1050,11 @@ impl Object {
 }
 
 /// Index of the child element named `local` in `nodes`, searching from `from` onwards first.
-fn find_child(nodes: &[Node], local: &str, from: usize) -> Option<usize> {
+fn find_child(nodes: &[Node], local: &[u8], from: usize) -> Option<usize> {
     let from = from.min(nodes.len());
     let (before, after) = nodes.split_at(from);
-    after
-        .iter()
-        .position(|n| n.name() == local)
-        .map(|i| i + from)
-        .or_else(|| before.iter().position(|n| n.name() == local))
+    let named = |n: &Node| n.name().as_bytes() == local;
+    after.iter().position(named).map(|i| i + from).or_else(|| before.iter().position(named))
 }
 
 /// Assembles one pupil generically from the element tree, then deserialises it, so the XML
@@ -1065,6 +1066,9 @@ struct Builder {
     problems: Vec<(String, Rule, String)>,
     max_field_bytes: usize,
     is_pupil: bool,
+    /// A leaf's text buffer, kept for the next leaf: `parse_leaf` copies what it keeps, so one
+    /// allocation serves every leaf of the record.
+    spare: String,
 }
 
 impl Builder {
@@ -1080,6 +1084,7 @@ impl Builder {
             problems: Vec::new(),
             max_field_bytes,
             is_pupil: true,
+            spare: String::new(),
         };
         builder.report_attributes("", attributes, line);
         builder
@@ -1100,6 +1105,7 @@ impl Builder {
             )],
             max_field_bytes: 0,
             is_pupil: false,
+            spare: String::new(),
         }
     }
 
@@ -1121,13 +1127,16 @@ impl Builder {
         }
     }
 
-    fn open(&mut self, local: &str, qname: &str, ours: bool, line: u64, attributes: &[String]) {
+    /// Open an element; the names are raw bytes (already checked as UTF-8), compared as bytes
+    /// and turned into text only for a message.
+    fn open(&mut self, local: &[u8], qname: &[u8], ours: bool, line: u64, attributes: &[String]) {
         let next = match self.frames.last_mut() {
             None | Some(Frame::Skip) => Frame::Skip,
             Some(Frame::Leaf { spec, nested, .. }) => {
                 if !*nested {
                     *nested = true;
                     let path = spec.path.clone();
+                    let qname = utf8(qname);
                     self.report(
                         path,
                         Rule::Schema,
@@ -1147,7 +1156,8 @@ impl Builder {
                 }
                 match found.and_then(|index| Some((index, object.nodes.get(index)?))) {
                     None => {
-                        self.unknown(join(path, qname), qname, line);
+                        let qname = utf8(qname);
+                        self.unknown(join(path, &qname), &qname, line);
                         Frame::Skip
                     }
                     Some((index, Node::Leaf { spec, .. })) => {
@@ -1164,7 +1174,7 @@ impl Builder {
                         Frame::Leaf {
                             spec,
                             index,
-                            text: String::new(),
+                            text: std::mem::take(&mut self.spare),
                             line,
                             too_long: false,
                             nested: false,
@@ -1190,11 +1200,12 @@ impl Builder {
             }
             Some(Frame::List { item, children, path, .. }) => {
                 let (item, children, path) = (*item, *children, *path);
-                if ours && local == item {
+                if ours && local == item.as_bytes() {
                     Frame::Object { path, object: Object::new(children), home: Home::Item, next: 0 }
                 } else {
                     let wrapper = path.strip_suffix("[]").unwrap_or(path);
-                    self.unknown(join(wrapper, qname), qname, line);
+                    let qname = utf8(qname);
+                    self.unknown(join(wrapper, &qname), &qname, line);
                     Frame::Skip
                 }
             }
@@ -1294,6 +1305,9 @@ impl Builder {
                         ),
                     }
                 }
+                let mut text = text;
+                text.clear();
+                self.spare = text;
             }
             Some(Frame::Object { object, home, .. }) => match (home, self.frames.last_mut()) {
                 (Home::Root, _) => self.root = Some(object),
