@@ -18,12 +18,14 @@ use super::{source_name, Limits, ReadOptions};
 use crate::error::{Error, ErrorKind, Location, Result};
 use crate::model::fields::{fields, FieldSpec, ValueKind};
 use crate::model::record::{Part, Record, Rule, Severity};
-use crate::model::value::{parse_leaf, set_path};
+use crate::model::value::parse_leaf;
 use crate::model::{Entity, Pupil};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
-use serde_json::{Map, Value};
+use serde::{de, Deserialize};
+use serde_json::Value;
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufRead, Read};
 use std::path::Path;
@@ -59,7 +61,7 @@ pub(crate) enum Node {
         name: &'static str,
         /// Catalogue path of the struct (`guardians[].address`).
         path: String,
-        /// Path within the entity's item (`address`), for `set_path`.
+        /// Path within the entity's item (`address`), as `set_path` would take it.
         key: String,
         /// Its fields, in model order.
         children: Vec<Node>,
@@ -70,7 +72,9 @@ pub(crate) enum Node {
         name: &'static str,
         /// Catalogue path of one item (`guardians[]`).
         path: String,
-        /// Path of the array within the enclosing item (`guardians`).
+        /// Path of the array within the enclosing item (`guardians`). The reader places values
+        /// by position in the tree, so only the description (and its tests) use it.
+        #[cfg_attr(not(test), allow(dead_code))]
         key: String,
         /// Item element name (`guardian`).
         item: &'static str,
@@ -293,6 +297,31 @@ impl<R: Read> Tap<R> {
         let end = end.min(self.tail.len());
         self.tail.get(start.min(end)..end).unwrap_or_default()
     }
+}
+
+/// Bytes already validated as UTF-8 as text, without the cost of a lossy conversion.
+fn utf8(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// The first character of `text` that XML 1.0 does not allow.
+///
+/// Checked byte-wise first: outside ASCII controls, the only characters XML refuses that a
+/// Rust string can hold are U+FFFE and U+FFFF, both encoded starting with 0xEF.
+fn forbidden_char(text: &str) -> Option<char> {
+    let suspicious = |&b: &u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF;
+    if !text.as_bytes().iter().any(suspicious) {
+        return None;
+    }
+    text.chars().find(|&c| !is_xml_char(c))
+}
+
+/// Whether raw text is only spaces, tabs and line feeds (which need no decoding).
+fn is_plain_space(raw: &[u8]) -> bool {
+    raw.iter().all(|b| matches!(b, b' ' | b'\t' | b'\n'))
 }
 
 fn newlines(bytes: &[u8]) -> u64 {
@@ -535,8 +564,8 @@ impl<R: Read> XmlReader<R> {
 
     /// Decode character data (text or CDATA), normalising line ends as XML 1.0 requires and
     /// refusing characters XML does not allow.
-    fn char_data(&mut self, offset: u64, text: std::borrow::Cow<'_, str>) -> Result<String> {
-        if let Some(c) = text.chars().find(|&c| !is_xml_char(c)) {
+    fn char_data(&mut self, offset: u64, text: &str) -> Result<()> {
+        if let Some(c) = forbidden_char(text) {
             return Err(self.syntax(
                 offset,
                 format!(
@@ -546,7 +575,7 @@ impl<R: Read> XmlReader<R> {
                 ),
             ));
         }
-        Ok(text.into_owned())
+        Ok(())
     }
 
     fn next_record(&mut self, buf: &mut Vec<u8>) -> Result<Option<Record>> {
@@ -759,6 +788,10 @@ impl<R: Read> XmlReader<R> {
     /// Names of an element's attributes, except namespace declarations and `xml:*`.
     fn attribute_names(&mut self, offset: u64, start: &BytesStart<'_>) -> Result<Vec<String>> {
         let mut names = Vec::new();
+        // Nearly every element has none: spare the attribute parser then.
+        if start.attributes_raw().iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
+            return Ok(names);
+        }
         for attribute in start.attributes() {
             let attribute = match attribute {
                 Ok(attribute) => attribute,
@@ -786,9 +819,9 @@ impl<R: Read> XmlReader<R> {
         let ours = self.namespace_ok(at, ns)?;
         let attributes = self.attribute_names(at, start)?;
         let line = self.xml.get_mut().line_at(at);
-        let local = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
-        let qname = String::from_utf8_lossy(start.name().as_ref()).into_owned();
-        builder.open(&local, &qname, ours, line, &attributes);
+        let local = start.local_name();
+        let qname = start.name();
+        builder.open(local.as_ref(), qname.as_ref(), ours, line, &attributes);
         Ok(())
     }
 
@@ -831,11 +864,16 @@ impl<R: Read> XmlReader<R> {
                     finished = builder.close();
                 }
                 Event::Text(text) => {
+                    // Indentation between elements is most of the text events: plain spaces
+                    // and line feeds need no decoding, no check and no line number there.
+                    if builder.drops_space() && is_plain_space(&text) {
+                        continue;
+                    }
                     let text = match text.xml10_content() {
                         Ok(text) => text,
                         Err(e) => return Err(self.syntax(at, format!("malformed XML: {e}"))),
                     };
-                    let text = self.char_data(at, text)?;
+                    self.char_data(at, &text)?;
                     let line = self.xml.get_mut().line_at(at);
                     builder.text(&text, line);
                 }
@@ -844,7 +882,7 @@ impl<R: Read> XmlReader<R> {
                         Ok(text) => text,
                         Err(e) => return Err(self.syntax(at, format!("malformed XML: {e}"))),
                     };
-                    let text = self.char_data(at, text)?;
+                    self.char_data(at, &text)?;
                     let line = self.xml.get_mut().line_at(at);
                     builder.text(&text, line);
                 }
@@ -880,7 +918,7 @@ impl<R: Read> XmlReader<R> {
         }
         let end = self.xml.buffer_position();
         // The bytes were validated as UTF-8 while they were read.
-        let original = String::from_utf8_lossy(self.xml.get_ref().slice(before, end)).into_owned();
+        let original = utf8(self.xml.get_ref().slice(before, end)).into_owned();
         self.record += 1;
         let (pupil, problems) = builder.finish();
         let mut record = Record {
@@ -929,39 +967,124 @@ impl<R: Read> Iterator for XmlReader<R> {
 enum Frame {
     /// The pupil, a nested struct or a list item: holds fields.
     Object {
-        children: &'static [Node],
         /// Catalogue path prefix of its fields (`""` for the pupil, `guardians[]`).
         path: &'static str,
-        /// Whether it is a list item, which owns the topmost map of the builder.
-        item: bool,
+        /// The fields read so far.
+        object: Object,
+        /// Where the object goes when it closes.
+        home: Home,
+        /// Where the search for the next child element starts: elements usually come in
+        /// catalogue order, so this makes the lookup one comparison in the common case.
+        next: usize,
     },
     /// A list's wrapper element: holds item elements.
-    List { key: &'static str, item: &'static str, children: &'static [Node], path: &'static str },
+    List {
+        item: &'static str,
+        children: &'static [Node],
+        path: &'static str,
+        /// Index of the list in the enclosing object's children.
+        index: usize,
+        items: Vec<Object>,
+    },
     /// A leaf field: collects text.
-    Leaf { spec: &'static FieldSpec, text: String, line: u64, too_long: bool, nested: bool },
+    Leaf {
+        spec: &'static FieldSpec,
+        /// Index of the field in the enclosing object's children.
+        index: usize,
+        text: String,
+        line: u64,
+        too_long: bool,
+        nested: bool,
+    },
     /// An element already reported (unknown, or inside a leaf): its content is skipped.
     Skip,
 }
 
-/// Assembles one pupil as a JSON object, generically from the element tree, then
-/// deserialises it, so the XML code never names a model field.
+/// Where a closed object is stored.
+#[derive(Clone, Copy)]
+enum Home {
+    /// It is the record's own element.
+    Root,
+    /// A nested struct: the slot at this index of the enclosing object.
+    Field(usize),
+    /// A list item: appended to the enclosing list.
+    Item,
+}
+
+/// One object (the pupil, a nested struct or a list item) under construction: one slot per
+/// child node of its element, in catalogue order.
+///
+/// Slots are indexed by position in the static element tree rather than keyed by name, so
+/// reading a field costs no hashing and no key allocation; the object is handed to serde
+/// directly (see [`ObjectDe`]) instead of through a `serde_json::Map`.
+struct Object {
+    nodes: &'static [Node],
+    slots: Vec<Option<Slot>>,
+}
+
+/// The value of one field of an [`Object`].
+enum Slot {
+    Leaf(Value),
+    Object(Object),
+    List(Vec<Object>),
+}
+
+impl Object {
+    fn new(nodes: &'static [Node]) -> Object {
+        Object { nodes, slots: std::iter::repeat_with(|| None).take(nodes.len()).collect() }
+    }
+
+    fn slot(&self, index: usize) -> Option<&Slot> {
+        self.slots.get(index).and_then(Option::as_ref)
+    }
+
+    fn take(&mut self, index: usize) -> Option<Slot> {
+        self.slots.get_mut(index).and_then(Option::take)
+    }
+
+    fn set(&mut self, index: usize, slot: Slot) {
+        if let Some(place) = self.slots.get_mut(index) {
+            *place = Some(slot);
+        }
+    }
+}
+
+/// Index of the child element named `local` in `nodes`, searching from `from` onwards first.
+fn find_child(nodes: &[Node], local: &[u8], from: usize) -> Option<usize> {
+    let from = from.min(nodes.len());
+    let (before, after) = nodes.split_at(from);
+    let named = |n: &Node| n.name().as_bytes() == local;
+    after.iter().position(named).map(|i| i + from).or_else(|| before.iter().position(named))
+}
+
+/// Assembles one pupil generically from the element tree, then deserialises it, so the XML
+/// code never names a model field.
 struct Builder {
     frames: Vec<Frame>,
-    /// The pupil's object, then one object per open list item.
-    maps: Vec<Map<String, Value>>,
+    /// The record's own object once its element has closed.
+    root: Option<Object>,
     problems: Vec<(String, Rule, String)>,
     max_field_bytes: usize,
     is_pupil: bool,
+    /// A leaf's text buffer, kept for the next leaf: `parse_leaf` copies what it keeps, so one
+    /// allocation serves every leaf of the record.
+    spare: String,
 }
 
 impl Builder {
     fn pupil(max_field_bytes: usize, line: u64, attributes: &[String]) -> Builder {
         let mut builder = Builder {
-            frames: vec![Frame::Object { children: pupil_tree(), path: "", item: false }],
-            maps: vec![Map::new()],
+            frames: vec![Frame::Object {
+                path: "",
+                object: Object::new(pupil_tree()),
+                home: Home::Root,
+                next: 0,
+            }],
+            root: None,
             problems: Vec::new(),
             max_field_bytes,
             is_pupil: true,
+            spare: String::new(),
         };
         builder.report_attributes("", attributes, line);
         builder
@@ -971,7 +1094,7 @@ impl Builder {
     fn other(qname: &str, line: u64) -> Builder {
         Builder {
             frames: vec![Frame::Skip],
-            maps: vec![Map::new()],
+            root: None,
             problems: vec![(
                 qname.to_string(),
                 Rule::UnknownField,
@@ -982,6 +1105,7 @@ impl Builder {
             )],
             max_field_bytes: 0,
             is_pupil: false,
+            spare: String::new(),
         }
     }
 
@@ -1003,13 +1127,16 @@ impl Builder {
         }
     }
 
-    fn open(&mut self, local: &str, qname: &str, ours: bool, line: u64, attributes: &[String]) {
+    /// Open an element; the names are raw bytes (already checked as UTF-8), compared as bytes
+    /// and turned into text only for a message.
+    fn open(&mut self, local: &[u8], qname: &[u8], ours: bool, line: u64, attributes: &[String]) {
         let next = match self.frames.last_mut() {
             None | Some(Frame::Skip) => Frame::Skip,
             Some(Frame::Leaf { spec, nested, .. }) => {
                 if !*nested {
                     *nested = true;
                     let path = spec.path.clone();
+                    let qname = utf8(qname);
                     self.report(
                         path,
                         Rule::Schema,
@@ -1021,19 +1148,20 @@ impl Builder {
                 }
                 Frame::Skip
             }
-            Some(Frame::Object { children, path, .. }) => {
-                let (children, path) = (*children, *path);
-                let node = children.iter().find(|n| ours && n.name() == local);
-                match node {
+            Some(Frame::Object { path, object, next, .. }) => {
+                let path = *path;
+                let found = if ours { find_child(object.nodes, local, *next) } else { None };
+                if let Some(index) = found {
+                    *next = index + 1;
+                }
+                match found.and_then(|index| Some((index, object.nodes.get(index)?))) {
                     None => {
-                        self.unknown(join(path, qname), qname, line);
+                        let qname = utf8(qname);
+                        self.unknown(join(path, &qname), &qname, line);
                         Frame::Skip
                     }
-                    Some(Node::Leaf { spec, .. }) => {
-                        let map = self.maps.last();
-                        if map
-                            .is_some_and(|m| crate::model::value::get_path(m, &spec.key).is_some())
-                        {
+                    Some((index, Node::Leaf { spec, .. })) => {
+                        if matches!(object.slot(index), Some(Slot::Leaf(_))) {
                             self.report(
                                 spec.path.clone(),
                                 Rule::Schema,
@@ -1045,46 +1173,54 @@ impl Builder {
                         }
                         Frame::Leaf {
                             spec,
-                            text: String::new(),
+                            index,
+                            text: std::mem::take(&mut self.spare),
                             line,
                             too_long: false,
                             nested: false,
                         }
                     }
-                    Some(Node::Group { path, key, children, .. }) => {
-                        if let Some(map) = self.maps.last_mut() {
-                            if crate::model::value::get_path(map, key).is_none() {
-                                set_path(map, key, Value::Object(Map::new()));
-                            }
-                        }
-                        Frame::Object { children, path, item: false }
+                    Some((index, Node::Group { path, children, .. })) => {
+                        // A struct that appears twice is one struct: its fields are merged.
+                        let object = match object.take(index) {
+                            Some(Slot::Object(existing)) => existing,
+                            _ => Object::new(children),
+                        };
+                        Frame::Object { path, object, home: Home::Field(index), next: 0 }
                     }
-                    Some(Node::List { path, key, item, children, .. }) => {
-                        Frame::List { key, item, children, path }
+                    Some((index, Node::List { path, item, children, .. })) => {
+                        // A list that appears twice is one list: its items are appended.
+                        let items = match object.take(index) {
+                            Some(Slot::List(items)) => items,
+                            _ => Vec::new(),
+                        };
+                        Frame::List { item, children, path, index, items }
                     }
                 }
             }
             Some(Frame::List { item, children, path, .. }) => {
                 let (item, children, path) = (*item, *children, *path);
-                if ours && local == item {
-                    self.maps.push(Map::new());
-                    Frame::Object { children, path, item: true }
+                if ours && local == item.as_bytes() {
+                    Frame::Object { path, object: Object::new(children), home: Home::Item, next: 0 }
                 } else {
                     let wrapper = path.strip_suffix("[]").unwrap_or(path);
-                    self.unknown(join(wrapper, qname), qname, line);
+                    let qname = utf8(qname);
+                    self.unknown(join(wrapper, &qname), &qname, line);
                     Frame::Skip
                 }
             }
         };
-        match &next {
-            Frame::Skip => {}
-            Frame::Leaf { spec, .. } => {
-                let path = spec.path.clone();
-                self.report_attributes(&path, attributes, line)
-            }
-            Frame::Object { path, .. } | Frame::List { path, .. } => {
-                let path = path.to_string();
-                self.report_attributes(&path, attributes, line)
+        if !attributes.is_empty() {
+            match &next {
+                Frame::Skip => {}
+                Frame::Leaf { spec, .. } => {
+                    let path = spec.path.clone();
+                    self.report_attributes(&path, attributes, line)
+                }
+                Frame::Object { path, .. } | Frame::List { path, .. } => {
+                    let path = path.to_string();
+                    self.report_attributes(&path, attributes, line)
+                }
             }
         }
         self.frames.push(next);
@@ -1099,6 +1235,11 @@ impl Builder {
                  would be lost: remove it or move its content into a model field"
             ),
         );
+    }
+
+    /// Whether whitespace read now would be dropped (it is kept only inside a leaf field).
+    fn drops_space(&self) -> bool {
+        !matches!(self.frames.last(), Some(Frame::Leaf { .. }))
     }
 
     fn text(&mut self, text: &str, line: u64) {
@@ -1136,7 +1277,7 @@ impl Builder {
     /// Close the innermost element; `true` when that was the record's own element.
     fn close(&mut self) -> bool {
         match self.frames.pop() {
-            Some(Frame::Leaf { spec, text, line, too_long, nested }) => {
+            Some(Frame::Leaf { spec, index, text, line, too_long, nested }) => {
                 if nested {
                     // Already reported when the inner element opened.
                 } else if too_long {
@@ -1152,8 +1293,8 @@ impl Builder {
                 } else {
                     match parse_leaf(&spec.kind, &text) {
                         Ok(Some(value)) => {
-                            if let Some(map) = self.maps.last_mut() {
-                                set_path(map, &spec.key, value);
+                            if let Some(Frame::Object { object, .. }) = self.frames.last_mut() {
+                                object.set(index, Slot::Leaf(value));
                             }
                         }
                         Ok(None) => {}
@@ -1164,16 +1305,27 @@ impl Builder {
                         ),
                     }
                 }
+                let mut text = text;
+                text.clear();
+                self.spare = text;
             }
-            Some(Frame::Object { item: true, .. }) => {
-                let item = self.maps.pop().unwrap_or_default();
-                if let (Some(Frame::List { key, .. }), Some(parent)) =
-                    (self.frames.last(), self.maps.last_mut())
-                {
-                    push_item(parent, key, Value::Object(item));
+            Some(Frame::Object { object, home, .. }) => match (home, self.frames.last_mut()) {
+                (Home::Root, _) => self.root = Some(object),
+                (Home::Field(index), Some(Frame::Object { object: parent, .. })) => {
+                    parent.set(index, Slot::Object(object))
+                }
+                (Home::Item, Some(Frame::List { items, .. })) => items.push(object),
+                _ => {}
+            },
+            Some(Frame::List { index, items, .. }) => {
+                if let Some(Frame::Object { object, .. }) = self.frames.last_mut() {
+                    // An empty wrapper adds nothing, like a list that is absent.
+                    if !items.is_empty() {
+                        object.set(index, Slot::List(items));
+                    }
                 }
             }
-            Some(_) | None => {}
+            Some(Frame::Skip) | None => {}
         }
         self.frames.is_empty()
     }
@@ -1181,14 +1333,20 @@ impl Builder {
     /// The pupil and every problem found; a missing required field is reported and left
     /// empty so the record can still be identified and rejected.
     fn finish(self) -> (Pupil, Vec<(String, Rule, String)>) {
-        let Builder { maps, mut problems, is_pupil, .. } = self;
-        let mut object = maps.into_iter().next().unwrap_or_default();
+        let Builder { root, mut problems, is_pupil, .. } = self;
+        let tree = pupil_tree();
+        let position = |name: &str| tree.iter().position(|n| n.name() == name);
+        let mut object = match root {
+            Some(root) if is_pupil => root,
+            _ => Object::new(tree),
+        };
         if is_pupil {
             let required = fields()
                 .iter()
                 .filter(|f| f.required && f.entity == Entity::Pupil && !f.key.contains('.'));
             for spec in required {
-                if object.contains_key(&spec.key) {
+                let Some(index) = position(&spec.key) else { continue };
+                if object.slot(index).is_some() {
                     continue;
                 }
                 problems.push((
@@ -1200,15 +1358,17 @@ impl Builder {
                     ),
                 ));
                 if spec.kind == ValueKind::Text {
-                    object.insert(spec.key.clone(), Value::String(String::new()));
+                    object.set(index, Slot::Leaf(Value::String(String::new())));
                 }
             }
-        } else {
-            object.clear();
-            object.insert("id".into(), Value::String(String::new()));
+        } else if let Some(index) = position("id") {
+            object.set(index, Slot::Leaf(Value::String(String::new())));
         }
-        let id = object.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-        match serde_json::from_value::<Pupil>(Value::Object(object)) {
+        let id = match position("id").and_then(|index| object.slot(index)) {
+            Some(Slot::Leaf(Value::String(id))) => id.clone(),
+            _ => String::new(),
+        };
+        match Pupil::deserialize(ObjectDe(object)) {
             Ok(pupil) => (pupil, problems),
             Err(_) => {
                 problems.push((
@@ -1224,25 +1384,104 @@ impl Builder {
     }
 }
 
-/// Append `value` to the array at dotted `key` in `object`, creating what is missing.
-fn push_item(object: &mut Map<String, Value>, key: &str, value: Value) {
-    match key.split_once('.') {
-        None => {
-            let entry = object.entry(key.to_string()).or_insert_with(|| Value::Array(Vec::new()));
-            match entry {
-                Value::Array(items) => items.push(value),
-                other => *other = Value::Array(vec![value]),
-            }
+// ---------------------------------------------------------------------------------------------
+// Handing a built object to serde without a `serde_json::Map` in between.
+// ---------------------------------------------------------------------------------------------
+
+/// Deserialises an [`Object`] as a map of its present fields (named by the element tree), so
+/// the model's own `Deserialize` impls take the values straight from the slots.
+struct ObjectDe(Object);
+
+/// Deserialises a list's items as a sequence.
+struct ListDe(Vec<Object>);
+
+impl<'de> de::Deserializer<'de> for ObjectDe {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: de::Visitor<'de>>(self, visitor: V) -> serde_json::Result<V::Value> {
+        let Object { nodes, slots } = self.0;
+        visitor.visit_map(ObjectAccess { entries: nodes.iter().zip(slots), value: None })
+    }
+
+    fn deserialize_option<V: de::Visitor<'de>>(self, visitor: V) -> serde_json::Result<V::Value> {
+        visitor.visit_some(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier
+        ignored_any
+    }
+}
+
+impl<'de> de::Deserializer<'de> for ListDe {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: de::Visitor<'de>>(self, visitor: V) -> serde_json::Result<V::Value> {
+        visitor.visit_seq(ListAccess(self.0.into_iter()))
+    }
+
+    fn deserialize_option<V: de::Visitor<'de>>(self, visitor: V) -> serde_json::Result<V::Value> {
+        visitor.visit_some(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier
+        ignored_any
+    }
+}
+
+struct ObjectAccess {
+    /// Every child node with its slot; empty slots are skipped.
+    entries: std::iter::Zip<std::slice::Iter<'static, Node>, std::vec::IntoIter<Option<Slot>>>,
+    value: Option<Slot>,
+}
+
+impl<'de> de::MapAccess<'de> for ObjectAccess {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> serde_json::Result<Option<K::Value>> {
+        let Some((node, slot)) = self.entries.find_map(|(node, slot)| Some((node, slot?))) else {
+            return Ok(None);
+        };
+        self.value = Some(slot);
+        seed.deserialize(de::value::BorrowedStrDeserializer::new(node.name())).map(Some)
+    }
+
+    fn next_value_seed<V: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> serde_json::Result<V::Value> {
+        match self.value.take() {
+            Some(Slot::Leaf(value)) => seed.deserialize(value),
+            Some(Slot::Object(object)) => seed.deserialize(ObjectDe(object)),
+            Some(Slot::List(items)) => seed.deserialize(ListDe(items)),
+            None => Err(de::Error::custom("a map value was asked for before its key")),
         }
-        Some((head, rest)) => {
-            let inner = object.entry(head.to_string()).or_insert_with(|| Value::Object(Map::new()));
-            if !inner.is_object() {
-                *inner = Value::Object(Map::new());
-            }
-            if let Value::Object(inner) = inner {
-                push_item(inner, rest, value);
-            }
+    }
+}
+
+struct ListAccess(std::vec::IntoIter<Object>);
+
+impl<'de> de::SeqAccess<'de> for ListAccess {
+    type Error = serde_json::Error;
+
+    fn next_element_seed<T: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> serde_json::Result<Option<T::Value>> {
+        match self.0.next() {
+            Some(object) => seed.deserialize(ObjectDe(object)).map(Some),
+            None => Ok(None),
         }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.0.len())
     }
 }
 
@@ -1618,6 +1857,54 @@ mod tests {
             let trickled: Vec<_> = XmlReader::new(Trickle(&data), "p.xml", &options).collect();
             proptest::prop_assert_eq!(results.len(), trickled.len());
         }
+    }
+
+    #[test]
+    fn whitespace_is_kept_inside_a_field_and_dropped_between_elements() {
+        let data = format!(
+            "{HEAD}<pupil>\n\t <id>P1</id>\n <surname> \n\t</surname><first_name>\r\n</first_name>\
+             <guardians> <guardian> <surname>  </surname> </guardian> </guardians></pupil></pupils>"
+        );
+        let record = &records(&data)[0];
+        assert_eq!(problems(record), vec![]);
+        assert_eq!(record.pupil.surname.as_deref(), Some(" \n\t"));
+        assert_eq!(record.pupil.first_name.as_deref(), Some("\n"));
+        assert_eq!(record.pupil.guardians[0].surname.as_deref(), Some("  "));
+    }
+
+    #[test]
+    fn a_repeated_struct_is_merged_and_a_repeated_list_is_appended() {
+        let data = format!(
+            "{HEAD}<pupil><id>P1</id>\
+             <enrolment><school_name>SP 1</school_name></enrolment>\
+             <guardians><guardian><surname>A</surname></guardian></guardians>\
+             <enrolment><class_level>3</class_level></enrolment>\n\
+             <enrolment><school_name>SP 2</school_name></enrolment>\
+             <guardians><guardian><surname>B</surname></guardian></guardians><guardians/>\
+             </pupil></pupils>"
+        );
+        let record = &records(&data)[0];
+        assert_eq!(problems(record), vec![("enrolment.school_name".to_string(), Rule::Schema)]);
+        assert!(record.problems[0].message.contains("again at line 4"), "{:?}", record.problems);
+        let enrolment = record.pupil.enrolment.as_ref().expect("enrolment");
+        assert_eq!(enrolment.school_name.as_deref(), Some("SP 2"));
+        assert_eq!(enrolment.class_level.as_deref(), Some("3"));
+        let surnames: Vec<_> =
+            record.pupil.guardians.iter().map(|g| g.surname.as_deref()).collect();
+        assert_eq!(surnames, vec![Some("A"), Some("B")]);
+    }
+
+    #[test]
+    fn fields_out_of_catalogue_order_are_found() {
+        let data = format!(
+            "{HEAD}<pupil><surname>Nowak</surname><sex>m</sex><id>P1</id><surname>X</surname>\
+             </pupil></pupils>"
+        );
+        let record = &records(&data)[0];
+        assert_eq!(problems(record), vec![("surname".to_string(), Rule::Schema)]);
+        assert_eq!(record.pupil.id, "P1");
+        assert_eq!(record.pupil.sex, Some(Sex::Male));
+        assert_eq!(record.pupil.surname.as_deref(), Some("X"));
     }
 
     #[test]

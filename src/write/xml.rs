@@ -153,72 +153,119 @@ fn write_children(
     path: &str,
     depth: usize,
 ) -> std::result::Result<(), Refusal> {
+    // Serde gives a struct's fields in declaration order, which the catalogue follows, so the
+    // keys are normally a subsequence of the nodes: then one walk pairs them without a hash
+    // lookup per node. Any other order takes the general path below, with the same output.
+    let mut rest = nodes.iter();
+    if object.keys().all(|key| rest.any(|n| n.name() == key.as_str())) {
+        let mut rest = nodes.iter();
+        for (key, value) in object {
+            if let Some(node) = rest.find(|n| n.name() == key.as_str()) {
+                write_node(buf, node, value, path, depth)?;
+            }
+        }
+        return Ok(());
+    }
     // Refuse keys the catalogue does not know rather than silently leave them out.
     if let Some(key) = object.keys().find(|k| !nodes.iter().any(|n| n.name() == k.as_str())) {
         return Err(Refusal { field: join(path, key), reason: Reason::Shape });
     }
     for node in nodes {
-        let Some(value) = object.get(node.name()) else { continue };
-        match (node, value) {
-            (_, Value::Null) => {}
-            (Node::Leaf { name, spec }, value) => {
-                let Some(text) = format_leaf(value) else {
-                    return Err(Refusal { field: spec.path.clone(), reason: Reason::Shape });
-                };
-                let text = if value.is_number() { plain_decimal(&text) } else { text };
-                indent(buf, depth);
-                buf.push('<');
-                buf.push_str(name);
-                buf.push('>');
-                escape_into(buf, &text).map_err(|c| Refusal {
-                    field: spec.path.clone(),
-                    reason: Reason::Character(c),
-                })?;
-                buf.push_str("</");
-                buf.push_str(name);
-                buf.push_str(">\n");
-            }
-            (Node::Group { name, path, children, .. }, Value::Object(inner)) => {
-                indent(buf, depth);
-                if inner.is_empty() {
-                    // Kept (not omitted) so that an empty struct reads back as present.
-                    buf.push_str(&format!("<{name}/>\n"));
-                    continue;
-                }
-                buf.push_str(&format!("<{name}>\n"));
-                write_children(buf, children, inner, path, depth + 1)?;
-                indent(buf, depth);
-                buf.push_str(&format!("</{name}>\n"));
-            }
-            (Node::List { name, path, item, children, .. }, Value::Array(items)) => {
-                if items.is_empty() {
-                    continue;
-                }
-                indent(buf, depth);
-                buf.push_str(&format!("<{name}>\n"));
-                for entry in items {
-                    let Value::Object(entry) = entry else {
-                        return Err(Refusal { field: path.clone(), reason: Reason::Shape });
-                    };
-                    indent(buf, depth + 1);
-                    if entry.is_empty() {
-                        buf.push_str(&format!("<{item}/>\n"));
-                        continue;
-                    }
-                    buf.push_str(&format!("<{item}>\n"));
-                    write_children(buf, children, entry, path, depth + 2)?;
-                    indent(buf, depth + 1);
-                    buf.push_str(&format!("</{item}>\n"));
-                }
-                indent(buf, depth);
-                buf.push_str(&format!("</{name}>\n"));
-            }
-            (node, _) => {
-                return Err(Refusal { field: join(path, node.name()), reason: Reason::Shape })
-            }
+        if let Some(value) = object.get(node.name()) {
+            write_node(buf, node, value, path, depth)?;
         }
     }
     Ok(())
+}
+
+/// Write one field of an object whose catalogue path is `path`.
+fn write_node(
+    buf: &mut String,
+    node: &'static Node,
+    value: &Value,
+    path: &str,
+    depth: usize,
+) -> std::result::Result<(), Refusal> {
+    match (node, value) {
+        (_, Value::Null) => {}
+        (Node::Leaf { name, spec }, value) => {
+            let Some(text) = format_leaf(value) else {
+                return Err(Refusal { field: spec.path.clone(), reason: Reason::Shape });
+            };
+            // Only an exponent needs rewriting; other numbers are kept without a copy.
+            let text = if value.is_number() && text.contains(['e', 'E']) {
+                plain_decimal(&text)
+            } else {
+                text
+            };
+            indent(buf, depth);
+            buf.push('<');
+            buf.push_str(name);
+            buf.push('>');
+            escape_into(buf, &text)
+                .map_err(|c| Refusal { field: spec.path.clone(), reason: Reason::Character(c) })?;
+            buf.push_str("</");
+            buf.push_str(name);
+            buf.push_str(">\n");
+        }
+        (Node::Group { name, path, children, .. }, Value::Object(inner)) => {
+            indent(buf, depth);
+            if inner.is_empty() {
+                // Kept (not omitted) so that an empty struct reads back as present.
+                empty_tag(buf, name);
+                return Ok(());
+            }
+            start_tag(buf, name);
+            write_children(buf, children, inner, path, depth + 1)?;
+            indent(buf, depth);
+            end_tag(buf, name);
+        }
+        (Node::List { name, path, item, children, .. }, Value::Array(items)) => {
+            if items.is_empty() {
+                return Ok(());
+            }
+            indent(buf, depth);
+            start_tag(buf, name);
+            for entry in items {
+                let Value::Object(entry) = entry else {
+                    return Err(Refusal { field: path.clone(), reason: Reason::Shape });
+                };
+                indent(buf, depth + 1);
+                if entry.is_empty() {
+                    empty_tag(buf, item);
+                    continue;
+                }
+                start_tag(buf, item);
+                write_children(buf, children, entry, path, depth + 2)?;
+                indent(buf, depth + 1);
+                end_tag(buf, item);
+            }
+            indent(buf, depth);
+            end_tag(buf, name);
+        }
+        (node, _) => return Err(Refusal { field: join(path, node.name()), reason: Reason::Shape }),
+    }
+    Ok(())
+}
+
+// Tags are pushed piecewise rather than with `format!`, which would allocate for each one.
+
+fn start_tag(buf: &mut String, name: &str) {
+    buf.push('<');
+    buf.push_str(name);
+    buf.push_str(">\n");
+}
+
+fn end_tag(buf: &mut String, name: &str) {
+    buf.push_str("</");
+    buf.push_str(name);
+    buf.push_str(">\n");
+}
+
+fn empty_tag(buf: &mut String, name: &str) {
+    buf.push('<');
+    buf.push_str(name);
+    buf.push_str("/>\n");
 }
 
 fn join(prefix: &str, name: &str) -> String {
@@ -234,6 +281,15 @@ fn join(prefix: &str, name: &str) -> String {
 /// need no escaping in content and stay readable. Returns the first character XML 1.0 cannot
 /// represent at all.
 fn escape_into(buf: &mut String, text: &str) -> std::result::Result<(), char> {
+    // Most values need no escaping: copy them whole. Outside ASCII controls, the only
+    // characters XML refuses that a Rust string can hold (U+FFFE, U+FFFF) start with 0xEF.
+    let plain = |&b: &u8| {
+        !matches!(b, b'&' | b'<' | b'>' | b'\r' | 0xEF) && (b >= 0x20 || b == b'\t' || b == b'\n')
+    };
+    if text.as_bytes().iter().all(plain) {
+        buf.push_str(text);
+        return Ok(());
+    }
     for c in text.chars() {
         match c {
             '&' => buf.push_str("&amp;"),
