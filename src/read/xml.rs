@@ -72,10 +72,6 @@ pub(crate) enum Node {
         name: &'static str,
         /// Catalogue path of one item (`guardians[]`).
         path: String,
-        /// Path of the array within the enclosing item (`guardians`). The reader places values
-        /// by position in the tree, so only the description (and its tests) use it.
-        #[cfg_attr(not(test), allow(dead_code))]
-        key: String,
         /// Item element name (`guardian`).
         item: &'static str,
         /// The item's fields, in model order.
@@ -129,7 +125,6 @@ fn insert(
                 Node::List {
                     name,
                     path: format!("{}[]", join(path, name)),
-                    key: join(key, name),
                     // A list the model adds without an entity still gets a stable item name.
                     item: Entity::from_collection(name).map_or("item", Entity::element),
                     children: Vec::new(),
@@ -1911,12 +1906,12 @@ mod tests {
     fn the_tree_follows_the_catalogue() {
         let names: Vec<&str> = pupil_tree().iter().map(Node::name).collect();
         assert_eq!(&names[..3], &["id", "education_id", "pesel"]);
-        let Some(Node::List { item, path, key, children, .. }) =
+        let Some(Node::List { item, path, children, .. }) =
             pupil_tree().iter().find(|n| n.name() == "guardians")
         else {
             panic!("guardians is a list")
         };
-        assert_eq!((*item, path.as_str(), key.as_str()), ("guardian", "guardians[]", "guardians"));
+        assert_eq!((*item, path.as_str()), ("guardian", "guardians[]"));
         assert!(children
             .iter()
             .any(|n| matches!(n, Node::Group { path, .. } if path == "guardians[].address")));
