@@ -559,6 +559,28 @@ impl<R: Read> XmlReader<R> {
 
     /// Decode character data (text or CDATA), normalising line ends as XML 1.0 requires and
     /// refusing characters XML does not allow.
+    /// Decode and check a text or CDATA section, then add it to the field being read.
+    fn add_char_data<E: std::fmt::Display>(
+        &mut self,
+        builder: &mut Builder,
+        offset: u64,
+        content: std::result::Result<std::borrow::Cow<'_, str>, E>,
+    ) -> Result<()> {
+        let text = match content {
+            Ok(text) => text,
+            Err(e) => return Err(self.syntax(offset, format!("malformed XML: {e}"))),
+        };
+        self.char_data(offset, &text)?;
+        self.add_text(builder, offset, &text);
+        Ok(())
+    }
+
+    /// Add checked text to the field being read, noting its line for messages.
+    fn add_text(&mut self, builder: &mut Builder, offset: u64, text: &str) {
+        let line = self.xml.get_mut().line_at(offset);
+        builder.text(text, line);
+    }
+
     fn char_data(&mut self, offset: u64, text: &str) -> Result<()> {
         if let Some(c) = forbidden_char(text) {
             return Err(self.syntax(
@@ -864,28 +886,13 @@ impl<R: Read> XmlReader<R> {
                     if builder.drops_space() && is_plain_space(&text) {
                         continue;
                     }
-                    let text = match text.xml10_content() {
-                        Ok(text) => text,
-                        Err(e) => return Err(self.syntax(at, format!("malformed XML: {e}"))),
-                    };
-                    self.char_data(at, &text)?;
-                    let line = self.xml.get_mut().line_at(at);
-                    builder.text(&text, line);
+                    self.add_char_data(&mut builder, at, text.xml10_content())?;
                 }
-                Event::CData(data) => {
-                    let text = match data.xml10_content() {
-                        Ok(text) => text,
-                        Err(e) => return Err(self.syntax(at, format!("malformed XML: {e}"))),
-                    };
-                    self.char_data(at, &text)?;
-                    let line = self.xml.get_mut().line_at(at);
-                    builder.text(&text, line);
-                }
+                Event::CData(data) => self.add_char_data(&mut builder, at, data.xml10_content())?,
                 Event::GeneralRef(reference) => {
                     let raw = reference.to_vec();
                     let text = self.resolve_ref(at, &raw)?;
-                    let line = self.xml.get_mut().line_at(at);
-                    builder.text(&text, line);
+                    self.add_text(&mut builder, at, &text);
                 }
                 Event::Comment(_) | Event::PI(_) => {}
                 Event::Decl(_) => {
@@ -940,17 +947,7 @@ impl<R: Read> Iterator for XmlReader<R> {
         let mut buf = std::mem::take(&mut self.buf);
         let result = self.next_record(&mut buf);
         self.buf = buf;
-        match result {
-            Ok(Some(record)) => Some(Ok(record)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        super::fused(&mut self.done, result)
     }
 }
 
