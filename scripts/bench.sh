@@ -28,7 +28,7 @@ measure() {
   rss=$(grep 'Maximum resident set size' "$log" | awk '{print $NF}')
   local summary
   summary=$(grep '^records:' "$log" | tail -n 1 || true)
-  printf '%-34s %8.1f s %8.0f MB %10.0f rec/s  %s\n' "$label" "$wall" "$((rss / 1024))" "$(echo "$records / $wall" | bc -l)" "$summary"
+  printf '%-34s %8.1f s %8.0f MB %10.0f pupils/s  %s\n' "$label" "$wall" "$((rss / 1024))" "$(echo "$records / $wall" | bc -l)" "$summary"
   rm -f "$log"
 }
 
