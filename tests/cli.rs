@@ -82,3 +82,37 @@ fn a_failed_convert_leaves_no_partial_output() {
         "temporary files left behind"
     );
 }
+
+/// Reports travel: no PESEL, name or e-mail from the inputs may appear in a validation report,
+/// text or JSON, even for records full of errors.
+#[test]
+fn reports_never_contain_the_personal_data_they_describe() {
+    let dir = Dir::new();
+    for input in ["broken/bad-values.csv", "broken/damaged.jsonl", "csv2sou/uczniowie-cp1250.csv"] {
+        let path = crate::util::fixture(input);
+        let raw = std::fs::read(&path).unwrap();
+        let text = String::from_utf8_lossy(&raw);
+        // Planted values: every PESEL-like digit run, and every name-like word or e-mail.
+        let mut secrets: Vec<String> = text
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|run| run.len() >= 10)
+            .map(String::from)
+            .collect();
+        assert!(secrets.len() >= 6, "{input}: the fixture should hold PESELs to look for");
+        secrets.extend(
+            ["Lewandowska", "Zielińska", "anna.l@example.pl", "Wójcik", "Szczęsny"]
+                .map(String::from),
+        );
+        for report in ["text", "json"] {
+            let run = dir.run(&["validate", &path, "--report", report, "--today", "2025-09-01"]);
+            let output = format!("{}{}", run.stdout(), run.stderr());
+            assert!(output.contains("records: in="), "{input}: no summary");
+            for secret in &secrets {
+                assert!(
+                    !output.contains(secret.as_str()),
+                    "{input} ({report}): the report leaks `{secret}`"
+                );
+            }
+        }
+    }
+}
