@@ -59,7 +59,7 @@ pub(super) fn pesel(date: NaiveDate, sex: Sex, serial: u64) -> Option<String> {
     Some(digits.iter().map(|&d| char::from(b'0' + d)).collect())
 }
 
-/// The 10-digit rodné číslo, written `YYMMDD/XXXX`, of someone born on `date` with sex `sex`
+/// The 10-digit rodné číslo, written `YYMMDD/NNNN`, of someone born on `date` with sex `sex`
 /// and serial `serial` (`0..BIRTH_NUMBER_SERIALS`).
 ///
 /// Women have 50 added to the month. The tail is the `serial`-th four-digit number that makes

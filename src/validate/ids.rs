@@ -47,7 +47,7 @@ const PESEL_REPAIRED: Problem = Problem::warning(
 const BIRTH_NUMBER_FORMAT: Problem = Problem::error(
     Rule::BirthNumberFormat,
     "a rodné číslo must be 9 or 10 digits, with an optional slash after the sixth \
-     (YYMMDD/XXXX): correct it from the pupil's documents",
+     (YYMMDD/NNNN): correct it from the pupil's documents",
 );
 const BIRTH_NUMBER_NINE_DIGITS_LATE: Problem = Problem::error(
     Rule::BirthNumberFormat,
