@@ -20,6 +20,7 @@
 mod error;
 pub mod model;
 pub mod pipeline;
+pub mod policy;
 pub mod read;
 pub mod report;
 pub mod synth;
