@@ -34,6 +34,8 @@ enum Command {
     Convert(cmd::convert::Args),
     Schema(cmd::schema::Args),
     Generate(cmd::generate::Args),
+    Keygen(cmd::keygen::Args),
+    Detokenise(cmd::detokenise::Args),
 }
 
 /// Run the chosen command.
@@ -43,6 +45,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Convert(args) => cmd::convert::run(args),
         Command::Schema(args) => cmd::schema::run(args),
         Command::Generate(args) => cmd::generate::run(args),
+        Command::Keygen(args) => cmd::keygen::run(args),
+        Command::Detokenise(args) => cmd::detokenise::run(args),
     }
 }
 

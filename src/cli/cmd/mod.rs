@@ -1,7 +1,9 @@
 //! One file per subcommand, and the run shared by the commands that stream records.
 
 pub mod convert;
+pub mod detokenise;
 pub mod generate;
+pub mod keygen;
 pub mod schema;
 pub mod validate;
 
