@@ -4,6 +4,7 @@ mod cli;
 mod convert;
 mod fixtures;
 mod hostile;
+mod keys;
 mod roundtrip;
 mod strategy;
 #[allow(dead_code)]

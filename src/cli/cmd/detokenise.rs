@@ -10,7 +10,9 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use teczka::policy::tokens::{Identity, TextFormat, TokenMap};
 
-/// Restore tokenised values: replace every token (`tok_…`) in INPUT by the value it stands
+/// Restore tokenised values with the encrypted token mapping.
+///
+/// Replaces every token (`tok_…`) in INPUT by the value it stands
 /// for, read from the age-encrypted mapping written with the export, and write the result to
 /// OUT. Only the controller, who holds the identity or the passphrase, can do this.
 ///
@@ -24,9 +26,10 @@ use teczka::policy::tokens::{Identity, TextFormat, TokenMap};
 ///
 /// Examples:
 ///
-///   teczka detokenise export.jsonl --mapping export.tokens.age --identity controller.age-identity -o restored.jsonl
+///   teczka detokenise out.jsonl --mapping out.tokens.age --identity me.age -o plain.jsonl
 ///
-///   TECZKA_PASSPHRASE=… teczka detokenise pupils.xml --mapping pupils.tokens.age --passphrase-env TECZKA_PASSPHRASE -o restored.xml
+///   read -rs MAPPING_PASS; export MAPPING_PASS
+///   teczka detokenise pupils.xml --mapping m.age --passphrase-env MAPPING_PASS -o plain.xml
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 #[command(group = clap::ArgGroup::new("opener").required(true).args(["identity", "passphrase_env"]))]

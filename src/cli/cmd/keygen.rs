@@ -8,8 +8,10 @@ use std::path::PathBuf;
 use teczka::policy::keys::{generate_passphrase, Key};
 use teczka::policy::tokens::write_new_age_identity;
 
-/// Make a new secret key for keyed pseudonyms and date shifts, or with `--age` an age identity
-/// that token mappings are encrypted to, or with `--passphrase` a strong passphrase.
+/// Make a secret: a pseudonym key, an age identity (`--age`) or a passphrase.
+///
+/// Without options: a new secret key for keyed pseudonyms and date shifts. With `--age`: an
+/// age identity that token mappings are encrypted to. With `--passphrase`: a strong passphrase.
 ///
 /// The key file is created with mode 0600 and never overwritten: the same key gives the same
 /// pupil the same pseudonym in every export, so losing or replacing it breaks that link, and
