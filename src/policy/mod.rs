@@ -6,3 +6,4 @@
 //! tokenised, generalised or shifted — which the writers then write. Anonymisation (k-anonymity,
 //! l-diversity) needs the whole data set's quasi-identifier histogram, so policies that ask for
 //! it run in two passes.
+pub mod anonymity;
