@@ -7,5 +7,6 @@
 //! l-diversity) needs the whole data set's quasi-identifier histogram, so policies that ask for
 //! it run in two passes.
 
+pub mod anonymity;
 pub mod keys;
 pub mod tokens;

@@ -6,9 +6,11 @@
 //! original of every rejected input record) and is handled like the input itself.
 
 mod rejects;
+pub mod risk;
 mod validation;
 
 pub use self::rejects::RejectsWriter;
+pub use self::risk::{RiskAccumulator, RiskReport, RiskSummary, Units};
 pub use self::validation::{JsonReport, Report, TextReport};
 
 use crate::error::{ErrorKind, Result};
