@@ -21,12 +21,17 @@ const BATCH: usize = 1024;
 /// Batches the reader may run ahead of the stages.
 const BATCHES_IN_FLIGHT: usize = 4;
 
+/// A per-record step that may stop the run.
+type FallibleStage<'a> = dyn Fn(&mut Record) -> Result<()> + Sync + Send + 'a;
+
 /// A step applied to every record between reading and writing.
 pub enum Stage<'a> {
     /// Stateless per-record work, run on any rayon thread (validation, pseudonymisation).
     Parallel(Box<dyn Fn(&mut Record) + Sync + Send + 'a>),
     /// Work that needs to see records in input order (duplicate detection).
     Sequential(Box<dyn FnMut(&mut Record) + Send + 'a>),
+    /// Per-record work that can stop the run (a policy meeting a field it does not cover).
+    Fallible(Box<FallibleStage<'a>>),
 }
 
 /// Where rejected records go.
@@ -53,6 +58,13 @@ pub struct Discard;
 
 impl Sink for Discard {
     fn write(&mut self, _pupil: &crate::model::Pupil) -> Result<()> {
+        Ok(())
+    }
+
+    fn write_released(
+        &mut self,
+        _pupil: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<()> {
         Ok(())
     }
 
@@ -106,6 +118,16 @@ impl<'a> Pipeline<'a> {
         self
     }
 
+    /// Add a per-record stage, run in parallel, whose error stops the run (after the records
+    /// before the failing batch have been written).
+    pub fn fallible(
+        mut self,
+        stage: impl Fn(&mut Record) -> Result<()> + Sync + Send + 'a,
+    ) -> Pipeline<'a> {
+        self.stages.push(Stage::Fallible(Box::new(stage)));
+        self
+    }
+
     /// Call `progress` with the number of input records done after every batch.
     pub fn progress(mut self, progress: impl FnMut(u64) + 'a) -> Pipeline<'a> {
         self.progress = Some(Box::new(progress));
@@ -130,7 +152,7 @@ impl<'a> Pipeline<'a> {
             scope.spawn(move || read_batches(records, sender));
             for batch in receiver {
                 let mut batch = batch?;
-                self.apply_stages(&mut batch);
+                self.apply_stages(&mut batch)?;
                 for record in &batch {
                     deliver(record, &mut counts, &mut outputs)?;
                 }
@@ -141,19 +163,30 @@ impl<'a> Pipeline<'a> {
             Ok::<(), crate::Error>(())
         })?;
         outputs.accepted.finish()?;
+        let (records, pupils) = outputs.accepted.withheld();
+        counts.output -= records.min(counts.output);
+        counts.suppressed += records;
+        counts.pupils_out -= pupils.min(counts.pupils_out);
+        counts.pupils_suppressed += pupils;
         outputs.rejected.finish()?;
         counts.check()?;
         outputs.report.finish(&counts)?;
         Ok(counts)
     }
 
-    fn apply_stages(&mut self, batch: &mut [Record]) {
+    fn apply_stages(&mut self, batch: &mut [Record]) -> Result<()> {
         for stage in &mut self.stages {
             match stage {
                 Stage::Parallel(f) => batch.par_iter_mut().for_each(&**f),
                 Stage::Sequential(f) => batch.iter_mut().for_each(&mut **f),
+                // The first error in input order, so the message does not depend on scheduling.
+                Stage::Fallible(f) => {
+                    let results: Vec<Result<()>> = batch.par_iter_mut().map(&**f).collect();
+                    results.into_iter().collect::<Result<()>>()?;
+                }
             }
         }
+        Ok(())
     }
 }
 
@@ -194,7 +227,7 @@ fn deliver(record: &Record, counts: &mut Counts, outputs: &mut Outputs<'_>) -> R
         // An orphan child row is a rejected record but not a rejected pupil.
         counts.pupils_rejected += u64::from(record.parts.iter().any(|p| p.entity == Entity::Pupil));
     } else {
-        outputs.accepted.write(&record.pupil)?;
+        outputs.accepted.accept(record)?;
         counts.output += record.input_count();
         counts.pupils_out += 1;
         counts.warnings +=
@@ -229,6 +262,14 @@ mod tests {
     impl Sink for Collect {
         fn write(&mut self, pupil: &crate::model::Pupil) -> Result<()> {
             self.0.push(pupil.id.clone());
+            Ok(())
+        }
+
+        fn write_released(
+            &mut self,
+            pupil: &serde_json::Map<String, serde_json::Value>,
+        ) -> Result<()> {
+            self.0.push(pupil["id"].as_str().unwrap_or_default().to_string());
             Ok(())
         }
 

@@ -5,6 +5,7 @@ mod convert;
 mod fixtures;
 mod hostile;
 mod keys;
+mod policy;
 mod roundtrip;
 mod strategy;
 #[allow(dead_code)]

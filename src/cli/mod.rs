@@ -36,6 +36,8 @@ enum Command {
     Generate(cmd::generate::Args),
     Keygen(cmd::keygen::Args),
     Detokenise(cmd::detokenise::Args),
+    Policy(cmd::policy::Args),
+    Risk(cmd::risk::Args),
 }
 
 /// Run the chosen command.
@@ -47,6 +49,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Generate(args) => cmd::generate::run(args),
         Command::Keygen(args) => cmd::keygen::run(args),
         Command::Detokenise(args) => cmd::detokenise::run(args),
+        Command::Policy(args) => cmd::policy::run(args),
+        Command::Risk(args) => cmd::risk::run(args),
     }
 }
 

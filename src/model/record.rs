@@ -9,6 +9,7 @@
 use super::{Entity, Pupil};
 use crate::error::Location;
 use serde::Serialize;
+use serde_json::{Map, Value};
 use std::fmt;
 
 /// One pupil as assembled from the inputs, with its provenance and problems.
@@ -20,6 +21,9 @@ pub struct Record {
     pub parts: Vec<Part>,
     /// Every problem found, from reading and from validation.
     pub problems: Vec<Violation>,
+    /// The pupil as a policy releases it; `None` when no policy applies (the pupil is written
+    /// as read).
+    pub released: Option<Box<Released>>,
 }
 
 impl Record {
@@ -72,6 +76,47 @@ impl Record {
 
 fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
+}
+
+/// One pupil after the per-record rules.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Released {
+    /// The released object, in the model's shape.
+    pub record: Map<String, Value>,
+    /// Per quasi-identifier: the ladder input of every present slot (list item) it occupies,
+    /// in record order. Empty unless the policy anonymises.
+    pub quasi: Vec<Vec<String>>,
+    /// Where the pupil sits in the school hierarchy (for per-level risk).
+    pub units: Hierarchy,
+}
+
+/// Where the pupil sits in the school hierarchy, for per-level risk.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Hierarchy {
+    /// School and class, e.g. `SP 12 Gdańsk/4b`.
+    pub class: Option<String>,
+    /// The school's id, or its name.
+    pub school: Option<String>,
+    /// The commune of the pupil's first address.
+    pub commune: Option<String>,
+}
+
+impl Hierarchy {
+    /// The pupil's units.
+    pub fn of(pupil: &Pupil) -> Hierarchy {
+        let school = pupil
+            .enrolment
+            .as_ref()
+            .and_then(|e| e.school_id.clone().or_else(|| e.school_name.clone()));
+        let class = pupil.enrolment.as_ref().and_then(|e| {
+            let level = e.class_level.as_deref().unwrap_or("");
+            let symbol = e.class_symbol.as_deref().unwrap_or("");
+            (!level.is_empty() || !symbol.is_empty())
+                .then(|| format!("{}/{level}{symbol}", school.as_deref().unwrap_or("?")))
+        });
+        let commune = pupil.addresses.iter().find_map(|a| a.commune.clone());
+        Hierarchy { class, school, commune }
+    }
 }
 
 /// One input record: a CSV row, an XML pupil element or a JSON line.
@@ -243,6 +288,7 @@ mod tests {
                 original: String::new(),
             }],
             problems: Vec::new(),
+            released: None,
         };
         record.report(
             "pesel",

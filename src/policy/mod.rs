@@ -7,6 +7,691 @@
 //! l-diversity) needs the whole data set's quasi-identifier histogram, so policies that ask for
 //! it run in two passes.
 
+pub mod anonymise;
 pub mod anonymity;
+pub mod file;
+pub mod generalise;
 pub mod keys;
+mod presets;
+mod release;
 pub mod tokens;
+
+pub use self::anonymise::{Outcome, Spill};
+pub use self::file::{OpName, PolicyFile, Purpose};
+pub use self::generalise::Ladder;
+pub use self::presets::{preset, PRESETS};
+pub use self::release::{mask, Secrets};
+pub use crate::model::record::{Hierarchy, Released};
+
+use crate::error::{Error, Result};
+use crate::model::fields::{fields, FieldSpec};
+use crate::model::{Class, ValueKind};
+use chrono::NaiveDate;
+use file::{RuleSpec, RuleTable};
+
+/// What a rule does to a value, with its options resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// Release the value unchanged.
+    Keep,
+    /// Leave the field out.
+    Drop,
+    /// Replace the value by this marker.
+    Redact(String),
+    /// Keep this many letters/digits at the start and end, star the rest.
+    Mask {
+        /// Kept at the start.
+        start: usize,
+        /// Kept at the end.
+        end: usize,
+    },
+    /// Keyed HMAC token in this domain.
+    Pseudonymise(String),
+    /// Random token in this domain, recorded in the encrypted mapping.
+    Tokenise(String),
+    /// Generalise along this ladder (its first level, or the level anonymisation chose).
+    Generalise(Ladder),
+    /// Shift dates by the pupil's keyed offset of at most this many days.
+    DateShift(u32),
+    /// Replace values held by fewer than this many pupils by `*`.
+    Suppress(u64),
+}
+
+/// One field's compiled rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    /// The operator with its options.
+    pub op: Op,
+    /// The `[fields]` key the rule came from (the exact path, or a `prefix.*` wildcard).
+    pub pattern: String,
+    /// For `pesel` and `birth_number`: the fields to fill from the number.
+    pub derive: Vec<String>,
+}
+
+/// k-anonymity and l-diversity settings, resolved against the catalogue.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Anonymity {
+    /// Smallest group of pupils sharing a released quasi-identifier combination.
+    pub k: u64,
+    /// Distinct sensitive values required in every group.
+    pub l: Option<u64>,
+    /// The largest share of pupils suppressed to reach k and l.
+    pub max_suppression: f64,
+    /// Quasi-identifier field paths with their ladders, in policy order.
+    pub quasi: Vec<(String, Ladder)>,
+    /// Sensitive attribute field paths.
+    pub sensitive: Vec<String>,
+    /// Whether k and l are enforced; `false` when they are only measured (`teczka risk` on a
+    /// policy that does not anonymise).
+    pub enforce: bool,
+}
+
+/// The quasi-identifiers `teczka risk` measures when a policy names none: the pupil-level
+/// fields that most often single a child out in school data.
+pub const MEASURED_QUASI: [&str; 8] = [
+    "sex",
+    "birth_date",
+    "birth_country",
+    "national_citizen",
+    "addresses[].postcode",
+    "addresses[].commune",
+    "enrolment.school_id",
+    "enrolment.class_level",
+];
+
+/// A checked policy: every rule names a real field, fits its value kind and its
+/// data-protection class, and suits the declared purpose.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// The file as written (for `policy show` and archive metadata).
+    pub file: PolicyFile,
+    /// Where it came from: `preset statistics` or a path.
+    pub origin: String,
+    /// The date ages are computed at.
+    pub reference_date: NaiveDate,
+    /// One slot per catalogue field (same index as [`fields()`]); `None` = not covered.
+    rules: Vec<Option<Rule>>,
+    /// Catalogue fields that only a wildcard covers although they are sensitive.
+    wildcard_sensitive: Vec<bool>,
+    anonymity: Option<Anonymity>,
+    /// Catalogue index → position in the quasi-identifier list.
+    quasi_of: Vec<Option<usize>>,
+}
+
+impl Policy {
+    /// Parse and check a policy file's text; `origin` names it in messages.
+    pub fn from_toml(text: &str, origin: &str, today: NaiveDate) -> Result<Policy> {
+        let file: PolicyFile = toml::from_str(text)
+            .map_err(|e| Error::config(origin, format!("not a valid policy file: {e}")))?;
+        Policy::compile(file, origin, today)
+    }
+
+    /// Load a preset by name (`transfer`, `sar`, `statistics`) or a policy file by path.
+    pub fn load(name_or_path: &str, today: NaiveDate) -> Result<Policy> {
+        if let Some(text) = preset(name_or_path) {
+            return Policy::from_toml(text, &format!("preset {name_or_path}"), today);
+        }
+        let text = std::fs::read_to_string(name_or_path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+                Error::config(
+                    name_or_path,
+                    format!(
+                        "no such policy file, and not a preset: give a file or one of {}",
+                        names.join(", ")
+                    ),
+                )
+            } else {
+                Error::io(name_or_path, e)
+            }
+        })?;
+        Policy::from_toml(&text, name_or_path, today)
+    }
+
+    /// Check a parsed file against the catalogue.
+    pub fn compile(file: PolicyFile, origin: &str, today: NaiveDate) -> Result<Policy> {
+        let fail = |message: String| Error::config(origin, message);
+        let reference_date = file.policy.reference_date.unwrap_or(today);
+        let catalogue = fields();
+        let mut rules: Vec<Option<Rule>> = vec![None; catalogue.len()];
+        let mut wildcard_sensitive = vec![false; catalogue.len()];
+        // Longest pattern first, so an exact path beats `guardians[].*`, which beats `*`-less
+        // shorter prefixes.
+        let mut patterns: Vec<(&String, &toml::Value)> = file.fields.iter().collect();
+        patterns.sort_by_key(|(p, _)| std::cmp::Reverse(specificity(p)));
+        for (pattern, value) in patterns {
+            let spec = RuleSpec::parse(pattern, value).map_err(&fail)?;
+            let matched: Vec<usize> =
+                (0..catalogue.len()).filter(|&i| matches(pattern, &catalogue[i].path)).collect();
+            if matched.is_empty() {
+                return Err(fail(unknown_field(pattern)));
+            }
+            for i in matched {
+                if rules[i].is_some() {
+                    continue;
+                }
+                let field = &catalogue[i];
+                let rule = compile_rule(pattern, &spec.table(), field, reference_date)
+                    .map_err(|m| fail(format!("field `{}`: {m}", field.path)))?;
+                if field.class == Class::Sensitive && pattern != &field.path {
+                    wildcard_sensitive[i] = true;
+                    continue;
+                }
+                rules[i] = Some(rule);
+            }
+        }
+        let anonymity = match &file.anonymity {
+            Some(spec) => Some(compile_anonymity(spec, &rules, reference_date).map_err(&fail)?),
+            None => None,
+        };
+        let mut quasi_of = vec![None; catalogue.len()];
+        for (q, (path, _)) in anonymity.iter().flat_map(|a| a.quasi.iter()).enumerate() {
+            if let Some(i) = catalogue.iter().position(|f| &f.path == path) {
+                quasi_of[i] = Some(q);
+            }
+        }
+        let policy = Policy {
+            quasi_of,
+            file,
+            origin: origin.to_string(),
+            reference_date,
+            rules,
+            wildcard_sensitive,
+            anonymity,
+        };
+        policy.check_purpose().map_err(fail)?;
+        Ok(policy)
+    }
+
+    /// The policy's name.
+    pub fn name(&self) -> &str {
+        &self.file.policy.name
+    }
+
+    /// The job the policy declares.
+    pub fn purpose(&self) -> Purpose {
+        self.file.policy.purpose
+    }
+
+    /// The rule of catalogue field `index`, if covered.
+    pub fn rule(&self, index: usize) -> Option<&Rule> {
+        self.rules.get(index).and_then(Option::as_ref)
+    }
+
+    /// The k-anonymity settings, when the policy anonymises.
+    pub fn anonymity(&self) -> Option<&Anonymity> {
+        self.anonymity.as_ref()
+    }
+
+    /// This policy, set up to measure risk: a policy without `[anonymity]` gets the
+    /// [`MEASURED_QUASI`] fields it releases unchanged or generalised as quasi-identifiers and
+    /// the sensitive fields it releases, measured against `k` but not enforced.
+    pub fn for_measurement(mut self, k: u64) -> Policy {
+        if self.anonymity.is_some() {
+            return self;
+        }
+        let catalogue = fields();
+        let mut quasi = Vec::new();
+        for path in MEASURED_QUASI {
+            let Some(i) = catalogue.iter().position(|f| f.path == path) else { continue };
+            let field = &catalogue[i];
+            let ladder = match self.rule(i).map(|r| &r.op) {
+                Some(Op::Generalise(ladder)) => ladder.clone(),
+                Some(Op::Keep) => match Ladder::new(
+                    &["exact".to_string()],
+                    &field.kind,
+                    field.path.contains("address"),
+                    self.reference_date,
+                ) {
+                    Ok(ladder) => ladder,
+                    Err(_) => continue,
+                },
+                _ => continue,
+            };
+            self.quasi_of[i] = Some(quasi.len());
+            quasi.push((path.to_string(), ladder));
+        }
+        let sensitive = catalogue
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| {
+                f.class == Class::Sensitive
+                    && f.path.ends_with(".kind") | f.path.ends_with(".category")
+                    && self.rule(*i).is_some_and(|r| r.op != Op::Drop)
+            })
+            .map(|(_, f)| f.path.clone())
+            .collect();
+        self.anonymity =
+            Some(Anonymity { k, l: None, max_suppression: 0.0, quasi, sensitive, enforce: false });
+        self
+    }
+
+    /// Whether releasing needs the whole data set first (anonymity, or rare-value suppression).
+    pub fn needs_two_passes(&self) -> bool {
+        self.anonymity.is_some()
+            || self.rules.iter().flatten().any(|r| matches!(r.op, Op::Suppress(_)))
+    }
+
+    /// Whether any rule needs the secret key.
+    pub fn needs_key(&self) -> bool {
+        self.rules.iter().flatten().any(|r| matches!(r.op, Op::Pseudonymise(_) | Op::DateShift(_)))
+    }
+
+    /// Whether any rule tokenises (and so writes a mapping table).
+    pub fn tokenises(&self) -> bool {
+        self.rules.iter().flatten().any(|r| matches!(r.op, Op::Tokenise(_)))
+    }
+
+    /// The message for a field present in the data that the policy does not cover.
+    pub fn uncovered(&self, index: usize) -> Error {
+        let path = fields().get(index).map(|f| f.path.as_str()).unwrap_or("?");
+        let message = if self.wildcard_sensitive.get(index) == Some(&true) {
+            format!(
+                "field `{path}` is special-category (sensitive) data and only a wildcard covers \
+                 it: name it in [fields], e.g. `\"{path}\" = \"drop\"`; wildcards never cover \
+                 sensitive fields"
+            )
+        } else {
+            format!(
+                "field `{path}` is in the data but the policy does not cover it (policies fail \
+                 closed): add a rule for it to [fields], e.g. `\"{path}\" = \"drop\"`"
+            )
+        };
+        Error::config(self.origin.as_str(), message)
+    }
+
+    /// Catalogue fields the policy leaves uncovered (reported by `policy check`; the run only
+    /// stops when the data actually holds one).
+    pub fn uncovered_fields(&self) -> Vec<&'static FieldSpec> {
+        let catalogue = fields();
+        (0..catalogue.len()).filter(|&i| self.rules[i].is_none()).map(|i| &catalogue[i]).collect()
+    }
+
+    /// A statistics release keeps no direct identifier, not even pseudonymised (HMAC is
+    /// pseudonymisation, never anonymisation), and must measure and enforce k.
+    fn check_purpose(&self) -> std::result::Result<(), String> {
+        if self.purpose() != Purpose::Statistics {
+            return Ok(());
+        }
+        if self.anonymity.is_none() {
+            return Err("a statistics policy must anonymise: add an [anonymity] table with k \
+                        and the quasi_identifiers"
+                .to_string());
+        }
+        for (i, field) in fields().iter().enumerate() {
+            let Some(rule) = &self.rules[i] else { continue };
+            if field.class == Class::Quasi && rule.op != Op::Drop && self.quasi_of[i].is_none() {
+                return Err(format!(
+                    "field `{}` is a quasi-identifier released by a statistics policy but not \
+                     listed in [anonymity] quasi_identifiers, so k-anonymity would not cover \
+                     it: list it there or drop it",
+                    field.path
+                ));
+            }
+            if field.class == Class::Direct && !matches!(rule.op, Op::Drop | Op::Redact(_)) {
+                return Err(format!(
+                    "field `{}` is a direct identifier and a statistics policy may only drop or \
+                     redact it (its rule `{}` is `{}`); pseudonyms are not anonymous: label the \
+                     policy `other` for a pseudonymised release",
+                    field.path,
+                    rule.pattern,
+                    op_name(&rule.op)
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The operator name of a compiled op, for messages.
+pub fn op_name(op: &Op) -> &'static str {
+    match op {
+        Op::Keep => "keep",
+        Op::Drop => "drop",
+        Op::Redact(_) => "redact",
+        Op::Mask { .. } => "mask",
+        Op::Pseudonymise(_) => "pseudonymise",
+        Op::Tokenise(_) => "tokenise",
+        Op::Generalise(_) => "generalise",
+        Op::DateShift(_) => "date-shift",
+        Op::Suppress(_) => "suppress",
+    }
+}
+
+/// How specific a `[fields]` key is: exact paths beat wildcards, longer prefixes beat shorter.
+fn specificity(pattern: &str) -> (bool, usize) {
+    (!pattern.ends_with('*'), pattern.len())
+}
+
+/// Whether `pattern` (an exact path, `prefix.*` / `prefix[].*`, or `*` for every field)
+/// covers `path`. No wildcard ever covers a sensitive field (see [`Policy::compile`]).
+fn matches(pattern: &str, path: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some("") => true,
+        Some(prefix) if prefix.ends_with('.') => path.starts_with(prefix),
+        Some(_) => false,
+        None => pattern == path,
+    }
+}
+
+fn unknown_field(pattern: &str) -> String {
+    let stem = pattern.trim_end_matches(['*', '.']).trim_end_matches("[]");
+    let close: Vec<&str> = fields()
+        .iter()
+        .map(|f| f.path.as_str())
+        .filter(|p| {
+            let last = stem.rsplit(['.', ']']).next().unwrap_or(stem);
+            !last.is_empty() && p.contains(last)
+        })
+        .take(4)
+        .collect();
+    let hint = if pattern.ends_with('*') && !pattern.ends_with(".*") {
+        " (wildcards are `prefix.*`, e.g. `grades[].*`)".to_string()
+    } else if close.is_empty() {
+        " (`teczka schema` lists every field)".to_string()
+    } else {
+        format!(" (did you mean {}?)", close.join(", "))
+    };
+    format!("`{pattern}` names no field of the model{hint}")
+}
+
+fn compile_rule(
+    pattern: &str,
+    table: &RuleTable,
+    field: &FieldSpec,
+    reference_date: NaiveDate,
+) -> std::result::Result<Rule, String> {
+    let op_name = table.op.ok_or("the rule has no `op`: add e.g. `op = \"drop\"`")?;
+    let allowed: &[&str] = match op_name {
+        OpName::Keep | OpName::Drop => &[],
+        OpName::Redact => &["with"],
+        OpName::Mask => &["keep_start", "keep_end"],
+        OpName::Pseudonymise | OpName::Tokenise => &["domain"],
+        OpName::Generalise => &["to", "levels"],
+        OpName::DateShift => &["max_days"],
+        OpName::Suppress => &["below"],
+    };
+    let given = [
+        ("with", table.with.is_some()),
+        ("keep_start", table.keep_start.is_some()),
+        ("keep_end", table.keep_end.is_some()),
+        ("domain", table.domain.is_some()),
+        ("to", table.to.is_some()),
+        ("levels", table.levels.is_some()),
+        ("max_days", table.max_days.is_some()),
+        ("below", table.below.is_some()),
+    ];
+    if let Some((option, _)) = given.iter().find(|(o, set)| *set && !allowed.contains(o)) {
+        return Err(format!("`{option}` is not an option of `{}`", op_name.as_str()));
+    }
+    let op = match op_name {
+        OpName::Keep => Op::Keep,
+        OpName::Drop => Op::Drop,
+        OpName::Redact => Op::Redact(table.with.clone().unwrap_or_else(|| "[redacted]".into())),
+        OpName::Mask => {
+            Op::Mask { start: table.keep_start.unwrap_or(0), end: table.keep_end.unwrap_or(3) }
+        }
+        OpName::Pseudonymise => Op::Pseudonymise(domain(table, field)),
+        OpName::Tokenise => Op::Tokenise(domain(table, field)),
+        OpName::Generalise => {
+            let names = match (&table.to, &table.levels) {
+                (Some(to), None) => vec![to.clone()],
+                (None, Some(levels)) => levels.clone(),
+                _ => return Err("give either `to` (one level) or `levels` (a ladder)".into()),
+            };
+            let address = field.path.contains("address");
+            Op::Generalise(Ladder::new(&names, &field.kind, address, reference_date)?)
+        }
+        OpName::DateShift if field.kind != ValueKind::Date => {
+            return Err("`date-shift` applies to dates only".into())
+        }
+        OpName::DateShift => Op::DateShift(table.max_days.unwrap_or(30).max(1)),
+        OpName::Suppress => Op::Suppress(table.below.unwrap_or(0)),
+    };
+    for target in &table.derive {
+        if !matches!(field.path.as_str(), "pesel" | "birth_number") {
+            return Err("`derive` applies to `pesel` and `birth_number` only".into());
+        }
+        if !matches!(target.as_str(), "birth_date" | "sex") {
+            return Err(format!("cannot derive `{target}`: derive `birth_date` and/or `sex`"));
+        }
+    }
+    Ok(Rule { op, pattern: pattern.to_string(), derive: table.derive.clone() })
+}
+
+fn domain(table: &RuleTable, field: &FieldSpec) -> String {
+    table.domain.clone().unwrap_or_else(|| field.path.clone())
+}
+
+fn compile_anonymity(
+    spec: &file::Anonymity,
+    rules: &[Option<Rule>],
+    reference_date: NaiveDate,
+) -> std::result::Result<Anonymity, String> {
+    if spec.k < 2 {
+        return Err("[anonymity] k must be at least 2".into());
+    }
+    if spec.l.is_some_and(|l| l < 2) {
+        return Err("[anonymity] l must be at least 2 (or left out)".into());
+    }
+    if !(0.0..=1.0).contains(&spec.max_suppression) {
+        return Err("[anonymity] max_suppression is a share between 0 and 1, e.g. 0.05".into());
+    }
+    if spec.l.is_some() && spec.sensitive.is_empty() {
+        return Err("[anonymity] l needs the `sensitive` fields it is measured on".into());
+    }
+    if spec.quasi_identifiers.is_empty() {
+        return Err("[anonymity] names no quasi_identifiers".into());
+    }
+    let index = |path: &str| -> std::result::Result<usize, String> {
+        fields().iter().position(|f| f.path == path).ok_or_else(|| {
+            format!(
+                "[anonymity]: {}",
+                unknown_field(path).replace("names no field", "is not a field")
+            )
+        })
+    };
+    let mut quasi: Vec<(String, Ladder)> = Vec::new();
+    for path in &spec.quasi_identifiers {
+        let i = index(path)?;
+        if quasi.iter().any(|(p, _)| p == path) {
+            return Err(format!("[anonymity]: `{path}` is listed twice"));
+        }
+        let field = &fields()[i];
+        let ladder = match rules[i].as_ref().map(|r| &r.op) {
+            Some(Op::Generalise(ladder)) => ladder.clone(),
+            Some(Op::Keep) => Ladder::new(
+                &["exact".to_string()],
+                &field.kind,
+                field.path.contains("address"),
+                reference_date,
+            )?,
+            Some(other) => {
+                return Err(format!(
+                    "quasi-identifier `{path}` must be kept or generalised for anonymisation to \
+                     measure it, but its rule is `{}`",
+                    op_name(other)
+                ))
+            }
+            None => return Err(format!("quasi-identifier `{path}` has no rule in [fields]")),
+        };
+        quasi.push((path.clone(), ladder));
+    }
+    for path in &spec.sensitive {
+        let i = index(path)?;
+        if rules[i].as_ref().is_some_and(|r| r.op == Op::Drop) {
+            return Err(format!(
+                "sensitive attribute `{path}` is dropped: l-diversity over it \
+                                would measure nothing; keep it or leave it out of `sensitive`"
+            ));
+        }
+    }
+    Ok(Anonymity {
+        k: spec.k,
+        l: spec.l,
+        max_suppression: spec.max_suppression,
+        quasi,
+        sensitive: spec.sensitive.clone(),
+        enforce: true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Pupil;
+    use serde_json::{json, Value};
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 9, 1).unwrap()
+    }
+
+    fn policy(fields: &str) -> Result<Policy> {
+        let text = format!("[policy]\nname = \"t\"\npurpose = \"other\"\n[fields]\n{fields}");
+        Policy::from_toml(&text, "test.toml", today())
+    }
+
+    fn pupil(value: Value) -> Pupil {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn release(policy: &Policy, value: Value) -> Result<Value> {
+        let released = policy.release(&pupil(value), Secrets::default())?;
+        Ok(Value::Object(released.record))
+    }
+
+    #[test]
+    fn every_preset_compiles_and_covers_every_field() {
+        for (name, _) in PRESETS {
+            let policy = Policy::load(name, today()).unwrap();
+            assert_eq!(policy.name(), name);
+            assert_eq!(policy.uncovered_fields(), Vec::<&FieldSpec>::new(), "{name}");
+        }
+        assert!(Policy::load("transfer", today()).unwrap().file.policy.require_encryption);
+    }
+
+    #[test]
+    fn a_present_field_without_a_rule_stops_the_run_naming_it() {
+        let policy = policy("\"id\" = \"keep\"\n").unwrap();
+        let err = release(&policy, json!({"id": "P1", "surname": "Nowak"})).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("field `surname` is in the data but the policy does not cover"));
+        assert!(!message.contains("Nowak"));
+        // Absent fields need no rule.
+        assert_eq!(release(&policy, json!({"id": "P1"})).unwrap(), json!({"id": "P1"}));
+    }
+
+    #[test]
+    fn wildcards_never_cover_sensitive_fields() {
+        let policy = policy("\"*\" = \"keep\"\n").unwrap();
+        let err = release(&policy, json!({"id": "P1", "health": [{"category": "allergy"}]}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`health[].category` is special-category"), "{err}");
+        let named = policy_with_health("keep");
+        let out = release(&named, json!({"id": "P1", "health": [{"category": "allergy"}]}));
+        assert_eq!(out.unwrap(), json!({"id": "P1", "health": [{"category": "allergy"}]}));
+    }
+
+    fn policy_with_health(op: &str) -> Policy {
+        policy(&format!(
+            "\"*\" = \"keep\"\n\"health[].category\" = \"{op}\"\n\"health[].note\" = \"drop\"\n\
+             \"health[].recorded_on\" = \"drop\"\n"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn exact_paths_beat_wildcards_and_unknown_paths_are_refused() {
+        let p = policy(
+            "\"*\" = \"keep\"\n\"guardians[].*\" = \"drop\"\n\"guardians[].relation\" = \"keep\"\n",
+        )
+        .unwrap();
+        let out = release(
+            &p,
+            json!({"id": "P1", "guardians": [{"relation": "matka", "surname": "Nowak"}]}),
+        );
+        assert_eq!(out.unwrap(), json!({"id": "P1", "guardians": [{"relation": "matka"}]}));
+        let err = policy("\"surnme\" = \"drop\"\n").unwrap_err().to_string();
+        assert!(err.contains("`surnme` names no field of the model"), "{err}");
+        let err = policy("\"guardians*\" = \"drop\"\n").unwrap_err().to_string();
+        assert!(err.contains("wildcards are `prefix.*`"), "{err}");
+    }
+
+    #[test]
+    fn options_must_belong_to_their_operator() {
+        let err = policy("\"phone\" = { op = \"drop\", keep_end = 2 }\n").unwrap_err();
+        // `phone` is not a top-level field: the path check comes first.
+        assert!(err.to_string().contains("names no field"));
+        let err = policy("\"surname\" = { op = \"drop\", keep_end = 2 }\n").unwrap_err();
+        assert!(err.to_string().contains("field `surname`: `keep_end` is not an option of `drop`"));
+        let err = policy("\"surname\" = { op = \"date-shift\" }\n").unwrap_err();
+        assert!(err.to_string().contains("`date-shift` applies to dates only"));
+        let err = policy("\"surname\" = { op = \"keep\", derive = [\"sex\"] }\n").unwrap_err();
+        assert!(err.to_string().contains("`derive` applies to `pesel` and `birth_number` only"));
+    }
+
+    #[test]
+    fn statistics_policies_keep_no_direct_identifier_and_must_anonymise() {
+        let text = Policy::load("statistics", today()).unwrap().file;
+        let mut file = text.clone();
+        file.fields.insert("first_name".into(), toml::Value::String("pseudonymise".into()));
+        let err = Policy::compile(file, "mine.toml", today()).unwrap_err().to_string();
+        assert!(err.contains("`first_name` is a direct identifier"), "{err}");
+        let mut file = text.clone();
+        file.anonymity = None;
+        let err = Policy::compile(file, "mine.toml", today()).unwrap_err().to_string();
+        assert!(err.contains("must anonymise"), "{err}");
+        let mut file = text;
+        file.fields.insert("addresses[].postcode".into(), toml::Value::String("keep".into()));
+        let err = Policy::compile(file, "mine.toml", today()).unwrap_err().to_string();
+        assert!(err.contains("`addresses[].postcode` is a quasi-identifier released"), "{err}");
+    }
+
+    #[test]
+    fn operators_transform_values() {
+        let p = policy(
+            "\"*\" = \"keep\"\n\"surname\" = \"redact\"\n\"first_name\" = \"drop\"\n\
+             \"guardians[].phone\" = { op = \"mask\", keep_end = 3 }\n\
+             \"guardians[].email\" = { op = \"mask\", keep_start = 1, keep_end = 0 }\n\
+             \"birth_date\" = { op = \"generalise\", to = \"age-band:5\" }\n\
+             \"addresses[].town\" = { op = \"generalise\", to = \"commune\" }\n",
+        )
+        .unwrap();
+        let out = release(
+            &p,
+            json!({"id": "P1", "surname": "Nowak", "first_name": "Ola", "birth_date": "2014-03-02",
+                   "addresses": [{"town": "Oliwa", "commune": "Gdańsk"}],
+                   "guardians": [{"phone": "+48 601 234 567", "email": "jan.kowalski@wp.pl"}]}),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"id": "P1", "surname": "[redacted]", "birth_date": "10-14",
+                   "addresses": [{"town": "Gdańsk", "commune": "Gdańsk"}],
+                   "guardians": [{"phone": "+** *** *** 567", "email": "j**.********@**.**"}]})
+        );
+    }
+
+    #[test]
+    fn masks_never_show_more_than_half() {
+        assert_eq!(mask("12", 0, 3), "*2");
+        assert_eq!(mask("5a", 3, 3), "*a");
+        assert_eq!(mask("", 1, 1), "");
+    }
+
+    #[test]
+    fn derive_fills_birth_date_and_sex_from_the_pesel_before_their_rules() {
+        let p = policy(
+            "\"*\" = \"keep\"\n\"pesel\" = { op = \"drop\", derive = [\"birth_date\", \"sex\"] }\n\
+             \"birth_date\" = { op = \"generalise\", to = \"year\" }\n",
+        )
+        .unwrap();
+        // 02270803624: born 2002-07-08, female.
+        let out = release(&p, json!({"id": "P1", "pesel": "02270803624"})).unwrap();
+        assert_eq!(out, json!({"id": "P1", "birth_date": "2002", "sex": "female"}));
+        // A recorded birth date wins; an invalid PESEL derives nothing.
+        let out = release(&p, json!({"id": "P1", "pesel": "02270803629"})).unwrap();
+        assert_eq!(out, json!({"id": "P1"}));
+    }
+}

@@ -798,7 +798,7 @@ pub(crate) fn pupil_record(
         Pupil { id, ..Pupil::default() }
     });
     let part = Part { entity: Entity::Pupil, location: row.location, original: row.text };
-    let mut record = Record { pupil, parts: vec![part], problems: Vec::new() };
+    let mut record = Record { pupil, parts: vec![part], ..Record::default() };
     for (field, rule, message) in problems {
         record.report(&field, rule, Severity::Error, message);
     }

@@ -402,8 +402,7 @@ fn orphan_record(
 ) -> Record {
     let mut record = Record {
         pupil: Pupil { id: pupil_id.to_string(), ..Pupil::default() },
-        parts: Vec::new(),
-        problems: Vec::new(),
+        ..Record::default()
     };
     let column = plan
         .id_column

@@ -112,8 +112,7 @@ impl<R: Read> JsonlReader<R> {
         })?;
         let text = text.trim_end_matches(['\n', '\r']);
         let part = Part { entity: Entity::Pupil, location, original: text.to_string() };
-        let mut record =
-            Record { pupil: Pupil::default(), parts: vec![part], problems: Vec::new() };
+        let mut record = Record { parts: vec![part], ..Record::default() };
         match serde_json::from_str::<Pupil>(text) {
             Ok(pupil) => record.pupil = pupil,
             Err(e) => match serde_json::from_str::<Value>(text) {

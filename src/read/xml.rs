@@ -926,7 +926,7 @@ impl<R: Read> XmlReader<R> {
         let mut record = Record {
             pupil,
             parts: vec![Part { entity: Entity::Pupil, location, original }],
-            problems: Vec::new(),
+            ..Record::default()
         };
         for (field, rule, message) in problems {
             record.report(&field, rule, Severity::Error, message);

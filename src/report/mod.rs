@@ -28,24 +28,36 @@ pub struct Counts {
     pub output: u64,
     /// Input records sent to the rejects file.
     pub rejected: u64,
+    /// Input records of pupils an anonymising policy left out because their combination of
+    /// quasi-identifiers stayed too rare (counted, never written anywhere).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub suppressed: u64,
     /// Pupils written.
     pub pupils_out: u64,
     /// Pupils rejected (with all their rows).
     pub pupils_rejected: u64,
     /// Warnings reported on records that went through.
     pub warnings: u64,
+    /// Pupils suppressed by anonymisation.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub pupils_suppressed: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Counts {
-    /// Check `in = out + rejected`; a mismatch is a bug in teczka and stops the run loudly.
+    /// Check `in = out + rejected (+ suppressed)`; a mismatch is a bug in teczka and stops the
+    /// run loudly.
     pub fn check(&self) -> Result<()> {
-        if self.input == self.output + self.rejected {
+        if self.input == self.output + self.rejected + self.suppressed {
             Ok(())
         } else {
             Err(ErrorKind::CountMismatch {
                 input: self.input,
                 output: self.output,
-                rejected: self.rejected,
+                rejected: self.rejected + self.suppressed,
             }
             .into())
         }
@@ -53,9 +65,14 @@ impl Counts {
 }
 
 impl fmt::Display for Counts {
-    /// The summary line every run ends with: `records: in=N out=N rejected=N`.
+    /// The summary line every run ends with: `records: in=N out=N rejected=N`, and
+    /// ` suppressed=N` when anonymisation left pupils out.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "records: in={} out={} rejected={}", self.input, self.output, self.rejected)
+        write!(f, "records: in={} out={} rejected={}", self.input, self.output, self.rejected)?;
+        if self.suppressed > 0 {
+            write!(f, " suppressed={}", self.suppressed)?;
+        }
+        Ok(())
     }
 }
 

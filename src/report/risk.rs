@@ -352,8 +352,9 @@ pub struct RiskReport {
     pub after: RiskSummary,
     /// Records suppressed by anonymisation.
     pub suppressed: u64,
-    /// The chosen generalisation level per quasi-identifier (empty when not anonymised).
-    pub generalisation: Vec<(String, usize)>,
+    /// The chosen generalisation level per quasi-identifier, by name (`year`, `age-band:5`,
+    /// `*`); empty when not anonymised.
+    pub generalisation: Vec<(String, String)>,
 }
 
 impl RiskReport {
@@ -374,10 +375,7 @@ impl RiskReport {
         let quasi: Vec<String> = if self.generalisation.is_empty() {
             self.quasi_identifiers.clone()
         } else {
-            self.generalisation
-                .iter()
-                .map(|(name, level)| format!("{name} (level {level})"))
-                .collect()
+            self.generalisation.iter().map(|(name, level)| format!("{name} ({level})")).collect()
         };
         writeln!(out, "quasi-identifiers: {}", list(&quasi))?;
         writeln!(out, "sensitive attributes: {}", list(&self.sensitive))?;
@@ -603,7 +601,10 @@ mod tests {
             before: accumulator(&ROWS, 3, None).finish(),
             after: accumulator(&after, 3, None).finish(),
             suppressed: 1,
-            generalisation: vec![("age".into(), 1), ("sex".into(), 0)],
+            generalisation: vec![
+                ("age".into(), "age-band:5".into()),
+                ("sex".into(), "exact".into()),
+            ],
         }
     }
 
@@ -623,7 +624,10 @@ mod tests {
         let mut out = Vec::new();
         report().write_json(&mut out).unwrap();
         let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
-        assert_eq!(json["generalisation"], serde_json::json!([["age", 1], ["sex", 0]]));
+        assert_eq!(
+            json["generalisation"],
+            serde_json::json!([["age", "age-band:5"], ["sex", "exact"]])
+        );
         assert_eq!(json["after"]["records"], 7);
         assert_eq!(json["after"]["levels"][0]["units"].as_array().map(Vec::len), Some(3));
         assert_eq!(json["before"]["levels"][0]["units"][0]["name"], "A/1b");
@@ -632,7 +636,7 @@ mod tests {
     }
 
     const EXPECTED_TEXT: &str = r"risk report: policy `statistics`, k=3
-quasi-identifiers: age (level 1), sex (level 0)
+quasi-identifiers: age (age-band:5), sex (exact)
 sensitive attributes: kind
 
                                        before      after

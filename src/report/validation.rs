@@ -175,7 +175,15 @@ mod tests {
     }
 
     fn counts() -> Counts {
-        Counts { input: 2, output: 1, rejected: 1, pupils_out: 1, pupils_rejected: 1, warnings: 1 }
+        Counts {
+            input: 2,
+            output: 1,
+            rejected: 1,
+            pupils_out: 1,
+            pupils_rejected: 1,
+            warnings: 1,
+            ..Counts::default()
+        }
     }
 
     #[test]

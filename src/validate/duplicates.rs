@@ -230,6 +230,7 @@ mod tests {
                 original: String::new(),
             }],
             problems: Vec::new(),
+            released: None,
         }
     }
 

@@ -207,38 +207,43 @@ fn pesel(text: &str, birth: Option<NaiveDate>, sex: Option<Sex>) -> Vec<Problem>
     problems
 }
 
-/// The problems of a Czech rodné číslo, given the recorded birth date and sex to cross-check.
-fn birth_number(text: &str, birth: Option<NaiveDate>, sex: Option<Sex>) -> Vec<Problem> {
+/// What a rodné číslo says: whether its check digit fits, its birth date (if that date exists)
+/// and the sex; `Err` for a number that is malformed as a whole.
+struct BirthNumberFacts {
+    checksum_ok: bool,
+    birth_date: Option<NaiveDate>,
+    sex: Sex,
+}
+
+fn birth_number_facts(text: &str) -> Result<BirthNumberFacts, Problem> {
     // The slash, when written, sits after the date part.
     let (date_part, serial) = match text.split_once('/') {
         Some((date, serial)) if date.len() == 6 => (date, serial),
-        Some(_) => return vec![BIRTH_NUMBER_FORMAT],
+        Some(_) => return Err(BIRTH_NUMBER_FORMAT),
         None => (text.get(..6).unwrap_or(text), text.get(6..).unwrap_or("")),
     };
     let (Some(d), true) = (digits::<6>(date_part), serial.bytes().all(|b| b.is_ascii_digit()))
     else {
-        return vec![BIRTH_NUMBER_FORMAT];
+        return Err(BIRTH_NUMBER_FORMAT);
     };
     let yy = (d[0] * 10 + d[1]) as i32;
-    let mut problems = Vec::new();
+    let mut checksum_ok = true;
     let year = match serial.len() {
         // 9 digits: issued until 1953, no check digit.
         3 if yy < 54 => 1900 + yy,
-        3 => return vec![BIRTH_NUMBER_NINE_DIGITS_LATE],
+        3 => return Err(BIRTH_NUMBER_NINE_DIGITS_LATE),
         4 => {
             let all: u64 = format!("{date_part}{serial}").parse().unwrap_or(u64::MAX);
             // The first 9 digits mod 11, then mod 10 (remainder 10 → check digit 0, the rule
             // for numbers issued until 1985), equals the last digit.
-            if (all / 10) % 11 % 10 != all % 10 {
-                problems.push(BIRTH_NUMBER_CHECKSUM);
-            }
+            checksum_ok = (all / 10) % 11 % 10 == all % 10;
             if yy < 54 {
                 2000 + yy
             } else {
                 1900 + yy
             }
         }
-        _ => return vec![BIRTH_NUMBER_FORMAT],
+        _ => return Err(BIRTH_NUMBER_FORMAT),
     };
     // Women have 50 added to the month; since 2004, 20 more may be added when a day's serial
     // numbers run out.
@@ -246,20 +251,48 @@ fn birth_number(text: &str, birth: Option<NaiveDate>, sex: Option<Sex>) -> Vec<P
     let female = raw_month > 50;
     let month = if female { raw_month - 50 } else { raw_month };
     let (month, plus_twenty) = if month > 20 { (month - 20, true) } else { (month, false) };
-    let encoded = NaiveDate::from_ymd_opt(year, month, d[4] * 10 + d[5])
+    let birth_date = NaiveDate::from_ymd_opt(year, month, d[4] * 10 + d[5])
         .filter(|_| !plus_twenty || year >= 2004);
-    match (encoded, birth) {
+    Ok(BirthNumberFacts {
+        checksum_ok,
+        birth_date,
+        sex: if female { Sex::Female } else { Sex::Male },
+    })
+}
+
+/// The problems of a Czech rodné číslo, given the recorded birth date and sex to cross-check.
+fn birth_number(text: &str, birth: Option<NaiveDate>, sex: Option<Sex>) -> Vec<Problem> {
+    let facts = match birth_number_facts(text) {
+        Ok(facts) => facts,
+        Err(problem) => return vec![problem],
+    };
+    let mut problems = Vec::new();
+    if !facts.checksum_ok {
+        problems.push(BIRTH_NUMBER_CHECKSUM);
+    }
+    match (facts.birth_date, birth) {
         (None, _) => problems.push(BIRTH_NUMBER_NO_DATE),
         (Some(encoded), Some(recorded)) if encoded != recorded => {
             problems.push(BIRTH_NUMBER_OTHER_DATE)
         }
         _ => {}
     }
-    let encoded_sex = if female { Sex::Female } else { Sex::Male };
-    if sex.is_some_and(|s| s != encoded_sex) {
+    if sex.is_some_and(|s| s != facts.sex) {
         problems.push(BIRTH_NUMBER_OTHER_SEX);
     }
     problems
+}
+
+/// The birth date and sex a valid PESEL encodes (policies derive them before dropping it).
+pub fn pesel_birth(text: &str) -> Option<(NaiveDate, Sex)> {
+    let facts = pesel_facts(text).filter(|f| f.checksum_ok)?;
+    Some((facts.birth_date?, facts.sex))
+}
+
+/// The birth date and sex a valid rodné číslo encodes.
+pub fn birth_number_birth(text: &str) -> Option<(NaiveDate, Sex)> {
+    let facts = birth_number_facts(text).ok().filter(|f| f.checksum_ok)?;
+    Some((facts.birth_date?, facts.sex))
 }
 
 /// Whether a 9-digit REGON's check digit fits.

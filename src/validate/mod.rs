@@ -40,6 +40,7 @@ mod required;
 mod schema;
 
 pub use duplicates::Duplicates;
+pub use ids::{birth_number_birth, pesel_birth};
 
 use crate::error::Result;
 use crate::model::record::{Record, Rule, Severity};

@@ -138,7 +138,7 @@ impl CsvWriter {
             }
             let cells: Vec<(Option<String>, &str)> =
                 header.iter().map(|h| (Some(h.to_string()), "")).collect();
-            writer.write_row(&mut file, &cells, None)?;
+            writer.write_row(&mut file, &cells, "")?;
             writer.files.push(file);
         }
         Ok(writer)
@@ -149,7 +149,7 @@ impl CsvWriter {
         &mut self,
         file: &mut EntityFile,
         cells: &[(Option<String>, &str)],
-        pupil: Option<&Pupil>,
+        id: &str,
     ) -> Result<()> {
         let delimiter = char::from(self.options.delimiter);
         self.row.clear();
@@ -182,10 +182,7 @@ impl CsvWriter {
                 .find(|(cell, _)| cell.as_deref().is_some_and(|c| encoding.encode(c).2))
                 .map(|(_, field)| *field)
                 .unwrap_or_default();
-            let whose = match pupil {
-                Some(p) if !p.id.is_empty() => format!(" (pupil `{}`)", p.id),
-                _ => String::new(),
-            };
+            let whose = if id.is_empty() { String::new() } else { format!(" (pupil `{id}`)") };
             return Err(Error::input(
                 &file.path,
                 format!(
@@ -224,13 +221,9 @@ fn neutralise(text: String) -> String {
     }
 }
 
-impl Sink for CsvWriter {
-    fn write(&mut self, pupil: &Pupil) -> Result<()> {
-        let value = serde_json::to_value(pupil).map_err(|e| {
-            Error::io("-", std::io::Error::other(format!("cannot serialise a pupil: {e}")))
-        })?;
-        let empty = Map::new();
-        let object = value.as_object().unwrap_or(&empty);
+impl CsvWriter {
+    /// Write one pupil object, its own row and its children's rows, linked by `id`.
+    fn write_object(&mut self, object: &Map<String, Value>, id: &str) -> Result<()> {
         let mut files = std::mem::take(&mut self.files);
         let result = (|| {
             for file in &mut files {
@@ -245,7 +238,7 @@ impl Sink for CsvWriter {
                 for item in items {
                     let mut cells: Vec<(Option<String>, &str)> = Vec::new();
                     if file.entity != Entity::Pupil {
-                        let id = pupil.id.clone();
+                        let id = id.to_string();
                         let pupil_id =
                             if self.options.neutralise_formulas { neutralise(id) } else { id };
                         cells.push((Some(pupil_id), "id"));
@@ -253,7 +246,7 @@ impl Sink for CsvWriter {
                     for field in &file.columns {
                         cells.push((self.cell(field, get_path(item, &field.key)), &field.path));
                     }
-                    self.write_row(file, &cells, Some(pupil))?;
+                    self.write_row(file, &cells, id)?;
                 }
             }
             Ok(())
@@ -261,6 +254,26 @@ impl Sink for CsvWriter {
         self.files = files;
         self.written += 1;
         result
+    }
+}
+
+impl Sink for CsvWriter {
+    fn write(&mut self, pupil: &Pupil) -> Result<()> {
+        let value = serde_json::to_value(pupil).map_err(|e| {
+            Error::io("-", std::io::Error::other(format!("cannot serialise a pupil: {e}")))
+        })?;
+        let empty = Map::new();
+        self.write_object(value.as_object().unwrap_or(&empty), &pupil.id)
+    }
+
+    /// A released pupil without an `id` (an anonymised release drops it) links its rows by
+    /// its position in the output, `1`, `2`, …, which exists nowhere else.
+    fn write_released(&mut self, pupil: &Map<String, Value>) -> Result<()> {
+        let id = match pupil.get("id").and_then(Value::as_str) {
+            Some(id) => id.to_string(),
+            None => (self.written + 1).to_string(),
+        };
+        self.write_object(pupil, &id)
     }
 
     fn finish(&mut self) -> Result<()> {

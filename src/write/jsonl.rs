@@ -3,6 +3,7 @@
 use super::Sink;
 use crate::error::{Error, Result};
 use crate::model::Pupil;
+use serde_json::{Map, Value};
 use std::io::{BufWriter, Write};
 use std::sync::Arc;
 
@@ -33,11 +34,21 @@ impl<W: Write> JsonlWriter<W> {
     }
 }
 
-impl<W: Write> Sink for JsonlWriter<W> {
-    fn write(&mut self, pupil: &Pupil) -> Result<()> {
-        serde_json::to_writer(&mut self.out, pupil)
+impl<W: Write> JsonlWriter<W> {
+    fn line(&mut self, value: &impl serde::Serialize) -> Result<()> {
+        serde_json::to_writer(&mut self.out, value)
             .map_err(|e| Error::io(&*self.name, std::io::Error::other(e)))?;
         self.out.write_all(b"\n").map_err(|e| Error::io(&*self.name, e))
+    }
+}
+
+impl<W: Write> Sink for JsonlWriter<W> {
+    fn write(&mut self, pupil: &Pupil) -> Result<()> {
+        self.line(pupil)
+    }
+
+    fn write_released(&mut self, pupil: &Map<String, Value>) -> Result<()> {
+        self.line(pupil)
     }
 
     fn finish(&mut self) -> Result<()> {

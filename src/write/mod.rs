@@ -13,20 +13,54 @@ pub use self::jsonl::JsonlWriter;
 pub use self::xml::XmlWriter;
 
 use crate::error::Result;
+use crate::model::record::Record;
 use crate::model::Pupil;
+use serde_json::{Map, Value};
 
 /// A destination for accepted pupils.
 pub trait Sink {
     /// Write one pupil.
     fn write(&mut self, pupil: &Pupil) -> Result<()>;
 
+    /// Write one pupil in the released form a policy made of it (the model's shape, but
+    /// fields may be missing and values generalised to text).
+    fn write_released(&mut self, pupil: &Map<String, Value>) -> Result<()>;
+
+    /// Take an accepted record from the pipeline: its released form when a policy made one,
+    /// else the pupil as read. Sinks that need more of the record (the anonymisation spill)
+    /// override this.
+    fn accept(&mut self, record: &Record) -> Result<()> {
+        match &record.released {
+            Some(released) => self.write_released(&released.record),
+            None => self.write(&record.pupil),
+        }
+    }
+
     /// Finish the output (close the document, flush buffers). Called once, last.
     fn finish(&mut self) -> Result<()>;
+
+    /// After [`Sink::finish`]: the input records and pupils accepted but deliberately not
+    /// written (suppressed by anonymisation), so the accounting can say where they went.
+    fn withheld(&self) -> (u64, u64) {
+        (0, 0)
+    }
 }
 
 impl<S: Sink + ?Sized> Sink for Box<S> {
     fn write(&mut self, pupil: &Pupil) -> Result<()> {
         (**self).write(pupil)
+    }
+
+    fn write_released(&mut self, pupil: &Map<String, Value>) -> Result<()> {
+        (**self).write_released(pupil)
+    }
+
+    fn accept(&mut self, record: &Record) -> Result<()> {
+        (**self).accept(record)
+    }
+
+    fn withheld(&self) -> (u64, u64) {
+        (**self).withheld()
     }
 
     fn finish(&mut self) -> Result<()> {

@@ -75,21 +75,25 @@ impl<W: Write> XmlWriter<W> {
 
 impl<W: Write> Sink for XmlWriter<W> {
     fn write(&mut self, pupil: &Pupil) -> Result<()> {
-        let value = serde_json::to_value(pupil)
-            .map_err(|e| Error::io(&*self.name, std::io::Error::other(e)))?;
+        match serde_json::to_value(pupil) {
+            Ok(Value::Object(object)) => self.write_released(&object),
+            _ => Err(Refusal { field: String::new(), reason: Reason::Shape }.into_error(
+                &self.name,
+                self.count + 1,
+                &pupil.id,
+            )),
+        }
+    }
+
+    fn write_released(&mut self, object: &Map<String, Value>) -> Result<()> {
         self.buf.clear();
-        let result = match &value {
-            Value::Object(object) => {
-                self.buf.push_str("  <pupil>\n");
-                let result = write_children(&mut self.buf, pupil_tree(), object, "", 2);
-                self.buf.push_str("  </pupil>\n");
-                result
-            }
-            _ => Err(Refusal { field: String::new(), reason: Reason::Shape }),
-        };
+        self.buf.push_str("  <pupil>\n");
+        let result = write_children(&mut self.buf, pupil_tree(), object, "", 2);
+        self.buf.push_str("  </pupil>\n");
         self.count += 1;
         if let Err(refusal) = result {
-            return Err(refusal.into_error(&self.name, self.count, &pupil.id));
+            let id = object.get("id").and_then(Value::as_str).unwrap_or("");
+            return Err(refusal.into_error(&self.name, self.count, id));
         }
         self.out.write_all(self.buf.as_bytes()).map_err(|e| Error::io(&*self.name, e))
     }

@@ -1,6 +1,6 @@
 //! `teczka convert`: read records in one format, validate them, write them in another.
 
-use super::{finish, CheckArgs, Job, ReportTo};
+use super::{finish, CheckArgs, Job, PolicyArgs, ReportTo};
 use crate::cli::output::{AtomicDir, AtomicFile};
 use crate::cli::{refuse_overwriting_inputs, Exit, FormatArg, ReadArgs};
 use anyhow::bail;
@@ -15,6 +15,11 @@ use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
 /// `pupil_id`; cells a spreadsheet would run as a formula are prefixed with `'` unless
 /// --no-formula-guard is given (XML and JSON Lines keep exact values).
 ///
+/// With --policy, every accepted record is released under the policy first (fields dropped,
+/// masked, pseudonymised, generalised…; see `teczka policy show`). An anonymising policy
+/// (statistics) reads the data twice and leaves out pupils whose combination stays too rare:
+/// the summary line then ends with `suppressed=N`.
+///
 /// Examples:
 ///
 ///   teczka convert uczniowie.csv --to sou -o uczniowie.xml
@@ -22,6 +27,10 @@ use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
 ///   teczka convert export/ --to jsonl -o pupils.jsonl
 ///
 ///   teczka convert pupils.xml --to csv --out-delimiter ';' --out-encoding windows-1250 -o dla_excela/
+///
+///   teczka convert export/ --policy statistics --to jsonl -o gmina.jsonl
+///
+///   teczka convert export/ --policy mine.toml --key school.key --to sou -o pseudonymised.xml
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -29,6 +38,8 @@ pub struct Args {
     read: ReadArgs,
     #[command(flatten)]
     check: CheckArgs,
+    #[command(flatten)]
+    policy: PolicyArgs,
     /// Output format.
     #[arg(long, value_enum)]
     to: FormatArg,
@@ -64,14 +75,16 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     }
     let rejects =
         args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.output, stdout));
+    let release = args.policy.load(args.check.today(), (!stdout).then_some(&*args.output))?;
     let job = Job {
         read: &args.read,
         check: &args.check,
         report_to: ReportTo::StderrSummary,
         rejects: Some(rejects),
+        release: release.as_ref(),
     };
     let name = args.output.display().to_string();
-    let counts = match args.to {
+    let finished = match args.to {
         FormatArg::Csv => {
             let dir = AtomicDir::create(&args.output)?;
             let options = CsvWriteOptions {
@@ -81,9 +94,10 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                 neutralise_formulas: !args.no_formula_guard,
             };
             let mut sink = CsvWriter::create(dir.path(), options)?;
-            let counts = job.run(&mut sink)?;
+            let finished = job.run(&mut sink)?;
+            write_mapping(release.as_ref())?;
             dir.commit()?;
-            counts
+            finished
         }
         FormatArg::Sou | FormatArg::Jsonl if stdout => {
             let out = std::io::stdout().lock();
@@ -91,7 +105,9 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                 FormatArg::Sou => Box::new(XmlWriter::new(out, &name)?),
                 _ => Box::new(JsonlWriter::new(out, name)),
             };
-            job.run(&mut sink)?
+            let finished = job.run(&mut sink)?;
+            write_mapping(release.as_ref())?;
+            finished
         }
         FormatArg::Sou | FormatArg::Jsonl => {
             let mut file = AtomicFile::create(&args.output)?;
@@ -102,17 +118,26 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                 };
                 job.run(&mut sink)?
             };
+            write_mapping(release.as_ref())?;
             file.commit()?;
             counts
         }
     };
-    Ok(finish(&counts))
+    if let Some(risk) = &finished.risk {
+        eprintln!("teczka: {}", super::anonymity_summary(risk));
+    }
+    Ok(finish(&finished.counts))
+}
+
+/// The token mapping is written before the output is committed: an output whose tokens
+/// nobody could reverse must not appear.
+fn write_mapping(release: Option<&super::Release>) -> anyhow::Result<()> {
+    release.map_or(Ok(()), |r| r.write_mapping())
 }
 
 fn default_rejects_path(output: &Path, stdout: bool) -> PathBuf {
     if stdout {
         return PathBuf::from("rejects.jsonl");
     }
-    let trimmed = output.to_string_lossy().trim_end_matches(['/', '\\']).to_string();
-    PathBuf::from(format!("{trimmed}.rejects.jsonl"))
+    super::sibling(output, "rejects.jsonl")
 }

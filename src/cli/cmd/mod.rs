@@ -4,17 +4,26 @@ pub mod convert;
 pub mod detokenise;
 pub mod generate;
 pub mod keygen;
+pub mod policy;
+pub mod risk;
 pub mod schema;
 pub mod validate;
 
 use super::output::AtomicFile;
 use super::{Exit, ReadArgs, ReportFormat};
+use anyhow::bail;
 use anyhow::Context;
+use chrono::NaiveDate;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::path::PathBuf;
 use teczka::pipeline::{Discard, Outputs, Pipeline, RejectSink};
+use teczka::policy::keys::{Key, KeySource};
+use teczka::policy::tokens::{Recipient, Tokeniser};
+use teczka::policy::{Policy, Secrets, Spill};
+use teczka::report::risk::RiskReport;
 use teczka::report::{Counts, JsonReport, RejectsWriter, Report, TextReport};
 use teczka::validate::{Duplicates, Validator, ValidatorBuilder};
 use teczka::write::Sink;
@@ -35,15 +44,20 @@ pub struct CheckArgs {
     /// Fix it to re-run a validation reproducibly.
     #[arg(long, value_name = "YYYY-MM-DD")]
     today: Option<chrono::NaiveDate>,
-    /// Report format.
+    /// Report format (also of the risk report of `teczka risk`).
     #[arg(long, value_enum, default_value = "text")]
-    report: ReportFormat,
+    pub report: ReportFormat,
     /// Write the full report to FILE.
     #[arg(long, value_name = "FILE")]
     report_file: Option<PathBuf>,
 }
 
 impl CheckArgs {
+    /// The date treated as today (the reference date of policies without their own).
+    pub fn today(&self) -> NaiveDate {
+        self.today.unwrap_or_else(|| chrono::Local::now().date_naive())
+    }
+
     /// The validator these flags ask for.
     fn validator(&self) -> anyhow::Result<Validator> {
         let mut builder = ValidatorBuilder::new();
@@ -61,6 +75,132 @@ impl CheckArgs {
         }
         Ok(builder.build()?)
     }
+}
+
+/// Which policy to apply and the secrets it needs (shared by `convert` and `risk`).
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// Apply a policy on the way: a preset (`transfer`, `sar`, `statistics`; print one with
+    /// `teczka policy show NAME`) or a policy file.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub policy: Option<String>,
+    /// The secret key for `pseudonymise` and `date-shift` rules (make one with
+    /// `teczka keygen -o FILE`; it must be readable by you alone).
+    #[arg(long, value_name = "FILE", conflicts_with = "key_env")]
+    pub key: Option<PathBuf>,
+    /// Read the secret key from this environment variable instead of a file.
+    #[arg(long, value_name = "VAR")]
+    pub key_env: Option<String>,
+    /// Encrypt the token mapping of `tokenise` rules to this age recipient (`age1…`; make an
+    /// identity with `teczka keygen --age -o FILE`).
+    #[arg(long, value_name = "AGE_RECIPIENT", conflicts_with = "token_passphrase_env")]
+    pub token_recipient: Option<String>,
+    /// Encrypt the token mapping with the passphrase in this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub token_passphrase_env: Option<String>,
+    /// Where the encrypted token mapping goes; default OUT.tokens.age.
+    #[arg(long, value_name = "FILE")]
+    pub tokens: Option<PathBuf>,
+}
+
+/// A loaded policy with its secrets, ready to run.
+pub struct Release {
+    /// The checked policy.
+    pub policy: Policy,
+    /// The key, when a rule needs it.
+    pub key: Option<Key>,
+    /// The run's tokeniser, when a rule tokenises.
+    pub tokens: Option<Tokeniser>,
+    /// Where the token mapping goes and to whom it is encrypted.
+    pub mapping: Option<(PathBuf, Recipient)>,
+}
+
+impl PolicyArgs {
+    /// Load the policy and its secrets, refusing up front what the run would need but lacks.
+    /// `output` names the default place of the token mapping.
+    pub fn load(&self, today: NaiveDate, output: Option<&Path>) -> anyhow::Result<Option<Release>> {
+        let Some(name) = &self.policy else { return Ok(None) };
+        let policy = Policy::load(name, today)?;
+        let key = match (&self.key, &self.key_env) {
+            (Some(path), _) => Some(Key::load(&KeySource::File(path.clone()))?),
+            (None, Some(var)) => Some(Key::load(&KeySource::Env(var.clone()))?),
+            (None, None) if policy.needs_key() => bail!(
+                "policy `{}` pseudonymises or shifts dates, which needs the secret key: pass \
+                 --key FILE or --key-env VAR (make a key with `teczka keygen -o FILE`)",
+                policy.name()
+            ),
+            (None, None) => None,
+        };
+        let (tokens, mapping) = if policy.tokenises() {
+            let recipient = match (&self.token_recipient, &self.token_passphrase_env) {
+                (Some(r), _) => Recipient::Public(r.clone()),
+                (None, Some(var)) => {
+                    Recipient::Passphrase(std::env::var(var).with_context(|| {
+                        format!("environment variable {var} (--token-passphrase-env) is not set")
+                    })?)
+                }
+                (None, None) => bail!(
+                    "policy `{}` tokenises, and its token mapping must be encrypted: pass \
+                     --token-recipient age1… or --token-passphrase-env VAR",
+                    policy.name()
+                ),
+            };
+            let path = match (&self.tokens, output) {
+                (Some(path), _) => path.clone(),
+                (None, Some(out)) => sibling(out, "tokens.age"),
+                (None, None) => bail!("give --tokens FILE for the encrypted token mapping"),
+            };
+            (Some(Tokeniser::new()), Some((path, recipient)))
+        } else {
+            (None, None)
+        };
+        Ok(Some(Release { policy, key, tokens, mapping }))
+    }
+}
+
+impl Release {
+    /// The secrets for the policy stage.
+    pub fn secrets(&self) -> Secrets<'_> {
+        Secrets { key: self.key.as_ref(), tokens: self.tokens.as_ref() }
+    }
+
+    /// Write the encrypted token mapping, if the policy tokenised.
+    pub fn write_mapping(&self) -> anyhow::Result<()> {
+        let (Some(tokens), Some((path, recipient))) = (&self.tokens, &self.mapping) else {
+            return Ok(());
+        };
+        let mut file = AtomicFile::create(path)?;
+        tokens.write_mapping(&mut file, recipient)?;
+        file.commit()?;
+        eprintln!(
+            "teczka: token mapping ({} values) written encrypted to {}; keep it apart from the \
+             output: it reverses the tokens",
+            tokens.len(),
+            path.display()
+        );
+        Ok(())
+    }
+}
+
+/// One line on what anonymisation did: k reached, pupils suppressed, the chosen levels.
+pub fn anonymity_summary(risk: &RiskReport) -> String {
+    let levels: Vec<String> =
+        risk.generalisation.iter().map(|(path, level)| format!("{path}={level}")).collect();
+    format!(
+        "anonymised to k={} (smallest group {} pupils, {} groups), {} pupils suppressed; \
+         released at {}",
+        risk.k,
+        risk.after.smallest_class,
+        risk.after.equivalence_classes,
+        risk.suppressed,
+        levels.join(", ")
+    )
+}
+
+/// `OUT.suffix` beside an output path (a folder's trailing slash removed).
+pub fn sibling(output: &Path, suffix: &str) -> PathBuf {
+    let trimmed = output.to_string_lossy().trim_end_matches(['/', '\\']).to_string();
+    PathBuf::from(format!("{trimmed}.{suffix}"))
 }
 
 /// Where the report goes when no `--report-file` is given.
@@ -84,12 +224,22 @@ pub struct Job<'a> {
     pub report_to: ReportTo,
     /// Where rejected records go, if anywhere.
     pub rejects: Option<PathBuf>,
+    /// The policy to apply to accepted records, if any.
+    pub release: Option<&'a Release>,
+}
+
+/// What a run did.
+pub struct Finished {
+    /// The accounting.
+    pub counts: Counts,
+    /// Risk before and after, when the policy anonymised.
+    pub risk: Option<RiskReport>,
 }
 
 impl Job<'_> {
     /// Read, validate and deliver every record into `sink`; print the summary line; return
     /// the counts. The rejects file is written atomically when asked for.
-    pub fn run(self, sink: &mut dyn Sink) -> anyhow::Result<Counts> {
+    pub fn run(self, sink: &mut dyn Sink) -> anyhow::Result<Finished> {
         let options = self.read.options()?;
         let opened = teczka::read::open(self.read.inputs(), &options)?;
         let validator = self.check.validator()?;
@@ -122,9 +272,25 @@ impl Job<'_> {
         };
 
         let progress = progress_bar(to_terminal);
+        let two_passes = self.release.is_some_and(|r| r.policy.needs_two_passes());
+        let mut spill: Option<Spill<'_>> = None;
+        let accepted: &mut dyn Sink = match self.release {
+            Some(release) if two_passes => spill.insert(Spill::new(&release.policy, sink)?),
+            _ => sink,
+        };
+        let release = self.release;
         let counts = Pipeline::new()
             .parallel(|record| validator.check(record))
             .sequential(|record| duplicates.check(record))
+            .fallible(|record| {
+                if let Some(release) = release {
+                    if !record.is_rejected() {
+                        let released = release.policy.release(&record.pupil, release.secrets())?;
+                        record.released = Some(Box::new(released));
+                    }
+                }
+                Ok(())
+            })
             .progress(|n| {
                 progress.set_position(n);
                 let seconds = progress.elapsed().as_secs_f64().max(0.001);
@@ -133,8 +299,9 @@ impl Job<'_> {
             .run(
                 opened.records,
                 &opened.notices,
-                Outputs { accepted: sink, rejected, report: report.as_mut() },
+                Outputs { accepted, rejected, report: report.as_mut() },
             )?;
+        let risk = spill.as_mut().and_then(|s| s.outcome()).and_then(|o| o.risk);
         progress.finish_and_clear();
         drop(report);
         drop(rejects_writer);
@@ -152,7 +319,7 @@ impl Job<'_> {
                 );
             }
         }
-        Ok(counts)
+        Ok(Finished { counts, risk })
     }
 }
 

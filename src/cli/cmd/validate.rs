@@ -37,7 +37,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         check: &args.check,
         report_to: ReportTo::Stdout,
         rejects: args.rejects.clone(),
+        release: None,
     };
-    let counts = job.run(&mut Discard)?;
-    Ok(finish(&counts))
+    let finished = job.run(&mut Discard)?;
+    Ok(finish(&finished.counts))
 }

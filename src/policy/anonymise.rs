@@ -1,0 +1,418 @@
+//! Two-pass releases: anonymisation and rare-value suppression need the whole data set.
+//!
+//! Pass 1 is the ordinary pipeline with a [`Spill`] as its sink: each released pupil goes to a
+//! temporary file (one JSON line, with its quasi-identifier ladder inputs), while the
+//! quasi-identifier histogram, the "before" risk and the value counts for `suppress` are
+//! gathered. Between the passes the lattice search chooses the generalisation. Pass 2 reads
+//! the spill back, releases each pupil at the chosen levels (or suppresses it), and writes it
+//! to the real sink while measuring the "after" risk. Memory holds the histogram — distinct
+//! quasi-identifier combinations, never records; the spill is deleted when the run ends.
+
+use super::anonymity::{self, Histogram, Settings};
+use super::generalise::TOP;
+use super::{Op, Policy};
+use crate::error::{Error, Result};
+use crate::model::fields::fields;
+use crate::model::record::{Hierarchy, Record, Released};
+use crate::model::value::format_leaf;
+use crate::report::risk::{RiskAccumulator, RiskReport, Units};
+use crate::write::Sink;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::{BTreeSet, HashMap};
+use std::io::{BufRead, BufReader, BufWriter, Seek, Write};
+
+/// What pass 2 did.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Input records of suppressed pupils.
+    pub suppressed_records: u64,
+    /// Pupils suppressed.
+    pub suppressed_pupils: u64,
+    /// Risk before and after (only for anonymising policies).
+    pub risk: Option<RiskReport>,
+}
+
+/// One spilled pupil.
+#[derive(Serialize, Deserialize)]
+struct Line {
+    /// Input records the pupil accounts for.
+    n: u64,
+    /// Quasi-identifier ladder inputs per slot.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    q: Vec<Vec<String>>,
+    /// Hierarchy units: class, school, commune.
+    #[serde(default)]
+    h: [Option<String>; 3],
+    /// The released record.
+    r: Map<String, Value>,
+}
+
+/// Pass 1's sink: spills released pupils and measures the data set; its [`Sink::finish`] runs
+/// pass 2 into the real sink, so the pipeline's accounting sees the suppressed pupils.
+pub struct Spill<'p> {
+    policy: &'p Policy,
+    target: &'p mut dyn Sink,
+    file: Option<BufWriter<std::fs::File>>,
+    outcome: Option<Outcome>,
+    histogram: Option<Histogram>,
+    before: Option<RiskAccumulator>,
+    /// `suppress` rules: catalogue index → threshold, and value → pupils holding it.
+    rare: Vec<(usize, u64, HashMap<String, u64>)>,
+    pupils: u64,
+}
+
+impl<'p> Spill<'p> {
+    /// A spill in a fresh anonymous temporary file (removed by the OS when closed), releasing
+    /// into `target` when finished.
+    pub fn new(policy: &'p Policy, target: &'p mut dyn Sink) -> Result<Spill<'p>> {
+        let file = tempfile::tempfile().map_err(|e| Error::io("temporary spill file", e))?;
+        let default_below = policy.anonymity().map_or(5, |a| a.k);
+        let rare = fields()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, _)| match policy.rule(i).map(|r| &r.op) {
+                Some(Op::Suppress(below)) => {
+                    Some((i, if *below == 0 { default_below } else { *below }, HashMap::new()))
+                }
+                _ => None,
+            })
+            .collect();
+        let (histogram, before) = match policy.anonymity() {
+            Some(a) => (
+                Some(Histogram::new(a.quasi.len(), a.sensitive.len())),
+                Some(
+                    RiskAccumulator::new(quasi_names(policy), a.sensitive.clone(), a.k).with_l(a.l),
+                ),
+            ),
+            None => (None, None),
+        };
+        Ok(Spill {
+            policy,
+            target,
+            file: Some(BufWriter::new(file)),
+            outcome: None,
+            histogram,
+            before,
+            rare,
+            pupils: 0,
+        })
+    }
+
+    /// What pass 2 did, once the pipeline has finished.
+    pub fn outcome(&mut self) -> Option<Outcome> {
+        self.outcome.take()
+    }
+
+    /// Choose the generalisation and write every pupil to the target.
+    fn pass_two(&mut self) -> Result<Outcome> {
+        let Some(spill) = self.file.take() else {
+            return Err(Error::input("spill", "the spill was finished twice: a bug"));
+        };
+        let solution = match (&self.histogram, self.policy.anonymity()) {
+            (Some(histogram), Some(a)) => {
+                let ladders = engine_ladders(self.policy);
+                let settings = if a.enforce {
+                    Settings { k: a.k, l: a.l, max_suppression: a.max_suppression }
+                } else {
+                    // Measuring only: the finest node, nothing suppressed.
+                    Settings { k: 1, l: None, max_suppression: 0.0 }
+                };
+                Some(anonymity::anonymise(histogram, &ladders, &settings)?)
+            }
+            _ => None,
+        };
+        let mut file =
+            spill.into_inner().map_err(|e| Error::io("temporary spill file", e.into_error()))?;
+        file.rewind().map_err(|e| Error::io("temporary spill file", e))?;
+        let rare = std::mem::take(&mut self.rare);
+        let mut after = self.policy.anonymity().map(|a| {
+            RiskAccumulator::new(quasi_names(self.policy), a.sensitive.clone(), a.k).with_l(a.l)
+        });
+        let mut outcome = Outcome { suppressed_records: 0, suppressed_pupils: 0, risk: None };
+        // An anonymised release must not keep the input's order: a register sorted by surname
+        // would let a reader who knows the class line released rows up with names.
+        let mut shuffle = match self.policy.anonymity() {
+            Some(a) if a.enforce => Some(Shuffle::new(self.pupils)?),
+            _ => None,
+        };
+        for line in BufReader::new(file).lines() {
+            let line = line.map_err(|e| Error::io("temporary spill file", e))?;
+            let line: Line = serde_json::from_str(&line)
+                .map_err(|e| Error::input("temporary spill file", e.to_string()))?;
+            let mut released =
+                Released { record: line.r, quasi: line.q, units: Hierarchy::default() };
+            if let Some(solution) = &solution {
+                let joined = joined_quasi(&released.quasi);
+                let refs: Vec<&str> = joined.iter().map(String::as_str).collect();
+                let Some(values) = solution.release(&refs) else {
+                    outcome.suppressed_records += line.n;
+                    outcome.suppressed_pupils += 1;
+                    continue;
+                };
+                self.policy.apply_levels(&mut released, &solution.levels);
+                if let Some(after) = after.as_mut() {
+                    let sensitive = sensitive_values(self.policy, &released.record);
+                    let v: Vec<&str> = values.iter().map(String::as_str).collect();
+                    let s: Vec<&str> = sensitive.iter().map(String::as_str).collect();
+                    after.add(&v, &s, &units(&line.h));
+                }
+            }
+            suppress_rare(&mut released.record, &rare);
+            match shuffle.as_mut() {
+                Some(shuffle) => shuffle.push(&released.record)?,
+                None => self.target.write_released(&released.record)?,
+            }
+        }
+        if let Some(shuffle) = shuffle {
+            shuffle.drain_into(&mut *self.target)?;
+        }
+        self.target.finish()?;
+        if let (Some(solution), Some(before), Some(after), Some(a)) =
+            (&solution, self.before.take(), after, self.policy.anonymity())
+        {
+            outcome.risk = Some(RiskReport {
+                policy: self.policy.name().to_string(),
+                k: a.k,
+                l: a.l,
+                quasi_identifiers: quasi_names(self.policy),
+                sensitive: a.sensitive.clone(),
+                before: before.finish(),
+                after: after.finish(),
+                suppressed: outcome.suppressed_pupils,
+                generalisation: solution
+                    .generalisation()
+                    .into_iter()
+                    .zip(&a.quasi)
+                    .map(|((path, level), (_, ladder))| (path, ladder.level_name(level)))
+                    .collect(),
+            });
+        }
+        Ok(outcome)
+    }
+}
+
+impl Sink for Spill<'_> {
+    fn write(&mut self, _pupil: &crate::model::Pupil) -> Result<()> {
+        Err(Error::input("spill", "a two-pass release needs the policy stage: this is a bug"))
+    }
+
+    fn write_released(&mut self, _pupil: &Map<String, Value>) -> Result<()> {
+        Err(Error::input("spill", "a two-pass release needs the policy stage: this is a bug"))
+    }
+
+    fn accept(&mut self, record: &Record) -> Result<()> {
+        let Some(released) = record.released.as_deref() else {
+            return Err(Error::input("spill", "a record reached the spill unreleased: a bug"));
+        };
+        self.pupils += 1;
+        if let Some(histogram) = self.histogram.as_mut() {
+            let joined = joined_quasi(&released.quasi);
+            let sensitive = sensitive_values(self.policy, &released.record);
+            let q: Vec<&str> = joined.iter().map(String::as_str).collect();
+            let s: Vec<&str> = sensitive.iter().map(String::as_str).collect();
+            histogram.add(&q, &s);
+            if let Some(before) = self.before.as_mut() {
+                let raw = raw_quasi(&released.quasi);
+                let r: Vec<&str> = raw.iter().map(String::as_str).collect();
+                let u = &released.units;
+                let h = [u.class.clone(), u.school.clone(), u.commune.clone()];
+                before.add(&r, &s, &units(&h));
+            }
+        }
+        for (index, _, counts) in &mut self.rare {
+            let mut seen = BTreeSet::new();
+            for_each_leaf(&released.record, &fields()[*index].path, &mut |v| {
+                if let Some(text) = format_leaf(v) {
+                    seen.insert(text);
+                }
+            });
+            for value in seen {
+                *counts.entry(value).or_default() += 1;
+            }
+        }
+        let u = &released.units;
+        let line = Line {
+            n: record.input_count(),
+            q: released.quasi.clone(),
+            h: [u.class.clone(), u.school.clone(), u.commune.clone()],
+            r: released.record.clone(),
+        };
+        let Some(file) = self.file.as_mut() else {
+            return Err(Error::input("spill", "a record arrived after the spill was finished"));
+        };
+        serde_json::to_writer(&mut *file, &line)
+            .map_err(|e| Error::io("temporary spill file", std::io::Error::other(e)))?;
+        file.write_all(b"\n").map_err(|e| Error::io("temporary spill file", e))
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        let outcome = self.pass_two()?;
+        self.outcome = Some(outcome);
+        Ok(())
+    }
+
+    fn withheld(&self) -> (u64, u64) {
+        self.outcome.as_ref().map_or((0, 0), |o| (o.suppressed_records, o.suppressed_pupils))
+    }
+}
+
+fn quasi_names(policy: &Policy) -> Vec<String> {
+    policy.anonymity().map(|a| a.quasi.iter().map(|(p, _)| p.clone()).collect()).unwrap_or_default()
+}
+
+/// The engine's view of the policy's ladders: ladder inputs in, released text out.
+fn engine_ladders(policy: &Policy) -> Vec<anonymity::Ladder> {
+    policy
+        .anonymity()
+        .map(|a| {
+            a.quasi
+                .iter()
+                .map(|(path, ladder)| {
+                    let ladder = ladder.clone();
+                    anonymity::Ladder::new(path.clone(), ladder.len(), move |original, level| {
+                        ladder.generalise_original(original, level)
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Each quasi-identifier's slots joined into one ladder input.
+fn joined_quasi(quasi: &[Vec<String>]) -> Vec<String> {
+    quasi.iter().map(|slots| super::Ladder::join_items(slots.clone())).collect()
+}
+
+/// Each quasi-identifier's values as held, for the "before" risk: the slots without their
+/// address context, joined.
+fn raw_quasi(quasi: &[Vec<String>]) -> Vec<String> {
+    quasi
+        .iter()
+        .map(|slots| {
+            let mut values: Vec<&str> =
+                slots.iter().map(|s| s.split('\u{1f}').next().unwrap_or_default()).collect();
+            values.sort_unstable();
+            values.dedup();
+            values.join("|")
+        })
+        .collect()
+}
+
+/// Each sensitive attribute's released values: distinct, sorted, joined by `|`.
+fn sensitive_values(policy: &Policy, record: &Map<String, Value>) -> Vec<String> {
+    let Some(a) = policy.anonymity() else { return Vec::new() };
+    a.sensitive
+        .iter()
+        .map(|path| {
+            let mut values = BTreeSet::new();
+            for_each_leaf(record, path, &mut |v| {
+                if let Some(text) = format_leaf(v) {
+                    values.insert(text);
+                }
+            });
+            values.into_iter().collect::<Vec<_>>().join("|")
+        })
+        .collect()
+}
+
+fn units(h: &[Option<String>; 3]) -> Units<'_> {
+    Units { class: h[0].as_deref(), school: h[1].as_deref(), commune: h[2].as_deref() }
+}
+
+/// Replace values held by fewer pupils than their rule's threshold by `*`.
+fn suppress_rare(record: &mut Map<String, Value>, rare: &[(usize, u64, HashMap<String, u64>)]) {
+    for (index, below, counts) in rare {
+        super::release::set_slots(record, &fields()[*index].path, &mut |value| {
+            let held = format_leaf(value).and_then(|t| counts.get(&t).copied()).unwrap_or(0);
+            if held < *below {
+                *value = Value::String(TOP.to_string());
+            }
+        });
+    }
+}
+
+/// Call `f` on every present leaf of `path` (`a.b`, `list[].c`).
+fn for_each_leaf(object: &Map<String, Value>, path: &str, f: &mut dyn FnMut(&Value)) {
+    let (head, rest) = path.split_once('.').map_or((path, None), |(h, r)| (h, Some(r)));
+    let key = head.strip_suffix("[]").unwrap_or(head);
+    match (object.get(key), rest) {
+        (Some(Value::Array(items)), Some(rest)) => {
+            for item in items {
+                if let Value::Object(child) = item {
+                    for_each_leaf(child, rest, f);
+                }
+            }
+        }
+        (Some(Value::Object(child)), Some(rest)) => for_each_leaf(child, rest, f),
+        (Some(value), None) if !value.is_null() => f(value),
+        _ => {}
+    }
+}
+
+/// Buckets of an external sort by content hash: released records come out in an order that
+/// depends only on what is released, never on the input's order, and the same release always
+/// comes out the same. Memory holds one bucket — about [`SHUFFLE_BUCKET_RECORDS`] records —
+/// at a time.
+struct Shuffle {
+    buckets: Vec<BufWriter<std::fs::File>>,
+}
+
+/// Records per shuffle bucket aimed at (a few megabytes of released JSON).
+const SHUFFLE_BUCKET_RECORDS: u64 = 8192;
+/// Open temporary files at most; beyond ~4 M pupils buckets grow instead.
+const SHUFFLE_MAX_BUCKETS: u64 = 512;
+
+impl Shuffle {
+    fn new(records: u64) -> Result<Shuffle> {
+        let count = (records / SHUFFLE_BUCKET_RECORDS).clamp(1, SHUFFLE_MAX_BUCKETS);
+        let buckets = (0..count)
+            .map(|_| {
+                tempfile::tempfile()
+                    .map(BufWriter::new)
+                    .map_err(|e| Error::io("temporary shuffle file", e))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Shuffle { buckets })
+    }
+
+    fn push(&mut self, record: &Map<String, Value>) -> Result<()> {
+        let line = serde_json::to_string(record)
+            .map_err(|e| Error::io("temporary shuffle file", std::io::Error::other(e)))?;
+        let hash = fnv1a(line.as_bytes());
+        let count = self.buckets.len() as u64;
+        // The high bits pick the bucket, so buckets read in order give one global hash order.
+        let index = ((u128::from(hash) * u128::from(count)) >> 64) as usize;
+        let Some(bucket) = self.buckets.get_mut(index) else {
+            return Err(Error::input("temporary shuffle file", "bucket out of range: a bug"));
+        };
+        writeln!(bucket, "{line}").map_err(|e| Error::io("temporary shuffle file", e))
+    }
+
+    fn drain_into(self, sink: &mut dyn Sink) -> Result<()> {
+        let io = |e| Error::io("temporary shuffle file", e);
+        for bucket in self.buckets {
+            let mut file = bucket.into_inner().map_err(|e| io(e.into_error()))?;
+            file.rewind().map_err(io)?;
+            let mut lines: Vec<(u64, String)> = BufReader::new(file)
+                .lines()
+                .map(|l| l.map(|l| (fnv1a(l.as_bytes()), l)))
+                .collect::<std::io::Result<_>>()
+                .map_err(io)?;
+            lines.sort_unstable();
+            for (_, line) in lines {
+                let record: Map<String, Value> = serde_json::from_str(&line)
+                    .map_err(|e| Error::input("temporary shuffle file", e.to_string()))?;
+                sink.write_released(&record)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// FNV-1a, 64 bits: a fixed, platform-independent hash for the release order.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}

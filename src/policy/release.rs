@@ -1,0 +1,349 @@
+//! The per-record stage: a validated pupil in, its released form out.
+//!
+//! The pupil is serialised to a JSON object of the model's shape and walked along the field
+//! catalogue; each present leaf gets its rule. A leaf without a rule stops the run (fail
+//! closed). For anonymising policies the quasi-identifiers are left as they are and their
+//! ladder inputs recorded, because the level to release them at is only known after the whole
+//! data set has been seen (see [`super::anonymise`]).
+
+use super::generalise::{Ladder, TOP};
+use super::keys::Key;
+use super::tokens::Tokeniser;
+use super::{Op, Policy};
+use crate::error::{Error, Result};
+use crate::model::fields::fields;
+use crate::model::record::{Hierarchy, Released};
+use crate::model::value::{format_leaf, parse_date};
+use crate::model::Pupil;
+use crate::validate::{birth_number_birth, pesel_birth};
+use chrono::Duration;
+use serde_json::{Map, Value};
+use std::sync::OnceLock;
+
+/// The secrets some rules need; the CLI checks they are present before a run starts.
+#[derive(Clone, Copy, Default)]
+pub struct Secrets<'a> {
+    /// The key for `pseudonymise` and `date-shift`.
+    pub key: Option<&'a Key>,
+    /// The run's tokeniser, for `tokenise`.
+    pub tokens: Option<&'a Tokeniser>,
+}
+
+/// The catalogue as a tree of object keys, so records are walked without building paths.
+enum Node {
+    Group(Vec<(String, Node)>),
+    List(Box<Node>),
+    Leaf(usize),
+}
+
+fn tree() -> &'static Node {
+    static TREE: OnceLock<Node> = OnceLock::new();
+    TREE.get_or_init(|| {
+        let mut root = Node::Group(Vec::new());
+        for (index, field) in fields().iter().enumerate() {
+            insert(&mut root, &field.path, index);
+        }
+        root
+    })
+}
+
+fn insert(node: &mut Node, path: &str, index: usize) {
+    let (head, rest) = match path.split_once('.') {
+        Some((head, rest)) => (head, Some(rest)),
+        None => (path, None),
+    };
+    let (key, list) = match head.strip_suffix("[]") {
+        Some(key) => (key, true),
+        None => (head, false),
+    };
+    let Node::Group(children) = node else { return };
+    let position = match children.iter().position(|(k, _)| k == key) {
+        Some(p) => p,
+        None => {
+            let child = match (list, rest) {
+                (true, _) => Node::List(Box::new(Node::Group(Vec::new()))),
+                (false, Some(_)) => Node::Group(Vec::new()),
+                (false, None) => Node::Leaf(index),
+            };
+            children.push((key.to_string(), child));
+            children.len() - 1
+        }
+    };
+    let child = &mut children[position].1;
+    let target = match child {
+        Node::List(item) => item.as_mut(),
+        other => other,
+    };
+    if let Some(rest) = rest {
+        insert(target, rest, index);
+    }
+}
+
+/// Per-record context of the walk.
+struct Walk<'p> {
+    policy: &'p Policy,
+    secrets: Secrets<'p>,
+    /// The pupil's original id: the person date shifts are keyed to.
+    person: &'p str,
+    /// Catalogue index → quasi-identifier number, for anonymising policies.
+    quasi: &'p [Option<usize>],
+}
+
+impl Policy {
+    /// Apply the per-record rules to one validated pupil.
+    ///
+    /// Errors stop the run: a present field without a rule, or a rule whose secret is missing.
+    pub fn release(&self, pupil: &Pupil, secrets: Secrets<'_>) -> Result<Released> {
+        let mut record = match serde_json::to_value(pupil) {
+            Ok(Value::Object(map)) => map,
+            _ => return Err(Error::input("record", "the pupil does not serialise to an object")),
+        };
+        self.derive(&mut record);
+        let quasi = match self.anonymity() {
+            Some(anonymity) => {
+                anonymity.quasi.iter().map(|(path, ladder)| slots(&record, path, ladder)).collect()
+            }
+            None => Vec::new(),
+        };
+        let walk = Walk { policy: self, secrets, person: &pupil.id, quasi: &self.quasi_of };
+        if let Node::Group(children) = tree() {
+            walk.group(children, &mut record)?;
+        }
+        Ok(Released { record, quasi, units: Hierarchy::of(pupil) })
+    }
+
+    /// Fill `birth_date` and `sex` from a PESEL or rodné číslo where the rule asks and the
+    /// record lacks them.
+    fn derive(&self, record: &mut Map<String, Value>) {
+        for (source, decode) in [
+            ("pesel", pesel_birth as fn(&str) -> Option<(chrono::NaiveDate, crate::model::Sex)>),
+            (
+                "birth_number",
+                birth_number_birth as fn(&str) -> Option<(chrono::NaiveDate, crate::model::Sex)>,
+            ),
+        ] {
+            let Some(index) = fields().iter().position(|f| f.path == source) else { continue };
+            let Some(rule) = self.rule(index).filter(|r| !r.derive.is_empty()) else { continue };
+            let Some((birth, sex)) = record.get(source).and_then(Value::as_str).and_then(decode)
+            else {
+                continue;
+            };
+            for target in &rule.derive {
+                let value = match target.as_str() {
+                    "birth_date" => Value::String(birth.format("%Y-%m-%d").to_string()),
+                    _ => serde_json::to_value(sex).unwrap_or(Value::Null),
+                };
+                record.entry(target.clone()).or_insert(value);
+            }
+        }
+    }
+
+    /// Finish a released record once anonymisation has chosen the ladder levels: each
+    /// quasi-identifier slot is set to its generalised value (`Exact` keeps the typed original).
+    pub fn apply_levels(&self, released: &mut Released, levels: &[usize]) {
+        let Some(anonymity) = self.anonymity() else { return };
+        for (q, (path, ladder)) in anonymity.quasi.iter().enumerate() {
+            let level = levels.get(q).copied().unwrap_or(ladder.len() - 1);
+            let Some(slots) = released.quasi.get(q) else { continue };
+            let mut slot = 0;
+            set_slots(&mut released.record, path, &mut |value: &mut Value| {
+                if let Some(original) = slots.get(slot) {
+                    if !ladder.is_exact(level) {
+                        *value = Value::String(ladder.generalise_original(original, level));
+                    }
+                }
+                slot += 1;
+            });
+        }
+    }
+}
+
+impl Walk<'_> {
+    fn group(&self, children: &[(String, Node)], object: &mut Map<String, Value>) -> Result<()> {
+        // Replacements are computed against the untouched object first: an address level reads
+        // the sibling fields, which their own rules may drop.
+        let mut changes: Vec<(String, Option<Value>)> = Vec::new();
+        for (key, value) in object.iter() {
+            if value.is_null() {
+                continue;
+            }
+            let Some((_, node)) = children.iter().find(|(k, _)| k == key) else {
+                return Err(Error::input(
+                    "record",
+                    format!("field `{key}` is not in the field catalogue: this is a bug in teczka"),
+                ));
+            };
+            if let Node::Leaf(index) = node {
+                if let Some(change) = self.leaf(*index, value, object)? {
+                    changes.push((key.clone(), change));
+                }
+            }
+        }
+        for (key, change) in changes {
+            match change {
+                Some(value) => {
+                    object.insert(key, value);
+                }
+                None => {
+                    // shift_remove keeps the fields in model order (remove would swap).
+                    object.shift_remove(&key);
+                }
+            }
+        }
+        let mut emptied = Vec::new();
+        for (key, node) in children {
+            match (node, object.get_mut(key)) {
+                (Node::Group(inner), Some(Value::Object(child))) => {
+                    self.group(inner, child)?;
+                    // A group whose every field was dropped says nothing: leave it out.
+                    if child.is_empty() {
+                        emptied.push(key);
+                    }
+                }
+                (Node::List(item), Some(Value::Array(items))) => {
+                    let Node::Group(inner) = item.as_ref() else { continue };
+                    for entry in items.iter_mut() {
+                        if let Value::Object(child) = entry {
+                            self.group(inner, child)?;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        for key in emptied {
+            object.shift_remove(key);
+        }
+        Ok(())
+    }
+
+    /// The change a leaf's rule makes: `None` = keep, `Some(None)` = remove,
+    /// `Some(Some(v))` = replace.
+    fn leaf(
+        &self,
+        index: usize,
+        value: &Value,
+        item: &Map<String, Value>,
+    ) -> Result<Option<Option<Value>>> {
+        let Some(rule) = self.policy.rule(index) else {
+            return Err(self.policy.uncovered(index));
+        };
+        if self.quasi.get(index).copied().flatten().is_some() {
+            // Released at the level anonymisation chooses, in the second pass.
+            return Ok(None);
+        }
+        let text = || format_leaf(value).unwrap_or_default();
+        let replaced = |s: String| Ok(Some(Some(Value::String(s))));
+        match &rule.op {
+            Op::Keep | Op::Suppress(_) => Ok(None),
+            Op::Drop => Ok(Some(None)),
+            Op::Redact(marker) => replaced(marker.clone()),
+            Op::Mask { start, end } => replaced(mask(&text(), *start, *end)),
+            Op::Pseudonymise(domain) => replaced(self.key(index)?.pseudonym(domain, &text())),
+            Op::Tokenise(domain) => {
+                let tokens = self.secrets.tokens.ok_or_else(|| self.missing(index, "tokeniser"))?;
+                replaced(tokens.token(domain, &text()))
+            }
+            Op::Generalise(ladder) => {
+                Ok(ladder.apply(0, value, item).map(|s| Some(Value::String(s))))
+            }
+            Op::DateShift(max_days) => {
+                let days = self.key(index)?.date_shift_days(self.person, *max_days);
+                match parse_date(&text())
+                    .ok()
+                    .and_then(|d| d.checked_add_signed(Duration::days(days)))
+                {
+                    Some(shifted) => replaced(shifted.format("%Y-%m-%d").to_string()),
+                    // A date the validator let through always parses; never release it unshifted.
+                    None => replaced(TOP.to_string()),
+                }
+            }
+        }
+    }
+
+    fn key(&self, index: usize) -> Result<&Key> {
+        self.secrets.key.ok_or_else(|| self.missing(index, "key"))
+    }
+
+    fn missing(&self, index: usize, what: &str) -> Error {
+        let path = fields().get(index).map(|f| f.path.as_str()).unwrap_or("?");
+        Error::config(
+            self.policy.origin.as_str(),
+            format!(
+                "field `{path}` needs the secret {what}, which was not given: pass --key FILE \
+                 (make one with `teczka keygen -o FILE`)"
+            ),
+        )
+    }
+}
+
+/// Star every letter and digit except `start` at the front and `end` at the back, never
+/// showing more than half of them; other characters (`@`, `.`, spaces) stay so the shape of
+/// an e-mail or phone number remains readable.
+pub fn mask(text: &str, start: usize, end: usize) -> String {
+    let total = text.chars().filter(|c| c.is_alphanumeric()).count();
+    let budget = total / 2;
+    let end = end.min(budget);
+    let start = start.min(budget - end);
+    let mut seen = 0;
+    text.chars()
+        .map(|c| {
+            if !c.is_alphanumeric() {
+                return c;
+            }
+            seen += 1;
+            if seen <= start || seen > total - end {
+                c
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}
+
+/// The ladder input of every present slot of `path` in the record, in record order — the
+/// order [`set_slots`] visits them in.
+fn slots(record: &Map<String, Value>, path: &str, ladder: &Ladder) -> Vec<String> {
+    let mut out = Vec::new();
+    collect_slots(record, path, ladder, &mut out);
+    out
+}
+
+fn collect_slots(object: &Map<String, Value>, path: &str, ladder: &Ladder, out: &mut Vec<String>) {
+    let (head, rest) = path.split_once('.').map_or((path, None), |(h, r)| (h, Some(r)));
+    let key = head.strip_suffix("[]").unwrap_or(head);
+    match (object.get(key), rest) {
+        (Some(Value::Array(items)), Some(rest)) => {
+            for item in items {
+                if let Value::Object(child) = item {
+                    collect_slots(child, rest, ladder, out);
+                }
+            }
+        }
+        (Some(Value::Object(child)), Some(rest)) => collect_slots(child, rest, ladder, out),
+        (Some(value), None) if !value.is_null() => out.push(ladder.original(value, object)),
+        _ => {}
+    }
+}
+
+/// Call `f` on every present slot of `path`, in the order [`slots`] lists them.
+pub(super) fn set_slots(
+    object: &mut Map<String, Value>,
+    path: &str,
+    f: &mut dyn FnMut(&mut Value),
+) {
+    let (head, rest) = path.split_once('.').map_or((path, None), |(h, r)| (h, Some(r)));
+    let key = head.strip_suffix("[]").unwrap_or(head);
+    match (object.get_mut(key), rest) {
+        (Some(Value::Array(items)), Some(rest)) => {
+            for item in items {
+                if let Value::Object(child) = item {
+                    set_slots(child, rest, f);
+                }
+            }
+        }
+        (Some(Value::Object(child)), Some(rest)) => set_slots(child, rest, f),
+        (Some(value), None) if !value.is_null() => f(value),
+        _ => {}
+    }
+}

@@ -1,0 +1,454 @@
+//! Policies end to end: `convert --policy`, `risk`, `policy`, and the leak tests — planted
+//! canary keys and original identifiers searched for in every output byte.
+
+use crate::util::{fixture, Dir};
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
+use std::fs;
+use std::path::Path;
+
+/// A key file with a known secret, in the format `teczka keygen` writes, readable by the
+/// owner only.
+fn canary_key(dir: &Dir) -> (String, String) {
+    let run = dir.run(&["keygen", "-o", "school.key"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let text = dir.read("school.key");
+    let secret = text
+        .lines()
+        .find(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .and_then(|l| l.split(':').nth(1))
+        .expect("key line")
+        .trim()
+        .to_string();
+    (dir.join("school.key").display().to_string(), secret)
+}
+
+/// Every file under `path`, recursively, as bytes.
+fn all_bytes(path: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    if path.is_dir() {
+        for entry in fs::read_dir(path).unwrap() {
+            out.extend(all_bytes(&entry.unwrap().path()));
+        }
+    } else if path.exists() {
+        out.push((path.display().to_string(), fs::read(path).unwrap()));
+    }
+    out
+}
+
+fn jsonl(text: &str) -> Vec<Value> {
+    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// Values of the generated pupils that must never leave under a pseudonymising policy.
+fn identifiers(input: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for pupil in jsonl(input) {
+        for key in ["id", "pesel", "birth_number", "surname", "first_name"] {
+            if let Some(v) = pupil.get(key).and_then(Value::as_str) {
+                if v.len() >= 4 {
+                    out.insert(v.to_string());
+                }
+            }
+        }
+        for guardian in pupil["guardians"].as_array().into_iter().flatten() {
+            for key in ["phone", "email", "surname"] {
+                if let Some(v) = guardian.get(key).and_then(Value::as_str) {
+                    out.insert(v.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn generate(dir: &Dir, n: &str, name: &str) -> String {
+    let run = dir.run(&[
+        "generate", "-n", n, "--seed", "3", "--detail", "typical", "--to", "jsonl", "-o", name,
+    ]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    dir.read(name)
+}
+
+const PSEUDONYMISE: &str = r#"
+[policy]
+name = "research extract"
+purpose = "other"
+reference_date = "2026-09-01"
+
+[fields]
+"*" = "drop"
+"id" = "pseudonymise"
+"sex" = "keep"
+"birth_date" = { op = "date-shift", max_days = 20 }
+"enrolment.admission_date" = { op = "date-shift", max_days = 20 }
+"enrolment.class_level" = "keep"
+"pesel" = { op = "pseudonymise", derive = ["sex"] }
+"guardians[].phone" = { op = "mask", keep_end = 2 }
+"grades[].*" = "keep"
+"counselling[].kind" = "keep"
+"counselling[].number" = "drop"
+"counselling[].issuer" = "drop"
+"counselling[].issued_on" = "drop"
+"counselling[].valid_until" = "drop"
+"counselling[].notes" = "drop"
+"health[].category" = "drop"
+"health[].note" = "drop"
+"health[].recorded_on" = "drop"
+"#;
+
+#[test]
+fn no_key_and_no_original_identifier_reaches_any_output() {
+    let dir = Dir::new();
+    let input = generate(&dir, "300", "pupils.jsonl");
+    let (key, secret) = canary_key(&dir);
+    dir.create("research.toml", PSEUDONYMISE);
+    let mut outputs = Vec::new();
+    for (to, out) in [("jsonl", "out/p.jsonl"), ("sou", "out/p.xml"), ("csv", "out/csv")] {
+        let run = dir.run(&[
+            "convert",
+            "pupils.jsonl",
+            "--policy",
+            "research.toml",
+            "--key",
+            &key,
+            "--to",
+            to,
+            "-o",
+            out,
+            "--report",
+            "json",
+            "--report-file",
+            "out/report.json",
+        ]);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        outputs.push(("stderr".to_string(), run.0.stderr.clone()));
+        outputs.push(("stdout".to_string(), run.0.stdout.clone()));
+    }
+    outputs.extend(all_bytes(&dir.join("out")));
+    let mut needles: Vec<String> = identifiers(&input).into_iter().collect();
+    needles.push(secret.clone());
+    assert!(needles.len() > 1000, "the test must plant many identifiers");
+    for (name, bytes) in &outputs {
+        let text = String::from_utf8_lossy(bytes);
+        for needle in &needles {
+            assert!(!text.contains(needle.as_str()), "{name} leaks a planted value");
+        }
+    }
+    // The pseudonymised output is still useful: the same pupils, linked across CSV files.
+    let released = jsonl(&dir.read("out/p.jsonl"));
+    assert_eq!(released.len(), 300);
+    let ids: BTreeSet<&str> = released.iter().filter_map(|p| p["id"].as_str()).collect();
+    assert_eq!(ids.len(), 300, "pseudonyms are distinct per pupil");
+    let pupils_csv = dir.read("out/csv/pupils.csv");
+    let grades_csv = dir.read("out/csv/grades.csv");
+    let first_grade_owner = grades_csv.lines().nth(1).unwrap().split(',').next().unwrap();
+    assert!(pupils_csv.contains(first_grade_owner), "grades link to pupils by pseudonym");
+}
+
+#[test]
+fn pseudonyms_and_date_shifts_are_stable_per_key_and_differ_between_keys() {
+    let dir = Dir::new();
+    let input = generate(&dir, "50", "pupils.jsonl");
+    let (key, _) = canary_key(&dir);
+    dir.create("research.toml", PSEUDONYMISE);
+    let convert = |key: &str, out: &str| {
+        let run = dir.run(&[
+            "convert",
+            "pupils.jsonl",
+            "--policy",
+            "research.toml",
+            "--key",
+            key,
+            "--to",
+            "jsonl",
+            "-o",
+            out,
+        ]);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        jsonl(&dir.read(out))
+    };
+    let first = convert(&key, "a.jsonl");
+    let again = convert(&key, "b.jsonl");
+    assert_eq!(first, again, "the same key gives the same release");
+    let run = dir.run(&["keygen", "-o", "other.key"]);
+    assert_eq!(run.code(), 0);
+    let other = convert(&dir.join("other.key").display().to_string(), "c.jsonl");
+    assert_ne!(first[0]["id"], other[0]["id"]);
+
+    // Every date of a pupil moves by the same number of days, within the limit.
+    let originals = jsonl(&input);
+    let day =
+        |v: &Value| chrono::NaiveDate::parse_from_str(v.as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let mut shifts = BTreeSet::new();
+    for (original, released) in originals.iter().zip(&first) {
+        let birth = (day(&released["birth_date"]) - day(&original["birth_date"])).num_days();
+        let admission = (day(&released["enrolment"]["admission_date"])
+            - day(&original["enrolment"]["admission_date"]))
+        .num_days();
+        assert_eq!(birth, admission, "one shift per pupil");
+        assert!(birth != 0 && birth.abs() <= 20, "shift {birth}");
+        shifts.insert(birth);
+    }
+    assert!(shifts.len() > 5, "shifts differ between pupils");
+}
+
+#[test]
+fn a_field_the_policy_does_not_cover_stops_the_run_naming_it() {
+    let dir = Dir::new();
+    dir.create(
+        "thin.toml",
+        "[policy]\nname = \"thin\"\npurpose = \"other\"\n[fields]\n\"id\" = \"keep\"\n",
+    );
+    let run = dir.run(&[
+        "convert",
+        &fixture("multi-file"),
+        "--policy",
+        "thin.toml",
+        "--to",
+        "jsonl",
+        "-o",
+        "out.jsonl",
+    ]);
+    assert_eq!(run.code(), 2);
+    assert!(
+        run.stderr()
+            .contains("thin.toml: field `pesel` is in the data but the policy does not cover it"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!dir.join("out.jsonl").exists(), "no output under the final name");
+}
+
+#[test]
+fn a_pseudonymising_policy_without_a_key_is_refused_up_front() {
+    let dir = Dir::new();
+    dir.create("research.toml", PSEUDONYMISE);
+    let run = dir.run(&[
+        "convert",
+        &fixture("multi-file"),
+        "--policy",
+        "research.toml",
+        "--to",
+        "jsonl",
+        "-o",
+        "o.jsonl",
+    ]);
+    assert_eq!(run.code(), 2);
+    assert!(run.stderr().contains("needs the secret key: pass --key FILE"), "{}", run.stderr());
+}
+
+/// The released quasi-identifier combination of a pupil, as the statistics preset names them.
+fn combination(pupil: &Value, quasi: &[&str]) -> String {
+    fn values(v: &Value, path: &[&str], out: &mut BTreeSet<String>) {
+        match (v, path.split_first()) {
+            (Value::Array(items), _) => items.iter().for_each(|i| values(i, path, out)),
+            (Value::Object(m), Some((head, rest))) => {
+                if let Some(child) = m.get(head.trim_end_matches("[]")) {
+                    values(child, rest, out)
+                }
+            }
+            (Value::Null, _) => {}
+            (leaf, None) => {
+                out.insert(leaf.to_string());
+            }
+            _ => {}
+        }
+    }
+    quasi
+        .iter()
+        .map(|q| {
+            let mut out = BTreeSet::new();
+            values(pupil, &q.split('.').collect::<Vec<_>>(), &mut out);
+            out.into_iter().collect::<Vec<_>>().join("|")
+        })
+        .collect::<Vec<_>>()
+        .join("\u{1f}")
+}
+
+const STATISTICS_QUASI: [&str; 7] = [
+    "sex",
+    "birth_date",
+    "national_citizen",
+    "birth_country",
+    "addresses[].commune",
+    "enrolment.school_id",
+    "enrolment.class_level",
+];
+
+#[test]
+fn the_statistics_preset_releases_k_anonymous_data_without_direct_identifiers() {
+    let dir = Dir::new();
+    generate(&dir, "2000", "pupils.jsonl");
+    let run = dir.run(&[
+        "convert",
+        "pupils.jsonl",
+        "--policy",
+        "statistics",
+        "--today",
+        "2026-09-01",
+        "--to",
+        "jsonl",
+        "-o",
+        "stats.jsonl",
+    ]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let released = jsonl(&dir.read("stats.jsonl"));
+    let summary = run.stderr();
+    let line = summary.lines().find(|l| l.starts_with("records:")).unwrap();
+    assert!(line.starts_with("records: in="), "{line}");
+    assert!(released.len() >= 1900, "at most 5 % suppressed: {line}");
+    let mut classes: HashMap<String, u64> = HashMap::new();
+    for pupil in &released {
+        for field in ["id", "pesel", "surname", "first_name", "addresses"] {
+            if field == "addresses" {
+                for a in pupil[field].as_array().into_iter().flatten() {
+                    let keys: Vec<&String> = a.as_object().unwrap().keys().collect();
+                    assert!(
+                        keys.iter().all(|k| ["kind", "commune"].contains(&k.as_str())),
+                        "{keys:?}"
+                    );
+                }
+                continue;
+            }
+            assert!(pupil.get(field).is_none(), "{field} released");
+        }
+        for g in pupil["guardians"].as_array().into_iter().flatten() {
+            let keys: Vec<&String> = g.as_object().unwrap().keys().collect();
+            assert!(
+                keys.iter().all(|k| ["relation", "parental_rights"].contains(&k.as_str())),
+                "{keys:?}"
+            );
+        }
+        *classes.entry(combination(pupil, &STATISTICS_QUASI)).or_default() += 1;
+    }
+    assert!(classes.values().all(|&n| n >= 5), "every class has at least 5 pupils");
+    assert!(classes.len() > 5, "the release still says something: {} classes", classes.len());
+}
+
+#[test]
+fn risk_reports_before_and_after_and_agrees_with_the_release() {
+    let dir = Dir::new();
+    generate(&dir, "1000", "pupils.jsonl");
+    let run = dir.run(&[
+        "risk",
+        "pupils.jsonl",
+        "--policy",
+        "statistics",
+        "--today",
+        "2026-09-01",
+        "--report",
+        "json",
+        "-o",
+        "risk.json",
+    ]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let risk: Value = serde_json::from_str(&dir.read("risk.json")).unwrap();
+    assert!(risk["before"]["smallest_class"].as_u64().unwrap() < 5, "raw data is identifying");
+    assert!(risk["after"]["smallest_class"].as_u64().unwrap() >= 5);
+    assert!(
+        risk["after"]["max_prosecutor_risk"].as_f64().unwrap() <= 0.2 + 1e-9,
+        "prosecutor risk at most 1/k after"
+    );
+    let text =
+        dir.run(&["risk", "pupils.jsonl", "--policy", "statistics", "--today", "2026-09-01"]);
+    assert_eq!(text.code(), 0, "{}", text.stderr());
+    assert!(text.stdout().contains("before"), "{}", text.stdout());
+}
+
+#[test]
+fn presets_print_and_check() {
+    let dir = Dir::new();
+    let run = dir.run(&["policy", "show", "statistics"]);
+    assert_eq!(run.code(), 0);
+    dir.create("mine.toml", run.stdout());
+    let check = dir.run(&["policy", "check", "mine.toml"]);
+    assert_eq!(check.code(), 0, "{}", check.stderr());
+    assert!(check.stdout().contains("policy `statistics`"), "{}", check.stdout());
+    assert!(check.stdout().contains("anonymity     k = 5"), "{}", check.stdout());
+    let list = dir.run(&["policy", "list"]);
+    for name in ["transfer", "sar", "statistics"] {
+        assert!(list.stdout().contains(name));
+    }
+    let missing = dir.run(&["policy", "show", "secret"]);
+    assert_eq!(missing.code(), 2);
+    assert!(missing.stderr().contains("the presets are transfer, sar, statistics"));
+}
+
+#[test]
+fn the_transfer_preset_changes_nothing() {
+    let dir = Dir::new();
+    let plain = dir.run(&["convert", &fixture("multi-file"), "--to", "jsonl", "-o", "plain.jsonl"]);
+    assert_eq!(plain.code(), 0, "{}", plain.stderr());
+    let run = dir.run(&[
+        "convert",
+        &fixture("multi-file"),
+        "--policy",
+        "transfer",
+        "--to",
+        "jsonl",
+        "-o",
+        "t.jsonl",
+    ]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(dir.read("plain.jsonl"), dir.read("t.jsonl"));
+}
+
+/// The independent check: pycanon (PyPI) measures k and l on the anonymised output. Runs
+/// where pycanon is installed; `.ci/run` installs it and sets TECZKA_REQUIRE_PYCANON.
+#[test]
+fn pycanon_measures_the_same_k_and_l_on_the_release() {
+    let has_pycanon = std::process::Command::new("python3")
+        .args(["-c", "import pycanon"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_pycanon {
+        assert!(
+            std::env::var_os("TECZKA_REQUIRE_PYCANON").is_none(),
+            "pycanon is required here: pip install pycanon"
+        );
+        eprintln!("pycanon not installed: skipping the cross-check");
+        return;
+    }
+    let dir = Dir::new();
+    generate(&dir, "1500", "pupils.jsonl");
+    let run = dir.run(&[
+        "convert",
+        "pupils.jsonl",
+        "--policy",
+        "statistics",
+        "--today",
+        "2026-09-01",
+        "--to",
+        "jsonl",
+        "-o",
+        "stats.jsonl",
+    ]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let risk = dir.run(&[
+        "risk",
+        "pupils.jsonl",
+        "--policy",
+        "statistics",
+        "--today",
+        "2026-09-01",
+        "--report",
+        "json",
+        "-o",
+        "risk.json",
+    ]);
+    assert_eq!(risk.code(), 0, "{}", risk.stderr());
+    let ours: Value = serde_json::from_str(&dir.read("risk.json")).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pycanon_check.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(dir.join("stats.jsonl"))
+        .args(["--qi", &STATISTICS_QUASI.join(",")])
+        .args(["--sa", "counselling[].kind"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let theirs: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(theirs["k"], ours["after"]["smallest_class"], "k agrees with pycanon");
+    assert_eq!(theirs["records"], ours["after"]["records"]);
+}
