@@ -1,9 +1,11 @@
-//! Stage benchmarks: each reader, the validator and each writer on the same 2,000 generated
-//! pupils (Typical detail), reported per pupil. The whole-process numbers (1M pupils, peak
+//! Stage benchmarks: each reader, the validator, the policy stage and each writer on the same
+//! 2,000 generated pupils (Typical detail), reported per pupil. The whole-process numbers (1M pupils, peak
 //! memory) come from `scripts/bench.sh`.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::hint::black_box;
+use teczka::policy::keys::Key;
+use teczka::policy::{Policy, Secrets};
 use teczka::read::{jsonl::JsonlReader, xml::XmlReader, Input, ReadOptions};
 use teczka::synth::{Generator, GeneratorConfig};
 use teczka::validate::ValidatorBuilder;
@@ -101,6 +103,35 @@ fn writers(c: &mut Criterion) {
     group.finish();
 }
 
+/// The policy stage alone: pupils to their released form under the research policy (keyed
+/// pseudonyms, date shifts, masks, prefixes) and under the statistics preset's pass 1 (drops,
+/// quasi-identifier ladder inputs recorded).
+fn policy(c: &mut Criterion) {
+    let pupils = pupils();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).expect("date");
+    let research = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/policies/research.toml"
+    ))
+    .expect("research policy");
+    let research = Policy::from_toml(&research, "research.toml", today).expect("policy");
+    let statistics = Policy::load("statistics", today).expect("preset");
+    let key = Key::from_bytes([7; 32]);
+    let mut group = c.benchmark_group("policy");
+    group.sample_size(10).throughput(Throughput::Elements(PUPILS));
+    for (name, policy) in [("pseudonymise", &research), ("statistics-pass-1", &statistics)] {
+        let secrets = Secrets { key: Some(&key), tokens: None };
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                for p in &pupils {
+                    black_box(policy.release(p, secrets).expect("release"));
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
 fn generate(c: &mut Criterion) {
     let generator = Generator::new(GeneratorConfig::default());
     let mut group = c.benchmark_group("generate");
@@ -111,5 +142,5 @@ fn generate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, readers, validate, writers, generate);
+criterion_group!(benches, readers, validate, policy, writers, generate);
 criterion_main!(benches);

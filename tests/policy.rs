@@ -452,3 +452,80 @@ fn pycanon_measures_the_same_k_and_l_on_the_release() {
     assert_eq!(theirs["k"], ours["after"]["smallest_class"], "k agrees with pycanon");
     assert_eq!(theirs["records"], ours["after"]["records"]);
 }
+
+const TOKENISE: &str = r#"
+[policy]
+name = "tokenised"
+purpose = "other"
+
+[fields]
+"*" = "keep"
+"id" = "tokenise"
+"pesel" = "tokenise"
+"surname" = "tokenise"
+"first_name" = "drop"
+"second_name" = "drop"
+"birth_surname" = "drop"
+"guardians[].*" = "drop"
+"consents[].given_by" = "drop"
+"remarks[].text" = "drop"
+"remarks[].author" = "drop"
+"counselling[].kind" = "keep"
+"counselling[].number" = "drop"
+"counselling[].issuer" = "drop"
+"counselling[].issued_on" = "keep"
+"counselling[].valid_until" = "keep"
+"counselling[].notes" = "drop"
+"health[].category" = "keep"
+"health[].note" = "drop"
+"health[].recorded_on" = "keep"
+"#;
+
+#[test]
+fn tokens_are_reversed_only_with_the_separately_written_encrypted_mapping() {
+    let dir = Dir::new();
+    dir.create("tokens.toml", TOKENISE);
+    let passphrase = "Correct-Horse-42-Battery";
+    let run = |args: &[&str]| {
+        let mut cmd = dir.command(args);
+        cmd.env("MAPPING_PASS", passphrase);
+        crate::util::Run(cmd.output().unwrap())
+    };
+    let plain = dir.run(&["convert", &fixture("multi-file"), "--to", "jsonl", "-o", "plain.jsonl"]);
+    assert_eq!(plain.code(), 0);
+    let convert = run(&[
+        "convert", &fixture("multi-file"), "--policy", "tokens.toml", "--to", "jsonl", "-o",
+        "out/t.jsonl", "--token-passphrase-env", "MAPPING_PASS",
+    ]);
+    assert_eq!(convert.code(), 0, "{}", convert.stderr());
+    let released = dir.read("out/t.jsonl");
+    let originals = jsonl(&dir.read("plain.jsonl"));
+    let mapping = fs::read(dir.join("out/t.jsonl.tokens.age")).unwrap();
+    assert!(mapping.starts_with(b"age-encryption.org/v1"), "an age file");
+    for pupil in &originals {
+        for key in ["id", "pesel", "surname"] {
+            let value = pupil[key].as_str().unwrap();
+            assert!(!released.contains(value), "{key} leaked into the output");
+            assert!(!String::from_utf8_lossy(&mapping).contains(value), "{key} in clear");
+        }
+    }
+    let back = run(&[
+        "detokenise", "out/t.jsonl", "--mapping", "out/t.jsonl.tokens.age", "--passphrase-env",
+        "MAPPING_PASS", "-o", "back.jsonl",
+    ]);
+    assert_eq!(back.code(), 0, "{}", back.stderr());
+    for (restored, original) in jsonl(&dir.read("back.jsonl")).iter().zip(&originals) {
+        for key in ["id", "pesel", "surname"] {
+            assert_eq!(restored[key], original[key]);
+        }
+    }
+    // Without the mapping's passphrase nothing comes back.
+    let mut cmd = dir.command(&[
+        "detokenise", "out/t.jsonl", "--mapping", "out/t.jsonl.tokens.age", "--passphrase-env",
+        "WRONG", "-o", "bad.jsonl",
+    ]);
+    cmd.env("WRONG", "Wrong-Horse-42-Battery");
+    let wrong = crate::util::Run(cmd.output().unwrap());
+    assert_eq!(wrong.code(), 2);
+    assert!(!dir.join("bad.jsonl").exists());
+}

@@ -674,6 +674,20 @@ mod tests {
     }
 
     #[test]
+    fn fully_dropped_groups_and_entities_leave_no_trace() {
+        let p = policy("\"*\" = \"drop\"\n\"id\" = \"keep\"\n\"grades[].grade\" = \"keep\"\n").unwrap();
+        let out = release(
+            &p,
+            json!({"id": "P1", "enrolment": {"class_level": "3"},
+                   "remarks": [{"text": "x"}, {"text": "y"}],
+                   "grades": [{"grade": "5", "subject": "m"}, {"subject": "p"}]}),
+        )
+        .unwrap();
+        // Grades keep their count (one item lost its only released field); remarks vanish.
+        assert_eq!(out, json!({"id": "P1", "grades": [{"grade": "5"}, {}]}));
+    }
+
+    #[test]
     fn masks_never_show_more_than_half() {
         assert_eq!(mask("12", 0, 3), "*2");
         assert_eq!(mask("5a", 3, 3), "*a");

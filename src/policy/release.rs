@@ -207,6 +207,11 @@ impl Walk<'_> {
                             self.group(inner, child)?;
                         }
                     }
+                    // An entity whose every field was dropped leaves no trace, not even how
+                    // many items there were.
+                    if items.iter().all(|i| i.as_object().is_some_and(Map::is_empty)) {
+                        emptied.push(key);
+                    }
                 }
                 _ => {}
             }
