@@ -266,6 +266,42 @@ fn combination(pupil: &Value, quasi: &[&str]) -> String {
         .join("\u{1f}")
 }
 
+/// `convert pupils.jsonl --policy statistics` into `stats.jsonl`, at a fixed reference date.
+fn release_statistics(dir: &Dir) -> crate::util::Run {
+    let run = dir.run(&[
+        "convert",
+        "pupils.jsonl",
+        "--policy",
+        "statistics",
+        "--today",
+        "2026-09-01",
+        "--to",
+        "jsonl",
+        "-o",
+        "stats.jsonl",
+    ]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    run
+}
+
+/// `risk pupils.jsonl --policy statistics` as JSON.
+fn measure_statistics(dir: &Dir) -> Value {
+    let run = dir.run(&[
+        "risk",
+        "pupils.jsonl",
+        "--policy",
+        "statistics",
+        "--today",
+        "2026-09-01",
+        "--report",
+        "json",
+        "-o",
+        "risk.json",
+    ]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    serde_json::from_str(&dir.read("risk.json")).unwrap()
+}
+
 const STATISTICS_QUASI: [&str; 7] = [
     "sex",
     "birth_date",
@@ -280,19 +316,7 @@ const STATISTICS_QUASI: [&str; 7] = [
 fn the_statistics_preset_releases_k_anonymous_data_without_direct_identifiers() {
     let dir = Dir::new();
     generate(&dir, "2000", "pupils.jsonl");
-    let run = dir.run(&[
-        "convert",
-        "pupils.jsonl",
-        "--policy",
-        "statistics",
-        "--today",
-        "2026-09-01",
-        "--to",
-        "jsonl",
-        "-o",
-        "stats.jsonl",
-    ]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let run = release_statistics(&dir);
     let released = jsonl(&dir.read("stats.jsonl"));
     let summary = run.stderr();
     let line = summary.lines().find(|l| l.starts_with("records:")).unwrap();
@@ -330,20 +354,7 @@ fn the_statistics_preset_releases_k_anonymous_data_without_direct_identifiers() 
 fn risk_reports_before_and_after_and_agrees_with_the_release() {
     let dir = Dir::new();
     generate(&dir, "1000", "pupils.jsonl");
-    let run = dir.run(&[
-        "risk",
-        "pupils.jsonl",
-        "--policy",
-        "statistics",
-        "--today",
-        "2026-09-01",
-        "--report",
-        "json",
-        "-o",
-        "risk.json",
-    ]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
-    let risk: Value = serde_json::from_str(&dir.read("risk.json")).unwrap();
+    let risk = measure_statistics(&dir);
     assert!(risk["before"]["smallest_class"].as_u64().unwrap() < 5, "raw data is identifying");
     assert!(risk["after"]["smallest_class"].as_u64().unwrap() >= 5);
     assert!(
@@ -412,33 +423,8 @@ fn pycanon_measures_the_same_k_and_l_on_the_release() {
     }
     let dir = Dir::new();
     generate(&dir, "1500", "pupils.jsonl");
-    let run = dir.run(&[
-        "convert",
-        "pupils.jsonl",
-        "--policy",
-        "statistics",
-        "--today",
-        "2026-09-01",
-        "--to",
-        "jsonl",
-        "-o",
-        "stats.jsonl",
-    ]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
-    let risk = dir.run(&[
-        "risk",
-        "pupils.jsonl",
-        "--policy",
-        "statistics",
-        "--today",
-        "2026-09-01",
-        "--report",
-        "json",
-        "-o",
-        "risk.json",
-    ]);
-    assert_eq!(risk.code(), 0, "{}", risk.stderr());
-    let ours: Value = serde_json::from_str(&dir.read("risk.json")).unwrap();
+    let run = release_statistics(&dir);
+    let ours = measure_statistics(&dir);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pycanon_check.py");
     let out = std::process::Command::new("python3")
         .arg(script)
@@ -451,6 +437,14 @@ fn pycanon_measures_the_same_k_and_l_on_the_release() {
     let theirs: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(theirs["k"], ours["after"]["smallest_class"], "k agrees with pycanon");
     assert_eq!(theirs["records"], ours["after"]["records"]);
+    let our_l = ours["after"]["l_diversity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["attribute"] == "counselling[].kind")
+        .map(|l| l["min_distinct"].clone())
+        .unwrap();
+    assert_eq!(theirs["l"], our_l, "l agrees with pycanon");
 }
 
 const TOKENISE: &str = r#"
@@ -494,8 +488,16 @@ fn tokens_are_reversed_only_with_the_separately_written_encrypted_mapping() {
     let plain = dir.run(&["convert", &fixture("multi-file"), "--to", "jsonl", "-o", "plain.jsonl"]);
     assert_eq!(plain.code(), 0);
     let convert = run(&[
-        "convert", &fixture("multi-file"), "--policy", "tokens.toml", "--to", "jsonl", "-o",
-        "out/t.jsonl", "--token-passphrase-env", "MAPPING_PASS",
+        "convert",
+        &fixture("multi-file"),
+        "--policy",
+        "tokens.toml",
+        "--to",
+        "jsonl",
+        "-o",
+        "out/t.jsonl",
+        "--token-passphrase-env",
+        "MAPPING_PASS",
     ]);
     assert_eq!(convert.code(), 0, "{}", convert.stderr());
     let released = dir.read("out/t.jsonl");
@@ -510,8 +512,14 @@ fn tokens_are_reversed_only_with_the_separately_written_encrypted_mapping() {
         }
     }
     let back = run(&[
-        "detokenise", "out/t.jsonl", "--mapping", "out/t.jsonl.tokens.age", "--passphrase-env",
-        "MAPPING_PASS", "-o", "back.jsonl",
+        "detokenise",
+        "out/t.jsonl",
+        "--mapping",
+        "out/t.jsonl.tokens.age",
+        "--passphrase-env",
+        "MAPPING_PASS",
+        "-o",
+        "back.jsonl",
     ]);
     assert_eq!(back.code(), 0, "{}", back.stderr());
     for (restored, original) in jsonl(&dir.read("back.jsonl")).iter().zip(&originals) {
@@ -521,8 +529,14 @@ fn tokens_are_reversed_only_with_the_separately_written_encrypted_mapping() {
     }
     // Without the mapping's passphrase nothing comes back.
     let mut cmd = dir.command(&[
-        "detokenise", "out/t.jsonl", "--mapping", "out/t.jsonl.tokens.age", "--passphrase-env",
-        "WRONG", "-o", "bad.jsonl",
+        "detokenise",
+        "out/t.jsonl",
+        "--mapping",
+        "out/t.jsonl.tokens.age",
+        "--passphrase-env",
+        "WRONG",
+        "-o",
+        "bad.jsonl",
     ]);
     cmd.env("WRONG", "Wrong-Horse-42-Battery");
     let wrong = crate::util::Run(cmd.output().unwrap());

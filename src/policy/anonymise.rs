@@ -8,8 +8,9 @@
 //! to the real sink while measuring the "after" risk. Memory holds the histogram — distinct
 //! quasi-identifier combinations, never records; the spill is deleted when the run ends.
 
-use super::anonymity::{self, Histogram, Settings};
+use super::anonymity::{self, Histogram, Settings, Solution};
 use super::generalise::TOP;
+use super::release::{for_each_leaf, set_slots};
 use super::{Op, Policy};
 use crate::error::{Error, Result};
 use crate::model::fields::fields;
@@ -17,6 +18,7 @@ use crate::model::record::{Hierarchy, Record, Released};
 use crate::model::value::format_leaf;
 use crate::report::risk::{RiskAccumulator, RiskReport, Units};
 use crate::write::Sink;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -46,6 +48,16 @@ struct Line {
     h: [Option<String>; 3],
     /// The released record.
     r: Map<String, Value>,
+}
+
+/// [`Line`] borrowed from the record, for writing without copying it.
+#[derive(Serialize)]
+struct LineRef<'a> {
+    n: u64,
+    #[serde(skip_serializing_if = "<[Vec<String>]>::is_empty")]
+    q: &'a [Vec<String>],
+    h: [&'a Option<String>; 3],
+    r: &'a Map<String, Value>,
 }
 
 /// Pass 1's sink: spills released pupils and measures the data set; its [`Sink::finish`] runs
@@ -136,32 +148,43 @@ impl<'p> Spill<'p> {
             Some(a) if a.enforce => Some(Shuffle::new(self.pupils)?),
             _ => None,
         };
-        for line in BufReader::new(file).lines() {
-            let line = line.map_err(|e| Error::io("temporary spill file", e))?;
-            let line: Line = serde_json::from_str(&line)
-                .map_err(|e| Error::input("temporary spill file", e.to_string()))?;
-            let mut released =
-                Released { record: line.r, quasi: line.q, units: Hierarchy::default() };
-            if let Some(solution) = &solution {
-                let joined = joined_quasi(&released.quasi);
-                let refs: Vec<&str> = joined.iter().map(String::as_str).collect();
-                let Some(values) = solution.release(&refs) else {
-                    outcome.suppressed_records += line.n;
-                    outcome.suppressed_pupils += 1;
-                    continue;
-                };
-                self.policy.apply_levels(&mut released, &solution.levels);
-                if let Some(after) = after.as_mut() {
-                    let sensitive = sensitive_values(self.policy, &released.record);
-                    let v: Vec<&str> = values.iter().map(String::as_str).collect();
-                    let s: Vec<&str> = sensitive.iter().map(String::as_str).collect();
-                    after.add(&v, &s, &units(&line.h));
-                }
+        let policy = self.policy;
+        let shuffled = shuffle.is_some();
+        // Parsing, generalising and serialising run in parallel a batch at a time; counting,
+        // measuring and writing stay in order on this thread.
+        let mut lines = BufReader::new(file).lines();
+        loop {
+            let batch: Vec<String> = lines
+                .by_ref()
+                .take(PASS_TWO_BATCH)
+                .collect::<std::io::Result<_>>()
+                .map_err(|e| Error::io("temporary spill file", e))?;
+            if batch.is_empty() {
+                break;
             }
-            suppress_rare(&mut released.record, &rare);
-            match shuffle.as_mut() {
-                Some(shuffle) => shuffle.push(&released.record)?,
-                None => self.target.write_released(&released.record)?,
+            let fates: Vec<Result<Fate>> = batch
+                .par_iter()
+                .map(|line| release_line(policy, line, solution.as_ref(), &rare, shuffled))
+                .collect();
+            for fate in fates {
+                match fate? {
+                    Fate::Suppressed(records) => {
+                        outcome.suppressed_records += records;
+                        outcome.suppressed_pupils += 1;
+                    }
+                    Fate::Released(kept) => {
+                        let Kept { record, quasi, sensitive, units: h, shuffled } = *kept;
+                        if let Some(after) = after.as_mut() {
+                            let v: Vec<&str> = quasi.iter().map(String::as_str).collect();
+                            let s: Vec<&str> = sensitive.iter().map(String::as_str).collect();
+                            after.add(&v, &s, &units(&h));
+                        }
+                        match (shuffle.as_mut(), shuffled) {
+                            (Some(shuffle), Some((hash, line))) => shuffle.push(hash, &line)?,
+                            _ => self.target.write_released(&record)?,
+                        }
+                    }
+                }
             }
         }
         if let Some(shuffle) = shuffle {
@@ -190,6 +213,71 @@ impl<'p> Spill<'p> {
         }
         Ok(outcome)
     }
+}
+
+/// Pass 2 for one spilled pupil: suppressed, or released at the chosen levels (and, for an
+/// anonymised release, serialised for the shuffle).
+fn release_line(
+    policy: &Policy,
+    text: &str,
+    solution: Option<&Solution>,
+    rare: &[(usize, u64, HashMap<String, u64>)],
+    shuffle: bool,
+) -> Result<Fate> {
+    let line: Line = serde_json::from_str(text)
+        .map_err(|e| Error::input("temporary spill file", e.to_string()))?;
+    let mut released = Released { record: line.r, quasi: line.q, units: Hierarchy::default() };
+    let mut quasi = Vec::new();
+    let mut sensitive = Vec::new();
+    if let Some(solution) = solution {
+        let joined = joined_quasi(&released.quasi);
+        let refs: Vec<&str> = joined.iter().map(String::as_str).collect();
+        let Some(values) = solution.release(&refs) else {
+            return Ok(Fate::Suppressed(line.n));
+        };
+        policy.apply_levels(&mut released, &solution.levels);
+        quasi = values;
+        sensitive = sensitive_values(policy, &released.record);
+    }
+    suppress_rare(&mut released.record, rare);
+    let shuffled = if shuffle {
+        let text = serde_json::to_string(&released.record)
+            .map_err(|e| Error::io("temporary shuffle file", std::io::Error::other(e)))?;
+        Some((fnv1a(text.as_bytes()), text))
+    } else {
+        None
+    };
+    Ok(Fate::Released(Box::new(Kept {
+        record: released.record,
+        quasi,
+        sensitive,
+        units: line.h,
+        shuffled,
+    })))
+}
+
+/// Pupils per parallel batch of pass 2.
+const PASS_TWO_BATCH: usize = 1024;
+
+/// What pass 2 made of one spilled pupil.
+enum Fate {
+    /// Left out; it accounted for this many input records.
+    Suppressed(u64),
+    /// Released.
+    Released(Box<Kept>),
+}
+
+/// A pupil pass 2 releases.
+struct Kept {
+    record: Map<String, Value>,
+    /// The released quasi-identifier values, for the "after" risk.
+    quasi: Vec<String>,
+    /// The released sensitive values, for l.
+    sensitive: Vec<String>,
+    /// Hierarchy units: class, school, commune.
+    units: [Option<String>; 3],
+    /// The serialised record and its hash, when the release is shuffled.
+    shuffled: Option<(u64, String)>,
 }
 
 impl Sink for Spill<'_> {
@@ -222,7 +310,7 @@ impl Sink for Spill<'_> {
         }
         for (index, _, counts) in &mut self.rare {
             let mut seen = BTreeSet::new();
-            for_each_leaf(&released.record, &fields()[*index].path, &mut |v| {
+            for_each_leaf(&released.record, &fields()[*index].path, &mut |v, _| {
                 if let Some(text) = format_leaf(v) {
                     seen.insert(text);
                 }
@@ -232,11 +320,11 @@ impl Sink for Spill<'_> {
             }
         }
         let u = &released.units;
-        let line = Line {
+        let line = LineRef {
             n: record.input_count(),
-            q: released.quasi.clone(),
-            h: [u.class.clone(), u.school.clone(), u.commune.clone()],
-            r: released.record.clone(),
+            q: &released.quasi,
+            h: [&u.class, &u.school, &u.commune],
+            r: &released.record,
         };
         let Some(file) = self.file.as_mut() else {
             return Err(Error::input("spill", "a record arrived after the spill was finished"));
@@ -306,7 +394,7 @@ fn sensitive_values(policy: &Policy, record: &Map<String, Value>) -> Vec<String>
         .iter()
         .map(|path| {
             let mut values = BTreeSet::new();
-            for_each_leaf(record, path, &mut |v| {
+            for_each_leaf(record, path, &mut |v, _| {
                 if let Some(text) = format_leaf(v) {
                     values.insert(text);
                 }
@@ -323,30 +411,12 @@ fn units(h: &[Option<String>; 3]) -> Units<'_> {
 /// Replace values held by fewer pupils than their rule's threshold by `*`.
 fn suppress_rare(record: &mut Map<String, Value>, rare: &[(usize, u64, HashMap<String, u64>)]) {
     for (index, below, counts) in rare {
-        super::release::set_slots(record, &fields()[*index].path, &mut |value| {
+        set_slots(record, &fields()[*index].path, &mut |value| {
             let held = format_leaf(value).and_then(|t| counts.get(&t).copied()).unwrap_or(0);
             if held < *below {
                 *value = Value::String(TOP.to_string());
             }
         });
-    }
-}
-
-/// Call `f` on every present leaf of `path` (`a.b`, `list[].c`).
-fn for_each_leaf(object: &Map<String, Value>, path: &str, f: &mut dyn FnMut(&Value)) {
-    let (head, rest) = path.split_once('.').map_or((path, None), |(h, r)| (h, Some(r)));
-    let key = head.strip_suffix("[]").unwrap_or(head);
-    match (object.get(key), rest) {
-        (Some(Value::Array(items)), Some(rest)) => {
-            for item in items {
-                if let Value::Object(child) = item {
-                    for_each_leaf(child, rest, f);
-                }
-            }
-        }
-        (Some(Value::Object(child)), Some(rest)) => for_each_leaf(child, rest, f),
-        (Some(value), None) if !value.is_null() => f(value),
-        _ => {}
     }
 }
 
@@ -376,10 +446,7 @@ impl Shuffle {
         Ok(Shuffle { buckets })
     }
 
-    fn push(&mut self, record: &Map<String, Value>) -> Result<()> {
-        let line = serde_json::to_string(record)
-            .map_err(|e| Error::io("temporary shuffle file", std::io::Error::other(e)))?;
-        let hash = fnv1a(line.as_bytes());
+    fn push(&mut self, hash: u64, line: &str) -> Result<()> {
         let count = self.buckets.len() as u64;
         // The high bits pick the bucket, so buckets read in order give one global hash order.
         let index = ((u128::from(hash) * u128::from(count)) >> 64) as usize;
@@ -400,10 +467,8 @@ impl Shuffle {
                 .collect::<std::io::Result<_>>()
                 .map_err(io)?;
             lines.sort_unstable();
-            for (_, line) in lines {
-                let record: Map<String, Value> = serde_json::from_str(&line)
-                    .map_err(|e| Error::input("temporary shuffle file", e.to_string()))?;
-                sink.write_released(&record)?;
+            for (_, line) in &lines {
+                sink.write_released_json(line)?;
             }
         }
         Ok(())

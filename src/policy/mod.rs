@@ -675,7 +675,8 @@ mod tests {
 
     #[test]
     fn fully_dropped_groups_and_entities_leave_no_trace() {
-        let p = policy("\"*\" = \"drop\"\n\"id\" = \"keep\"\n\"grades[].grade\" = \"keep\"\n").unwrap();
+        let p =
+            policy("\"*\" = \"drop\"\n\"id\" = \"keep\"\n\"grades[].grade\" = \"keep\"\n").unwrap();
         let out = release(
             &p,
             json!({"id": "P1", "enrolment": {"class_level": "3"},

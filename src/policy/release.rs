@@ -87,6 +87,8 @@ struct Walk<'p> {
     person: &'p str,
     /// Catalogue index → quasi-identifier number, for anonymising policies.
     quasi: &'p [Option<usize>],
+    /// The pupil's date shift, once computed: one HMAC per pupil, not one per date.
+    shift: std::cell::Cell<Option<(u32, i64)>>,
 }
 
 impl Policy {
@@ -105,7 +107,13 @@ impl Policy {
             }
             None => Vec::new(),
         };
-        let walk = Walk { policy: self, secrets, person: &pupil.id, quasi: &self.quasi_of };
+        let walk = Walk {
+            policy: self,
+            secrets,
+            person: &pupil.id,
+            quasi: &self.quasi_of,
+            shift: std::cell::Cell::new(None),
+        };
         if let Node::Group(children) = tree() {
             walk.group(children, &mut record)?;
         }
@@ -253,7 +261,14 @@ impl Walk<'_> {
                 Ok(ladder.apply(0, value, item).map(|s| Some(Value::String(s))))
             }
             Op::DateShift(max_days) => {
-                let days = self.key(index)?.date_shift_days(self.person, *max_days);
+                let days = match self.shift.get() {
+                    Some((max, days)) if max == *max_days => days,
+                    _ => {
+                        let days = self.key(index)?.date_shift_days(self.person, *max_days);
+                        self.shift.set(Some((*max_days, days)));
+                        days
+                    }
+                };
                 match parse_date(&text())
                     .ok()
                     .and_then(|d| d.checked_add_signed(Duration::days(days)))
@@ -310,28 +325,35 @@ pub fn mask(text: &str, start: usize, end: usize) -> String {
 /// order [`set_slots`] visits them in.
 fn slots(record: &Map<String, Value>, path: &str, ladder: &Ladder) -> Vec<String> {
     let mut out = Vec::new();
-    collect_slots(record, path, ladder, &mut out);
+    for_each_leaf(record, path, &mut |value, item| out.push(ladder.original(value, item)));
     out
 }
 
-fn collect_slots(object: &Map<String, Value>, path: &str, ladder: &Ladder, out: &mut Vec<String>) {
+/// Call `f` on every present leaf of `path` (`a.b`, `list[].c`) with the object holding it
+/// (an address, for the ladders that read its siblings).
+pub(super) fn for_each_leaf(
+    object: &Map<String, Value>,
+    path: &str,
+    f: &mut dyn FnMut(&Value, &Map<String, Value>),
+) {
     let (head, rest) = path.split_once('.').map_or((path, None), |(h, r)| (h, Some(r)));
     let key = head.strip_suffix("[]").unwrap_or(head);
     match (object.get(key), rest) {
         (Some(Value::Array(items)), Some(rest)) => {
             for item in items {
                 if let Value::Object(child) = item {
-                    collect_slots(child, rest, ladder, out);
+                    for_each_leaf(child, rest, f);
                 }
             }
         }
-        (Some(Value::Object(child)), Some(rest)) => collect_slots(child, rest, ladder, out),
-        (Some(value), None) if !value.is_null() => out.push(ladder.original(value, object)),
+        (Some(Value::Object(child)), Some(rest)) => for_each_leaf(child, rest, f),
+        (Some(value), None) if !value.is_null() => f(value, object),
         _ => {}
     }
 }
 
-/// Call `f` on every present slot of `path`, in the order [`slots`] lists them.
+/// Call `f` on every present slot of `path`, in the order [`slots`] and [`for_each_leaf`]
+/// visit them.
 pub(super) fn set_slots(
     object: &mut Map<String, Value>,
     path: &str,

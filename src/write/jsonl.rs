@@ -51,6 +51,12 @@ impl<W: Write> Sink for JsonlWriter<W> {
         self.line(pupil)
     }
 
+    fn write_released_json(&mut self, json: &str) -> Result<()> {
+        let io = |e| Error::io(&*self.name, e);
+        self.out.write_all(json.as_bytes()).map_err(io)?;
+        self.out.write_all(b"\n").map_err(io)
+    }
+
     fn finish(&mut self) -> Result<()> {
         self.out.flush().map_err(|e| Error::io(&*self.name, e))
     }

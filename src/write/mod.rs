@@ -26,6 +26,14 @@ pub trait Sink {
     /// fields may be missing and values generalised to text).
     fn write_released(&mut self, pupil: &Map<String, Value>) -> Result<()>;
 
+    /// Write one released pupil given as a JSON object's text (the anonymisation shuffle keeps
+    /// records as text); JSON Lines writes it as it is, other sinks parse it first.
+    fn write_released_json(&mut self, json: &str) -> Result<()> {
+        let pupil: Map<String, Value> = serde_json::from_str(json)
+            .map_err(|e| crate::Error::input("released record", e.to_string()))?;
+        self.write_released(&pupil)
+    }
+
     /// Take an accepted record from the pipeline: its released form when a policy made one,
     /// else the pupil as read. Sinks that need more of the record (the anonymisation spill)
     /// override this.
@@ -61,6 +69,10 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
 
     fn withheld(&self) -> (u64, u64) {
         (**self).withheld()
+    }
+
+    fn write_released_json(&mut self, json: &str) -> Result<()> {
+        (**self).write_released_json(json)
     }
 
     fn finish(&mut self) -> Result<()> {

@@ -123,6 +123,10 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             counts
         }
     };
+    if let Some(key) = release.as_ref().and_then(|r| r.key.as_ref()) {
+        // The id, never the key: receivers compare it to know which exports link.
+        eprintln!("teczka: pseudonyms and date shifts made with key {}", key.id());
+    }
     if let Some(risk) = &finished.risk {
         eprintln!("teczka: {}", super::anonymity_summary(risk));
     }
