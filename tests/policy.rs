@@ -423,7 +423,7 @@ fn pycanon_measures_the_same_k_and_l_on_the_release() {
     }
     let dir = Dir::new();
     generate(&dir, "1500", "pupils.jsonl");
-    let run = release_statistics(&dir);
+    release_statistics(&dir);
     let ours = measure_statistics(&dir);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pycanon_check.py");
     let out = std::process::Command::new("python3")
