@@ -272,6 +272,26 @@ impl Policy {
             || self.rules.iter().flatten().any(|r| matches!(r.op, Op::Suppress(_)))
     }
 
+    /// Fields whose released values are no longer of their model type (a generalised date,
+    /// a redacted yes/no): their released text does not fit the typed XSD and JSON Schema.
+    pub fn retyped_fields(&self) -> Vec<&'static str> {
+        fields()
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| {
+                // A quasi-identifier may be released at `*` whatever its rule.
+                f.kind != ValueKind::Text
+                    && (self.quasi_of[*i].is_some()
+                        || self.rule(*i).is_some_and(|r| match &r.op {
+                            Op::Keep | Op::Drop | Op::DateShift(_) => false,
+                            Op::Generalise(ladder) => !ladder.is_exact(0),
+                            _ => true,
+                        }))
+            })
+            .map(|(_, f)| f.path.as_str())
+            .collect()
+    }
+
     /// Whether any rule needs the secret key.
     pub fn needs_key(&self) -> bool {
         self.rules.iter().flatten().any(|r| matches!(r.op, Op::Pseudonymise(_) | Op::DateShift(_)))
@@ -686,6 +706,13 @@ mod tests {
         .unwrap();
         // Grades keep their count (one item lost its only released field); remarks vanish.
         assert_eq!(out, json!({"id": "P1", "grades": [{"grade": "5"}, {}]}));
+    }
+
+    #[test]
+    fn retyped_fields_are_the_typed_ones_a_release_turns_into_text() {
+        assert!(Policy::load("transfer", today()).unwrap().retyped_fields().is_empty());
+        let statistics = Policy::load("statistics", today()).unwrap();
+        assert_eq!(statistics.retyped_fields(), ["sex", "birth_date", "national_citizen"]);
     }
 
     #[test]

@@ -76,6 +76,17 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let rejects =
         args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.output, stdout));
     let release = args.policy.load(args.check.today(), (!stdout).then_some(&*args.output))?;
+    if let Some(release) = release.as_ref().filter(|_| args.to == FormatArg::Sou) {
+        let retyped = release.policy.retyped_fields();
+        if !retyped.is_empty() {
+            eprintln!(
+                "teczka: note: the policy releases {} as text (generalised, masked or \
+                 tokenised), so the XML does not follow schemas/pupils.xsd for those fields; \
+                 JSON Lines and CSV carry them as they are",
+                retyped.join(", ")
+            );
+        }
+    }
     let job = Job {
         read: &args.read,
         check: &args.check,
