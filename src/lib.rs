@@ -11,12 +11,14 @@
 //!   adds [`Violation`]s;
 //! * [`write`] turns accepted records into CSV, SOU-like XML or JSON Lines;
 //! * [`report`] writes the validation report and the rejects file;
+//! * [`archive`] packs the results as a BagIt bag in a deterministic zip, optionally encrypted;
 //! * [`pipeline`] drives them: read → validate (in parallel) → write, and checks that
 //!   `in = out + rejected`.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod archive;
 mod error;
 pub mod model;
 pub mod pipeline;

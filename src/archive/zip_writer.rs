@@ -1,0 +1,499 @@
+//! A deterministic zip writer whose entries are compressed in parallel.
+//!
+//! The zip crate compresses an entry while it writes it, so a plain `ZipWriter` compresses one
+//! entry at a time. Here each entry is first *prepared* on its own (on any rayon thread): it is
+//! compressed with Deflate, and AES-encrypted when asked, into a single-entry zip of its own, kept
+//! in memory when small and in a temporary file otherwise. [`DeterministicZip`] then raw-copies
+//! the prepared entries into the archive in the order the caller gives, without recompressing.
+//! The archive's bytes depend only on the entries, their order and the [`ZipOptions`], never on
+//! which thread finished first.
+//!
+//! Determinism also needs fixed metadata, and this module fixes all of it:
+//!
+//! * every entry carries the same modification time, [`ZipOptions::modified`] (taken from the
+//!   input or from `SOURCE_DATE_EPOCH`, never from the clock), clamped to the range a zip can
+//!   store (1980-01-01 to 2107-12-31) and rounded down to even seconds as DOS time requires;
+//! * files are `0644`, folders `0755` (unix permissions, "made by Unix");
+//! * no extra fields except the ones the format needs (Zip64 for large entries, the AES header
+//!   for encrypted ones); no data descriptors (the output is seekable);
+//! * Deflate only: every unzip tool reads it, unlike Zstd inside zip.
+//!
+//! AES-256 entries (for recipients who only have 7-Zip) are not reproducible: each carries a
+//! random salt. They are prepared in parallel like the others, since the zip crate raw-copies an
+//! AES entry without needing the password.
+//!
+//! Memory stays bounded: an entry is streamed through the compressor, and an entry whose input
+//! is larger than [`IN_MEMORY_LIMIT`] is prepared into a temporary file (closed until it is
+//! copied, so thousands of entries do not hold thousands of open files).
+
+use std::fs::File;
+use std::io::{self, BufReader, Cursor, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use zip::result::ZipError;
+use zip::write::SimpleFileOptions;
+use zip::{AesMode, CompressionMethod, ZipArchive, ZipWriter};
+
+use crate::error::{Error, Result};
+
+/// Inputs up to this many bytes are prepared in memory; larger ones go to a temporary file.
+pub const IN_MEMORY_LIMIT: u64 = 1 << 20;
+
+/// Unix permissions of every file entry.
+pub const FILE_MODE: u32 = 0o644;
+
+/// Unix permissions of every folder entry.
+pub const DIR_MODE: u32 = 0o755;
+
+/// How entries are written: the fixed time, the compression level, optional AES encryption.
+///
+/// `Debug` never shows the password.
+#[derive(Clone)]
+pub struct ZipOptions {
+    /// The modification time stamped on every entry (local time as a zip stores it, no time
+    /// zone). Take it from [`source_date_epoch`] or from the input, never from the clock, so
+    /// that the same input gives the same archive.
+    pub modified: NaiveDateTime,
+    /// The Deflate level, 0 (store in deflate blocks, fastest) to 9 (smallest); `None` is 6.
+    pub level: Option<i64>,
+    /// Encrypt every entry with AES-256 under this password (`--zip-aes`), for recipients who
+    /// only have 7-Zip. Windows Explorer cannot open such archives. The password must pass
+    /// [`check_passphrase`](crate::policy::keys::check_passphrase).
+    pub aes_password: Option<String>,
+    /// Where prepared entries larger than [`IN_MEMORY_LIMIT`] are kept until they are copied;
+    /// `None` is the system's temporary folder. Put it on the output's file system when the
+    /// system temporary folder is small: a prepared entry is as large as its compressed data.
+    pub temp_dir: Option<PathBuf>,
+}
+
+impl ZipOptions {
+    /// Options with the given modification time, the default level, no encryption.
+    pub fn new(modified: NaiveDateTime) -> ZipOptions {
+        ZipOptions { modified, level: None, aes_password: None, temp_dir: None }
+    }
+
+    /// Check the options before any work is done: the level must be 0–9 and an AES password
+    /// must be strong.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(level) = self.level {
+            if !(0..=9).contains(&level) {
+                return Err(Error::config(
+                    "zip options",
+                    format!("compression level {level} is out of range; use 0 (fastest) to 9 (smallest)"),
+                ));
+            }
+        }
+        if let Some(password) = &self.aes_password {
+            crate::policy::keys::check_passphrase(password)?;
+        }
+        Ok(())
+    }
+
+    /// The zip crate's options for a file entry: Deflate, fixed time and mode, AES if asked.
+    fn file_options(&self, large: bool) -> zip::write::FileOptions<'_, ()> {
+        let options = SimpleFileOptions::default()
+            .compression_method(CompressionMethod::Deflated)
+            .compression_level(self.level)
+            .last_modified_time(dos_time(self.modified))
+            .unix_permissions(FILE_MODE)
+            .large_file(large);
+        match &self.aes_password {
+            Some(password) => options.with_aes_encryption(AesMode::Aes256, password),
+            None => options,
+        }
+    }
+}
+
+impl std::fmt::Debug for ZipOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZipOptions")
+            .field("modified", &self.modified)
+            .field("level", &self.level)
+            .field("aes_password", &self.aes_password.as_ref().map(|_| "<hidden>"))
+            .field("temp_dir", &self.temp_dir)
+            .finish()
+    }
+}
+
+/// The time in `SOURCE_DATE_EPOCH` (reproducible-builds.org), if the variable is set.
+///
+/// An unset or empty variable is `Ok(None)`; a value that is not a whole number of seconds is an
+/// error rather than silently falling back to another time, as the reproducible-builds
+/// specification asks.
+pub fn source_date_epoch() -> Result<Option<NaiveDateTime>> {
+    match std::env::var_os("SOURCE_DATE_EPOCH") {
+        None => Ok(None),
+        Some(value) if value.is_empty() => Ok(None),
+        Some(value) => match value.to_str() {
+            Some(text) => parse_source_date_epoch(text).map(Some),
+            None => Err(epoch_error()),
+        },
+    }
+}
+
+/// Parse a `SOURCE_DATE_EPOCH` value: seconds since 1970-01-01 00:00:00 UTC, as an integer.
+pub fn parse_source_date_epoch(text: &str) -> Result<NaiveDateTime> {
+    let seconds: i64 = text.trim().parse().map_err(|_| epoch_error())?;
+    chrono::DateTime::from_timestamp(seconds, 0).map(|t| t.naive_utc()).ok_or_else(epoch_error)
+}
+
+fn epoch_error() -> Error {
+    Error::config(
+        "SOURCE_DATE_EPOCH",
+        "not a whole number of seconds since 1970-01-01 UTC; set it to e.g. `1700000000` or unset it",
+    )
+}
+
+/// The zip (DOS) form of `t`: clamped to 1980-01-01 00:00:00 … 2107-12-31 23:59:58, seconds
+/// rounded down to even.
+pub fn dos_time(t: NaiveDateTime) -> zip::DateTime {
+    let lowest = NaiveDate::from_ymd_opt(1980, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
+    let highest = NaiveDate::from_ymd_opt(2107, 12, 31).and_then(|d| d.and_hms_opt(23, 59, 58));
+    let t = match (lowest, highest) {
+        (Some(low), _) if t < low => low,
+        (_, Some(high)) if t > high => high,
+        _ => t,
+    };
+    let (Ok(year), Ok(month), Ok(day), Ok(hour), Ok(minute), Ok(second)) = (
+        u16::try_from(t.year()),
+        u8::try_from(t.month()),
+        u8::try_from(t.day()),
+        u8::try_from(t.hour()),
+        u8::try_from(t.minute()),
+        u8::try_from(t.second()),
+    ) else {
+        return zip::DateTime::default();
+    };
+    zip::DateTime::from_date_and_time(year, month, day, hour, minute, second & !1)
+        .unwrap_or_default()
+}
+
+/// One entry compressed (and maybe encrypted) ahead of time, waiting to be copied into the
+/// archive by [`DeterministicZip::append`].
+#[derive(Debug)]
+pub struct PreparedEntry {
+    name: String,
+    storage: Storage,
+}
+
+#[derive(Debug)]
+enum Storage {
+    /// A single-entry zip in memory.
+    Memory(Vec<u8>),
+    /// A single-entry zip in a closed temporary file, deleted when dropped.
+    Spilled(tempfile::TempPath),
+}
+
+impl PreparedEntry {
+    /// The entry's name in the archive.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Compress `input` into a [`PreparedEntry`] named `name`; safe to call on any thread.
+///
+/// `size_hint` is the input's expected size in bytes: it chooses memory or a temporary file and
+/// whether the entry needs Zip64 (over 4 GiB); an input that turns out larger than a non-Zip64
+/// entry can hold fails with an error naming the entry. Errors reading `input` come back as
+/// [`Error::io`] on `name`; callers that know the input's own path relabel them.
+pub fn prepare(
+    name: &str,
+    input: &mut dyn Read,
+    size_hint: u64,
+    options: &ZipOptions,
+) -> Result<PreparedEntry> {
+    let entry_error = |e: io::Error| Error::io(name, e);
+    // Deflate can grow incompressible data by a few bytes per 16 KiB block; leave room.
+    let large =
+        size_hint.saturating_add(size_hint / 512).saturating_add(1 << 16) >= u64::from(u32::MAX);
+    let file_options = options.file_options(large);
+    if size_hint <= IN_MEMORY_LIMIT {
+        let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+        zip.start_file(name, file_options).map_err(|e| entry_error(zip_io(e)))?;
+        io::copy(input, &mut zip).map_err(entry_error)?;
+        let bytes = zip.finish().map_err(|e| entry_error(zip_io(e)))?.into_inner();
+        return Ok(PreparedEntry { name: name.to_owned(), storage: Storage::Memory(bytes) });
+    }
+    let temp = match &options.temp_dir {
+        Some(dir) => tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?,
+        None => tempfile::NamedTempFile::new().map_err(|e| Error::io(std::env::temp_dir(), e))?,
+    };
+    let (mut file, path) = temp.into_parts();
+    {
+        let mut zip = ZipWriter::new(io::BufWriter::with_capacity(1 << 16, &mut file));
+        zip.start_file(name, file_options).map_err(|e| entry_error(zip_io(e)))?;
+        io::copy(input, &mut zip).map_err(|e| entry_error(too_large_hint(e, large)))?;
+        let mut out = zip.finish().map_err(|e| entry_error(zip_io(e)))?;
+        out.flush().map_err(entry_error)?;
+    }
+    drop(file);
+    Ok(PreparedEntry { name: name.to_owned(), storage: Storage::Spilled(path) })
+}
+
+/// The zip crate refuses to grow a non-Zip64 entry past 4 GiB; say why that happened.
+fn too_large_hint(e: io::Error, large: bool) -> io::Error {
+    if large || !e.to_string().to_ascii_lowercase().contains("large") {
+        return e;
+    }
+    io::Error::other(format!(
+        "{e}: the input grew past 4 GiB while it was being archived; do not change files being \
+         archived"
+    ))
+}
+
+/// A zip crate error as an `io::Error`, keeping the operating system's error when it is one.
+fn zip_io(e: ZipError) -> io::Error {
+    match e {
+        ZipError::Io(e) => e,
+        other => io::Error::other(other.to_string()),
+    }
+}
+
+/// Writes a zip archive from [`PreparedEntry`]s and folders, in exactly the order given.
+///
+/// # Example
+///
+/// ```
+/// use std::io::Cursor;
+/// use teczka::archive::zip_writer::{prepare, DeterministicZip, ZipOptions};
+///
+/// let options = ZipOptions::new(teczka::archive::zip_writer::parse_source_date_epoch("0")?);
+/// let entry = prepare("docs/a.txt", &mut &b"hello"[..], 5, &options)?;
+/// let mut zip = DeterministicZip::new(Cursor::new(Vec::new()), &options);
+/// zip.add_directory("docs/")?;
+/// zip.append(entry)?;
+/// let bytes = zip.finish()?.into_inner();
+/// assert_eq!(&bytes[..4], b"PK\x03\x04");
+/// # Ok::<(), teczka::Error>(())
+/// ```
+pub struct DeterministicZip<W: Write + Seek> {
+    writer: ZipWriter<W>,
+    modified: zip::DateTime,
+}
+
+impl<W: Write + Seek> DeterministicZip<W> {
+    /// Start an archive on `out` (a file or a buffer: it must be seekable, which also keeps
+    /// data descriptors out of the archive).
+    pub fn new(out: W, options: &ZipOptions) -> DeterministicZip<W> {
+        DeterministicZip { writer: ZipWriter::new(out), modified: dos_time(options.modified) }
+    }
+
+    /// Add a folder entry (`0755`, the fixed time); `name` ends with `/`.
+    pub fn add_directory(&mut self, name: &str) -> Result<()> {
+        let options = SimpleFileOptions::default()
+            .last_modified_time(self.modified)
+            .unix_permissions(DIR_MODE);
+        self.writer.add_directory(name, options).map_err(|e| Error::io(name, zip_io(e)))
+    }
+
+    /// Copy a prepared entry into the archive as it is (no recompression).
+    pub fn append(&mut self, entry: PreparedEntry) -> Result<()> {
+        let name = entry.name;
+        let copy_error = |e: ZipError| Error::io(&name, zip_io(e));
+        match entry.storage {
+            Storage::Memory(bytes) => {
+                let mut single = ZipArchive::new(Cursor::new(bytes)).map_err(copy_error)?;
+                let file = single.by_index_raw(0).map_err(copy_error)?;
+                self.writer.raw_copy_file(file).map_err(copy_error)?;
+            }
+            Storage::Spilled(path) => {
+                let file = File::open(&path).map_err(|e| Error::io(&*path, e))?;
+                let mut single =
+                    ZipArchive::new(BufReader::with_capacity(1 << 16, file)).map_err(copy_error)?;
+                let file = single.by_index_raw(0).map_err(copy_error)?;
+                self.writer.raw_copy_file(file).map_err(copy_error)?;
+                // `path` drops here and deletes the temporary file.
+            }
+        }
+        Ok(())
+    }
+
+    /// Write the central directory and return the output.
+    pub fn finish(self) -> Result<W> {
+        self.writer.finish().map_err(|e| Error::io("central directory", zip_io(e)))
+    }
+}
+
+/// Write `path` atomically: `write` fills a temporary file beside it, which is synced and then
+/// renamed to `path`, so a crash never leaves a half-written file under the final name. The file
+/// is created readable by its owner only (it holds personal data).
+pub fn write_atomically<T>(path: &Path, write: impl FnOnce(&mut File) -> Result<T>) -> Result<T> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".teczka-partial-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    let value = write(temp.as_file_mut())?;
+    temp.as_file().sync_all().map_err(|e| Error::io(temp.path(), e))?;
+    temp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn at(epoch: &str) -> ZipOptions {
+        ZipOptions::new(parse_source_date_epoch(epoch).unwrap())
+    }
+
+    fn build(options: &ZipOptions, entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let prepared: Vec<PreparedEntry> = entries
+            .iter()
+            .map(|(name, data)| prepare(name, &mut &data[..], data.len() as u64, options).unwrap())
+            .collect();
+        let mut zip = DeterministicZip::new(Cursor::new(Vec::new()), options);
+        zip.add_directory("d/").unwrap();
+        for entry in prepared {
+            zip.append(entry).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    fn read_all(bytes: &[u8], password: Option<&str>) -> Vec<(String, Vec<u8>, Option<u32>)> {
+        let mut archive = ZipArchive::new(Cursor::new(bytes)).unwrap();
+        let mut out = Vec::new();
+        for i in 0..archive.len() {
+            let mut file = match password {
+                Some(p) if !archive.by_index_raw(i).unwrap().is_dir() => {
+                    archive.by_index_decrypt(i, p.as_bytes()).unwrap()
+                }
+                _ => archive.by_index(i).unwrap(),
+            };
+            let mut data = Vec::new();
+            file.read_to_end(&mut data).unwrap();
+            out.push((file.name().to_owned(), data, file.unix_mode()));
+        }
+        out
+    }
+
+    #[test]
+    fn source_date_epoch_parses_whole_seconds_and_refuses_the_rest() {
+        let t = parse_source_date_epoch("1700000000").unwrap();
+        assert_eq!(t.to_string(), "2023-11-14 22:13:20");
+        assert_eq!(parse_source_date_epoch(" 0\n").unwrap().to_string(), "1970-01-01 00:00:00");
+        for bad in ["", "1.5", "soon", "99999999999999999999"] {
+            let e = parse_source_date_epoch(bad).unwrap_err();
+            assert!(e.to_string().starts_with("SOURCE_DATE_EPOCH: not a whole number"), "{e}");
+        }
+    }
+
+    #[test]
+    fn dos_time_clamps_and_rounds_to_even_seconds() {
+        let t = |s: &str| dos_time(parse_source_date_epoch(s).unwrap());
+        assert_eq!(t("0"), zip::DateTime::default());
+        let d = t("1700000001");
+        assert_eq!((d.year(), d.month(), d.day()), (2023, 11, 14));
+        assert_eq!((d.hour(), d.minute(), d.second()), (22, 13, 20));
+        let far = t("9999999999");
+        assert_eq!((far.year(), far.month(), far.day(), far.second()), (2107, 12, 31, 58));
+    }
+
+    #[test]
+    fn same_entries_give_the_same_bytes_and_a_readable_archive() {
+        let options = at("1700000000");
+        let entries: &[(&str, &[u8])] = &[("d/b.txt", b"bee\n"), ("d/a.txt", &[7u8; 100_000])];
+        let one = build(&options, entries);
+        let two = build(&options, entries);
+        assert_eq!(one, two);
+        let read = read_all(&one, None);
+        let names: Vec<&str> = read.iter().map(|(n, _, _)| n.as_str()).collect();
+        assert_eq!(names, ["d/", "d/b.txt", "d/a.txt"], "the order given is kept");
+        assert_eq!(read[1].1, b"bee\n");
+        assert_eq!(read[2].1.len(), 100_000);
+        assert_eq!(read[0].2.map(|m| m & 0o777), Some(0o755));
+        assert_eq!(read[1].2.map(|m| m & 0o777), Some(0o644));
+        let mut archive = ZipArchive::new(Cursor::new(&one[..])).unwrap();
+        let file = archive.by_index(2).unwrap();
+        assert_eq!(file.compression(), CompressionMethod::Deflated);
+        assert!(file.compressed_size() < 1000, "deflated");
+        let m = file.last_modified().unwrap();
+        assert_eq!((m.year(), m.hour(), m.minute(), m.second()), (2023, 22, 13, 20));
+    }
+
+    #[test]
+    fn another_time_changes_only_the_time_fields() {
+        let entries: &[(&str, &[u8])] = &[("d/a.txt", b"alpha")];
+        let one = build(&at("1700000000"), entries);
+        let two = build(&at("1600000000"), entries);
+        assert_eq!(one.len(), two.len());
+        let differing: Vec<usize> = (0..one.len()).filter(|&i| one[i] != two[i]).collect();
+        assert!(!differing.is_empty());
+        // Each entry has its time in its local header (offset 10..14) and in its central
+        // directory record (offset 12..16): 2 entries × 2 records × 4 bytes at most.
+        assert!(differing.len() <= 16, "{differing:?}");
+        for at in differing {
+            let window = &one[at.saturating_sub(16)..at];
+            assert!(
+                window.windows(4).any(|w| w == b"PK\x03\x04" || w == b"PK\x01\x02"),
+                "byte {at} is not in a header's time field"
+            );
+        }
+    }
+
+    #[test]
+    fn large_inputs_are_prepared_in_a_temporary_file_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut options = at("1700000000");
+        options.temp_dir = Some(dir.path().to_owned());
+        let data: Vec<u8> =
+            (0..3_000_000u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect();
+        let entry = prepare("big.bin", &mut &data[..], data.len() as u64, &options).unwrap();
+        assert!(matches!(entry.storage, Storage::Spilled(_)));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let mut zip = DeterministicZip::new(Cursor::new(Vec::new()), &options);
+        zip.append(entry).unwrap();
+        let bytes = zip.finish().unwrap().into_inner();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "temporary file removed");
+        assert_eq!(read_all(&bytes, None)[0].1, data);
+    }
+
+    #[test]
+    fn aes_entries_prepared_apart_decrypt_with_the_password() {
+        let mut options = at("1700000000");
+        options.aes_password = Some("Correct-Horse-7battery".into());
+        options.validate().unwrap();
+        let bytes = build(&options, &[("d/a.txt", b"a secret longer than twenty bytes")]);
+        let mut archive = ZipArchive::new(Cursor::new(&bytes[..])).unwrap();
+        assert!(archive.by_index(1).is_err(), "needs the password");
+        let read = read_all(&bytes, Some("Correct-Horse-7battery"));
+        assert_eq!(read[1].1, b"a secret longer than twenty bytes");
+        let mut archive = ZipArchive::new(Cursor::new(&bytes[..])).unwrap();
+        assert!(archive.by_index_decrypt(1, b"Wrong-Horse-7battery").is_err());
+    }
+
+    #[test]
+    fn options_refuse_bad_levels_and_weak_passwords_and_hide_the_password() {
+        let mut options = at("0");
+        options.level = Some(10);
+        let e = options.validate().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "zip options: compression level 10 is out of range; use 0 (fastest) to 9 (smallest)"
+        );
+        options.level = Some(9);
+        options.aes_password = Some("short".into());
+        assert!(options.validate().unwrap_err().to_string().starts_with("passphrase: too weak"));
+        assert!(!format!("{options:?}").contains("short"));
+    }
+
+    #[test]
+    fn write_atomically_leaves_nothing_behind_on_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.zip");
+        let e = write_atomically(&path, |_| -> Result<()> {
+            Err(Error::input("x", "failed on purpose"))
+        })
+        .unwrap_err();
+        assert_eq!(e.to_string(), "x: failed on purpose");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        write_atomically(&path, |f| f.write_all(b"done").map_err(|e| Error::io("out", e))).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"done");
+    }
+}
