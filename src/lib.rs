@@ -11,12 +11,14 @@
 //!   adds [`Violation`]s;
 //! * [`write`] turns accepted records into CSV, SOU-like XML or JSON Lines;
 //! * [`report`] writes the validation report and the rejects file;
+//! * [`archive`] reads a portable archive (a zip holding one BagIt bag) safely and verifies it;
 //! * [`pipeline`] drives them: read → validate (in parallel) → write, and checks that
 //!   `in = out + rejected`.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod archive;
 mod error;
 pub mod model;
 pub mod pipeline;
