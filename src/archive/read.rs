@@ -882,3 +882,514 @@ fn age_error(source: &Path, identity: &Identity, error: age::DecryptError) -> Er
     };
     Error::input(source, message)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+    use zip::write::SimpleFileOptions;
+
+    fn options() -> SimpleFileOptions {
+        SimpleFileOptions::default()
+            .compression_method(CompressionMethod::Deflated)
+            .last_modified_time(zip::DateTime::default())
+    }
+
+    /// A zip of `(name, content)` files, Deflate-compressed.
+    fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, content) in files {
+            zip.start_file(*name, options()).unwrap();
+            zip.write_all(content).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    /// Replace every occurrence of `from` by `to` (same length): for names and fields the zip
+    /// writer refuses to write.
+    fn patch(mut bytes: Vec<u8>, from: &[u8], to: &[u8]) -> Vec<u8> {
+        assert_eq!(from.len(), to.len());
+        let mut hits = 0;
+        let mut at = 0;
+        while let Some(pos) = bytes[at..].windows(from.len()).position(|w| w == from) {
+            bytes[at + pos..at + pos + from.len()].copy_from_slice(to);
+            at += pos + from.len();
+            hits += 1;
+        }
+        assert!(hits > 0, "nothing to patch");
+        bytes
+    }
+
+    /// Offsets of every central directory record.
+    fn central_records(bytes: &[u8]) -> Vec<usize> {
+        bytes.windows(4).enumerate().filter(|(_, w)| *w == b"PK\x01\x02").map(|(i, _)| i).collect()
+    }
+
+    fn open_with(bytes: Vec<u8>, limits: &Limits, password: Option<&str>) -> Result<SafeArchive> {
+        SafeArchive::open_reader(Cursor::new(bytes), Path::new("bag.zip"), limits, password)
+    }
+
+    fn open(bytes: Vec<u8>) -> Result<SafeArchive> {
+        open_with(bytes, &Limits::default(), None)
+    }
+
+    fn refusal(bytes: Vec<u8>) -> String {
+        match open(bytes) {
+            Ok(_) => panic!("the archive was accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    fn read_all(archive: &mut SafeArchive, name: &str) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        archive.open_entry(name).unwrap().read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn a_plain_bag_opens_and_reads() {
+        let bytes = zip_of(&[("bag/bagit.txt", b"BagIt-Version: 1.0\n"), ("bag/data/x", b"hi")]);
+        let mut archive = open(bytes).unwrap();
+        assert_eq!(archive.root(), "bag");
+        let names: Vec<(&str, u64, bool)> =
+            archive.entries().map(|e| (e.name.as_str(), e.size, e.is_dir)).collect();
+        assert_eq!(names, [("bagit.txt", 19, false), ("data/x", 2, false)]);
+        assert_eq!(read_all(&mut archive, "data/x").unwrap(), b"hi");
+        let e = archive.open_entry("data/y").err().unwrap();
+        assert_eq!(e.to_string(), "bag.zip: holds no entry `data/y` in its bag folder");
+    }
+
+    #[test]
+    fn folders_are_listed_without_their_slash_and_the_bag_folder_not_at_all() {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        zip.add_directory("bag/", options()).unwrap();
+        zip.add_directory("bag/data/", options()).unwrap();
+        zip.start_file("bag/data/x", options()).unwrap();
+        let mut archive = open(zip.finish().unwrap().into_inner()).unwrap();
+        let names: Vec<(&str, bool)> =
+            archive.entries().map(|e| (e.name.as_str(), e.is_dir)).collect();
+        assert_eq!(names, [("data", true), ("data/x", false)]);
+        let e = archive.open_entry("data").err().unwrap();
+        assert_eq!(e.to_string(), "bag.zip: entry `data` is a folder, not a file");
+    }
+
+    #[test]
+    fn refuses_absolute_paths() {
+        let bytes = patch(zip_of(&[("xbag/x", b"1")]), b"xbag/x", b"/bag/x");
+        assert_eq!(
+            refusal(bytes),
+            "bag.zip: entry `/bag/x`: has an absolute path: extracting it would write outside \
+             the target folder"
+        );
+    }
+
+    #[test]
+    fn refuses_drive_letters_and_colons() {
+        let bytes = patch(zip_of(&[("C-/bag/x", b"1")]), b"C-/bag/x", b"C:/bag/x");
+        assert_eq!(
+            refusal(bytes),
+            "bag.zip: entry `C:/bag/x`: starts with a drive letter: extracting it on Windows \
+             would write outside the target folder"
+        );
+        let bytes = zip_of(&[("bag/x:stream", b"1")]);
+        assert_eq!(
+            refusal(bytes),
+            "bag.zip: entry `bag/x:stream`: has a `:` in its name: Windows reads it as a drive \
+             or a hidden data stream"
+        );
+    }
+
+    #[test]
+    fn refuses_parent_components() {
+        let bytes = patch(zip_of(&[("bag/xx/y", b"1")]), b"bag/xx/y", b"bag/../y");
+        assert_eq!(
+            refusal(bytes),
+            "bag.zip: entry `bag/../y`: has a `..` component: extracting it would write outside \
+             the target folder (zip slip)"
+        );
+        let bytes = patch(zip_of(&[("bag/x/y", b"1")]), b"bag/x/y", b"bag/./y");
+        assert_eq!(
+            refusal(bytes),
+            "bag.zip: entry `bag/./y`: has a `.` component: zip names never need one"
+        );
+        let bytes = patch(zip_of(&[("bag/x/y", b"1")]), b"bag/x/y", b"bag//yy");
+        assert_eq!(refusal(bytes), "bag.zip: entry `bag//yy`: has an empty path component (`//`)");
+    }
+
+    #[test]
+    fn refuses_backslashes() {
+        let bytes = patch(zip_of(&[("bag/x-y", b"1")]), b"bag/x-y", b"bag/x\\y");
+        assert_eq!(
+            refusal(bytes),
+            "bag.zip: entry `bag/x\\y`: has a backslash in its name: Windows reads it as a \
+             folder separator, so the file could land somewhere other than it seems; zip names \
+             use `/`"
+        );
+    }
+
+    #[test]
+    fn refuses_control_characters_and_escapes_them_in_the_message() {
+        let bytes = patch(zip_of(&[("bag/x-y", b"1")]), b"bag/x-y", b"bag/x\x1by");
+        assert_eq!(
+            refusal(bytes),
+            "bag.zip: entry `bag/x\\u{1b}y`: has a control character in its name: names like \
+             this hide what a file is or break the tools that list it"
+        );
+    }
+
+    #[test]
+    fn refuses_duplicate_names() {
+        let bytes = patch(zip_of(&[("bag/a", b"1"), ("bag/b", b"2")]), b"bag/b", b"bag/a");
+        assert_eq!(
+            refusal(bytes),
+            "bag.zip: entry `bag/a`: appears twice: extracting would keep only one of them, and \
+             tools disagree on which; the archive was not written by teczka or was altered"
+        );
+    }
+
+    #[test]
+    fn refuses_names_colliding_when_case_is_ignored() {
+        let bytes = zip_of(&[("bag/data/Pupils.csv", b"1"), ("bag/data/pupils.csv", b"2")]);
+        assert_eq!(
+            refusal(bytes),
+            "bag.zip: entry `bag/data/pupils.csv`: collides with entry `bag/data/Pupils.csv` \
+             when case is ignored: on Windows and macOS they are one file, so one would \
+             silently replace the other"
+        );
+    }
+
+    #[test]
+    fn refuses_a_name_that_is_both_file_and_folder() {
+        let bytes = zip_of(&[("bag/data/a", b"1"), ("bag/data/A/b", b"2")]);
+        assert_eq!(
+            refusal(bytes),
+            "bag.zip: entry `bag/data/A/b`: lies inside a path that the archive also holds as a \
+             file: a name cannot be both a file and a folder"
+        );
+    }
+
+    #[test]
+    fn refuses_symlinks() {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        zip.add_symlink("bag/data/link", "/etc/passwd", options()).unwrap();
+        assert_eq!(
+            refusal(zip.finish().unwrap().into_inner()),
+            "bag.zip: entry `bag/data/link`: is a symbolic link: extracting it could make later \
+             files land outside the target folder"
+        );
+    }
+
+    #[test]
+    fn refuses_special_files() {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        // A FIFO: file type 0o010000 in the Unix mode (upper 16 bits).
+        let fifo = options().external_attributes(0o010644 << 16);
+        zip.start_file("bag/data/fifo", fifo).unwrap();
+        let bytes = zip.finish().unwrap().into_inner();
+        assert_eq!(
+            refusal(bytes),
+            "bag.zip: entry `bag/data/fifo`: is a special file (device, FIFO or socket): \
+             archives of records hold only files and folders"
+        );
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        zip.start_file("bag/data/d", options().external_attributes(0o040755 << 16)).unwrap();
+        assert_eq!(
+            refusal(zip.finish().unwrap().into_inner()),
+            "bag.zip: entry `bag/data/d`: is marked as a folder in its name but as a file in its \
+             mode bits, or the other way round: the archive is forged"
+        );
+    }
+
+    #[test]
+    fn refuses_overlapping_entries() {
+        let bytes = zip_of(&[("bag/a", b"first file"), ("bag/b", b"second file")]);
+        // Point the second central directory record at the first entry's local header.
+        let mut bytes = bytes;
+        let second = central_records(&bytes)[1];
+        bytes[second + 42..second + 46].copy_from_slice(&0u32.to_le_bytes());
+        assert_eq!(
+            refusal(bytes),
+            "bag.zip: entry `bag/b`: overlaps entry `bag/a` in the file: overlapping entries let \
+             a small archive unpack to many large files; the archive was not written by teczka"
+        );
+    }
+
+    #[test]
+    fn refuses_too_many_entries() {
+        let bytes = zip_of(&[("bag/a", b"1"), ("bag/b", b"2"), ("bag/c", b"3")]);
+        let limits = Limits { max_entries: 2, ..Limits::default() };
+        let e = open_with(bytes, &limits, None).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "bag.zip: holds 3 entries, more than the limit of 2: a teczka archive holds one file \
+             per output; raise `--max-entries` if the archive is trusted"
+        );
+    }
+
+    #[test]
+    fn refuses_declared_sizes_over_the_limits() {
+        let bytes = zip_of(&[("bag/a", &[b'a'; 20]), ("bag/b", &[b'b'; 20])]);
+        let limits = Limits { max_entry_bytes: 19, ..Limits::default() };
+        let e = open_with(bytes.clone(), &limits, None).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "bag.zip: entry `bag/a`: declares 20 bytes, more than the limit of 19 per entry; \
+             raise `--max-entry-bytes` if the archive is trusted"
+        );
+        let limits = Limits { max_total_bytes: 39, ..Limits::default() };
+        let e = open_with(bytes, &limits, None).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "bag.zip: entry `bag/b`: brings the archive's total size over the limit of 39 bytes; \
+             raise `--max-total-bytes` if the archive is trusted"
+        );
+    }
+
+    #[test]
+    fn refuses_a_compression_ratio_over_the_limit() {
+        let zeros = vec![0u8; 4 << 20];
+        let bytes = zip_of(&[("bag/data/bomb", &zeros)]);
+        let compressed =
+            open_with(bytes.clone(), &Limits { max_ratio: 10_000, ..Limits::default() }, None)
+                .unwrap()
+                .entries
+                .first()
+                .unwrap()
+                .compressed;
+        assert_eq!(
+            refusal(bytes),
+            format!(
+                "bag.zip: entry `bag/data/bomb`: declares 4194304 bytes compressed into \
+                 {compressed}, a ratio over the limit of 100:1 (a zip bomb looks like this); \
+                 raise `--max-ratio` if the archive is trusted"
+            )
+        );
+        // Small files are not judged by ratio: tag files compress very well.
+        assert!(open(zip_of(&[("bag/data/small", &[0u8; 100_000])])).is_ok());
+    }
+
+    #[test]
+    fn a_header_that_understates_the_size_does_not_let_a_bomb_through() {
+        let zeros = vec![0u8; 4 << 20];
+        let bytes = zip_of(&[("bag/data/bomb", &zeros)]);
+        // Declare 1,000 bytes instead of 4 MiB, in the local and the central header.
+        let bytes = patch(bytes, &(4u32 << 20).to_le_bytes(), &1000u32.to_le_bytes());
+        let mut archive = open(bytes).unwrap();
+        assert_eq!(archive.entry("data/bomb").unwrap().size, 1000);
+        let e = read_all(&mut archive, "data/bomb").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(
+            e.to_string(),
+            "entry `bag/data/bomb`: holds more bytes than its header declares: the archive is \
+             damaged or forged (zip bombs hide this way)"
+        );
+    }
+
+    #[test]
+    fn a_header_that_overstates_the_size_is_an_error_at_the_end() {
+        let options = options().compression_method(CompressionMethod::Stored);
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        zip.start_file("bag/data/x", options).unwrap();
+        zip.write_all(b"0123456789").unwrap();
+        let bytes = zip.finish().unwrap().into_inner();
+        // Uncompressed size field: 10 → 20 (the compressed size stays 10).
+        let mut bytes = bytes;
+        for record in central_records(&bytes) {
+            bytes[record + 24..record + 28].copy_from_slice(&20u32.to_le_bytes());
+        }
+        let mut archive = open(bytes).unwrap();
+        let e = read_all(&mut archive, "data/x").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "entry `bag/data/x`: ends after 10 of the 20 bytes its header declares: the archive \
+             is damaged"
+        );
+    }
+
+    #[test]
+    fn a_damaged_entry_fails_its_checksum() {
+        let options = options().compression_method(CompressionMethod::Stored);
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        zip.start_file("bag/data/x", options).unwrap();
+        zip.write_all(b"hello world").unwrap();
+        let bytes = patch(zip.finish().unwrap().into_inner(), b"hello world", b"hellO world");
+        let mut archive = open(bytes).unwrap();
+        assert_eq!(
+            read_all(&mut archive, "data/x").unwrap_err().to_string(),
+            "entry `bag/data/x`: checksum (CRC-32) does not match: the entry is damaged or was \
+             altered"
+        );
+    }
+
+    #[test]
+    fn refuses_nested_archives() {
+        let bytes = zip_of(&[("bag/data/inner.ZIP", b"PK")]);
+        assert_eq!(
+            refusal(bytes),
+            "bag.zip: entry `bag/data/inner.ZIP`: is an archive inside the archive: a teczka \
+             archive never holds one, and nested archives are how zip bombs recurse; unpack it \
+             separately if you trust it"
+        );
+        assert!(refusal(zip_of(&[("bag/data/x.age", b"")])).contains("archive inside"));
+        assert!(refusal(zip_of(&[("bag/data/x.7z", b"")])).contains("archive inside"));
+    }
+
+    fn aes_zip(files: &[(&str, &[u8], bool)]) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, content, encrypted) in files {
+            let o = if *encrypted {
+                options().with_aes_encryption(zip::AesMode::Aes256, "correct horse battery")
+            } else {
+                options()
+            };
+            zip.start_file(*name, o).unwrap();
+            zip.write_all(content).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn encrypted_entries_need_the_password() {
+        let bytes = aes_zip(&[("bag/data/x", b"secret records", true)]);
+        assert_eq!(
+            refusal(bytes.clone()),
+            "bag.zip: entry `bag/data/x`: is encrypted: give the archive's password \
+             (`--password-env`)"
+        );
+        let e = open_with(bytes.clone(), &Limits::default(), Some("wrong")).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "bag.zip: entry `bag/data/x`: wrong password: the entry does not open with it"
+        );
+        let mut archive =
+            open_with(bytes, &Limits::default(), Some("correct horse battery")).unwrap();
+        assert_eq!(read_all(&mut archive, "data/x").unwrap(), b"secret records");
+    }
+
+    #[test]
+    fn with_a_password_every_file_must_be_encrypted() {
+        let bytes = aes_zip(&[("bag/data/x", b"secret", true), ("bag/data/y", b"planted", false)]);
+        let e = open_with(bytes, &Limits::default(), Some("correct horse battery")).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "bag.zip: entry `bag/data/y`: is not encrypted although the archive is opened with a \
+             password: in an encrypted archive an unencrypted file is not authenticated, so \
+             anyone could have put it there"
+        );
+    }
+
+    #[test]
+    fn refuses_compression_methods_other_than_stored_and_deflate() {
+        let options = options().compression_method(CompressionMethod::Stored);
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        zip.start_file("bag/data/x", options).unwrap();
+        zip.write_all(b"x").unwrap();
+        let mut bytes = zip.finish().unwrap().into_inner();
+        for record in central_records(&bytes) {
+            bytes[record + 10..record + 12].copy_from_slice(&12u16.to_le_bytes());
+            // bzip2
+        }
+        let message = refusal(bytes);
+        assert!(
+            message.starts_with("bag.zip: entry `bag/data/x`: uses compression method "),
+            "{message}"
+        );
+        assert!(
+            message.ends_with(
+                ": teczka reads only Stored and Deflate entries, which every zip tool writes"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn needs_exactly_one_top_level_folder() {
+        assert_eq!(
+            refusal(zip_of(&[("a/x", b"1"), ("b/x", b"2")])),
+            "bag.zip: has several top-level folders (`a`, `b`): a teczka archive holds exactly \
+             one, the bag"
+        );
+        assert_eq!(
+            refusal(zip_of(&[("bagit.txt", b"1")])),
+            "bag.zip: entry `bagit.txt`: is a file at the top level: a teczka archive holds one \
+             folder, the bag, and everything inside it"
+        );
+        assert_eq!(
+            refusal(zip_of(&[])),
+            "bag.zip: is an empty zip archive: it holds no bag folder"
+        );
+        assert!(refusal(b"not a zip at all".to_vec())
+            .starts_with("bag.zip: not a readable zip archive ("));
+    }
+
+    #[test]
+    fn extracts_into_a_new_folder_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = zip_of(&[("bag/bagit.txt", b"B"), ("bag/data/records/p.csv", b"a;b\n")]);
+        let mut archive = open(bytes.clone()).unwrap();
+        let dest = dir.path().join("out");
+        archive.extract_to(&dest).unwrap();
+        assert_eq!(fs::read(dest.join("bagit.txt")).unwrap(), b"B");
+        assert_eq!(fs::read(dest.join("data/records/p.csv")).unwrap(), b"a;b\n");
+        let e = open(bytes).unwrap().extract_to(&dest).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: already exists: give a folder that does not exist yet; teczka extracts only \
+                 into a folder it creates, so nothing there can be overwritten",
+                dest.display()
+            )
+        );
+    }
+
+    #[test]
+    fn a_failed_extraction_leaves_nothing_behind() {
+        let options = options().compression_method(CompressionMethod::Stored);
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        zip.start_file("bag/a", options).unwrap();
+        zip.write_all(b"fine").unwrap();
+        zip.start_file("bag/data/x", options).unwrap();
+        zip.write_all(b"hello world").unwrap();
+        let bytes = patch(zip.finish().unwrap().into_inner(), b"hello world", b"hellO world");
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out");
+        let e = open(bytes).unwrap().extract_to(&dest).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "bag.zip: entry `bag/data/x`: checksum (CRC-32) does not match: the entry is damaged \
+             or was altered"
+        );
+        assert!(!dest.exists());
+    }
+
+    #[test]
+    fn age_encrypted_archives_open_with_the_passphrase_only() {
+        let bytes = zip_of(&[("bag/data/x", b"hi")]);
+        let recipient =
+            age::scrypt::Recipient::new(SecretString::from("a long passphrase".to_string()));
+        let encrypted = age::encrypt(&recipient, &bytes).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bag.zip.age");
+        fs::write(&path, &encrypted).unwrap();
+        let good = Identity::Passphrase("a long passphrase".into());
+        let mut archive = SafeArchive::open_age(&path, &good, &Limits::default(), None).unwrap();
+        assert_eq!(read_all(&mut archive, "data/x").unwrap(), b"hi");
+        let bad = Identity::Passphrase("another passphrase".into());
+        let e = SafeArchive::open_age(&path, &bad, &Limits::default(), None).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            format!("{}: wrong passphrase: the archive does not open with it", path.display())
+        );
+        let mut out = Vec::new();
+        let e = decrypt_age(&bytes[..], &mut out, &good, Path::new("bag.zip")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "bag.zip: not an age-encrypted file: give the `.age` archive as it was sent"
+        );
+    }
+
+    #[test]
+    fn shown_escapes_control_characters_only() {
+        assert_eq!(shown("żółw/a\nb\u{7f}"), "żółw/a\\u{a}b\\u{7f}");
+    }
+}
