@@ -582,3 +582,279 @@ fn check_oxum(v: &mut Verification, info: &[(String, String)]) {
         Some(_) => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::read::Limits;
+    use std::io::{Cursor, Write};
+    use std::path::Path;
+
+    type Files = Vec<(String, Vec<u8>)>;
+
+    fn sha512(bytes: &[u8]) -> String {
+        hex(&Sha512::digest(bytes))
+    }
+
+    /// A sound bag holding `payload`: bagit.txt, bag-info.txt with the right Payload-Oxum,
+    /// manifest-sha512.txt and tagmanifest-sha512.txt.
+    fn bag(payload: &[(&str, &[u8])]) -> Files {
+        let mut files: Files = Vec::new();
+        files.push((
+            "bagit.txt".into(),
+            b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n".to_vec(),
+        ));
+        let octets: usize = payload.iter().map(|(_, c)| c.len()).sum();
+        let info = format!(
+            "Source-Organization: SP 1 Kraków\nBagging-Date: 2025-01-31\nPayload-Oxum: {octets}.{}\n\
+             Archive-Kind: transfer\n",
+            payload.len()
+        );
+        files.push(("bag-info.txt".into(), info.into_bytes()));
+        let manifest: String =
+            payload.iter().map(|(n, c)| format!("{}  {n}\n", sha512(c))).collect();
+        files.push(("manifest-sha512.txt".into(), manifest.into_bytes()));
+        for (name, content) in payload {
+            files.push((name.to_string(), content.to_vec()));
+        }
+        retag(files)
+    }
+
+    /// Rewrite tagmanifest-sha512.txt over the tag files as they are now.
+    fn retag(mut files: Files) -> Files {
+        files.retain(|(n, _)| n != "tagmanifest-sha512.txt");
+        let tags: String = files
+            .iter()
+            .filter(|(n, _)| !n.starts_with("data/"))
+            .map(|(n, c)| format!("{}  {n}\n", sha512(c)))
+            .collect();
+        files.push(("tagmanifest-sha512.txt".into(), tags.into_bytes()));
+        files
+    }
+
+    fn set(files: &mut Files, name: &str, content: &[u8]) {
+        match files.iter_mut().find(|(n, _)| n == name) {
+            Some(file) => file.1 = content.to_vec(),
+            None => files.push((name.to_string(), content.to_vec())),
+        }
+    }
+
+    fn verify(files: &Files) -> Verification {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options =
+            zip::write::SimpleFileOptions::default().last_modified_time(zip::DateTime::default());
+        for (name, content) in files {
+            zip.start_file(format!("bag/{name}"), options).unwrap();
+            zip.write_all(content).unwrap();
+        }
+        let bytes = zip.finish().unwrap().into_inner();
+        let mut archive = SafeArchive::open_reader(
+            Cursor::new(bytes),
+            Path::new("bag.zip"),
+            &Limits::default(),
+            None,
+        )
+        .unwrap();
+        verify_bag(&mut archive).unwrap()
+    }
+
+    fn findings(v: &Verification) -> Vec<String> {
+        v.findings.iter().map(Finding::to_string).collect()
+    }
+
+    #[test]
+    fn a_sound_bag_verifies_clean() {
+        let v = verify(&bag(&[("data/x", b"hello"), ("data/records/p.csv", b"a;b\n")]));
+        assert_eq!(findings(&v), Vec::<String>::new());
+        assert!(v.is_ok());
+        assert_eq!((v.files, v.payload_bytes), (2, 9));
+        assert_eq!(v.bag_info[2], ("Payload-Oxum".to_string(), "9.2".to_string()));
+        assert_eq!(v.bag_info.len(), 4);
+    }
+
+    #[test]
+    fn a_changed_byte_is_found() {
+        let mut files = bag(&[("data/x", b"hello")]);
+        set(&mut files, "data/x", b"hellO");
+        assert_eq!(
+            findings(&verify(&files)),
+            ["data/x: sha512 checksum does not match manifest-sha512.txt: the file was changed \
+              or damaged after the bag was made"]
+        );
+    }
+
+    #[test]
+    fn a_missing_file_is_found() {
+        let mut files = bag(&[("data/x", b"hello"), ("data/y", b"")]);
+        files.retain(|(n, _)| n != "data/y");
+        assert_eq!(
+            findings(&verify(&files)),
+            [
+                "data/y: is listed in manifest-sha512.txt but missing from the bag",
+                "bag-info.txt: `Payload-Oxum` says 5 bytes in 2 files, the payload holds 5 bytes \
+                 in 1 files: files were added, removed or changed",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_extra_unlisted_file_is_found() {
+        let mut files = bag(&[("data/x", b"hello")]);
+        set(&mut files, "data/planted", b"!");
+        assert_eq!(
+            findings(&verify(&files)),
+            [
+                "data/planted: is not listed in manifest-sha512.txt: the bag's maker did not \
+                 record this file; it may have been added afterwards",
+                "bag-info.txt: `Payload-Oxum` says 5 bytes in 1 files, the payload holds 6 bytes \
+                 in 2 files: files were added, removed or changed",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_wrong_payload_oxum_is_found() {
+        let mut files = bag(&[("data/x", b"hello")]);
+        set(&mut files, "bag-info.txt", b"Payload-Oxum: 6.1\n");
+        let files = retag(files);
+        assert_eq!(
+            findings(&verify(&files)),
+            ["bag-info.txt: `Payload-Oxum` says 6 bytes in 1 files, the payload holds 5 bytes in \
+              1 files: files were added, removed or changed"]
+        );
+        let mut files = retag(files);
+        set(&mut files, "bag-info.txt", b"Payload-Oxum: five\n");
+        let files = retag(files);
+        assert_eq!(
+            findings(&verify(&files)),
+            ["bag-info.txt: `Payload-Oxum` is not `<octets>.<file count>`"]
+        );
+    }
+
+    #[test]
+    fn a_changed_tag_file_is_found_by_the_tag_manifest() {
+        let mut files = bag(&[("data/x", b"hello")]);
+        set(&mut files, "bag-info.txt", b"Payload-Oxum: 5.1\nSource-Organization: someone else\n");
+        assert_eq!(
+            findings(&verify(&files)),
+            ["bag-info.txt: sha512 checksum does not match tagmanifest-sha512.txt: the file was \
+              changed or damaged after the bag was made"]
+        );
+    }
+
+    #[test]
+    fn bagit_txt_must_say_version_1_0_in_utf_8() {
+        let mut files = bag(&[("data/x", b"hello")]);
+        set(
+            &mut files,
+            "bagit.txt",
+            b"BagIt-Version: 0.97\nTag-File-Character-Encoding: ISO-8859-2\n",
+        );
+        assert_eq!(
+            findings(&verify(&retag(files.clone()))),
+            [
+                "bagit.txt: `BagIt-Version` is not 1.0, the version teczka checks",
+                "bagit.txt: `Tag-File-Character-Encoding` is not UTF-8",
+            ]
+        );
+        set(&mut files, "bagit.txt", b"BagIt-Version: 1.0\n\xff\n");
+        assert_eq!(
+            findings(&verify(&retag(files.clone()))),
+            ["bagit.txt: is not UTF-8 (invalid byte at 19): BagIt tag files are UTF-8"]
+        );
+        files.retain(|(n, _)| n != "bagit.txt");
+        assert_eq!(
+            findings(&verify(&retag(files))),
+            ["bagit.txt: is missing: without it the folder is not a BagIt bag"]
+        );
+    }
+
+    #[test]
+    fn a_bag_without_a_usable_manifest_is_found() {
+        let mut files = bag(&[("data/x", b"hello")]);
+        files.retain(|(n, _)| n != "manifest-sha512.txt");
+        set(&mut files, "manifest-md5.txt", b"5d41402abc4b2a76b9719d911017c592  data/x\n");
+        assert_eq!(
+            findings(&verify(&retag(files))),
+            [
+                "manifest-md5.txt: uses an algorithm teczka does not check (only sha512 and \
+                 sha256): it was not checked",
+                "(bag): has no manifest-sha512.txt or manifest-sha256.txt: the payload's \
+                 checksums cannot be checked",
+            ]
+        );
+    }
+
+    #[test]
+    fn sha256_manifests_are_checked_too() {
+        let mut files = bag(&[("data/x", b"hello")]);
+        let good = hex(&Sha256::digest(b"hello"));
+        set(&mut files, "manifest-sha256.txt", format!("{good} data/x\n").as_bytes());
+        assert!(verify(&retag(files.clone())).is_ok());
+        let bad = hex(&Sha256::digest(b"other"));
+        set(&mut files, "manifest-sha256.txt", format!("{bad}\tdata/x\nnonsense\n").as_bytes());
+        assert_eq!(
+            findings(&verify(&retag(files))),
+            [
+                "manifest-sha256.txt: line 2: not `<sha256-checksum> <path>`: that line was not \
+                 checked",
+                "data/x: sha256 checksum does not match manifest-sha256.txt: the file was changed \
+                 or damaged after the bag was made",
+            ]
+        );
+    }
+
+    #[test]
+    fn files_outside_data_must_be_tag_files() {
+        let mut files = bag(&[("data/x", b"hello")]);
+        set(&mut files, "notes/readme.txt", b"hi");
+        set(&mut files, "fetch.txt", b"https://example.org/x 5 data/y\n");
+        let mut files = retag(files);
+        // Unlisted in the tag manifest, so nothing vouches for it.
+        set(&mut files, "stray.txt", b"?");
+        assert_eq!(
+            findings(&verify(&files)),
+            [
+                "fetch.txt: the bag refers to files to be downloaded: a teczka bag is complete, \
+                 and teczka never fetches",
+                "stray.txt: lies outside `data/` and is no tag file of the bag: nothing vouches \
+                 for it",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unreadable_payload_file_is_a_finding_and_checking_goes_on() {
+        let files = bag(&[("data/x", b"hello world"), ("data/y", b"fine")]);
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for (name, content) in &files {
+            zip.start_file(format!("bag/{name}"), options).unwrap();
+            zip.write_all(content).unwrap();
+        }
+        let mut bytes = zip.finish().unwrap().into_inner();
+        let at = bytes.windows(11).position(|w| w == b"hello world").unwrap();
+        bytes[at] = b'H';
+        let mut archive = SafeArchive::open_reader(
+            Cursor::new(bytes),
+            Path::new("bag.zip"),
+            &Limits::default(),
+            None,
+        )
+        .unwrap();
+        let v = verify_bag(&mut archive).unwrap();
+        assert_eq!(
+            findings(&v),
+            ["data/x: cannot be read: entry `bag/data/x`: checksum (CRC-32) does not match: the \
+              entry is damaged or was altered"]
+        );
+        assert_eq!((v.files, v.payload_bytes), (2, 15));
+    }
+
+    #[test]
+    fn manifest_paths_are_percent_decoded() {
+        assert_eq!(decode_path("data/a%0Ab%25c%0d%41"), "data/a\nb%c\r%41");
+        assert_eq!(decode_path("data/100%"), "data/100%");
+    }
+}
