@@ -11,7 +11,8 @@
 //!   adds [`Violation`]s;
 //! * [`write`] turns accepted records into CSV, SOU-like XML or JSON Lines;
 //! * [`report`] writes the validation report and the rejects file;
-//! * [`archive`] packs the results as a BagIt bag in a deterministic zip, optionally encrypted;
+//! * [`archive`] packs the results as a BagIt bag in a deterministic zip, optionally encrypted,
+//!   and reads such archives back safely and verifies them;
 //! * [`pipeline`] drives them: read → validate (in parallel) → write, and checks that
 //!   `in = out + rejected`.
 

@@ -1,12 +1,18 @@
 //! The portable archive (SPEC §6): a zip whose single top-level folder is a BagIt bag
 //! (RFC 8493), written deterministically with entries compressed in parallel, optionally
-//! encrypted as a whole with age or entry by entry with AES-256.
+//! encrypted as a whole with age or entry by entry with AES-256 — and read back defensively.
 //!
 //! * [`bag`] builds the bag: payload under `data/`, manifests, tag manifests, `bag-info.txt`;
 //! * [`zip_writer`] writes any set of entries as a byte-reproducible zip, compressing them on
 //!   rayon threads and copying them into the archive in a fixed order;
-//! * [`encrypt`] encrypts a finished archive with age (X25519 recipients or a passphrase).
+//! * [`encrypt`] encrypts a finished archive with age (X25519 recipients or a passphrase);
+//! * [`read`] opens an archive defensively — every entry name and header is checked before a
+//!   byte is extracted, and every read is bounded — and decrypts an age-encrypted one;
+//! * [`verify`] checks the bag inside (structure, manifests, checksums, Payload-Oxum) and
+//!   collects every problem rather than stopping at the first.
 
 pub mod bag;
 pub mod encrypt;
+pub mod read;
+pub mod verify;
 pub mod zip_writer;

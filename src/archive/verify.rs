@@ -1,0 +1,860 @@
+//! Checking the BagIt bag (RFC 8493) inside a [`SafeArchive`].
+//!
+//! [`verify_bag`] checks what `bagit.py --validate` checks, plus what a teczka archive
+//! promises (SPEC §6):
+//!
+//! * `bagit.txt` exists, is UTF-8, and says `BagIt-Version: 1.0` and
+//!   `Tag-File-Character-Encoding: UTF-8`;
+//! * there is a payload manifest in an algorithm teczka checks (`manifest-sha512.txt`,
+//!   `manifest-sha256.txt`; others are reported as unchecked), every payload file under
+//!   `data/` is listed in every manifest, every listed file exists, every checksum matches;
+//! * every tag file a `tagmanifest-<alg>.txt` lists exists and matches, and every tag file
+//!   is listed (when there is a tag manifest);
+//! * `bag-info.txt` has a `Payload-Oxum` (`octets.count`) matching the payload;
+//! * nothing lies outside `data/` but tag files, and there is no `fetch.txt` (a teczka bag is
+//!   complete).
+//!
+//! Every problem found becomes a [`Finding`] and checking goes on: the person verifying wants
+//! the whole list, not the first item. Each file is read once, hashing with every algorithm
+//! needed as it streams, so memory stays bounded whatever the payload's size; tag files are
+//! read into memory up to 64 MiB each (a manifest of 10,000 files is about 1.5 MiB).
+
+use super::read::SafeArchive;
+use crate::error::Result;
+use sha2::{Digest, Sha256, Sha512};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::io::{self, Read};
+
+/// The largest tag file (manifest, `bag-info.txt`, …) read into memory.
+const MAX_TAG_FILE: u64 = 64 << 20;
+/// Bytes hashed at a time.
+const CHUNK: usize = 64 * 1024;
+
+/// One problem with a bag: which file, what is wrong and what it means.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// The file concerned, relative to the bag folder (`data/records/pupils.xml`,
+    /// `manifest-sha512.txt`), or `(bag)` for the bag as a whole.
+    pub file: String,
+    /// What is wrong and what it means, in plain words.
+    pub problem: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.file, self.problem)
+    }
+}
+
+/// The outcome of [`verify_bag`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Verification {
+    /// Every problem found, in the order found; empty when the bag is sound.
+    pub findings: Vec<Finding>,
+    /// Payload files (under `data/`) read.
+    pub files: u64,
+    /// Payload bytes read.
+    pub payload_bytes: u64,
+    /// The `bag-info.txt` entries (label, value), in file order.
+    pub bag_info: Vec<(String, String)>,
+}
+
+impl Verification {
+    /// Whether the bag is sound: no finding at all.
+    pub fn is_ok(&self) -> bool {
+        self.findings.is_empty()
+    }
+
+    fn find(&mut self, file: &str, problem: impl Into<String>) {
+        self.findings.push(Finding { file: file.to_string(), problem: problem.into() });
+    }
+}
+
+/// A checksum algorithm teczka checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Alg {
+    Sha256,
+    Sha512,
+}
+
+impl Alg {
+    fn from_name(name: &str) -> Option<Alg> {
+        match name {
+            "sha256" => Some(Alg::Sha256),
+            "sha512" => Some(Alg::Sha512),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Alg::Sha256 => "sha256",
+            Alg::Sha512 => "sha512",
+        }
+    }
+}
+
+/// A parsed (payload or tag) manifest.
+struct Manifest {
+    /// `manifest-sha512.txt` and so on.
+    file: String,
+    alg: Alg,
+    /// Path → expected lowercase hex checksum.
+    sums: BTreeMap<String, String>,
+}
+
+/// What reading one file gave.
+struct Read_ {
+    content: Option<Vec<u8>>,
+    digests: HashMap<Alg, String>,
+    bytes: u64,
+}
+
+/// Verify the bag in `archive`: structure, manifests, checksums and Payload-Oxum (see the
+/// module documentation). Problems with the bag are [`Finding`]s; an `Err` means the archive
+/// itself could not be read.
+///
+/// # Example
+///
+/// ```
+/// use std::io::{Cursor, Write};
+/// use teczka::archive::read::{Limits, SafeArchive};
+/// use teczka::archive::verify::verify_bag;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+/// let options = zip::write::SimpleFileOptions::default();
+/// zip.start_file("bag/bagit.txt", options)?;
+/// zip.write_all(b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")?;
+/// zip.start_file("bag/data/x", options)?; // listed in no manifest
+/// zip.write_all(b"hello")?;
+/// let bytes = zip.finish()?.into_inner();
+///
+/// let mut archive =
+///     SafeArchive::open_reader(Cursor::new(bytes), "bag.zip".as_ref(), &Limits::default(), None)?;
+/// let verification = verify_bag(&mut archive)?;
+/// assert!(!verification.is_ok());
+/// assert_eq!(verification.files, 1);
+/// assert_eq!(verification.findings[0].file, "(bag)");
+/// # Ok(())
+/// # }
+/// ```
+pub fn verify_bag(archive: &mut SafeArchive) -> Result<Verification> {
+    let mut v = Verification::default();
+    let files: Vec<String> =
+        archive.entries().filter(|e| !e.is_dir).map(|e| e.name.clone()).collect();
+    let is_payload = |name: &str| name.starts_with("data/");
+    let top_level = |name: &str| !name.contains('/');
+
+    if !archive.entries().any(|e| e.name == "data" || is_payload(&e.name)) {
+        v.find("data/", "the payload folder `data/` is missing: this is not a complete bag");
+    }
+
+    // Tag manifests first: they say which algorithms the other tag files are hashed with.
+    let mut tag_manifests = Vec::new();
+    for name in files.iter().filter(|n| top_level(n)) {
+        let Some(alg) = manifest_alg(name, "tagmanifest-") else { continue };
+        let Some(alg) = supported(&mut v, name, alg) else { continue };
+        if let Some(read) = read_file(archive, &mut v, name, &[], true) {
+            if let Some(manifest) = parse_manifest(&mut v, name, alg, read.content.as_deref()) {
+                tag_manifests.push(manifest);
+            }
+        }
+    }
+    let tag_algs: Vec<Alg> = algs_of(&tag_manifests);
+
+    // Every other file outside data/: hashed for the tag manifests, bagit.txt, bag-info.txt
+    // and the payload manifests kept to be parsed.
+    let mut tag_digests: HashMap<String, HashMap<Alg, String>> = HashMap::new();
+    let mut manifests = Vec::new();
+    let mut bagit = None;
+    let mut bag_info = None;
+    for name in files.iter().filter(|n| !is_payload(n)) {
+        if top_level(name) && manifest_alg(name, "tagmanifest-").is_some() {
+            continue;
+        }
+        let keep = top_level(name)
+            && (name == "bagit.txt"
+                || name == "bag-info.txt"
+                || manifest_alg(name, "manifest-").is_some());
+        let Some(read) = read_file(archive, &mut v, name, &tag_algs, keep) else { continue };
+        tag_digests.insert(name.clone(), read.digests);
+        match name.as_str() {
+            "bagit.txt" => bagit = read.content,
+            "bag-info.txt" => bag_info = read.content,
+            _ => {
+                if let Some(alg) = manifest_alg(name, "manifest-") {
+                    if let Some(alg) = supported(&mut v, name, alg) {
+                        if let Some(m) = parse_manifest(&mut v, name, alg, read.content.as_deref())
+                        {
+                            manifests.push(m);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    match bagit {
+        Some(content) => check_bagit(&mut v, &content),
+        None if files.iter().any(|n| n == "bagit.txt") => {} // unreadable: already a finding
+        None => v.find("bagit.txt", "is missing: without it the folder is not a BagIt bag"),
+    }
+    let info = bag_info.and_then(|content| parse_bag_info(&mut v, &content));
+    if let Some(info) = &info {
+        v.bag_info = info.clone();
+    } else if !files.iter().any(|n| n == "bag-info.txt") {
+        v.find(
+            "bag-info.txt",
+            "is missing: a teczka bag records its source, date and Payload-Oxum there",
+        );
+    }
+    if manifests.is_empty() {
+        v.find(
+            "(bag)",
+            "has no manifest-sha512.txt or manifest-sha256.txt: the payload's checksums cannot \
+             be checked",
+        );
+    }
+
+    // The payload, each file read once with every manifest's algorithm.
+    let payload_algs = algs_of(&manifests);
+    let mut present: HashSet<&str> = HashSet::new();
+    for name in files.iter().filter(|n| is_payload(n)) {
+        present.insert(name);
+        v.files += 1;
+        let Some(read) = read_file(archive, &mut v, name, &payload_algs, false) else {
+            v.payload_bytes += archive.entry(name).map_or(0, |e| e.size);
+            continue;
+        };
+        v.payload_bytes += read.bytes;
+        for manifest in &manifests {
+            match manifest.sums.get(name.as_str()) {
+                None => v.find(
+                    name,
+                    format!(
+                        "is not listed in {}: the bag's maker did not record this file; it may \
+                         have been added afterwards",
+                        manifest.file
+                    ),
+                ),
+                Some(expected) => {
+                    if read.digests.get(&manifest.alg) != Some(expected) {
+                        v.find(
+                            name,
+                            format!(
+                                "{} checksum does not match {}: the file was changed or \
+                                 damaged after the bag was made",
+                                manifest.alg.name(),
+                                manifest.file
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    for manifest in &manifests {
+        for path in manifest.sums.keys() {
+            if !is_payload(path) {
+                v.find(
+                    path,
+                    format!(
+                        "is listed in {} but lies outside `data/`: a payload manifest lists \
+                         only payload files",
+                        manifest.file
+                    ),
+                );
+            } else if !present.contains(path.as_str()) {
+                v.find(path, format!("is listed in {} but missing from the bag", manifest.file));
+            }
+        }
+    }
+
+    // Tag manifests: every listed tag file present and matching.
+    let mut listed_tags: HashSet<&str> = HashSet::new();
+    for manifest in &tag_manifests {
+        for (path, expected) in &manifest.sums {
+            listed_tags.insert(path);
+            match tag_digests.get(path) {
+                None if files.contains(path) => {} // unreadable: already a finding
+                None => {
+                    v.find(path, format!("is listed in {} but missing from the bag", manifest.file))
+                }
+                Some(digests) => {
+                    if digests.get(&manifest.alg) != Some(expected) {
+                        v.find(
+                            path,
+                            format!(
+                                "{} checksum does not match {}: the file was changed or damaged \
+                                 after the bag was made",
+                                manifest.alg.name(),
+                                manifest.file
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    // What lies outside data/: tag files only.
+    for name in files.iter().filter(|n| !is_payload(n)) {
+        let known_tag = top_level(name)
+            && (name == "bagit.txt"
+                || name == "bag-info.txt"
+                || manifest_alg(name, "manifest-").is_some()
+                || manifest_alg(name, "tagmanifest-").is_some());
+        if name == "fetch.txt" {
+            v.find(
+                name,
+                "the bag refers to files to be downloaded: a teczka bag is complete, and teczka \
+                 never fetches",
+            );
+        } else if !known_tag && !listed_tags.contains(name.as_str()) {
+            v.find(
+                name,
+                "lies outside `data/` and is no tag file of the bag: nothing vouches for it",
+            );
+        } else if !tag_manifests.is_empty()
+            && known_tag
+            && manifest_alg(name, "tagmanifest-").is_none()
+            && !listed_tags.contains(name.as_str())
+        {
+            v.find(name, "is not listed in the tag manifest: its checksum cannot be checked");
+        }
+    }
+
+    if let Some(info) = &info {
+        check_oxum(&mut v, info);
+    }
+    Ok(v)
+}
+
+/// The algorithm named by `manifest-<alg>.txt` (for `prefix` `manifest-`), if `name` is one.
+fn manifest_alg<'a>(name: &'a str, prefix: &str) -> Option<&'a str> {
+    name.strip_prefix(prefix)?.strip_suffix(".txt").filter(|alg| !alg.is_empty())
+}
+
+/// The algorithm if teczka checks it; otherwise a finding saying the manifest went unchecked.
+fn supported(v: &mut Verification, file: &str, alg: &str) -> Option<Alg> {
+    let found = Alg::from_name(alg);
+    if found.is_none() {
+        v.find(
+            file,
+            "uses an algorithm teczka does not check (only sha512 and sha256): it was not \
+             checked",
+        );
+    }
+    found
+}
+
+fn algs_of(manifests: &[Manifest]) -> Vec<Alg> {
+    let mut algs: Vec<Alg> = manifests.iter().map(|m| m.alg).collect();
+    algs.sort();
+    algs.dedup();
+    algs
+}
+
+/// Read one file through the archive's bounded reader, hashing with `algs`, keeping the
+/// content when `keep` (up to [`MAX_TAG_FILE`]). A file that cannot be read is a finding.
+fn read_file(
+    archive: &mut SafeArchive,
+    v: &mut Verification,
+    name: &str,
+    algs: &[Alg],
+    keep: bool,
+) -> Option<Read_> {
+    let mut reader = match archive.open_entry(name) {
+        Ok(reader) => reader,
+        Err(e) => {
+            v.find(name, format!("cannot be read: {e}"));
+            return None;
+        }
+    };
+    let mut sha256 = algs.contains(&Alg::Sha256).then(Sha256::new);
+    let mut sha512 = algs.contains(&Alg::Sha512).then(Sha512::new);
+    let mut content = keep.then(Vec::new);
+    let mut buf = vec![0u8; CHUNK];
+    let mut bytes = 0u64;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                v.find(name, format!("cannot be read: {e}"));
+                return None;
+            }
+        };
+        let chunk = buf.get(..n).unwrap_or_default();
+        bytes += n as u64;
+        if let Some(h) = sha256.as_mut() {
+            h.update(chunk);
+        }
+        if let Some(h) = sha512.as_mut() {
+            h.update(chunk);
+        }
+        if let Some(c) = content.as_mut() {
+            if bytes > MAX_TAG_FILE {
+                v.find(
+                    name,
+                    format!("is larger than {MAX_TAG_FILE} bytes, too large for a tag file"),
+                );
+                return None;
+            }
+            c.extend_from_slice(chunk);
+        }
+    }
+    let mut digests = HashMap::new();
+    if let Some(h) = sha256 {
+        digests.insert(Alg::Sha256, hex(&h.finalize()));
+    }
+    if let Some(h) = sha512 {
+        digests.insert(Alg::Sha512, hex(&h.finalize()));
+    }
+    Some(Read_ { content, digests, bytes })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+/// A tag file's text, or a finding when it is not UTF-8.
+fn text<'a>(v: &mut Verification, file: &str, content: &'a [u8]) -> Option<&'a str> {
+    match std::str::from_utf8(content) {
+        Ok(text) => Some(text.strip_prefix('\u{feff}').unwrap_or(text)),
+        Err(e) => {
+            v.find(
+                file,
+                format!(
+                    "is not UTF-8 (invalid byte at {}): BagIt tag files are UTF-8",
+                    e.valid_up_to()
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Parse `<checksum> <path>` lines; a malformed line is a finding and is skipped.
+fn parse_manifest(
+    v: &mut Verification,
+    file: &str,
+    alg: Alg,
+    content: Option<&[u8]>,
+) -> Option<Manifest> {
+    let text = text(v, file, content?)?;
+    let hex_len = match alg {
+        Alg::Sha256 => 64,
+        Alg::Sha512 => 128,
+    };
+    let mut sums = BTreeMap::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed = line.split_once([' ', '\t']).and_then(|(sum, path)| {
+            let path = path.trim_start_matches([' ', '\t']);
+            let ok = sum.len() == hex_len && sum.bytes().all(|b| b.is_ascii_hexdigit());
+            (ok && !path.is_empty()).then(|| (sum.to_ascii_lowercase(), decode_path(path)))
+        });
+        let Some((sum, path)) = parsed else {
+            v.find(
+                file,
+                format!(
+                    "line {}: not `<{}-checksum> <path>`: that line was not checked",
+                    number + 1,
+                    alg.name()
+                ),
+            );
+            continue;
+        };
+        if sums.insert(path.clone(), sum).is_some() {
+            v.find(&path, format!("is listed twice in {file}"));
+        }
+    }
+    Some(Manifest { file: file.to_string(), alg, sums })
+}
+
+/// Undo RFC 8493 §2.1.3's percent-encoding of CR, LF and `%` in manifest paths.
+fn decode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(at) = rest.find('%') {
+        out.push_str(rest.get(..at).unwrap_or_default());
+        let code = rest.get(at..at + 3).unwrap_or_default();
+        let (decoded, len) = match code.to_ascii_uppercase().as_str() {
+            "%0A" => ("\n", 3),
+            "%0D" => ("\r", 3),
+            "%25" => ("%", 3),
+            _ => ("%", 1),
+        };
+        out.push_str(decoded);
+        rest = rest.get(at + len..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Parse `Label: value` lines, continuation lines starting with whitespace.
+fn parse_tags(v: &mut Verification, file: &str, content: &[u8]) -> Option<Vec<(String, String)>> {
+    let text = text(v, file, content)?;
+    let mut tags: Vec<(String, String)> = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.starts_with([' ', '\t']) {
+            match tags.last_mut() {
+                Some((_, value)) => {
+                    value.push(' ');
+                    value.push_str(line.trim());
+                }
+                None => v.find(
+                    file,
+                    format!("line {}: a continuation line with no label before it", number + 1),
+                ),
+            }
+            continue;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        match line.split_once(':') {
+            Some((label, value)) if !label.trim().is_empty() => {
+                tags.push((label.trim().to_string(), value.trim().to_string()))
+            }
+            _ => v.find(file, format!("line {}: not `Label: value`", number + 1)),
+        }
+    }
+    Some(tags)
+}
+
+fn check_bagit(v: &mut Verification, content: &[u8]) {
+    let file = "bagit.txt";
+    let Some(tags) = parse_tags(v, file, content) else { return };
+    let get = |label: &str| tags.iter().find(|(l, _)| l == label).map(|(_, value)| value.as_str());
+    match get("BagIt-Version") {
+        Some("1.0") => {}
+        Some(_) => v.find(file, "`BagIt-Version` is not 1.0, the version teczka checks"),
+        None => v.find(file, "has no `BagIt-Version`"),
+    }
+    match get("Tag-File-Character-Encoding") {
+        Some(enc) if enc.eq_ignore_ascii_case("UTF-8") => {}
+        Some(_) => v.find(file, "`Tag-File-Character-Encoding` is not UTF-8"),
+        None => v.find(file, "has no `Tag-File-Character-Encoding`"),
+    }
+}
+
+fn parse_bag_info(v: &mut Verification, content: &[u8]) -> Option<Vec<(String, String)>> {
+    parse_tags(v, "bag-info.txt", content)
+}
+
+/// Compare `Payload-Oxum` (`octets.count`) with what the payload holds.
+fn check_oxum(v: &mut Verification, info: &[(String, String)]) {
+    let file = "bag-info.txt";
+    let Some((_, oxum)) = info.iter().find(|(label, _)| label == "Payload-Oxum") else {
+        v.find(file, "has no `Payload-Oxum`: the payload's size and file count cannot be checked");
+        return;
+    };
+    let parsed = oxum.split_once('.').and_then(|(octets, count)| {
+        Some((octets.parse::<u64>().ok()?, count.parse::<u64>().ok()?))
+    });
+    match parsed {
+        None => v.find(file, "`Payload-Oxum` is not `<octets>.<file count>`"),
+        Some((octets, count)) if (octets, count) != (v.payload_bytes, v.files) => {
+            let (bytes, files) = (v.payload_bytes, v.files);
+            v.find(
+                file,
+                format!(
+                    "`Payload-Oxum` says {octets} bytes in {count} files, the payload holds \
+                     {bytes} bytes in {files} files: files were added, removed or changed"
+                ),
+            )
+        }
+        Some(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::read::Limits;
+    use std::io::{Cursor, Write};
+    use std::path::Path;
+
+    type Files = Vec<(String, Vec<u8>)>;
+
+    fn sha512(bytes: &[u8]) -> String {
+        hex(&Sha512::digest(bytes))
+    }
+
+    /// A sound bag holding `payload`: bagit.txt, bag-info.txt with the right Payload-Oxum,
+    /// manifest-sha512.txt and tagmanifest-sha512.txt.
+    fn bag(payload: &[(&str, &[u8])]) -> Files {
+        let mut files: Files = Vec::new();
+        files.push((
+            "bagit.txt".into(),
+            b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n".to_vec(),
+        ));
+        let octets: usize = payload.iter().map(|(_, c)| c.len()).sum();
+        let info = format!(
+            "Source-Organization: SP 1 Kraków\nBagging-Date: 2025-01-31\nPayload-Oxum: {octets}.{}\n\
+             Archive-Kind: transfer\n",
+            payload.len()
+        );
+        files.push(("bag-info.txt".into(), info.into_bytes()));
+        let manifest: String =
+            payload.iter().map(|(n, c)| format!("{}  {n}\n", sha512(c))).collect();
+        files.push(("manifest-sha512.txt".into(), manifest.into_bytes()));
+        for (name, content) in payload {
+            files.push((name.to_string(), content.to_vec()));
+        }
+        retag(files)
+    }
+
+    /// Rewrite tagmanifest-sha512.txt over the tag files as they are now.
+    fn retag(mut files: Files) -> Files {
+        files.retain(|(n, _)| n != "tagmanifest-sha512.txt");
+        let tags: String = files
+            .iter()
+            .filter(|(n, _)| !n.starts_with("data/"))
+            .map(|(n, c)| format!("{}  {n}\n", sha512(c)))
+            .collect();
+        files.push(("tagmanifest-sha512.txt".into(), tags.into_bytes()));
+        files
+    }
+
+    fn set(files: &mut Files, name: &str, content: &[u8]) {
+        match files.iter_mut().find(|(n, _)| n == name) {
+            Some(file) => file.1 = content.to_vec(),
+            None => files.push((name.to_string(), content.to_vec())),
+        }
+    }
+
+    fn verify(files: &Files) -> Verification {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options =
+            zip::write::SimpleFileOptions::default().last_modified_time(zip::DateTime::default());
+        for (name, content) in files {
+            zip.start_file(format!("bag/{name}"), options).unwrap();
+            zip.write_all(content).unwrap();
+        }
+        let bytes = zip.finish().unwrap().into_inner();
+        let mut archive = SafeArchive::open_reader(
+            Cursor::new(bytes),
+            Path::new("bag.zip"),
+            &Limits::default(),
+            None,
+        )
+        .unwrap();
+        verify_bag(&mut archive).unwrap()
+    }
+
+    fn findings(v: &Verification) -> Vec<String> {
+        v.findings.iter().map(Finding::to_string).collect()
+    }
+
+    #[test]
+    fn a_sound_bag_verifies_clean() {
+        let v = verify(&bag(&[("data/x", b"hello"), ("data/records/p.csv", b"a;b\n")]));
+        assert_eq!(findings(&v), Vec::<String>::new());
+        assert!(v.is_ok());
+        assert_eq!((v.files, v.payload_bytes), (2, 9));
+        assert_eq!(v.bag_info[2], ("Payload-Oxum".to_string(), "9.2".to_string()));
+        assert_eq!(v.bag_info.len(), 4);
+    }
+
+    #[test]
+    fn a_changed_byte_is_found() {
+        let mut files = bag(&[("data/x", b"hello")]);
+        set(&mut files, "data/x", b"hellO");
+        assert_eq!(
+            findings(&verify(&files)),
+            ["data/x: sha512 checksum does not match manifest-sha512.txt: the file was changed \
+              or damaged after the bag was made"]
+        );
+    }
+
+    #[test]
+    fn a_missing_file_is_found() {
+        let mut files = bag(&[("data/x", b"hello"), ("data/y", b"")]);
+        files.retain(|(n, _)| n != "data/y");
+        assert_eq!(
+            findings(&verify(&files)),
+            [
+                "data/y: is listed in manifest-sha512.txt but missing from the bag",
+                "bag-info.txt: `Payload-Oxum` says 5 bytes in 2 files, the payload holds 5 bytes \
+                 in 1 files: files were added, removed or changed",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_extra_unlisted_file_is_found() {
+        let mut files = bag(&[("data/x", b"hello")]);
+        set(&mut files, "data/planted", b"!");
+        assert_eq!(
+            findings(&verify(&files)),
+            [
+                "data/planted: is not listed in manifest-sha512.txt: the bag's maker did not \
+                 record this file; it may have been added afterwards",
+                "bag-info.txt: `Payload-Oxum` says 5 bytes in 1 files, the payload holds 6 bytes \
+                 in 2 files: files were added, removed or changed",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_wrong_payload_oxum_is_found() {
+        let mut files = bag(&[("data/x", b"hello")]);
+        set(&mut files, "bag-info.txt", b"Payload-Oxum: 6.1\n");
+        let files = retag(files);
+        assert_eq!(
+            findings(&verify(&files)),
+            ["bag-info.txt: `Payload-Oxum` says 6 bytes in 1 files, the payload holds 5 bytes in \
+              1 files: files were added, removed or changed"]
+        );
+        let mut files = retag(files);
+        set(&mut files, "bag-info.txt", b"Payload-Oxum: five\n");
+        let files = retag(files);
+        assert_eq!(
+            findings(&verify(&files)),
+            ["bag-info.txt: `Payload-Oxum` is not `<octets>.<file count>`"]
+        );
+    }
+
+    #[test]
+    fn a_changed_tag_file_is_found_by_the_tag_manifest() {
+        let mut files = bag(&[("data/x", b"hello")]);
+        set(&mut files, "bag-info.txt", b"Payload-Oxum: 5.1\nSource-Organization: someone else\n");
+        assert_eq!(
+            findings(&verify(&files)),
+            ["bag-info.txt: sha512 checksum does not match tagmanifest-sha512.txt: the file was \
+              changed or damaged after the bag was made"]
+        );
+    }
+
+    #[test]
+    fn bagit_txt_must_say_version_1_0_in_utf_8() {
+        let mut files = bag(&[("data/x", b"hello")]);
+        set(
+            &mut files,
+            "bagit.txt",
+            b"BagIt-Version: 0.97\nTag-File-Character-Encoding: ISO-8859-2\n",
+        );
+        assert_eq!(
+            findings(&verify(&retag(files.clone()))),
+            [
+                "bagit.txt: `BagIt-Version` is not 1.0, the version teczka checks",
+                "bagit.txt: `Tag-File-Character-Encoding` is not UTF-8",
+            ]
+        );
+        set(&mut files, "bagit.txt", b"BagIt-Version: 1.0\n\xff\n");
+        assert_eq!(
+            findings(&verify(&retag(files.clone()))),
+            ["bagit.txt: is not UTF-8 (invalid byte at 19): BagIt tag files are UTF-8"]
+        );
+        files.retain(|(n, _)| n != "bagit.txt");
+        assert_eq!(
+            findings(&verify(&retag(files))),
+            ["bagit.txt: is missing: without it the folder is not a BagIt bag"]
+        );
+    }
+
+    #[test]
+    fn a_bag_without_a_usable_manifest_is_found() {
+        let mut files = bag(&[("data/x", b"hello")]);
+        files.retain(|(n, _)| n != "manifest-sha512.txt");
+        set(&mut files, "manifest-md5.txt", b"5d41402abc4b2a76b9719d911017c592  data/x\n");
+        assert_eq!(
+            findings(&verify(&retag(files))),
+            [
+                "manifest-md5.txt: uses an algorithm teczka does not check (only sha512 and \
+                 sha256): it was not checked",
+                "(bag): has no manifest-sha512.txt or manifest-sha256.txt: the payload's \
+                 checksums cannot be checked",
+            ]
+        );
+    }
+
+    #[test]
+    fn sha256_manifests_are_checked_too() {
+        let mut files = bag(&[("data/x", b"hello")]);
+        let good = hex(&Sha256::digest(b"hello"));
+        set(&mut files, "manifest-sha256.txt", format!("{good} data/x\n").as_bytes());
+        assert!(verify(&retag(files.clone())).is_ok());
+        let bad = hex(&Sha256::digest(b"other"));
+        set(&mut files, "manifest-sha256.txt", format!("{bad}\tdata/x\nnonsense\n").as_bytes());
+        assert_eq!(
+            findings(&verify(&retag(files))),
+            [
+                "manifest-sha256.txt: line 2: not `<sha256-checksum> <path>`: that line was not \
+                 checked",
+                "data/x: sha256 checksum does not match manifest-sha256.txt: the file was changed \
+                 or damaged after the bag was made",
+            ]
+        );
+    }
+
+    #[test]
+    fn files_outside_data_must_be_tag_files() {
+        let mut files = bag(&[("data/x", b"hello")]);
+        set(&mut files, "notes/readme.txt", b"hi");
+        set(&mut files, "fetch.txt", b"https://example.org/x 5 data/y\n");
+        let mut files = retag(files);
+        // Unlisted in the tag manifest, so nothing vouches for it.
+        set(&mut files, "stray.txt", b"?");
+        assert_eq!(
+            findings(&verify(&files)),
+            [
+                "fetch.txt: the bag refers to files to be downloaded: a teczka bag is complete, \
+                 and teczka never fetches",
+                "stray.txt: lies outside `data/` and is no tag file of the bag: nothing vouches \
+                 for it",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unreadable_payload_file_is_a_finding_and_checking_goes_on() {
+        let files = bag(&[("data/x", b"hello world"), ("data/y", b"fine")]);
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for (name, content) in &files {
+            zip.start_file(format!("bag/{name}"), options).unwrap();
+            zip.write_all(content).unwrap();
+        }
+        let mut bytes = zip.finish().unwrap().into_inner();
+        let at = bytes.windows(11).position(|w| w == b"hello world").unwrap();
+        bytes[at] = b'H';
+        let mut archive = SafeArchive::open_reader(
+            Cursor::new(bytes),
+            Path::new("bag.zip"),
+            &Limits::default(),
+            None,
+        )
+        .unwrap();
+        let v = verify_bag(&mut archive).unwrap();
+        assert_eq!(
+            findings(&v),
+            ["data/x: cannot be read: entry `bag/data/x`: checksum (CRC-32) does not match: the \
+              entry is damaged or was altered"]
+        );
+        assert_eq!((v.files, v.payload_bytes), (2, 15));
+    }
+
+    #[test]
+    fn manifest_paths_are_percent_decoded() {
+        assert_eq!(decode_path("data/a%0Ab%25c%0d%41"), "data/a\nb%c\r%41");
+        assert_eq!(decode_path("data/100%"), "data/100%");
+    }
+}
