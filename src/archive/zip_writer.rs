@@ -91,7 +91,7 @@ impl ZipOptions {
     }
 
     /// The zip crate's options for a file entry: Deflate, fixed time and mode, AES if asked.
-    fn file_options(&self, large: bool) -> zip::write::FileOptions<'_, ()> {
+    fn file_options(&self, large: bool) -> zip::write::FileOptions<'_, '_, ()> {
         let options = SimpleFileOptions::default()
             .compression_method(CompressionMethod::Deflated)
             .compression_level(self.level)
@@ -368,7 +368,7 @@ mod tests {
             };
             let mut data = Vec::new();
             file.read_to_end(&mut data).unwrap();
-            out.push((file.name().to_owned(), data, file.unix_mode()));
+            out.push((file.name().unwrap().into_owned(), data, file.unix_mode()));
         }
         out
     }
