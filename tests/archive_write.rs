@@ -152,8 +152,10 @@ fn the_age_cli_decrypts_an_archive_sealed_to_its_key() {
     assert_eq!(fs::read(dir.join("opened.zip")).unwrap(), zip);
 }
 
-/// Zip64: an entry over 4 GiB (a sparse file of zeros) and more than 65 535 entries. Slow in a
-/// debug build, so run on demand: `cargo test --release archive_write -- --ignored`.
+/// Zip64: an entry over 4 GiB (a sparse file of zeros) and more than 65 535 entries. Slow, so
+/// run on demand; with the compression crates optimised it takes about two minutes:
+/// `cargo test --config 'profile.dev.package.zlib-rs.opt-level=3' --config
+/// 'profile.dev.package.sha2.opt-level=3' --test tests zip64 -- --ignored`.
 #[test]
 #[ignore = "writes a 4 GiB entry; run with --ignored"]
 fn zip64_archives_pass_unzip_and_seven_zip() {

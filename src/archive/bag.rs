@@ -18,13 +18,16 @@
 //!
 //! Every folder has its own entry, so an empty `data/` survives. Payload is read once: each
 //! file is hashed (SHA-512 and SHA-256) while it is compressed, all of them in parallel on rayon
-//! threads, and streamed, so a multi-gigabyte export never sits in memory.
+//! threads, and streamed, so a multi-gigabyte export never sits in memory. A file over 4 GiB is
+//! the exception: it is hashed in the parallel pass and read a second time to be compressed
+//! straight into the archive (zip 7.4 cannot raw-copy a Zip64 entry); a file that changed in
+//! between is an error.
 //!
 //! Payload paths are checked when added: relative, forward slashes, no `.`/`..` segments, no
-//! characters Windows cannot store, no `%` (RFC 8493 percent-encodes it in manifests and
-//! bagit-python does not decode it), no duplicates, no two names that differ only in case (they
-//! would overwrite each other when unpacked on Windows or macOS; compared with Unicode
-//! lower-casing), no name used as both a file and a folder.
+//! characters or device names (`NUL`, `COM1`, …) Windows cannot store, no `%` (RFC 8493
+//! percent-encodes it in manifests and bagit-python does not decode it), no duplicates, no two
+//! names that differ only in case (they would overwrite each other when unpacked on Windows or
+//! macOS; compared with Unicode lower-casing), no name used as both a file and a folder.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
@@ -287,11 +290,15 @@ impl BagBuilder {
         }
         enum Item {
             Folder(String),
-            File(PreparedEntry),
+            File(Payload, String),
         }
         let mut data: Vec<(String, Item)> =
             folders.into_iter().map(|f| (f.clone(), Item::Folder(f))).collect();
-        data.extend(payload.into_iter().map(|p| (format!("data/{}", p.path), Item::File(p.entry))));
+        data.extend(
+            payload
+                .into_iter()
+                .map(|p| (format!("data/{}", p.path), Item::File(p.entry, p.sha512))),
+        );
         data.sort_by(|a, b| a.0.cmp(&b.0));
 
         let mut zip = DeterministicZip::new(out, options);
@@ -299,10 +306,13 @@ impl BagBuilder {
         for entry in prepared_tags {
             zip.append(entry)?;
         }
-        for (_, item) in data {
+        for (path, item) in data {
             match item {
                 Item::Folder(folder) => zip.add_directory(&format!("{name}/{folder}"))?,
-                Item::File(entry) => zip.append(entry)?,
+                Item::File(Payload::Prepared(entry), _) => zip.append(entry)?,
+                Item::File(Payload::Deferred(source), sha512) => {
+                    write_deferred(&mut zip, &format!("{name}/{path}"), source, &sha512, options)?
+                }
             }
         }
         let mut out = zip.finish()?;
@@ -339,6 +349,14 @@ fn check_segment(segment: &str) -> std::result::Result<(), &'static str> {
     if segment.ends_with('.') || segment.ends_with(' ') {
         return Err("ends with a dot or a space, which Windows drops");
     }
+    let stem = segment.split('.').next().unwrap_or_default().to_ascii_uppercase();
+    let reserved = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || (stem.len() == 4
+            && (stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.ends_with(|c: char| c.is_ascii_digit() && c != '0'));
+    if reserved {
+        return Err("is a device name on Windows (CON, PRN, AUX, NUL, COM1–9, LPT1–9)");
+    }
     if segment.len() > 255 {
         return Err("is longer than 255 bytes");
     }
@@ -351,7 +369,15 @@ struct Hashed {
     sha512: String,
     sha256: String,
     bytes: u64,
-    entry: PreparedEntry,
+    entry: Payload,
+}
+
+/// A payload file's compressed form, or the source itself when it is over 4 GiB: zip 7.4 cannot
+/// raw-copy a Zip64 entry correctly, so such a file is hashed in the parallel pass and
+/// compressed straight into the archive, in its place, while the archive is assembled.
+enum Payload {
+    Prepared(PreparedEntry),
+    Deferred(Source),
 }
 
 fn hash_and_prepare(
@@ -362,30 +388,82 @@ fn hash_and_prepare(
 ) -> Result<Hashed> {
     let name = format!("{bag}/data/{path}");
     let (tap, entry) = match source {
+        Source::Bytes(bytes) if zip_writer::needs_zip64(bytes.len() as u64) => {
+            let mut tap = Tap::new(&bytes[..]);
+            io::copy(&mut tap, &mut io::sink()).map_err(|e| Error::io(&name, e))?;
+            (tap.finish(), Payload::Deferred(Source::Bytes(bytes)))
+        }
         Source::Bytes(bytes) => {
             let mut tap = Tap::new(&bytes[..]);
             let entry = zip_writer::prepare(&name, &mut tap, bytes.len() as u64, options)?;
-            (tap.finish(), entry)
+            (tap.finish(), Payload::Prepared(entry))
         }
         Source::File(file_path) => {
-            let file = File::open(&file_path).map_err(|e| Error::io(&file_path, e))?;
-            let meta = file.metadata().map_err(|e| Error::io(&file_path, e))?;
-            if !meta.is_file() {
-                return Err(Error::input(
-                    &file_path,
-                    format!("is not a regular file, so it cannot be archived as `{name}`"),
-                ));
-            }
+            let (file, size) = open_regular(&file_path, &name)?;
             let mut tap = Tap::new(BufReader::with_capacity(1 << 16, file));
-            let entry = match zip_writer::prepare(&name, &mut tap, meta.len(), options) {
-                Ok(entry) => entry,
-                // A failure reading the source names the source, not the entry.
-                Err(e) => return Err(tap.error.take().map_or(e, |re| Error::io(&file_path, re))),
-            };
-            (tap.finish(), entry)
+            if zip_writer::needs_zip64(size) {
+                // Hash now, compress while assembling (see `Payload::Deferred`).
+                io::copy(&mut tap, &mut io::sink()).map_err(|e| Error::io(&file_path, e))?;
+                (tap.finish(), Payload::Deferred(Source::File(file_path)))
+            } else {
+                let entry = match zip_writer::prepare(&name, &mut tap, size, options) {
+                    Ok(entry) => entry,
+                    // A failure reading the source names the source, not the entry.
+                    Err(e) => {
+                        return Err(tap.error.take().map_or(e, |re| Error::io(&file_path, re)))
+                    }
+                };
+                (tap.finish(), Payload::Prepared(entry))
+            }
         }
     };
     Ok(Hashed { path, sha512: tap.0, sha256: tap.1, bytes: tap.2, entry })
+}
+
+/// Open a payload file, refusing anything but a regular file; returns it and its size.
+fn open_regular(path: &Path, entry: &str) -> Result<(File, u64)> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(Error::input(
+            path,
+            format!("is not a regular file, so it cannot be archived as `{entry}`"),
+        ));
+    }
+    Ok((file, meta.len()))
+}
+
+/// Compress a deferred (over 4 GiB) payload file straight into the archive, checking that it
+/// still has the SHA-512 the manifest already records.
+fn write_deferred<W: Write + Seek>(
+    zip: &mut DeterministicZip<W>,
+    entry: &str,
+    source: Source,
+    sha512: &str,
+    options: &ZipOptions,
+) -> Result<()> {
+    let (mut tap, size, path) = match source {
+        Source::Bytes(bytes) => {
+            return zip.write_streamed(entry, &mut &bytes[..], bytes.len() as u64, options)
+        }
+        Source::File(path) => {
+            let (file, size) = open_regular(&path, entry)?;
+            (Tap::new(BufReader::with_capacity(1 << 16, file)), size, path)
+        }
+    };
+    if let Err(e) = zip.write_streamed(entry, &mut tap, size, options) {
+        return Err(tap.error.take().map_or(e, |re| Error::io(&path, re)));
+    }
+    if tap.finish().0 != sha512 {
+        return Err(Error::input(
+            &path,
+            format!(
+                "changed while it was being archived as `{entry}`; archive a copy that nothing \
+                 writes to"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A reader that hashes (SHA-512 and SHA-256) and counts what passes through it, and keeps a
@@ -655,6 +733,8 @@ mod tests {
             ("a\\b", "data/a\\\\b: the segment `a\\\\b` contains one of `/ \\ : * ? \" < > |`, which Windows cannot store; rename it"),
             ("a\nb", "data/a\\nb: the segment `a\\nb` contains a control character; rename it"),
             ("100%.csv", "data/100%.csv: the segment `100%.csv` contains `%`, which BagIt tools disagree on how to list; rename it"),
+            ("nul.txt", "data/nul.txt: the segment `nul.txt` is a device name on Windows (CON, PRN, AUX, NUL, COM1–9, LPT1–9); rename it"),
+            ("x/COM1", "data/x/COM1: the segment `COM1` is a device name on Windows (CON, PRN, AUX, NUL, COM1–9, LPT1–9); rename it"),
             ("a./b", "data/a./b: the segment `a.` ends with a dot or a space, which Windows drops; rename it"),
         ];
         for (path, message) in cases {
@@ -685,6 +765,8 @@ mod tests {
             "data/records: is already a folder, so it cannot also be a file"
         );
         add(&mut bag, "records/other.xml").unwrap();
+        add(&mut bag, "console.txt").unwrap();
+        add(&mut bag, "COM10").unwrap();
     }
 
     #[test]

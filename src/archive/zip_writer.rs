@@ -24,7 +24,12 @@
 //!
 //! Memory stays bounded: an entry is streamed through the compressor, and an entry whose input
 //! is larger than [`IN_MEMORY_LIMIT`] is prepared into a temporary file (closed until it is
-//! copied, so thousands of entries do not hold thousands of open files).
+//! copied, so thousands of entries do not hold thousands of open files). What does grow with
+//! the number of entries is their bookkeeping, a few hundred bytes each.
+//!
+//! Entries over 4 GiB (Zip64) cannot be prepared: zip 7.4 raw-copies a Zip64 entry with zero
+//! sizes in its local header, which unzip and 7-Zip reject. [`DeterministicZip::write_streamed`]
+//! compresses such an entry straight into the archive instead, on the calling thread.
 
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read, Seek, Write};
@@ -192,12 +197,20 @@ impl PreparedEntry {
     }
 }
 
+/// Whether an input of `size` bytes needs a Zip64 entry, so it must be written with
+/// [`DeterministicZip::write_streamed`] rather than prepared. Deflate can grow incompressible
+/// data by a few bytes per 16 KiB block, hence the margin below 4 GiB.
+pub fn needs_zip64(size: u64) -> bool {
+    size.saturating_add(size / 512).saturating_add(1 << 16) >= u64::from(u32::MAX)
+}
+
 /// Compress `input` into a [`PreparedEntry`] named `name`; safe to call on any thread.
 ///
-/// `size_hint` is the input's expected size in bytes: it chooses memory or a temporary file and
-/// whether the entry needs Zip64 (over 4 GiB); an input that turns out larger than a non-Zip64
-/// entry can hold fails with an error naming the entry. Errors reading `input` come back as
-/// [`Error::io`] on `name`; callers that know the input's own path relabel them.
+/// `size_hint` is the input's expected size in bytes: it chooses memory or a temporary file.
+/// Inputs that [`needs_zip64`] are refused (write them with
+/// [`DeterministicZip::write_streamed`]); an input that outgrows its hint past 4 GiB fails with
+/// an error naming the entry. Errors reading `input` come back as [`Error::io`] on `name`;
+/// callers that know the input's own path relabel them.
 pub fn prepare(
     name: &str,
     input: &mut dyn Read,
@@ -205,9 +218,14 @@ pub fn prepare(
     options: &ZipOptions,
 ) -> Result<PreparedEntry> {
     let entry_error = |e: io::Error| Error::io(name, e);
-    // Deflate can grow incompressible data by a few bytes per 16 KiB block; leave room.
-    let large =
-        size_hint.saturating_add(size_hint / 512).saturating_add(1 << 16) >= u64::from(u32::MAX);
+    if needs_zip64(size_hint) {
+        return Err(Error::input(
+            name,
+            "an entry over 4 GiB cannot be prepared in parallel; write it with `write_streamed` \
+             (this is a bug in the caller: please report it)",
+        ));
+    }
+    let large = false;
     let file_options = options.file_options(large);
     if size_hint <= IN_MEMORY_LIMIT {
         let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
@@ -307,6 +325,24 @@ impl<W: Write + Seek> DeterministicZip<W> {
                 // `path` drops here and deletes the temporary file.
             }
         }
+        Ok(())
+    }
+
+    /// Compress `input` straight into the archive as the entry `name`, on this thread; the way
+    /// to write entries that [`needs_zip64`]. `size_hint` decides Zip64; errors reading `input`
+    /// come back as [`Error::io`] on `name`.
+    pub fn write_streamed(
+        &mut self,
+        name: &str,
+        input: &mut dyn Read,
+        size_hint: u64,
+        options: &ZipOptions,
+    ) -> Result<()> {
+        let large = needs_zip64(size_hint);
+        let file_options = options.file_options(large).last_modified_time(self.modified);
+        let entry_error = |e: io::Error| Error::io(name, e);
+        self.writer.start_file(name, file_options).map_err(|e| entry_error(zip_io(e)))?;
+        io::copy(input, &mut self.writer).map_err(|e| entry_error(too_large_hint(e, large)))?;
         Ok(())
     }
 
@@ -452,6 +488,26 @@ mod tests {
         let bytes = zip.finish().unwrap().into_inner();
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "temporary file removed");
         assert_eq!(read_all(&bytes, None)[0].1, data);
+    }
+
+    #[test]
+    fn streamed_entries_sit_among_prepared_ones_and_huge_ones_cannot_be_prepared() {
+        assert!(!needs_zip64(4_000_000_000));
+        assert!(needs_zip64(u64::from(u32::MAX) - 1000));
+        let options = at("1700000000");
+        let e = prepare("big.bin", &mut &b""[..], 5 << 30, &options).unwrap_err();
+        assert!(e.to_string().starts_with("big.bin: an entry over 4 GiB cannot be prepared"));
+        let first = prepare("a.txt", &mut &b"first"[..], 5, &options).unwrap();
+        let mut zip = DeterministicZip::new(Cursor::new(Vec::new()), &options);
+        zip.append(first).unwrap();
+        zip.write_streamed("b.txt", &mut &b"second"[..], 6, &options).unwrap();
+        let last = prepare("c.txt", &mut &b"third"[..], 5, &options).unwrap();
+        zip.append(last).unwrap();
+        let bytes = zip.finish().unwrap().into_inner();
+        let read = read_all(&bytes, None);
+        let got: Vec<(&str, &[u8])> = read.iter().map(|(n, d, _)| (n.as_str(), &d[..])).collect();
+        assert_eq!(got, [("a.txt", &b"first"[..]), ("b.txt", b"second"), ("c.txt", b"third")]);
+        assert_eq!(read[1].2.map(|m| m & 0o777), Some(0o644));
     }
 
     #[test]
