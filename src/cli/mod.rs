@@ -36,8 +36,10 @@ enum Command {
     Generate(cmd::generate::Args),
     Keygen(cmd::keygen::Args),
     Detokenise(cmd::detokenise::Args),
+    Export(cmd::export::Args),
     Policy(cmd::policy::Args),
     Risk(cmd::risk::Args),
+    Verify(cmd::verify::Args),
 }
 
 /// Run the chosen command.
@@ -49,8 +51,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Generate(args) => cmd::generate::run(args),
         Command::Keygen(args) => cmd::keygen::run(args),
         Command::Detokenise(args) => cmd::detokenise::run(args),
+        Command::Export(args) => cmd::export::run(args),
         Command::Policy(args) => cmd::policy::run(args),
         Command::Risk(args) => cmd::risk::run(args),
+        Command::Verify(args) => cmd::verify::run(args),
     }
 }
 

@@ -235,7 +235,7 @@ impl Generator {
         let slot = slots.apply(index);
         let day = slot % self.birth_days;
         let rest = slot / self.birth_days;
-        let sex = if rest % 2 == 0 { Sex::Female } else { Sex::Male };
+        let sex = if rest.is_multiple_of(2) { Sex::Female } else { Sex::Male };
         (add_days(self.first_birth, day), sex, rest / 2)
     }
 
@@ -611,7 +611,7 @@ impl<'g> Build<'g> {
             Country::Cz => {
                 let name = match stage {
                     Stage::Primary if single => format!("Základní škola {}", place.name),
-                    Stage::Primary if number % 3 == 0 => format!(
+                    Stage::Primary if number.is_multiple_of(3) => format!(
                         "Základní škola {}, {patron} {number}, příspěvková organizace",
                         place.name
                     ),

@@ -32,7 +32,7 @@ fn check_pesel(pesel: &str) -> Result<(NaiveDate, Sex), &'static str> {
     month %= 20;
     year += century;
     let date = NaiveDate::from_ymd_opt(year as i32, month, d[4] * 10 + d[5]).ok_or("date")?;
-    Ok((date, if d[9] % 2 == 0 { Sex::Female } else { Sex::Male }))
+    Ok((date, if d[9].is_multiple_of(2) { Sex::Female } else { Sex::Male }))
 }
 
 /// What a 10-digit rodné číslo written with a slash says, or why it is invalid.

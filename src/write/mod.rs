@@ -79,3 +79,39 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
         (**self).finish()
     }
 }
+
+/// Several sinks fed the same pupils: an archive writes XML, CSV and JSON Lines in one pass.
+pub struct Tee<'a> {
+    sinks: Vec<Box<dyn Sink + 'a>>,
+}
+
+impl<'a> Tee<'a> {
+    /// Feed every sink in `sinks`, in order.
+    pub fn new(sinks: Vec<Box<dyn Sink + 'a>>) -> Tee<'a> {
+        Tee { sinks }
+    }
+}
+
+impl Sink for Tee<'_> {
+    fn write(&mut self, pupil: &Pupil) -> Result<()> {
+        self.sinks.iter_mut().try_for_each(|s| s.write(pupil))
+    }
+
+    fn write_released(&mut self, pupil: &Map<String, Value>) -> Result<()> {
+        self.sinks.iter_mut().try_for_each(|s| s.write_released(pupil))
+    }
+
+    fn write_released_json(&mut self, json: &str) -> Result<()> {
+        // Parsed once for all the sinks that need a value, not once per sink.
+        if self.sinks.len() == 1 {
+            return self.sinks[0].write_released_json(json);
+        }
+        let pupil: Map<String, Value> = serde_json::from_str(json)
+            .map_err(|e| crate::Error::input("released record", e.to_string()))?;
+        self.write_released(&pupil)
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        self.sinks.iter_mut().try_for_each(|s| s.finish())
+    }
+}

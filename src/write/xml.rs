@@ -379,7 +379,7 @@ mod tests {
                     ValueKind::Date => {
                         Value::from(format!("20{:02}-0{}-1{}", n % 30, 1 + n % 9, n % 10))
                     }
-                    ValueKind::Bool => Value::from(n % 2 == 0),
+                    ValueKind::Bool => Value::from(n.is_multiple_of(2)),
                     ValueKind::Integer => Value::from(12050 - n as i64 * 1001),
                     ValueKind::Number => Value::from([87.5, 0.000001, 100.0, 1e21][n % 4]),
                     ValueKind::Enum(words) => Value::from(words[n % words.len()].clone()),

@@ -120,7 +120,7 @@ fn write_all(generator: &Generator, args: &Args, sink: &mut dyn Sink) -> anyhow:
 /// Every `every`th pupil (the last of each group) gets the next kind of damage in turn.
 fn damage_for(index: u64, every: Option<u64>) -> Option<Damage> {
     let every = every.filter(|n| *n > 0)?;
-    if (index + 1) % every != 0 {
+    if !(index + 1).is_multiple_of(every) {
         return None;
     }
     let turn = ((index + 1) / every - 1) as usize;

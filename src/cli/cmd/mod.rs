@@ -2,12 +2,14 @@
 
 pub mod convert;
 pub mod detokenise;
+pub mod export;
 pub mod generate;
 pub mod keygen;
 pub mod policy;
 pub mod risk;
 pub mod schema;
 pub mod validate;
+pub mod verify;
 
 use super::output::AtomicFile;
 use super::{Exit, ReadArgs, ReportFormat};
@@ -29,7 +31,7 @@ use teczka::validate::{Duplicates, Validator, ValidatorBuilder};
 use teczka::write::Sink;
 
 /// How records are checked and where the findings go (shared by `validate` and `convert`).
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct CheckArgs {
     /// Restore the leading zero Excel strips from PESELs of children born 2000–2009 (only where
     /// the padded number is valid and matches the birth date). Without it the repair is only
