@@ -358,6 +358,7 @@ impl SafeArchive {
         }
 
         struct Raw {
+            index: usize,
             name: String,
             is_dir: bool,
             size: u64,
@@ -461,7 +462,7 @@ impl SafeArchive {
             }
             let start = file.header_start();
             let end = file.data_start().unwrap_or(start).saturating_add(compressed);
-            raw.push(Raw { name, is_dir, size, compressed, start, end });
+            raw.push(Raw { index, name, is_dir, size, compressed, start, end });
         }
 
         // Overlaps: sorted by where each entry starts, an entry must end before the next
@@ -573,12 +574,11 @@ impl SafeArchive {
                 continue; // the bag folder itself
             }
             self.by_name.insert(rel.to_string(), self.entries.len());
-            let index = self.zip.index_for_name(&r.name).unwrap_or_default();
             self.entries.push(EntryInfo {
                 name: rel.to_string(),
                 size: r.size,
                 is_dir: r.is_dir,
-                index,
+                index: r.index,
                 compressed: r.compressed,
             });
         }

@@ -136,7 +136,10 @@ struct Read_ {
 /// let verification = verify_bag(&mut archive)?;
 /// assert!(!verification.is_ok());
 /// assert_eq!(verification.files, 1);
-/// assert_eq!(verification.findings[0].file, "(bag)");
+/// let problems: Vec<String> = verification.findings.iter().map(|f| f.to_string()).collect();
+/// assert_eq!(problems.len(), 2);
+/// assert!(problems[0].starts_with("bag-info.txt: is missing"));
+/// assert!(problems[1].starts_with("(bag): has no manifest-sha512.txt"));
 /// # Ok(())
 /// # }
 /// ```
