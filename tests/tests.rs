@@ -3,6 +3,7 @@
 mod archive_write;
 mod cli;
 mod convert;
+mod export;
 mod fixtures;
 mod hostile;
 mod keys;

@@ -396,7 +396,7 @@ impl SafeArchive {
                 (true, false) => {
                     return Err(refuse(
                         &name,
-                        "is encrypted: give the archive's password (`--password-env`)",
+                        "is encrypted: give the archive's password (`--zip-aes-env`)",
                     ))
                 }
                 (false, true) if !is_dir => {
@@ -1254,7 +1254,7 @@ mod tests {
         assert_eq!(
             refusal(bytes.clone()),
             "bag.zip: entry `bag/data/x`: is encrypted: give the archive's password \
-             (`--password-env`)"
+             (`--zip-aes-env`)"
         );
         let e = open_with(bytes.clone(), &Limits::default(), Some("wrong")).err().unwrap();
         assert_eq!(

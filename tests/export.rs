@@ -1,0 +1,150 @@
+//! `teczka export` and `teczka verify` end to end: determinism, encryption, tampering, what a
+//! statistics archive leaves out, and an export killed midway.
+
+use crate::util::{fixture, Dir, Run};
+use std::fs;
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+const EPOCH: &str = "1767225600"; // 2026-01-01
+
+fn export(dir: &Dir, args: &[&str]) -> Run {
+    let mut cmd = dir.command(&[&["export", &fixture("multi-file")][..], args].concat());
+    cmd.env("SOURCE_DATE_EPOCH", EPOCH);
+    Run(cmd.output().expect("run teczka"))
+}
+
+fn entries(path: &std::path::Path) -> Vec<String> {
+    let file = fs::File::open(path).unwrap();
+    let mut zip = zip::ZipArchive::new(file).unwrap();
+    (0..zip.len()).map(|i| zip.by_index(i).unwrap().name().unwrap().into_owned()).collect()
+}
+
+#[test]
+fn the_same_input_and_policy_give_a_byte_identical_archive_that_verifies() {
+    let dir = Dir::new();
+    for out in ["a/stats.zip", "b/stats.zip"] {
+        let run = export(&dir, &["--policy", "statistics", "-o", out]);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+    }
+    assert_eq!(
+        fs::read(dir.join("a/stats.zip")).unwrap(),
+        fs::read(dir.join("b/stats.zip")).unwrap()
+    );
+    let names = entries(&dir.join("a/stats.zip"));
+    for expected in [
+        "stats/bagit.txt",
+        "stats/bag-info.txt",
+        "stats/manifest-sha512.txt",
+        "stats/manifest-sha256.txt",
+        "stats/tagmanifest-sha512.txt",
+        "stats/data/README.txt",
+        "stats/data/metadata/archive.json",
+        "stats/data/records/pupils.xml",
+        "stats/data/records/pupils.jsonl",
+        "stats/data/records/csv/grades.csv",
+        "stats/data/reports/validation.json",
+        "stats/data/reports/risk.json",
+        "stats/data/schemas/pupils.xsd",
+    ] {
+        assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
+    }
+    assert!(
+        !names.iter().any(|n| n.contains("rejects")),
+        "a statistics archive never carries the original records of rejects"
+    );
+    let verify = dir.run(&["verify", "a/stats.zip"]);
+    assert_eq!(verify.code(), 0, "{}{}", verify.stdout(), verify.stderr());
+    assert!(verify.stdout().contains("sound"));
+}
+
+#[test]
+fn a_transfer_archive_must_be_encrypted_and_opens_with_the_recipients_identity() {
+    let dir = Dir::new();
+    let refused = export(&dir, &["--policy", "transfer", "-o", "t.zip"]);
+    assert_eq!(refused.code(), 2);
+    assert!(refused.stderr().contains("requires an encrypted archive"), "{}", refused.stderr());
+    assert!(!dir.join("t.zip").exists());
+
+    let keygen = dir.run(&["keygen", "--age", "-o", "vendor.age-id"]);
+    assert_eq!(keygen.code(), 0, "{}", keygen.stderr());
+    let recipient = keygen.stdout().trim().to_string();
+    let run =
+        export(&dir, &["--policy", "transfer", "--encrypt-to", &recipient, "-o", "t.zip.age"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let mut head = [0u8; 21];
+    fs::File::open(dir.join("t.zip.age")).unwrap().read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"age-encryption.org/v1");
+    let bytes = fs::read(dir.join("t.zip.age")).unwrap();
+    assert!(!String::from_utf8_lossy(&bytes).contains("pupils.jsonl"), "names are hidden");
+    let locked = dir.run(&["verify", "t.zip.age"]);
+    assert_eq!(locked.code(), 2);
+    assert!(locked.stderr().contains("--identity"), "{}", locked.stderr());
+    let verify = dir.run(&["verify", "t.zip.age", "--identity", "vendor.age-id"]);
+    assert_eq!(verify.code(), 0, "{}{}", verify.stdout(), verify.stderr());
+}
+
+#[test]
+fn verify_names_a_changed_record_file() {
+    let dir = Dir::new();
+    let run = export(&dir, &["--policy", "statistics", "-o", "s.zip"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    // Rewrite the archive with one record file changed, everything else as it was.
+    let mut source = zip::ZipArchive::new(fs::File::open(dir.join("s.zip")).unwrap()).unwrap();
+    let mut target = zip::ZipWriter::new(fs::File::create(dir.join("tampered.zip")).unwrap());
+    for i in 0..source.len() {
+        let mut entry = source.by_index(i).unwrap();
+        let name = entry.name().unwrap().into_owned();
+        let options = zip::write::SimpleFileOptions::default();
+        if entry.is_dir() {
+            target.add_directory(name, options).unwrap();
+            continue;
+        }
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).unwrap();
+        if name.ends_with("records/pupils.jsonl") {
+            data.extend_from_slice(b"{\"id\":\"planted\"}\n");
+        }
+        target.start_file(name, options).unwrap();
+        std::io::Write::write_all(&mut target, &data).unwrap();
+    }
+    target.finish().unwrap();
+    let verify = dir.run(&["verify", "tampered.zip"]);
+    assert_eq!(verify.code(), 1, "{}", verify.stdout());
+    assert!(
+        verify.stdout().contains("data/records/pupils.jsonl: sha512 checksum does not match"),
+        "{}",
+        verify.stdout()
+    );
+}
+
+#[test]
+fn an_export_killed_midway_leaves_nothing_under_the_final_name() {
+    let dir = Dir::new();
+    let generated = dir.run(&["generate", "-n", "20000", "--to", "jsonl", "-o", "big.jsonl"]);
+    assert_eq!(generated.code(), 0);
+    let mut child = dir
+        .command(&["export", "big.jsonl", "--policy", "statistics", "-o", "out/big.zip"])
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the export is under way (its staging folder exists), then kill it.
+    let started = Instant::now();
+    let staging = || {
+        fs::read_dir(dir.join("out"))
+            .map(|d| {
+                d.flatten().any(|e| e.file_name().to_string_lossy().starts_with(".teczka-export-"))
+            })
+            .unwrap_or(false)
+    };
+    while !staging() && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let finished_early = child.try_wait().unwrap().is_some();
+    child.kill().ok();
+    child.wait().unwrap();
+    assert!(!finished_early, "the export must still be running when killed");
+    assert!(!dir.join("out/big.zip").exists(), "a killed export left a file under the final name");
+}
