@@ -37,8 +37,7 @@
 //! file, by [`SafeArchive::open_age`] (or [`decrypt_age`] to do it by hand).
 
 use crate::error::{Error, Result};
-use crate::policy::tokens::Identity;
-use age::secrecy::SecretString;
+use crate::policy::tokens::{Identity, Sealed};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::fs;
@@ -51,10 +50,6 @@ use zip::{CompressionMethod, ZipArchive};
 /// Below this many bytes an entry's compression ratio is not judged: small, repetitive tag
 /// files and CSV files legitimately compress far better than 100:1, and a bomb needs volume.
 const RATIO_FLOOR: u64 = 1 << 20;
-/// The most scrypt work an age-encrypted archive may ask of us when it is opened (2^20, about
-/// 1 GiB): archives from `rage`, which calibrates to about a second, still open; a hostile file
-/// cannot ask for hours.
-const SCRYPT_MAX_LOG_N: u8 = 20;
 /// Bytes copied at a time when extracting or decrypting.
 const CHUNK: usize = 64 * 1024;
 /// File name endings of archives and compressed files, refused inside an archive.
@@ -803,41 +798,7 @@ pub fn decrypt_age(
     identity: &Identity,
     source: &Path,
 ) -> Result<u64> {
-    let identities: Vec<Box<dyn age::Identity>> = match identity {
-        Identity::File(path) => {
-            let file = age::IdentityFile::from_file(path.display().to_string())
-                .map_err(|e| Error::config(path, format!("not an age identity file: {e}")))?;
-            let list = file
-                .into_identities()
-                .map_err(|e| Error::config(path, format!("not a usable age identity file: {e}")))?;
-            if list.is_empty() {
-                return Err(Error::config(
-                    path,
-                    "holds no identity (`AGE-SECRET-KEY-1…` line): give the identity file the \
-                     archive was encrypted to",
-                ));
-            }
-            list.into_iter().map(|i| i as Box<dyn age::Identity>).collect()
-        }
-        Identity::Passphrase(passphrase) => {
-            let mut identity = age::scrypt::Identity::new(SecretString::from(passphrase.clone()));
-            identity.set_max_work_factor(SCRYPT_MAX_LOG_N);
-            vec![Box::new(identity)]
-        }
-    };
-    let decryptor = age::Decryptor::new(age::armor::ArmoredReader::new(input))
-        .map_err(|e| age_error(source, identity, e))?;
-    if decryptor.is_scrypt() != matches!(identity, Identity::Passphrase(_)) {
-        let what = if decryptor.is_scrypt() {
-            "the archive is encrypted with a passphrase: give the passphrase, not an identity file"
-        } else {
-            "the archive is encrypted to an age recipient: give its identity file, not a passphrase"
-        };
-        return Err(Error::input(source, what));
-    }
-    let mut reader = decryptor
-        .decrypt(identities.iter().map(|i| i.as_ref()))
-        .map_err(|e| age_error(source, identity, e))?;
+    let mut reader = identity.open(input, &ARCHIVE, source)?;
     let mut buf = vec![0u8; CHUNK];
     let mut written = 0u64;
     loop {
@@ -845,7 +806,7 @@ pub fn decrypt_age(
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(age_error(source, identity, age::DecryptError::Io(e))),
+            Err(e) => return Err(ARCHIVE.error(source, identity, age::DecryptError::Io(e))),
         };
         out.write_all(buf.get(..n).unwrap_or_default())
             .map_err(|e| Error::io("decrypted archive", e))?;
@@ -855,33 +816,13 @@ pub fn decrypt_age(
     Ok(written)
 }
 
-/// Say why an age-encrypted archive does not open, in the words of the identity given.
-fn age_error(source: &Path, identity: &Identity, error: age::DecryptError) -> Error {
-    use age::DecryptError as D;
-    let message = match (&error, identity) {
-        (
-            D::NoMatchingKeys | D::KeyDecryptionFailed | D::DecryptionFailed,
-            Identity::Passphrase(_),
-        ) => "wrong passphrase: the archive does not open with it".to_string(),
-        (D::NoMatchingKeys | D::KeyDecryptionFailed, Identity::File(path)) => format!(
-            "wrong identity: the archive was not encrypted to the identity in {}",
-            path.display()
-        ),
-        (D::ExcessiveWork { required, .. }, _) => format!(
-            "the archive asks for passphrase work 2^{required}, more than the \
-             2^{SCRYPT_MAX_LOG_N} accepted: it was not written by teczka"
-        ),
-        (D::InvalidHeader | D::UnknownFormat, _) => {
-            "not an age-encrypted file: give the `.age` archive as it was sent".to_string()
-        }
-        (D::Io(e), _) if e.kind() == io::ErrorKind::UnexpectedEof => {
-            "not an age-encrypted file, or cut short: give the whole archive".to_string()
-        }
-        (D::Io(e), _) => format!("cannot decrypt ({e}): the archive is damaged or was altered"),
-        (other, _) => format!("cannot decrypt (damaged or altered file?): {other}"),
-    };
-    Error::input(source, message)
-}
+/// The archive, as [`decrypt_age`] names it in messages.
+const ARCHIVE: Sealed = Sealed {
+    noun: "archive",
+    give: "the `.age` archive as it was sent",
+    passphrase_hint: "the passphrase",
+    identity_hint: "its identity file",
+};
 
 #[cfg(test)]
 mod tests {
@@ -1365,8 +1306,9 @@ mod tests {
     #[test]
     fn age_encrypted_archives_open_with_the_passphrase_only() {
         let bytes = zip_of(&[("bag/data/x", b"hi")]);
-        let recipient =
-            age::scrypt::Recipient::new(SecretString::from("a long passphrase".to_string()));
+        let recipient = age::scrypt::Recipient::new(age::secrecy::SecretString::from(
+            "a long passphrase".to_string(),
+        ));
         let encrypted = age::encrypt(&recipient, &bytes).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bag.zip.age");

@@ -303,42 +303,7 @@ impl TokenMap {
     /// file or whose plaintext is not a teczka token mapping (named by line, never quoted).
     pub fn read(input: impl Read, identity: &Identity) -> Result<TokenMap> {
         let name = "token mapping";
-        let identities: Vec<Box<dyn age::Identity>> = match identity {
-            Identity::File(path) => {
-                let file = age::IdentityFile::from_file(path.display().to_string())
-                    .map_err(|e| Error::config(path, format!("not an age identity file: {e}")))?;
-                let list = file.into_identities().map_err(|e| {
-                    Error::config(path, format!("not a usable age identity file: {e}"))
-                })?;
-                if list.is_empty() {
-                    return Err(Error::config(
-                        path,
-                        "holds no identity (`AGE-SECRET-KEY-1…` line): give the file `teczka \
-                         keygen --age` wrote",
-                    ));
-                }
-                list.into_iter().map(|i| i as Box<dyn age::Identity>).collect()
-            }
-            Identity::Passphrase(passphrase) => {
-                let mut identity =
-                    age::scrypt::Identity::new(SecretString::from(passphrase.clone()));
-                identity.set_max_work_factor(SCRYPT_MAX_LOG_N);
-                vec![Box::new(identity)]
-            }
-        };
-        let decryptor = age::Decryptor::new(age::armor::ArmoredReader::new(input))
-            .map_err(|e| decrypt_error(name, identity, e))?;
-        if decryptor.is_scrypt() != matches!(identity, Identity::Passphrase(_)) {
-            let what = if decryptor.is_scrypt() {
-                "the mapping is encrypted with a passphrase: give --passphrase-env, not an identity file"
-            } else {
-                "the mapping is encrypted to an age recipient: give --identity FILE, not a passphrase"
-            };
-            return Err(Error::input(name, what));
-        }
-        let reader = decryptor
-            .decrypt(identities.iter().map(|i| i.as_ref()))
-            .map_err(|e| decrypt_error(name, identity, e))?;
+        let reader = identity.open(input, &MAPPING, Path::new(name))?;
         let mut reader = BufReader::new(reader);
         let mut values = HashMap::new();
         let mut line = Zeroizing::new(Vec::new());
@@ -347,7 +312,7 @@ impl TokenMap {
             let read = (&mut reader)
                 .take(MAX_MAPPING_LINE)
                 .read_until(b'\n', &mut line)
-                .map_err(|e| decrypt_error(name, identity, age::DecryptError::Io(e)))?;
+                .map_err(|e| MAPPING.error(Path::new(name), identity, age::DecryptError::Io(e)))?;
             if read == 0 {
                 break;
             }
@@ -672,33 +637,113 @@ fn guess_delimiter(line: &[u8]) -> u8 {
 }
 
 /// Say why a mapping does not open, in the words of the identity given.
-fn decrypt_error(name: &str, identity: &Identity, error: age::DecryptError) -> Error {
-    use age::DecryptError as D;
-    let message = match (&error, identity) {
-        (
-            D::NoMatchingKeys | D::KeyDecryptionFailed | D::DecryptionFailed,
-            Identity::Passphrase(_),
-        ) => "wrong passphrase: the mapping does not open with it".to_string(),
-        (D::NoMatchingKeys | D::KeyDecryptionFailed, Identity::File(path)) => format!(
-            "wrong identity: the mapping was not encrypted to the identity in {}",
-            path.display()
-        ),
-        (D::ExcessiveWork { required, .. }, _) => format!(
-            "the mapping asks for passphrase work 2^{required}, more than the 2^{SCRYPT_MAX_LOG_N} \
-             accepted: it was not written by teczka"
-        ),
-        (D::InvalidHeader | D::UnknownFormat, _) => {
-            "not an age-encrypted file: give the mapping written with the export".to_string()
+/// The words that tell the user what an age file is and what to give instead, so the shared
+/// decryption ([`Identity::open`]) speaks of the file in hand.
+pub struct Sealed {
+    /// `mapping`, `archive`.
+    pub noun: &'static str,
+    /// What to give when the file is not age at all.
+    pub give: &'static str,
+    /// What to pass for a passphrase, and for an identity file.
+    pub passphrase_hint: &'static str,
+    /// What to pass for an identity file.
+    pub identity_hint: &'static str,
+}
+
+/// The token mapping, as [`TokenMap::read`] names it.
+const MAPPING: Sealed = Sealed {
+    noun: "mapping",
+    give: "the mapping written with the export",
+    passphrase_hint: "--passphrase-env",
+    identity_hint: "--identity FILE",
+};
+
+impl Identity {
+    /// Start decrypting an age file (binary or ASCII-armored) with this identity or
+    /// passphrase. A wrong identity or passphrase, the wrong kind of secret, and a file that is
+    /// not age are each an error saying so in `sealed`'s words, naming `source`.
+    pub fn open<'a, R: Read + 'a>(
+        &self,
+        input: R,
+        sealed: &Sealed,
+        source: &Path,
+    ) -> Result<impl Read + 'a> {
+        let identities: Vec<Box<dyn age::Identity>> = match self {
+            Identity::File(path) => {
+                let file = age::IdentityFile::from_file(path.display().to_string())
+                    .map_err(|e| Error::config(path, format!("not an age identity file: {e}")))?;
+                let list = file.into_identities().map_err(|e| {
+                    Error::config(path, format!("not a usable age identity file: {e}"))
+                })?;
+                if list.is_empty() {
+                    return Err(Error::config(
+                        path,
+                        "holds no identity (`AGE-SECRET-KEY-1…` line): give the file `teczka \
+                         keygen --age` wrote",
+                    ));
+                }
+                list.into_iter().map(|i| i as Box<dyn age::Identity>).collect()
+            }
+            Identity::Passphrase(passphrase) => {
+                let mut identity =
+                    age::scrypt::Identity::new(SecretString::from(passphrase.clone()));
+                identity.set_max_work_factor(SCRYPT_MAX_LOG_N);
+                vec![Box::new(identity)]
+            }
+        };
+        let decryptor = age::Decryptor::new(age::armor::ArmoredReader::new(input))
+            .map_err(|e| sealed.error(source, self, e))?;
+        if decryptor.is_scrypt() != matches!(self, Identity::Passphrase(_)) {
+            let what = if decryptor.is_scrypt() {
+                format!(
+                    "the {} is encrypted with a passphrase: give {}, not an identity file",
+                    sealed.noun, sealed.passphrase_hint
+                )
+            } else {
+                format!(
+                    "the {} is encrypted to an age recipient: give {}, not a passphrase",
+                    sealed.noun, sealed.identity_hint
+                )
+            };
+            return Err(Error::input(source, what));
         }
-        (D::Io(e), _) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            "not an age-encrypted file, or cut short: give the whole mapping written with the \
-             export"
-                .to_string()
-        }
-        (D::Io(e), _) => format!("cannot read: {e}"),
-        (other, _) => format!("cannot decrypt (damaged or altered file?): {other}"),
-    };
-    Error::input(name, message)
+        decryptor
+            .decrypt(identities.iter().map(|i| i.as_ref()))
+            .map_err(|e| sealed.error(source, self, e))
+    }
+}
+
+impl Sealed {
+    /// Say why an age file does not open, in the words of the identity given.
+    pub fn error(&self, source: &Path, identity: &Identity, error: age::DecryptError) -> Error {
+        use age::DecryptError as D;
+        let noun = self.noun;
+        let message = match (&error, identity) {
+            (
+                D::NoMatchingKeys | D::KeyDecryptionFailed | D::DecryptionFailed,
+                Identity::Passphrase(_),
+            ) => format!("wrong passphrase: the {noun} does not open with it"),
+            (D::NoMatchingKeys | D::KeyDecryptionFailed, Identity::File(path)) => format!(
+                "wrong identity: the {noun} was not encrypted to the identity in {}",
+                path.display()
+            ),
+            (D::ExcessiveWork { required, .. }, _) => format!(
+                "the {noun} asks for passphrase work 2^{required}, more than the \
+                 2^{SCRYPT_MAX_LOG_N} accepted: it was not written by teczka"
+            ),
+            (D::InvalidHeader | D::UnknownFormat, _) => {
+                format!("not an age-encrypted file: give {}", self.give)
+            }
+            (D::Io(e), _) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                format!("not an age-encrypted file, or cut short: give the whole {noun}")
+            }
+            (D::Io(e), _) => {
+                format!("cannot decrypt ({e}): the {noun} is damaged or was altered")
+            }
+            (other, _) => format!("cannot decrypt (damaged or altered file?): {other}"),
+        };
+        Error::input(source, message)
+    }
 }
 
 #[cfg(test)]
@@ -852,8 +897,7 @@ mod tests {
         let err = TokenMap::read(&b"not age at all\n"[..], &Identity::File(other.clone()));
         assert_eq!(
             err.unwrap_err().to_string(),
-            "token mapping: not an age-encrypted file, or cut short: give the whole mapping \
-             written with the export"
+            "token mapping: not an age-encrypted file, or cut short: give the whole mapping"
         );
         let garbage = "x\n".repeat(100);
         let err = TokenMap::read(garbage.as_bytes(), &Identity::File(other.clone()));
