@@ -148,3 +148,70 @@ fn an_export_killed_midway_leaves_nothing_under_the_final_name() {
     assert!(!finished_early, "the export must still be running when killed");
     assert!(!dir.join("out/big.zip").exists(), "a killed export left a file under the final name");
 }
+
+#[test]
+fn import_verifies_then_writes_the_records_for_excel_and_refuses_a_generalised_release() {
+    let dir = Dir::new();
+    let pass = "Correct-Horse-42-Battery";
+    let mut cmd = dir.command(&[
+        "export",
+        &fixture("multi-file"),
+        "--policy",
+        "transfer",
+        "--passphrase-env",
+        "P",
+        "-o",
+        "t.zip.age",
+    ]);
+    cmd.env("P", pass).env("SOURCE_DATE_EPOCH", EPOCH);
+    assert_eq!(Run(cmd.output().unwrap()).code(), 0);
+    let mut cmd = dir.command(&[
+        "import",
+        "t.zip.age",
+        "--passphrase-env",
+        "P",
+        "--to",
+        "csv",
+        "--out-delimiter",
+        ";",
+        "--out-encoding",
+        "windows-1250",
+        "-o",
+        "excel",
+    ]);
+    cmd.env("P", pass);
+    let run = Run(cmd.output().unwrap());
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(run.stderr().contains("imported 30 pupils"), "{}", run.stderr());
+    // Windows-1250, `;`: the same pupils as a direct conversion writes.
+    let direct = dir.run(&[
+        "convert",
+        &fixture("multi-file"),
+        "--to",
+        "csv",
+        "--out-delimiter",
+        ";",
+        "--out-encoding",
+        "windows-1250",
+        "-o",
+        "direct",
+    ]);
+    assert_eq!(direct.code(), 0);
+    for file in ["pupils.csv", "grades.csv", "guardians.csv"] {
+        assert_eq!(
+            fs::read(dir.join("excel").join(file)).unwrap(),
+            fs::read(dir.join("direct").join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    let stats = export(&dir, &["--policy", "statistics", "-o", "s.zip"]);
+    assert_eq!(stats.code(), 0);
+    let refused = dir.run(&["import", "s.zip", "--to", "jsonl", "-o", "s.jsonl"]);
+    assert_eq!(refused.code(), 2);
+    assert!(
+        refused.stderr().contains("released sex, birth_date, national_citizen as text"),
+        "{}",
+        refused.stderr()
+    );
+    assert!(!dir.join("s.jsonl").exists());
+}

@@ -4,6 +4,7 @@ pub mod convert;
 pub mod detokenise;
 pub mod export;
 pub mod generate;
+pub mod import;
 pub mod keygen;
 pub mod policy;
 pub mod risk;

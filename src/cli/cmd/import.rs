@@ -1,0 +1,149 @@
+//! `teczka import`: verify an archive, then convert its records for the receiving system.
+
+use super::verify::{check, OpenArgs};
+use crate::cli::output::{AtomicDir, AtomicFile};
+use crate::cli::{Exit, FormatArg};
+use anyhow::bail;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use teczka::read::jsonl::JsonlReader;
+use teczka::read::xml::XmlReader;
+use teczka::read::ReadOptions;
+use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
+
+/// Verify an archive, then write its records as CSV, SOU-like XML or JSON Lines.
+///
+/// Nothing is imported from an archive that does not verify (see `teczka verify`). The records
+/// are read from data/records/pupils.jsonl (or pupils.xml) and written to OUT: a folder of one
+/// CSV per entity for `--to csv` — `--out-delimiter ';' --out-encoding windows-1250` for Polish
+/// and Czech Excel, with cells that would run as formulas neutralised — or one file.
+///
+/// Examples:
+///
+///   teczka import przekazanie.zip.age --identity vendor.age-id --to csv --out-delimiter ';' --out-encoding windows-1250 -o do_excela/
+///
+///   teczka import przekazanie.zip --to sou -o uczniowie.xml
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// The archive (a zip, or an age-encrypted zip).
+    #[arg(value_name = "ARCHIVE")]
+    archive: PathBuf,
+    #[command(flatten)]
+    open: OpenArgs,
+    /// Output format.
+    #[arg(long, value_enum)]
+    to: FormatArg,
+    /// Output file, or folder for `--to csv`.
+    #[arg(short, long, value_name = "OUT")]
+    output: PathBuf,
+    /// Delimiter of CSV output.
+    #[arg(long, value_name = "CHAR", default_value = ",", value_parser = crate::cli::parse_delimiter)]
+    out_delimiter: u8,
+    /// Encoding of CSV output (`utf-8`, or `windows-1250` for Polish and Czech Excel).
+    #[arg(long, value_name = "NAME", default_value = "utf-8", value_parser = crate::cli::parse_encoding)]
+    out_encoding: &'static encoding_rs::Encoding,
+}
+
+/// Run `import`.
+pub fn run(args: Args) -> anyhow::Result<Exit> {
+    let mut archive = args.open.open(&args.archive)?;
+    let findings = check(&mut archive)?;
+    if !findings.is_empty() {
+        for finding in &findings {
+            eprintln!("  {finding}");
+        }
+        bail!(
+            "{}: the archive does not verify ({} problems above): nothing was imported; ask the \
+             sender for a sound copy",
+            args.archive.display(),
+            findings.len()
+        );
+    }
+    let metadata = read_metadata(&mut archive)?;
+    if let Some(fields) = metadata["released_as_text"].as_array().filter(|a| !a.is_empty()) {
+        let names: Vec<&str> = fields.iter().filter_map(Value::as_str).collect();
+        bail!(
+            "{}: its policy released {} as text (generalised or masked), which the typed model \
+             cannot take back: use data/records/ from the archive as they are",
+            args.archive.display(),
+            names.join(", ")
+        );
+    }
+    let source = ["data/records/pupils.jsonl", "data/records/pupils.xml"]
+        .into_iter()
+        .find(|name| archive.entry(name).is_some());
+    let Some(source) = source else {
+        bail!("{}: holds no pupils.jsonl or pupils.xml to import", args.archive.display());
+    };
+    let name = args.output.display().to_string();
+    let imported = match args.to {
+        FormatArg::Csv => {
+            let dir = AtomicDir::create(&args.output)?;
+            let options = CsvWriteOptions {
+                delimiter: args.out_delimiter,
+                encoding: args.out_encoding,
+                bom: false,
+                neutralise_formulas: true,
+            };
+            let mut sink = CsvWriter::create(dir.path(), options)?;
+            let n = copy(&mut archive, source, &mut sink)?;
+            dir.commit()?;
+            n
+        }
+        FormatArg::Sou | FormatArg::Jsonl => {
+            let mut file = AtomicFile::create(&args.output)?;
+            let n = {
+                let mut sink: Box<dyn Sink> = match args.to {
+                    FormatArg::Sou => Box::new(XmlWriter::new(&mut file, &name)?),
+                    _ => Box::new(JsonlWriter::new(&mut file, name.clone())),
+                };
+                copy(&mut archive, source, &mut sink)?
+            };
+            file.commit()?;
+            n
+        }
+    };
+    let expected = metadata["counts"]["pupils_out"].as_u64().unwrap_or(imported);
+    if imported != expected {
+        bail!("imported {imported} pupils but the archive's metadata counts {expected}: a bug");
+    }
+    eprintln!("teczka: imported {imported} pupils from {} into {name}", args.archive.display());
+    Ok(Exit::Clean)
+}
+
+/// Stream every pupil of `source` into `sink`; a record that does not read cleanly stops the
+/// import (a verified archive never has one).
+fn copy(
+    archive: &mut teczka::archive::read::SafeArchive,
+    source: &str,
+    sink: &mut dyn Sink,
+) -> anyhow::Result<u64> {
+    let reader = BufReader::new(archive.open_entry(source)?);
+    let options = ReadOptions::default();
+    let records: Box<dyn Iterator<Item = teczka::Result<teczka::Record>>> =
+        if source.ends_with(".jsonl") {
+            Box::new(JsonlReader::new(reader, source, &options))
+        } else {
+            Box::new(XmlReader::new(reader, source, &options))
+        };
+    let mut count = 0;
+    for record in records {
+        let record = record?;
+        if let Some(problem) = record.problems.first() {
+            bail!("{source}: {problem}: the archive's records do not follow the model");
+        }
+        sink.write(&record.pupil)?;
+        count += 1;
+    }
+    sink.finish()?;
+    Ok(count)
+}
+
+fn read_metadata(archive: &mut teczka::archive::read::SafeArchive) -> anyhow::Result<Value> {
+    let mut text = String::new();
+    let mut reader = BufReader::new(archive.open_entry("data/metadata/archive.json")?);
+    while reader.read_line(&mut text)? > 0 {}
+    Ok(serde_json::from_str(&text)?)
+}
