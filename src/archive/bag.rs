@@ -39,6 +39,7 @@ use sha2::{Digest, Sha256, Sha512};
 
 use crate::archive::zip_writer::{self, DeterministicZip, PreparedEntry, ZipOptions};
 use crate::error::{Error, Result};
+use crate::policy::keys::hex;
 
 /// The tag files, in the order they are written and listed in the tag manifests.
 const BAGIT_TXT: &str = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
@@ -505,15 +506,6 @@ impl<R: Read> Read for Tap<R> {
             }
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
 }
 
 /// A manifest: `<digest>  data/<path>` per line, in the order given (sorted by path). RFC 8493

@@ -21,6 +21,7 @@
 
 use super::read::SafeArchive;
 use crate::error::Result;
+use crate::policy::keys::hex;
 use sha2::{Digest, Sha256, Sha512};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -418,16 +419,6 @@ fn read_file(
         digests.insert(Alg::Sha512, hex(&h.finalize()));
     }
     Some(Read_ { content, digests, bytes })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-    out
 }
 
 /// A tag file's text, or a finding when it is not UTF-8.

@@ -140,6 +140,36 @@ impl ReadArgs {
     }
 }
 
+/// How CSV output is written (shared by `convert` and `import`).
+#[derive(Debug, Args)]
+pub struct CsvOutArgs {
+    /// Delimiter of CSV output.
+    #[arg(long, value_name = "CHAR", default_value = ",", value_parser = parse_delimiter)]
+    out_delimiter: u8,
+    /// Encoding of CSV output (`utf-8`, or `windows-1250` for Polish and Czech Excel).
+    #[arg(long, value_name = "NAME", default_value = "utf-8", value_parser = parse_encoding)]
+    out_encoding: &'static encoding_rs::Encoding,
+    /// Start UTF-8 CSV files with a byte-order mark, so Excel detects UTF-8.
+    #[arg(long)]
+    bom: bool,
+    /// Keep CSV cells starting with `=`, `+`, `-` or `@` exactly as they are. Only for CSV that
+    /// no spreadsheet will open: such cells can run as formulas.
+    #[arg(long)]
+    no_formula_guard: bool,
+}
+
+impl CsvOutArgs {
+    /// The writer options these flags ask for.
+    pub fn options(&self) -> teczka::write::CsvWriteOptions {
+        teczka::write::CsvWriteOptions {
+            delimiter: self.out_delimiter,
+            encoding: self.out_encoding,
+            bom: self.bom,
+            neutralise_formulas: !self.no_formula_guard,
+        }
+    }
+}
+
 /// A record format on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {

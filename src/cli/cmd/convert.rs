@@ -2,10 +2,10 @@
 
 use super::{finish, CheckArgs, Job, PolicyArgs, ReportTo};
 use crate::cli::output::{AtomicDir, AtomicFile};
-use crate::cli::{refuse_overwriting_inputs, Exit, FormatArg, ReadArgs};
+use crate::cli::{refuse_overwriting_inputs, CsvOutArgs, Exit, FormatArg, ReadArgs};
 use anyhow::bail;
 use std::path::{Path, PathBuf};
-use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
+use teczka::write::{CsvWriter, JsonlWriter, Sink, XmlWriter};
 
 /// Convert pupil records between CSV, SOU-like XML and JSON Lines, validating on the way.
 ///
@@ -49,19 +49,8 @@ pub struct Args {
     /// Where rejected records go (JSON Lines); default OUT.rejects.jsonl.
     #[arg(long, value_name = "FILE")]
     rejects: Option<PathBuf>,
-    /// Delimiter of CSV output.
-    #[arg(long, value_name = "CHAR", default_value = ",", value_parser = crate::cli::parse_delimiter)]
-    out_delimiter: u8,
-    /// Encoding of CSV output (`utf-8`, or `windows-1250` for Polish and Czech Excel).
-    #[arg(long, value_name = "NAME", default_value = "utf-8", value_parser = crate::cli::parse_encoding)]
-    out_encoding: &'static encoding_rs::Encoding,
-    /// Start UTF-8 CSV files with a byte-order mark, so Excel detects UTF-8.
-    #[arg(long)]
-    bom: bool,
-    /// Keep CSV cells starting with `=`, `+`, `-` or `@` exactly as they are. Only for CSV that
-    /// no spreadsheet will open: such cells can run as formulas.
-    #[arg(long)]
-    no_formula_guard: bool,
+    #[command(flatten)]
+    csv: CsvOutArgs,
 }
 
 /// Run `convert`.
@@ -98,13 +87,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let finished = match args.to {
         FormatArg::Csv => {
             let dir = AtomicDir::create(&args.output)?;
-            let options = CsvWriteOptions {
-                delimiter: args.out_delimiter,
-                encoding: args.out_encoding,
-                bom: args.bom,
-                neutralise_formulas: !args.no_formula_guard,
-            };
-            let mut sink = CsvWriter::create(dir.path(), options)?;
+            let mut sink = CsvWriter::create(dir.path(), args.csv.options())?;
             let finished = job.run(&mut sink)?;
             write_mapping(release.as_ref())?;
             dir.commit()?;

@@ -13,7 +13,7 @@ use teczka::archive::bag::{BagBuilder, Source};
 use teczka::archive::encrypt::{encrypt_to_recipients, encrypt_with_passphrase};
 use teczka::archive::zip_writer::{source_date_epoch, write_atomically, ZipOptions};
 use teczka::model::schema::{pupil_schema_text, PUPILS_XSD};
-use teczka::policy::keys::check_passphrase;
+use teczka::policy::keys::{check_passphrase, hex};
 use teczka::policy::Purpose;
 use teczka::report::Counts;
 use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, Tee, XmlWriter};
@@ -127,7 +127,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     release.write_mapping()?;
     write_schemas(data)?;
     write_metadata(&args, &release, data, &counts, modified)?;
-    fs::write(data.join("README.txt"), readme(&args, &release, &counts, statistics))?;
+    fs::write(data.join("README.txt"), readme(&release, &counts, statistics))?;
 
     let bag_name = args.name.clone().unwrap_or_else(|| default_name(&args.output));
     let mut bag = BagBuilder::new(&bag_name)?;
@@ -136,7 +136,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     }
     bag.info("Bagging-Date", &modified.date().format("%Y-%m-%d").to_string())?;
     bag.info("External-Identifier", &bag_name)?;
-    bag.info("Archive-Kind", archive_kind(release.policy.purpose()))?;
+    bag.info("Archive-Kind", release.policy.purpose().as_str())?;
     bag.info("Bag-Software-Agent", &format!("teczka {}", env!("CARGO_PKG_VERSION")))?;
     for (relative, path) in files_under(data)? {
         bag.add(&relative, Source::File(path))?;
@@ -258,7 +258,7 @@ fn write_metadata(
     let metadata = json!({
         "tool": { "name": "teczka", "version": env!("CARGO_PKG_VERSION") },
         "schema_version": 1,
-        "archive_kind": archive_kind(policy.purpose()),
+        "archive_kind": policy.purpose().as_str(),
         "created": modified.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         "sources": sources,
         "counts": counts,
@@ -283,7 +283,7 @@ fn write_metadata(
     Ok(())
 }
 
-fn readme(args: &Args, release: &Release, counts: &Counts, statistics: bool) -> String {
+fn readme(release: &Release, counts: &Counts, statistics: bool) -> String {
     let policy = &release.policy;
     let mut text = format!(
         "This archive was made by teczka {version} under the policy `{name}` ({purpose}).\n\n\
@@ -331,7 +331,6 @@ fn readme(args: &Args, release: &Release, counts: &Counts, statistics: bool) -> 
              (metadata/archive.json) link; the key stays with the school.\n",
         );
     }
-    let _ = args;
     text
 }
 
@@ -383,10 +382,6 @@ fn archive_time(read: &ReadArgs) -> anyhow::Result<NaiveDateTime> {
         .context("the inputs' modification time is out of range: set SOURCE_DATE_EPOCH")
 }
 
-fn archive_kind(purpose: Purpose) -> &'static str {
-    purpose.as_str()
-}
-
 /// The output's file name without `.zip` / `.age` extensions.
 fn default_name(output: &Path) -> String {
     let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -421,8 +416,4 @@ fn files_under(root: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
     }
     out.sort();
     Ok(out)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

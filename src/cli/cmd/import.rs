@@ -1,16 +1,16 @@
 //! `teczka import`: verify an archive, then convert its records for the receiving system.
 
-use super::verify::{check, OpenArgs};
+use super::verify::{check, read_entry, OpenArgs};
 use crate::cli::output::{AtomicDir, AtomicFile};
-use crate::cli::{Exit, FormatArg};
+use crate::cli::{CsvOutArgs, Exit, FormatArg};
 use anyhow::bail;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::PathBuf;
 use teczka::read::jsonl::JsonlReader;
 use teczka::read::xml::XmlReader;
 use teczka::read::ReadOptions;
-use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
+use teczka::write::{CsvWriter, JsonlWriter, Sink, XmlWriter};
 
 /// Verify an archive, then write its records as CSV, SOU-like XML or JSON Lines.
 ///
@@ -38,12 +38,8 @@ pub struct Args {
     /// Output file, or folder for `--to csv`.
     #[arg(short, long, value_name = "OUT")]
     output: PathBuf,
-    /// Delimiter of CSV output.
-    #[arg(long, value_name = "CHAR", default_value = ",", value_parser = crate::cli::parse_delimiter)]
-    out_delimiter: u8,
-    /// Encoding of CSV output (`utf-8`, or `windows-1250` for Polish and Czech Excel).
-    #[arg(long, value_name = "NAME", default_value = "utf-8", value_parser = crate::cli::parse_encoding)]
-    out_encoding: &'static encoding_rs::Encoding,
+    #[command(flatten)]
+    csv: CsvOutArgs,
 }
 
 /// Run `import`.
@@ -61,7 +57,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             findings.len()
         );
     }
-    let metadata = read_metadata(&mut archive)?;
+    let metadata: Value =
+        serde_json::from_str(&read_entry(&mut archive, "data/metadata/archive.json")?)?;
     if let Some(fields) = metadata["released_as_text"].as_array().filter(|a| !a.is_empty()) {
         let names: Vec<&str> = fields.iter().filter_map(Value::as_str).collect();
         bail!(
@@ -81,13 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let imported = match args.to {
         FormatArg::Csv => {
             let dir = AtomicDir::create(&args.output)?;
-            let options = CsvWriteOptions {
-                delimiter: args.out_delimiter,
-                encoding: args.out_encoding,
-                bom: false,
-                neutralise_formulas: true,
-            };
-            let mut sink = CsvWriter::create(dir.path(), options)?;
+            let mut sink = CsvWriter::create(dir.path(), args.csv.options())?;
             let n = copy(&mut archive, source, &mut sink)?;
             dir.commit()?;
             n
@@ -139,11 +130,4 @@ fn copy(
     }
     sink.finish()?;
     Ok(count)
-}
-
-fn read_metadata(archive: &mut teczka::archive::read::SafeArchive) -> anyhow::Result<Value> {
-    let mut text = String::new();
-    let mut reader = BufReader::new(archive.open_entry("data/metadata/archive.json")?);
-    while reader.read_line(&mut text)? > 0 {}
-    Ok(serde_json::from_str(&text)?)
 }

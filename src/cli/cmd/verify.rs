@@ -182,7 +182,8 @@ pub fn check(archive: &mut SafeArchive) -> anyhow::Result<Vec<String>> {
     Ok(findings)
 }
 
-fn read_entry(archive: &mut SafeArchive, name: &str) -> anyhow::Result<String> {
+/// One (small) entry of the archive as text.
+pub fn read_entry(archive: &mut SafeArchive, name: &str) -> anyhow::Result<String> {
     let mut text = String::new();
     let mut reader = BufReader::new(archive.open_entry(name)?);
     while reader.read_line(&mut text)? > 0 {}
