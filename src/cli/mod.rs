@@ -5,6 +5,7 @@
 
 mod cmd;
 mod output;
+mod package;
 
 use anyhow::bail;
 use clap::{Args, Parser, Subcommand, ValueEnum};

@@ -2,18 +2,16 @@
 //! BagIt bag in a deterministic zip — optionally encrypted.
 
 use super::{finish, CheckArgs, Job, PolicyArgs, Release, ReportTo};
+use crate::cli::package::{ArchiveArgs, Staging};
 use crate::cli::{refuse_overwriting_inputs, Exit, FormatArg, ReadArgs, ReportFormat};
 use anyhow::{bail, Context};
-use chrono::{DateTime, NaiveDateTime};
+use chrono::NaiveDateTime;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::fs;
-use std::path::{Path, PathBuf};
-use teczka::archive::bag::{BagBuilder, Source};
-use teczka::archive::encrypt::{encrypt_to_recipients, encrypt_with_passphrase};
-use teczka::archive::zip_writer::{source_date_epoch, write_atomically, ZipOptions};
+use std::path::Path;
 use teczka::model::schema::{pupil_schema_text, PUPILS_XSD};
-use teczka::policy::keys::{check_passphrase, hex};
+use teczka::policy::keys::hex;
 use teczka::policy::Purpose;
 use teczka::report::Counts;
 use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, Tee, XmlWriter};
@@ -50,29 +48,8 @@ pub struct Args {
     /// Record formats in the archive, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "sou,csv,jsonl")]
     formats: Vec<FormatArg>,
-    /// The bag's name (the archive's top folder); default: the output file name without
-    /// extensions.
-    #[arg(long, value_name = "NAME")]
-    name: Option<String>,
-    /// Who made the archive, for bag-info.txt (the school's name).
-    #[arg(long, value_name = "TEXT")]
-    source_organization: Option<String>,
-    /// Encrypt the whole archive with age to this recipient (`age1…`); repeat for several.
-    #[arg(long = "encrypt-to", value_name = "AGE_RECIPIENT")]
-    encrypt_to: Vec<String>,
-    /// Encrypt the whole archive with age under the passphrase in this environment variable.
-    #[arg(long, value_name = "VAR", conflicts_with = "encrypt_to")]
-    passphrase_env: Option<String>,
-    /// Encrypt every zip entry with AES-256 under the password in this environment variable,
-    /// for recipients who only have 7-Zip (Windows Explorer cannot open it).
-    #[arg(long, value_name = "VAR")]
-    zip_aes_env: Option<String>,
-    /// Deflate level, 0 (fastest) to 9 (smallest).
-    #[arg(long, value_name = "N", default_value_t = 6)]
-    level: i64,
-    /// The archive to write.
-    #[arg(short, long, value_name = "ARCHIVE")]
-    output: PathBuf,
+    #[command(flatten)]
+    archive: ArchiveArgs,
 }
 
 /// Run `export`.
@@ -80,44 +57,19 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     if args.policy.policy.is_none() {
         bail!("give --policy transfer|statistics|FILE: an archive always says what was released");
     }
-    refuse_overwriting_inputs(args.read.inputs(), &args.output)?;
-    let Some(release) = args.policy.load(args.check.today(), Some(&args.output))? else {
+    refuse_overwriting_inputs(args.read.inputs(), &args.archive.output)?;
+    let Some(release) = args.policy.load(args.check.today(), Some(&args.archive.output))? else {
         bail!("give --policy transfer|statistics|FILE");
     };
-    let secret = |var: &str| -> anyhow::Result<String> {
-        let value =
-            std::env::var(var).with_context(|| format!("environment variable {var} is not set"))?;
-        check_passphrase(&value)?;
-        Ok(value)
-    };
-    let passphrase = args.passphrase_env.as_deref().map(secret).transpose()?;
-    let zip_password = args.zip_aes_env.as_deref().map(secret).transpose()?;
-    let encrypted = !args.encrypt_to.is_empty() || passphrase.is_some() || zip_password.is_some();
-    if release.policy.file.policy.require_encryption && !encrypted {
+    let staging = Staging::create(&args.archive, &args.read)?;
+    if release.policy.file.policy.require_encryption && !staging.encrypted() {
         bail!(
             "policy `{}` requires an encrypted archive: pass --encrypt-to age1… (the receiver's \
              public key), --passphrase-env VAR or --zip-aes-env VAR",
             release.policy.name()
         );
     }
-    let modified = archive_time(&args.read)?;
-    let mut options = ZipOptions::new(modified);
-    options.level = Some(args.level);
-    options.aes_password = zip_password;
-    options.validate()?;
-
-    let parent = match args.output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent)
-        .with_context(|| format!("{}: cannot create the folder", parent.display()))?;
-    options.temp_dir = Some(parent.clone());
-    let staging = tempfile::Builder::new()
-        .prefix(".teczka-export-")
-        .tempdir_in(&parent)
-        .with_context(|| format!("{}: cannot create a staging folder", parent.display()))?;
-    let data = staging.path();
+    let data = staging.data();
     for folder in ["records", "reports", "schemas", "metadata"] {
         fs::create_dir_all(data.join(folder))?;
     }
@@ -126,40 +78,9 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let counts = write_records(&args, &release, data, statistics)?;
     release.write_mapping()?;
     write_schemas(data)?;
-    write_metadata(&args, &release, data, &counts, modified)?;
+    write_metadata(&args, &release, data, &counts, staging.modified())?;
     fs::write(data.join("README.txt"), readme(&release, &counts, statistics))?;
-
-    let bag_name = args.name.clone().unwrap_or_else(|| default_name(&args.output));
-    let mut bag = BagBuilder::new(&bag_name)?;
-    if let Some(org) = &args.source_organization {
-        bag.info("Source-Organization", org)?;
-    }
-    bag.info("Bagging-Date", &modified.date().format("%Y-%m-%d").to_string())?;
-    bag.info("External-Identifier", &bag_name)?;
-    bag.info("Archive-Kind", release.policy.purpose().as_str())?;
-    bag.info("Bag-Software-Agent", &format!("teczka {}", env!("CARGO_PKG_VERSION")))?;
-    for (relative, path) in files_under(data)? {
-        bag.add(&relative, Source::File(path))?;
-    }
-    let summary = if let Some(passphrase) = &passphrase {
-        encrypted_zip(bag, &options, &args.output, &parent, |zip, out| {
-            encrypt_with_passphrase(zip, out, passphrase)
-        })?
-    } else if !args.encrypt_to.is_empty() {
-        encrypted_zip(bag, &options, &args.output, &parent, |zip, out| {
-            encrypt_to_recipients(zip, out, &args.encrypt_to)
-        })?
-    } else {
-        write_atomically(&args.output, |file| bag.write_zip(file, &options))?
-    };
-    eprintln!(
-        "teczka: archive {} written: bag `{}`, {} files, Payload-Oxum {}{}",
-        args.output.display(),
-        summary.name,
-        summary.files,
-        summary.payload_oxum,
-        if encrypted { ", encrypted" } else { "" }
-    );
+    staging.seal(release.policy.purpose().as_str())?;
     Ok(finish(&counts))
 }
 
@@ -332,88 +253,4 @@ fn readme(release: &Release, counts: &Counts, statistics: bool) -> String {
         );
     }
     text
-}
-
-/// Write the zip to a temporary file beside the output, then encrypt it into the output.
-fn encrypted_zip(
-    bag: BagBuilder,
-    options: &ZipOptions,
-    output: &Path,
-    parent: &Path,
-    encrypt: impl FnOnce(fs::File, &mut fs::File) -> teczka::Result<()>,
-) -> anyhow::Result<teczka::archive::bag::BagSummary> {
-    let mut plain = tempfile::tempfile_in(parent)
-        .with_context(|| format!("{}: cannot create a temporary file", parent.display()))?;
-    let summary = bag.write_zip(&mut plain, options)?;
-    use std::io::Seek;
-    plain.rewind()?;
-    write_atomically(output, |out| encrypt(plain, out))?;
-    Ok(summary)
-}
-
-/// SOURCE_DATE_EPOCH, or else the newest modification time of the inputs: never the clock,
-/// so the same input gives the same archive.
-fn archive_time(read: &ReadArgs) -> anyhow::Result<NaiveDateTime> {
-    if let Some(time) = source_date_epoch()? {
-        return Ok(time);
-    }
-    let mut newest = None;
-    for input in read.inputs() {
-        let mut consider = |path: &Path| {
-            if let Ok(modified) = fs::metadata(path).and_then(|m| m.modified()) {
-                newest = newest.max(Some(modified));
-            }
-        };
-        if input.path.is_dir() {
-            for entry in fs::read_dir(&input.path)?.flatten() {
-                consider(&entry.path());
-            }
-        } else {
-            consider(&input.path);
-        }
-    }
-    let newest =
-        newest.context("cannot read the inputs' modification times: set SOURCE_DATE_EPOCH")?;
-    let seconds = newest.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    // Zip timestamps start in 1980.
-    let seconds = seconds.max(315_532_800);
-    DateTime::from_timestamp(i64::try_from(seconds).unwrap_or(i64::MAX), 0)
-        .map(|t| t.naive_utc())
-        .context("the inputs' modification time is out of range: set SOURCE_DATE_EPOCH")
-}
-
-/// The output's file name without `.zip` / `.age` extensions.
-fn default_name(output: &Path) -> String {
-    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut stem = name.as_str();
-    for ext in [".age", ".zip"] {
-        stem = stem.strip_suffix(ext).unwrap_or(stem);
-    }
-    if stem.is_empty() {
-        "teczka-export".to_string()
-    } else {
-        stem.to_string()
-    }
-}
-
-/// Every file under `root`, as (path with `/`, full path), sorted.
-fn files_under(root: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(folder) = stack.pop() {
-        for entry in fs::read_dir(&folder)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Ok(relative) = path.strip_prefix(root) {
-                let parts: Vec<String> = relative
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect();
-                out.push((parts.join("/"), path));
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
 }

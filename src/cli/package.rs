@@ -1,0 +1,224 @@
+//! The archive a command hands over: a staging folder filled by the command, then sealed as one
+//! BagIt bag in a deterministic zip, optionally encrypted, and renamed into place.
+//!
+//! `export` and `sar` share this, so both kinds of archive have the same layout, checksums,
+//! timestamps and encryption choices, and `verify` reads both.
+
+use crate::cli::ReadArgs;
+use anyhow::Context;
+use chrono::{DateTime, NaiveDateTime};
+use std::fs;
+use std::path::{Path, PathBuf};
+use teczka::archive::bag::{BagBuilder, BagSummary, Source};
+use teczka::archive::encrypt::{encrypt_to_recipients, encrypt_with_passphrase};
+use teczka::archive::zip_writer::{source_date_epoch, write_atomically, ZipOptions};
+use teczka::policy::keys::check_passphrase;
+
+/// Where the archive goes and how it is protected (shared by `export` and `sar`).
+#[derive(Debug, clap::Args)]
+pub struct ArchiveArgs {
+    /// The bag's name (the archive's top folder); default: the output file name without
+    /// extensions.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Who made the archive, for bag-info.txt (the school's name).
+    #[arg(long, value_name = "TEXT")]
+    pub source_organization: Option<String>,
+    /// Encrypt the whole archive with age to this recipient (`age1…`); repeat for several.
+    #[arg(long = "encrypt-to", value_name = "AGE_RECIPIENT")]
+    pub encrypt_to: Vec<String>,
+    /// Encrypt the whole archive with age under the passphrase in this environment variable.
+    #[arg(long, value_name = "VAR", conflicts_with = "encrypt_to")]
+    pub passphrase_env: Option<String>,
+    /// Encrypt every zip entry with AES-256 under the password in this environment variable,
+    /// for recipients who only have 7-Zip (Windows Explorer cannot open it).
+    #[arg(long, value_name = "VAR")]
+    pub zip_aes_env: Option<String>,
+    /// Deflate level, 0 (fastest) to 9 (smallest).
+    #[arg(long, value_name = "N", default_value_t = 6)]
+    pub level: i64,
+    /// The archive to write.
+    #[arg(short, long, value_name = "ARCHIVE")]
+    pub output: PathBuf,
+}
+
+/// A staging folder beside the output that becomes the bag's `data/` when sealed.
+///
+/// Dropping it unsealed removes the folder, so an interrupted run leaves nothing behind under
+/// the final name (and only a hidden `.teczka-export-*` folder if the process is killed).
+pub struct Staging<'a> {
+    args: &'a ArchiveArgs,
+    folder: tempfile::TempDir,
+    parent: PathBuf,
+    options: ZipOptions,
+    passphrase: Option<String>,
+    modified: NaiveDateTime,
+}
+
+impl<'a> Staging<'a> {
+    /// Check the secrets and the output folder, fix the archive's timestamp from the inputs (or
+    /// `SOURCE_DATE_EPOCH`) and create the staging folder.
+    pub fn create(args: &'a ArchiveArgs, read: &ReadArgs) -> anyhow::Result<Staging<'a>> {
+        let secret = |var: &str| -> anyhow::Result<String> {
+            let value = std::env::var(var)
+                .with_context(|| format!("environment variable {var} is not set"))?;
+            check_passphrase(&value)?;
+            Ok(value)
+        };
+        let passphrase = args.passphrase_env.as_deref().map(secret).transpose()?;
+        let zip_password = args.zip_aes_env.as_deref().map(secret).transpose()?;
+        let modified = archive_time(read)?;
+        let mut options = ZipOptions::new(modified);
+        options.level = Some(args.level);
+        options.aes_password = zip_password;
+        options.validate()?;
+
+        let parent = match args.output.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent)
+            .with_context(|| format!("{}: cannot create the folder", parent.display()))?;
+        options.temp_dir = Some(parent.clone());
+        let folder = tempfile::Builder::new()
+            .prefix(".teczka-export-")
+            .tempdir_in(&parent)
+            .with_context(|| format!("{}: cannot create a staging folder", parent.display()))?;
+        Ok(Staging { args, folder, parent, options, passphrase, modified })
+    }
+
+    /// The folder that becomes `data/`.
+    pub fn data(&self) -> &Path {
+        self.folder.path()
+    }
+
+    /// The archive's one timestamp (every entry, `Bagging-Date`, the metadata).
+    pub fn modified(&self) -> NaiveDateTime {
+        self.modified
+    }
+
+    /// Whether the archive will be encrypted (age or zip AES).
+    pub fn encrypted(&self) -> bool {
+        !self.args.encrypt_to.is_empty()
+            || self.passphrase.is_some()
+            || self.options.aes_password.is_some()
+    }
+
+    /// Bag everything under the staging folder with `bag-info.txt` saying `kind`, write the zip
+    /// (encrypted as asked) under a temporary name and rename it into place.
+    pub fn seal(self, kind: &str) -> anyhow::Result<BagSummary> {
+        let args = self.args;
+        let bag_name = args.name.clone().unwrap_or_else(|| default_name(&args.output));
+        let mut bag = BagBuilder::new(&bag_name)?;
+        if let Some(org) = &args.source_organization {
+            bag.info("Source-Organization", org)?;
+        }
+        bag.info("Bagging-Date", &self.modified.date().format("%Y-%m-%d").to_string())?;
+        bag.info("External-Identifier", &bag_name)?;
+        bag.info("Archive-Kind", kind)?;
+        bag.info("Bag-Software-Agent", &format!("teczka {}", env!("CARGO_PKG_VERSION")))?;
+        for (relative, path) in files_under(self.data())? {
+            bag.add(&relative, Source::File(path))?;
+        }
+        let encrypted = self.encrypted();
+        let summary = if let Some(passphrase) = &self.passphrase {
+            self.encrypted_zip(bag, |zip, out| encrypt_with_passphrase(zip, out, passphrase))?
+        } else if !args.encrypt_to.is_empty() {
+            self.encrypted_zip(bag, |zip, out| encrypt_to_recipients(zip, out, &args.encrypt_to))?
+        } else {
+            write_atomically(&args.output, |file| bag.write_zip(file, &self.options))?
+        };
+        eprintln!(
+            "teczka: archive {} written: bag `{}`, {} files, Payload-Oxum {}{}",
+            args.output.display(),
+            summary.name,
+            summary.files,
+            summary.payload_oxum,
+            if encrypted { ", encrypted" } else { "" }
+        );
+        Ok(summary)
+    }
+
+    /// Write the zip to a temporary file beside the output, then encrypt it into the output.
+    fn encrypted_zip(
+        &self,
+        bag: BagBuilder,
+        encrypt: impl FnOnce(fs::File, &mut fs::File) -> teczka::Result<()>,
+    ) -> anyhow::Result<BagSummary> {
+        let mut plain = tempfile::tempfile_in(&self.parent).with_context(|| {
+            format!("{}: cannot create a temporary file", self.parent.display())
+        })?;
+        let summary = bag.write_zip(&mut plain, &self.options)?;
+        use std::io::Seek;
+        plain.rewind()?;
+        write_atomically(&self.args.output, |out| encrypt(plain, out))?;
+        Ok(summary)
+    }
+}
+
+/// SOURCE_DATE_EPOCH, or else the newest modification time of the inputs: never the clock,
+/// so the same input gives the same archive.
+fn archive_time(read: &ReadArgs) -> anyhow::Result<NaiveDateTime> {
+    if let Some(time) = source_date_epoch()? {
+        return Ok(time);
+    }
+    let mut newest = None;
+    for input in read.inputs() {
+        let mut consider = |path: &Path| {
+            if let Ok(modified) = fs::metadata(path).and_then(|m| m.modified()) {
+                newest = newest.max(Some(modified));
+            }
+        };
+        if input.path.is_dir() {
+            for entry in fs::read_dir(&input.path)?.flatten() {
+                consider(&entry.path());
+            }
+        } else {
+            consider(&input.path);
+        }
+    }
+    let newest =
+        newest.context("cannot read the inputs' modification times: set SOURCE_DATE_EPOCH")?;
+    let seconds = newest.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    // Zip timestamps start in 1980.
+    let seconds = seconds.max(315_532_800);
+    DateTime::from_timestamp(i64::try_from(seconds).unwrap_or(i64::MAX), 0)
+        .map(|t| t.naive_utc())
+        .context("the inputs' modification time is out of range: set SOURCE_DATE_EPOCH")
+}
+
+/// The output's file name without `.zip` / `.age` extensions.
+fn default_name(output: &Path) -> String {
+    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut stem = name.as_str();
+    for ext in [".age", ".zip"] {
+        stem = stem.strip_suffix(ext).unwrap_or(stem);
+    }
+    if stem.is_empty() {
+        "teczka-export".to_string()
+    } else {
+        stem.to_string()
+    }
+}
+
+/// Every file under `root`, as (path with `/`, full path), sorted.
+fn files_under(root: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in fs::read_dir(&folder)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(relative) = path.strip_prefix(root) {
+                let parts: Vec<String> = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                out.push((parts.join("/"), path));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
