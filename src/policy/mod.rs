@@ -14,6 +14,7 @@ pub mod generalise;
 pub mod keys;
 mod presets;
 mod release;
+pub mod subject;
 pub mod tokens;
 
 pub use self::anonymise::{Outcome, Spill};
