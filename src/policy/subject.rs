@@ -7,8 +7,12 @@
 //! disclosed (third parties already redacted) and the withholding log saying what was left out
 //! and why (Art. 15(4): the copy must not harm the rights of others).
 
+use crate::error::{Error, Result};
+use crate::model::record::{Record, Severity};
 use crate::model::{Guardian, Pupil};
 use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// The person a request is about, as the requester identified them.
@@ -122,5 +126,512 @@ impl fmt::Display for Subject {
             Subject::Id(v) => write!(f, "id {v}"),
             Subject::Email(v) => write!(f, "e-mail {v}"),
         }
+    }
+}
+
+impl std::str::FromStr for Subject {
+    type Err = Error;
+
+    /// `pesel:NNNNNNNNNNN`, `rc:NNNNNN/NNNN`, `id:…` or `email:…`, as on the command line.
+    fn from_str(text: &str) -> Result<Subject> {
+        let bad = |message: String| Error::config("--subject", message);
+        let Some((kind, value)) = text.split_once(':') else {
+            return Err(bad(format!(
+                "`{text}` does not say what kind of identifier it is: write pesel:…, rc:…, id:… \
+                 or email:…"
+            )));
+        };
+        let value = value.trim();
+        match kind.trim().to_ascii_lowercase().as_str() {
+            "pesel" => {
+                let digits = digits_only(value);
+                if digits.len() != 11 || digits.len() != value.replace([' ', '-'], "").len() {
+                    return Err(bad(format!("pesel:{value} is not 11 digits: check the number")));
+                }
+                Ok(Subject::Pesel(digits))
+            }
+            "rc" => {
+                let digits = digits_only(value);
+                let given = value.replace(['/', ' '], "");
+                if !(9..=10).contains(&digits.len()) || digits.len() != given.len() {
+                    return Err(bad(format!(
+                        "rc:{value} is not a rodné číslo (9 or 10 digits, with or without `/`)"
+                    )));
+                }
+                Ok(Subject::BirthNumber(digits))
+            }
+            "id" if !value.is_empty() => Ok(Subject::Id(value.to_string())),
+            "email" if value.contains('@') => Ok(Subject::Email(value.to_lowercase())),
+            "id" | "email" => Err(bad(format!("`{text}`: give the {kind} after the colon"))),
+            other => Err(bad(format!(
+                "`{other}:` is not a kind of identifier teczka searches: use pesel:, rc:, id: \
+                 or email:"
+            ))),
+        }
+    }
+}
+
+fn digits_only(text: &str) -> String {
+    text.chars().filter(char::is_ascii_digit).collect()
+}
+
+impl Subject {
+    /// Whether the pupil record is the subject's own.
+    fn is_pupil(&self, pupil: &Pupil) -> bool {
+        match self {
+            Subject::Pesel(v) => pupil.pesel.as_deref().is_some_and(|p| digits_only(p) == *v),
+            Subject::BirthNumber(v) => {
+                pupil.birth_number.as_deref().is_some_and(|p| digits_only(p) == *v)
+            }
+            Subject::Id(v) => pupil.id.trim() == v,
+            Subject::Email(_) => false,
+        }
+    }
+
+    /// Whether a guardian entry is the subject.
+    fn is_guardian(&self, guardian: &Guardian) -> bool {
+        match self {
+            Subject::Id(v) => guardian.id.as_deref().is_some_and(|id| id.trim() == v),
+            Subject::Email(v) => {
+                guardian.email.as_deref().is_some_and(|e| e.trim().to_lowercase() == *v)
+            }
+            Subject::Pesel(_) | Subject::BirthNumber(_) => false,
+        }
+    }
+}
+
+/// The streaming search: look at every record once with [`Search::look_at`], keep what is
+/// about the subject, then [`Search::disclose`].
+#[derive(Debug)]
+pub struct Search {
+    subject: Subject,
+    /// Records that are the subject's own (a pupil subject).
+    own: Vec<Pupil>,
+    /// Records naming the subject as a guardian, with the guardian entries' positions.
+    linked: Vec<(Pupil, Vec<usize>)>,
+    /// Where matched records had values that could not be read.
+    unreadable: Vec<String>,
+    searched: Searched,
+}
+
+impl Search {
+    /// Start a search for `subject` over `files` input files.
+    pub fn new(subject: Subject, files: usize) -> Search {
+        Search {
+            subject,
+            own: Vec::new(),
+            linked: Vec::new(),
+            unreadable: Vec::new(),
+            searched: Searched { files, ..Searched::default() },
+        }
+    }
+
+    /// Look at one record; keep it if it is about the subject.
+    pub fn look_at(&mut self, record: &Record) {
+        self.searched.records += 1;
+        let pupil = &record.pupil;
+        let as_pupil = self.subject.is_pupil(pupil);
+        let as_guardian: Vec<usize> = pupil
+            .guardians
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| self.subject.is_guardian(g))
+            .map(|(i, _)| i)
+            .collect();
+        if !as_pupil && as_guardian.is_empty() {
+            return;
+        }
+        // Values that failed to parse are missing from the copy: the DPO must look at them.
+        if record.problems.iter().any(|p| p.severity == Severity::Error) {
+            self.searched.unreadable += 1;
+            self.unreadable.push(record.location().to_string());
+        }
+        if as_pupil {
+            self.own.push(pupil.clone());
+        } else {
+            self.linked.push((pupil.clone(), as_guardian));
+        }
+    }
+
+    /// Where the matched records that had unreadable values start (file and line).
+    pub fn unreadable(&self) -> &[String] {
+        &self.unreadable
+    }
+
+    /// Decide whose data was found and redact third parties.
+    ///
+    /// Refuses (rather than guess) when the identifier fits more than one person: an id used
+    /// by a pupil and by a guardian, records of the same id with different national ids, or an
+    /// e-mail address shared by differently named guardians. Disclosing the wrong person's
+    /// data would itself be a breach.
+    pub fn disclose(self, on_behalf_of_children: bool) -> Result<Disclosure> {
+        let mut disclosure = Disclosure {
+            subject: self.subject,
+            role: None,
+            on_behalf_of_children,
+            pupils: Vec::new(),
+            guardian: Vec::new(),
+            linked: Vec::new(),
+            withheld: Vec::new(),
+            searched: self.searched,
+        };
+        let ambiguous = |message: String| Error::config("--subject", message);
+        if !self.own.is_empty() && !self.linked.is_empty() {
+            return Err(ambiguous(format!(
+                "{} is a pupil's id in {} records and a guardian's in {}: ask for a PESEL, rodné \
+                 číslo or e-mail address that tells them apart",
+                disclosure.subject,
+                self.own.len(),
+                self.linked.len()
+            )));
+        }
+        if !self.own.is_empty() {
+            check_one_person(&disclosure.subject, &self.own)?;
+            disclosure.role = Some(Role::Pupil);
+            for pupil in self.own {
+                let shown = redact_for_pupil(&pupil, None);
+                disclosure.withheld.extend(withheld(&pupil, &shown));
+                disclosure.pupils.push(shown);
+            }
+        } else if !self.linked.is_empty() {
+            disclosure.role = Some(Role::Guardian);
+            for (pupil, positions) in self.linked {
+                for &i in &positions {
+                    let entry = &pupil.guardians[i];
+                    if !disclosure.guardian.contains(entry) {
+                        disclosure.guardian.push(entry.clone());
+                    }
+                }
+                disclosure.linked.push(linked_pupil(&pupil, &pupil.guardians[positions[0]]));
+                let shown = if on_behalf_of_children {
+                    redact_for_pupil(&pupil, Some(&positions))
+                } else {
+                    only_the_link(&pupil, &positions)
+                };
+                disclosure.withheld.extend(withheld(&pupil, &shown));
+                disclosure.pupils.push(shown);
+            }
+            check_one_guardian(&disclosure.subject, &disclosure.guardian)?;
+        }
+        Ok(disclosure)
+    }
+}
+
+/// Records found by id must all carry the same national id (or none).
+fn check_one_person(subject: &Subject, records: &[Pupil]) -> Result<()> {
+    let mut ids: Vec<String> = records
+        .iter()
+        .filter_map(|p| p.pesel.as_deref().or(p.birth_number.as_deref()))
+        .map(digits_only)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    if ids.len() > 1 {
+        return Err(Error::config(
+            "--subject",
+            format!(
+                "{subject} fits {} records with {} different national ids: they are not one \
+                 person; search by PESEL or rodné číslo",
+                records.len(),
+                ids.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Guardian entries found by e-mail or id must all name the same person.
+fn check_one_guardian(subject: &Subject, entries: &[Guardian]) -> Result<()> {
+    let mut names: Vec<String> = entries
+        .iter()
+        .map(|g| {
+            let name = format!(
+                "{} {}",
+                g.first_name.as_deref().unwrap_or_default(),
+                g.surname.as_deref().unwrap_or_default()
+            );
+            name.trim().to_lowercase()
+        })
+        .filter(|n| !n.is_empty())
+        .collect();
+    names.sort();
+    names.dedup();
+    if names.len() > 1 {
+        return Err(Error::config(
+            "--subject",
+            format!(
+                "{subject} is recorded for {} differently named guardians (a shared family \
+                 address?): ask for the guardian's id in the school's system",
+                names.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A pupil's own record as the pupil (or a parent for them) receives it: staff who wrote
+/// remarks are not named, and guardians other than `requester` keep their names and relation
+/// but not their contact details or ids.
+fn redact_for_pupil(pupil: &Pupil, requester: Option<&[usize]>) -> Pupil {
+    let mut shown = pupil.clone();
+    for remark in &mut shown.remarks {
+        remark.author = None;
+    }
+    for (i, guardian) in shown.guardians.iter_mut().enumerate() {
+        if requester.is_some_and(|r| r.contains(&i)) {
+            continue;
+        }
+        guardian.id = None;
+        guardian.phone = None;
+        guardian.email = None;
+        guardian.address = None;
+    }
+    shown
+}
+
+/// What a guardian asking about themselves receives of a child's record: who the child is
+/// (the link) and the guardian's own entry, nothing else of the child.
+fn only_the_link(pupil: &Pupil, positions: &[usize]) -> Pupil {
+    Pupil {
+        id: pupil.id.clone(),
+        first_name: pupil.first_name.clone(),
+        surname: pupil.surname.clone(),
+        guardians: positions.iter().map(|&i| pupil.guardians[i].clone()).collect(),
+        ..Pupil::default()
+    }
+}
+
+fn linked_pupil(pupil: &Pupil, guardian: &Guardian) -> LinkedPupil {
+    let enrolment = pupil.enrolment.as_ref();
+    let class = enrolment.and_then(|e| {
+        let level = e.class_level.clone().unwrap_or_default();
+        let class = format!("{level}{}", e.class_symbol.as_deref().unwrap_or_default());
+        (!class.is_empty()).then_some(class)
+    });
+    LinkedPupil {
+        id: pupil.id.clone(),
+        first_name: pupil.first_name.clone(),
+        surname: pupil.surname.clone(),
+        school: enrolment.and_then(|e| e.school_name.clone()),
+        class,
+        relation: guardian.relation.clone(),
+    }
+}
+
+/// The withholding log of one record: every leaf value of `original` that `shown` lacks,
+/// counted per field. Computed by comparison, not by listing what the redaction meant to
+/// remove, so nothing left out goes unlogged.
+fn withheld(original: &Pupil, shown: &Pupil) -> Vec<Withheld> {
+    let mut before = BTreeMap::new();
+    let mut after = BTreeMap::new();
+    count_leaves(&serde_json::to_value(original).unwrap_or_default(), "", &mut before);
+    count_leaves(&serde_json::to_value(shown).unwrap_or_default(), "", &mut after);
+    before
+        .into_iter()
+        .filter_map(|(field, n)| {
+            let left_out = n - after.get(&field).copied().unwrap_or(0).min(n);
+            (left_out > 0).then(|| Withheld {
+                record: original.id.clone(),
+                party: party_of(&field),
+                field,
+                count: left_out,
+            })
+        })
+        .collect()
+}
+
+/// Whose data a withheld field is: staff for a remark's author, another guardian for a
+/// guardian's field, else the pupil (a child's record withheld from a guardian asking about
+/// themselves).
+fn party_of(field: &str) -> ThirdParty {
+    if field == "remarks[].author" {
+        ThirdParty::Staff
+    } else if field.starts_with("guardians[]") {
+        ThirdParty::OtherGuardian
+    } else {
+        ThirdParty::OtherPupil
+    }
+}
+
+/// Count non-null leaf values per model path (`guardians[].address.town`).
+fn count_leaves(value: &Value, path: &str, out: &mut BTreeMap<String, usize>) {
+    match value {
+        Value::Null => {}
+        Value::Object(map) => {
+            for (key, inner) in map {
+                let path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                count_leaves(inner, &path, out);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                count_leaves(item, &format!("{path}[]"), out);
+            }
+        }
+        _ => *out.entry(path.to_string()).or_insert(0) += 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Enrolment, Remark};
+
+    fn guardian(id: &str, name: &str, email: &str, phone: &str) -> Guardian {
+        Guardian {
+            id: Some(id.into()),
+            relation: Some("matka".into()),
+            first_name: Some(name.into()),
+            surname: Some("Nowak".into()),
+            email: Some(email.into()),
+            phone: Some(phone.into()),
+            ..Guardian::default()
+        }
+    }
+
+    fn pupil(id: &str, pesel: &str, guardians: Vec<Guardian>) -> Record {
+        Record {
+            pupil: Pupil {
+                id: id.into(),
+                pesel: Some(pesel.into()),
+                first_name: Some("Zofia".into()),
+                surname: Some("Nowak".into()),
+                guardians,
+                enrolment: Some(Enrolment {
+                    school_name: Some("SP 3".into()),
+                    class_level: Some("4".into()),
+                    class_symbol: Some("b".into()),
+                    ..Enrolment::default()
+                }),
+                remarks: vec![Remark {
+                    author: Some("mgr Jan Kowalski".into()),
+                    text: Some("Pomaga kolegom.".into()),
+                    ..Remark::default()
+                }],
+                ..Pupil::default()
+            },
+            ..Record::default()
+        }
+    }
+
+    fn family() -> Vec<Record> {
+        let anna = guardian("g1", "Anna", "anna@example.pl", "600100200");
+        let piotr = guardian("g2", "Piotr", "piotr@example.pl", "600300400");
+        vec![
+            pupil("u1", "14210512345", vec![anna.clone(), piotr.clone()]),
+            pupil("u2", "16262798765", vec![anna, piotr]),
+            pupil("u3", "15231011111", vec![guardian("g3", "Ewa", "ewa@example.pl", "1")]),
+        ]
+    }
+
+    fn search(subject: &str, records: &[Record]) -> Search {
+        let mut search = Search::new(subject.parse().unwrap(), 1);
+        records.iter().for_each(|r| search.look_at(r));
+        search
+    }
+
+    #[test]
+    fn subjects_parse_and_normalise() {
+        assert_eq!(
+            "pesel:142105 12345".parse::<Subject>().unwrap(),
+            Subject::Pesel("14210512345".into())
+        );
+        assert_eq!(
+            "rc:140512/1234".parse::<Subject>().unwrap(),
+            Subject::BirthNumber("1405121234".into())
+        );
+        assert_eq!(
+            "email:Anna@Example.PL".parse::<Subject>().unwrap(),
+            Subject::Email("anna@example.pl".into())
+        );
+        for bad in [
+            "14210512345",
+            "pesel:123",
+            "pesel:1421051234x",
+            "rc:12",
+            "email:nobody",
+            "nip:123",
+            "id:",
+        ] {
+            let message = bad.parse::<Subject>().unwrap_err().to_string();
+            assert!(message.contains("--subject"), "{bad}: {message}");
+        }
+    }
+
+    #[test]
+    fn a_pupil_gets_their_record_without_staff_names_or_other_guardians_contacts() {
+        let disclosure = search("pesel:14210512345", &family()).disclose(false).unwrap();
+        assert_eq!(disclosure.role, Some(Role::Pupil));
+        assert_eq!(disclosure.pupils.len(), 1);
+        let shown = &disclosure.pupils[0];
+        assert_eq!(shown.remarks[0].text.as_deref(), Some("Pomaga kolegom."));
+        assert_eq!(shown.remarks[0].author, None);
+        assert_eq!(shown.guardians[0].first_name.as_deref(), Some("Anna"));
+        assert_eq!(shown.guardians[0].phone, None);
+        let text = serde_json::to_string(&disclosure).unwrap();
+        for secret in ["Kowalski", "600100200", "piotr@example.pl", "16262798765"] {
+            assert!(!text.contains(secret), "{secret} leaked");
+        }
+        let logged: Vec<(&str, ThirdParty, usize)> =
+            disclosure.withheld.iter().map(|w| (w.field.as_str(), w.party, w.count)).collect();
+        assert!(logged.contains(&("remarks[].author", ThirdParty::Staff, 1)));
+        assert!(logged.contains(&("guardians[].phone", ThirdParty::OtherGuardian, 2)));
+        assert!(logged.contains(&("guardians[].id", ThirdParty::OtherGuardian, 2)));
+    }
+
+    #[test]
+    fn a_guardian_asking_for_themselves_gets_their_entry_and_the_childrens_names_only() {
+        let disclosure = search("email:ANNA@example.pl", &family()).disclose(false).unwrap();
+        assert_eq!(disclosure.role, Some(Role::Guardian));
+        assert_eq!(disclosure.guardian.len(), 1, "one entry, seen in two records");
+        assert_eq!(disclosure.guardian[0].phone.as_deref(), Some("600100200"));
+        let names: Vec<&str> = disclosure.linked.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(names, ["u1", "u2"]);
+        assert_eq!(disclosure.linked[0].class.as_deref(), Some("4b"));
+        let text = serde_json::to_string(&disclosure.pupils).unwrap();
+        for secret in ["14210512345", "Pomaga", "600300400", "Piotr"] {
+            assert!(!text.contains(secret), "{secret} leaked");
+        }
+        assert!(disclosure
+            .withheld
+            .iter()
+            .any(|w| w.field == "pesel" && w.party == ThirdParty::OtherPupil && w.record == "u1"));
+    }
+
+    #[test]
+    fn on_behalf_of_children_a_guardian_gets_the_records_with_the_other_parent_redacted() {
+        let disclosure = search("id:g1", &family()).disclose(true).unwrap();
+        assert_eq!(disclosure.pupils.len(), 2);
+        let shown = &disclosure.pupils[0];
+        assert_eq!(shown.pesel.as_deref(), Some("14210512345"));
+        assert_eq!(shown.guardians[0].phone.as_deref(), Some("600100200"), "the requester's own");
+        assert_eq!(shown.guardians[1].phone, None, "the other parent's");
+        assert_eq!(shown.remarks[0].author, None);
+    }
+
+    #[test]
+    fn nobody_found_is_a_negative_answer() {
+        let disclosure = search("pesel:99999999999", &family()).disclose(false).unwrap();
+        assert_eq!(disclosure.role, None);
+        assert!(disclosure.pupils.is_empty() && disclosure.withheld.is_empty());
+        assert_eq!(disclosure.searched.records, 3);
+    }
+
+    #[test]
+    fn an_identifier_that_fits_two_people_is_refused() {
+        let mut records = family();
+        records[2].pupil.id = "g1".into();
+        let message = search("id:g1", &records).disclose(false).unwrap_err().to_string();
+        assert!(message.contains("pupil's id") && message.contains("guardian's"), "{message}");
+
+        let mut records = family();
+        records[1].pupil.id = "u1".into();
+        let message = search("id:u1", &records).disclose(false).unwrap_err().to_string();
+        assert!(message.contains("different national ids"), "{message}");
+
+        let mut records = family();
+        records[2].pupil.guardians[0].email = Some("anna@example.pl".into());
+        let message = search("email:anna@example.pl", &records).disclose(false).unwrap_err();
+        assert!(message.to_string().contains("differently named"), "{message}");
     }
 }
