@@ -32,6 +32,103 @@ pub fn pupil_schema_text() -> String {
     text
 }
 
+/// The `$id` of the schema of records released under a policy that turns typed fields into
+/// text (see [`released_schema`]).
+pub const RELEASED_SCHEMA_ID: &str = "https://teczka.example/schemas/released.schema.json";
+
+/// The JSON Schema of records as a policy releases them: the pupil schema, with every field of
+/// `as_text` (model paths such as `birth_date` or `guardians[].address.postcode`) accepted as
+/// its type or as text (`2014`, `2010-2014`, `*`), and no field required (a release may drop any, the id too).
+///
+/// Shared definitions are copied into the path before they are loosened, so loosening
+/// `guardians[].address.postcode` leaves `addresses[].postcode` as typed as before.
+pub fn released_schema(as_text: &[&str]) -> Value {
+    let mut schema = pupil_schema().clone();
+    let defs = schema.get("$defs").cloned().unwrap_or(Value::Null);
+    if let Some(object) = schema.as_object_mut() {
+        object.insert("$id".into(), Value::String(RELEASED_SCHEMA_ID.into()));
+        object.insert("title".into(), Value::String("Released pupil".into()));
+    }
+    drop_required(&mut schema);
+    for path in as_text {
+        if let Some(node) = locate(&mut schema, path, &defs) {
+            // A quasi-identifier may stay exact for some pupils and be generalised for others.
+            let typed = node.clone();
+            let mut either = serde_json::json!({
+                "anyOf": [typed, { "type": "string" }],
+                "x-teczka-released-as": "text",
+            });
+            for key in ["description", "x-teczka-class"] {
+                if let Some(value) = node.get(key) {
+                    either[key] = value.clone();
+                }
+            }
+            *node = either;
+        }
+    }
+    schema
+}
+
+/// The released schema as pretty-printed JSON text with a final newline.
+pub fn released_schema_text(as_text: &[&str]) -> String {
+    serde_json::to_string_pretty(&released_schema(as_text)).unwrap_or_default() + "\n"
+}
+
+fn drop_required(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.remove("required");
+            map.values_mut().for_each(drop_required);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_required),
+        _ => {}
+    }
+}
+
+/// The schema node of a leaf path, with every `$ref` on the way replaced by a copy of its
+/// definition.
+fn locate<'a>(schema: &'a mut Value, path: &str, defs: &Value) -> Option<&'a mut Value> {
+    let mut node = schema;
+    for segment in path.split('.') {
+        let (name, list) = match segment.strip_suffix("[]") {
+            Some(name) => (name, true),
+            None => (segment, false),
+        };
+        node = inline(node, defs).get_mut("properties")?.get_mut(name)?;
+        if list {
+            node = inline(node, defs).get_mut("items")?;
+        }
+    }
+    Some(node)
+}
+
+/// Replace a `$ref` (bare, or inside `Option`'s `anyOf: [{$ref}, null]`) by a copy of its
+/// definition, and return the node that now holds the definition.
+fn inline<'a>(node: &'a mut Value, defs: &Value) -> &'a mut Value {
+    let reference = |v: &Value| -> Option<Value> {
+        let name = v.get("$ref")?.as_str()?.rsplit('/').next()?.to_string();
+        defs.get(name).cloned()
+    };
+    if let Some(definition) = reference(node) {
+        *node = definition;
+        return node;
+    }
+    let position = node
+        .get("anyOf")
+        .and_then(Value::as_array)
+        .and_then(|options| options.iter().position(|o| o.get("$ref").is_some()));
+    match position {
+        Some(i) => {
+            let option = &mut node["anyOf"][i];
+            if let Some(definition) = reference(option) {
+                *option = definition;
+            }
+            option
+        }
+        None => node,
+    }
+}
+
 /// The hand-written XSD for the SOU-like XML, as shipped in `schemas/`.
 pub const PUPILS_XSD: &str = include_str!("../../schemas/pupils.xsd");
 
@@ -48,6 +145,27 @@ mod tests {
             checked_in == pupil_schema_text(),
             "schemas/pupil.schema.json is out of date: run `cargo run -- schema > schemas/pupil.schema.json`"
         );
+    }
+
+    #[test]
+    fn a_released_schema_accepts_text_only_where_the_policy_put_it() {
+        let strict = |schema: &Value| {
+            jsonschema::options().should_validate_formats(true).build(schema).unwrap()
+        };
+        let validator =
+            strict(&released_schema(&["birth_date", "guardians[].address.postcode", "sex"]));
+        let released = serde_json::json!({
+            "birth_date": "2010-2014", "sex": "*",
+            "guardians": [{ "address": { "postcode": "00-***" } }],
+        });
+        assert!(validator.is_valid(&released), "generalised values are text");
+        let typed_elsewhere = serde_json::json!({ "addresses": [{ "postcode": 12 }] });
+        assert!(!validator.is_valid(&typed_elsewhere), "the pupil's own address stays typed");
+        let unknown = serde_json::json!({ "nickname": "Zosia" });
+        assert!(!validator.is_valid(&unknown), "no field the model lacks");
+        let published = strict(pupil_schema());
+        assert!(published.is_valid(&serde_json::json!({ "id": "P1", "birth_date": "2014-05-01" })));
+        assert!(!published.is_valid(&serde_json::json!({ "id": "P1", "birth_date": "2014" })));
     }
 
     #[test]

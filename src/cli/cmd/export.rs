@@ -10,7 +10,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::path::Path;
-use teczka::model::schema::{pupil_schema_text, PUPILS_XSD};
+use teczka::model::schema::{pupil_schema_text, released_schema_text, PUPILS_XSD};
 use teczka::policy::keys::hex;
 use teczka::policy::Purpose;
 use teczka::report::Counts;
@@ -77,7 +77,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let statistics = release.policy.purpose() == Purpose::Statistics;
     let counts = write_records(&args, &release, data, statistics)?;
     release.write_mapping()?;
-    write_schemas(data)?;
+    write_schemas(data, &release.policy.retyped_fields())?;
     write_metadata(&args, &release, data, &counts, staging.modified())?;
     fs::write(data.join("README.txt"), readme(&release, &counts, statistics))?;
     staging.seal(release.policy.purpose().as_str())?;
@@ -142,9 +142,14 @@ fn write_records(
     Ok(finished.counts)
 }
 
-fn write_schemas(data: &Path) -> anyhow::Result<()> {
+/// The published schemas and, when the policy releases typed fields as text, the schema the
+/// released JSON Lines follow (so a recipient can check them without teczka).
+fn write_schemas(data: &Path, as_text: &[&str]) -> anyhow::Result<()> {
     fs::write(data.join("schemas/pupil.schema.json"), pupil_schema_text())?;
     fs::write(data.join("schemas/pupils.xsd"), PUPILS_XSD)?;
+    if !as_text.is_empty() {
+        fs::write(data.join("schemas/released.schema.json"), released_schema_text(as_text))?;
+    }
     Ok(())
 }
 
@@ -228,7 +233,8 @@ fn readme(release: &Release, counts: &Counts, statistics: bool) -> String {
          \x20                 pupils.jsonl (one JSON object per pupil, schemas/pupil.schema.json)\n\
          data/reports/     validation.json (every problem found), rejects.jsonl (records not\n\
          \x20                 taken, with reasons), risk.json / risk.txt (re-identification risk)\n\
-         data/schemas/     the schemas the records follow\n\
+         data/schemas/     the schemas the records follow (released.schema.json: the JSON Lines\n\
+         \x20                 of a release that turned typed fields into text, such as years)\n\
          data/metadata/    archive.json: tool, sources, counts, the policy and its SHA-256, key id\n\n\
          HOW TO CHECK IT\n\
          teczka verify ARCHIVE, or without teczka: unzip it and run `bagit.py --validate FOLDER`\n\

@@ -169,6 +169,9 @@ pub fn check(archive: &mut SafeArchive) -> anyhow::Result<Vec<String>> {
             findings.push(format!("{name}: {invalid} pupils do not follow the schema"));
         }
     }
+    if !typed {
+        findings.extend(check_released(archive, "data/records/pupils.jsonl")?);
+    }
     if archive.entry("data/records/csv/pupils.csv").is_some() {
         let reader = BufReader::new(archive.open_entry("data/records/csv/pupils.csv")?);
         let rows = csv::ReaderBuilder::new().from_reader(reader).records().count() as u64;
@@ -182,10 +185,107 @@ pub fn check(archive: &mut SafeArchive) -> anyhow::Result<Vec<String>> {
     Ok(findings)
 }
 
+/// Check a release whose fields were turned into text against the schema it ships,
+/// `data/schemas/released.schema.json` (formats included, so `2014-13-40` is no date).
+fn check_released(archive: &mut SafeArchive, name: &str) -> anyhow::Result<Vec<String>> {
+    const SCHEMA: &str = "data/schemas/released.schema.json";
+    if archive.entry(name).is_none() {
+        return Ok(Vec::new());
+    }
+    let schema: Value = match read_entry(archive, SCHEMA) {
+        Ok(text) => serde_json::from_str(&text).with_context(|| SCHEMA.to_string())?,
+        Err(_) => {
+            return Ok(vec![format!(
+                "{SCHEMA}: missing, but metadata/archive.json lists fields released as text: \
+                 the records cannot be checked; ask the sender for an archive made by teczka 0.1+"
+            )])
+        }
+    };
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .map_err(|e| anyhow::anyhow!("{SCHEMA}: not a usable JSON Schema: {e}"))?;
+    // The first few are named; a broken file would otherwise flood the report.
+    const SHOWN: usize = 10;
+    let mut invalid = Vec::new();
+    let mut count = 0usize;
+    let reader = BufReader::new(archive.open_entry(name)?);
+    for (number, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("{name}: line {}", number + 1))?;
+        let record: Value = match serde_json::from_str(&line) {
+            Ok(record) => record,
+            Err(e) => {
+                count += 1;
+                if count <= SHOWN {
+                    invalid.push(format!("{name}:{}: not JSON: {e}", number + 1));
+                }
+                continue;
+            }
+        };
+        let problem = validator
+            .iter_errors(&record)
+            .next()
+            .map(|error| format!("{error} at {}", error.instance_path()));
+        if let Some(problem) = problem {
+            count += 1;
+            if count <= SHOWN {
+                invalid.push(format!("{name}:{}: does not follow {SCHEMA}: {problem}", number + 1));
+            }
+        }
+    }
+    if count > SHOWN {
+        invalid.push(format!("{name}: {count} pupils in all do not follow {SCHEMA}"));
+    }
+    Ok(invalid)
+}
+
 /// One (small) entry of the archive as text.
 pub fn read_entry(archive: &mut SafeArchive, name: &str) -> anyhow::Result<String> {
     let mut text = String::new();
     let mut reader = BufReader::new(archive.open_entry(name)?);
     while reader.read_line(&mut text)? > 0 {}
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use teczka::archive::bag::{BagBuilder, Source};
+    use teczka::archive::zip_writer::ZipOptions;
+    use teczka::model::schema::released_schema_text;
+
+    /// A sound bag (checksums agree) holding a statistics-style release with these records.
+    fn release_archive(dir: &Path, records: &str) -> SafeArchive {
+        let metadata = serde_json::json!({
+            "counts": { "pupils_out": records.lines().count() },
+            "released_as_text": ["sex", "birth_date"],
+        });
+        let mut bag = BagBuilder::new("r").unwrap();
+        let files = [
+            ("metadata/archive.json", metadata.to_string()),
+            ("records/pupils.jsonl", records.to_string()),
+            ("schemas/released.schema.json", released_schema_text(&["sex", "birth_date"])),
+        ];
+        for (name, text) in files {
+            bag.add(name, Source::Bytes(text.into_bytes())).unwrap();
+        }
+        let path = dir.join("r.zip");
+        let time = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_opt(0, 0, 0);
+        let mut file = std::fs::File::create(&path).unwrap();
+        bag.write_zip(&mut file, &ZipOptions::new(time.unwrap())).unwrap();
+        SafeArchive::open(&path, &Limits::default(), None).unwrap()
+    }
+
+    #[test]
+    fn a_release_is_checked_against_the_schema_it_ships() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = "{\"birth_date\":\"2010-2014\",\"sex\":\"*\"}\n{\"sex\":\"female\"}\n";
+        assert_eq!(check(&mut release_archive(dir.path(), good)).unwrap(), Vec::<String>::new());
+
+        let bad = "{\"sex\":\"*\"}\n{\"sex\":5}\n{\"nickname\":\"Zosia\"}\n";
+        let findings = check(&mut release_archive(dir.path(), bad)).unwrap();
+        assert_eq!(findings.len(), 2, "{findings:?}");
+        assert!(findings[0].starts_with("data/records/pupils.jsonl:2: does not follow"));
+        assert!(findings[1].starts_with("data/records/pupils.jsonl:3:"));
+    }
 }
