@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area, driving the real `teczka` binary.
 
 mod archive_write;
+mod browser;
 mod cli;
 mod convert;
 mod export;

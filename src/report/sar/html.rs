@@ -1,0 +1,765 @@
+//! `index.html`: the answer as a person reads it, on a phone or on paper.
+//!
+//! One self-contained page: inline CSS, no script, no font or image to fetch, so it opens
+//! offline years later and leaks nothing when opened. Every value goes through maud's
+//! auto-escaping `html!` templates — a pupil named `<script>` is shown as text — and the only
+//! unescaped string is the constant stylesheet below. The layout is one column with stacked
+//! label/value rows, so nothing overflows a 360-pixel screen; on a wide screen and in print
+//! the rows become two columns.
+
+use super::art15::{held_counts, rights_text};
+use super::controller::{Party, Resolved, Text};
+use super::labels::{entity_label, field_label, is_special_category};
+use super::lang::Lang;
+use super::records::{groups, guardian_item, Item};
+use super::{full_name, party_text, reason_text, Package};
+use crate::model::fields::field;
+use crate::model::Pupil;
+use crate::policy::subject::Role;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+/// The whole report page as UTF-8 HTML.
+pub fn index_html(package: &Package) -> String {
+    Page { p: package, lang: package.lang() }.render().into_string()
+}
+
+/// The stylesheet: readable type (18 px), one column on phones, two-column rows from 40 rem,
+/// and a print layout without colours that keeps each record item on one page.
+const CSS: &str = "\
+*{box-sizing:border-box}\
+html{-webkit-text-size-adjust:100%;text-size-adjust:100%}\
+body{margin:0;font:18px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans',\
+'DejaVu Sans',Arial,sans-serif;color:#1a1a1a;background:#fff}\
+main{max-width:46rem;margin:0 auto;padding:1rem}\
+h1{font-size:1.5rem;line-height:1.25;margin:.5rem 0 1rem}\
+h2{font-size:1.25rem;margin:2rem 0 .5rem;padding-top:.5rem;border-top:2px solid #1d4f91}\
+h3{font-size:1.1rem;margin:1.5rem 0 .5rem}\
+h4{font-size:1rem;margin:1rem 0 .25rem}\
+p,li,dd,dt{overflow-wrap:anywhere}\
+dl{margin:0}\
+dt{font-weight:600}\
+dd{margin:0 0 .5rem}\
+.item{border:1px solid #c8cfd8;border-radius:.4rem;padding:.5rem .75rem;margin:.5rem 0}\
+.box{background:#eef3fa;border-left:4px solid #1d4f91;padding:.75rem 1rem;margin:1rem 0}\
+.negative{border-left-color:#8a5a00;background:#fdf6e3}\
+.note{color:#555;font-size:.9rem}\
+.fallback{color:#6b4e00;font-size:.85rem;font-style:italic}\
+.special{color:#8a1c1c;font-size:.9rem}\
+ul{padding-left:1.25rem}\
+a{color:#1d4f91}\
+@media (min-width:40rem){.rows{display:grid;grid-template-columns:minmax(10rem,38%) 1fr;\
+column-gap:1rem}.rows dd{margin:0 0 .35rem}}\
+@media print{body{font-size:11pt;color:#000}main{max-width:none;padding:0}\
+.box,.negative{background:none;border:1px solid #000}h2{border-top:1px solid #000;\
+break-after:avoid}h3,h4{break-after:avoid}.item{break-inside:avoid}\
+a[href^='http']::after{content:' (' attr(href) ')'}\
+.rows{display:grid;grid-template-columns:38% 1fr;column-gap:1em}}";
+
+struct Page<'a> {
+    p: &'a Package<'a>,
+    lang: Lang,
+}
+
+impl Page<'_> {
+    /// Pick the report language's entry of a `[pl, cs, en]` triple.
+    fn t(&self, texts: [&'static str; 3]) -> &'static str {
+        self.lang.pick(texts)
+    }
+
+    fn date(&self, date: chrono::NaiveDate) -> String {
+        self.lang.date(date)
+    }
+
+    /// A controller text, marked when it is not in the report's language.
+    fn text(&self, text: &Text) -> Markup {
+        let Resolved { text, lang } = self.p.controller.text(text, self.lang);
+        html! {
+            (text)
+            @if lang != self.lang {
+                " " span.fallback lang=(self.lang.code()) { "(" (self.provided_only(lang)) ")" }
+            }
+        }
+    }
+
+    /// "provided in Polish only", in the report language.
+    fn provided_only(&self, given: Lang) -> String {
+        let name = self.lang.in_language(given);
+        match self.lang {
+            Lang::Pl => format!("podano tylko {name}"),
+            Lang::Cs => format!("uvedeno pouze {name}"),
+            Lang::En => format!("provided {name} only"),
+        }
+    }
+
+    fn render(&self) -> Markup {
+        let title = self.t([
+            "Odpowiedź na żądanie dostępu do danych osobowych (art. 15 RODO)",
+            "Odpověď na žádost o přístup k osobním údajům (čl. 15 GDPR)",
+            "Answer to your request for access to personal data (Art. 15 GDPR)",
+        ]);
+        html! {
+            (DOCTYPE)
+            html lang=(self.lang.code()) {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    meta name="generator" content="teczka";
+                    title { (title) " — " (self.p.request.reference) }
+                    style { (PreEscaped(CSS)) }
+                }
+                body {
+                    main {
+                        (self.header(title))
+                        (self.confirmation())
+                        @if self.p.found() {
+                            (self.art15_sections())
+                            (self.records())
+                            (self.linked())
+                            (self.withheld())
+                        }
+                        (self.rights_and_complaints())
+                        (self.footer())
+                    }
+                }
+            }
+        }
+    }
+
+    fn header(&self, title: &str) -> Markup {
+        let c = self.p.controller;
+        let r = self.p.request;
+        let country = c.country;
+        html! {
+            header {
+                h1 { (title) }
+                dl.rows {
+                    dt { (self.t(["Administrator danych", "Správce osobních údajů", "Controller"])) }
+                    dd { (self.party(&c.controller)) }
+                    dt { (self.t(["Sygnatura żądania", "Číslo jednací žádosti", "Request reference"])) }
+                    dd { (r.reference) }
+                    dt { (self.t(["Data otrzymania żądania", "Datum doručení žádosti", "Request received"])) }
+                    dd { (self.date(r.received)) }
+                    dt { (self.t(["Data tej odpowiedzi", "Datum této odpovědi", "Date of this answer"])) }
+                    dd { (self.date(r.answered)) }
+                    dt { (self.t(["Termin odpowiedzi", "Lhůta pro odpověď", "Answer due by"])) }
+                    dd { strong { (self.date(r.due(country))) } }
+                }
+                p.note { (self.deadline_rule()) }
+                @if let Some(ext) = &r.extension {
+                    p.box {
+                        (self.extension_text(ext.months, r.due(country), r.initial_due(country)))
+                        " "
+                        (self.t(["Przyczyna:", "Důvod:", "Reason:"])) " " (ext.reason)
+                    }
+                }
+                p.box { (self.whose_data()) }
+            }
+        }
+    }
+
+    fn party(&self, party: &Party) -> Markup {
+        html! {
+            (self.text(&party.name))
+            @if let Some(address) = &party.address { br; (address) }
+            @if let Some(email) = &party.email {
+                br; (self.t(["e-mail: ", "e-mail: ", "e-mail: "])) a href={ "mailto:" (email) } { (email) }
+            }
+            @if let Some(phone) = &party.phone {
+                br; (self.t(["tel. ", "tel. ", "phone "])) (phone)
+            }
+        }
+    }
+
+    fn deadline_rule(&self) -> &'static str {
+        self.t([
+            "Administrator odpowiada bez zbędnej zwłoki, nie później niż w ciągu miesiąca od \
+             otrzymania żądania (art. 12 ust. 3 RODO); gdy ostatni dzień terminu przypada w sobotę, \
+             niedzielę lub święto, termin upływa następnego dnia roboczego. W razie potrzeby — ze \
+             względu na skomplikowany charakter żądania lub liczbę żądań — termin można przedłużyć \
+             o kolejne dwa miesiące; o przedłużeniu i jego przyczynach administrator informuje w \
+             ciągu miesiąca od otrzymania żądania.",
+            "Správce odpoví bez zbytečného odkladu, nejpozději do jednoho měsíce od obdržení \
+             žádosti (čl. 12 odst. 3 GDPR); připadne-li konec lhůty na sobotu, neděli nebo svátek, \
+             končí lhůta nejbližší následující pracovní den. Je-li to nutné s ohledem na složitost \
+             a počet žádostí, lze lhůtu prodloužit o další dva měsíce; o prodloužení a jeho \
+             důvodech správce informuje do jednoho měsíce od obdržení žádosti.",
+            "The controller answers without undue delay and at the latest within one month of \
+             receiving the request (Art. 12(3) GDPR); when the last day falls on a Saturday, Sunday \
+             or public holiday, the period ends on the next working day. Where necessary, taking \
+             into account the complexity and number of requests, it may be extended by two further \
+             months; the controller must give the extension and its reasons within one month of \
+             receiving the request.",
+        ])
+    }
+
+    fn extension_text(
+        &self,
+        months: u8,
+        due: chrono::NaiveDate,
+        initial: chrono::NaiveDate,
+    ) -> String {
+        let (due, initial) = (self.date(due), self.date(initial));
+        let months = months.min(2);
+        match self.lang {
+            Lang::Pl => format!(
+                "Termin przedłużono o {months} {} — do {due}. Informację o przedłużeniu i jego \
+                 przyczynach należało przekazać do {initial}.",
+                if months == 1 { "miesiąc" } else { "miesiące" }
+            ),
+            Lang::Cs => format!(
+                "Lhůta byla prodloužena o {months} {} — do {due}. Informace o prodloužení a jeho \
+                 důvodech měla být sdělena do {initial}.",
+                if months == 1 { "měsíc" } else { "měsíce" }
+            ),
+            Lang::En => format!(
+                "The deadline was extended by {months} {} — to {due}. The extension and its \
+                 reasons had to be given by {initial}.",
+                if months == 1 { "month" } else { "months" }
+            ),
+        }
+    }
+
+    /// Whose data the package holds, said explicitly; for a guardian, whether the children's
+    /// records are included.
+    fn whose_data(&self) -> Markup {
+        let d = self.p.disclosure;
+        let name = self.p.subject_name().unwrap_or_else(|| d.subject.to_string());
+        let children = d
+            .linked
+            .iter()
+            .filter_map(|l| full_name(l.first_name.as_deref(), l.surname.as_deref()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        html! {
+            @match d.role {
+                Some(Role::Pupil) => {
+                    (self.t(["Ta odpowiedź dotyczy danych ucznia: ", "Tato odpověď se týká údajů žáka: ", "This answer is about the data of the pupil "]))
+                    strong { (name) } "."
+                }
+                Some(Role::Guardian) if d.on_behalf_of_children => {
+                    (self.t(["Ta odpowiedź dotyczy danych rodzica lub opiekuna prawnego ", "Tato odpověď se týká údajů zákonného zástupce ", "This answer is about the data of the parent or guardian "]))
+                    strong { (name) }
+                    (self.t([
+                        " oraz — ponieważ żądanie złożono także w imieniu dzieci — pełnych danych jego dzieci",
+                        " a — protože žádost byla podána i jménem dětí — úplných údajů jeho dětí",
+                        " and — because the request was also made on the children's behalf — the full records of their children",
+                    ]))
+                    @if !children.is_empty() { ": " (children) }
+                    "."
+                }
+                Some(Role::Guardian) => {
+                    (self.t(["Ta odpowiedź dotyczy wyłącznie danych rodzica lub opiekuna prawnego ", "Tato odpověď se týká pouze údajů zákonného zástupce ", "This answer is only about the data of the parent or guardian "]))
+                    strong { (name) } ". "
+                    (self.t([
+                        "Dane dzieci nie zostały ujawnione — dzieci są tylko wymienione; dane dziecka można otrzymać, składając żądanie w jego imieniu.",
+                        "Údaje dětí nebyly poskytnuty — děti jsou pouze uvedeny; údaje dítěte lze získat žádostí podanou jeho jménem.",
+                        "The children's records are not included — the children are only named; a child's records can be requested on the child's behalf.",
+                    ]))
+                }
+                None => {
+                    (self.t(["Osoba wskazana w żądaniu: ", "Osoba uvedená v žádosti: ", "The person named in the request: "]))
+                    strong { (d.subject.to_string()) } "."
+                }
+            }
+        }
+    }
+
+    fn confirmation(&self) -> Markup {
+        let d = self.p.disclosure;
+        let s = &d.searched;
+        let searched = match self.lang {
+            Lang::Pl => format!("Przeszukaliśmy {} rekordów w {} plikach.", s.records, s.files),
+            Lang::Cs => format!("Prohledali jsme {} záznamů v {} souborech.", s.records, s.files),
+            Lang::En => format!("We searched {} records in {} files.", s.records, s.files),
+        };
+        let unreadable = (s.unreadable > 0).then(|| match self.lang {
+            Lang::Pl => format!(
+                "{} rekordów nie dało się odczytać, więc nie mogły zostać przeszukane; szkoła \
+                 sprawdza je ręcznie i uzupełni odpowiedź, jeśli dotyczą tej osoby.",
+                s.unreadable
+            ),
+            Lang::Cs => format!(
+                "{} záznamů nebylo možné přečíst, a proto nemohly být prohledány; škola je \
+                 zkontroluje ručně a odpověď doplní, pokud se této osoby týkají.",
+                s.unreadable
+            ),
+            Lang::En => format!(
+                "{} records could not be read and so could not be searched; the school checks \
+                 them by hand and will complete this answer if they concern this person.",
+                s.unreadable
+            ),
+        });
+        html! {
+            section #confirmation {
+                h2 { (self.t(["Czy przetwarzamy Twoje dane?", "Zpracováváme vaše osobní údaje?", "Do we process your personal data?"])) }
+                @if self.p.found() {
+                    p.box {
+                        (self.t([
+                            "Tak. Przetwarzamy Twoje dane osobowe. Poniżej znajdziesz informacje z art. 15 ust. 1 RODO oraz kopię wszystkich danych, które o Tobie przechowujemy.",
+                            "Ano. Zpracováváme vaše osobní údaje. Níže najdete informace podle čl. 15 odst. 1 GDPR a kopii všech údajů, které o vás uchováváme.",
+                            "Yes. We process your personal data. Below are the Art. 15(1) GDPR information and a copy of all the data we hold about you.",
+                        ]))
+                    }
+                } @else {
+                    p.box.negative #not-found {
+                        strong {
+                            (self.t(["Nie przetwarzamy żadnych danych osobowych dotyczących osoby wskazanej jako ", "Nezpracováváme žádné osobní údaje osoby uvedené jako ", "We hold no personal data about the person identified as "]))
+                            (d.subject.to_string()) "."
+                        }
+                        " "
+                        (self.t([
+                            "To pełna odpowiedź na żądanie z art. 15 RODO: skoro danych nie przetwarzamy, nie ma czego udostępnić ani o czym informować w zakresie art. 15 ust. 1 lit. a–h. Jeśli sądzisz, że to pomyłka (np. dane zapisano pod innym identyfikatorem), skontaktuj się z inspektorem ochrony danych.",
+                            "To je úplná odpověď na žádost podle čl. 15 GDPR: protože údaje nezpracováváme, není co poskytnout ani o čem informovat podle čl. 15 odst. 1 písm. a) až h). Pokud se domníváte, že jde o omyl (např. údaje jsou vedeny pod jiným identifikátorem), obraťte se na pověřence pro ochranu osobních údajů.",
+                            "This is a full answer under Art. 15 GDPR: as we process no data about you, there is nothing to copy and the information of Art. 15(1)(a)–(h) does not apply. If you think this is a mistake (for example, your data is held under another identifier), contact the data-protection officer.",
+                        ]))
+                    }
+                }
+                p.note { (searched) @if let Some(u) = unreadable { " " (u) } }
+            }
+        }
+    }
+
+    /// A section titled with its Art. 15 provision in the report language.
+    fn titled(
+        &self,
+        id: &str,
+        provision: [&'static str; 3],
+        title: [&'static str; 3],
+        body: Markup,
+    ) -> Markup {
+        html! {
+            section id=(id) {
+                h2 { (self.t(provision)) " — " (self.t(title)) }
+                (body)
+            }
+        }
+    }
+
+    fn art15_sections(&self) -> Markup {
+        let c = self.p.controller;
+        let purposes = html! {
+            @for p in &c.purposes {
+                div.item {
+                    dl {
+                        dt { (self.t(["Cel", "Účel", "Purpose"])) }
+                        dd { (self.text(&p.purpose)) }
+                        dt { (self.t(["Podstawa prawna", "Právní základ", "Legal basis"])) }
+                        dd { (self.text(&p.legal_basis)) }
+                        @if !p.categories.is_empty() {
+                            dt { (self.t(["Kategorie danych", "Kategorie údajů", "Categories of data"])) }
+                            dd { (p.categories.iter().map(|c| entity_label(c.0, self.lang)).collect::<Vec<_>>().join("; ")) }
+                        }
+                    }
+                }
+            }
+        };
+        let held = held_counts(self.p);
+        let categories = html! {
+            p { (self.t(["Przetwarzamy o Tobie następujące kategorie danych (liczba wpisów):", "Zpracováváme o vás tyto kategorie údajů (počet záznamů):", "We process these categories of data about you (number of entries):"])) }
+            ul {
+                @for (entity, count) in &held {
+                    li {
+                        (entity_label(*entity, self.lang)) " (" (count) ")"
+                        @if is_special_category(*entity) {
+                            " " span.special { (self.t(["— dane szczególnej kategorii (art. 9 RODO)", "— zvláštní kategorie údajů (čl. 9 GDPR)", "— special-category data (Art. 9 GDPR)"])) }
+                        }
+                    }
+                }
+            }
+        };
+        let recipients = html! {
+            @if c.recipients.is_empty() {
+                p { (self.t(["Nie udostępniamy Twoich danych odbiorcom.", "Vaše údaje nepředáváme žádným příjemcům.", "We do not disclose your data to recipients."])) }
+            } @else {
+                ul {
+                    @for r in &c.recipients {
+                        li {
+                            (self.text(&r.name))
+                            @if let Some(role) = &r.role { " — " (self.text(role)) }
+                        }
+                    }
+                }
+            }
+        };
+        let retention = html! {
+            @for r in &c.retention {
+                div.item {
+                    dl {
+                        dt { (self.text(&r.data)) }
+                        dd { (self.text(&r.period)) }
+                    }
+                }
+            }
+        };
+        let rights = html! {
+            p { (rights_text(self.lang)) }
+            @if let Some(extra) = &c.rights { p { (self.text(extra)) } }
+        };
+        let complaint = html! {
+            p { (self.t([
+                "Masz prawo wnieść skargę do organu nadzorczego, jeśli uważasz, że przetwarzanie Twoich danych narusza RODO (art. 77 RODO):",
+                "Máte právo podat stížnost u dozorového úřadu, pokud se domníváte, že zpracování vašich údajů porušuje GDPR (čl. 77 GDPR):",
+                "You have the right to lodge a complaint with the supervisory authority if you consider that the processing of your data infringes the GDPR (Art. 77 GDPR):",
+            ])) }
+            (self.authority())
+        };
+        let source = html! { p { (self.text(&c.source)) } };
+        let ad = &c.automated_decisions;
+        let automated = html! {
+            @if ad.exists {
+                p { (self.t(["Podejmujemy wobec Ciebie decyzje w sposób zautomatyzowany.", "Provádíme automatizované rozhodování, které se vás týká.", "We make automated decisions about you."])) }
+                @if let Some(logic) = &ad.logic {
+                    p { strong { (self.t(["Zasady (logika): ", "Použitý postup: ", "Logic involved: "])) } (self.text(logic)) }
+                }
+                @if let Some(consequences) = &ad.consequences {
+                    p { strong { (self.t(["Znaczenie i skutki: ", "Význam a důsledky: ", "Significance and consequences: "])) } (self.text(consequences)) }
+                }
+            } @else {
+                p { (self.t([
+                    "Nie podejmujemy wobec Ciebie decyzji opartych wyłącznie na zautomatyzowanym przetwarzaniu, w tym profilowaniu (art. 22 RODO).",
+                    "Neprovádíme rozhodování založené výhradně na automatizovaném zpracování, včetně profilování (čl. 22 GDPR).",
+                    "We make no decisions about you based solely on automated processing, including profiling (Art. 22 GDPR).",
+                ])) }
+                @if let Some(logic) = &ad.logic { p { (self.text(logic)) } }
+            }
+        };
+        let transfers: Vec<_> = c.recipients.iter().filter(|r| r.third_country.is_some()).collect();
+        let transfers = html! {
+            @if transfers.is_empty() {
+                p { (self.t([
+                    "Nie przekazujemy Twoich danych do państw spoza Europejskiego Obszaru Gospodarczego ani do organizacji międzynarodowych.",
+                    "Vaše údaje nepředáváme do zemí mimo Evropský hospodářský prostor ani mezinárodním organizacím.",
+                    "We do not transfer your data to countries outside the European Economic Area or to international organisations.",
+                ])) }
+            } @else {
+                @for r in transfers {
+                    div.item {
+                        dl {
+                            dt { (self.t(["Odbiorca", "Příjemce", "Recipient"])) }
+                            dd { (self.text(&r.name)) }
+                            @if let Some(country) = &r.third_country {
+                                dt { (self.t(["Państwo trzecie", "Třetí země", "Third country"])) }
+                                dd { (self.text(country)) }
+                            }
+                            @if let Some(safeguards) = &r.safeguards {
+                                dt { (self.t(["Zabezpieczenia (art. 46 RODO)", "Záruky (čl. 46 GDPR)", "Safeguards (Art. 46 GDPR)"])) }
+                                dd { (self.text(safeguards)) }
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        html! {
+            (self.titled("art15-1-a", ["Art. 15 ust. 1 lit. a RODO", "Čl. 15 odst. 1 písm. a) GDPR", "Art. 15(1)(a) GDPR"], ["Cele przetwarzania i podstawy prawne", "Účely zpracování a právní základy", "Purposes of processing and legal bases"], purposes))
+            (self.titled("art15-1-b", ["Art. 15 ust. 1 lit. b RODO", "Čl. 15 odst. 1 písm. b) GDPR", "Art. 15(1)(b) GDPR"], ["Kategorie danych osobowych", "Kategorie osobních údajů", "Categories of personal data"], categories))
+            (self.titled("art15-1-c", ["Art. 15 ust. 1 lit. c RODO", "Čl. 15 odst. 1 písm. c) GDPR", "Art. 15(1)(c) GDPR"], ["Odbiorcy danych", "Příjemci", "Recipients"], recipients))
+            (self.titled("art15-1-d", ["Art. 15 ust. 1 lit. d RODO", "Čl. 15 odst. 1 písm. d) GDPR", "Art. 15(1)(d) GDPR"], ["Okres przechowywania danych", "Doba uložení", "How long we keep the data"], retention))
+            (self.titled("art15-1-e", ["Art. 15 ust. 1 lit. e RODO", "Čl. 15 odst. 1 písm. e) GDPR", "Art. 15(1)(e) GDPR"], ["Prawo do sprostowania, usunięcia, ograniczenia przetwarzania i sprzeciwu", "Právo na opravu, výmaz, omezení zpracování a vznesení námitky", "Rights to rectification, erasure, restriction and objection"], rights))
+            (self.titled("art15-1-f", ["Art. 15 ust. 1 lit. f RODO", "Čl. 15 odst. 1 písm. f) GDPR", "Art. 15(1)(f) GDPR"], ["Prawo wniesienia skargi do organu nadzorczego", "Právo podat stížnost u dozorového úřadu", "Right to complain to the supervisory authority"], complaint))
+            (self.titled("art15-1-g", ["Art. 15 ust. 1 lit. g RODO", "Čl. 15 odst. 1 písm. g) GDPR", "Art. 15(1)(g) GDPR"], ["Źródło danych", "Zdroj osobních údajů", "Where the data comes from"], source))
+            (self.titled("art15-1-h", ["Art. 15 ust. 1 lit. h RODO", "Čl. 15 odst. 1 písm. h) GDPR", "Art. 15(1)(h) GDPR"], ["Zautomatyzowane podejmowanie decyzji, w tym profilowanie", "Automatizované rozhodování, včetně profilování", "Automated decision-making, including profiling"], automated))
+            (self.titled("art15-2", ["Art. 15 ust. 2 RODO", "Čl. 15 odst. 2 GDPR", "Art. 15(2) GDPR"], ["Przekazywanie danych do państw trzecich i zabezpieczenia", "Předávání do třetích zemí a záruky", "Transfers to third countries and safeguards"], transfers))
+        }
+    }
+
+    fn authority(&self) -> Markup {
+        let a = &self.p.controller.authority;
+        html! {
+            p.box {
+                strong { (self.text(&a.name)) } br;
+                (a.address) br;
+                a href=(a.website) { (a.website) }
+                @if let Some(email) = &a.email { br; (email) }
+            }
+        }
+    }
+
+    fn records(&self) -> Markup {
+        let d = self.p.disclosure;
+        let own_guardian = d.role == Some(Role::Guardian);
+        html! {
+            section #records {
+                h2 { (self.t(["Kopia Twoich danych", "Kopie vašich osobních údajů", "A copy of your data"])) }
+                p.note { (self.t([
+                    "Te same dane znajdziesz w katalogu records/ jako CSV, JSON i XML.",
+                    "Tytéž údaje najdete ve složce records/ jako CSV, JSON a XML.",
+                    "The same data is in the records/ folder as CSV, JSON and XML.",
+                ])) }
+                @if own_guardian {
+                    h3 { (self.t(["Twoje dane jako rodzica lub opiekuna", "Vaše údaje jako zákonného zástupce", "Your data as a parent or guardian"])) }
+                    @for g in &d.guardian { (self.item(&guardian_item(g, self.lang))) }
+                    @if d.on_behalf_of_children && !d.pupils.is_empty() {
+                        h3 { (self.t(["Dane Twoich dzieci", "Údaje vašich dětí", "Your children's records"])) }
+                        @for pupil in &d.pupils { (self.pupil(pupil)) }
+                    }
+                } @else {
+                    @for pupil in &d.pupils { (self.pupil(pupil)) }
+                }
+            }
+        }
+    }
+
+    fn pupil(&self, pupil: &Pupil) -> Markup {
+        let name = full_name(pupil.first_name.as_deref(), pupil.surname.as_deref())
+            .unwrap_or_else(|| pupil.id.clone());
+        html! {
+            article.pupil {
+                h3 { (name) }
+                @for group in groups(pupil, self.lang) {
+                    h4 {
+                        (entity_label(group.entity, self.lang))
+                        @if group.items.len() > 1 { " (" (group.items.len()) ")" }
+                    }
+                    @for item in &group.items { (self.item(item)) }
+                }
+            }
+        }
+    }
+
+    fn item(&self, item: &Item) -> Markup {
+        html! {
+            div.item {
+                dl.rows {
+                    @for row in &item.rows {
+                        dt { (row.label) }
+                        dd { (row.value) }
+                    }
+                }
+            }
+        }
+    }
+
+    fn linked(&self) -> Markup {
+        let d = self.p.disclosure;
+        if d.linked.is_empty() {
+            return html! {};
+        }
+        html! {
+            section #linked {
+                h2 { (self.t(["Dzieci powiązane z Tobą w dokumentacji szkoły", "Děti, s nimiž jste ve školní dokumentaci spojen(a)", "Pupils you are linked to in the school's records"])) }
+                @for l in &d.linked {
+                    div.item {
+                        dl.rows {
+                            @if let Some(name) = full_name(l.first_name.as_deref(), l.surname.as_deref()) {
+                                dt { (self.t(["Uczeń", "Žák", "Pupil"])) } dd { (name) }
+                            }
+                            @if let Some(school) = &l.school { dt { (self.t(["Szkoła", "Škola", "School"])) } dd { (school) } }
+                            @if let Some(class) = &l.class { dt { (self.t(["Klasa", "Třída", "Class"])) } dd { (class) } }
+                            @if let Some(relation) = &l.relation { dt { (self.t(["Twoja rola", "Váš vztah", "Your relation"])) } dd { (relation) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn withheld(&self) -> Markup {
+        let d = self.p.disclosure;
+        html! {
+            section #withheld {
+                h2 { (self.t(["Co pominęliśmy i dlaczego", "Co jsme vynechali a proč", "What we left out, and why"])) }
+                @if d.withheld.is_empty() {
+                    p { (self.t(["Niczego nie pominęliśmy.", "Nic jsme nevynechali.", "We left nothing out."])) }
+                } @else {
+                    p { (self.t([
+                        "Kopia nie może naruszać praw i wolności innych osób (art. 15 ust. 4 RODO). Dlatego pominęliśmy następujące dane innych osób — podajemy, gdzie były i dlaczego je pominęliśmy, ale nie ich treść:",
+                        "Kopie nesmí nepříznivě ovlivnit práva a svobody jiných osob (čl. 15 odst. 4 GDPR). Proto jsme vynechali následující údaje jiných osob — uvádíme, kde byly a proč jsme je vynechali, nikoli jejich obsah:",
+                        "The copy must not adversely affect the rights and freedoms of others (Art. 15(4) GDPR). So we left out the following data of other people — we say where it was and why, not what it was:",
+                    ])) }
+                    ul {
+                        @for w in &d.withheld {
+                            li {
+                                strong { (self.field_name(&w.field)) }
+                                " — " (self.t(["rekord", "záznam", "record"])) " " (w.record)
+                                " — " (self.t(["pominięto", "vynecháno", "left out"])) ": " (w.count)
+                                " — " (party_text(w.party, self.lang)) ": " (reason_text(w.party, self.lang))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// "Category: field" in words for a field path.
+    fn field_name(&self, path: &str) -> String {
+        let label = field_label(path, self.lang).unwrap_or_else(|| path.to_string());
+        match field(path) {
+            Some(spec) => format!("{}: {label}", entity_label(spec.entity, self.lang)),
+            None => label,
+        }
+    }
+
+    fn rights_and_complaints(&self) -> Markup {
+        let c = self.p.controller;
+        html! {
+            section #rights {
+                h2 { (self.t(["Twoje prawa i jak złożyć skargę", "Vaše práva a jak podat stížnost", "Your rights and how to complain"])) }
+                @if !self.p.found() { p { (rights_text(self.lang)) } }
+                p { (self.t([
+                    "W sprawie swoich danych i praw możesz skontaktować się z inspektorem ochrony danych:",
+                    "Ve věcech svých údajů a práv se můžete obrátit na pověřence pro ochranu osobních údajů:",
+                    "About your data and your rights, you can contact the data-protection officer:",
+                ])) }
+                p.box { (self.party(&c.dpo)) }
+                p { (self.t([
+                    "Masz też prawo wnieść skargę do organu nadzorczego:",
+                    "Máte také právo podat stížnost u dozorového úřadu:",
+                    "You also have the right to complain to the supervisory authority:",
+                ])) }
+                (self.authority())
+            }
+        }
+    }
+
+    fn footer(&self) -> Markup {
+        html! {
+            footer.note {
+                p {
+                    (self.t(["Sygnatura: ", "Č. j.: ", "Reference: "])) (self.p.request.reference)
+                    " · " (self.t(["Wygenerowano programem teczka ", "Vytvořeno programem teczka ", "Produced by teczka "])) (env!("CARGO_PKG_VERSION"))
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::super::Extension;
+    use super::*;
+
+    fn render(
+        controller: &str,
+        lang: Lang,
+        disclosure: &crate::policy::subject::Disclosure,
+    ) -> String {
+        let controller = super::super::testing::controller(controller);
+        let request = request(lang);
+        index_html(&Package { controller: &controller, request: &request, disclosure })
+    }
+
+    #[test]
+    fn page_is_self_contained_and_escapes_every_value() {
+        let html = render("controller-pl.toml", Lang::Pl, &pupil_disclosure());
+        assert!(html.starts_with("<!DOCTYPE html><html lang=\"pl\">"));
+        assert!(html.contains("<meta charset=\"utf-8\">"));
+        assert!(html.contains("name=\"viewport\""));
+        assert!(!html.to_ascii_lowercase().contains("<script"), "a value got through unescaped");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(!html.contains("src=") && !html.contains("@import") && !html.contains("url("));
+        for needle in ["Zażółć gęślą jaźń", "Příliš žluťoučký kůň", "Żółkiewska", "Łódź"]
+        {
+            assert!(html.contains(needle), "{needle}");
+        }
+    }
+
+    #[test]
+    fn polish_page_has_every_art15_section_the_due_date_and_the_records() {
+        let html = render("controller-pl.toml", Lang::Pl, &pupil_disclosure());
+        for id in [
+            "art15-1-a",
+            "art15-1-b",
+            "art15-1-c",
+            "art15-1-d",
+            "art15-1-e",
+            "art15-1-f",
+            "art15-1-g",
+            "art15-1-h",
+            "art15-2",
+        ] {
+            assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
+        }
+        assert!(html.contains("Art. 15 ust. 1 lit. a RODO — Cele przetwarzania i podstawy prawne"));
+        // Received 31.01.2026: 28.02.2026 is a Saturday, so 02.03.2026.
+        assert!(html.contains("02.03.2026"));
+        assert!(html.contains("Data urodzenia") && html.contains("13.01.2002"));
+        assert!(html.contains("kobieta"));
+        assert!(html.contains("Informacje o zdrowiu"));
+        assert!(html.contains("Rodzice i opiekunowie prawni: Telefon"));
+        assert!(html.contains("ul. Stawki 2, 00-193 Warszawa"));
+        assert!(html.contains("ucznia: <strong>Zażółć gęślą jaźń Żółkiewska</strong>"));
+    }
+
+    #[test]
+    fn czech_and_english_pages_speak_their_language_and_mark_untranslated_texts() {
+        let cs = render("controller-cz.toml", Lang::Cs, &pupil_disclosure());
+        assert!(cs.contains("Čl. 15 odst. 1 písm. h) GDPR — Automatizované rozhodování"));
+        assert!(cs.contains("2. 3. 2026"));
+        assert!(cs.contains("Pplk. Sochora 27"));
+        // The Polish school wrote no Czech: its texts come in Polish, marked as such.
+        let cs_from_pl = render("controller-pl.toml", Lang::Cs, &pupil_disclosure());
+        assert!(cs_from_pl.contains("uvedeno pouze v polštině"));
+        let en = render("controller-pl.toml", Lang::En, &pupil_disclosure());
+        assert!(en.contains("Art. 15(1)(d) GDPR — How long we keep the data"));
+        assert!(en.contains("2 March 2026"));
+        assert!(
+            !en.contains("provided in Polish only"),
+            "the Polish fixture is translated to English"
+        );
+    }
+
+    #[test]
+    fn a_negative_answer_says_so_and_still_gives_rights_and_contacts() {
+        let html = render("controller-pl.toml", Lang::En, &negative_disclosure());
+        assert!(html.contains("id=\"not-found\""));
+        assert!(html.contains(
+            "We hold no personal data about the person identified as e-mail nikt@example.pl"
+        ));
+        assert!(html.contains("2 records could not be read"));
+        assert!(!html.contains("id=\"art15-1-a\""));
+        assert!(html.contains("Your rights and how to complain"));
+        assert!(html.contains("www.uodo.gov.pl"));
+    }
+
+    #[test]
+    fn a_guardians_answer_says_whether_the_childrens_records_are_included() {
+        use crate::model::Guardian;
+        use crate::policy::subject::LinkedPupil;
+        let mut d = negative_disclosure();
+        d.role = Some(Role::Guardian);
+        d.guardian = vec![Guardian {
+            first_name: Some("Jadwiga".into()),
+            surname: Some("Żółkiewska".into()),
+            email: Some("j@example.pl".into()),
+            ..Guardian::default()
+        }];
+        d.linked = vec![LinkedPupil {
+            id: "P-0001".into(),
+            first_name: Some("Zofia".into()),
+            surname: Some("Żółkiewska".into()),
+            class: Some("4b".into()),
+            ..LinkedPupil::default()
+        }];
+        let html = render("controller-pl.toml", Lang::En, &d);
+        assert!(html.contains(
+            "only about the data of the parent or guardian <strong>Jadwiga Żółkiewska</strong>"
+        ));
+        assert!(html.contains("The children's records are not included"));
+        assert!(
+            html.contains("Your data as a parent or guardian") && html.contains("j@example.pl")
+        );
+        assert!(html.contains("Pupils you are linked to") && html.contains("4b"));
+        d.on_behalf_of_children = true;
+        d.pupils = pupil_disclosure().pupils;
+        let html = render("controller-pl.toml", Lang::En, &d);
+        assert!(html.contains("the full records of their children: Zofia Żółkiewska"));
+        assert!(html.contains("Your children's records") && html.contains("02211307589"));
+    }
+
+    #[test]
+    fn an_extension_gives_the_new_date_and_the_reason() {
+        let controller = super::super::testing::controller("controller-pl.toml");
+        let mut request = request(Lang::Pl);
+        request.extension = Some(Extension { months: 2, reason: "duża liczba żądań".into() });
+        let d = pupil_disclosure();
+        let html =
+            index_html(&Package { controller: &controller, request: &request, disclosure: &d });
+        // 31.01.2026 + 3 months = 30.04.2026 (a Thursday).
+        assert!(html.contains("Termin przedłużono o 2 miesiące — do 30.04.2026"), "{html}");
+        assert!(html.contains("należało przekazać do 02.03.2026"));
+        assert!(html.contains("duża liczba żądań"));
+    }
+}
