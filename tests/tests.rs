@@ -10,6 +10,7 @@ mod hostile;
 mod keys;
 mod policy;
 mod roundtrip;
+mod sar;
 mod strategy;
 #[allow(dead_code)]
 mod util;

@@ -41,6 +41,7 @@ enum Command {
     Import(cmd::import::Args),
     Policy(cmd::policy::Args),
     Risk(cmd::risk::Args),
+    Sar(cmd::sar::Args),
     Verify(cmd::verify::Args),
 }
 
@@ -57,6 +58,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Import(args) => cmd::import::run(args),
         Command::Policy(args) => cmd::policy::run(args),
         Command::Risk(args) => cmd::risk::run(args),
+        Command::Sar(args) => cmd::sar::run(args),
         Command::Verify(args) => cmd::verify::run(args),
     }
 }

@@ -8,6 +8,7 @@ pub mod import;
 pub mod keygen;
 pub mod policy;
 pub mod risk;
+pub mod sar;
 pub mod schema;
 pub mod validate;
 pub mod verify;

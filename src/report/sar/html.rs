@@ -267,25 +267,40 @@ impl Page<'_> {
     fn confirmation(&self) -> Markup {
         let d = self.p.disclosure;
         let s = &d.searched;
+        let (records, files) = (s.records, s.files as u64);
         let searched = match self.lang {
-            Lang::Pl => format!("Przeszukaliśmy {} rekordów w {} plikach.", s.records, s.files),
-            Lang::Cs => format!("Prohledali jsme {} záznamů v {} souborech.", s.records, s.files),
-            Lang::En => format!("We searched {} records in {} files.", s.records, s.files),
+            Lang::Pl => format!(
+                "Przeszukaliśmy {records} {} w {files} {}.",
+                plural(self.lang, records, ["rekord", "rekordy", "rekordów"]),
+                plural(self.lang, files, ["pliku", "plikach", "plikach"])
+            ),
+            Lang::Cs => format!(
+                "Prohledali jsme {records} {} v {files} {}.",
+                plural(self.lang, records, ["záznam", "záznamy", "záznamů"]),
+                plural(self.lang, files, ["souboru", "souborech", "souborech"])
+            ),
+            Lang::En => format!(
+                "We searched {records} {} in {files} {}.",
+                plural(self.lang, records, ["record", "records", "records"]),
+                plural(self.lang, files, ["file", "files", "files"])
+            ),
         };
         let unreadable = (s.unreadable > 0).then(|| match self.lang {
             Lang::Pl => format!(
-                "{} rekordów nie dało się odczytać, więc nie mogły zostać przeszukane; szkoła \
-                 sprawdza je ręcznie i uzupełni odpowiedź, jeśli dotyczą tej osoby.",
+                "Niektórych wartości w rekordach dotyczących tej osoby ({}) nie dało się \
+                 odczytać, więc brakuje ich w tej kopii; szkoła sprawdza je ręcznie i uzupełni \
+                 odpowiedź.",
                 s.unreadable
             ),
             Lang::Cs => format!(
-                "{} záznamů nebylo možné přečíst, a proto nemohly být prohledány; škola je \
-                 zkontroluje ručně a odpověď doplní, pokud se této osoby týkají.",
+                "Některé hodnoty v záznamech o této osobě ({}) nebylo možné přečíst, a proto v \
+                 této kopii chybí; škola je zkontroluje ručně a odpověď doplní.",
                 s.unreadable
             ),
             Lang::En => format!(
-                "{} records could not be read and so could not be searched; the school checks \
-                 them by hand and will complete this answer if they concern this person.",
+                "Some values in records about this person ({}) could not be read and so are \
+                 missing from this copy; the school checks them by hand and will complete this \
+                 answer.",
                 s.unreadable
             ),
         });
@@ -625,6 +640,23 @@ impl Page<'_> {
     }
 }
 
+/// The form of a noun after a number: `[one, few, many]`. Polish and Czech have three
+/// (1 rekord, 2 rekordy, 5 rekordów; Polish 22 is "few" again, 12–14 are "many").
+fn plural(lang: Lang, n: u64, forms: [&'static str; 3]) -> &'static str {
+    let few = match lang {
+        Lang::Pl => (2..=4).contains(&(n % 10)) && !(12..=14).contains(&(n % 100)),
+        Lang::Cs => (2..=4).contains(&n),
+        Lang::En => false,
+    };
+    if n == 1 {
+        forms[0]
+    } else if few {
+        forms[1]
+    } else {
+        forms[2]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
@@ -708,7 +740,7 @@ mod tests {
         assert!(html.contains(
             "We hold no personal data about the person identified as e-mail nikt@example.pl"
         ));
-        assert!(html.contains("2 records could not be read"));
+        assert!(html.contains("person (2) could not be read"));
         assert!(!html.contains("id=\"art15-1-a\""));
         assert!(html.contains("Your rights and how to complain"));
         assert!(html.contains("www.uodo.gov.pl"));
@@ -747,6 +779,35 @@ mod tests {
         let html = render("controller-pl.toml", Lang::En, &d);
         assert!(html.contains("the full records of their children: Zofia Żółkiewska"));
         assert!(html.contains("Your children's records") && html.contains("02211307589"));
+    }
+
+    #[test]
+    fn numbers_take_the_right_plural_form() {
+        let forms = ["rekord", "rekordy", "rekordów"];
+        let words: Vec<&str> = [1, 2, 4, 5, 12, 14, 22, 25, 1_000_000]
+            .iter()
+            .map(|&n| plural(Lang::Pl, n, forms))
+            .collect();
+        assert_eq!(
+            words,
+            [
+                "rekord",
+                "rekordy",
+                "rekordy",
+                "rekordów",
+                "rekordów",
+                "rekordów",
+                "rekordy",
+                "rekordów",
+                "rekordów"
+            ]
+        );
+        let czech: Vec<&str> = [1, 3, 5, 22]
+            .iter()
+            .map(|&n| plural(Lang::Cs, n, ["záznam", "záznamy", "záznamů"]))
+            .collect();
+        assert_eq!(czech, ["záznam", "záznamy", "záznamů", "záznamů"]);
+        assert_eq!(plural(Lang::En, 1, ["file", "files", "files"]), "file");
     }
 
     #[test]

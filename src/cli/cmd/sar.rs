@@ -1,0 +1,250 @@
+//! `teczka sar`: answer a subject-access request (GDPR Art. 15) with one package holding
+//! everything the school's records say about one person.
+
+use crate::cli::package::{ArchiveArgs, Staging};
+use crate::cli::{refuse_overwriting_inputs, Exit, ReadArgs};
+use anyhow::{bail, Context};
+use chrono::NaiveDate;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::path::{Path, PathBuf};
+use teczka::model::schema::{pupil_schema_text, PUPILS_XSD};
+use teczka::policy::keys::hex;
+use teczka::policy::subject::{Disclosure, Role, Search, Subject};
+use teczka::read::Format;
+use teczka::report::sar::{self, files, Controller, Extension, Lang, Package, Request};
+use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
+
+/// Answer a subject-access request: everything about one pupil or guardian, as a readable
+/// report and a machine-readable copy, in one BagIt zip (Archive-Kind: sar).
+///
+/// Every input is searched in one streaming pass for the subject: a pupil by PESEL, rodné
+/// číslo or id; a guardian by id or e-mail. The package's data/ holds index.html (the answer a
+/// parent reads on a phone or prints: the controller, the request's dates, the Art. 15(1)(a)–(h)
+/// and 15(2) information from the controller file, then every record by category),
+/// art15-information.json, the records as CSV, JSON Lines and SOU-like XML in records/, and
+/// withheld.json, the withholding log: what was left out to protect others (staff who wrote remarks, other
+/// guardians' contact details, a guardian's children's records) and why.
+///
+/// A guardian asking about themselves receives their own entries and the names of the pupils
+/// they are linked to; with --on-behalf-of-children (a parent exercising the child's right) the
+/// children's records too. Finding nobody is also an answer: the package says so.
+///
+/// Examples:
+///
+///   teczka sar eksport/ --subject pesel:14210512345 --controller szkola.toml --received 2026-11-02 -o odpowiedz.zip
+///
+///   ZIP_PASS=… teczka sar eksport/ --subject email:anna.nowak@example.pl --on-behalf-of-children --controller szkola.toml --received 2026-11-02 --zip-aes-env ZIP_PASS -o dla_rodzica.zip
+///
+///   teczka sar matrika.xml --subject rc:140512/1234 --controller skola.toml --received 2026-11-02 --lang cs -o odpoved.zip
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    #[command(flatten)]
+    read: ReadArgs,
+    /// Who the request is about: pesel:…, rc:… (rodné číslo), id:… (pupil's or guardian's id
+    /// in the school's system) or email:… (a guardian's).
+    #[arg(long, value_name = "KIND:VALUE")]
+    subject: Subject,
+    /// The controller file (TOML): the school, its DPO, purposes and legal bases, recipients,
+    /// retention, sources, the supervisory authority. See fixtures/sar/.
+    #[arg(long, value_name = "FILE")]
+    controller: PathBuf,
+    /// The day the request was received (or the requester's identity confirmed): the month
+    /// to answer runs from it.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    received: NaiveDate,
+    /// Language of the report; default: the controller file's.
+    #[arg(long, value_name = "pl|cs|en")]
+    lang: Option<Lang>,
+    /// The request's reference (case number); default: SAR-<received>-<6 hex digits>.
+    #[arg(long, value_name = "TEXT")]
+    reference: Option<String>,
+    /// The day the answer is given; default: SOURCE_DATE_EPOCH's day, else today.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    answered: Option<NaiveDate>,
+    /// A guardian asks on behalf of their children: disclose the children's records too
+    /// (other guardians' contact details and staff names stay redacted).
+    #[arg(long)]
+    on_behalf_of_children: bool,
+    /// The answer period was extended by this many months (1 or 2, GDPR Art. 12(3)).
+    #[arg(long, value_name = "N", requires = "extension_reason", value_parser = clap::value_parser!(u8).range(1..=2))]
+    extend_months: Option<u8>,
+    /// Why the period was extended (told to the requester within the first month).
+    #[arg(long, value_name = "TEXT", requires = "extend_months")]
+    extension_reason: Option<String>,
+    #[command(flatten)]
+    archive: ArchiveArgs,
+}
+
+/// Run `sar`.
+pub fn run(args: Args) -> anyhow::Result<Exit> {
+    refuse_overwriting_inputs(args.read.inputs(), &args.archive.output)?;
+    let controller = Controller::load(&args.controller)?;
+    let staging = Staging::create(&args.archive, &args.read)?;
+    let disclosure = search(&args)?;
+    let request = Request {
+        reference: args.reference.clone().unwrap_or_else(|| default_reference(&args)),
+        received: args.received,
+        extension: args.extend_months.map(|months| Extension {
+            months,
+            reason: args.extension_reason.clone().unwrap_or_default(),
+        }),
+        lang: args.lang.unwrap_or(controller.default_language),
+        answered: args.answered.unwrap_or_else(|| answer_day(&staging)),
+    };
+    if request.answered < request.received {
+        bail!(
+            "--answered {} is before --received {}: check the dates",
+            request.answered,
+            request.received
+        );
+    }
+    let package = Package { controller: &controller, request: &request, disclosure: &disclosure };
+    let data = staging.data();
+    write_records(data, &disclosure)?;
+    write_report(data, &package)?;
+    write_metadata(&args, data, &package, staging.modified())?;
+    staging.seal("sar")?;
+    say_what_was_found(&disclosure, &request);
+    Ok(Exit::Clean)
+}
+
+/// The one streaming pass over every input.
+fn search(args: &Args) -> anyhow::Result<Disclosure> {
+    let options = args.read.options()?;
+    let opened = teczka::read::open(args.read.inputs(), &options)?;
+    let mut search = Search::new(args.subject.clone(), count_files(&args.read));
+    for record in opened.records {
+        let record = record.context(
+            "the search stopped here, so its answer would be incomplete: fix the input and \
+             run it again",
+        )?;
+        search.look_at(&record);
+    }
+    for place in search.unreadable() {
+        eprintln!(
+            "teczka: warning: {place}: a record about the subject has values that could not be \
+             read; they are missing from the package: check them by hand"
+        );
+    }
+    Ok(search.disclose(args.on_behalf_of_children)?)
+}
+
+/// The files the search reads: each file named, and the record files inside each folder.
+fn count_files(read: &ReadArgs) -> usize {
+    read.inputs()
+        .iter()
+        .map(|input| match fs::read_dir(&input.path) {
+            Ok(entries) => entries
+                .flatten()
+                .filter(|e| e.path().is_file() && Format::from_path(&e.path()).is_some())
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .count(),
+            Err(_) => 1,
+        })
+        .sum()
+}
+
+fn write_records(data: &Path, disclosure: &Disclosure) -> anyhow::Result<()> {
+    let records = data.join("records");
+    fs::create_dir_all(records.join("csv"))?;
+    let xml = records.join("pupils.xml");
+    let jsonl = records.join("pupils.jsonl");
+    let mut sinks: Vec<Box<dyn Sink>> = vec![
+        Box::new(XmlWriter::new(fs::File::create(&xml)?, &xml.display().to_string())?),
+        Box::new(JsonlWriter::new(fs::File::create(&jsonl)?, jsonl.display().to_string())),
+        Box::new(CsvWriter::create(&records.join("csv"), CsvWriteOptions::default())?),
+    ];
+    for sink in &mut sinks {
+        for pupil in &disclosure.pupils {
+            sink.write(pupil)?;
+        }
+        sink.finish()?;
+    }
+    fs::create_dir_all(data.join("schemas"))?;
+    fs::write(data.join("schemas/pupil.schema.json"), pupil_schema_text())?;
+    fs::write(data.join("schemas/pupils.xsd"), PUPILS_XSD)?;
+    Ok(())
+}
+
+fn write_report(data: &Path, package: &Package) -> anyhow::Result<()> {
+    let pretty = |value: serde_json::Value| -> anyhow::Result<String> {
+        Ok(serde_json::to_string_pretty(&value)? + "\n")
+    };
+    fs::write(data.join(files::INDEX_HTML), sar::index_html(package))?;
+    fs::write(data.join(files::ART15_JSON), pretty(sar::art15_information(package))?)?;
+    fs::write(data.join(files::WITHHELD_JSON), pretty(sar::withholding_log(package))?)?;
+    fs::write(data.join(files::README_TXT), sar::readme_txt(package))?;
+    Ok(())
+}
+
+/// The metadata `teczka verify` checks the records against, as in every teczka archive.
+fn write_metadata(
+    args: &Args,
+    data: &Path,
+    package: &Package,
+    modified: chrono::NaiveDateTime,
+) -> anyhow::Result<()> {
+    let disclosure = package.disclosure;
+    let controller = fs::read(&args.controller)
+        .with_context(|| format!("{}: cannot read", args.controller.display()))?;
+    let metadata = json!({
+        "tool": { "name": "teczka", "version": env!("CARGO_PKG_VERSION") },
+        "schema_version": 1,
+        "archive_kind": "sar",
+        "created": modified.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "request": {
+            "reference": package.request.reference,
+            "received": package.request.received,
+            "answered": package.request.answered,
+            "role": disclosure.role,
+            "on_behalf_of_children": disclosure.on_behalf_of_children,
+        },
+        "searched": disclosure.searched,
+        "counts": { "pupils_out": disclosure.pupils.len(), "withheld_fields": disclosure.withheld.len() },
+        "controller_sha256": hex(&Sha256::digest(&controller)),
+        "formats": ["sou", "csv", "jsonl"],
+        "csv": { "encoding": "utf-8", "delimiter": ",", "formula_guard": true },
+    });
+    fs::create_dir_all(data.join("metadata"))?;
+    fs::write(data.join("metadata/archive.json"), serde_json::to_string_pretty(&metadata)? + "\n")?;
+    Ok(())
+}
+
+/// `SAR-<received>-<6 hex>`: stable for one subject and day, without the identifier in clear.
+fn default_reference(args: &Args) -> String {
+    let digest = Sha256::digest(format!("{:?}", args.subject).as_bytes());
+    format!("SAR-{}-{}", args.received.format("%Y%m%d"), &hex(&digest)[..6])
+}
+
+fn answer_day(staging: &Staging) -> NaiveDate {
+    match std::env::var_os("SOURCE_DATE_EPOCH") {
+        Some(_) => staging.modified().date(),
+        None => chrono::Local::now().date_naive(),
+    }
+}
+
+fn say_what_was_found(disclosure: &Disclosure, request: &Request) {
+    let searched = &disclosure.searched;
+    let found = match disclosure.role {
+        None => "nobody matching the subject: the package is a negative answer".to_string(),
+        Some(Role::Pupil) => {
+            format!("the subject as a pupil in {} records", disclosure.pupils.len())
+        }
+        Some(Role::Guardian) => format!(
+            "the subject as a guardian of {} pupils{}",
+            disclosure.linked.len(),
+            if disclosure.on_behalf_of_children { " (their records included)" } else { "" }
+        ),
+    };
+    eprintln!(
+        "teczka: searched {} records in {} inputs; found {found}; {} fields withheld to protect \
+         others; reference {}",
+        searched.records,
+        searched.files,
+        disclosure.withheld.iter().map(|w| w.count).sum::<usize>(),
+        request.reference,
+    );
+}

@@ -1,0 +1,173 @@
+//! `teczka sar` end to end: a pupil's request, a guardian's (for themselves and on behalf of
+//! the children), a negative answer, and the report as a person sees it in a browser.
+
+use crate::util::{fixture, Dir, Run};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+
+const EPOCH: &str = "1767225600"; // 2026-01-01
+/// Józef Sawicki, P-000000 in fixtures/multi-file.
+const PESEL: &str = "18280878257";
+
+fn sar(dir: &Dir, args: &[&str]) -> Run {
+    let fixed = [
+        "sar",
+        &fixture("multi-file"),
+        "--controller",
+        &fixture("sar/controller-pl.toml"),
+        "--received",
+        "2026-11-02",
+        "--answered",
+        "2026-11-20",
+    ];
+    let mut cmd = dir.command(&[&fixed[..], args].concat());
+    cmd.env("SOURCE_DATE_EPOCH", EPOCH);
+    Run(cmd.output().expect("run teczka"))
+}
+
+/// Every entry of the package, by name without the bag folder.
+fn contents(path: &std::path::Path) -> BTreeMap<String, String> {
+    let mut zip = zip::ZipArchive::new(fs::File::open(path).unwrap()).unwrap();
+    let mut out = BTreeMap::new();
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).unwrap();
+        let name = entry.name().unwrap().split_once('/').unwrap().1.to_string();
+        let mut text = String::new();
+        entry.read_to_string(&mut text).unwrap();
+        out.insert(name, text);
+    }
+    out
+}
+
+/// Column `name` of every row of a fixture CSV file.
+fn column(file: &str, name: &str) -> Vec<String> {
+    let mut reader = csv::Reader::from_path(fixture(&format!("multi-file/{file}"))).unwrap();
+    let index = reader.headers().unwrap().iter().position(|h| h == name).unwrap();
+    reader.records().map(|r| r.unwrap()[index].to_string()).filter(|v| !v.is_empty()).collect()
+}
+
+fn assert_absent(package: &BTreeMap<String, String>, values: &[String], what: &str) {
+    for (name, text) in package {
+        for value in values {
+            assert!(!text.contains(value.as_str()), "{what} `{value}` appears in {name}");
+        }
+    }
+}
+
+#[test]
+fn a_pupils_request_gives_their_record_and_nobody_elses() {
+    let dir = Dir::new();
+    let run = sar(&dir, &["--subject", &format!("pesel:{PESEL}"), "-o", "odpowiedz.zip"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(run.stderr().contains("found the subject as a pupil in 1 records"), "{}", run.stderr());
+    let package = contents(&dir.join("odpowiedz.zip"));
+    for name in [
+        "bag-info.txt",
+        "data/index.html",
+        "data/art15-information.json",
+        "data/withheld.json",
+        "data/records/pupils.xml",
+        "data/records/pupils.jsonl",
+        "data/records/csv/pupils.csv",
+        "data/README.txt",
+    ] {
+        assert!(package.contains_key(name), "{name} missing: {:?}", package.keys());
+    }
+    assert!(package["bag-info.txt"].contains("Archive-Kind: sar"));
+    let html = &package["data/index.html"];
+    for own in [PESEL, "Józef", "Sawicki", "Częstochowa", "Używanie telefonu"] {
+        assert!(html.contains(own), "the subject's `{own}` is missing from index.html");
+    }
+    assert!(package["data/records/pupils.jsonl"].contains(PESEL));
+
+    let others: Vec<String> =
+        column("pupils.csv", "pesel").into_iter().filter(|p| p != PESEL).collect();
+    assert_absent(&package, &others, "another pupil's PESEL");
+    assert_absent(&package, &column("remarks.csv", "author"), "a member of staff");
+    let guardian_contacts: Vec<String> =
+        [column("guardians.csv", "phone"), column("guardians.csv", "email")].concat();
+    assert_absent(&package, &guardian_contacts, "a guardian's contact");
+
+    let log: serde_json::Value = serde_json::from_str(&package["data/withheld.json"]).unwrap();
+    let text = log.to_string();
+    assert!(text.contains("remarks[].author") && text.contains("guardians[].phone"), "{text}");
+
+    let verify = dir.run(&["verify", "odpowiedz.zip"]);
+    assert_eq!(verify.code(), 0, "{}{}", verify.stdout(), verify.stderr());
+}
+
+#[test]
+fn a_guardian_gets_their_own_data_and_the_childrens_records_only_on_their_behalf() {
+    let dir = Dir::new();
+    let subject = "email:Izabela.Sawicka@gmail.com";
+    let run = sar(&dir, &["--subject", subject, "--lang", "en", "-o", "own.zip"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let own = contents(&dir.join("own.zip"));
+    let html = &own["data/index.html"];
+    assert!(html.contains("+48 781 533 771") && html.contains("Izabela"), "her own entry");
+    assert!(html.contains("Józef"), "the child she is linked to is named");
+    assert_absent(&own, &[PESEL.to_string(), "Używanie telefonu".into()], "the child's data");
+    assert_absent(&own, &["+48 609 084 806".to_string()], "the other parent's phone");
+
+    let run = sar(&dir, &["--subject", subject, "--on-behalf-of-children", "-o", "child.zip"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let child = contents(&dir.join("child.zip"));
+    assert!(child["data/index.html"].contains(PESEL), "the child's record, on its behalf");
+    assert!(child["data/index.html"].contains("+48 781 533 771"), "her own phone");
+    assert_absent(&child, &["+48 609 084 806".to_string()], "the other parent's phone");
+    assert_absent(&child, &column("remarks.csv", "author"), "a member of staff");
+}
+
+#[test]
+fn nobody_found_is_answered_with_a_package_saying_so() {
+    let dir = Dir::new();
+    let run = sar(&dir, &["--subject", "pesel:02270803628", "-o", "nic.zip"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(run.stderr().contains("nobody matching the subject"), "{}", run.stderr());
+    let package = contents(&dir.join("nic.zip"));
+    let art15: serde_json::Value =
+        serde_json::from_str(&package["data/art15-information.json"]).unwrap();
+    assert!(art15.to_string().contains("2026-11-02"));
+    assert_eq!(package["data/records/pupils.jsonl"], "");
+    let verify = dir.run(&["verify", "nic.zip"]);
+    assert_eq!(verify.code(), 0, "{}{}", verify.stdout(), verify.stderr());
+}
+
+#[test]
+fn an_ambiguous_or_malformed_subject_is_refused_with_the_fix() {
+    let dir = Dir::new();
+    let run = sar(&dir, &["--subject", "pesel:1828087825", "-o", "x.zip"]);
+    assert_eq!(run.code(), 2);
+    assert!(run.stderr().contains("not 11 digits"), "{}", run.stderr());
+    assert!(!dir.join("x.zip").exists());
+}
+
+#[test]
+fn a_parent_reads_the_answer_in_a_browser() {
+    let dir = Dir::new();
+    let run = sar(&dir, &["--subject", &format!("pesel:{PESEL}"), "-o", "odpowiedz.zip"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let package = contents(&dir.join("odpowiedz.zip"));
+    let page = dir.create("index.html", &package["data/index.html"]);
+    let Some(rendered) = crate::browser::render(&page, "sar-end-to-end-pl") else { return };
+    let text = &rendered.visible_text;
+    for visible in [
+        "Józef",
+        "Sawicki",
+        PESEL,
+        "Częstochowa",
+        "Art. 15 ust. 1 lit. a RODO",
+        "Art. 15 ust. 1 lit. h RODO",
+        "02.12.2026",
+        "Prezes Urzędu Ochrony Danych Osobowych",
+    ] {
+        assert!(text.contains(visible), "`{visible}` is not visible on the page:\n{text}");
+    }
+    let others: Vec<String> =
+        column("pupils.csv", "pesel").into_iter().filter(|p| p != PESEL).collect();
+    for other in others.iter().chain(&column("remarks.csv", "author")) {
+        assert!(!text.contains(other.as_str()), "`{other}` is visible");
+    }
+    assert!(rendered.screenshot.exists());
+}
