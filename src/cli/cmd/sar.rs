@@ -228,23 +228,24 @@ fn answer_day(staging: &Staging) -> NaiveDate {
 
 fn say_what_was_found(disclosure: &Disclosure, request: &Request) {
     let searched = &disclosure.searched;
+    let count = |n: usize, noun: &str| format!("{n} {noun}{}", if n == 1 { "" } else { "s" });
     let found = match disclosure.role {
         None => "nobody matching the subject: the package is a negative answer".to_string(),
         Some(Role::Pupil) => {
-            format!("the subject as a pupil in {} records", disclosure.pupils.len())
+            format!("the subject as a pupil in {}", count(disclosure.pupils.len(), "record"))
         }
         Some(Role::Guardian) => format!(
-            "the subject as a guardian of {} pupils{}",
-            disclosure.linked.len(),
+            "the subject as a guardian of {}{}",
+            count(disclosure.linked.len(), "pupil"),
             if disclosure.on_behalf_of_children { " (their records included)" } else { "" }
         ),
     };
+    let withheld = disclosure.withheld.iter().map(|w| w.count).sum::<usize>();
     eprintln!(
-        "teczka: searched {} records in {} inputs; found {found}; {} fields withheld to protect \
-         others; reference {}",
-        searched.records,
-        searched.files,
-        disclosure.withheld.iter().map(|w| w.count).sum::<usize>(),
+        "teczka: searched {} in {}; found {found}; {} withheld to protect others; reference {}",
+        count(searched.records as usize, "record"),
+        count(searched.files, "file"),
+        count(withheld, "value"),
         request.reference,
     );
 }
