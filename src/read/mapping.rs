@@ -572,7 +572,9 @@ struct EntityConfig {
 struct Columns(Vec<(String, String)>);
 
 impl<'de> Deserialize<'de> for Columns {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
         struct Visitor;
         impl<'de> serde::de::Visitor<'de> for Visitor {
             type Value = Columns;
@@ -704,12 +706,10 @@ impl Mapping {
     /// first, each with its file stem (as written, else the entity's English stem) and its
     /// columns in the order the mapping lists them.
     pub fn layouts(&self) -> impl Iterator<Item = FileLayout<'_>> {
-        self.entities.iter().filter(|(_, m)| !m.ordered.is_empty()).map(|(entity, m)| {
-            FileLayout {
-                entity: *entity,
-                stem: m.file_as_written.as_deref().unwrap_or(entity.file_stem()),
-                columns: &m.ordered,
-            }
+        self.entities.iter().filter(|(_, m)| !m.ordered.is_empty()).map(|(entity, m)| FileLayout {
+            entity: *entity,
+            stem: m.file_as_written.as_deref().unwrap_or(entity.file_stem()),
+            columns: &m.ordered,
         })
     }
 
@@ -969,14 +969,16 @@ file = "arkusz"
 
     #[test]
     fn layout_keys_and_doubled_headers_are_checked() {
-        let err = |toml: &str| {
-            Mapping::from_reader(toml.as_bytes(), "m.toml").unwrap_err().to_string()
-        };
+        let err =
+            |toml: &str| Mapping::from_reader(toml.as_bytes(), "m.toml").unwrap_err().to_string();
         assert!(err("delimiter = \"||\"\n").contains("`delimiter = \"||\"` is not one ASCII"));
         assert!(err("delimiter = \"\\\"\"\n").contains("is not one ASCII character"));
         assert!(err("encoding = \"klingon\"\n").contains("`encoding = \"klingon\"` is not an"));
         let doubled = err("[pupils.columns]\n\"Imię\" = \"first_name\"\n\"IMIE\" = \"surname\"\n");
-        assert!(doubled.starts_with("m.toml: [pupils]: column `IMIE` is listed twice"), "{doubled}");
+        assert!(
+            doubled.starts_with("m.toml: [pupils]: column `IMIE` is listed twice"),
+            "{doubled}"
+        );
         let tab = Mapping::from_reader(&b"delimiter = \"tab\"\nbom = true\n"[..], "m").unwrap();
         assert_eq!((tab.delimiter(), tab.bom()), (Some(b'\t'), Some(true)));
     }

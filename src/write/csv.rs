@@ -223,7 +223,8 @@ impl Rows {
                 .map(|(_, field)| *field)
                 .unwrap_or_default();
             let whose = if id.is_empty() { String::new() } else { format!(" (pupil `{id}`)") };
-            let what = if record == 0 { "the header".to_string() } else { format!("record {record}") };
+            let what =
+                if record == 0 { "the header".to_string() } else { format!("record {record}") };
             return Err(Error::input(
                 path,
                 format!(
@@ -291,7 +292,10 @@ impl CsvWriter {
                     }
                     let guard = self.options.neutralise_formulas;
                     for field in &file.columns {
-                        cells.push((cell_text(field, get_path(item, &field.key), guard), &field.path));
+                        cells.push((
+                            cell_text(field, get_path(item, &field.key), guard),
+                            &field.path,
+                        ));
                     }
                     self.rows.write(&mut file.out, &file.path, &cells, self.written + 1, id)?;
                 }

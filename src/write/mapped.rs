@@ -26,7 +26,7 @@
 use super::csv::{cell_text, neutralise, Rows};
 use super::{CsvWriteOptions, Sink};
 use crate::error::{Error, Result};
-use crate::model::fields::{entity_fields, FieldSpec};
+use crate::model::fields::{entity_fields, field, FieldSpec};
 use crate::model::value::get_path;
 use crate::model::{Entity, Pupil};
 use crate::read::mapping::{address_slot_kind, FileLayout, Mapping, Target};
@@ -258,9 +258,8 @@ fn place_addresses<'a>(
             continue;
         }
         let kind = address.get("kind").and_then(Value::as_str);
-        let fits = |(slot, has_kind): &(usize, bool)| {
-            *has_kind || kind == Some(address_slot_kind(*slot))
-        };
+        let fits =
+            |(slot, has_kind): &(usize, bool)| *has_kind || kind == Some(address_slot_kind(*slot));
         match slots[next..].iter().position(fits) {
             Some(offset) => {
                 placement.inline.push((slots[next + offset].0, address));
@@ -353,9 +352,7 @@ impl MappedCsvWriter {
                 let id = id.to_string();
                 (Some(if self.neutralise_formulas { neutralise(id) } else { id }), "id")
             }
-            Target::Address { slot, field } => {
-                (self.cell(field, addresses.at(*slot)), &field.path)
-            }
+            Target::Address { slot, field } => (self.cell(field, addresses.at(*slot)), &field.path),
             Target::Guardian { number, field } => {
                 (self.cell(field, guardians.at(*number as usize)), &field.path)
             }
@@ -399,23 +396,32 @@ impl MappedCsvWriter {
         }
     }
 
-    /// The error for values with no column: every field with its count, and the two fixes.
+    /// The error for values with no column: every field with its count, grouped by the
+    /// table a column for it goes in, and the two fixes.
     fn unmapped_error(&self) -> Error {
-        let listed: Vec<String> = self
-            .dropped
+        let mut tables: BTreeMap<Entity, Vec<String>> = BTreeMap::new();
+        for (path, n) in &self.dropped {
+            let (entity, key) = match field(path) {
+                Some(spec) => (spec.entity, spec.key.as_str()),
+                None => (Entity::Pupil, path.as_str()),
+            };
+            let plural = if *n == 1 { "" } else { "s" };
+            tables.entry(entity).or_default().push(format!("`{key}` ({n} value{plural})"));
+        }
+        let listed: Vec<String> = tables
             .iter()
-            .map(|(path, n)| format!("`{path}` ({n} value{})", if *n == 1 { "" } else { "s" }))
+            .map(|(entity, keys)| format!("[{entity}.columns] {}", keys.join(", ")))
             .collect();
+        let count = self.dropped.len();
         Error::config(
             &self.source,
             format!(
-                "the layout has no column for {} field{} that hold data: {}; add a column for \
-                 each to the entity's table (e.g. [pupils.columns] \"Miejsce urodzenia\" = \
-                 \"birth_place\", [guardians.columns] \"Telefon\" = \"phone\"), or leave them \
-                 out on purpose with --drop-unmapped",
-                listed.len(),
-                if listed.len() == 1 { "" } else { "s" },
-                listed.join(", ")
+                "the layout has no column for {count} field{} that hold data: {}; add a column \
+                 for each to its table (e.g. \"Miejsce urodzenia\" = \"birth_place\"; an inline \
+                 one such as \"ADRES_U_ulica\" takes only the address of its own kind), or leave \
+                 them out on purpose with --drop-unmapped",
+                if count == 1 { "" } else { "s" },
+                listed.join("; ")
             ),
         )
     }
@@ -493,9 +499,7 @@ mod tests {
     fn full_mapping(inline: &str) -> String {
         let mut toml = String::from("delimiter = \"tab\"\nencoding = \"windows-1250\"\n");
         for entity in Entity::ALL {
-            toml.push_str(&format!(
-                "[{entity}]\nfile = \"plik_{entity}\"\n[{entity}.columns]\n"
-            ));
+            toml.push_str(&format!("[{entity}]\nfile = \"plik_{entity}\"\n[{entity}.columns]\n"));
             if entity == Entity::Pupil {
                 toml.push_str(inline);
             }
@@ -541,7 +545,8 @@ mod tests {
             ..Address::default()
         };
         pupil.addresses = vec![street(Some(AddressKind::Registered)), street(None)];
-        pupil.guardians[0] = Guardian { surname: Some("Řeháková".into()), ..Guardian::default() };
+        pupil.guardians[0] =
+            Guardian { surname: Some("Řeháková".into()), ..Guardian::default() };
         let dir = tempfile::tempdir().unwrap();
         write_all(dir.path(), &mapping, std::slice::from_ref(&pupil)).unwrap();
         assert_eq!(read_back(dir.path(), &mapping), vec![pupil.clone()]);
@@ -575,15 +580,13 @@ mod tests {
             ..Pupil::default()
         };
         let dir = tempfile::tempdir().unwrap();
-        let err = write_all(dir.path(), &mapping, &[pupil("P1"), pupil("P2")])
-            .err()
-            .unwrap()
-            .to_string();
+        let err =
+            write_all(dir.path(), &mapping, &[pupil("P1"), pupil("P2")]).err().unwrap().to_string();
         assert!(
             err.starts_with(
                 "vendor.toml: the layout has no column for 3 fields that hold data: \
-                 `addresses[].kind` (2 values), `addresses[].street` (2 values), `surname` (2 \
-                 values); add a column"
+                 [pupils.columns] `surname` (2 values); [addresses.columns] `kind` (2 values), \
+                 `street` (2 values); add a column"
             ),
             "{err}"
         );
@@ -627,7 +630,8 @@ mod tests {
 
     #[test]
     fn the_formula_guard_is_the_shared_one_and_spares_numbers() {
-        let mapping = mapping("[pupils.columns]\nNr = \"id\"\nN = \"surname\"\nT = \"ADRES_U_ulica\"\n");
+        let mapping =
+            mapping("[pupils.columns]\nNr = \"id\"\nN = \"surname\"\nT = \"ADRES_U_ulica\"\n");
         let dir = tempfile::tempdir().unwrap();
         let options = CsvWriteOptions::from_mapping(&mapping);
         let mut writer = MappedCsvWriter::create(dir.path(), &mapping, options).unwrap();
