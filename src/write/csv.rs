@@ -176,8 +176,9 @@ impl Rows {
         path: &Path,
         names: &[&str],
     ) -> Result<()> {
+        // A header names itself in an error: header names are not personal data.
         let cells: Vec<(Option<String>, &str)> =
-            names.iter().map(|h| (Some(h.to_string()), "")).collect();
+            names.iter().map(|h| (Some(h.to_string()), *h)).collect();
         self.write(out, path, &cells, 0, "")
     }
 
@@ -223,12 +224,14 @@ impl Rows {
                 .map(|(_, field)| *field)
                 .unwrap_or_default();
             let whose = if id.is_empty() { String::new() } else { format!(" (pupil `{id}`)") };
-            let what =
-                if record == 0 { "the header".to_string() } else { format!("record {record}") };
+            let what = match record {
+                0 => format!("the header row: column `{field}`"),
+                _ => format!("record {record}{whose}: field `{field}`"),
+            };
             return Err(Error::input(
                 path,
                 format!(
-                    "{what}{whose}: field `{field}` has a character that {} cannot \
+                    "{what} has a character that {} cannot \
                      represent: write UTF-8 instead (`--out-encoding utf-8`); nothing was \
                      replaced",
                     encoding.name()

@@ -604,6 +604,22 @@ mod tests {
     }
 
     #[test]
+    fn a_header_the_encoding_cannot_hold_is_named() {
+        let mapping = mapping("encoding = \"windows-1250\"\n[pupils.columns]\n\"Nr ✓\" = \"id\"\n");
+        let dir = tempfile::tempdir().unwrap();
+        let options = CsvWriteOptions::from_mapping(&mapping);
+        let err = MappedCsvWriter::create(dir.path(), &mapping, options).err().unwrap();
+        assert!(
+            err.to_string().ends_with(
+                "pupils.csv: the header row: column `Nr ✓` has a character that windows-1250 \
+                 cannot represent: write UTF-8 instead (`--out-encoding utf-8`); nothing was \
+                 replaced"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn layouts_that_could_not_be_joined_back_are_refused() {
         let cases = [
             ("[grades.columns]\n\"Nr\" = \"pupil_id\"\n", "no [pupils.columns]"),
