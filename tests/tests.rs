@@ -7,6 +7,7 @@ mod convert;
 mod export;
 mod fixtures;
 mod hostile;
+mod import_mapping;
 mod keys;
 mod policy;
 mod roundtrip;

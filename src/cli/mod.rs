@@ -146,12 +146,13 @@ impl ReadArgs {
 /// How CSV output is written (shared by `convert` and `import`).
 #[derive(Debug, Args)]
 pub struct CsvOutArgs {
-    /// Delimiter of CSV output.
-    #[arg(long, value_name = "CHAR", default_value = ",", value_parser = parse_delimiter)]
-    out_delimiter: u8,
-    /// Encoding of CSV output (`utf-8`, or `windows-1250` for Polish and Czech Excel).
-    #[arg(long, value_name = "NAME", default_value = "utf-8", value_parser = parse_encoding)]
-    out_encoding: &'static encoding_rs::Encoding,
+    /// Delimiter of CSV output [default: `,`, or what the --mapping file says].
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    out_delimiter: Option<u8>,
+    /// Encoding of CSV output (`utf-8`, or `windows-1250` for Polish and Czech Excel)
+    /// [default: utf-8, or what the --mapping file says].
+    #[arg(long, value_name = "NAME", value_parser = parse_encoding)]
+    out_encoding: Option<&'static encoding_rs::Encoding>,
     /// Start UTF-8 CSV files with a byte-order mark, so Excel detects UTF-8.
     #[arg(long)]
     bom: bool,
@@ -164,10 +165,19 @@ pub struct CsvOutArgs {
 impl CsvOutArgs {
     /// The writer options these flags ask for.
     pub fn options(&self) -> teczka::write::CsvWriteOptions {
+        self.options_over(teczka::write::CsvWriteOptions::default())
+    }
+
+    /// The writer options of a vendor layout (`base`, from its mapping file), with what these
+    /// flags give explicitly taking precedence.
+    pub fn options_over(
+        &self,
+        base: teczka::write::CsvWriteOptions,
+    ) -> teczka::write::CsvWriteOptions {
         teczka::write::CsvWriteOptions {
-            delimiter: self.out_delimiter,
-            encoding: self.out_encoding,
-            bom: self.bom,
+            delimiter: self.out_delimiter.unwrap_or(base.delimiter),
+            encoding: self.out_encoding.unwrap_or(base.encoding),
+            bom: self.bom || base.bom,
             neutralise_formulas: !self.no_formula_guard,
         }
     }

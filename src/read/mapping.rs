@@ -19,6 +19,7 @@
 use crate::error::{Error, Result};
 use crate::model::fields::{entity_fields, FieldSpec};
 use crate::model::Entity;
+use encoding_rs::Encoding;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -502,20 +503,40 @@ fn resolve_pupil(name: &str) -> Target {
 pub struct Mapping {
     source: PathBuf,
     entities: BTreeMap<Entity, EntityMapping>,
+    /// The layout keys for writing: delimiter, encoding, byte-order mark.
+    layout: LayoutConfig,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
 struct EntityMapping {
     /// The normalised file stem, when given.
     file: Option<String>,
+    /// The file stem as written, for naming the file on write.
+    file_as_written: Option<String>,
     /// Normalised header → target as written (a key, a built-in name, `pupil_id` or `-`).
     columns: HashMap<String, String>,
+    /// Header as written and what it means, in the order the mapping file lists them.
+    ordered: Vec<(String, Target)>,
+}
+
+/// How a vendor's files are written: the mapping file's top-level keys.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct LayoutConfig {
+    delimiter: Option<u8>,
+    encoding: Option<&'static Encoding>,
+    bom: Option<bool>,
 }
 
 /// The mapping file as written; built into a [`Mapping`] after validation.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MappingConfig {
+    /// Delimiter of the written files: one ASCII character, or `tab`.
+    delimiter: Option<String>,
+    /// Encoding of the written files (`utf-8`, `windows-1250`, …).
+    encoding: Option<String>,
+    /// Whether written UTF-8 files start with a byte-order mark.
+    bom: Option<bool>,
     pupils: Option<EntityConfig>,
     addresses: Option<EntityConfig>,
     guardians: Option<EntityConfig>,
@@ -539,9 +560,40 @@ struct EntityConfig {
     /// The stem of the file holding this entity.
     #[serde(default)]
     file: Option<String>,
-    /// Header as written → target.
+    /// Header as written → target, in the order the file lists them (the order columns are
+    /// written in).
     #[serde(default)]
-    columns: BTreeMap<String, String>,
+    columns: Columns,
+}
+
+/// The `columns` table in document order: a `BTreeMap` would sort the headers, and the order
+/// a vendor's importer expects is the order the mapping lists.
+#[derive(Debug, Default)]
+struct Columns(Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for Columns {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Columns;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a table of \"header\" = \"target\"")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Columns, A::Error> {
+                let mut columns = Vec::new();
+                while let Some(entry) = map.next_entry::<String, String>()? {
+                    columns.push(entry);
+                }
+                Ok(Columns(columns))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 impl MappingConfig {
@@ -581,7 +633,12 @@ impl Mapping {
         let config: MappingConfig = toml::from_str(&text).map_err(|e| {
             Error::config(&source, format!("not a valid mapping file: {}", e.message()))
         })?;
-        let mut mapping = Mapping { source: source.clone(), entities: BTreeMap::new() };
+        let layout = LayoutConfig {
+            delimiter: config.delimiter.as_deref().map(|d| delimiter(&source, d)).transpose()?,
+            encoding: config.encoding.as_deref().map(|e| encoding(&source, e)).transpose()?,
+            bom: config.bom,
+        };
+        let mut mapping = Mapping { source: source.clone(), entities: BTreeMap::new(), layout };
         let mut stems: HashMap<String, Entity> = HashMap::new();
         for (entity, table) in config.into_tables() {
             let file = table.file.as_deref().map(normalise);
@@ -597,8 +654,9 @@ impl Mapping {
                 }
             }
             let mut columns = HashMap::new();
-            for (header, target) in table.columns {
-                if resolve_target(entity, &target).is_none() {
+            let mut ordered = Vec::new();
+            for (header, target) in table.columns.0 {
+                let Some(resolved) = resolve_target(entity, &target) else {
                     return Err(Error::config(
                         &source,
                         format!(
@@ -611,10 +669,24 @@ impl Mapping {
                                 .join(", ")
                         ),
                     ));
+                };
+                // Two spellings of one header would be one column when reading and two when
+                // writing: refuse rather than let the last one win.
+                if columns.insert(normalise(&header), target).is_some() {
+                    return Err(Error::config(
+                        &source,
+                        format!(
+                            "[{entity}]: column `{header}` is listed twice (headers are compared \
+                             ignoring case, accents and spaces): keep one"
+                        ),
+                    ));
                 }
-                columns.insert(normalise(&header), target);
+                ordered.push((header, resolved));
             }
-            mapping.entities.insert(entity, EntityMapping { file, columns });
+            let file_as_written = table.file.map(|f| f.trim().to_string());
+            mapping
+                .entities
+                .insert(entity, EntityMapping { file, file_as_written, columns, ordered });
         }
         Ok(mapping)
     }
@@ -629,6 +701,75 @@ impl Mapping {
         let stem = normalise(stem);
         self.entities.iter().find(|(_, m)| m.file.as_deref() == Some(&stem)).map(|(e, _)| *e)
     }
+
+    /// The files a writer lays out with this mapping: every entity with columns, pupils
+    /// first, each with its file stem (as written, else the entity's English stem) and its
+    /// columns in the order the mapping lists them.
+    pub fn layouts(&self) -> impl Iterator<Item = FileLayout<'_>> {
+        self.entities.iter().filter(|(_, m)| !m.ordered.is_empty()).map(|(entity, m)| FileLayout {
+            entity: *entity,
+            stem: m.file_as_written.as_deref().unwrap_or(entity.file_stem()),
+            columns: &m.ordered,
+        })
+    }
+
+    /// The delimiter the mapping's `delimiter` key asks written files to use.
+    pub fn delimiter(&self) -> Option<u8> {
+        self.layout.delimiter
+    }
+
+    /// The encoding the mapping's `encoding` key asks written files to use.
+    pub fn encoding(&self) -> Option<&'static Encoding> {
+        self.layout.encoding
+    }
+
+    /// Whether the mapping's `bom` key asks written UTF-8 files to start with a byte-order
+    /// mark.
+    pub fn bom(&self) -> Option<bool> {
+        self.layout.bom
+    }
+}
+
+/// One file of a vendor layout: which entity, under which name, with which columns.
+#[derive(Clone, Copy, Debug)]
+pub struct FileLayout<'a> {
+    /// The entity the file holds.
+    pub entity: Entity,
+    /// The file's stem as the mapping writes it (`lista_uczniow`); the file is `<stem>.csv`.
+    pub stem: &'a str,
+    /// Header as written and what the column carries, in order.
+    pub columns: &'a [(String, Target)],
+}
+
+/// The `delimiter` key: one ASCII character other than a quote or line break, or `tab`.
+fn delimiter(source: &Path, text: &str) -> Result<u8> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if text.len() == 1 && text.is_ascii() && !matches!(text, "\"" | "'" | "\r" | "\n") => {
+            Ok(text.as_bytes()[0])
+        }
+        _ => Err(Error::config(
+            source,
+            format!(
+                "`delimiter = \"{}\"` is not one ASCII character: write \";\", \",\" or \"tab\"",
+                text.escape_default()
+            ),
+        )),
+    }
+}
+
+/// The `encoding` key: a WHATWG label or one of the names `--encoding` takes.
+fn encoding(source: &Path, name: &str) -> Result<&'static Encoding> {
+    super::encoding_by_name(name).ok_or_else(|| {
+        Error::config(
+            source,
+            format!(
+                "`encoding = \"{}\"` is not an encoding: write \"windows-1250\" (Polish and \
+                 Czech Excel), \"utf-8\" or \"iso-8859-2\"",
+                name.escape_default()
+            ),
+        )
+    })
 }
 
 /// What a mapping-file target means for `entity`; `None` if it means nothing.
@@ -802,6 +943,44 @@ file = "arkusz"
         assert_eq!(entity_for_file(Path::new("in/arkusz.csv"), m), Some(Entity::Grade));
         assert_eq!(entity_for_file(Path::new("in/oceny.csv"), m), Some(Entity::Grade));
         assert_eq!(entity_for_file(Path::new("in/lista_uczniow.csv"), m), Some(Entity::Pupil));
+    }
+
+    #[test]
+    fn layouts_keep_headers_as_written_in_the_order_listed_with_the_layout_keys() {
+        let toml = "delimiter = \";\"\nencoding = \"windows-1250\"\n\
+                    [grades]\nfile = \"Arkusz_Ocen\"\n[grades.columns]\n\
+                    \"Ż\" = \"grade\"\n\"A\" = \"pupil_id\"\n\"M\" = \"-\"\n\
+                    [pupils.columns]\n\"Nr\" = \"id\"\n";
+        let mapping = Mapping::from_reader(toml.as_bytes(), "m.toml").unwrap();
+        assert_eq!(mapping.delimiter(), Some(b';'));
+        assert_eq!(mapping.encoding(), Some(encoding_rs::WINDOWS_1250));
+        assert_eq!(mapping.bom(), None);
+        let layouts: Vec<FileLayout<'_>> = mapping.layouts().collect();
+        assert_eq!(layouts.len(), 2);
+        assert_eq!((layouts[0].entity, layouts[0].stem), (Entity::Pupil, "pupils"));
+        assert_eq!((layouts[1].entity, layouts[1].stem), (Entity::Grade, "Arkusz_Ocen"));
+        let grades: Vec<(&str, String)> =
+            layouts[1].columns.iter().map(|(h, t)| (h.as_str(), key(t.clone()))).collect();
+        assert_eq!(
+            grades,
+            [("Ż", "grade".to_string()), ("A", "<pupil>".into()), ("M", "<skip>".into())]
+        );
+    }
+
+    #[test]
+    fn layout_keys_and_doubled_headers_are_checked() {
+        let err =
+            |toml: &str| Mapping::from_reader(toml.as_bytes(), "m.toml").unwrap_err().to_string();
+        assert!(err("delimiter = \"||\"\n").contains("`delimiter = \"||\"` is not one ASCII"));
+        assert!(err("delimiter = \"\\\"\"\n").contains("is not one ASCII character"));
+        assert!(err("encoding = \"klingon\"\n").contains("`encoding = \"klingon\"` is not an"));
+        let doubled = err("[pupils.columns]\n\"Imię\" = \"first_name\"\n\"IMIE\" = \"surname\"\n");
+        assert!(
+            doubled.starts_with("m.toml: [pupils]: column `IMIE` is listed twice"),
+            "{doubled}"
+        );
+        let tab = Mapping::from_reader(&b"delimiter = \"tab\"\nbom = true\n"[..], "m").unwrap();
+        assert_eq!((tab.delimiter(), tab.bom()), (Some(b'\t'), Some(true)));
     }
 
     #[test]

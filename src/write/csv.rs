@@ -94,8 +94,7 @@ pub struct CsvWriter {
     options: CsvWriteOptions,
     /// Pupils written so far, for error messages.
     written: u64,
-    /// The current row as UTF-8 text, reused.
-    row: String,
+    rows: Rows,
 }
 
 /// One entity's output file.
@@ -110,17 +109,9 @@ struct EntityFile {
 impl CsvWriter {
     /// Create the folder (if needed) and every entity's file with its header row.
     pub fn create(dir: &Path, options: CsvWriteOptions) -> Result<CsvWriter> {
-        if matches!(options.delimiter, b'"' | b'\'' | b'\r' | b'\n')
-            || !options.delimiter.is_ascii()
-        {
-            return Err(Error::config(
-                dir,
-                "the CSV delimiter must be an ASCII character other than a quote or a line \
-                 break: use `;`, `,` or tab",
-            ));
-        }
+        let rows = Rows::new(dir, &options)?;
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let mut writer = CsvWriter { files: Vec::new(), options, written: 0, row: String::new() };
+        let mut writer = CsvWriter { files: Vec::new(), options, written: 0, rows };
         for entity in Entity::ALL {
             let path = dir.join(format!("{}.csv", entity.file_stem()));
             let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
@@ -133,25 +124,75 @@ impl CsvWriter {
             }
             header.extend(columns.iter().map(|f| f.key.as_str()));
             let mut file = EntityFile { entity, path, out: BufWriter::new(file), columns };
-            if writer.options.bom && writer.options.encoding == UTF_8 {
-                file.out.write_all(b"\xEF\xBB\xBF").map_err(|e| Error::io(&file.path, e))?;
-            }
-            let cells: Vec<(Option<String>, &str)> =
-                header.iter().map(|h| (Some(h.to_string()), "")).collect();
-            writer.write_row(&mut file, &cells, "")?;
+            writer.rows.start(&mut file.out, &file.path, writer.options.bom)?;
+            writer.rows.write_header(&mut file.out, &file.path, &header)?;
             writer.files.push(file);
         }
         Ok(writer)
     }
+}
 
-    /// Format `cells` (value, field path) as one row and write it to `file`.
-    fn write_row(
+/// Turns cells into rows of delimited text in the chosen encoding: the quoting, CRLF line
+/// ends and strict encoding every CSV output of teczka shares (the canonical folder here, a
+/// vendor's layout in `write::mapped`).
+pub(crate) struct Rows {
+    delimiter: char,
+    encoding: &'static Encoding,
+    /// The current row as UTF-8 text, reused.
+    row: String,
+}
+
+impl Rows {
+    /// Check the options' delimiter; `dir` names the output in the error.
+    pub(crate) fn new(dir: &Path, options: &CsvWriteOptions) -> Result<Rows> {
+        if matches!(options.delimiter, b'"' | b'\'' | b'\r' | b'\n')
+            || !options.delimiter.is_ascii()
+        {
+            return Err(Error::config(
+                dir,
+                "the CSV delimiter must be an ASCII character other than a quote or a line \
+                 break: use `;`, `,` or tab",
+            ));
+        }
+        Ok(Rows {
+            delimiter: char::from(options.delimiter),
+            encoding: options.encoding,
+            row: String::new(),
+        })
+    }
+
+    /// Start a file: the byte-order mark, if asked and the encoding is UTF-8.
+    pub(crate) fn start(&self, out: &mut impl Write, path: &Path, bom: bool) -> Result<()> {
+        if bom && self.encoding == UTF_8 {
+            out.write_all(b"\xEF\xBB\xBF").map_err(|e| Error::io(path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Write a header row of `names`.
+    pub(crate) fn write_header(
         &mut self,
-        file: &mut EntityFile,
+        out: &mut impl Write,
+        path: &Path,
+        names: &[&str],
+    ) -> Result<()> {
+        // A header names itself in an error: header names are not personal data.
+        let cells: Vec<(Option<String>, &str)> =
+            names.iter().map(|h| (Some(h.to_string()), *h)).collect();
+        self.write(out, path, &cells, 0, "")
+    }
+
+    /// Format `cells` (value, field path) as one row and write it to `out`; `record` (from 1)
+    /// and the pupil `id` name the row in an error.
+    pub(crate) fn write(
+        &mut self,
+        out: &mut impl Write,
+        path: &Path,
         cells: &[(Option<String>, &str)],
+        record: u64,
         id: &str,
     ) -> Result<()> {
-        let delimiter = char::from(self.options.delimiter);
+        let delimiter = self.delimiter;
         self.row.clear();
         for (i, (cell, _)) in cells.iter().enumerate() {
             if i > 0 {
@@ -170,10 +211,10 @@ impl CsvWriter {
             }
         }
         self.row.push_str("\r\n");
-        let encoding = self.options.encoding;
-        let io_error = |e| Error::io(&file.path, e);
+        let encoding = self.encoding;
+        let io_error = |e| Error::io(path, e);
         if encoding == UTF_8 {
-            return file.out.write_all(self.row.as_bytes()).map_err(io_error);
+            return out.write_all(self.row.as_bytes()).map_err(io_error);
         }
         let (bytes, _, unmappable) = encoding.encode(&self.row);
         if unmappable {
@@ -183,27 +224,36 @@ impl CsvWriter {
                 .map(|(_, field)| *field)
                 .unwrap_or_default();
             let whose = if id.is_empty() { String::new() } else { format!(" (pupil `{id}`)") };
+            let what = match record {
+                0 => format!("the header row: column `{field}`"),
+                _ => format!("record {record}{whose}: field `{field}`"),
+            };
             return Err(Error::input(
-                &file.path,
+                path,
                 format!(
-                    "record {}{whose}: field `{field}` has a character that {} cannot \
-                     represent: write UTF-8 instead (`--encoding utf-8`); nothing was replaced",
-                    self.written + 1,
+                    "{what} has a character that {} cannot \
+                     represent: write UTF-8 instead (`--out-encoding utf-8`); nothing was \
+                     replaced",
                     encoding.name()
                 ),
             ));
         }
-        file.out.write_all(&bytes).map_err(io_error)
+        out.write_all(&bytes).map_err(io_error)
     }
+}
 
-    /// The cell text of `value` for `field`, neutralised if asked.
-    fn cell(&self, field: &FieldSpec, value: Option<&Value>) -> Option<String> {
-        let text = format_leaf(value?)?;
-        if self.options.neutralise_formulas && field.kind == ValueKind::Text {
-            return Some(neutralise(text));
-        }
-        Some(text)
+/// The cell text of `value` for `field`: [`format_leaf`], then neutralised if asked and the
+/// field is text (numbers, dates and yes/no values are never formulas).
+pub(crate) fn cell_text(
+    field: &FieldSpec,
+    value: Option<&Value>,
+    neutralise_formulas: bool,
+) -> Option<String> {
+    let text = format_leaf(value?)?;
+    if neutralise_formulas && field.kind == ValueKind::Text {
+        return Some(neutralise(text));
     }
+    Some(text)
 }
 
 /// Prefix `'` to a cell a spreadsheet would run as a formula (OWASP's CSV-injection advice).
@@ -211,7 +261,7 @@ impl CsvWriter {
 /// A cell made only of digits, spaces and `+ - ( ) . , /` cannot call a function or refer to
 /// another cell, so phone numbers (`+48 601 234 567`) and negative amounts pass unchanged;
 /// everything else starting with `=`, `+`, `-`, `@`, tab or CR is neutralised.
-fn neutralise(text: String) -> String {
+pub(crate) fn neutralise(text: String) -> String {
     let harmless = |c: char| c.is_ascii_digit() || " +-().,/".contains(c);
     let triggers = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
     if triggers && !(text.chars().any(|c| c.is_ascii_digit()) && text.chars().all(harmless)) {
@@ -243,10 +293,14 @@ impl CsvWriter {
                             if self.options.neutralise_formulas { neutralise(id) } else { id };
                         cells.push((Some(pupil_id), "id"));
                     }
+                    let guard = self.options.neutralise_formulas;
                     for field in &file.columns {
-                        cells.push((self.cell(field, get_path(item, &field.key)), &field.path));
+                        cells.push((
+                            cell_text(field, get_path(item, &field.key), guard),
+                            &field.path,
+                        ));
                     }
-                    self.write_row(file, &cells, id)?;
+                    self.rows.write(&mut file.out, &file.path, &cells, self.written + 1, id)?;
                 }
             }
             Ok(())
@@ -285,7 +339,7 @@ impl Sink for CsvWriter {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::*;
     use crate::read::{open, Input, ReadOptions};
@@ -301,7 +355,7 @@ mod tests {
 
     /// A pupil with every entity, Polish and Czech letters, multi-line text, quotes and
     /// delimiters inside values.
-    fn full_pupil(id: &str) -> Pupil {
+    pub(crate) fn full_pupil(id: &str) -> Pupil {
         let address = Address {
             kind: Some(AddressKind::Registered),
             town: s("Łódź"),
@@ -510,7 +564,7 @@ mod tests {
             err,
             format!(
                 "{path}: record 2 (pupil `P2`): field `birth_place` has a character that \
-                 windows-1250 cannot represent: write UTF-8 instead (`--encoding utf-8`); \
+                 windows-1250 cannot represent: write UTF-8 instead (`--out-encoding utf-8`); \
                  nothing was replaced"
             )
         );

@@ -6,10 +6,12 @@
 
 pub mod csv;
 pub mod jsonl;
+pub mod mapped;
 pub mod xml;
 
 pub use self::csv::{CsvWriteOptions, CsvWriter};
 pub use self::jsonl::JsonlWriter;
+pub use self::mapped::MappedCsvWriter;
 pub use self::xml::XmlWriter;
 
 use crate::error::Result;

@@ -5,12 +5,13 @@ use crate::cli::output::{AtomicDir, AtomicFile};
 use crate::cli::{CsvOutArgs, Exit, FormatArg};
 use anyhow::bail;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::io::BufReader;
 use std::path::PathBuf;
 use teczka::read::jsonl::JsonlReader;
 use teczka::read::xml::XmlReader;
-use teczka::read::ReadOptions;
-use teczka::write::{CsvWriter, JsonlWriter, Sink, XmlWriter};
+use teczka::read::{Mapping, ReadOptions};
+use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, MappedCsvWriter, Sink, XmlWriter};
 
 /// Verify an archive, then write its records as CSV, SOU-like XML or JSON Lines.
 ///
@@ -19,9 +20,19 @@ use teczka::write::{CsvWriter, JsonlWriter, Sink, XmlWriter};
 /// CSV per entity for `--to csv` — `--out-delimiter ';' --out-encoding windows-1250` for Polish
 /// and Czech Excel, with cells that would run as formulas neutralised — or one file.
 ///
+/// With --mapping, `--to csv` writes the receiving system's own layout instead: the files,
+/// column names, column order, delimiter and encoding the mapping file gives (the same file
+/// that reads that system's export with `convert --mapping`). A value the layout has no column
+/// for stops the import, naming every such field, unless --drop-unmapped is given; then what
+/// was left out is listed with counts.
+///
 /// Examples:
 ///
 ///   teczka import przekazanie.zip.age --identity vendor.age-id --to csv --out-delimiter ';' --out-encoding windows-1250 -o do_excela/
+///
+///   teczka import przekazanie.zip --to csv --mapping dziennik.toml -o do_dziennika/
+///
+///   teczka import przekazanie.zip --to csv --mapping dziennik.toml --drop-unmapped -o do_dziennika/
 ///
 ///   teczka import przekazanie.zip --to sou -o uczniowie.xml
 #[derive(Debug, clap::Args)]
@@ -40,10 +51,27 @@ pub struct Args {
     output: PathBuf,
     #[command(flatten)]
     csv: CsvOutArgs,
+    /// Write CSV in the layout this mapping file describes (TOML: files, columns in order,
+    /// `delimiter`, `encoding`); --out-delimiter and --out-encoding override its keys.
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<PathBuf>,
+    /// With --mapping: leave out values the layout has no column for (listed with counts on
+    /// standard error) instead of refusing to import.
+    #[arg(long, requires = "mapping")]
+    drop_unmapped: bool,
 }
 
 /// Run `import`.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
+    // The mapping is checked before the archive is opened: a typo in it should not cost a
+    // decryption and a verification first.
+    let mapping = match &args.mapping {
+        Some(_) if args.to != FormatArg::Csv => {
+            bail!("--mapping describes a CSV layout: use it with --to csv, or leave it out")
+        }
+        Some(path) => Some(Mapping::from_path(path)?),
+        None => None,
+    };
     let mut archive = args.open.open(&args.archive)?;
     let findings = check(&mut archive)?;
     if !findings.is_empty() {
@@ -78,8 +106,20 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let imported = match args.to {
         FormatArg::Csv => {
             let dir = AtomicDir::create(&args.output)?;
-            let mut sink = CsvWriter::create(dir.path(), args.csv.options())?;
-            let n = copy(&mut archive, source, &mut sink)?;
+            let n = match &mapping {
+                Some(mapping) => {
+                    let options = args.csv.options_over(CsvWriteOptions::from_mapping(mapping));
+                    let mut sink = MappedCsvWriter::create(dir.path(), mapping, options)?
+                        .drop_unmapped(args.drop_unmapped);
+                    let n = copy(&mut archive, source, &mut sink)?;
+                    report_dropped(mapping, sink.dropped());
+                    n
+                }
+                None => {
+                    let mut sink = CsvWriter::create(dir.path(), args.csv.options())?;
+                    copy(&mut archive, source, &mut sink)?
+                }
+            };
             dir.commit()?;
             n
         }
@@ -102,6 +142,21 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     }
     eprintln!("teczka: imported {imported} pupils from {} into {name}", args.archive.display());
     Ok(Exit::Clean)
+}
+
+/// Say on standard error what --drop-unmapped left out, field by field.
+fn report_dropped(mapping: &Mapping, dropped: &BTreeMap<String, u64>) {
+    if dropped.is_empty() {
+        return;
+    }
+    let total: u64 = dropped.values().sum();
+    eprintln!(
+        "teczka: left out {total} values the layout of {} has no column for (--drop-unmapped):",
+        mapping.source().display()
+    );
+    for (path, n) in dropped {
+        eprintln!("  {path}: {n}");
+    }
 }
 
 /// Stream every pupil of `source` into `sink`; a record that does not read cleanly stops the
