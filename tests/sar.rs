@@ -171,3 +171,54 @@ fn a_parent_reads_the_answer_in_a_browser() {
     }
     assert!(rendered.screenshot.exists());
 }
+
+#[test]
+fn a_czech_request_answered_in_czech_and_encrypted_opens_with_the_passphrase() {
+    let dir = Dir::new();
+    let pass = "Správné-Heslo-42-Kůň";
+    let mut cmd = dir.command(&[
+        "sar",
+        &fixture("jsonl/zaci.jsonl"),
+        "--subject",
+        "rc:150103/0168",
+        "--controller",
+        &fixture("sar/controller-cz.toml"),
+        "--received",
+        "2026-10-30",
+        "--answered",
+        "2026-11-20",
+        "--passphrase-env",
+        "P",
+        "-o",
+        "odpoved.zip.age",
+    ]);
+    cmd.env("P", pass).env("SOURCE_DATE_EPOCH", EPOCH);
+    let run = Run(cmd.output().unwrap());
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let sealed = fs::read(dir.join("odpoved.zip.age")).unwrap();
+    assert!(sealed.starts_with(b"age-encryption.org/v1"));
+    assert!(!sealed.windows(5).any(|w| w == b"Kov\xc3\xa1"), "names are hidden");
+
+    let mut verify = dir.command(&["verify", "odpoved.zip.age", "--passphrase-env", "P"]);
+    verify.env("P", pass);
+    let verify = Run(verify.output().unwrap());
+    assert_eq!(verify.code(), 0, "{}{}", verify.stdout(), verify.stderr());
+
+    let mut import = dir.command(&[
+        "import",
+        "odpoved.zip.age",
+        "--passphrase-env",
+        "P",
+        "--to",
+        "jsonl",
+        "-o",
+        "zpet.jsonl",
+    ]);
+    import.env("P", pass);
+    let import = Run(import.output().unwrap());
+    assert_eq!(import.code(), 0, "{}", import.stderr());
+    let records = dir.read("zpet.jsonl");
+    assert_eq!(records.lines().count(), 1);
+    assert!(records.contains("\"surname\":\"Kovář\"") && records.contains("150103/0168"));
+    assert!(!records.contains("kovarova_zuzana@seznam.cz"), "the guardians' contacts stay out");
+}
