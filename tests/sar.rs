@@ -151,25 +151,82 @@ fn a_parent_reads_the_answer_in_a_browser() {
     let package = contents(&dir.join("odpowiedz.zip"));
     let page = dir.create("index.html", &package["data/index.html"]);
     let Some(rendered) = crate::browser::render(&page, "sar-end-to-end-pl") else { return };
+    assert_visible(
+        &rendered.visible_text,
+        &[
+            "Ta odpowiedź dotyczy danych ucznia: Józef Sawicki",
+            "Krzysztof",
+            PESEL,
+            "Częstochowa",
+            "Używanie telefonu podczas sprawdzianu",
+            // Received 02.11.2026 (Monday): one month later is Wednesday 02.12.2026.
+            "Termin odpowiedzi 02.12.2026",
+            "Art. 15 ust. 1 lit. a RODO — Cele przetwarzania i podstawy prawne",
+            "Art. 15 ust. 1 lit. b RODO — Kategorie danych osobowych",
+            "Art. 15 ust. 1 lit. c RODO — Odbiorcy danych",
+            "Art. 15 ust. 1 lit. d RODO — Okres przechowywania danych",
+            "Art. 15 ust. 1 lit. e RODO",
+            "Art. 15 ust. 1 lit. f RODO — Prawo wniesienia skargi do organu nadzorczego",
+            "Art. 15 ust. 1 lit. g RODO — Źródło danych",
+            "Art. 15 ust. 1 lit. h RODO",
+            "Art. 15 ust. 2 RODO",
+            "Prezes Urzędu Ochrony Danych Osobowych",
+            "ul. Stawki 2, 00-193 Warszawa",
+            "Co pominęliśmy i dlaczego",
+            "Rodzice i opiekunowie prawni: Telefon",
+        ],
+    );
     let text = &rendered.visible_text;
-    for visible in [
-        "Józef",
-        "Sawicki",
-        PESEL,
-        "Częstochowa",
-        "Art. 15 ust. 1 lit. a RODO",
-        "Art. 15 ust. 1 lit. h RODO",
-        "02.12.2026",
-        "Prezes Urzędu Ochrony Danych Osobowych",
-    ] {
-        assert!(text.contains(visible), "`{visible}` is not visible on the page:\n{text}");
-    }
     let others: Vec<String> =
         column("pupils.csv", "pesel").into_iter().filter(|p| p != PESEL).collect();
     for other in others.iter().chain(&column("remarks.csv", "author")) {
         assert!(!text.contains(other.as_str()), "`{other}` is visible");
     }
-    assert!(rendered.screenshot.exists());
+    assert!(fs::metadata(&rendered.screenshot).unwrap().len() > 1000);
+}
+
+#[test]
+fn a_negative_answer_in_english_is_a_full_answer_in_a_browser() {
+    let dir = Dir::new();
+    let mut cmd = dir.command(&[
+        "sar",
+        &fixture("jsonl/zaci.jsonl"),
+        "--subject",
+        "email:nikdo@example.cz",
+        "--controller",
+        &fixture("sar/controller-cz.toml"),
+        "--lang",
+        "en",
+        "--received",
+        "2026-01-31",
+        "--answered",
+        "2026-02-10",
+        "-o",
+        "none.zip",
+    ]);
+    cmd.env("SOURCE_DATE_EPOCH", EPOCH);
+    let run = Run(cmd.output().unwrap());
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let package = contents(&dir.join("none.zip"));
+    let page = dir.create("index.html", &package["data/index.html"]);
+    let Some(rendered) = crate::browser::render(&page, "sar-negative-en") else { return };
+    assert_visible(
+        &rendered.visible_text,
+        &[
+            "We hold no personal data about the person identified as e-mail nikdo@example.cz",
+            "This is a full answer under Art. 15 GDPR",
+            // Received 31.01.2026: one month ends on Saturday 28.02, so Monday 2 March.
+            "Answer due by 2 March 2026",
+            "Your rights and how to complain",
+            "Pplk. Sochora 27, 170 00 Praha 7",
+        ],
+    );
+}
+
+fn assert_visible(text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "not visible in the rendered page: `{needle}`\n{text}");
+    }
 }
 
 #[test]

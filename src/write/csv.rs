@@ -311,23 +311,35 @@ impl CsvWriter {
     }
 }
 
+/// A pupil as the JSON object the CSV writers walk along the field catalogue.
+pub(super) fn pupil_object(pupil: &Pupil) -> Result<Map<String, Value>> {
+    match serde_json::to_value(pupil) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Ok(Map::new()),
+        Err(e) => {
+            Err(Error::io("-", std::io::Error::other(format!("cannot serialise a pupil: {e}"))))
+        }
+    }
+}
+
+/// The id a released pupil's child rows link by: its own, or, when the release dropped it,
+/// its position in the output (`1`, `2`, …), which exists nowhere else.
+pub(super) fn link_id(pupil: &Map<String, Value>, written: u64) -> String {
+    match pupil.get("id").and_then(Value::as_str) {
+        Some(id) => id.to_string(),
+        None => (written + 1).to_string(),
+    }
+}
+
 impl Sink for CsvWriter {
     fn write(&mut self, pupil: &Pupil) -> Result<()> {
-        let value = serde_json::to_value(pupil).map_err(|e| {
-            Error::io("-", std::io::Error::other(format!("cannot serialise a pupil: {e}")))
-        })?;
-        let empty = Map::new();
-        self.write_object(value.as_object().unwrap_or(&empty), &pupil.id)
+        self.write_object(&pupil_object(pupil)?, &pupil.id)
     }
 
     /// A released pupil without an `id` (an anonymised release drops it) links its rows by
     /// its position in the output, `1`, `2`, …, which exists nowhere else.
     fn write_released(&mut self, pupil: &Map<String, Value>) -> Result<()> {
-        let id = match pupil.get("id").and_then(Value::as_str) {
-            Some(id) => id.to_string(),
-            None => (self.written + 1).to_string(),
-        };
-        self.write_object(pupil, &id)
+        self.write_object(pupil, &link_id(pupil, self.written))
     }
 
     fn finish(&mut self) -> Result<()> {

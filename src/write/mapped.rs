@@ -23,7 +23,7 @@
 //!   it takes `K`, `03.05.2012` and `tak`. The mapping file has no value translations, so there
 //!   is nothing to reverse.
 
-use super::csv::{cell_text, neutralise, Rows};
+use super::csv::{cell_text, link_id, neutralise, pupil_object, Rows};
 use super::{CsvWriteOptions, Sink};
 use crate::error::{Error, Result};
 use crate::model::fields::{entity_fields, field, FieldSpec};
@@ -429,21 +429,13 @@ impl MappedCsvWriter {
 
 impl Sink for MappedCsvWriter {
     fn write(&mut self, pupil: &Pupil) -> Result<()> {
-        let value = serde_json::to_value(pupil).map_err(|e| {
-            Error::io("-", std::io::Error::other(format!("cannot serialise a pupil: {e}")))
-        })?;
-        let empty = Map::new();
-        self.write_object(value.as_object().unwrap_or(&empty), &pupil.id)
+        self.write_object(&pupil_object(pupil)?, &pupil.id)
     }
 
     /// A released pupil without an `id` links its rows by its position in the output, as
     /// [`CsvWriter`](super::CsvWriter) does.
     fn write_released(&mut self, pupil: &Map<String, Value>) -> Result<()> {
-        let id = match pupil.get("id").and_then(Value::as_str) {
-            Some(id) => id.to_string(),
-            None => (self.written + 1).to_string(),
-        };
-        self.write_object(pupil, &id)
+        self.write_object(pupil, &link_id(pupil, self.written))
     }
 
     /// Flush every file; fails if values had no column and dropping them was not asked for.
