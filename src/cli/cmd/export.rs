@@ -78,8 +78,12 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let counts = write_records(&args, &release, data, statistics)?;
     release.write_mapping()?;
     write_schemas(data)?;
-    write_metadata(&args, &release, data, &counts, staging.modified())?;
-    fs::write(data.join("README.txt"), readme(&release, &counts, statistics))?;
+    let signed_by = staging.signing_key_id();
+    write_metadata(&args, &release, data, &counts, staging.modified(), signed_by.as_deref())?;
+    fs::write(
+        data.join("README.txt"),
+        readme(&release, &counts, statistics, signed_by.as_deref()),
+    )?;
     staging.seal(release.policy.purpose().as_str())?;
     Ok(finish(&counts))
 }
@@ -154,6 +158,7 @@ fn write_metadata(
     data: &Path,
     counts: &Counts,
     modified: NaiveDateTime,
+    signed_by: Option<&str>,
 ) -> anyhow::Result<()> {
     let policy = &release.policy;
     let canonical = toml::to_string(&policy.file).context("cannot serialise the policy")?;
@@ -191,6 +196,11 @@ fn write_metadata(
             "text": canonical,
         },
         "key_id": release.key.as_ref().map(|k| k.id().to_string()),
+        "signature": signed_by.map(|id| json!({
+            "file": teczka::archive::sign::SIGNATURE_FILE,
+            "signs": teczka::archive::sign::SIGNED_FILE,
+            "minisign_key_id": id,
+        })),
         "tokens": release.tokens.as_ref().map(|t| json!({
             "values": t.len(),
             "mapping": "kept by the controller, outside this archive",
@@ -204,7 +214,7 @@ fn write_metadata(
     Ok(())
 }
 
-fn readme(release: &Release, counts: &Counts, statistics: bool) -> String {
+fn readme(release: &Release, counts: &Counts, statistics: bool, signed_by: Option<&str>) -> String {
     let policy = &release.policy;
     let mut text = format!(
         "This archive was made by teczka {version} under the policy `{name}` ({purpose}).\n\n\
@@ -234,6 +244,15 @@ fn readme(release: &Release, counts: &Counts, statistics: bool) -> String {
          teczka verify ARCHIVE, or without teczka: unzip it and run `bagit.py --validate FOLDER`\n\
          (pip install bagit), or `sha512sum -c manifest-sha512.txt` inside the folder.\n\n",
     );
+    if let Some(id) = signed_by {
+        text.push_str(&format!(
+            "WHO MADE IT\n\
+             The bag is signed with minisign key {id}: tagmanifest-sha512.txt.minisig signs\n\
+             tagmanifest-sha512.txt, which pins every other file. With the school's public key:\n\
+             teczka verify ARCHIVE --trusted-key school.pub, or inside the unzipped folder\n\
+             `minisign -Vm tagmanifest-sha512.txt -p school.pub`.\n\n"
+        ));
+    }
     if statistics {
         text.push_str(
             "This is an anonymised statistical release: no names, identifiers or contact data;\n\
