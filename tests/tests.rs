@@ -9,6 +9,7 @@ mod hostile;
 mod keys;
 mod policy;
 mod roundtrip;
+mod sign;
 mod strategy;
 #[allow(dead_code)]
 mod util;

@@ -25,6 +25,9 @@ use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, Tee, XmlWrite
 /// versions, sources, time, counts, the policy and its SHA-256, the key id — never the key) and
 /// a README.txt for the recipient. Every file is listed with SHA-512 and SHA-256 checksums.
 ///
+/// With --sign, the tag manifest is signed with a minisign key (`teczka keygen --minisign`),
+/// so the recipient can check who made the archive (`teczka verify --trusted-key`).
+///
 /// The same input, policy and key give a byte-identical archive: entries are compressed in
 /// parallel but written in a fixed order, stamped with SOURCE_DATE_EPOCH or else the newest
 /// input's modification time. The archive is written to a temporary file and renamed.
@@ -34,6 +37,8 @@ use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, Tee, XmlWrite
 ///   teczka export export/ --policy transfer --encrypt-to age1… -o przekazanie.zip.age
 ///
 ///   teczka export pupils.xml --policy statistics -o gmina-2026.zip
+///
+///   teczka export export/ --policy transfer --encrypt-to age1… --sign school-sign.key -o t.zip.age
 ///
 ///   ZIP_PASS=… teczka export uczniowie.csv --policy transfer --zip-aes-env ZIP_PASS -o dla_7zip.zip
 #[derive(Debug, clap::Args)]
@@ -249,8 +254,8 @@ fn readme(release: &Release, counts: &Counts, statistics: bool, signed_by: Optio
             "WHO MADE IT\n\
              The bag is signed with minisign key {id}: tagmanifest-sha512.txt.minisig signs\n\
              tagmanifest-sha512.txt, which pins every other file. With the school's public key:\n\
-             teczka verify ARCHIVE --trusted-key school.pub, or inside the unzipped folder\n\
-             `minisign -Vm tagmanifest-sha512.txt -p school.pub`.\n\n"
+             teczka verify ARCHIVE --trusted-key school-sign.pub, or inside the unzipped folder\n\
+             `minisign -Vm tagmanifest-sha512.txt -p school-sign.pub`.\n\n"
         ));
     }
     if statistics {

@@ -36,7 +36,7 @@ use teczka::policy::tokens::write_new_age_identity;
 ///
 ///   teczka keygen --age -o controller.age-identity > controller.recipient
 ///
-///   SIGN_PASS=… teczka keygen --minisign --password-env SIGN_PASS -o school.key
+///   SIGN_PASS=… teczka keygen --minisign --password-env SIGN_PASS -o school-sign.key
 ///
 ///   teczka keygen --passphrase
 #[derive(Debug, clap::Args)]

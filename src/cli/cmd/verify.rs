@@ -36,7 +36,7 @@ use teczka::read::ReadOptions;
 ///
 ///   teczka verify przekazanie.zip.age --identity vendor.age-id
 ///
-///   teczka verify przekazanie.zip.age --identity vendor.age-id --trusted-key school.pub
+///   teczka verify przekazanie.zip.age --identity vendor.age-id --trusted-key school-sign.pub
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
