@@ -78,21 +78,7 @@ impl<'a> Staging<'a> {
         };
         let passphrase = args.passphrase_env.as_deref().map(secret).transpose()?;
         let zip_password = args.zip_aes_env.as_deref().map(secret).transpose()?;
-        let signing_key = match &args.sign {
-            None => None,
-            Some(path) => {
-                let password = args
-                    .sign_password_env
-                    .as_deref()
-                    .map(|var| {
-                        std::env::var(var)
-                            .map(zeroize::Zeroizing::new)
-                            .with_context(|| format!("environment variable {var} is not set"))
-                    })
-                    .transpose()?;
-                Some(SigningKey::read(path, password.as_ref().map(|p| p.as_str()))?)
-            }
-        };
+        let signing_key = open_signing_key(args)?;
         let modified = archive_time(read)?;
         let mut options = ZipOptions::new(modified);
         options.level = Some(args.level);
@@ -191,6 +177,21 @@ impl<'a> Staging<'a> {
         write_atomically(&self.args.output, |out| encrypt(plain, out))?;
         Ok(summary)
     }
+}
+
+/// The `--sign` key, opened with the password from `--sign-password-env` if given.
+fn open_signing_key(args: &ArchiveArgs) -> anyhow::Result<Option<SigningKey>> {
+    let Some(path) = &args.sign else { return Ok(None) };
+    let password = args
+        .sign_password_env
+        .as_deref()
+        .map(|var| {
+            std::env::var(var)
+                .map(zeroize::Zeroizing::new)
+                .with_context(|| format!("environment variable {var} is not set"))
+        })
+        .transpose()?;
+    Ok(Some(SigningKey::read(path, password.as_ref().map(|p| p.as_str()))?))
 }
 
 /// SOURCE_DATE_EPOCH, or else the newest modification time of the inputs: never the clock,
