@@ -43,7 +43,7 @@ pub struct ArchiveArgs {
     /// The environment variable holding the password of an encrypted --sign key.
     #[arg(long, value_name = "VAR", requires = "sign")]
     pub sign_password_env: Option<String>,
-    /// Deflate level, 0 (fastest) to 9 (smallest).
+    /// Deflate level, 1 (fastest) to 9 (smallest); 0 stores the entries uncompressed.
     #[arg(long, value_name = "N", default_value_t = 6)]
     pub level: i64,
     /// The archive to write.
