@@ -19,7 +19,7 @@ use crate::util::Dir;
 const PASSWORD: &str = "Correct-Horse-7battery";
 
 /// Whether `program` runs; panics instead of skipping when the tools are required.
-fn have(program: &str, probe: &[&str]) -> bool {
+pub(crate) fn have(program: &str, probe: &[&str]) -> bool {
     let found = Command::new(program).args(probe).output().is_ok();
     if !found {
         if std::env::var("TECZKA_REQUIRE_ARCHIVE_TOOLS").as_deref() == Ok("1") {
@@ -30,11 +30,11 @@ fn have(program: &str, probe: &[&str]) -> bool {
     found
 }
 
-fn run(program: &str, args: &[&str], dir: &Path) -> Output {
+pub(crate) fn run(program: &str, args: &[&str], dir: &Path) -> Output {
     Command::new(program).args(args).current_dir(dir).output().expect("tool runs")
 }
 
-fn text(output: &Output) -> String {
+pub(crate) fn text(output: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),

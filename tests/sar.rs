@@ -279,3 +279,20 @@ fn a_czech_request_answered_in_czech_and_encrypted_opens_with_the_passphrase() {
     assert!(records.contains("\"surname\":\"Kovář\"") && records.contains("150103/0168"));
     assert!(!records.contains("kovarova_zuzana@seznam.cz"), "the guardians' contacts stay out");
 }
+
+#[test]
+fn a_signed_answer_verifies_against_the_schools_public_key() {
+    let dir = Dir::new();
+    let keygen = dir.run(&["keygen", "--minisign", "-o", "school-sign.key"]);
+    assert_eq!(keygen.code(), 0, "{}", keygen.stderr());
+    let run = sar(
+        &dir,
+        &["--subject", &format!("pesel:{PESEL}"), "--sign", "school-sign.key", "-o", "s.zip"],
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let package = contents(&dir.join("s.zip"));
+    assert!(package.contains_key("tagmanifest-sha512.txt.minisig"), "{:?}", package.keys());
+    let verify = dir.run(&["verify", "s.zip", "--trusted-key", "school-sign.pub"]);
+    assert_eq!(verify.code(), 0, "{}{}", verify.stdout(), verify.stderr());
+    assert!(verify.stdout().contains("signature good"), "{}", verify.stdout());
+}

@@ -12,6 +12,7 @@ mod keys;
 mod policy;
 mod roundtrip;
 mod sar;
+mod sign;
 mod strategy;
 #[allow(dead_code)]
 mod util;

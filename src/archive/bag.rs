@@ -12,6 +12,9 @@
 //! <name>/manifest-sha256.txt
 //! <name>/tagmanifest-sha512.txt   bagit.txt, bag-info.txt and the two manifests
 //! <name>/tagmanifest-sha256.txt
+//! <name>/tagmanifest-sha512.txt.minisig   only when signed: the minisign signature of
+//!                                 tagmanifest-sha512.txt (listed in no manifest: it vouches
+//!                                 for them, so no manifest can vouch for it)
 //! <name>/data/                    then every folder and file under data/, sorted by the bytes
 //!                                 of their path (a folder comes right before its contents)
 //! ```
@@ -37,6 +40,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256, Sha512};
 
+use crate::archive::sign::{trusted_comment, SigningKey, SIGNATURE_FILE};
 use crate::archive::zip_writer::{self, DeterministicZip, PreparedEntry, ZipOptions};
 use crate::error::{Error, Result};
 use crate::policy::keys::hex;
@@ -86,6 +90,8 @@ pub struct BagBuilder {
     payload: Vec<(String, Source)>,
     /// Lower-cased path under data/ → (path as given, is a folder), to refuse collisions.
     seen: HashMap<String, (String, bool)>,
+    /// The key the tag manifest is signed with, if any.
+    signer: Option<SigningKey>,
 }
 
 /// What was written, for the caller's report and signature.
@@ -122,7 +128,16 @@ impl BagBuilder {
             info: Vec::new(),
             payload: Vec::new(),
             seen: HashMap::new(),
+            signer: None,
         })
+    }
+
+    /// Sign the bag's `tagmanifest-sha512.txt` with `key`: the signature goes beside it as
+    /// `tagmanifest-sha512.txt.minisig` (see [`sign`](crate::archive::sign)), its trusted
+    /// comment stamped with [`ZipOptions::modified`], so signing keeps the archive
+    /// reproducible.
+    pub fn sign_with(&mut self, key: SigningKey) {
+        self.signer = Some(key);
     }
 
     /// Add a `bag-info.txt` field; fields are written in the order added (e.g.
@@ -242,7 +257,7 @@ impl BagBuilder {
     /// Without AES, the same bag and options give the same bytes.
     pub fn write_zip(self, out: impl Write + Seek, options: &ZipOptions) -> Result<BagSummary> {
         options.validate()?;
-        let BagBuilder { name, mut info, payload, .. } = self;
+        let BagBuilder { name, mut info, payload, signer, .. } = self;
         let mut payload: Vec<Hashed> = payload
             .into_par_iter()
             .map(|(path, source)| hash_and_prepare(&name, path, source, options))
@@ -271,6 +286,10 @@ impl BagBuilder {
         let tag_manifest_256 = tag_manifest::<Sha256>(&tags);
         tags.push(("tagmanifest-sha512.txt", tag_manifest_512.clone()));
         tags.push(("tagmanifest-sha256.txt", tag_manifest_256));
+        if let Some(key) = &signer {
+            let comment = trusted_comment(&name, options.modified.and_utc().timestamp());
+            tags.push((SIGNATURE_FILE, key.sign(tag_manifest_512.as_bytes(), &comment)?));
+        }
         let prepared_tags: Vec<PreparedEntry> = tags
             .par_iter()
             .map(|(file, text)| {
@@ -690,6 +709,33 @@ mod tests {
                 "transfer/tagmanifest-sha256.txt"
             ]
         );
+    }
+
+    #[test]
+    fn a_signed_bag_carries_a_reproducible_signature_of_its_tag_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        let key_path = dir.path().join("school.key");
+        let (public, _) = crate::archive::sign::generate_key_pair(&key_path, None).unwrap();
+        let signed = || {
+            let mut bag = sample(dir.path());
+            bag.sign_with(SigningKey::read(&key_path, None).unwrap());
+            write(bag, &options("1700000000"))
+        };
+        let (one, summary) = signed();
+        let (two, _) = signed();
+        assert_eq!(one, two, "same input and key, same bytes");
+        let entries = entries(&one);
+        let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names[6], "transfer/tagmanifest-sha256.txt");
+        assert_eq!(names[7], "transfer/tagmanifest-sha512.txt.minisig");
+        assert_eq!(names[8], "transfer/data/");
+        let signature = &entries[7].1;
+        assert_eq!(
+            public.check(summary.tag_manifest.as_bytes(), signature).unwrap(),
+            "timestamp:1700000000\tfile:transfer/tagmanifest-sha512.txt\thashed"
+        );
+        // The signature is listed in no manifest: the manifests cannot vouch for it.
+        assert!(entries.iter().all(|(_, text)| !text.contains(".minisig")));
     }
 
     #[test]

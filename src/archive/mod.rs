@@ -5,6 +5,7 @@
 //! * [`bag`] builds the bag: payload under `data/`, manifests, tag manifests, `bag-info.txt`;
 //! * [`zip_writer`] writes any set of entries as a byte-reproducible zip, compressing them on
 //!   rayon threads and copying them into the archive in a fixed order;
+//! * [`sign`] signs the tag manifest with a minisign key and checks such signatures;
 //! * [`encrypt`] encrypts a finished archive with age (X25519 recipients or a passphrase);
 //! * [`read`] opens an archive defensively — every entry name and header is checked before a
 //!   byte is extracted, and every read is bounded — and decrypts an age-encrypted one;
@@ -14,5 +15,6 @@
 pub mod bag;
 pub mod encrypt;
 pub mod read;
+pub mod sign;
 pub mod verify;
 pub mod zip_writer;

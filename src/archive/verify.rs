@@ -12,7 +12,8 @@
 //!   is listed (when there is a tag manifest);
 //! * `bag-info.txt` has a `Payload-Oxum` (`octets.count`) matching the payload;
 //! * nothing lies outside `data/` but tag files, and there is no `fetch.txt` (a teczka bag is
-//!   complete).
+//!   complete); `tagmanifest-sha512.txt.minisig`, the bag's signature, is a tag file no
+//!   manifest lists (it vouches for them), and [`check_signature`] checks it.
 //!
 //! Every problem found becomes a [`Finding`] and checking goes on: the person verifying wants
 //! the whole list, not the first item. Each file is read once, hashing with every algorithm
@@ -20,6 +21,7 @@
 //! read into memory up to 64 MiB each (a manifest of 10,000 files is about 1.5 MiB).
 
 use super::read::SafeArchive;
+use super::sign::{TrustedKey, SIGNATURE_FILE, SIGNED_FILE};
 use crate::error::Result;
 use crate::policy::keys::hex;
 use sha2::{Digest, Sha256, Sha512};
@@ -310,6 +312,10 @@ pub fn verify_bag(archive: &mut SafeArchive) -> Result<Verification> {
                 || name == "bag-info.txt"
                 || manifest_alg(name, "manifest-").is_some()
                 || manifest_alg(name, "tagmanifest-").is_some());
+        if name == SIGNATURE_FILE {
+            // Signs the tag manifest, so no manifest can list it; check_signature checks it.
+            continue;
+        }
         if name == "fetch.txt" {
             v.find(
                 name,
@@ -334,6 +340,88 @@ pub fn verify_bag(archive: &mut SafeArchive) -> Result<Verification> {
         check_oxum(&mut v, info);
     }
     Ok(v)
+}
+
+/// What a bag's minisign signature ([`SIGNATURE_FILE`]) says, as far as the key given lets it
+/// be checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignatureCheck {
+    /// The bag is not signed, and no signature was asked for.
+    Unsigned,
+    /// The bag is signed by the key with this id, but no trusted key was given to check it.
+    NotChecked {
+        /// The signer's minisign key id, as the signature claims it (unproven).
+        key_id: String,
+    },
+    /// The signature holds under the trusted key.
+    Good {
+        /// The trusted key's id.
+        key_id: String,
+        /// The signed trusted comment (the archive's time and the file signed).
+        trusted_comment: String,
+    },
+    /// A trusted key was given and the signature is missing, made by another key, or does not
+    /// match.
+    Bad(Finding),
+}
+
+/// Check the bag's signature of `tagmanifest-sha512.txt` against `trusted`, if given.
+///
+/// With a trusted key, the signature must be there and hold; without one, a signature found is
+/// reported as not checked. An `Err` means the archive itself could not be read. The tag
+/// manifest's own checksums are [`verify_bag`]'s work: run both.
+pub fn check_signature(
+    archive: &mut SafeArchive,
+    trusted: Option<&TrustedKey>,
+) -> Result<SignatureCheck> {
+    let bad = |file: &str, problem: String| {
+        Ok(SignatureCheck::Bad(Finding { file: file.to_string(), problem }))
+    };
+    if archive.entry(SIGNATURE_FILE).is_none() {
+        return match trusted {
+            None => Ok(SignatureCheck::Unsigned),
+            Some(key) => bad(
+                SIGNATURE_FILE,
+                format!(
+                    "is missing: the archive is not signed, but a signature by minisign key {} \
+                     was required; ask the sender for a signed archive",
+                    key.id()
+                ),
+            ),
+        };
+    }
+    let mut scratch = Verification::default();
+    let signature = read_file(archive, &mut scratch, SIGNATURE_FILE, &[], true)
+        .and_then(|read| read.content)
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+    let Some(signature) = signature else {
+        let why = scratch.findings.pop().map_or_else(|| "cannot be read".into(), |f| f.problem);
+        return bad(SIGNATURE_FILE, why);
+    };
+    let Some(key) = trusted else {
+        let key_id = signer_id(&signature).unwrap_or_else(|| "(unreadable)".into());
+        return Ok(SignatureCheck::NotChecked { key_id });
+    };
+    let signed = read_file(archive, &mut scratch, SIGNED_FILE, &[], true).and_then(|r| r.content);
+    let Some(signed) = signed else {
+        return bad(
+            SIGNED_FILE,
+            "is missing or unreadable, so the signature vouches for nothing".into(),
+        );
+    };
+    match key.check(&signed, &signature) {
+        Ok(trusted_comment) => Ok(SignatureCheck::Good { key_id: key.id(), trusted_comment }),
+        Err(why) => bad(SIGNATURE_FILE, why.0),
+    }
+}
+
+/// The key id a signature file claims (unverified), as minisign prints it.
+fn signer_id(signature: &str) -> Option<String> {
+    use base64::Engine;
+    let line = signature.lines().nth(1)?;
+    let raw = base64::engine::general_purpose::STANDARD.decode(line.trim()).ok()?;
+    let id: [u8; 8] = raw.get(2..10)?.try_into().ok()?;
+    Some(format!("{:016X}", u64::from_le_bytes(id)))
 }
 
 /// The algorithm named by `manifest-<alg>.txt` (for `prefix` `manifest-`), if `name` is one.
@@ -634,6 +722,10 @@ mod tests {
     }
 
     fn verify(files: &Files) -> Verification {
+        verify_bag(&mut open(files)).unwrap()
+    }
+
+    fn open(files: &Files) -> SafeArchive {
         let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
         let options =
             zip::write::SimpleFileOptions::default().last_modified_time(zip::DateTime::default());
@@ -642,14 +734,8 @@ mod tests {
             zip.write_all(content).unwrap();
         }
         let bytes = zip.finish().unwrap().into_inner();
-        let mut archive = SafeArchive::open_reader(
-            Cursor::new(bytes),
-            Path::new("bag.zip"),
-            &Limits::default(),
-            None,
-        )
-        .unwrap();
-        verify_bag(&mut archive).unwrap()
+        SafeArchive::open_reader(Cursor::new(bytes), Path::new("bag.zip"), &Limits::default(), None)
+            .unwrap()
     }
 
     fn findings(v: &Verification) -> Vec<String> {
@@ -664,6 +750,72 @@ mod tests {
         assert_eq!((v.files, v.payload_bytes), (2, 9));
         assert_eq!(v.bag_info[2], ("Payload-Oxum".to_string(), "9.2".to_string()));
         assert_eq!(v.bag_info.len(), 4);
+    }
+
+    /// A signing key and its public key, made in `dir`.
+    fn keys(dir: &Path) -> (crate::archive::sign::SigningKey, TrustedKey) {
+        let path = dir.join("school.key");
+        let (public, _) = crate::archive::sign::generate_key_pair(&path, None).unwrap();
+        (crate::archive::sign::SigningKey::read(&path, None).unwrap(), public)
+    }
+
+    fn signed(files: Files, key: &crate::archive::sign::SigningKey) -> Files {
+        let mut files = retag(files);
+        let manifest = files.iter().find(|(n, _)| n == SIGNED_FILE).unwrap().1.clone();
+        set(&mut files, SIGNATURE_FILE, key.sign(&manifest, "timestamp:0").unwrap().as_bytes());
+        files
+    }
+
+    #[test]
+    fn a_signature_is_a_tag_file_of_its_own_and_checked_only_against_a_trusted_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, public) = keys(dir.path());
+        let files = signed(bag(&[("data/x", b"hello")]), &key);
+        assert_eq!(findings(&verify(&files)), Vec::<String>::new());
+        assert_eq!(
+            check_signature(&mut open(&files), None).unwrap(),
+            SignatureCheck::NotChecked { key_id: key.id() }
+        );
+        assert_eq!(
+            check_signature(&mut open(&files), Some(&public)).unwrap(),
+            SignatureCheck::Good { key_id: key.id(), trusted_comment: "timestamp:0".into() }
+        );
+        let unsigned = bag(&[("data/x", b"hello")]);
+        assert_eq!(check_signature(&mut open(&unsigned), None).unwrap(), SignatureCheck::Unsigned);
+        let SignatureCheck::Bad(missing) =
+            check_signature(&mut open(&unsigned), Some(&public)).unwrap()
+        else {
+            panic!("an unsigned bag must fail when a signature is required")
+        };
+        assert!(missing.to_string().starts_with(&format!("{SIGNATURE_FILE}: is missing")));
+    }
+
+    #[test]
+    fn a_bag_rewritten_with_fresh_checksums_fails_only_its_signature() {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, public) = keys(dir.path());
+        let mut files = signed(bag(&[("data/x", b"hello")]), &key);
+        set(&mut files, "data/x", b"hellO");
+        let manifest = format!("{}  data/x\n", sha512(b"hellO"));
+        set(&mut files, "manifest-sha512.txt", manifest.as_bytes());
+        let files = retag(files);
+        assert_eq!(findings(&verify(&files)), Vec::<String>::new(), "checksums agree");
+        let SignatureCheck::Bad(finding) =
+            check_signature(&mut open(&files), Some(&public)).unwrap()
+        else {
+            panic!("the signature must fail")
+        };
+        assert_eq!(finding.file, SIGNATURE_FILE);
+        assert!(finding.problem.contains("changed after it was signed"), "{finding}");
+        let other = tempfile::tempdir().unwrap();
+        let (_, stranger) = keys(other.path());
+        let files = signed(bag(&[("data/x", b"hello")]), &key);
+        let SignatureCheck::Bad(finding) =
+            check_signature(&mut open(&files), Some(&stranger)).unwrap()
+        else {
+            panic!("another key must fail")
+        };
+        assert!(finding.problem.contains("not with the trusted key"), "{finding}");
     }
 
     #[test]

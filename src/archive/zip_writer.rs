@@ -60,7 +60,8 @@ pub struct ZipOptions {
     /// zone). Take it from [`source_date_epoch`] or from the input, never from the clock, so
     /// that the same input gives the same archive.
     pub modified: NaiveDateTime,
-    /// The Deflate level, 0 (store in deflate blocks, fastest) to 9 (smallest); `None` is 6.
+    /// The Deflate level, 1 (fastest) to 9 (smallest); 0 stores entries uncompressed (the zip
+    /// crate's Deflate starts at 1); `None` is 6.
     pub level: Option<i64>,
     /// Encrypt every entry with AES-256 under this password (`--zip-aes`), for recipients who
     /// only have 7-Zip. Windows Explorer cannot open such archives. The password must pass
@@ -95,11 +96,16 @@ impl ZipOptions {
         Ok(())
     }
 
-    /// The zip crate's options for a file entry: Deflate, fixed time and mode, AES if asked.
+    /// The zip crate's options for a file entry: Deflate (or Stored at level 0), fixed time and
+    /// mode, AES if asked.
     fn file_options(&self, large: bool) -> zip::write::FileOptions<'_, '_, ()> {
+        let (method, level) = match self.level {
+            Some(0) => (CompressionMethod::Stored, None),
+            level => (CompressionMethod::Deflated, level),
+        };
         let options = SimpleFileOptions::default()
-            .compression_method(CompressionMethod::Deflated)
-            .compression_level(self.level)
+            .compression_method(method)
+            .compression_level(level)
             .last_modified_time(dos_time(self.modified))
             .unix_permissions(FILE_MODE)
             .large_file(large);
@@ -522,6 +528,18 @@ mod tests {
         assert_eq!(read[1].1, b"a secret longer than twenty bytes");
         let mut archive = ZipArchive::new(Cursor::new(&bytes[..])).unwrap();
         assert!(archive.by_index_decrypt(1, b"Wrong-Horse-7battery").is_err());
+    }
+
+    #[test]
+    fn level_zero_stores_entries_and_reads_back() {
+        let mut options = at("1700000000");
+        options.level = Some(0);
+        options.validate().unwrap();
+        let text = b"stored, not deflated: stored, not deflated";
+        let bytes = build(&options, &[("d/a.txt", text)]);
+        let mut archive = ZipArchive::new(Cursor::new(&bytes[..])).unwrap();
+        assert_eq!(archive.by_index(1).unwrap().compression(), CompressionMethod::Stored);
+        assert_eq!(read_all(&bytes, None)[1].1, text);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use teczka::archive::bag::{BagBuilder, BagSummary, Source};
 use teczka::archive::encrypt::{encrypt_to_recipients, encrypt_with_passphrase};
+use teczka::archive::sign::SigningKey;
 use teczka::archive::zip_writer::{source_date_epoch, write_atomically, ZipOptions};
 use teczka::policy::keys::check_passphrase;
 
@@ -34,7 +35,15 @@ pub struct ArchiveArgs {
     /// for recipients who only have 7-Zip (Windows Explorer cannot open it).
     #[arg(long, value_name = "VAR")]
     pub zip_aes_env: Option<String>,
-    /// Deflate level, 0 (fastest) to 9 (smallest).
+    /// Sign the bag's tag manifest with this minisign secret key (`teczka keygen --minisign`
+    /// or `minisign -G`): the signature goes into the bag as tagmanifest-sha512.txt.minisig,
+    /// which `teczka verify --trusted-key` and `minisign -V` check.
+    #[arg(long, value_name = "KEYFILE")]
+    pub sign: Option<PathBuf>,
+    /// The environment variable holding the password of an encrypted --sign key.
+    #[arg(long, value_name = "VAR", requires = "sign")]
+    pub sign_password_env: Option<String>,
+    /// Deflate level, 1 (fastest) to 9 (smallest); 0 stores the entries uncompressed.
     #[arg(long, value_name = "N", default_value_t = 6)]
     pub level: i64,
     /// The archive to write.
@@ -53,10 +62,12 @@ pub struct Staging<'a> {
     options: ZipOptions,
     passphrase: Option<String>,
     modified: NaiveDateTime,
+    signing_key: Option<SigningKey>,
 }
 
 impl<'a> Staging<'a> {
-    /// Check the secrets and the output folder, fix the archive's timestamp from the inputs (or
+    /// Check the secrets (opening the signing key now, so a wrong password stops the run before
+    /// any record is read) and the output folder, fix the archive's timestamp from the inputs (or
     /// `SOURCE_DATE_EPOCH`) and create the staging folder.
     pub fn create(args: &'a ArchiveArgs, read: &ReadArgs) -> anyhow::Result<Staging<'a>> {
         let secret = |var: &str| -> anyhow::Result<String> {
@@ -67,6 +78,7 @@ impl<'a> Staging<'a> {
         };
         let passphrase = args.passphrase_env.as_deref().map(secret).transpose()?;
         let zip_password = args.zip_aes_env.as_deref().map(secret).transpose()?;
+        let signing_key = open_signing_key(args)?;
         let modified = archive_time(read)?;
         let mut options = ZipOptions::new(modified);
         options.level = Some(args.level);
@@ -84,7 +96,7 @@ impl<'a> Staging<'a> {
             .prefix(".teczka-export-")
             .tempdir_in(&parent)
             .with_context(|| format!("{}: cannot create a staging folder", parent.display()))?;
-        Ok(Staging { args, folder, parent, options, passphrase, modified })
+        Ok(Staging { args, folder, parent, options, passphrase, modified, signing_key })
     }
 
     /// The folder that becomes `data/`.
@@ -104,9 +116,15 @@ impl<'a> Staging<'a> {
             || self.options.aes_password.is_some()
     }
 
-    /// Bag everything under the staging folder with `bag-info.txt` saying `kind`, write the zip
-    /// (encrypted as asked) under a temporary name and rename it into place.
-    pub fn seal(self, kind: &str) -> anyhow::Result<BagSummary> {
+    /// The id of the minisign key the archive will be signed with, if any.
+    pub fn signing_key_id(&self) -> Option<String> {
+        self.signing_key.as_ref().map(SigningKey::id)
+    }
+
+    /// Bag everything under the staging folder with `bag-info.txt` saying `kind`, sign its tag
+    /// manifest if asked, write the zip (encrypted as asked) under a temporary name and rename
+    /// it into place.
+    pub fn seal(mut self, kind: &str) -> anyhow::Result<BagSummary> {
         let args = self.args;
         let bag_name = args.name.clone().unwrap_or_else(|| default_name(&args.output));
         let mut bag = BagBuilder::new(&bag_name)?;
@@ -120,6 +138,10 @@ impl<'a> Staging<'a> {
         for (relative, path) in files_under(self.data())? {
             bag.add(&relative, Source::File(path))?;
         }
+        let signed_by = self.signing_key_id();
+        if let Some(key) = self.signing_key.take() {
+            bag.sign_with(key);
+        }
         let encrypted = self.encrypted();
         let summary = if let Some(passphrase) = &self.passphrase {
             self.encrypted_zip(bag, |zip, out| encrypt_with_passphrase(zip, out, passphrase))?
@@ -129,12 +151,13 @@ impl<'a> Staging<'a> {
             write_atomically(&args.output, |file| bag.write_zip(file, &self.options))?
         };
         eprintln!(
-            "teczka: archive {} written: bag `{}`, {} files, Payload-Oxum {}{}",
+            "teczka: archive {} written: bag `{}`, {} files, Payload-Oxum {}{}{}",
             args.output.display(),
             summary.name,
             summary.files,
             summary.payload_oxum,
-            if encrypted { ", encrypted" } else { "" }
+            if encrypted { ", encrypted" } else { "" },
+            signed_by.map(|id| format!(", signed with minisign key {id}")).unwrap_or_default()
         );
         Ok(summary)
     }
@@ -154,6 +177,21 @@ impl<'a> Staging<'a> {
         write_atomically(&self.args.output, |out| encrypt(plain, out))?;
         Ok(summary)
     }
+}
+
+/// The `--sign` key, opened with the password from `--sign-password-env` if given.
+fn open_signing_key(args: &ArchiveArgs) -> anyhow::Result<Option<SigningKey>> {
+    let Some(path) = &args.sign else { return Ok(None) };
+    let password = args
+        .sign_password_env
+        .as_deref()
+        .map(|var| {
+            std::env::var(var)
+                .map(zeroize::Zeroizing::new)
+                .with_context(|| format!("environment variable {var} is not set"))
+        })
+        .transpose()?;
+    Ok(Some(SigningKey::read(path, password.as_ref().map(|p| p.as_str()))?))
 }
 
 /// SOURCE_DATE_EPOCH, or else the newest modification time of the inputs: never the clock,

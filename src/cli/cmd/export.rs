@@ -25,6 +25,9 @@ use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, Tee, XmlWrite
 /// versions, sources, time, counts, the policy and its SHA-256, the key id — never the key) and
 /// a README.txt for the recipient. Every file is listed with SHA-512 and SHA-256 checksums.
 ///
+/// With --sign, the tag manifest is signed with a minisign key (`teczka keygen --minisign`),
+/// so the recipient can check who made the archive (`teczka verify --trusted-key`).
+///
 /// The same input, policy and key give a byte-identical archive: entries are compressed in
 /// parallel but written in a fixed order, stamped with SOURCE_DATE_EPOCH or else the newest
 /// input's modification time. The archive is written to a temporary file and renamed.
@@ -34,6 +37,8 @@ use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, Tee, XmlWrite
 ///   teczka export export/ --policy transfer --encrypt-to age1… -o przekazanie.zip.age
 ///
 ///   teczka export pupils.xml --policy statistics -o gmina-2026.zip
+///
+///   teczka export export/ --policy transfer --encrypt-to age1… --sign school-sign.key -o t.zip.age
 ///
 ///   ZIP_PASS=… teczka export uczniowie.csv --policy transfer --zip-aes-env ZIP_PASS -o dla_7zip.zip
 #[derive(Debug, clap::Args)]
@@ -78,8 +83,12 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let counts = write_records(&args, &release, data, statistics)?;
     release.write_mapping()?;
     write_schemas(data, &release.policy.retyped_fields())?;
-    write_metadata(&args, &release, data, &counts, staging.modified())?;
-    fs::write(data.join("README.txt"), readme(&release, &counts, statistics))?;
+    let signed_by = staging.signing_key_id();
+    write_metadata(&args, &release, data, &counts, staging.modified(), signed_by.as_deref())?;
+    fs::write(
+        data.join("README.txt"),
+        readme(&release, &counts, statistics, signed_by.as_deref()),
+    )?;
     staging.seal(release.policy.purpose().as_str())?;
     Ok(finish(&counts))
 }
@@ -159,6 +168,7 @@ fn write_metadata(
     data: &Path,
     counts: &Counts,
     modified: NaiveDateTime,
+    signed_by: Option<&str>,
 ) -> anyhow::Result<()> {
     let policy = &release.policy;
     let canonical = toml::to_string(&policy.file).context("cannot serialise the policy")?;
@@ -196,6 +206,11 @@ fn write_metadata(
             "text": canonical,
         },
         "key_id": release.key.as_ref().map(|k| k.id().to_string()),
+        "signature": signed_by.map(|id| json!({
+            "file": teczka::archive::sign::SIGNATURE_FILE,
+            "signs": teczka::archive::sign::SIGNED_FILE,
+            "minisign_key_id": id,
+        })),
         "tokens": release.tokens.as_ref().map(|t| json!({
             "values": t.len(),
             "mapping": "kept by the controller, outside this archive",
@@ -209,7 +224,7 @@ fn write_metadata(
     Ok(())
 }
 
-fn readme(release: &Release, counts: &Counts, statistics: bool) -> String {
+fn readme(release: &Release, counts: &Counts, statistics: bool, signed_by: Option<&str>) -> String {
     let policy = &release.policy;
     let mut text = format!(
         "This archive was made by teczka {version} under the policy `{name}` ({purpose}).\n\n\
@@ -240,6 +255,15 @@ fn readme(release: &Release, counts: &Counts, statistics: bool) -> String {
          teczka verify ARCHIVE, or without teczka: unzip it and run `bagit.py --validate FOLDER`\n\
          (pip install bagit), or `sha512sum -c manifest-sha512.txt` inside the folder.\n\n",
     );
+    if let Some(id) = signed_by {
+        text.push_str(&format!(
+            "WHO MADE IT\n\
+             The bag is signed with minisign key {id}: tagmanifest-sha512.txt.minisig signs\n\
+             tagmanifest-sha512.txt, which pins every other file. With the school's public key:\n\
+             teczka verify ARCHIVE --trusted-key school-sign.pub, or inside the unzipped folder\n\
+             `minisign -Vm tagmanifest-sha512.txt -p school-sign.pub`.\n\n"
+        ));
+    }
     if statistics {
         text.push_str(
             "This is an anonymised statistical release: no names, identifiers or contact data;\n\

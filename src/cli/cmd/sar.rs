@@ -105,7 +105,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let data = staging.data();
     write_records(data, &disclosure)?;
     write_report(data, &package)?;
-    write_metadata(&args, data, &package, staging.modified())?;
+    write_metadata(&args, data, &package, &staging)?;
     staging.seal("sar")?;
     say_what_was_found(&disclosure, &request);
     Ok(Exit::Clean)
@@ -185,7 +185,7 @@ fn write_metadata(
     args: &Args,
     data: &Path,
     package: &Package,
-    modified: chrono::NaiveDateTime,
+    staging: &Staging,
 ) -> anyhow::Result<()> {
     let disclosure = package.disclosure;
     let controller = fs::read(&args.controller)
@@ -194,7 +194,7 @@ fn write_metadata(
         "tool": { "name": "teczka", "version": env!("CARGO_PKG_VERSION") },
         "schema_version": 1,
         "archive_kind": "sar",
-        "created": modified.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "created": staging.modified().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         "request": {
             "reference": package.request.reference,
             "received": package.request.received,
@@ -205,6 +205,7 @@ fn write_metadata(
         "searched": disclosure.searched,
         "counts": { "pupils_out": disclosure.pupils.len(), "withheld_fields": disclosure.withheld.len() },
         "controller_sha256": hex(&Sha256::digest(&controller)),
+        "signed_by": staging.signing_key_id(),
         "formats": ["sou", "csv", "jsonl"],
         "csv": { "encoding": "utf-8", "delimiter": ",", "formula_guard": true },
     });

@@ -6,7 +6,8 @@ use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use teczka::archive::read::{Limits, SafeArchive};
-use teczka::archive::verify::verify_bag;
+use teczka::archive::sign::TrustedKey;
+use teczka::archive::verify::{check_signature, verify_bag, SignatureCheck};
 use teczka::policy::tokens::Identity;
 use teczka::read::jsonl::JsonlReader;
 use teczka::read::xml::XmlReader;
@@ -21,6 +22,11 @@ use teczka::read::ReadOptions;
 /// --zip-aes-env. Without teczka, a recipient can unzip the archive and run
 /// `bagit.py --validate FOLDER`.
 ///
+/// A signed archive (`export --sign`) carries tagmanifest-sha512.txt.minisig. With
+/// --trusted-key (the school's minisign public key, a `.pub` file or the `RW…` key itself) the
+/// signature must be there and hold, or verify fails; without it, a signature is reported but
+/// not checked.
+///
 /// Exit codes: 0 the archive is sound; 1 it was read but something does not match (every
 /// finding is listed); 2 it could not be read at all.
 ///
@@ -29,12 +35,17 @@ use teczka::read::ReadOptions;
 ///   teczka verify przekazanie.zip
 ///
 ///   teczka verify przekazanie.zip.age --identity vendor.age-id
+///
+///   teczka verify przekazanie.zip.age --identity vendor.age-id --trusted-key school-sign.pub
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     /// The archive (a zip, or an age-encrypted zip).
     #[arg(value_name = "ARCHIVE")]
     archive: PathBuf,
+    /// Require a valid minisign signature by this public key (a `.pub` file, or the key).
+    #[arg(long, value_name = "PUBKEY_FILE_OR_KEY")]
+    trusted_key: Option<String>,
     #[command(flatten)]
     open: OpenArgs,
 }
@@ -101,11 +112,30 @@ fn env(var: &str) -> anyhow::Result<String> {
 
 /// Run `verify`.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
+    // Read the key before the archive: a mistyped key path should not cost a full check.
+    let trusted = args.trusted_key.as_deref().map(TrustedKey::from_arg).transpose()?;
     let mut archive = args.open.open(&args.archive)?;
-    let findings = check(&mut archive)?;
+    let mut findings = check(&mut archive)?;
     let name = args.archive.display();
+    let signature = match check_signature(&mut archive, trusted.as_ref())? {
+        SignatureCheck::Unsigned => String::new(),
+        SignatureCheck::NotChecked { key_id } => format!(
+            "; signed (minisign key {key_id}), not checked: pass --trusted-key with the \
+             school's public key"
+        ),
+        SignatureCheck::Good { key_id, trusted_comment } => {
+            format!("; signature good (minisign key {key_id}, `{trusted_comment}`)")
+        }
+        SignatureCheck::Bad(finding) => {
+            findings.push(finding.to_string());
+            String::new()
+        }
+    };
     if findings.is_empty() {
-        println!("{name}: sound — bag, checksums, Payload-Oxum, record counts and schemas agree");
+        println!(
+            "{name}: sound — bag, checksums, Payload-Oxum, record counts and schemas \
+             agree{signature}"
+        );
         Ok(Exit::Clean)
     } else {
         println!("{name}: {} problem(s)", findings.len());

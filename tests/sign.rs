@@ -1,0 +1,256 @@
+//! Signed archives end to end: `keygen --minisign`, `export --sign`, `verify --trusted-key`,
+//! and the real `minisign` and `bagit.py` on the unzipped bag.
+//!
+//! The outside-tool test skips (with a note) when `minisign`, `unzip` or `bagit.py` is missing
+//! and fails instead under `TECZKA_REQUIRE_ARCHIVE_TOOLS=1`; install them with
+//! `apt-get install minisign unzip` and `pip install bagit`.
+
+use crate::archive_write::{have, run, text};
+use crate::util::{fixture, Dir, Run};
+use sha2::{Digest, Sha256, Sha512};
+use std::fs;
+use std::io::{Read, Write};
+
+const EPOCH: &str = "1767225600"; // 2026-01-01
+const SIGNATURE: &str = "tagmanifest-sha512.txt.minisig";
+
+fn export(dir: &Dir, args: &[&str]) -> Run {
+    let mut cmd = dir.command(&[&["export", &fixture("multi-file")][..], args].concat());
+    cmd.env("SOURCE_DATE_EPOCH", EPOCH);
+    Run(cmd.output().expect("run teczka"))
+}
+
+/// A minisign key pair `NAME.key` / `NAME.pub` in `dir`, unencrypted; its public key.
+fn keygen(dir: &Dir, name: &str) -> String {
+    let run = dir.run(&["keygen", "--minisign", "-o", &format!("{name}.key")]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    run.stdout().trim().to_string()
+}
+
+fn signed_export(dir: &Dir, out: &str) {
+    let run = export(dir, &["--policy", "statistics", "--sign", "school.key", "-o", out]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(run.stderr().contains("signed with minisign key"), "{}", run.stderr());
+}
+
+/// Every entry of a zip: (name, bytes; `None` for a folder).
+fn read_zip(path: &std::path::Path) -> Vec<(String, Option<Vec<u8>>)> {
+    let mut zip = zip::ZipArchive::new(fs::File::open(path).unwrap()).unwrap();
+    (0..zip.len())
+        .map(|i| {
+            let mut entry = zip.by_index(i).unwrap();
+            let name = entry.name().unwrap().into_owned();
+            if entry.is_dir() {
+                return (name, None);
+            }
+            let mut data = Vec::new();
+            entry.read_to_end(&mut data).unwrap();
+            (name, Some(data))
+        })
+        .collect()
+}
+
+fn write_zip(path: &std::path::Path, entries: &[(String, Option<Vec<u8>>)]) {
+    let mut zip = zip::ZipWriter::new(fs::File::create(path).unwrap());
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, data) in entries {
+        match data {
+            None => zip.add_directory(name.as_str(), options).unwrap(),
+            Some(data) => {
+                zip.start_file(name.as_str(), options).unwrap();
+                zip.write_all(data).unwrap();
+            }
+        }
+    }
+    zip.finish().unwrap();
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Rebuild `manifest`'s lines (`<digest>  <path>`) over the entries as they are now.
+fn rehash(entries: &mut [(String, Option<Vec<u8>>)], bag: &str, manifest: &str, sha512: bool) {
+    let digest = |data: &[u8]| {
+        if sha512 {
+            hex(&Sha512::digest(data))
+        } else {
+            hex(&Sha256::digest(data))
+        }
+    };
+    let manifest_name = format!("{bag}/{manifest}");
+    let old = entries.iter().find(|(n, _)| *n == manifest_name).unwrap().1.clone().unwrap();
+    let text: String = String::from_utf8(old)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let path = line.split_once("  ").unwrap().1;
+            let data = entries
+                .iter()
+                .find(|(n, _)| *n == format!("{bag}/{path}"))
+                .and_then(|(_, d)| d.clone())
+                .unwrap();
+            format!("{}  {path}\n", digest(&data))
+        })
+        .collect();
+    entries.iter_mut().find(|(n, _)| *n == manifest_name).unwrap().1 = Some(text.into_bytes());
+}
+
+#[test]
+fn a_signed_archive_is_reproducible_and_verifies_with_the_schools_public_key() {
+    let dir = Dir::new();
+    let public = keygen(&dir, "school");
+    assert!(public.starts_with("RW") && public.len() == 56, "{public}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(dir.join("school.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the secret key is private");
+    }
+    assert!(dir.read("school.pub").ends_with(&format!("{public}\n")));
+    signed_export(&dir, "a/stats.zip");
+    signed_export(&dir, "b/stats.zip");
+    assert_eq!(
+        fs::read(dir.join("a/stats.zip")).unwrap(),
+        fs::read(dir.join("b/stats.zip")).unwrap(),
+        "same input and key, byte-identical signed archive"
+    );
+    let entries = read_zip(&dir.join("a/stats.zip"));
+    let text_of = |name: &str| {
+        String::from_utf8(entries.iter().find(|(n, _)| n == name).unwrap().1.clone().unwrap())
+            .unwrap()
+    };
+    let signature = text_of(&format!("stats/{SIGNATURE}"));
+    assert!(signature.contains("trusted comment: timestamp:1767225600\t"), "{signature}");
+    assert!(text_of("stats/data/README.txt").contains("minisign -Vm tagmanifest-sha512.txt"));
+    assert!(text_of("stats/data/metadata/archive.json").contains("\"minisign_key_id\""));
+
+    let unchecked = dir.run(&["verify", "a/stats.zip"]);
+    assert_eq!(unchecked.code(), 0, "{}", unchecked.stdout());
+    assert!(
+        unchecked.stdout().contains("not checked: pass --trusted-key"),
+        "{}",
+        unchecked.stdout()
+    );
+    for key in ["school.pub", public.as_str()] {
+        let checked = dir.run(&["verify", "a/stats.zip", "--trusted-key", key]);
+        assert_eq!(checked.code(), 0, "{}{}", checked.stdout(), checked.stderr());
+        assert!(checked.stdout().contains("signature good"), "{}", checked.stdout());
+    }
+}
+
+#[test]
+fn another_key_an_unsigned_archive_or_a_rewritten_bag_fail_verification() {
+    let dir = Dir::new();
+    keygen(&dir, "school");
+    keygen(&dir, "stranger");
+    signed_export(&dir, "s.zip");
+
+    let wrong = dir.run(&["verify", "s.zip", "--trusted-key", "stranger.pub"]);
+    assert_eq!(wrong.code(), 1, "{}", wrong.stdout());
+    assert!(wrong.stdout().contains("not with the trusted key"), "{}", wrong.stdout());
+
+    let plain = export(&dir, &["--policy", "statistics", "-o", "plain.zip"]);
+    assert_eq!(plain.code(), 0, "{}", plain.stderr());
+    let unsigned = dir.run(&["verify", "plain.zip", "--trusted-key", "school.pub"]);
+    assert_eq!(unsigned.code(), 1, "{}", unsigned.stdout());
+    assert!(
+        unsigned.stdout().contains(&format!("{SIGNATURE}: is missing")),
+        "{}",
+        unsigned.stdout()
+    );
+
+    // A forger changes a record and recomputes every manifest: the checksums all agree, only
+    // the signature can tell.
+    let mut entries = read_zip(&dir.join("s.zip"));
+    let readme = entries.iter_mut().find(|(n, _)| n == "s/data/README.txt").unwrap();
+    // Same length, so Payload-Oxum still agrees.
+    readme.1.as_mut().unwrap()[..4].copy_from_slice(b"THIS");
+    rehash(&mut entries, "s", "manifest-sha512.txt", true);
+    rehash(&mut entries, "s", "manifest-sha256.txt", false);
+    rehash(&mut entries, "s", "tagmanifest-sha512.txt", true);
+    rehash(&mut entries, "s", "tagmanifest-sha256.txt", false);
+    write_zip(&dir.join("forged.zip"), &entries);
+    let unchecked = dir.run(&["verify", "forged.zip"]);
+    assert_eq!(unchecked.code(), 0, "checksums agree: {}", unchecked.stdout());
+    let forged = dir.run(&["verify", "forged.zip", "--trusted-key", "school.pub"]);
+    assert_eq!(forged.code(), 1, "{}", forged.stdout());
+    assert!(
+        forged.stdout().contains(&format!("{SIGNATURE}: does not match tagmanifest-sha512.txt")),
+        "{}",
+        forged.stdout()
+    );
+
+    // The tag manifest alone changed: its own checksum and the signature both fail.
+    let mut entries = read_zip(&dir.join("s.zip"));
+    let manifest = entries.iter_mut().find(|(n, _)| n == "s/tagmanifest-sha512.txt").unwrap();
+    manifest.1.as_mut().unwrap().extend_from_slice(b"\n");
+    write_zip(&dir.join("tampered.zip"), &entries);
+    let tampered = dir.run(&["verify", "tampered.zip", "--trusted-key", "school.pub"]);
+    assert_eq!(tampered.code(), 1, "{}", tampered.stdout());
+    assert!(tampered.stdout().contains(&format!("{SIGNATURE}: ")), "{}", tampered.stdout());
+}
+
+#[test]
+fn an_encrypted_signing_key_needs_its_password_before_any_record_is_read() {
+    let dir = Dir::new();
+    let made = dir
+        .command(&["keygen", "--minisign", "--password-env", "SIGN_PASS", "-o", "school.key"])
+        .env("SIGN_PASS", "Correct-Horse-7battery")
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let refused = export(&dir, &["--policy", "statistics", "--sign", "school.key", "-o", "x.zip"]);
+    assert_eq!(refused.code(), 2);
+    assert!(refused.stderr().contains("--sign-password-env"), "{}", refused.stderr());
+    assert!(!refused.stderr().contains("records:"), "stopped before reading: {}", refused.stderr());
+    let mut cmd = dir.command(&[
+        "export",
+        &fixture("multi-file"),
+        "--policy",
+        "statistics",
+        "--sign",
+        "school.key",
+        "--sign-password-env",
+        "SIGN_PASS",
+        "-o",
+        "x.zip",
+    ]);
+    cmd.env("SOURCE_DATE_EPOCH", EPOCH).env("SIGN_PASS", "Correct-Horse-7battery");
+    let run = Run(cmd.output().unwrap());
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let verify = dir.run(&["verify", "x.zip", "--trusted-key", "school.pub"]);
+    assert_eq!(verify.code(), 0, "{}", verify.stdout());
+}
+
+#[test]
+fn minisign_and_bagit_python_check_the_unzipped_signed_bag() {
+    if !have("minisign", &["-v"]) || !have("unzip", &["-v"]) || !have("bagit.py", &["--help"]) {
+        return;
+    }
+    let dir = Dir::new();
+    keygen(&dir, "school");
+    signed_export(&dir, "s.zip");
+    let out = run("unzip", &["-q", "s.zip", "-d", "unpacked"], dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let bag = dir.join("unpacked/s");
+    let public = dir.join("school.pub");
+    let args = ["-Vm", "tagmanifest-sha512.txt", "-p", public.to_str().unwrap()];
+    let out = run("minisign", &args, &bag);
+    assert!(out.status.success(), "minisign refused the signature: {}", text(&out));
+    assert!(text(&out).contains("Trusted comment: timestamp:1767225600"), "{}", text(&out));
+    let out = run("bagit.py", &["--validate", bag.to_str().unwrap()], dir.path());
+    assert!(out.status.success(), "bagit-python refused the signed bag: {}", text(&out));
+
+    fs::write(bag.join("tagmanifest-sha512.txt"), "tampered\n").unwrap();
+    let out = run("minisign", &args, &bag);
+    assert!(!out.status.success(), "minisign missed a changed tag manifest: {}", text(&out));
+
+    // And the other way round: a key made by minisign itself signs teczka's archives.
+    let out = run("minisign", &["-G", "-W", "-p", "ms.pub", "-s", "ms.key"], dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let run = export(&dir, &["--policy", "statistics", "--sign", "ms.key", "-o", "m.zip"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let verify = dir.run(&["verify", "m.zip", "--trusted-key", "ms.pub"]);
+    assert_eq!(verify.code(), 0, "{}{}", verify.stdout(), verify.stderr());
+}
