@@ -254,3 +254,47 @@ fn minisign_and_bagit_python_check_the_unzipped_signed_bag() {
     let verify = dir.run(&["verify", "m.zip", "--trusted-key", "ms.pub"]);
     assert_eq!(verify.code(), 0, "{}{}", verify.stdout(), verify.stderr());
 }
+
+#[test]
+fn import_takes_only_an_archive_signed_by_the_trusted_key() {
+    let dir = Dir::new();
+    keygen(&dir, "school");
+    keygen(&dir, "stranger");
+    let mut cmd = dir.command(&[
+        "export",
+        &fixture("multi-file"),
+        "--policy",
+        "transfer",
+        "--passphrase-env",
+        "P",
+        "--sign",
+        "school.key",
+        "-o",
+        "t.zip.age",
+    ]);
+    cmd.env("P", "Correct-Horse-42-Battery").env("SOURCE_DATE_EPOCH", EPOCH);
+    assert_eq!(Run(cmd.output().unwrap()).code(), 0);
+    let import = |key: &str, out: &str| {
+        let mut cmd = dir.command(&[
+            "import",
+            "t.zip.age",
+            "--passphrase-env",
+            "P",
+            "--trusted-key",
+            key,
+            "--to",
+            "jsonl",
+            "-o",
+            out,
+        ]);
+        cmd.env("P", "Correct-Horse-42-Battery");
+        Run(cmd.output().unwrap())
+    };
+    let good = import("school.pub", "good.jsonl");
+    assert_eq!(good.code(), 0, "{}", good.stderr());
+    assert!(good.stderr().contains("signature good"), "{}", good.stderr());
+    let bad = import("stranger.pub", "bad.jsonl");
+    assert_eq!(bad.code(), 2, "{}", bad.stderr());
+    assert!(bad.stderr().contains("nothing was imported"), "{}", bad.stderr());
+    assert!(!dir.join("bad.jsonl").exists());
+}

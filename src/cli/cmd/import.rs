@@ -1,6 +1,6 @@
 //! `teczka import`: verify an archive, then convert its records for the receiving system.
 
-use super::verify::{check, read_entry, OpenArgs};
+use super::verify::{check, read_entry, signature, OpenArgs};
 use crate::cli::output::{AtomicDir, AtomicFile};
 use crate::cli::{CsvOutArgs, Exit, FormatArg};
 use anyhow::bail;
@@ -8,6 +8,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::BufReader;
 use std::path::PathBuf;
+use teczka::archive::sign::TrustedKey;
 use teczka::read::jsonl::JsonlReader;
 use teczka::read::xml::XmlReader;
 use teczka::read::{Mapping, ReadOptions};
@@ -43,6 +44,9 @@ pub struct Args {
     archive: PathBuf,
     #[command(flatten)]
     open: OpenArgs,
+    /// Import only an archive signed by this minisign public key (a `.pub` file, or the key).
+    #[arg(long, value_name = "PUBKEY_FILE_OR_KEY")]
+    trusted_key: Option<String>,
     /// Output format.
     #[arg(long, value_enum)]
     to: FormatArg,
@@ -72,8 +76,14 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         Some(path) => Some(Mapping::from_path(path)?),
         None => None,
     };
+    let trusted = args.trusted_key.as_deref().map(TrustedKey::from_arg).transpose()?;
     let mut archive = args.open.open(&args.archive)?;
-    let findings = check(&mut archive)?;
+    let mut findings = check(&mut archive)?;
+    match signature(&mut archive, trusted.as_ref())? {
+        Ok(Some(note)) => eprintln!("teczka: {}: {note}", args.archive.display()),
+        Ok(None) => {}
+        Err(finding) => findings.push(finding),
+    }
     if !findings.is_empty() {
         for finding in &findings {
             eprintln!("  {finding}");

@@ -117,17 +117,10 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let mut archive = args.open.open(&args.archive)?;
     let mut findings = check(&mut archive)?;
     let name = args.archive.display();
-    let signature = match check_signature(&mut archive, trusted.as_ref())? {
-        SignatureCheck::Unsigned => String::new(),
-        SignatureCheck::NotChecked { key_id } => format!(
-            "; signed (minisign key {key_id}), not checked: pass --trusted-key with the \
-             school's public key"
-        ),
-        SignatureCheck::Good { key_id, trusted_comment } => {
-            format!("; signature good (minisign key {key_id}, `{trusted_comment}`)")
-        }
-        SignatureCheck::Bad(finding) => {
-            findings.push(finding.to_string());
+    let signature = match signature(&mut archive, trusted.as_ref())? {
+        Ok(note) => note.map(|n| format!("; {n}")).unwrap_or_default(),
+        Err(finding) => {
+            findings.push(finding);
             String::new()
         }
     };
@@ -144,6 +137,26 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         }
         Ok(Exit::Rejects)
     }
+}
+
+/// What the bag's signature says: `Ok(None)` unsigned, `Ok(Some(note))` signed (checked against
+/// `trusted`, or not checked without it), `Err(finding)` when a trusted key was given and the
+/// signature is missing, another key's, or does not hold.
+pub fn signature(
+    archive: &mut SafeArchive,
+    trusted: Option<&TrustedKey>,
+) -> anyhow::Result<Result<Option<String>, String>> {
+    Ok(match check_signature(archive, trusted)? {
+        SignatureCheck::Unsigned => Ok(None),
+        SignatureCheck::NotChecked { key_id } => Ok(Some(format!(
+            "signed (minisign key {key_id}), not checked: pass --trusted-key with the school's \
+             public key"
+        ))),
+        SignatureCheck::Good { key_id, trusted_comment } => {
+            Ok(Some(format!("signature good (minisign key {key_id}, `{trusted_comment}`)")))
+        }
+        SignatureCheck::Bad(finding) => Err(finding.to_string()),
+    })
 }
 
 /// Every problem with an opened archive: the bag's findings, then the records' against the
