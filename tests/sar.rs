@@ -296,3 +296,34 @@ fn a_signed_answer_verifies_against_the_schools_public_key() {
     assert_eq!(verify.code(), 0, "{}{}", verify.stdout(), verify.stderr());
     assert!(verify.stdout().contains("signature good"), "{}", verify.stdout());
 }
+
+#[test]
+fn a_broken_input_stops_the_search_and_a_records_problems_are_named() {
+    let dir = Dir::new();
+    let base = |input: &str, subject: &str, out: &str| {
+        dir.run(&[
+            "sar",
+            &fixture(input),
+            "--subject",
+            subject,
+            "--controller",
+            &fixture("sar/controller-pl.toml"),
+            "--received",
+            "2026-11-02",
+            "-o",
+            out,
+        ])
+    };
+    let truncated = base("broken/truncated.xml", "id:O-9", "t.zip");
+    assert_eq!(truncated.code(), 2);
+    assert!(truncated.stderr().contains("line 11"), "{}", truncated.stderr());
+    assert!(truncated.stderr().contains("no package was written"), "{}", truncated.stderr());
+    assert!(!dir.join("t.zip").exists());
+
+    // Grades whose pupil row is missing are still data about that pupil: disclosed, and named.
+    let orphan = base("broken/orphans", "id:O-9", "o.zip");
+    assert_eq!(orphan.code(), 0, "{}", orphan.stderr());
+    assert!(orphan.stderr().contains("grades.csv: record 2 (line 3"), "{}", orphan.stderr());
+    let package = contents(&dir.join("o.zip"));
+    assert!(package["data/records/csv/grades.csv"].contains("O-9"));
+}

@@ -242,9 +242,15 @@ impl Search {
             return;
         }
         // Values that failed to parse are missing from the copy: the DPO must look at them.
-        if record.problems.iter().any(|p| p.severity == Severity::Error) {
+        let errors: Vec<&str> = record
+            .problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .map(|p| p.message.as_str())
+            .collect();
+        if !errors.is_empty() {
             self.searched.unreadable += 1;
-            self.unreadable.push(record.location().to_string());
+            self.unreadable.push(format!("{}: {}", record.location(), errors.join("; ")));
         }
         if as_pupil {
             self.own.push(pupil.clone());
@@ -253,7 +259,8 @@ impl Search {
         }
     }
 
-    /// Where the matched records that had unreadable values start (file and line).
+    /// The matched records that came with reading errors: where each starts (file and line)
+    /// and what was wrong (a value that did not parse, rows whose pupil row is missing).
     pub fn unreadable(&self) -> &[String] {
         &self.unreadable
     }

@@ -117,16 +117,18 @@ fn search(args: &Args) -> anyhow::Result<Disclosure> {
     let opened = teczka::read::open(args.read.inputs(), &options)?;
     let mut search = Search::new(args.subject.clone(), count_files(&args.read));
     for record in opened.records {
-        let record = record.context(
-            "the search stopped here, so its answer would be incomplete: fix the input and \
-             run it again",
-        )?;
+        let record = record.map_err(|e| {
+            anyhow::anyhow!(
+                "{e}\nThe search stopped there and no package was written: an incomplete search \
+                 would under-report what the school holds. Fix the input and run it again."
+            )
+        })?;
         search.look_at(&record);
     }
-    for place in search.unreadable() {
+    for problem in search.unreadable() {
         eprintln!(
-            "teczka: warning: {place}: a record about the subject has values that could not be \
-             read; they are missing from the package: check them by hand"
+            "teczka: warning: {problem} — this record is about the subject: what could not be \
+             read is missing from the package; check it in the source system by hand"
         );
     }
     Ok(search.disclose(args.on_behalf_of_children)?)
