@@ -327,3 +327,89 @@ fn a_broken_input_stops_the_search_and_a_records_problems_are_named() {
     let package = contents(&dir.join("o.zip"));
     assert!(package["data/records/csv/grades.csv"].contains("O-9"));
 }
+
+/// Every value of `key` found anywhere in a JSON record (at any depth).
+fn values_of(value: &serde_json::Value, key: &str, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                match v.as_str() {
+                    Some(text) if k == key => out.push(text.to_string()),
+                    _ => values_of(v, key, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| values_of(v, key, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn no_other_persons_identifier_reaches_any_byte_of_the_package() {
+    let dir = Dir::new();
+    let generated = dir.run(&[
+        "generate",
+        "-n",
+        "300",
+        "--seed",
+        "7",
+        "--detail",
+        "typical",
+        "--to",
+        "jsonl",
+        "-o",
+        "school.jsonl",
+    ]);
+    assert_eq!(generated.code(), 0, "{}", generated.stderr());
+    let pupils: Vec<serde_json::Value> =
+        dir.read("school.jsonl").lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let subject = &pupils[150];
+    let (kind, id) = match subject["pesel"].as_str() {
+        Some(pesel) => ("pesel", pesel.to_string()),
+        None => ("rc", subject["birth_number"].as_str().unwrap().to_string()),
+    };
+    let mut planted = Vec::new();
+    for (i, pupil) in pupils.iter().enumerate() {
+        let mut guardians = Vec::new();
+        for key in ["phone", "email"] {
+            values_of(&pupil["guardians"], key, &mut guardians);
+        }
+        values_of(&pupil["remarks"], "author", &mut planted);
+        planted.extend(guardians);
+        if i != 150 {
+            for key in ["pesel", "birth_number", "id"] {
+                planted.extend(pupil[key].as_str().map(str::to_string));
+            }
+        }
+    }
+    planted.sort();
+    planted.dedup();
+    assert!(planted.len() > 1000, "{} values planted", planted.len());
+    let mut cmd = dir.command(&[
+        "sar",
+        "school.jsonl",
+        "--subject",
+        &format!("{kind}:{id}"),
+        "--controller",
+        &fixture("sar/controller-pl.toml"),
+        "--received",
+        "2026-11-02",
+        "--answered",
+        "2026-11-20",
+        "-o",
+        "answer.zip",
+    ]);
+    cmd.env("SOURCE_DATE_EPOCH", EPOCH);
+    let run = Run(cmd.output().unwrap());
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let package = contents(&dir.join("answer.zip"));
+    assert!(package["data/index.html"].contains(&id), "the subject's own id is there");
+    let mut everything: Vec<(String, String)> = package.into_iter().collect();
+    everything.push(("stderr".into(), run.stderr()));
+    everything.push(("stdout".into(), run.stdout()));
+    for (name, text) in &everything {
+        for value in &planted {
+            assert!(!text.contains(value.as_str()), "`{value}` (another person's) is in {name}");
+        }
+    }
+}
