@@ -61,6 +61,7 @@ fn a_pupils_request_gives_their_record_and_nobody_elses() {
     let run = sar(&dir, &["--subject", &format!("pesel:{PESEL}"), "-o", "odpowiedz.zip"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert!(run.stderr().contains("found the subject as a pupil in 1 record;"), "{}", run.stderr());
+    assert!(run.stderr().contains("read the free-text fields"), "{}", run.stderr());
     let package = contents(&dir.join("odpowiedz.zip"));
     for name in [
         "bag-info.txt",

@@ -251,4 +251,19 @@ fn say_what_was_found(disclosure: &Disclosure, request: &Request) {
         count(withheld, "value"),
         request.reference,
     );
+    if has_free_text(disclosure) {
+        // teczka cannot tell whether a remark names another child: a person must read it.
+        eprintln!(
+            "teczka: before sending, read the free-text fields (remarks, counselling notes, \
+             health notes) in index.html: they may name other children or staff"
+        );
+    }
+}
+
+fn has_free_text(disclosure: &Disclosure) -> bool {
+    disclosure.pupils.iter().any(|p| {
+        p.remarks.iter().any(|r| r.text.is_some())
+            || p.counselling.iter().any(|c| c.notes.is_some())
+            || p.health.iter().any(|h| h.note.is_some())
+    })
 }
