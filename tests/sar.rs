@@ -149,9 +149,7 @@ fn a_parent_reads_the_answer_in_a_browser() {
     let dir = Dir::new();
     let run = sar(&dir, &["--subject", &format!("pesel:{PESEL}"), "-o", "odpowiedz.zip"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    let package = contents(&dir.join("odpowiedz.zip"));
-    let page = dir.create("index.html", &package["data/index.html"]);
-    let Some(rendered) = crate::browser::render(&page, "sar-end-to-end-pl") else { return };
+    let Some(rendered) = render_answer(&dir, "odpowiedz.zip", "sar-end-to-end-pl") else { return };
     assert_visible(
         &rendered.visible_text,
         &[
@@ -208,9 +206,7 @@ fn a_negative_answer_in_english_is_a_full_answer_in_a_browser() {
     cmd.env("SOURCE_DATE_EPOCH", EPOCH);
     let run = Run(cmd.output().unwrap());
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    let package = contents(&dir.join("none.zip"));
-    let page = dir.create("index.html", &package["data/index.html"]);
-    let Some(rendered) = crate::browser::render(&page, "sar-negative-en") else { return };
+    let Some(rendered) = render_answer(&dir, "none.zip", "sar-negative-en") else { return };
     assert_visible(
         &rendered.visible_text,
         &[
@@ -222,6 +218,13 @@ fn a_negative_answer_in_english_is_a_full_answer_in_a_browser() {
             "Pplk. Sochora 27, 170 00 Praha 7",
         ],
     );
+}
+
+/// The package's index.html as the browser shows it (`None`: Chromium not installed).
+fn render_answer(dir: &Dir, zip: &str, artifact: &str) -> Option<crate::browser::Rendered> {
+    let package = contents(&dir.join(zip));
+    let page = dir.create(&format!("{artifact}.html"), &package["data/index.html"]);
+    crate::browser::render(&page, artifact)
 }
 
 fn assert_visible(text: &str, needles: &[&str]) {
