@@ -298,3 +298,21 @@ fn import_takes_only_an_archive_signed_by_the_trusted_key() {
     assert!(bad.stderr().contains("nothing was imported"), "{}", bad.stderr());
     assert!(!dir.join("bad.jsonl").exists());
 }
+
+#[test]
+fn a_signed_archive_renamed_as_another_bag_is_refused() {
+    let dir = Dir::new();
+    keygen(&dir, "school");
+    signed_export(&dir, "gmina-2025.zip");
+    // The same bytes under another bag name: every checksum still holds, the signature too.
+    let renamed: Vec<(String, Option<Vec<u8>>)> = read_zip(&dir.join("gmina-2025.zip"))
+        .into_iter()
+        .map(|(name, data)| (name.replacen("gmina-2025", "gmina-2026", 1), data))
+        .collect();
+    write_zip(&dir.join("gmina-2026.zip"), &renamed);
+    let plain = dir.run(&["verify", "gmina-2026.zip"]);
+    assert_eq!(plain.code(), 0, "unsigned checks pass: {}", plain.stdout());
+    let verify = dir.run(&["verify", "gmina-2026.zip", "--trusted-key", "school.pub"]);
+    assert_eq!(verify.code(), 1, "{}", verify.stdout());
+    assert!(verify.stdout().contains("was made for another bag"), "{}", verify.stdout());
+}

@@ -410,9 +410,25 @@ pub fn check_signature(
         );
     };
     match key.check(&signed, &signature) {
+        // The signed comment names the bag it was made for: a genuine signature of another
+        // (older) archive, renamed, must not pass.
+        Ok(comment) if !signs_bag(&comment, archive.root()) => bad(
+            SIGNATURE_FILE,
+            format!(
+                "was made for another bag (its signed comment says `{comment}`, this bag is \
+                 `{}`): the archive may be an older one renamed; ask the sender",
+                archive.root()
+            ),
+        ),
         Ok(trusted_comment) => Ok(SignatureCheck::Good { key_id: key.id(), trusted_comment }),
         Err(why) => bad(SIGNATURE_FILE, why.0),
     }
+}
+
+/// Whether a trusted comment names `bag`'s tag manifest (`…\tfile:<bag>/tagmanifest-sha512.txt…`).
+fn signs_bag(comment: &str, bag: &str) -> bool {
+    let expected = format!("file:{bag}/{SIGNED_FILE}");
+    comment.split('\t').any(|part| part == expected)
 }
 
 /// The key id a signature file claims (unverified), as minisign prints it.

@@ -200,6 +200,10 @@ impl Subject {
     }
 }
 
+/// The `field` of the withholding log's one line for a child's record withheld from a guardian
+/// asking only about themselves.
+pub const CHILD_RECORD: &str = "*";
+
 /// The streaming search: look at every record once with [`Search::look_at`], keep what is
 /// about the subject, then [`Search::disclose`].
 #[derive(Debug)]
@@ -302,6 +306,10 @@ impl Search {
             }
         } else if !self.linked.is_empty() {
             disclosure.role = Some(Role::Guardian);
+            check_one_entry_per_record(&disclosure.subject, &self.linked)?;
+            if on_behalf_of_children {
+                check_parental_rights(&disclosure.subject, &self.linked)?;
+            }
             for (pupil, positions) in self.linked {
                 for &i in &positions {
                     let entry = &pupil.guardians[i];
@@ -310,13 +318,21 @@ impl Search {
                     }
                 }
                 disclosure.linked.push(linked_pupil(&pupil, &pupil.guardians[positions[0]]));
-                let shown = if on_behalf_of_children {
-                    redact_for_pupil(&pupil, Some(&positions))
+                if on_behalf_of_children {
+                    let shown = redact_for_pupil(&pupil, Some(&positions));
+                    disclosure.withheld.extend(withheld(&pupil, &shown));
+                    disclosure.pupils.push(shown);
                 } else {
-                    only_the_link(&pupil, &positions)
-                };
-                disclosure.withheld.extend(withheld(&pupil, &shown));
-                disclosure.pupils.push(shown);
+                    // One line for the whole record: per-field counts would themselves tell
+                    // the guardian whether the child has health or counselling entries.
+                    disclosure.withheld.push(Withheld {
+                        record: pupil.id.clone(),
+                        field: CHILD_RECORD.to_string(),
+                        party: ThirdParty::OtherPupil,
+                        count: 1,
+                    });
+                    disclosure.pupils.push(only_the_link(&pupil, &positions));
+                }
             }
             check_one_guardian(&disclosure.subject, &disclosure.guardian)?;
         }
@@ -324,23 +340,71 @@ impl Search {
     }
 }
 
-/// Records found by id must all carry the same national id (or none).
+/// Several records found for one subject must show one person. By PESEL or rodné číslo the
+/// number itself ties them; by id, which two schools' exports may both use, every record must
+/// carry the same national id or foreign document, birth date and name.
 fn check_one_person(subject: &Subject, records: &[Pupil]) -> Result<()> {
-    let mut ids: Vec<String> = records
-        .iter()
-        .filter_map(|p| p.pesel.as_deref().or(p.birth_number.as_deref()))
-        .map(digits_only)
-        .collect();
-    ids.sort();
-    ids.dedup();
-    if ids.len() > 1 {
+    if records.len() < 2 || !matches!(subject, Subject::Id(_)) {
+        return Ok(());
+    }
+    let identity = |p: &Pupil| {
+        let document = p
+            .pesel
+            .as_deref()
+            .or(p.birth_number.as_deref())
+            .map(digits_only)
+            .or_else(|| p.foreign_document.as_deref().map(|d| d.trim().to_uppercase()));
+        let name = |n: &Option<String>| n.as_deref().unwrap_or_default().trim().to_lowercase();
+        (document, p.birth_date, name(&p.first_name), name(&p.surname))
+    };
+    let first = identity(&records[0]);
+    let anonymous = (None, None, String::new(), String::new());
+    if first == anonymous || records.iter().any(|p| identity(p) != first) {
         return Err(Error::config(
             "--subject",
             format!(
-                "{subject} fits {} records with {} different national ids: they are not one \
-                 person; search by PESEL or rodné číslo",
-                records.len(),
-                ids.len()
+                "{subject} fits {} records that do not show the same person (national id or \
+                 document, birth date and name differ or are missing): search by PESEL or rodné \
+                 číslo, or give only the input that holds the pupil",
+                records.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A guardian asking on a child's behalf must hold parental rights over that child as the
+/// school records them; otherwise the child's record is not theirs to receive.
+fn check_parental_rights(subject: &Subject, linked: &[(Pupil, Vec<usize>)]) -> Result<()> {
+    let without = linked
+        .iter()
+        .filter(|(pupil, positions)| {
+            positions.iter().any(|&i| pupil.guardians[i].parental_rights == Some(false))
+        })
+        .count();
+    if without > 0 {
+        return Err(Error::config(
+            "--on-behalf-of-children",
+            format!(
+                "{subject} is recorded without parental rights over {without} of the pupils: \
+                 the children's records cannot be disclosed on their behalf; answer without \
+                 --on-behalf-of-children (the guardian's own data), or correct the records"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Two guardian entries of one child matching the identifier are two people sharing it (a
+/// family e-mail address).
+fn check_one_entry_per_record(subject: &Subject, linked: &[(Pupil, Vec<usize>)]) -> Result<()> {
+    if let Some((pupil, _)) = linked.iter().find(|(_, positions)| positions.len() > 1) {
+        return Err(Error::config(
+            "--subject",
+            format!(
+                "{subject} is recorded for more than one guardian of pupil {} (a shared family \
+                 address?): ask for the guardian's id in the school's system",
+                pupil.id
             ),
         ));
     }
@@ -359,7 +423,7 @@ fn check_one_guardian(subject: &Subject, entries: &[Guardian]) -> Result<()> {
             );
             name.trim().to_lowercase()
         })
-        .filter(|n| !n.is_empty())
+        // An unnamed entry cannot be shown to be the named one: it stays, as someone else.
         .collect();
     names.sort();
     names.dedup();
@@ -599,10 +663,14 @@ mod tests {
         for secret in ["14210512345", "Pomaga", "600300400", "Piotr"] {
             assert!(!text.contains(secret), "{secret} leaked");
         }
-        assert!(disclosure
+        // One line per child: per-field counts would say whether it has health entries.
+        let child: Vec<(&str, &str)> = disclosure
             .withheld
             .iter()
-            .any(|w| w.field == "pesel" && w.party == ThirdParty::OtherPupil && w.record == "u1"));
+            .filter(|w| w.party == ThirdParty::OtherPupil)
+            .map(|w| (w.record.as_str(), w.field.as_str()))
+            .collect();
+        assert_eq!(child, [("u1", CHILD_RECORD), ("u2", CHILD_RECORD)]);
     }
 
     #[test]
@@ -614,6 +682,15 @@ mod tests {
         assert_eq!(shown.guardians[0].phone.as_deref(), Some("600100200"), "the requester's own");
         assert_eq!(shown.guardians[1].phone, None, "the other parent's");
         assert_eq!(shown.remarks[0].author, None);
+    }
+
+    #[test]
+    fn a_guardian_without_parental_rights_cannot_ask_for_the_childs_record() {
+        let mut records = family();
+        records[1].pupil.guardians[0].parental_rights = Some(false);
+        let message = search("id:g1", &records).disclose(true).unwrap_err().to_string();
+        assert!(message.contains("without parental rights over 1 of the pupils"), "{message}");
+        assert!(search("id:g1", &records).disclose(false).is_ok(), "their own data, yes");
     }
 
     #[test]
@@ -634,7 +711,31 @@ mod tests {
         let mut records = family();
         records[1].pupil.id = "u1".into();
         let message = search("id:u1", &records).disclose(false).unwrap_err().to_string();
-        assert!(message.contains("different national ids"), "{message}");
+        assert!(message.contains("do not show the same person"), "{message}");
+
+        // Two schools' exports both using id 7, one pupil with a foreign document only.
+        let mut records = family();
+        records[0].pupil.id = "7".into();
+        records[0].pupil.pesel = None;
+        records[0].pupil.foreign_document = Some("UA123".into());
+        records[1].pupil.id = "7".into();
+        records[1].pupil.surname = Some("Wiśniewski".into());
+        let message = search("id:7", &records).disclose(false).unwrap_err().to_string();
+        assert!(message.contains("do not show the same person"), "{message}");
+
+        // The same pupil in two inputs is one person.
+        let mut records = family();
+        records[1] = records[0].clone();
+        assert_eq!(search("id:u1", &records).disclose(false).unwrap().pupils.len(), 2);
+
+        // A family address on both parents of one child, the father unnamed.
+        let mut records = family();
+        let father = &mut records[0].pupil.guardians[1];
+        father.email = Some("anna@example.pl".into());
+        father.first_name = None;
+        father.surname = None;
+        let message = search("email:anna@example.pl", &records).disclose(false).unwrap_err();
+        assert!(message.to_string().contains("more than one guardian of pupil u1"), "{message}");
 
         let mut records = family();
         records[2].pupil.guardians[0].email = Some("anna@example.pl".into());

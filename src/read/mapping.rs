@@ -684,6 +684,18 @@ impl Mapping {
                 ordered.push((header, resolved));
             }
             let file_as_written = table.file.map(|f| f.trim().to_string());
+            if let Some(name) = file_as_written.as_deref().filter(|f| !is_plain_file_name(f)) {
+                // The writer creates `<file>.csv` inside the output folder: a shared mapping
+                // must not be able to write anywhere else.
+                return Err(Error::config(
+                    &source,
+                    format!(
+                        "[{entity}]: file = \"{}\" is not a plain file name: give the name \
+                         without folders, `..`, drive letters or a leading dot",
+                        name.escape_debug()
+                    ),
+                ));
+            }
             mapping
                 .entities
                 .insert(entity, EntityMapping { file, file_as_written, columns, ordered });
@@ -804,9 +816,28 @@ pub fn entity_for_file(path: &Path, mapping: Option<&Mapping>) -> Option<Entity>
     mapping.and_then(|m| m.entity_for_stem(stem)).or_else(|| entity_by_stem(stem))
 }
 
+/// A file name with no folder, drive, parent or hidden-file part, and no control characters.
+fn is_plain_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && !name.chars().any(|c| matches!(c, '/' | '\\' | ':') || c.is_control())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mapping_cannot_name_a_file_outside_the_output_folder() {
+        for bad in ["../escaped", "/etc/x", "C:evil", "sub\\\\x", ".hidden", "a\\u0007b", ""] {
+            let text =
+                format!("[grades]\nfile = \"{bad}\"\n[grades.columns]\n\"id\" = \"pupil_id\"\n");
+            let result = Mapping::from_reader(text.as_bytes(), Path::new("evil.toml"));
+            let message = result.err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(message.contains("not a plain file name"), "{bad:?}: {message}");
+        }
+        assert!(is_plain_file_name("arkusz_ocen") && is_plain_file_name("Lista uczniów 2026"));
+    }
     use crate::model::fields::fields;
 
     fn key(target: Target) -> String {

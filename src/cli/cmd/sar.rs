@@ -58,7 +58,7 @@ pub struct Args {
     /// Language of the report; default: the controller file's.
     #[arg(long, value_name = "pl|cs|en")]
     lang: Option<Lang>,
-    /// The request's reference (case number); default: SAR-<received>-<6 hex digits>.
+    /// The request's reference (case number); default: SAR-<received>-<6 random hex digits>.
     #[arg(long, value_name = "TEXT")]
     reference: Option<String>,
     /// The day the answer is given; default: SOURCE_DATE_EPOCH's day, else today.
@@ -85,7 +85,10 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let staging = Staging::create(&args.archive, &args.read)?;
     let disclosure = search(&args)?;
     let request = Request {
-        reference: args.reference.clone().unwrap_or_else(|| default_reference(&args)),
+        reference: match &args.reference {
+            Some(reference) => reference.clone(),
+            None => default_reference(&args)?,
+        },
         received: args.received,
         extension: args.extend_months.map(|months| Extension {
             months,
@@ -216,10 +219,15 @@ fn write_metadata(
     Ok(())
 }
 
-/// `SAR-<received>-<6 hex>`: stable for one subject and day, without the identifier in clear.
-fn default_reference(args: &Args) -> String {
-    let digest = Sha256::digest(format!("{:?}", args.subject).as_bytes());
-    format!("SAR-{}-{}", args.received.format("%Y%m%d"), &hex(&digest)[..6])
+/// `SAR-<received>-<6 random hex digits>`. Random, not derived from the subject: a hash of a
+/// PESEL is easily reversed (a birth year holds a few million), and references travel in
+/// e-mail subjects and registers.
+fn default_reference(args: &Args) -> anyhow::Result<String> {
+    let mut random = [0u8; 3];
+    getrandom::fill(&mut random).map_err(|e| {
+        anyhow::anyhow!("the system's random source failed ({e}): give --reference")
+    })?;
+    Ok(format!("SAR-{}-{}", args.received.format("%Y%m%d"), hex(&random)))
 }
 
 fn answer_day(staging: &Staging) -> NaiveDate {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use teczka::archive::read::{Limits, SafeArchive};
 use teczka::archive::sign::TrustedKey;
 use teczka::archive::verify::{check_signature, verify_bag, SignatureCheck};
+use teczka::model::schema::{released_schema, released_schema_text};
 use teczka::policy::tokens::Identity;
 use teczka::read::jsonl::JsonlReader;
 use teczka::read::xml::XmlReader;
@@ -213,7 +214,11 @@ pub fn check(archive: &mut SafeArchive) -> anyhow::Result<Vec<String>> {
         }
     }
     if !typed {
-        findings.extend(check_released(archive, "data/records/pupils.jsonl")?);
+        let as_text: Vec<&str> = metadata["released_as_text"]
+            .as_array()
+            .map(|fields| fields.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        findings.extend(check_released(archive, "data/records/pupils.jsonl", &as_text)?);
     }
     if archive.entry("data/records/csv/pupils.csv").is_some() {
         let reader = BufReader::new(archive.open_entry("data/records/csv/pupils.csv")?);
@@ -230,20 +235,31 @@ pub fn check(archive: &mut SafeArchive) -> anyhow::Result<Vec<String>> {
 
 /// Check a release whose fields were turned into text against the schema it ships,
 /// `data/schemas/released.schema.json` (formats included, so `2014-13-40` is no date).
-fn check_released(archive: &mut SafeArchive, name: &str) -> anyhow::Result<Vec<String>> {
+fn check_released(
+    archive: &mut SafeArchive,
+    name: &str,
+    as_text: &[&str],
+) -> anyhow::Result<Vec<String>> {
     const SCHEMA: &str = "data/schemas/released.schema.json";
     if archive.entry(name).is_none() {
         return Ok(Vec::new());
     }
-    let schema: Value = match read_entry(archive, SCHEMA) {
-        Ok(text) => serde_json::from_str(&text).with_context(|| SCHEMA.to_string())?,
-        Err(_) => {
-            return Ok(vec![format!(
-                "{SCHEMA}: missing, but metadata/archive.json lists fields released as text: \
-                 the records cannot be checked; ask the sender for an archive made by teczka 0.1+"
-            )])
-        }
-    };
+    // The records are checked against the schema the metadata implies, not against whatever
+    // the archive ships: an unsigned archive could ship `{}`.
+    let expected = released_schema_text(as_text);
+    let mut findings = Vec::new();
+    match read_entry(archive, SCHEMA) {
+        Ok(shipped) if shipped == expected => {}
+        Ok(_) => findings.push(format!(
+            "{SCHEMA}: differs from the schema the fields released as text in \
+             metadata/archive.json imply; the records were checked against the latter"
+        )),
+        Err(_) => findings.push(format!(
+            "{SCHEMA}: missing, but metadata/archive.json lists fields released as text; the \
+             records were checked against the schema they imply"
+        )),
+    }
+    let schema = released_schema(as_text);
     let validator = jsonschema::options()
         .should_validate_formats(true)
         .build(&schema)
@@ -279,7 +295,8 @@ fn check_released(archive: &mut SafeArchive, name: &str) -> anyhow::Result<Vec<S
     if count > SHOWN {
         invalid.push(format!("{name}: {count} pupils in all do not follow {SCHEMA}"));
     }
-    Ok(invalid)
+    findings.extend(invalid);
+    Ok(findings)
 }
 
 /// One (small) entry of the archive as text.
@@ -295,10 +312,13 @@ mod tests {
     use super::*;
     use teczka::archive::bag::{BagBuilder, Source};
     use teczka::archive::zip_writer::ZipOptions;
-    use teczka::model::schema::released_schema_text;
 
     /// A sound bag (checksums agree) holding a statistics-style release with these records.
     fn release_archive(dir: &Path, records: &str) -> SafeArchive {
+        release_archive_with(dir, records, &released_schema_text(&["sex", "birth_date"]))
+    }
+
+    fn release_archive_with(dir: &Path, records: &str, schema: &str) -> SafeArchive {
         let metadata = serde_json::json!({
             "counts": { "pupils_out": records.lines().count() },
             "released_as_text": ["sex", "birth_date"],
@@ -307,7 +327,7 @@ mod tests {
         let files = [
             ("metadata/archive.json", metadata.to_string()),
             ("records/pupils.jsonl", records.to_string()),
-            ("schemas/released.schema.json", released_schema_text(&["sex", "birth_date"])),
+            ("schemas/released.schema.json", schema.to_string()),
         ];
         for (name, text) in files {
             bag.add(name, Source::Bytes(text.into_bytes())).unwrap();
@@ -330,5 +350,15 @@ mod tests {
         assert_eq!(findings.len(), 2, "{findings:?}");
         assert!(findings[0].starts_with("data/records/pupils.jsonl:2: does not follow"));
         assert!(findings[1].starts_with("data/records/pupils.jsonl:3:"));
+    }
+
+    #[test]
+    fn a_release_shipping_a_lax_schema_is_still_checked_against_the_real_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = "{\"sex\":5}\n";
+        let findings = check(&mut release_archive_with(dir.path(), bad, "{}")).unwrap();
+        assert_eq!(findings.len(), 2, "{findings:?}");
+        assert!(findings[0].contains("differs from the schema"), "{findings:?}");
+        assert!(findings[1].starts_with("data/records/pupils.jsonl:1: does not follow"));
     }
 }

@@ -10,6 +10,7 @@ use super::lang::Lang;
 use super::{party_text, reason_code, reason_text, Package};
 use crate::model::fields::field;
 use crate::model::Entity;
+use crate::policy::subject::Role;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 
@@ -178,6 +179,10 @@ fn categories_held(package: &Package) -> Vec<Value> {
 /// Each category that holds data in the disclosed records, with its item count.
 pub(super) fn held_counts(package: &Package) -> Vec<(Entity, usize)> {
     let d = package.disclosure;
+    // A guardian asking about themselves: the children's stubs are theirs, not the guardian's.
+    if d.role == Some(Role::Guardian) && !d.on_behalf_of_children {
+        return vec![(Entity::Guardian, d.guardian.len())];
+    }
     Entity::ALL
         .into_iter()
         .filter_map(|entity| {

@@ -54,6 +54,16 @@ pub fn is_special_category(entity: Entity) -> bool {
 /// The plain-language label of a catalogue field path (`guardians[].address.town` →
 /// "Adres: miejscowość"), or `None` for a path this table does not know.
 pub fn field_label(path: &str, lang: Lang) -> Option<String> {
+    if path == crate::policy::subject::CHILD_RECORD {
+        return Some(
+            lang.pick([
+                "Cały rekord ucznia (nie został dołączony)",
+                "Celý záznam žáka (nebyl přiložen)",
+                "The pupil's whole record (not included)",
+            ])
+            .to_string(),
+        );
+    }
     if let Some(leaf) = path.strip_prefix("guardians[].address.") {
         let address = lang.pick(["Adres", "Adresa", "Address"]);
         return Some(format!("{address}: {}", lang.pick(address_label(leaf)?)));
