@@ -778,7 +778,8 @@ mod tests {
     fn signed(files: Files, key: &crate::archive::sign::SigningKey) -> Files {
         let mut files = retag(files);
         let manifest = files.iter().find(|(n, _)| n == SIGNED_FILE).unwrap().1.clone();
-        set(&mut files, SIGNATURE_FILE, key.sign(&manifest, "timestamp:0").unwrap().as_bytes());
+        let comment = crate::archive::sign::trusted_comment("bag", 0);
+        set(&mut files, SIGNATURE_FILE, key.sign(&manifest, &comment).unwrap().as_bytes());
         files
     }
 
@@ -794,8 +795,19 @@ mod tests {
         );
         assert_eq!(
             check_signature(&mut open(&files), Some(&public)).unwrap(),
-            SignatureCheck::Good { key_id: key.id(), trusted_comment: "timestamp:0".into() }
+            SignatureCheck::Good {
+                key_id: key.id(),
+                trusted_comment: crate::archive::sign::trusted_comment("bag", 0),
+            }
         );
+        let mut other = files.clone();
+        let manifest = other.iter().find(|(n, _)| n == SIGNED_FILE).unwrap().1.clone();
+        let comment = crate::archive::sign::trusted_comment("another-bag", 0);
+        set(&mut other, SIGNATURE_FILE, key.sign(&manifest, &comment).unwrap().as_bytes());
+        assert!(matches!(
+            check_signature(&mut open(&other), Some(&public)).unwrap(),
+            SignatureCheck::Bad(f) if f.problem.contains("made for another bag")
+        ));
         let unsigned = bag(&[("data/x", b"hello")]);
         assert_eq!(check_signature(&mut open(&unsigned), None).unwrap(), SignatureCheck::Unsigned);
         let SignatureCheck::Bad(missing) =
