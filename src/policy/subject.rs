@@ -176,6 +176,18 @@ fn digits_only(text: &str) -> String {
 }
 
 impl Subject {
+    /// The subject for messages on the terminal and in logs: the kind and at most half of the
+    /// value (`PESEL 14210*****5`). The package itself shows it in full to its recipient.
+    pub fn masked(&self) -> String {
+        let (kind, value) = match self {
+            Subject::Pesel(v) => ("PESEL", v),
+            Subject::BirthNumber(v) => ("RČ", v),
+            Subject::Id(v) => ("id", v),
+            Subject::Email(v) => ("e-mail", v),
+        };
+        format!("{kind} {}", crate::policy::mask(value, 5, 1))
+    }
+
     /// Whether the pupil record is the subject's own.
     fn is_pupil(&self, pupil: &Pupil) -> bool {
         match self {
@@ -291,7 +303,7 @@ impl Search {
             return Err(ambiguous(format!(
                 "{} is a pupil's id in {} records and a guardian's in {}: ask for a PESEL, rodné \
                  číslo or e-mail address that tells them apart",
-                disclosure.subject,
+                disclosure.subject.masked(),
                 self.own.len(),
                 self.linked.len()
             )));
@@ -363,9 +375,10 @@ fn check_one_person(subject: &Subject, records: &[Pupil]) -> Result<()> {
         return Err(Error::config(
             "--subject",
             format!(
-                "{subject} fits {} records that do not show the same person (national id or \
+                "{} fits {} records that do not show the same person (national id or \
                  document, birth date and name differ or are missing): search by PESEL or rodné \
                  číslo, or give only the input that holds the pupil",
+                subject.masked(),
                 records.len()
             ),
         ));
@@ -386,9 +399,10 @@ fn check_parental_rights(subject: &Subject, linked: &[(Pupil, Vec<usize>)]) -> R
         return Err(Error::config(
             "--on-behalf-of-children",
             format!(
-                "{subject} is recorded without parental rights over {without} of the pupils: \
+                "{} is recorded without parental rights over {without} of the pupils: \
                  the children's records cannot be disclosed on their behalf; answer without \
-                 --on-behalf-of-children (the guardian's own data), or correct the records"
+                 --on-behalf-of-children (the guardian's own data), or correct the records",
+                subject.masked()
             ),
         ));
     }
@@ -402,8 +416,9 @@ fn check_one_entry_per_record(subject: &Subject, linked: &[(Pupil, Vec<usize>)])
         return Err(Error::config(
             "--subject",
             format!(
-                "{subject} is recorded for more than one guardian of pupil {} (a shared family \
+                "{} is recorded for more than one guardian of pupil {} (a shared family \
                  address?): ask for the guardian's id in the school's system",
+                subject.masked(),
                 pupil.id
             ),
         ));
@@ -431,8 +446,9 @@ fn check_one_guardian(subject: &Subject, entries: &[Guardian]) -> Result<()> {
         return Err(Error::config(
             "--subject",
             format!(
-                "{subject} is recorded for {} differently named guardians (a shared family \
+                "{} is recorded for {} differently named guardians (a shared family \
                  address?): ask for the guardian's id in the school's system",
+                subject.masked(),
                 names.len()
             ),
         ));
@@ -691,6 +707,17 @@ mod tests {
         let message = search("id:g1", &records).disclose(true).unwrap_err().to_string();
         assert!(message.contains("without parental rights over 1 of the pupils"), "{message}");
         assert!(search("id:g1", &records).disclose(false).is_ok(), "their own data, yes");
+    }
+
+    #[test]
+    fn refusals_show_at_most_half_of_the_identifier() {
+        let mut records = family();
+        records[1].pupil.id = "u1".into();
+        let message = search("id:u1", &records).disclose(false).unwrap_err().to_string();
+        assert!(message.contains("id *1 fits 2 records"), "{message}");
+        let pesel = Subject::Pesel("14210512345".into()).masked();
+        assert_eq!(pesel.matches(char::is_numeric).count(), 5, "{pesel}");
+        assert!(!pesel.contains("14210512345"));
     }
 
     #[test]

@@ -81,7 +81,11 @@ pub struct Args {
 /// Run `sar`.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
     refuse_overwriting_inputs(args.read.inputs(), &args.archive.output)?;
-    let controller = Controller::load(&args.controller)?;
+    // Read once: parsed for the report, hashed for the metadata.
+    let controller_text = fs::read_to_string(&args.controller).with_context(|| {
+        format!("{}: cannot read the controller file", args.controller.display())
+    })?;
+    let controller = Controller::from_toml(&controller_text, &args.controller)?;
     let staging = Staging::create(&args.archive, &args.read)?;
     let disclosure = search(&args)?;
     let request = Request {
@@ -108,7 +112,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let data = staging.data();
     write_records(data, &disclosure)?;
     write_report(data, &package)?;
-    write_metadata(&args, data, &package, &staging)?;
+    let controller_sha256 = hex(&Sha256::digest(controller_text.as_bytes()));
+    write_metadata(data, &package, &staging, &controller_sha256)?;
     staging.seal("sar")?;
     say_what_was_found(&disclosure, &request);
     Ok(Exit::Clean)
@@ -187,14 +192,12 @@ fn write_report(data: &Path, package: &Package) -> anyhow::Result<()> {
 
 /// The metadata `teczka verify` checks the records against, as in every teczka archive.
 fn write_metadata(
-    args: &Args,
     data: &Path,
     package: &Package,
     staging: &Staging,
+    controller_sha256: &str,
 ) -> anyhow::Result<()> {
     let disclosure = package.disclosure;
-    let controller = fs::read(&args.controller)
-        .with_context(|| format!("{}: cannot read", args.controller.display()))?;
     let metadata = json!({
         "tool": { "name": "teczka", "version": env!("CARGO_PKG_VERSION") },
         "schema_version": 1,
@@ -209,7 +212,7 @@ fn write_metadata(
         },
         "searched": disclosure.searched,
         "counts": { "pupils_out": disclosure.pupils.len(), "withheld_fields": disclosure.withheld.len() },
-        "controller_sha256": hex(&Sha256::digest(&controller)),
+        "controller_sha256": controller_sha256,
         "signed_by": staging.signing_key_id(),
         "formats": ["sou", "csv", "jsonl"],
         "csv": { "encoding": "utf-8", "delimiter": ",", "formula_guard": true },

@@ -183,26 +183,19 @@ pub(super) fn held_counts(package: &Package) -> Vec<(Entity, usize)> {
     if d.role == Some(Role::Guardian) && !d.on_behalf_of_children {
         return vec![(Entity::Guardian, d.guardian.len())];
     }
+    // Each record walked once, not once per category.
+    let records: Vec<Value> =
+        d.pupils.iter().map(|p| serde_json::to_value(p).unwrap_or(Value::Null)).collect();
     Entity::ALL
         .into_iter()
         .filter_map(|entity| {
             let count: usize = match entity.collection() {
-                None => d.pupils.len(),
-                Some(_) => d
-                    .pupils
+                None => records.len(),
+                Some(collection) => records
                     .iter()
-                    .map(|p| {
-                        let v = serde_json::to_value(p).unwrap_or(Value::Null);
-                        entity
-                            .collection()
-                            .and_then(|c| v.get(c))
-                            .and_then(Value::as_array)
-                            .map_or(0, Vec::len)
-                    })
+                    .map(|v| v.get(collection).and_then(Value::as_array).map_or(0, Vec::len))
                     .sum(),
             };
-            let count =
-                if entity == Entity::Guardian && count == 0 { d.guardian.len() } else { count };
             (count > 0).then_some((entity, count))
         })
         .collect()
