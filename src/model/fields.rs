@@ -157,6 +157,9 @@ pub struct FieldSpec {
     pub class: Class,
     /// Whether a record must have it.
     pub required: bool,
+    /// Whether the field holds free text a person typed (titles, notes, remarks): it may
+    /// name anyone, so statistics never release it and other releases scan it for identifiers.
+    pub free_text: bool,
     /// The doc comment of the field, for reports and generated documentation.
     pub description: String,
 }
@@ -229,6 +232,8 @@ impl<'a> Walker<'a> {
                     kind: self.kind(property),
                     class: class.parse().unwrap_or(Class::Direct),
                     required: required.contains(&name.as_str()),
+                    free_text: property.get("x-teczka-text").and_then(Value::as_str)
+                        == Some("free"),
                     description: description(property),
                 });
                 continue;

@@ -138,6 +138,10 @@ pub struct Pupil {
     /// Assessments of knowledge level (language schools).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assessments: Vec<Assessment>,
+    /// Coarse numbers derived from the lists above for statistics releases; filled only by a
+    /// policy's `derive` operator, never by the school's own data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indicators: Option<Indicators>,
 }
 
 /// Sex as recorded in the school register.
@@ -393,7 +397,7 @@ pub struct Remark {
     pub category: Option<String>,
     /// The remark's text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-teczka-class" = "direct"))]
+    #[schemars(extend("x-teczka-class" = "direct"), extend("x-teczka-text" = "free"))]
     pub text: Option<String>,
 }
 
@@ -403,7 +407,7 @@ pub struct Remark {
 pub struct Exam {
     /// Exam (e.g. *egzamin ósmoklasisty*, *matura*, *přijímací zkouška*).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-teczka-class" = "plain"))]
+    #[schemars(extend("x-teczka-class" = "plain"), extend("x-teczka-text" = "free"))]
     pub exam: Option<String>,
     /// Subject.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -429,7 +433,7 @@ pub struct Exam {
 pub struct Achievement {
     /// Title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-teczka-class" = "plain"))]
+    #[schemars(extend("x-teczka-class" = "plain"), extend("x-teczka-text" = "free"))]
     pub title: Option<String>,
     /// Level (school, district, voivodeship, national, international).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -447,7 +451,7 @@ pub struct Achievement {
 pub struct Counselling {
     /// Kind of document (opinion, ruling on special education needs, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-teczka-class" = "sensitive"))]
+    #[schemars(extend("x-teczka-class" = "sensitive"), extend("x-teczka-text" = "free"))]
     pub kind: Option<String>,
     /// Document number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -467,7 +471,7 @@ pub struct Counselling {
     pub valid_until: Option<NaiveDate>,
     /// Notes (disability type, recommendations).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-teczka-class" = "sensitive"))]
+    #[schemars(extend("x-teczka-class" = "sensitive"), extend("x-teczka-text" = "free"))]
     pub notes: Option<String>,
 }
 
@@ -477,11 +481,11 @@ pub struct Counselling {
 pub struct HealthNote {
     /// Category (allergy, diet, chronic condition, medication).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-teczka-class" = "sensitive"))]
+    #[schemars(extend("x-teczka-class" = "sensitive"), extend("x-teczka-text" = "free"))]
     pub category: Option<String>,
     /// The note's text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-teczka-class" = "sensitive"))]
+    #[schemars(extend("x-teczka-class" = "sensitive"), extend("x-teczka-text" = "free"))]
     pub note: Option<String>,
     /// Date recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -495,7 +499,7 @@ pub struct HealthNote {
 pub struct Consent {
     /// Purpose (image, marketing, newsletter, trips, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-teczka-class" = "plain"))]
+    #[schemars(extend("x-teczka-class" = "plain"), extend("x-teczka-text" = "free"))]
     pub purpose: Option<String>,
     /// When the consent was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -517,7 +521,7 @@ pub struct Consent {
 pub struct Contract {
     /// Kind of contract (course, after-school care, meals).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-teczka-class" = "plain"))]
+    #[schemars(extend("x-teczka-class" = "plain"), extend("x-teczka-text" = "free"))]
     pub kind: Option<String>,
     /// Start date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -547,7 +551,7 @@ pub struct Payment {
     pub currency: Option<String>,
     /// Title of the payment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-teczka-class" = "plain"))]
+    #[schemars(extend("x-teczka-class" = "plain"), extend("x-teczka-text" = "free"))]
     pub title: Option<String>,
 }
 
@@ -567,4 +571,48 @@ pub struct Assessment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-teczka-class" = "plain"))]
     pub level: Option<String>,
+}
+
+/// Indicators a statistics release publishes instead of event lists: each one a single coarse
+/// value per pupil, computed from the pupil's own lists by the `derive` operator
+/// ([`crate::policy`]), so a known olympiad date or exam score never singles a child out.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Indicators {
+    /// Share of recorded lesson periods missed (absent, excused or late), in percent. Means
+    /// something only where the register records every period, present ones included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-teczka-class" = "quasi"))]
+    pub absence_rate: Option<f64>,
+    /// Lesson periods recorded as absent or excused: the measure for registers that record
+    /// only the exceptions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-teczka-class" = "quasi"))]
+    pub absences: Option<i64>,
+    /// Mean of the numeric final grades, on the school's own scale (1–6 in Poland, 1–5 in
+    /// Czechia); mid-year grades and behaviour are left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-teczka-class" = "quasi"))]
+    pub grade_average: Option<f64>,
+    /// Mean score of the external exams, in percent of the maximum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-teczka-class" = "quasi"))]
+    pub exam_score: Option<f64>,
+    /// Number of achievements recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-teczka-class" = "quasi"))]
+    pub achievement_count: Option<i64>,
+    /// Highest level reached: 1 school, 2 district, 3 regional, 4 national, 5 international.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-teczka-class" = "quasi"))]
+    pub achievement_level: Option<i64>,
+    /// Coded kinds of counselling documents, sorted and joined by `+` (`ruling+opinion`), or
+    /// `none`: never the document's own words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-teczka-class" = "sensitive"))]
+    pub counselling: Option<String>,
+    /// Coded health-note categories, sorted and joined by `+` (`allergy+diet`), or `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-teczka-class" = "sensitive"))]
+    pub health: Option<String>,
 }

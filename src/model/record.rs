@@ -88,6 +88,9 @@ pub struct Released {
     pub quasi: Vec<Vec<String>>,
     /// Where the pupil sits in the school hierarchy (for per-level risk).
     pub units: Hierarchy,
+    /// Identifiers found in released free text: the field's catalogue index and what kind of
+    /// identifier (`a PESEL-shaped number`), never the value. The command reports them.
+    pub text_identifiers: Vec<(usize, &'static str)>,
 }
 
 /// Where the pupil sits in the school hierarchy, for per-level risk.
@@ -203,6 +206,8 @@ pub enum Rule {
     DateOrder,
     /// A name that looks mistyped (stray spaces, two names in one field); reported, never fixed.
     NameShape,
+    /// A released free-text field holds a PESEL, rodné číslo or e-mail address.
+    IdentifierInText,
 }
 
 impl Rule {

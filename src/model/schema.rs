@@ -113,10 +113,14 @@ fn inline<'a>(node: &'a mut Value, defs: &Value) -> &'a mut Value {
         *node = definition;
         return node;
     }
-    let position = node
-        .get("anyOf")
-        .and_then(Value::as_array)
-        .and_then(|options| options.iter().position(|o| o.get("$ref").is_some()));
+    // A definition inlined by an earlier path is found again by its properties, so loosening
+    // a second field of the same struct does not miss it.
+    let position = node.get("anyOf").and_then(Value::as_array).and_then(|options| {
+        options
+            .iter()
+            .position(|o| o.get("$ref").is_some())
+            .or_else(|| options.iter().position(|o| o.get("properties").is_some()))
+    });
     match position {
         Some(i) => {
             let option = &mut node["anyOf"][i];
@@ -163,6 +167,11 @@ mod tests {
         assert!(!validator.is_valid(&typed_elsewhere), "the pupil's own address stays typed");
         let unknown = serde_json::json!({ "nickname": "Zosia" });
         assert!(!validator.is_valid(&unknown), "no field the model lacks");
+        // Two fields of one optional struct are both loosened.
+        let two = strict(&released_schema(&["indicators.absences", "indicators.exam_score"]));
+        let banded =
+            serde_json::json!({ "indicators": { "absences": "[0,4)", "exam_score": "*" } });
+        assert!(two.is_valid(&banded), "both fields of `indicators` are text");
         let published = strict(pupil_schema());
         assert!(published.is_valid(&serde_json::json!({ "id": "P1", "birth_date": "2014-05-01" })));
         assert!(!published.is_valid(&serde_json::json!({ "id": "P1", "birth_date": "2014" })));

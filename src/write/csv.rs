@@ -496,6 +496,16 @@ pub(crate) mod tests {
                 subject: s("angielski"),
                 level: s("B1"),
             }],
+            indicators: Some(crate::model::Indicators {
+                absence_rate: Some(12.5),
+                absences: Some(3),
+                grade_average: Some(4.25),
+                exam_score: Some(71.0),
+                achievement_count: Some(2),
+                achievement_level: Some(3),
+                counselling: s("special-needs"),
+                health: s("none"),
+            }),
         }
     }
 

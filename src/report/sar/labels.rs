@@ -173,6 +173,14 @@ const FIELD_LABELS: &[(&str, [&str; 3])] = &[
     ("assessments[].date", ["Data", "Datum", "Date"]),
     ("assessments[].subject", ["Przedmiot lub język", "Předmět nebo jazyk", "Subject or language"]),
     ("assessments[].level", ["Osiągnięty poziom", "Dosažená úroveň", "Level reached"]),
+    ("indicators.absence_rate", ["Odsetek opuszczonych lekcji (%)", "Podíl zameškaných hodin (%)", "Share of lessons missed (%)"]),
+    ("indicators.absences", ["Liczba nieobecności", "Počet absencí", "Absences"]),
+    ("indicators.grade_average", ["Średnia ocen końcowych", "Průměr závěrečných známek", "Final grade average"]),
+    ("indicators.exam_score", ["Średni wynik egzaminów (%)", "Průměrný výsledek zkoušek (%)", "Mean exam score (%)"]),
+    ("indicators.achievement_count", ["Liczba osiągnięć", "Počet úspěchů", "Number of achievements"]),
+    ("indicators.achievement_level", ["Najwyższy poziom osiągnięć", "Nejvyšší úroveň úspěchů", "Highest achievement level"]),
+    ("indicators.counselling", ["Rodzaje dokumentów poradni (kody)", "Druhy dokumentů poradny (kódy)", "Kinds of counselling documents (codes)"]),
+    ("indicators.health", ["Kategorie informacji o zdrowiu (kody)", "Kategorie zdravotních údajů (kódy)", "Health-note categories (codes)"]),
 ];
 
 /// An enum value of the model (`female`, `mid_year`, `excused`, …) in words, or `None` for a
