@@ -210,7 +210,9 @@ fn import_verifies_then_writes_the_records_for_excel_and_refuses_a_generalised_r
     let refused = dir.run(&["import", "s.zip", "--to", "jsonl", "-o", "s.jsonl"]);
     assert_eq!(refused.code(), 2);
     assert!(
-        refused.stderr().contains("released sex, birth_date, national_citizen as text"),
+        refused
+            .stderr()
+            .contains("released sex, birth_date, national_citizen, indicators.absences"),
         "{}",
         refused.stderr()
     );

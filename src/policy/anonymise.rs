@@ -10,8 +10,8 @@
 
 use super::anonymity::{self, Histogram, Settings, Solution};
 use super::generalise::TOP;
-use super::release::{for_each_leaf, set_slots};
-use super::{Op, Policy};
+use super::release::{for_each_leaf, remove_leaves, set_slots};
+use super::{Op, Policy, Purpose};
 use crate::error::{Error, Result};
 use crate::model::fields::fields;
 use crate::model::record::{Hierarchy, Record, Released};
@@ -121,25 +121,13 @@ impl<'p> Spill<'p> {
         let Some(spill) = self.file.take() else {
             return Err(Error::input("spill", "the spill was finished twice: a bug"));
         };
-        let solution = match (&self.histogram, self.policy.anonymity()) {
-            (Some(histogram), Some(a)) => {
-                let ladders = engine_ladders(self.policy);
-                let settings = if a.enforce {
-                    Settings { k: a.k, l: a.l, max_suppression: a.max_suppression }
-                } else {
-                    // Measuring only: the finest node, nothing suppressed.
-                    Settings { k: 1, l: None, max_suppression: 0.0 }
-                };
-                Some(anonymity::anonymise(histogram, &ladders, &settings)?)
-            }
-            _ => None,
-        };
+        let plan = self.plan()?;
         let mut file =
             spill.into_inner().map_err(|e| Error::io("temporary spill file", e.into_error()))?;
         file.rewind().map_err(|e| Error::io("temporary spill file", e))?;
         let rare = std::mem::take(&mut self.rare);
         let mut after = self.policy.anonymity().map(|a| {
-            RiskAccumulator::new(quasi_names(self.policy), a.sensitive.clone(), a.k).with_l(a.l)
+            RiskAccumulator::new(quasi_names(self.policy), plan.sensitive.clone(), a.k).with_l(a.l)
         });
         let mut outcome = Outcome { suppressed_records: 0, suppressed_pupils: 0, risk: None };
         // An anonymised release must not keep the input's order: a register sorted by surname
@@ -164,7 +152,7 @@ impl<'p> Spill<'p> {
             }
             let fates: Vec<Result<Fate>> = batch
                 .par_iter()
-                .map(|line| release_line(policy, line, solution.as_ref(), &rare, shuffled))
+                .map(|line| release_line(policy, line, &plan, &rare, shuffled))
                 .collect();
             for fate in fates {
                 match fate? {
@@ -192,14 +180,15 @@ impl<'p> Spill<'p> {
         }
         self.target.finish()?;
         if let (Some(solution), Some(before), Some(after), Some(a)) =
-            (&solution, self.before.take(), after, self.policy.anonymity())
+            (&plan.solution, self.before.take(), after, self.policy.anonymity())
         {
             outcome.risk = Some(RiskReport {
                 policy: self.policy.name().to_string(),
                 k: a.k,
                 l: a.l,
                 quasi_identifiers: quasi_names(self.policy),
-                sensitive: a.sensitive.clone(),
+                sensitive: plan.sensitive.clone(),
+                withheld: plan.withheld.clone(),
                 before: before.finish(),
                 after: after.finish(),
                 suppressed: outcome.suppressed_pupils,
@@ -213,6 +202,53 @@ impl<'p> Spill<'p> {
         }
         Ok(outcome)
     }
+
+    /// Between the passes: which sensitive attributes can be released, and the generalisation.
+    fn plan(&self) -> Result<Plan> {
+        let (Some(histogram), Some(a)) = (&self.histogram, self.policy.anonymity()) else {
+            return Ok(Plan { solution: None, sensitive: Vec::new(), withheld: Vec::new() });
+        };
+        // An attribute with fewer than l distinct values in the whole data set cannot be
+        // l-diverse in any grouping (every pupil's value would be known): it is withheld from
+        // the release instead of suppressing everyone, and the risk report says so.
+        let keep: Vec<bool> = (0..a.sensitive.len())
+            .map(|i| {
+                !(a.enforce && a.l.is_some_and(|l| (histogram.sensitive_distinct(i) as u64) < l))
+            })
+            .collect();
+        let (sensitive, withheld): (Vec<_>, Vec<_>) =
+            a.sensitive.iter().zip(&keep).partition(|(_, keep)| **keep);
+        let projected;
+        let histogram = if withheld.is_empty() {
+            histogram
+        } else {
+            projected = histogram.keep_sensitive(&keep);
+            &projected
+        };
+        let ladders = engine_ladders(self.policy);
+        let settings = if a.enforce {
+            let l = if sensitive.is_empty() { None } else { a.l };
+            Settings { k: a.k, l, max_suppression: a.max_suppression }
+        } else {
+            // Measuring only: the finest node, nothing suppressed.
+            Settings { k: 1, l: None, max_suppression: 0.0 }
+        };
+        Ok(Plan {
+            solution: Some(anonymity::anonymise(histogram, &ladders, &settings)?),
+            sensitive: sensitive.into_iter().map(|(p, _)| p.clone()).collect(),
+            withheld: withheld.into_iter().map(|(p, _)| p.clone()).collect(),
+        })
+    }
+}
+
+/// What pass 2 releases: the chosen generalisation and which sensitive attributes leave.
+struct Plan {
+    solution: Option<Solution>,
+    /// Sensitive attributes released (and held to l).
+    sensitive: Vec<String>,
+    /// Sensitive attributes withheld: too few distinct values in the whole data set for any
+    /// grouping to be l-diverse.
+    withheld: Vec<String>,
 }
 
 /// Pass 2 for one spilled pupil: suppressed, or released at the chosen levels (and, for an
@@ -220,16 +256,24 @@ impl<'p> Spill<'p> {
 fn release_line(
     policy: &Policy,
     text: &str,
-    solution: Option<&Solution>,
+    plan: &Plan,
     rare: &[(usize, u64, HashMap<String, u64>)],
     shuffle: bool,
 ) -> Result<Fate> {
     let line: Line = serde_json::from_str(text)
         .map_err(|e| Error::input("temporary spill file", e.to_string()))?;
-    let mut released = Released { record: line.r, quasi: line.q, units: Hierarchy::default() };
+    let mut released = Released {
+        record: line.r,
+        quasi: line.q,
+        units: Hierarchy::default(),
+        text_identifiers: Vec::new(),
+    };
     let mut quasi = Vec::new();
     let mut sensitive = Vec::new();
-    if let Some(solution) = solution {
+    for path in &plan.withheld {
+        remove_leaves(&mut released.record, path);
+    }
+    if let Some(solution) = &plan.solution {
         let joined = joined_quasi(&released.quasi);
         let refs: Vec<&str> = joined.iter().map(String::as_str).collect();
         let Some(values) = solution.release(&refs) else {
@@ -237,9 +281,12 @@ fn release_line(
         };
         policy.apply_levels(&mut released, &solution.levels);
         quasi = values;
-        sensitive = sensitive_values(policy, &released.record);
+        sensitive = sensitive_values(&plan.sensitive, &released.record);
     }
     suppress_rare(&mut released.record, rare);
+    if policy.purpose() == Purpose::Statistics {
+        canonical_lists(&mut released.record);
+    }
     let shuffled = if shuffle {
         let text = serde_json::to_string(&released.record)
             .map_err(|e| Error::io("temporary shuffle file", std::io::Error::other(e)))?;
@@ -296,7 +343,8 @@ impl Sink for Spill<'_> {
         self.pupils += 1;
         if let Some(histogram) = self.histogram.as_mut() {
             let joined = joined_quasi(&released.quasi);
-            let sensitive = sensitive_values(self.policy, &released.record);
+            let paths = self.policy.anonymity().map_or(&[][..], |a| &a.sensitive[..]);
+            let sensitive = sensitive_values(paths, &released.record);
             let q: Vec<&str> = joined.iter().map(String::as_str).collect();
             let s: Vec<&str> = sensitive.iter().map(String::as_str).collect();
             histogram.add(&q, &s);
@@ -388,9 +436,8 @@ fn raw_quasi(quasi: &[Vec<String>]) -> Vec<String> {
 }
 
 /// Each sensitive attribute's released values: distinct, sorted, joined by `|`.
-fn sensitive_values(policy: &Policy, record: &Map<String, Value>) -> Vec<String> {
-    let Some(a) = policy.anonymity() else { return Vec::new() };
-    a.sensitive
+fn sensitive_values(paths: &[String], record: &Map<String, Value>) -> Vec<String> {
+    paths
         .iter()
         .map(|path| {
             let mut values = BTreeSet::new();
@@ -406,6 +453,31 @@ fn sensitive_values(policy: &Policy, record: &Map<String, Value>) -> Vec<String>
 
 fn units(h: &[Option<String>; 3]) -> Units<'_> {
     Units { class: h[0].as_deref(), school: h[1].as_deref(), commune: h[2].as_deref() }
+}
+
+/// A statistics release's lists as sets: items sorted, repeats and empty items removed. The
+/// quasi-identifier value of a list field is the set of its generalised values, so a list
+/// that still showed two identical communes (or an empty entry) would tell an attacker how
+/// many addresses a pupil has, which k never counted.
+fn canonical_lists(record: &mut Map<String, Value>) {
+    let mut emptied = Vec::new();
+    for (key, value) in record.iter_mut() {
+        let Value::Array(items) = value else { continue };
+        let mut texts: Vec<(String, Value)> = items
+            .drain(..)
+            .filter(|item| !item.as_object().is_some_and(Map::is_empty))
+            .map(|item| (item.to_string(), item))
+            .collect();
+        texts.sort_by(|a, b| a.0.cmp(&b.0));
+        texts.dedup_by(|a, b| a.0 == b.0);
+        items.extend(texts.into_iter().map(|(_, item)| item));
+        if items.is_empty() {
+            emptied.push(key.clone());
+        }
+    }
+    for key in emptied {
+        record.shift_remove(&key);
+    }
 }
 
 /// Replace values held by fewer pupils than their rule's threshold by `*`.

@@ -222,6 +222,31 @@ impl Histogram {
         self.columns.get(column).and_then(|c| c.values.get(id as usize)).map_or("", |v| v)
     }
 
+    /// The number of distinct values sensitive attribute `index` takes over all records.
+    pub fn sensitive_distinct(&self, index: usize) -> usize {
+        self.columns.get(self.quasi + index).map_or(0, |c| c.values.len())
+    }
+
+    /// The same counts with only the sensitive attributes `keep` marks (for a release that
+    /// withholds an attribute no grouping could make diverse).
+    pub fn keep_sensitive(&self, keep: &[bool]) -> Histogram {
+        let kept: Vec<usize> =
+            (0..self.sensitive).filter(|&s| keep.get(s) == Some(&true)).collect();
+        let mut out = Histogram::new(self.quasi, kept.len());
+        let mut values: Vec<&str> = Vec::with_capacity(self.quasi + kept.len());
+        for (key, &n) in &self.counts {
+            values.clear();
+            values.extend((0..self.quasi).map(|c| self.value(c, key[c])));
+            values.extend(kept.iter().map(|s| self.value(self.quasi + s, key[self.quasi + s])));
+            let mut ids = Vec::with_capacity(values.len());
+            for (column, value) in out.columns.iter_mut().zip(&values) {
+                ids.push(column.intern(value));
+            }
+            out.count(&ids, n);
+        }
+        out
+    }
+
     /// Add another histogram's counts to this one (for per-thread histograms). Both must have
     /// been created with the same numbers of columns; a column the other lacks reads as empty.
     pub fn merge(&mut self, other: Histogram) {

@@ -59,6 +59,22 @@ pub struct Header {
     /// Whether an archive made under this policy must be encrypted.
     #[serde(default)]
     pub require_encryption: bool,
+    /// What happens to a PESEL, rodné číslo or e-mail address found inside a released
+    /// free-text field: `report` it (position and field, never the value) or `redact` it as
+    /// well. Default: `report` for `transfer` and `sar` (the data must arrive as held),
+    /// `redact` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifiers_in_text: Option<TextIdentifiers>,
+}
+
+/// What a release does with identifiers found inside free text.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum TextIdentifiers {
+    /// Release the text as it is and report where an identifier was found.
+    Report,
+    /// Replace each identifier by `[redacted]` and report where.
+    Redact,
 }
 
 /// The job a release serves.
@@ -142,6 +158,9 @@ pub enum OpName {
     DateShift,
     /// Replace values rarer than a threshold by `*`.
     Suppress,
+    /// Compute an `indicators.*` field from the pupil's lists (absence rate, grade average,
+    /// coded counselling kinds, …), then generalise it along `to` / `levels` if given.
+    Derive,
 }
 
 impl OpName {
@@ -157,6 +176,7 @@ impl OpName {
             OpName::Generalise => "generalise",
             OpName::DateShift => "date-shift",
             OpName::Suppress => "suppress",
+            OpName::Derive => "derive",
         }
     }
 }
@@ -181,10 +201,11 @@ pub struct RuleTable {
     /// domains get unrelated tokens. Default: the field path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
-    /// `generalise`: one level (`to = "year"`).
+    /// `generalise`, `derive`: one level (`to = "year"`, `to = "band:10"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
-    /// `generalise`: the ladder for a quasi-identifier, finest first; anonymisation climbs it.
+    /// `generalise`, `derive`: the ladder for a quasi-identifier, finest first; anonymisation
+    /// climbs it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub levels: Option<Vec<String>>,
     /// `date-shift`: the largest shift in days, either way (default 30).
@@ -201,7 +222,7 @@ pub struct RuleTable {
 
 /// Every operator name, for messages.
 pub const OPERATORS: &str =
-    "keep, drop, redact, mask, pseudonymise, tokenise, generalise, date-shift, suppress";
+    "keep, drop, redact, mask, pseudonymise, tokenise, generalise, date-shift, suppress, derive";
 
 impl RuleSpec {
     /// Parse the rule written for `path`; the error names the field and lists what is allowed.

@@ -222,6 +222,12 @@ impl Ladder {
     /// [`Ladder::join_items`]) at `level`: each item generalised, repeats removed, joined by
     /// `|`. This is the function anonymisation climbs.
     pub fn generalise_original(&self, original: &str, level: usize) -> String {
+        // Nothing held stays nothing at every level: a `*` here would count a pupil without
+        // the field together with pupils whose value was hidden, while the release shows the
+        // difference.
+        if original.is_empty() {
+            return String::new();
+        }
         let level = self.levels.get(level).unwrap_or(&Level::Top);
         if *level == Level::Top {
             return TOP.to_string();

@@ -11,21 +11,23 @@ pub mod anonymise;
 pub mod anonymity;
 pub mod file;
 pub mod generalise;
+pub mod indicators;
 pub mod keys;
 mod presets;
 mod release;
+pub mod scrub;
 pub mod subject;
 pub mod tokens;
 
 pub use self::anonymise::{Outcome, Spill};
-pub use self::file::{OpName, PolicyFile, Purpose};
+pub use self::file::{OpName, PolicyFile, Purpose, TextIdentifiers};
 pub use self::generalise::Ladder;
 pub use self::presets::{preset, PRESETS};
 pub use self::release::{mask, Secrets};
 pub use crate::model::record::{Hierarchy, Released};
 
 use crate::error::{Error, Result};
-use crate::model::fields::{fields, FieldSpec};
+use crate::model::fields::{fields, Entity, FieldSpec};
 use crate::model::{Class, ValueKind};
 use chrono::NaiveDate;
 use file::{RuleSpec, RuleTable};
@@ -67,6 +69,9 @@ pub struct Rule {
     pub pattern: String,
     /// For `pesel` and `birth_number`: the fields to fill from the number.
     pub derive: Vec<String>,
+    /// For `indicators.*`: the value is computed from the pupil's lists (`derive`), not
+    /// taken from the data.
+    pub computed: bool,
 }
 
 /// k-anonymity and l-diversity settings, resolved against the catalogue.
@@ -214,6 +219,20 @@ impl Policy {
         self.file.policy.purpose
     }
 
+    /// What the release does with a PESEL, rodné číslo or e-mail address found in a released
+    /// free-text field (see [`TextIdentifiers`]).
+    pub fn identifiers_in_text(&self) -> TextIdentifiers {
+        self.file.policy.identifiers_in_text.unwrap_or(match self.purpose() {
+            Purpose::Transfer | Purpose::Sar => TextIdentifiers::Report,
+            _ => TextIdentifiers::Redact,
+        })
+    }
+
+    /// Whether any rule computes an `indicators.*` field.
+    pub fn derives_indicators(&self) -> bool {
+        self.rules.iter().flatten().any(|r| r.computed)
+    }
+
     /// The rule of catalogue field `index`, if covered.
     pub fn rule(&self, index: usize) -> Option<&Rule> {
         self.rules.get(index).and_then(Option::as_ref)
@@ -329,39 +348,78 @@ impl Policy {
     }
 
     /// A statistics release keeps no direct identifier, not even pseudonymised (HMAC is
-    /// pseudonymisation, never anonymisation), and must measure and enforce k.
+    /// pseudonymisation, never anonymisation), must measure and enforce k, and releases
+    /// nothing that k and l do not cover: every released field is a quasi-identifier or a
+    /// sensitive attribute, no free text leaves, and at most one field of each list is
+    /// released (which items pair with which would be information no count covers).
     fn check_purpose(&self) -> std::result::Result<(), String> {
         if self.purpose() != Purpose::Statistics {
             return Ok(());
         }
-        if self.anonymity.is_none() {
+        let Some(anonymity) = &self.anonymity else {
             return Err("a statistics policy must anonymise: add an [anonymity] table with k \
                         and the quasi_identifiers"
                 .to_string());
-        }
+        };
+        let mut list_fields: Vec<(Entity, &str)> = Vec::new();
         for (i, field) in fields().iter().enumerate() {
             let Some(rule) = &self.rules[i] else { continue };
-            if field.class == Class::Quasi && rule.op != Op::Drop && self.quasi_of[i].is_none() {
-                return Err(format!(
-                    "field `{}` is a quasi-identifier released by a statistics policy but not \
-                     listed in [anonymity] quasi_identifiers, so k-anonymity would not cover \
-                     it: list it there or drop it",
-                    field.path
-                ));
+            if rule.op == Op::Drop {
+                continue;
             }
-            if field.class == Class::Direct && !matches!(rule.op, Op::Drop | Op::Redact(_)) {
-                return Err(format!(
-                    "field `{}` is a direct identifier and a statistics policy may only drop or \
-                     redact it (its rule `{}` is `{}`); pseudonyms are not anonymous: label the \
-                     policy `other` for a pseudonymised release",
-                    field.path,
-                    rule.pattern,
-                    op_name(&rule.op)
-                ));
+            check_statistics_field(field, rule, anonymity, self.quasi_of[i].is_some())?;
+            if field.entity != Entity::Pupil {
+                if let Some((_, other)) = list_fields.iter().find(|(e, _)| *e == field.entity) {
+                    return Err(format!(
+                        "fields `{other}` and `{}` of one list are both released by a \
+                         statistics policy: which items go together would single pupils out \
+                         and no count covers it. Release one field per list, or drop the list \
+                         and derive an indicator from it (`indicators.*`)",
+                        field.path
+                    ));
+                }
+                list_fields.push((field.entity, &field.path));
             }
         }
         Ok(())
     }
+}
+
+/// One released field of a statistics policy: neither a direct identifier nor free text, and
+/// counted by k (a quasi-identifier) or l (a sensitive attribute).
+fn check_statistics_field(
+    field: &FieldSpec,
+    rule: &Rule,
+    anonymity: &Anonymity,
+    quasi: bool,
+) -> std::result::Result<(), String> {
+    let path = &field.path;
+    if field.class == Class::Direct {
+        return Err(format!(
+            "field `{path}` is a direct identifier and a statistics policy may only drop it \
+             (its rule `{}` is `{}`); pseudonyms are not anonymous: label the policy `other` \
+             for a pseudonymised release",
+            rule.pattern,
+            op_name(&rule.op)
+        ));
+    }
+    if field.free_text {
+        return Err(format!(
+            "field `{path}` holds free text, which may name anyone (another pupil's PESEL in a \
+             payment title, a diagnosis in a note): a statistics policy never releases it. Drop \
+             it; for counselling kinds and health categories release the coded indicators \
+             `indicators.counselling` and `indicators.health` (`op = \"derive\"`)"
+        ));
+    }
+    if !quasi && !anonymity.sensitive.iter().any(|s| s == path) {
+        return Err(format!(
+            "field `{path}` is released by a statistics policy but is neither a quasi-identifier \
+             nor a sensitive attribute, so k and l would not count it although an attacker may \
+             know it: list it in [anonymity] quasi_identifiers (kept or generalised) or in \
+             `sensitive`, or drop it"
+        ));
+    }
+    Ok(())
 }
 
 /// The operator name of a compiled op, for messages.
@@ -431,6 +489,7 @@ fn compile_rule(
         OpName::Generalise => &["to", "levels"],
         OpName::DateShift => &["max_days"],
         OpName::Suppress => &["below"],
+        OpName::Derive => &["to", "levels"],
     };
     let given = [
         ("with", table.with.is_some()),
@@ -454,15 +513,21 @@ fn compile_rule(
         }
         OpName::Pseudonymise => Op::Pseudonymise(domain(table, field)),
         OpName::Tokenise => Op::Tokenise(domain(table, field)),
-        OpName::Generalise => {
-            let names = match (&table.to, &table.levels) {
-                (Some(to), None) => vec![to.clone()],
-                (None, Some(levels)) => levels.clone(),
-                _ => return Err("give either `to` (one level) or `levels` (a ladder)".into()),
-            };
-            let address = field.path.contains("address");
-            Op::Generalise(Ladder::new(&names, &field.kind, address, reference_date)?)
+        OpName::Generalise => match ladder_names(table) {
+            Some(names) => Op::Generalise(ladder(&names?, field, reference_date)?),
+            None => return Err("give either `to` (one level) or `levels` (a ladder)".into()),
+        },
+        OpName::Derive if !field.path.starts_with("indicators.") => {
+            return Err(
+                "`derive` computes `indicators.*` fields only: use it on one of those, \
+                        e.g. `\"indicators.absence_rate\" = { op = \"derive\", to = \"band:10\" }`"
+                    .into(),
+            )
         }
+        OpName::Derive => match ladder_names(table) {
+            Some(names) => Op::Generalise(ladder(&names?, field, reference_date)?),
+            None => Op::Keep,
+        },
         OpName::DateShift if field.kind != ValueKind::Date => {
             return Err("`date-shift` applies to dates only".into())
         }
@@ -477,7 +542,33 @@ fn compile_rule(
             return Err(format!("cannot derive `{target}`: derive `birth_date` and/or `sex`"));
         }
     }
-    Ok(Rule { op, pattern: pattern.to_string(), derive: table.derive.clone() })
+    Ok(Rule {
+        op,
+        pattern: pattern.to_string(),
+        derive: table.derive.clone(),
+        computed: op_name == OpName::Derive,
+    })
+}
+
+/// The ladder a rule names: `to` (one level) or `levels`; `None` when it names neither,
+/// an error when it names both.
+fn ladder_names(table: &RuleTable) -> Option<std::result::Result<Vec<String>, String>> {
+    match (&table.to, &table.levels) {
+        (Some(to), None) => Some(Ok(vec![to.clone()])),
+        (None, Some(levels)) => Some(Ok(levels.clone())),
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            Some(Err("give either `to` (one level) or `levels` (a ladder)".into()))
+        }
+    }
+}
+
+fn ladder(
+    names: &[String],
+    field: &FieldSpec,
+    reference_date: NaiveDate,
+) -> std::result::Result<Ladder, String> {
+    Ladder::new(names, &field.kind, field.path.contains("address"), reference_date)
 }
 
 fn domain(table: &RuleTable, field: &FieldSpec) -> String {
@@ -666,7 +757,101 @@ mod tests {
         let mut file = text;
         file.fields.insert("addresses[].postcode".into(), toml::Value::String("keep".into()));
         let err = Policy::compile(file, "mine.toml", today()).unwrap_err().to_string();
-        assert!(err.contains("`addresses[].postcode` is a quasi-identifier released"), "{err}");
+        assert!(
+            err.contains(
+                "`addresses[].postcode` is released by a statistics policy but is neither"
+            ),
+            "{err}"
+        );
+    }
+
+    fn statistics_with(path: &str, rule: &str) -> String {
+        let mut file = Policy::load("statistics", today()).unwrap().file;
+        file.fields.insert(
+            path.into(),
+            toml::from_str::<toml::Value>(&format!("v = {rule}")).unwrap()["v"].clone(),
+        );
+        Policy::compile(file, "mine.toml", today()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn statistics_policies_release_only_what_k_and_l_count() {
+        // Free text never leaves, whatever it is listed as.
+        let err = statistics_with("payments[].title", "\"keep\"");
+        assert!(err.contains("`payments[].title` holds free text"), "{err}");
+        let err = statistics_with("health[].category", "\"keep\"");
+        assert!(err.contains("`health[].category` holds free text"), "{err}");
+        // A kept field outside the quasi-identifiers and the sensitive attributes is refused,
+        // plain ones too (a register number, a guardian's relation).
+        let err = statistics_with("enrolment.register_number", "\"keep\"");
+        assert!(
+            err.contains(
+                "`enrolment.register_number` is released by a statistics policy but is neither"
+            ),
+            "{err}"
+        );
+        let err = statistics_with("guardians[].relation", "\"keep\"");
+        assert!(err.contains("`guardians[].relation` is released"), "{err}");
+        // A redacted direct identifier still shows who has one.
+        let err = statistics_with("surname", "\"redact\"");
+        assert!(
+            err.contains(
+                "`surname` is a direct identifier and a statistics policy may only drop it"
+            ),
+            "{err}"
+        );
+        // Two fields of one list pair up.
+        let mut file = Policy::load("statistics", today()).unwrap().file;
+        file.fields.insert("addresses[].kind".into(), toml::Value::String("keep".into()));
+        if let Some(a) = file.anonymity.as_mut() {
+            a.quasi_identifiers.push("addresses[].kind".into());
+        }
+        let err = Policy::compile(file, "mine.toml", today()).unwrap_err().to_string();
+        assert!(
+            err.contains("fields `addresses[].kind` and `addresses[].commune` of one list"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn derive_computes_indicators_and_ignores_values_in_the_data() {
+        let p = policy(
+            "\"id\" = \"keep\"\n\"attendance[].*\" = \"drop\"\n\
+             \"indicators.absences\" = { op = \"derive\", to = \"band:2\" }\n\
+             \"indicators.health\" = \"derive\"\n\"health[].category\" = \"drop\"\n",
+        )
+        .unwrap();
+        let out = release(
+            &p,
+            json!({"id": "P1", "attendance": [{"status": "absent"}, {"status": "excused"},
+                   {"status": "absent"}], "health": [{"category": "dieta"}],
+                   "indicators": {"absences": 0, "health": "none"}}),
+        )
+        .unwrap();
+        assert_eq!(out, json!({"id": "P1", "indicators": {"absences": "[2,4)", "health": "diet"}}));
+        let err = policy("\"id\" = \"derive\"\n").unwrap_err().to_string();
+        assert!(err.contains("`derive` computes `indicators.*` fields only"), "{err}");
+    }
+
+    #[test]
+    fn identifiers_in_free_text_are_found_reported_and_redacted_as_the_policy_says() {
+        let record = json!({"id": "P1", "payments": [{"title": "obiady Nowak 02270803624"}],
+                            "remarks": [{"text": "mail: a.b@wp.pl"}]});
+        let redacting = policy("\"*\" = \"keep\"\n").unwrap();
+        let released = redacting.release(&pupil(record.clone()), Secrets::default()).unwrap();
+        assert_eq!(
+            Value::Object(released.record.clone()),
+            json!({"id": "P1", "payments": [{"title": "obiady Nowak [redacted]"}],
+                   "remarks": [{"text": "mail: [redacted]"}]})
+        );
+        let paths: Vec<&str> =
+            released.text_identifiers.iter().map(|(i, _)| fields()[*i].path.as_str()).collect();
+        assert_eq!(paths, ["remarks[].text", "payments[].title"]);
+        let text = "[policy]\nname = \"t\"\npurpose = \"transfer\"\n[fields]\n\"*\" = \"keep\"\n";
+        let reporting = Policy::from_toml(text, "t.toml", today()).unwrap();
+        let released = reporting.release(&pupil(record.clone()), Secrets::default()).unwrap();
+        assert_eq!(Value::Object(released.record), record);
+        assert_eq!(released.text_identifiers.len(), 2);
     }
 
     #[test]
@@ -713,7 +898,18 @@ mod tests {
     fn retyped_fields_are_the_typed_ones_a_release_turns_into_text() {
         assert!(Policy::load("transfer", today()).unwrap().retyped_fields().is_empty());
         let statistics = Policy::load("statistics", today()).unwrap();
-        assert_eq!(statistics.retyped_fields(), ["sex", "birth_date", "national_citizen"]);
+        assert_eq!(
+            statistics.retyped_fields(),
+            [
+                "sex",
+                "birth_date",
+                "national_citizen",
+                "indicators.absences",
+                "indicators.grade_average",
+                "indicators.exam_score",
+                "indicators.achievement_count"
+            ]
+        );
     }
 
     #[test]

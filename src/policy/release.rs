@@ -9,7 +9,7 @@
 use super::generalise::{Ladder, TOP};
 use super::keys::Key;
 use super::tokens::Tokeniser;
-use super::{Op, Policy};
+use super::{indicators, scrub, Op, Policy, TextIdentifiers};
 use crate::error::{Error, Result};
 use crate::model::fields::fields;
 use crate::model::record::{Hierarchy, Released};
@@ -18,6 +18,7 @@ use crate::model::Pupil;
 use crate::validate::{birth_number_birth, pesel_birth};
 use chrono::Duration;
 use serde_json::{Map, Value};
+use std::cell::RefCell;
 use std::sync::OnceLock;
 
 /// The secrets some rules need; the CLI checks they are present before a run starts.
@@ -87,8 +88,10 @@ struct Walk<'p> {
     person: &'p str,
     /// Catalogue index → quasi-identifier number, for anonymising policies.
     quasi: &'p [Option<usize>],
-    /// The pupil's date shift, once computed: one HMAC per pupil, not one per date.
-    shift: std::cell::Cell<Option<(u32, i64)>>,
+    /// The pupil's date shift per field, once computed: one HMAC per field, not one per date.
+    shifts: RefCell<Vec<(usize, i64)>>,
+    /// Identifiers found in released free text: catalogue index and what was found.
+    found: RefCell<Vec<(usize, &'static str)>>,
 }
 
 impl Policy {
@@ -101,6 +104,9 @@ impl Policy {
             _ => return Err(Error::input("record", "the pupil does not serialise to an object")),
         };
         self.derive(&mut record);
+        if self.derives_indicators() {
+            self.derive_indicators(pupil, &mut record);
+        }
         let quasi = match self.anonymity() {
             Some(anonymity) => {
                 anonymity.quasi.iter().map(|(path, ladder)| slots(&record, path, ladder)).collect()
@@ -112,12 +118,37 @@ impl Policy {
             secrets,
             person: &pupil.id,
             quasi: &self.quasi_of,
-            shift: std::cell::Cell::new(None),
+            shifts: RefCell::new(Vec::new()),
+            found: RefCell::new(Vec::new()),
         };
         if let Node::Group(children) = tree() {
             walk.group(children, &mut record)?;
         }
-        Ok(Released { record, quasi, units: Hierarchy::of(pupil) })
+        let text_identifiers = walk.found.into_inner();
+        Ok(Released { record, quasi, units: Hierarchy::of(pupil), text_identifiers })
+    }
+
+    /// Replace the `indicators.*` fields the policy derives by their values computed from the
+    /// pupil's lists; a value in the data never stands in for a computed one.
+    fn derive_indicators(&self, pupil: &Pupil, record: &mut Map<String, Value>) {
+        let Ok(Value::Object(derived)) = serde_json::to_value(indicators::derive(pupil)) else {
+            return;
+        };
+        let target = record.entry("indicators").or_insert_with(|| Value::Object(Map::new()));
+        let Value::Object(target) = target else { return };
+        for (index, field) in fields().iter().enumerate() {
+            let Some(name) = field.path.strip_prefix("indicators.") else { continue };
+            if !self.rule(index).is_some_and(|r| r.computed) {
+                continue;
+            }
+            match derived.get(name) {
+                Some(value) => target.insert(name.to_string(), value.clone()),
+                None => target.shift_remove(name),
+            };
+        }
+        if target.is_empty() {
+            record.shift_remove("indicators");
+        }
     }
 
     /// Fill `birth_date` and `sex` from a PESEL or rodné číslo where the rule asks and the
@@ -248,6 +279,9 @@ impl Walk<'_> {
         let text = || format_leaf(value).unwrap_or_default();
         let replaced = |s: String| Ok(Some(Some(Value::String(s))));
         match &rule.op {
+            Op::Keep | Op::Suppress(_) if fields()[index].free_text => {
+                Ok(self.scrub(index, &text()).map(|s| Some(Value::String(s))))
+            }
             Op::Keep | Op::Suppress(_) => Ok(None),
             Op::Drop => Ok(Some(None)),
             Op::Redact(marker) => replaced(marker.clone()),
@@ -261,14 +295,7 @@ impl Walk<'_> {
                 Ok(ladder.apply(0, value, item).map(|s| Some(Value::String(s))))
             }
             Op::DateShift(max_days) => {
-                let days = match self.shift.get() {
-                    Some((max, days)) if max == *max_days => days,
-                    _ => {
-                        let days = self.key(index)?.date_shift_days(self.person, *max_days);
-                        self.shift.set(Some((*max_days, days)));
-                        days
-                    }
-                };
+                let days = self.shift_days(index, *max_days)?;
                 match parse_date(&text())
                     .ok()
                     .and_then(|d| d.checked_add_signed(Duration::days(days)))
@@ -278,6 +305,35 @@ impl Walk<'_> {
                     None => replaced(TOP.to_string()),
                 }
             }
+        }
+    }
+
+    /// The pupil's shift for one date field. Every field has its own offset (the key's HMAC
+    /// over the person *and* the field): with one offset per pupil, an admission date that is
+    /// nearly always 1 September gives the offset away and with it the true birth date.
+    fn shift_days(&self, index: usize, max_days: u32) -> Result<i64> {
+        if let Some((_, days)) = self.shifts.borrow().iter().find(|(i, _)| *i == index) {
+            return Ok(*days);
+        }
+        let domain = format!("{}\u{1f}{}", self.person, fields()[index].path);
+        let days = self.key(index)?.date_shift_days(&domain, max_days);
+        self.shifts.borrow_mut().push((index, days));
+        Ok(days)
+    }
+
+    /// Look for identifiers in a released free-text value: remember where (never what), and
+    /// return the redacted text when the policy redacts them.
+    fn scrub(&self, index: usize, text: &str) -> Option<String> {
+        let found = scrub::find(text);
+        let mut seen = self.found.borrow_mut();
+        for (_, kind) in &found {
+            if !seen.contains(&(index, kind.describe())) {
+                seen.push((index, kind.describe()));
+            }
+        }
+        match self.policy.identifiers_in_text() {
+            TextIdentifiers::Redact => scrub::redact(text, &found),
+            TextIdentifiers::Report => None,
         }
     }
 
@@ -372,5 +428,31 @@ pub(super) fn set_slots(
         (Some(Value::Object(child)), Some(rest)) => set_slots(child, rest, f),
         (Some(value), None) if !value.is_null() => f(value),
         _ => {}
+    }
+}
+
+/// Remove every present leaf of `path`, and the object holding it when nothing else is left
+/// in it (an `indicators` group whose one released field is withheld).
+pub(super) fn remove_leaves(object: &mut Map<String, Value>, path: &str) {
+    let (head, rest) = path.split_once('.').map_or((path, None), |(h, r)| (h, Some(r)));
+    let key = head.strip_suffix("[]").unwrap_or(head);
+    let emptied = match (object.get_mut(key), rest) {
+        (Some(Value::Array(items)), Some(rest)) => {
+            for item in items.iter_mut() {
+                if let Value::Object(child) = item {
+                    remove_leaves(child, rest);
+                }
+            }
+            items.iter().all(|i| i.as_object().is_some_and(Map::is_empty))
+        }
+        (Some(Value::Object(child)), Some(rest)) => {
+            remove_leaves(child, rest);
+            child.is_empty()
+        }
+        (Some(_), None) => true,
+        _ => false,
+    };
+    if emptied {
+        object.shift_remove(key);
     }
 }

@@ -346,6 +346,10 @@ pub struct RiskReport {
     pub quasi_identifiers: Vec<String>,
     /// The sensitive attributes' names.
     pub sensitive: Vec<String>,
+    /// Sensitive attributes left out of the release: they take fewer than l distinct values
+    /// in the whole data set, so no grouping could be l-diverse.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<String>,
     /// The risk of the data as read.
     pub before: RiskSummary,
     /// The risk of the data as released.
@@ -379,6 +383,13 @@ impl RiskReport {
         };
         writeln!(out, "quasi-identifiers: {}", list(&quasi))?;
         writeln!(out, "sensitive attributes: {}", list(&self.sensitive))?;
+        if !self.withheld.is_empty() {
+            writeln!(
+                out,
+                "withheld (fewer than l distinct values in the whole data set): {}",
+                list(&self.withheld)
+            )?;
+        }
         writeln!(out)?;
         let row = |out: &mut dyn Write, name: &str, before: String, after: String| {
             writeln!(out, "  {name:<32} {before:>10} {after:>10}")
@@ -417,7 +428,10 @@ impl RiskReport {
             format!("{:.3}", b.avg_prosecutor_risk),
             format!("{:.3}", a.avg_prosecutor_risk),
         )?;
-        for (lb, la) in b.l_diversity.iter().zip(&a.l_diversity) {
+        for la in &a.l_diversity {
+            let Some(lb) = b.l_diversity.iter().find(|lb| lb.attribute == la.attribute) else {
+                continue;
+            };
             row(
                 &mut out,
                 &format!("min l ({})", lb.attribute),
@@ -598,6 +612,7 @@ mod tests {
             l: None,
             quasi_identifiers: vec!["age".into(), "sex".into()],
             sensitive: vec!["kind".into()],
+            withheld: vec![],
             before: accumulator(&ROWS, 3, None).finish(),
             after: accumulator(&after, 3, None).finish(),
             suppressed: 1,
@@ -683,6 +698,7 @@ commune: 2 units, 1 with fewer than k=3 records (before: 2 units, 0 below k)
             l: None,
             quasi_identifiers: vec!["sex".into()],
             sensitive: vec![],
+            withheld: vec![],
             before: summary.clone(),
             after: summary,
             suppressed: 0,

@@ -23,14 +23,17 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::path::PathBuf;
+use teczka::model::fields::fields;
+use teczka::model::record::Released;
 use teczka::pipeline::{Discard, Outputs, Pipeline, RejectSink};
 use teczka::policy::keys::{Key, KeySource};
 use teczka::policy::tokens::{Recipient, Tokeniser};
-use teczka::policy::{Policy, Secrets, Spill};
+use teczka::policy::{Policy, Secrets, Spill, TextIdentifiers};
 use teczka::report::risk::RiskReport;
 use teczka::report::{Counts, JsonReport, RejectsWriter, Report, TextReport};
 use teczka::validate::{Duplicates, Validator, ValidatorBuilder};
 use teczka::write::Sink;
+use teczka::{Record, Rule, Severity};
 
 /// How records are checked and where the findings go (shared by `validate` and `convert`).
 #[derive(Clone, Debug, Args)]
@@ -290,6 +293,7 @@ impl Job<'_> {
                 if let Some(release) = release {
                     if !record.is_rejected() {
                         let released = release.policy.release(&record.pupil, release.secrets())?;
+                        report_text_identifiers(record, &released, &release.policy);
                         record.released = Some(Box::new(released));
                     }
                 }
@@ -324,6 +328,27 @@ impl Job<'_> {
             }
         }
         Ok(Finished { counts, risk })
+    }
+}
+
+/// Warn, at the record's place, about every identifier the release found in free text.
+fn report_text_identifiers(record: &mut Record, released: &Released, policy: &Policy) {
+    let done = match policy.identifiers_in_text() {
+        TextIdentifiers::Redact => "it was redacted in the release".to_string(),
+        TextIdentifiers::Report => format!(
+            "it was released as written: check the text, or set `identifiers_in_text = \
+             \"redact\"` in the [policy] table of {}",
+            policy.origin
+        ),
+    };
+    for (index, kind) in &released.text_identifiers {
+        let path = fields().get(*index).map_or("?", |f| f.path.as_str());
+        record.report(
+            path,
+            Rule::IdentifierInText,
+            Severity::Warning,
+            format!("free text holds {kind}, which may name someone; {done}"),
+        );
     }
 }
 
