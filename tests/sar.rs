@@ -541,3 +541,65 @@ fn regression_11_2_an_email_on_different_same_named_guardians_is_refused() {
         }
     }
 }
+
+/// Issue 11, item 2: a guardian with no recorded parental rights is not taken to have them;
+/// the school can say it confirmed them with --parental-rights-confirmed. Rights recorded as
+/// absent stay a refusal.
+#[test]
+fn regression_11_2_unrecorded_parental_rights_count_as_none_unless_confirmed() {
+    let dir = Dir::new();
+    let mut pupils = school(&dir);
+    let email = text_of(&pupils[70]["guardians"][0]["email"]);
+    let child = text_of(&pupils[70]["pesel"]);
+    pupils[70]["guardians"][0].as_object_mut().unwrap().remove("parental_rights");
+    let input = write_school(&dir, "pr.jsonl", &pupils);
+    let subject = format!("email:{email}");
+    let refused =
+        sar_over(&dir, &input, &["--subject", &subject, "--on-behalf-of-children", "-o", "a.zip"]);
+    assert_eq!(refused.code(), 2, "{}", refused.stderr());
+    assert!(!dir.join("a.zip").exists(), "no package");
+    let stderr = refused.stderr();
+    assert!(stderr.contains("no parental rights recorded"), "{stderr}");
+    assert!(stderr.contains("--parental-rights-confirmed"), "{stderr}");
+    assert!(!stderr.contains(&email) && !stderr.contains(&child), "{stderr}");
+
+    let own = sar_over(&dir, &input, &["--subject", &subject, "-o", "own.zip"]);
+    assert_eq!(own.code(), 0, "the guardian's own data: {}", own.stderr());
+
+    let confirmed = sar_over(
+        &dir,
+        &input,
+        &[
+            "--subject",
+            &subject,
+            "--on-behalf-of-children",
+            "--parental-rights-confirmed",
+            "-o",
+            "b.zip",
+        ],
+    );
+    assert_eq!(confirmed.code(), 0, "{}", confirmed.stderr());
+    let package = contents(&dir.join("b.zip"));
+    assert!(package["data/records/pupils.jsonl"].contains(&child), "the child's record");
+    let metadata: serde_json::Value =
+        serde_json::from_str(&package["data/metadata/archive.json"]).unwrap();
+    assert_eq!(metadata["request"]["parental_rights_confirmed"], true, "{metadata}");
+
+    // The school's records saying "no rights" are not overridden by the flag.
+    pupils[70]["guardians"][0]["parental_rights"] = false.into();
+    let input = write_school(&dir, "none.jsonl", &pupils);
+    let run = sar_over(
+        &dir,
+        &input,
+        &[
+            "--subject",
+            &subject,
+            "--on-behalf-of-children",
+            "--parental-rights-confirmed",
+            "-o",
+            "c.zip",
+        ],
+    );
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(run.stderr().contains("without parental rights"), "{}", run.stderr());
+}

@@ -39,6 +39,23 @@ pub enum Role {
     Guardian,
 }
 
+/// What the requester asks for, and on what grounds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Scope {
+    /// The subject's own data: a pupil's record, or a guardian's own entries with the
+    /// children only named.
+    #[default]
+    Own,
+    /// A guardian asks on behalf of their children (parental responsibility): the children's
+    /// records are disclosed too, if the guardian holds parental rights over each of them.
+    OnBehalfOfChildren {
+        /// The school has confirmed parental rights its records do not state (from the birth
+        /// certificate or a court decision). Without it a guardian with no rights recorded is
+        /// taken to have none; rights recorded as absent refuse either way.
+        rights_confirmed: bool,
+    },
+}
+
 /// Whose rights a redaction protects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -288,8 +305,9 @@ impl Search {
     /// by a pupil and by a guardian, or records found for it that do not agree on who they are
     /// about ([`Identity`]: a PESEL mistyped onto another child's record, an e-mail address on
     /// several guardians). Disclosing the wrong person's data would itself be a breach. On
-    /// behalf of children, refuses a guardian recorded without parental rights.
-    pub fn disclose(self, on_behalf_of_children: bool) -> Result<Disclosure> {
+    /// behalf of children, refuses unless the guardian holds parental rights over each.
+    pub fn disclose(self, scope: Scope) -> Result<Disclosure> {
+        let on_behalf_of_children = matches!(scope, Scope::OnBehalfOfChildren { .. });
         let mut disclosure = Disclosure {
             subject: self.subject,
             role: None,
@@ -332,8 +350,8 @@ impl Search {
                 .collect();
             check_agreement(&disclosure.subject, &found)?;
             disclosure.role = Some(Role::Guardian);
-            if on_behalf_of_children {
-                check_parental_rights(&disclosure.subject, &self.linked)?;
+            if let Scope::OnBehalfOfChildren { rights_confirmed } = scope {
+                check_parental_rights(&disclosure.subject, &self.linked, rights_confirmed)?;
             }
             for (_, pupil, positions) in self.linked {
                 for &i in &positions {
@@ -518,18 +536,23 @@ fn check_agreement(subject: &Subject, found: &[Identity]) -> Result<()> {
     ))
 }
 
-/// A guardian asking on a child's behalf must hold parental rights over that child as the
-/// school records them; otherwise the child's record is not theirs to receive.
+/// A guardian asking on a child's behalf must hold parental rights over that child: recorded
+/// by the school, or (`rights_confirmed`) confirmed by it where the records say nothing.
+/// Otherwise the child's record is not theirs to receive.
 fn check_parental_rights(
     subject: &Subject,
     linked: &[(Location, Pupil, Vec<usize>)],
+    rights_confirmed: bool,
 ) -> Result<()> {
-    let without = linked
-        .iter()
-        .filter(|(_, pupil, positions)| {
-            positions.iter().any(|&i| pupil.guardians[i].parental_rights == Some(false))
-        })
-        .count();
+    let count = |rights: Option<bool>| {
+        linked
+            .iter()
+            .filter(|(_, pupil, positions)| {
+                positions.iter().any(|&i| pupil.guardians[i].parental_rights == rights)
+            })
+            .count()
+    };
+    let (without, unknown) = (count(Some(false)), count(None));
     if without > 0 {
         return Err(Error::config(
             "--on-behalf-of-children",
@@ -538,6 +561,20 @@ fn check_parental_rights(
                  the children's records cannot be disclosed on their behalf; answer without \
                  --on-behalf-of-children (the guardian's own data), or correct the records",
                 subject.masked()
+            ),
+        ));
+    }
+    if unknown > 0 && !rights_confirmed {
+        return Err(Error::config(
+            "--on-behalf-of-children",
+            format!(
+                "{} has no parental rights recorded over {unknown} of the {} pupils, and unknown \
+                 rights count as none: answer without --on-behalf-of-children (the guardian's \
+                 own data), record the rights in the school's system, or, once the school has \
+                 confirmed them (birth certificate, court decision), add \
+                 --parental-rights-confirmed",
+                subject.masked(),
+                linked.len()
             ),
         ));
     }
@@ -653,8 +690,9 @@ mod tests {
     use crate::model::record::Part;
     use crate::model::{Enrolment, Entity, Remark};
 
-    const OWN: bool = false;
-    const FOR_CHILDREN: bool = true;
+    const OWN: Scope = Scope::Own;
+    const FOR_CHILDREN: Scope = Scope::OnBehalfOfChildren { rights_confirmed: false };
+    const CONFIRMED: Scope = Scope::OnBehalfOfChildren { rights_confirmed: true };
 
     fn guardian(id: &str, name: &str, email: &str, phone: &str) -> Guardian {
         Guardian {
@@ -976,7 +1014,7 @@ mod tests {
             record.pupil.guardians =
                 vec![guardian(&format!("g-{i}"), "Piotr", "p.nowak@example.pl", &phone)];
         }
-        for scope in [OWN, FOR_CHILDREN] {
+        for scope in [OWN, FOR_CHILDREN, CONFIRMED] {
             let found = search("email:p.nowak@example.pl", &records).disclose(scope);
             let message = found.unwrap_err().to_string();
             assert!(
@@ -1011,6 +1049,27 @@ mod tests {
         assert!(message.to_string().contains("record none of `guardians[].id`"), "{message}");
         records.truncate(1);
         assert!(search("email:anna@example.pl", &records).disclose(OWN).is_ok(), "one entry");
+    }
+
+    #[test]
+    fn unrecorded_parental_rights_count_as_none_unless_the_school_confirmed_them() {
+        let mut records = family();
+        records[1].pupil.guardians[0].parental_rights = None;
+        let message = search("id:g1", &records).disclose(FOR_CHILDREN).unwrap_err().to_string();
+        assert!(
+            message.contains("no parental rights recorded over 1 of the 2 pupils"),
+            "{message}"
+        );
+        assert!(message.contains("--parental-rights-confirmed"), "{message}");
+        assert!(search("id:g1", &records).disclose(OWN).is_ok(), "their own data, yes");
+        let disclosure = search("id:g1", &records).disclose(CONFIRMED).unwrap();
+        assert_eq!(disclosure.pupils.len(), 2);
+        assert!(disclosure.on_behalf_of_children);
+
+        // Recorded as absent: the flag does not override the records.
+        records[0].pupil.guardians[0].parental_rights = Some(false);
+        let message = search("id:g1", &records).disclose(CONFIRMED).unwrap_err().to_string();
+        assert!(message.contains("without parental rights over 1 of the pupils"), "{message}");
     }
 
     #[test]
