@@ -11,9 +11,14 @@ const EPOCH: &str = "1767225600"; // 2026-01-01
 const PESEL: &str = "18280878257";
 
 fn sar(dir: &Dir, args: &[&str]) -> Run {
+    sar_over(dir, &fixture("multi-file"), args)
+}
+
+/// `teczka sar` over `input` with the Polish controller file and fixed dates.
+fn sar_over(dir: &Dir, input: &str, args: &[&str]) -> Run {
     let fixed = [
         "sar",
-        &fixture("multi-file"),
+        input,
         "--controller",
         &fixture("sar/controller-pl.toml"),
         "--received",
@@ -416,4 +421,185 @@ fn no_other_persons_identifier_reaches_any_byte_of_the_package() {
             assert!(!text.contains(value.as_str()), "`{value}` (another person's) is in {name}");
         }
     }
+}
+
+/// A generated school (300 pupils, every category, seed 11) as JSON values, to plant an
+/// attack in, as the red-team scripts do.
+fn school(dir: &Dir) -> Vec<serde_json::Value> {
+    let generated = dir.run(&[
+        "generate",
+        "-n",
+        "300",
+        "--seed",
+        "11",
+        "--detail",
+        "full",
+        "--to",
+        "jsonl",
+        "-o",
+        "school.jsonl",
+    ]);
+    assert_eq!(generated.code(), 0, "{}", generated.stderr());
+    dir.read("school.jsonl").lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// Write pupils as JSON Lines; the path, for `sar_over`.
+fn write_school(dir: &Dir, name: &str, pupils: &[serde_json::Value]) -> String {
+    let text: String = pupils.iter().map(|p| format!("{p}\n")).collect();
+    dir.create(name, text).display().to_string()
+}
+
+fn text_of(value: &serde_json::Value) -> String {
+    value.as_str().unwrap_or_else(|| panic!("{value} is not text")).to_string()
+}
+
+/// Issue 11, item 1: a second pupil whose record carries the subject's PESEL by a typo
+/// (another name, another birth year) must not be disclosed with the subject's record: the
+/// run is refused, naming the fields that disagree and where, never their values.
+#[test]
+fn regression_11_1_a_pesel_on_two_different_pupils_is_refused() {
+    let dir = Dir::new();
+    let mut pupils = school(&dir);
+    let pesel = text_of(&pupils[50]["pesel"]);
+    pupils[60]["pesel"] = pesel.clone().into();
+    let input = write_school(&dir, "dup.jsonl", &pupils);
+    let run = sar_over(&dir, &input, &["--subject", &format!("pesel:{pesel}"), "-o", "b1.zip"]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(!dir.join("b1.zip").exists(), "no package");
+    let stderr = run.stderr();
+    for named in ["`first_name`", "`surname`", "`birth_date`", "record 51 (", "record 61 ("] {
+        assert!(stderr.contains(named), "`{named}` not named: {stderr}");
+    }
+    let mut values = vec![pesel.clone()];
+    for i in [50, 60] {
+        for key in ["first_name", "surname", "birth_date", "id"] {
+            values.push(text_of(&pupils[i][key]));
+        }
+    }
+    for value in &values {
+        assert!(!stderr.contains(value.as_str()), "`{value}` is on stderr: {stderr}");
+    }
+
+    // The same pupil in two inputs is one person: still answered, from both.
+    let one = write_school(&dir, "again.jsonl", &pupils[50..51]);
+    pupils.remove(60);
+    let fixed = write_school(&dir, "fixed.jsonl", &pupils);
+    let run =
+        sar_over(&dir, &fixed, &["--subject", &format!("pesel:{pesel}"), &one, "-o", "ok.zip"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(run.stderr().contains("as a pupil in 2 records"), "{}", run.stderr());
+}
+
+/// Issue 11, item 2: one e-mail address on several same-named fathers (different guardian
+/// ids and phones, other families) must not hand over all their children: the guardian
+/// entries found for one subject must agree, or the run is refused.
+#[test]
+fn regression_11_2_an_email_on_different_same_named_guardians_is_refused() {
+    let dir = Dir::new();
+    let pupils = school(&dir);
+    // Generated names repeat, and so do the addresses made from them: find such an address.
+    let mut by_email: BTreeMap<String, Vec<(usize, serde_json::Value)>> = BTreeMap::new();
+    for (i, pupil) in pupils.iter().enumerate() {
+        for guardian in pupil["guardians"].as_array().into_iter().flatten() {
+            if let Some(email) = guardian["email"].as_str() {
+                by_email.entry(email.to_string()).or_default().push((i, guardian.clone()));
+            }
+        }
+    }
+    let (email, entries) = by_email
+        .into_iter()
+        .find(|(_, entries)| {
+            let named = |g: &serde_json::Value| (g["first_name"].clone(), g["surname"].clone());
+            entries.len() > 2
+                && entries.iter().all(|(_, g)| named(g) == named(&entries[0].1))
+                && entries.iter().skip(1).all(|(_, g)| g["id"] != entries[0].1["id"])
+        })
+        .expect("seed 11 has an address on three same-named guardians");
+    let input = write_school(&dir, "school.jsonl", &pupils);
+    let subject = format!("email:{email}");
+    for extra in [&["--on-behalf-of-children"][..], &[]] {
+        let args = [&["--subject", &subject, "-o", "g.zip"][..], extra].concat();
+        let run = sar_over(&dir, &input, &args);
+        assert_eq!(run.code(), 2, "{}", run.stderr());
+        assert!(!dir.join("g.zip").exists(), "no package");
+        let stderr = run.stderr();
+        for named in ["`guardians[].id`", "`guardians[].phone`"] {
+            assert!(stderr.contains(named), "`{named}` not named: {stderr}");
+        }
+        assert!(!stderr.contains("`guardians[].first_name`"), "the names agree: {stderr}");
+        let mut values = vec![email.clone()];
+        for (i, guardian) in &entries {
+            for key in ["id", "phone", "first_name", "surname"] {
+                values.push(text_of(&guardian[key]));
+            }
+            for key in ["id", "pesel", "first_name", "surname"] {
+                values.extend(pupils[*i][key].as_str().map(str::to_string));
+            }
+        }
+        for value in &values {
+            assert!(!stderr.contains(value.as_str()), "`{value}` is on stderr: {stderr}");
+        }
+    }
+}
+
+/// Issue 11, item 2: a guardian with no recorded parental rights is not taken to have them;
+/// the school can say it confirmed them with --parental-rights-confirmed. Rights recorded as
+/// absent stay a refusal.
+#[test]
+fn regression_11_2_unrecorded_parental_rights_count_as_none_unless_confirmed() {
+    let dir = Dir::new();
+    let mut pupils = school(&dir);
+    let email = text_of(&pupils[70]["guardians"][0]["email"]);
+    let child = text_of(&pupils[70]["pesel"]);
+    pupils[70]["guardians"][0].as_object_mut().unwrap().remove("parental_rights");
+    let input = write_school(&dir, "pr.jsonl", &pupils);
+    let subject = format!("email:{email}");
+    let refused =
+        sar_over(&dir, &input, &["--subject", &subject, "--on-behalf-of-children", "-o", "a.zip"]);
+    assert_eq!(refused.code(), 2, "{}", refused.stderr());
+    assert!(!dir.join("a.zip").exists(), "no package");
+    let stderr = refused.stderr();
+    assert!(stderr.contains("no parental rights recorded"), "{stderr}");
+    assert!(stderr.contains("--parental-rights-confirmed"), "{stderr}");
+    assert!(!stderr.contains(&email) && !stderr.contains(&child), "{stderr}");
+
+    let own = sar_over(&dir, &input, &["--subject", &subject, "-o", "own.zip"]);
+    assert_eq!(own.code(), 0, "the guardian's own data: {}", own.stderr());
+
+    let confirmed = sar_over(
+        &dir,
+        &input,
+        &[
+            "--subject",
+            &subject,
+            "--on-behalf-of-children",
+            "--parental-rights-confirmed",
+            "-o",
+            "b.zip",
+        ],
+    );
+    assert_eq!(confirmed.code(), 0, "{}", confirmed.stderr());
+    let package = contents(&dir.join("b.zip"));
+    assert!(package["data/records/pupils.jsonl"].contains(&child), "the child's record");
+    let metadata: serde_json::Value =
+        serde_json::from_str(&package["data/metadata/archive.json"]).unwrap();
+    assert_eq!(metadata["request"]["parental_rights_confirmed"], true, "{metadata}");
+
+    // The school's records saying "no rights" are not overridden by the flag.
+    pupils[70]["guardians"][0]["parental_rights"] = false.into();
+    let input = write_school(&dir, "none.jsonl", &pupils);
+    let run = sar_over(
+        &dir,
+        &input,
+        &[
+            "--subject",
+            &subject,
+            "--on-behalf-of-children",
+            "--parental-rights-confirmed",
+            "-o",
+            "c.zip",
+        ],
+    );
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(run.stderr().contains("without parental rights"), "{}", run.stderr());
 }

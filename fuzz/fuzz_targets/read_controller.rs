@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
-use teczka::policy::subject::Search;
+use teczka::policy::subject::{Scope, Search};
 use teczka::report::sar::{index_html, Controller, Lang, Package, Request};
 
 fuzz_target!(|data: &[u8]| {
@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
     let subject = text.lines().next().unwrap_or_default().parse().ok();
     let Ok(controller) = Controller::from_toml(text, Path::new("fuzz.toml")) else { return };
     let subject = subject.unwrap_or(teczka::policy::subject::Subject::Id("x".into()));
-    let Ok(disclosure) = Search::new(subject, 1).disclose(false) else { return };
+    let Ok(disclosure) = Search::new(subject, 1).disclose(Scope::Own) else { return };
     let day = NaiveDate::from_ymd_opt(2026, 1, 31).unwrap_or_default();
     for lang in [Lang::Pl, Lang::Cs, Lang::En] {
         let request =

@@ -7,7 +7,7 @@
 //! disclosed (third parties already redacted) and the withholding log saying what was left out
 //! and why (Art. 15(4): the copy must not harm the rights of others).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Location, Result};
 use crate::model::record::{Record, Severity};
 use crate::model::{Guardian, Pupil};
 use serde::Serialize;
@@ -37,6 +37,23 @@ pub enum Role {
     Pupil,
     /// The subject is a parent or guardian asking about their own data.
     Guardian,
+}
+
+/// What the requester asks for, and on what grounds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Scope {
+    /// The subject's own data: a pupil's record, or a guardian's own entries with the
+    /// children only named.
+    #[default]
+    Own,
+    /// A guardian asks on behalf of their children (parental responsibility): the children's
+    /// records are disclosed too, if the guardian holds parental rights over each of them.
+    OnBehalfOfChildren {
+        /// The school has confirmed parental rights its records do not state (from the birth
+        /// certificate or a court decision). Without it a guardian with no rights recorded is
+        /// taken to have none; rights recorded as absent refuse either way.
+        rights_confirmed: bool,
+    },
 }
 
 /// Whose rights a redaction protects.
@@ -221,10 +238,11 @@ pub const CHILD_RECORD: &str = "*";
 #[derive(Debug)]
 pub struct Search {
     subject: Subject,
-    /// Records that are the subject's own (a pupil subject).
-    own: Vec<Pupil>,
-    /// Records naming the subject as a guardian, with the guardian entries' positions.
-    linked: Vec<(Pupil, Vec<usize>)>,
+    /// Records that are the subject's own (a pupil subject), with where each was read.
+    own: Vec<(Location, Pupil)>,
+    /// Records naming the subject as a guardian, with where each was read and the guardian
+    /// entries' positions.
+    linked: Vec<(Location, Pupil, Vec<usize>)>,
     /// Where matched records had values that could not be read.
     unreadable: Vec<String>,
     searched: Searched,
@@ -269,9 +287,9 @@ impl Search {
             self.unreadable.push(format!("{}: {}", record.location(), errors.join("; ")));
         }
         if as_pupil {
-            self.own.push(pupil.clone());
+            self.own.push((record.location(), pupil.clone()));
         } else {
-            self.linked.push((pupil.clone(), as_guardian));
+            self.linked.push((record.location(), pupil.clone(), as_guardian));
         }
     }
 
@@ -284,10 +302,12 @@ impl Search {
     /// Decide whose data was found and redact third parties.
     ///
     /// Refuses (rather than guess) when the identifier fits more than one person: an id used
-    /// by a pupil and by a guardian, records of the same id with different national ids, or an
-    /// e-mail address shared by differently named guardians. Disclosing the wrong person's
-    /// data would itself be a breach.
-    pub fn disclose(self, on_behalf_of_children: bool) -> Result<Disclosure> {
+    /// by a pupil and by a guardian, or records found for it that do not agree on who they are
+    /// about ([`Identity`]: a PESEL mistyped onto another child's record, an e-mail address on
+    /// several guardians). Disclosing the wrong person's data would itself be a breach. On
+    /// behalf of children, refuses unless the guardian holds parental rights over each.
+    pub fn disclose(self, scope: Scope) -> Result<Disclosure> {
+        let on_behalf_of_children = matches!(scope, Scope::OnBehalfOfChildren { .. });
         let mut disclosure = Disclosure {
             subject: self.subject,
             role: None,
@@ -298,31 +318,42 @@ impl Search {
             withheld: Vec::new(),
             searched: self.searched,
         };
-        let ambiguous = |message: String| Error::config("--subject", message);
         if !self.own.is_empty() && !self.linked.is_empty() {
-            return Err(ambiguous(format!(
-                "{} is a pupil's id in {} records and a guardian's in {}: ask for a PESEL, rodné \
-                 číslo or e-mail address that tells them apart",
-                disclosure.subject.masked(),
-                self.own.len(),
-                self.linked.len()
-            )));
+            return Err(Error::config(
+                "--subject",
+                format!(
+                    "{} is a pupil's id in {} records and a guardian's in {}: ask for a PESEL, \
+                     rodné číslo or e-mail address that tells them apart",
+                    disclosure.subject.masked(),
+                    self.own.len(),
+                    self.linked.len()
+                ),
+            ));
         }
         if !self.own.is_empty() {
-            check_one_person(&disclosure.subject, &self.own)?;
+            let found: Vec<Identity> =
+                self.own.iter().map(|(at, pupil)| Identity::of_pupil(at, pupil)).collect();
+            check_agreement(&disclosure.subject, &found)?;
             disclosure.role = Some(Role::Pupil);
-            for pupil in self.own {
+            for (_, pupil) in self.own {
                 let shown = redact_for_pupil(&pupil, None);
                 disclosure.withheld.extend(withheld(&pupil, &shown));
                 disclosure.pupils.push(shown);
             }
         } else if !self.linked.is_empty() {
+            let found: Vec<Identity> = self
+                .linked
+                .iter()
+                .flat_map(|(at, pupil, positions)| {
+                    positions.iter().map(|&i| Identity::of_guardian(at, i, &pupil.guardians[i]))
+                })
+                .collect();
+            check_agreement(&disclosure.subject, &found)?;
             disclosure.role = Some(Role::Guardian);
-            check_one_entry_per_record(&disclosure.subject, &self.linked)?;
-            if on_behalf_of_children {
-                check_parental_rights(&disclosure.subject, &self.linked)?;
+            if let Scope::OnBehalfOfChildren { rights_confirmed } = scope {
+                check_parental_rights(&disclosure.subject, &self.linked, rights_confirmed)?;
             }
-            for (pupil, positions) in self.linked {
+            for (_, pupil, positions) in self.linked {
                 for &i in &positions {
                     let entry = &pupil.guardians[i];
                     if !disclosure.guardian.contains(entry) {
@@ -346,55 +377,182 @@ impl Search {
                     disclosure.pupils.push(only_the_link(&pupil, &positions));
                 }
             }
-            check_one_guardian(&disclosure.subject, &disclosure.guardian)?;
         }
         Ok(disclosure)
     }
 }
 
-/// Several records found for one subject must show one person. By PESEL or rodné číslo the
-/// number itself ties them; by id, which two schools' exports may both use, every record must
-/// carry the same national id or foreign document, birth date and name.
-fn check_one_person(subject: &Subject, records: &[Pupil]) -> Result<()> {
-    if records.len() < 2 || !matches!(subject, Subject::Id(_)) {
-        return Ok(());
+/// Who one record the search gathered is about, as far as the record says: the identifying
+/// fields, normalised for comparison, and where the record (or guardian entry) was read.
+///
+/// Every record found for one subject must show the same [`Identity`]: one identifier can be
+/// typed onto the wrong record (a PESEL on another child's), reused by two schools' exports
+/// (id `7`) or shared (a family e-mail address, or one name-based address on several
+/// same-named fathers). A field recorded in one record and missing in another disagrees too:
+/// nothing shows the two are one person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Identity {
+    /// Whether it is a pupil record or a guardian entry.
+    whose: Role,
+    /// Where it was read: `pupils.jsonl: record 51 (line 51, byte 80211)`, and for a guardian
+    /// entry `, guardian 2`.
+    at: String,
+    /// Each identifying field as a model path, with its normalised value (`None`: not
+    /// recorded). The same paths, in the same order, for every identity of one kind.
+    fields: Vec<(&'static str, Option<String>)>,
+}
+
+impl Identity {
+    /// A pupil: national ids or foreign document, name and birth date.
+    fn of_pupil(at: &Location, pupil: &Pupil) -> Identity {
+        Identity {
+            whose: Role::Pupil,
+            at: at.to_string(),
+            fields: vec![
+                ("pesel", pupil.pesel.as_deref().map(digits_only)),
+                ("birth_number", pupil.birth_number.as_deref().map(digits_only)),
+                ("foreign_document", pupil.foreign_document.as_deref().map(normalise_text)),
+                ("first_name", pupil.first_name.as_deref().map(normalise_text)),
+                ("surname", pupil.surname.as_deref().map(normalise_text)),
+                ("birth_date", pupil.birth_date.map(|d| d.to_string())),
+            ],
+        }
     }
-    let identity = |p: &Pupil| {
-        let document = p
-            .pesel
-            .as_deref()
-            .or(p.birth_number.as_deref())
-            .map(digits_only)
-            .or_else(|| p.foreign_document.as_deref().map(|d| d.trim().to_uppercase()));
-        let name = |n: &Option<String>| n.as_deref().unwrap_or_default().trim().to_lowercase();
-        (document, p.birth_date, name(&p.first_name), name(&p.surname))
+
+    /// A guardian entry, the `position`th of its record: the guardian's id in the school's
+    /// system, name and phone.
+    fn of_guardian(at: &Location, position: usize, guardian: &Guardian) -> Identity {
+        Identity {
+            whose: Role::Guardian,
+            at: format!("{at}, guardian {}", position + 1),
+            fields: vec![
+                ("guardians[].id", guardian.id.as_deref().map(normalise_text)),
+                ("guardians[].first_name", guardian.first_name.as_deref().map(normalise_text)),
+                ("guardians[].surname", guardian.surname.as_deref().map(normalise_text)),
+                ("guardians[].phone", guardian.phone.as_deref().map(normalise_phone)),
+            ],
+        }
+    }
+
+    /// The fields in which `other` differs from this identity, by path.
+    fn differences(&self, other: &Identity) -> Vec<&'static str> {
+        self.fields
+            .iter()
+            .zip(&other.fields)
+            .filter(|((_, mine), (_, theirs))| mine != theirs)
+            .map(|((path, _), _)| *path)
+            .collect()
+    }
+}
+
+/// Case, surrounding and repeated white space do not tell people apart; spelling does.
+fn normalise_text(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// `+48 781 533 771`, `0048781533771` and `781-533-771` are one number: the digits, without
+/// the Polish or Czech country code before a 9-digit national number.
+fn normalise_phone(text: &str) -> String {
+    let digits = digits_only(text);
+    let digits = digits.strip_prefix("00").unwrap_or(&digits);
+    for code in ["48", "420"] {
+        if let Some(national) = digits.strip_prefix(code).filter(|n| n.len() == 9) {
+            return national.to_string();
+        }
+    }
+    digits.to_string()
+}
+
+/// At most this many disagreeing records are named in a refusal; the rest are counted.
+const NAMED_DISAGREEMENTS: usize = 5;
+
+/// The one agreement check, for every kind of subject: all the records (pupil records, or
+/// guardian entries) found for `subject` must show one [`Identity`], or the run is refused.
+///
+/// The refusal names what disagrees (field paths) and where (record positions), never a
+/// value: the message goes to a terminal and logs, and the values are two people's data.
+fn check_agreement(subject: &Subject, found: &[Identity]) -> Result<()> {
+    let Some((first, rest)) = found.split_first() else { return Ok(()) };
+    let kind = match first.whose {
+        Role::Pupil => "pupil records",
+        Role::Guardian => "guardian entries",
     };
-    let first = identity(&records[0]);
-    let anonymous = (None, None, String::new(), String::new());
-    if first == anonymous || records.iter().any(|p| identity(p) != first) {
+    if !rest.is_empty() && first.fields.iter().all(|(_, value)| value.is_none()) {
+        let paths: Vec<String> = first.fields.iter().map(|(p, _)| format!("`{p}`")).collect();
         return Err(Error::config(
             "--subject",
             format!(
-                "{} fits {} records that do not show the same person (national id or \
-                 document, birth date and name differ or are missing): search by PESEL or rodné \
-                 číslo, or give only the input that holds the pupil",
+                "{} fits {} {kind} that record none of {} to show they are one person (first \
+                 at {}): ask for an identifier that tells them apart, or complete the records",
                 subject.masked(),
-                records.len()
+                found.len(),
+                paths.join(", "),
+                first.at
             ),
         ));
     }
-    Ok(())
+    let disagreeing: Vec<(&Identity, Vec<&'static str>)> = rest
+        .iter()
+        .map(|other| (other, first.differences(other)))
+        .filter(|(_, fields)| !fields.is_empty())
+        .collect();
+    if disagreeing.is_empty() {
+        return Ok(());
+    }
+    let mut fields: Vec<&str> = disagreeing.iter().flat_map(|(_, f)| f.iter().copied()).collect();
+    fields.sort_by_key(|f| first.fields.iter().position(|(p, _)| p == f));
+    fields.dedup();
+    let mut named: Vec<String> = disagreeing
+        .iter()
+        .take(NAMED_DISAGREEMENTS)
+        .map(|(other, fields)| {
+            let fields: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
+            format!("{} differs in {}", other.at, fields.join(", "))
+        })
+        .collect();
+    if disagreeing.len() > NAMED_DISAGREEMENTS {
+        named.push(format!("{} more", disagreeing.len() - NAMED_DISAGREEMENTS));
+    }
+    let fields: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
+    let fix = if first.whose == Role::Guardian {
+        "ask for the guardian's id in the school's system, or correct the records (an \
+         e-mail address a family shares, or one recorded on the wrong guardian?)"
+    } else {
+        "correct the records (a mistyped PESEL or rodné číslo? `teczka validate` names \
+         duplicates), or give only the input that holds the pupil"
+    };
+    Err(Error::config(
+        "--subject",
+        format!(
+            "{} fits {} {kind} that do not show one person: they disagree in {} (a value \
+             differs, or is recorded in one and missing in another); compared with the first, at \
+             {}: {}; they may be about different people, so nothing was disclosed: {fix}",
+            subject.masked(),
+            found.len(),
+            fields.join(", "),
+            first.at,
+            named.join("; "),
+        ),
+    ))
 }
 
-/// A guardian asking on a child's behalf must hold parental rights over that child as the
-/// school records them; otherwise the child's record is not theirs to receive.
-fn check_parental_rights(subject: &Subject, linked: &[(Pupil, Vec<usize>)]) -> Result<()> {
-    let without = linked
-        .iter()
-        .filter(|(pupil, positions)| {
-            positions.iter().any(|&i| pupil.guardians[i].parental_rights == Some(false))
-        })
-        .count();
+/// A guardian asking on a child's behalf must hold parental rights over that child: recorded
+/// by the school, or (`rights_confirmed`) confirmed by it where the records say nothing.
+/// Otherwise the child's record is not theirs to receive.
+fn check_parental_rights(
+    subject: &Subject,
+    linked: &[(Location, Pupil, Vec<usize>)],
+    rights_confirmed: bool,
+) -> Result<()> {
+    let count = |rights: Option<bool>| {
+        linked
+            .iter()
+            .filter(|(_, pupil, positions)| {
+                positions.iter().any(|&i| pupil.guardians[i].parental_rights == rights)
+            })
+            .count()
+    };
+    let (without, unknown) = (count(Some(false)), count(None));
     if without > 0 {
         return Err(Error::config(
             "--on-behalf-of-children",
@@ -406,50 +564,17 @@ fn check_parental_rights(subject: &Subject, linked: &[(Pupil, Vec<usize>)]) -> R
             ),
         ));
     }
-    Ok(())
-}
-
-/// Two guardian entries of one child matching the identifier are two people sharing it (a
-/// family e-mail address).
-fn check_one_entry_per_record(subject: &Subject, linked: &[(Pupil, Vec<usize>)]) -> Result<()> {
-    if let Some((pupil, _)) = linked.iter().find(|(_, positions)| positions.len() > 1) {
+    if unknown > 0 && !rights_confirmed {
         return Err(Error::config(
-            "--subject",
+            "--on-behalf-of-children",
             format!(
-                "{} is recorded for more than one guardian of pupil {} (a shared family \
-                 address?): ask for the guardian's id in the school's system",
+                "{} has no parental rights recorded over {unknown} of the {} pupils, and unknown \
+                 rights count as none: answer without --on-behalf-of-children (the guardian's \
+                 own data), record the rights in the school's system, or, once the school has \
+                 confirmed them (birth certificate, court decision), add \
+                 --parental-rights-confirmed",
                 subject.masked(),
-                pupil.id
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// Guardian entries found by e-mail or id must all name the same person.
-fn check_one_guardian(subject: &Subject, entries: &[Guardian]) -> Result<()> {
-    let mut names: Vec<String> = entries
-        .iter()
-        .map(|g| {
-            let name = format!(
-                "{} {}",
-                g.first_name.as_deref().unwrap_or_default(),
-                g.surname.as_deref().unwrap_or_default()
-            );
-            name.trim().to_lowercase()
-        })
-        // An unnamed entry cannot be shown to be the named one: it stays, as someone else.
-        .collect();
-    names.sort();
-    names.dedup();
-    if names.len() > 1 {
-        return Err(Error::config(
-            "--subject",
-            format!(
-                "{} is recorded for {} differently named guardians (a shared family \
-                 address?): ask for the guardian's id in the school's system",
-                subject.masked(),
-                names.len()
+                linked.len()
             ),
         ));
     }
@@ -562,7 +687,12 @@ fn count_leaves(value: &Value, path: &str, out: &mut BTreeMap<String, usize>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Enrolment, Remark};
+    use crate::model::record::Part;
+    use crate::model::{Enrolment, Entity, Remark};
+
+    const OWN: Scope = Scope::Own;
+    const FOR_CHILDREN: Scope = Scope::OnBehalfOfChildren { rights_confirmed: false };
+    const CONFIRMED: Scope = Scope::OnBehalfOfChildren { rights_confirmed: true };
 
     fn guardian(id: &str, name: &str, email: &str, phone: &str) -> Guardian {
         Guardian {
@@ -572,6 +702,7 @@ mod tests {
             surname: Some("Nowak".into()),
             email: Some(email.into()),
             phone: Some(phone.into()),
+            parental_rights: Some(true),
             ..Guardian::default()
         }
     }
@@ -581,6 +712,7 @@ mod tests {
             pupil: Pupil {
                 id: id.into(),
                 pesel: Some(pesel.into()),
+                birth_date: chrono::NaiveDate::from_ymd_opt(2014, 5, 12),
                 first_name: Some("Zofia".into()),
                 surname: Some("Nowak".into()),
                 guardians,
@@ -601,14 +733,24 @@ mod tests {
         }
     }
 
+    /// Three pupils, at records 1 to 3 of `zaci.jsonl`: u1 and u2 are Anna's and Piotr's.
     fn family() -> Vec<Record> {
         let anna = guardian("g1", "Anna", "anna@example.pl", "600100200");
         let piotr = guardian("g2", "Piotr", "piotr@example.pl", "600300400");
-        vec![
+        let mut records = vec![
             pupil("u1", "14210512345", vec![anna.clone(), piotr.clone()]),
             pupil("u2", "16262798765", vec![anna, piotr]),
             pupil("u3", "15231011111", vec![guardian("g3", "Ewa", "ewa@example.pl", "1")]),
-        ]
+        ];
+        for (i, record) in records.iter_mut().enumerate() {
+            let n = i as u64;
+            record.parts = vec![Part {
+                entity: Entity::Pupil,
+                location: Location { source: "zaci.jsonl".into(), record: n, line: n + 1, byte: n },
+                original: String::new(),
+            }];
+        }
+        records
     }
 
     fn search(subject: &str, records: &[Record]) -> Search {
@@ -647,7 +789,7 @@ mod tests {
 
     #[test]
     fn a_pupil_gets_their_record_without_staff_names_or_other_guardians_contacts() {
-        let disclosure = search("pesel:14210512345", &family()).disclose(false).unwrap();
+        let disclosure = search("pesel:14210512345", &family()).disclose(OWN).unwrap();
         assert_eq!(disclosure.role, Some(Role::Pupil));
         assert_eq!(disclosure.pupils.len(), 1);
         let shown = &disclosure.pupils[0];
@@ -668,7 +810,7 @@ mod tests {
 
     #[test]
     fn a_guardian_asking_for_themselves_gets_their_entry_and_the_childrens_names_only() {
-        let disclosure = search("email:ANNA@example.pl", &family()).disclose(false).unwrap();
+        let disclosure = search("email:ANNA@example.pl", &family()).disclose(OWN).unwrap();
         assert_eq!(disclosure.role, Some(Role::Guardian));
         assert_eq!(disclosure.guardian.len(), 1, "one entry, seen in two records");
         assert_eq!(disclosure.guardian[0].phone.as_deref(), Some("600100200"));
@@ -691,7 +833,7 @@ mod tests {
 
     #[test]
     fn on_behalf_of_children_a_guardian_gets_the_records_with_the_other_parent_redacted() {
-        let disclosure = search("id:g1", &family()).disclose(true).unwrap();
+        let disclosure = search("id:g1", &family()).disclose(FOR_CHILDREN).unwrap();
         assert_eq!(disclosure.pupils.len(), 2);
         let shown = &disclosure.pupils[0];
         assert_eq!(shown.pesel.as_deref(), Some("14210512345"));
@@ -704,17 +846,17 @@ mod tests {
     fn a_guardian_without_parental_rights_cannot_ask_for_the_childs_record() {
         let mut records = family();
         records[1].pupil.guardians[0].parental_rights = Some(false);
-        let message = search("id:g1", &records).disclose(true).unwrap_err().to_string();
+        let message = search("id:g1", &records).disclose(FOR_CHILDREN).unwrap_err().to_string();
         assert!(message.contains("without parental rights over 1 of the pupils"), "{message}");
-        assert!(search("id:g1", &records).disclose(false).is_ok(), "their own data, yes");
+        assert!(search("id:g1", &records).disclose(OWN).is_ok(), "their own data, yes");
     }
 
     #[test]
     fn refusals_show_at_most_half_of_the_identifier() {
         let mut records = family();
         records[1].pupil.id = "u1".into();
-        let message = search("id:u1", &records).disclose(false).unwrap_err().to_string();
-        assert!(message.contains("id *1 fits 2 records"), "{message}");
+        let message = search("id:u1", &records).disclose(OWN).unwrap_err().to_string();
+        assert!(message.contains("id *1 fits 2 pupil records"), "{message}");
         let pesel = Subject::Pesel("14210512345".into()).masked();
         assert_eq!(pesel.matches(char::is_numeric).count(), 5, "{pesel}");
         assert!(!pesel.contains("14210512345"));
@@ -722,7 +864,7 @@ mod tests {
 
     #[test]
     fn nobody_found_is_a_negative_answer() {
-        let disclosure = search("pesel:99999999999", &family()).disclose(false).unwrap();
+        let disclosure = search("pesel:99999999999", &family()).disclose(OWN).unwrap();
         assert_eq!(disclosure.role, None);
         assert!(disclosure.pupils.is_empty() && disclosure.withheld.is_empty());
         assert_eq!(disclosure.searched.records, 3);
@@ -732,13 +874,13 @@ mod tests {
     fn an_identifier_that_fits_two_people_is_refused() {
         let mut records = family();
         records[2].pupil.id = "g1".into();
-        let message = search("id:g1", &records).disclose(false).unwrap_err().to_string();
+        let message = search("id:g1", &records).disclose(OWN).unwrap_err().to_string();
         assert!(message.contains("pupil's id") && message.contains("guardian's"), "{message}");
 
         let mut records = family();
         records[1].pupil.id = "u1".into();
-        let message = search("id:u1", &records).disclose(false).unwrap_err().to_string();
-        assert!(message.contains("do not show the same person"), "{message}");
+        let message = search("id:u1", &records).disclose(OWN).unwrap_err().to_string();
+        assert!(message.contains("do not show one person"), "{message}");
 
         // Two schools' exports both using id 7, one pupil with a foreign document only.
         let mut records = family();
@@ -747,13 +889,13 @@ mod tests {
         records[0].pupil.foreign_document = Some("UA123".into());
         records[1].pupil.id = "7".into();
         records[1].pupil.surname = Some("Wiśniewski".into());
-        let message = search("id:7", &records).disclose(false).unwrap_err().to_string();
-        assert!(message.contains("do not show the same person"), "{message}");
+        let message = search("id:7", &records).disclose(OWN).unwrap_err().to_string();
+        assert!(message.contains("do not show one person"), "{message}");
 
         // The same pupil in two inputs is one person.
         let mut records = family();
         records[1] = records[0].clone();
-        assert_eq!(search("id:u1", &records).disclose(false).unwrap().pupils.len(), 2);
+        assert_eq!(search("id:u1", &records).disclose(OWN).unwrap().pupils.len(), 2);
 
         // A family address on both parents of one child, the father unnamed.
         let mut records = family();
@@ -761,12 +903,185 @@ mod tests {
         father.email = Some("anna@example.pl".into());
         father.first_name = None;
         father.surname = None;
-        let message = search("email:anna@example.pl", &records).disclose(false).unwrap_err();
-        assert!(message.to_string().contains("more than one guardian of pupil u1"), "{message}");
+        let message = search("email:anna@example.pl", &records).disclose(OWN).unwrap_err();
+        let message = message.to_string();
+        assert!(message.contains("zaci.jsonl: record 1 (line 1, byte 0), guardian 2"), "{message}");
+        assert!(message.contains("`guardians[].first_name`, `guardians[].surname`"), "{message}");
 
         let mut records = family();
         records[2].pupil.guardians[0].email = Some("anna@example.pl".into());
-        let message = search("email:anna@example.pl", &records).disclose(false).unwrap_err();
-        assert!(message.to_string().contains("differently named"), "{message}");
+        let message = search("email:anna@example.pl", &records).disclose(OWN).unwrap_err();
+        assert!(message.to_string().contains("disagree in `guardians[].id`"), "{message}");
+    }
+
+    /// The values of `records` that must never reach a refusal: national ids, names, birth
+    /// dates, phones, e-mail addresses, ids.
+    fn values(records: &[Record]) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in records.iter().map(|r| &r.pupil) {
+            out.extend(
+                [&p.pesel, &p.birth_number, &p.first_name, &p.surname]
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            );
+            out.extend(p.birth_date.map(|d| d.to_string()));
+            out.push(p.id.clone());
+            for g in &p.guardians {
+                out.extend(
+                    [&g.id, &g.first_name, &g.surname, &g.phone, &g.email]
+                        .into_iter()
+                        .flatten()
+                        .cloned(),
+                );
+            }
+        }
+        out.retain(|v| v.len() > 1);
+        out
+    }
+
+    fn assert_no_values(message: &str, records: &[Record]) {
+        for value in values(records) {
+            assert!(!message.contains(&value), "`{value}` in: {message}");
+        }
+    }
+
+    #[test]
+    fn every_pupil_subject_kind_refuses_records_of_different_people() {
+        // A second child carries the subject's national id by a typo: another name, another
+        // birth year.
+        let typo = |records: &mut Vec<Record>| {
+            let other = &mut records[2].pupil;
+            other.first_name = Some("Jan".into());
+            other.surname = Some("Wójcik".into());
+            other.birth_date = chrono::NaiveDate::from_ymd_opt(2009, 1, 2);
+        };
+        let mut by_pesel = family();
+        by_pesel[2].pupil.pesel = by_pesel[0].pupil.pesel.clone();
+        typo(&mut by_pesel);
+        let mut by_rc = family();
+        for r in &mut by_rc {
+            r.pupil.pesel = None;
+            r.pupil.birth_number = Some(format!("{}/0168", &r.pupil.id));
+        }
+        by_rc[2].pupil.birth_number = Some("140512/1234".into());
+        by_rc[0].pupil.birth_number = Some("1405121234".into());
+        typo(&mut by_rc);
+        let mut by_id = family();
+        by_id[2].pupil.id = "u1".into();
+        by_id[2].pupil.pesel = by_id[0].pupil.pesel.clone();
+        typo(&mut by_id);
+        for (subject, records) in
+            [("pesel:14210512345", by_pesel), ("rc:1405121234", by_rc), ("id:u1", by_id)]
+        {
+            let message = search(subject, &records).disclose(OWN).unwrap_err().to_string();
+            let expected = "fits 2 pupil records that do not show one person: they disagree in \
+                            `first_name`, `surname`, `birth_date` (";
+            assert!(message.contains(expected), "{subject}: {message}");
+            assert!(
+                message.contains(
+                    "compared with the first, at zaci.jsonl: record 1 (line 1, byte 0): \
+                     zaci.jsonl: record 3 (line 3, byte 2) differs in `first_name`, `surname`, \
+                     `birth_date`;"
+                ),
+                "{subject}: {message}"
+            );
+            assert_no_values(&message, &records);
+        }
+    }
+
+    #[test]
+    fn one_pupil_in_two_inputs_agrees_but_a_field_missing_from_one_does_not() {
+        let mut records = family();
+        records[2] = records[0].clone();
+        records[2].pupil.first_name = Some("  ZOFIA ".into());
+        let disclosure = search("pesel:14210512345", &records).disclose(OWN).unwrap();
+        assert_eq!(disclosure.pupils.len(), 2);
+
+        records[2].pupil.birth_date = None;
+        let message = search("pesel:14210512345", &records).disclose(OWN).unwrap_err();
+        let message = message.to_string();
+        assert!(message.contains("they disagree in `birth_date`"), "{message}");
+        assert!(message.contains("recorded in one and missing in another"), "{message}");
+    }
+
+    #[test]
+    fn an_address_on_same_named_guardians_of_other_families_is_refused() {
+        // Name-made addresses repeat: three fathers called Piotr Nowak, three families.
+        let mut records = family();
+        for (i, record) in records.iter_mut().enumerate() {
+            let phone = format!("60030040{i}");
+            record.pupil.guardians =
+                vec![guardian(&format!("g-{i}"), "Piotr", "p.nowak@example.pl", &phone)];
+        }
+        for scope in [OWN, FOR_CHILDREN, CONFIRMED] {
+            let found = search("email:p.nowak@example.pl", &records).disclose(scope);
+            let message = found.unwrap_err().to_string();
+            assert!(
+                message.contains(
+                    "e-mail p.nowa*@*******.*l fits 3 guardian entries that do not show one \
+                     person: they disagree in `guardians[].id`, `guardians[].phone` ("
+                ),
+                "{message}"
+            );
+            assert!(
+                message.contains("zaci.jsonl: record 3 (line 3, byte 2), guardian 1 differs in"),
+                "{message}"
+            );
+            assert!(message.contains("the guardian's id in the school's system"), "{message}");
+            assert_no_values(&message, &records);
+        }
+        // The same father of two children, his phone written two ways, is one person.
+        let mut records = family();
+        records[1].pupil.guardians[1].phone = Some("+48 600-300-400".into());
+        let disclosure = search("email:piotr@example.pl", &records).disclose(FOR_CHILDREN).unwrap();
+        assert_eq!(disclosure.pupils.len(), 2);
+    }
+
+    #[test]
+    fn entries_that_record_nothing_to_compare_are_refused() {
+        let mut records = family();
+        for record in &mut records[..2] {
+            let mother = &mut record.pupil.guardians[0];
+            (mother.id, mother.first_name, mother.surname, mother.phone) = (None, None, None, None);
+        }
+        let message = search("email:anna@example.pl", &records).disclose(OWN).unwrap_err();
+        assert!(message.to_string().contains("record none of `guardians[].id`"), "{message}");
+        records.truncate(1);
+        assert!(search("email:anna@example.pl", &records).disclose(OWN).is_ok(), "one entry");
+    }
+
+    #[test]
+    fn unrecorded_parental_rights_count_as_none_unless_the_school_confirmed_them() {
+        let mut records = family();
+        records[1].pupil.guardians[0].parental_rights = None;
+        let message = search("id:g1", &records).disclose(FOR_CHILDREN).unwrap_err().to_string();
+        assert!(
+            message.contains("no parental rights recorded over 1 of the 2 pupils"),
+            "{message}"
+        );
+        assert!(message.contains("--parental-rights-confirmed"), "{message}");
+        assert!(search("id:g1", &records).disclose(OWN).is_ok(), "their own data, yes");
+        let disclosure = search("id:g1", &records).disclose(CONFIRMED).unwrap();
+        assert_eq!(disclosure.pupils.len(), 2);
+        assert!(disclosure.on_behalf_of_children);
+
+        // Recorded as absent: the flag does not override the records.
+        records[0].pupil.guardians[0].parental_rights = Some(false);
+        let message = search("id:g1", &records).disclose(CONFIRMED).unwrap_err().to_string();
+        assert!(message.contains("without parental rights over 1 of the pupils"), "{message}");
+    }
+
+    #[test]
+    fn phones_compare_by_national_number() {
+        for (a, b) in [
+            ("+48 781 533 771", "781533771"),
+            ("0048 781-533-771", "781 533 771"),
+            ("+420 603 123 456", "603123456"),
+        ] {
+            assert_eq!(normalise_phone(a), normalise_phone(b), "{a} / {b}");
+        }
+        assert_ne!(normalise_phone("+48 781 533 771"), normalise_phone("+48 781 533 772"));
+        assert_ne!(normalise_phone("22 123 45 67"), normalise_phone("22 123 45 68"));
     }
 }

@@ -11,7 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use teczka::model::schema::{pupil_schema_text, PUPILS_XSD};
 use teczka::policy::keys::hex;
-use teczka::policy::subject::{Disclosure, Role, Search, Subject};
+use teczka::policy::subject::{Disclosure, Role, Scope, Search, Subject};
 use teczka::read::Format;
 use teczka::report::sar::{self, files, Controller, Extension, Lang, Package, Request};
 use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
@@ -29,7 +29,15 @@ use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
 ///
 /// A guardian asking about themselves receives their own entries and the names of the pupils
 /// they are linked to; with --on-behalf-of-children (a parent exercising the child's right) the
-/// children's records too. Finding nobody is also an answer: the package says so.
+/// children's records too, if the records show the guardian's parental rights over each child
+/// (unrecorded rights count as none unless --parental-rights-confirmed). Finding nobody is also
+/// an answer: the package says so.
+///
+/// The run is refused, and nothing written, when the records found for the subject do not
+/// agree on who they are about: pupil records on national id, name and birth date (a PESEL
+/// mistyped onto another child's record), guardian entries on guardian id, name and phone (one
+/// e-mail address on several guardians). The message names the fields and record positions
+/// that disagree, never their values.
 ///
 /// Examples:
 ///
@@ -68,6 +76,12 @@ pub struct Args {
     /// (other guardians' contact details and staff names stay redacted).
     #[arg(long)]
     on_behalf_of_children: bool,
+    /// With --on-behalf-of-children: the school has confirmed the guardian's parental rights
+    /// (birth certificate, court decision) where its records do not state them. Without it, a
+    /// guardian with no rights recorded is refused the children's records; rights recorded as
+    /// absent are refused either way. The package's metadata says the flag was given.
+    #[arg(long, requires = "on_behalf_of_children")]
+    parental_rights_confirmed: bool,
     /// The answer period was extended by this many months (1 or 2, GDPR Art. 12(3)).
     #[arg(long, value_name = "N", requires = "extension_reason", value_parser = clap::value_parser!(u8).range(1..=2))]
     extend_months: Option<u8>,
@@ -113,7 +127,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     write_records(data, &disclosure)?;
     write_report(data, &package)?;
     let controller_sha256 = hex(&Sha256::digest(controller_text.as_bytes()));
-    write_metadata(data, &package, &staging, &controller_sha256)?;
+    let confirmed = args.parental_rights_confirmed;
+    write_metadata(data, &package, &staging, &controller_sha256, confirmed)?;
     staging.seal("sar")?;
     say_what_was_found(&disclosure, &request);
     Ok(Exit::Clean)
@@ -139,7 +154,15 @@ fn search(args: &Args) -> anyhow::Result<Disclosure> {
              read is missing from the package; check it in the source system by hand"
         );
     }
-    Ok(search.disclose(args.on_behalf_of_children)?)
+    Ok(search.disclose(scope(args))?)
+}
+
+fn scope(args: &Args) -> Scope {
+    if args.on_behalf_of_children {
+        Scope::OnBehalfOfChildren { rights_confirmed: args.parental_rights_confirmed }
+    } else {
+        Scope::Own
+    }
 }
 
 /// The files the search reads: each file named, and the record files inside each folder.
@@ -196,6 +219,7 @@ fn write_metadata(
     package: &Package,
     staging: &Staging,
     controller_sha256: &str,
+    parental_rights_confirmed: bool,
 ) -> anyhow::Result<()> {
     let disclosure = package.disclosure;
     let metadata = json!({
@@ -209,6 +233,8 @@ fn write_metadata(
             "answered": package.request.answered,
             "role": disclosure.role,
             "on_behalf_of_children": disclosure.on_behalf_of_children,
+            // The school vouched for rights its records do not state: an audit must see it.
+            "parental_rights_confirmed": parental_rights_confirmed,
         },
         "searched": disclosure.searched,
         "counts": { "pupils_out": disclosure.pupils.len(), "withheld_fields": disclosure.withheld.len() },
