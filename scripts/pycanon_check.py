@@ -4,7 +4,15 @@
 Usage:
     python3 scripts/pycanon_check.py RELEASED.jsonl --qi birth_date,sex,addresses[].commune \
         [--sa counselling[].kind]
+    python3 scripts/pycanon_check.py RELEASED.jsonl --all-released [--sa indicators.health]
     python3 scripts/pycanon_check.py --self-test
+
+With --all-released the quasi-identifiers are not taken from teczka at all: every field that
+occurs anywhere in the release is one (an attacker may know any of them), except the --sa
+attributes. Nested objects give one column per leaf (`enrolment.class_level`); a list gives one
+column holding the whole list as released — its items sorted, each as compact JSON — so how
+many items a pupil has and which values go together in one item count too. The output then
+also names the columns: {"k", "l", "records", "columns"}.
 
 Reads teczka's released JSON Lines (one pupil object per line), takes one column per field path
 and prints one JSON object: {"k": K, "l": L, "records": N}. k is pycanon's
@@ -57,6 +65,37 @@ def text(value):
     if isinstance(value, str):
         return value
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def flatten(pupil, prefix=""):
+    """Every released leaf of one pupil as {column: text} (see --all-released in the docs)."""
+    out = {}
+    for name, value in pupil.items():
+        column = prefix + name
+        if isinstance(value, dict):
+            out.update(flatten(value, column + "."))
+        elif isinstance(value, list):
+            out[column] = "[" + ",".join(sorted(text(item) for item in value)) + "]"
+        elif value is not None:
+            out[column] = text(value)
+    return out
+
+
+def measure_all(lines, sa):
+    """k over every released column but the sensitive ones, l over each sensitive one."""
+    import pandas as pd
+    from pycanon import anonymity
+
+    pupils = [flatten(json.loads(line)) for line in lines if line.strip()]
+    if not pupils:
+        return {"k": None, "l": None, "records": 0, "columns": []}
+    columns = sorted({c for p in pupils for c in p} | set(sa))
+    qi = [c for c in columns if c not in sa]
+    data = pd.DataFrame([[p.get(c, "") for c in columns] for p in pupils], columns=columns,
+                        dtype=str)
+    k = int(anonymity.k_anonymity(data, qi)) if qi else len(pupils)
+    l = int(anonymity.l_diversity(data, qi, list(sa))) if sa else None
+    return {"k": k, "l": l, "records": len(pupils), "columns": columns}
 
 
 def measure(lines, qi, sa):
@@ -134,6 +173,15 @@ def self_test():
     check("uniform class", measure([json.dumps(p) for p in uniform], qi, sa),
           {"k": 2, "l": 1, "records": 8})
     check("empty", measure([], qi, sa), {"k": None, "l": None, "records": 0})
+    # Every released field, none sensitive: the counselling lists are quasi-identifiers too
+    # and single pupils out, so k drops to 1.
+    check("flatten", flatten({"a": {"b": 1}, "l": [{"x": 2}, {"x": 1}], "n": None}),
+          {"a.b": "1", "l": '[{"x":1},{"x":2}]'})
+    whole = measure_all(lines, [])
+    check("all released k", whole["k"], 1)
+    same = [json.dumps({"sex": "F", "s": v}) for v in ["a", "b", "a", "b"]]
+    check("all released", measure_all(same, ["s"]),
+          {"k": 4, "l": 2, "records": 4, "columns": ["s", "sex"]})
     with tempfile.TemporaryFile("w+", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n\n")
         f.seek(0)
@@ -149,12 +197,18 @@ def main():
     parser.add_argument("released", nargs="?", help="teczka's released JSON Lines")
     parser.add_argument("--qi", help="comma-separated quasi-identifier field paths")
     parser.add_argument("--sa", help="comma-separated sensitive attribute field paths")
+    parser.add_argument("--all-released", action="store_true",
+                        help="every released field but --sa is a quasi-identifier")
     parser.add_argument("--self-test", action="store_true", help="check against hand-made tables")
     args = parser.parse_args()
     if args.self_test:
         return self_test()
+    if args.released and args.all_released:
+        with open(args.released, encoding="utf-8") as f:
+            print(json.dumps(measure_all(f, paths(args.sa))))
+        return 0
     if not args.released or not paths(args.qi):
-        parser.error("give the released JSON Lines file and --qi")
+        parser.error("give the released JSON Lines file and --qi (or --all-released)")
     with open(args.released, encoding="utf-8") as f:
         result = measure(f, paths(args.qi), paths(args.sa))
     print(json.dumps(result))

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per area, driving the real `teczka` binary.
 
+mod anonymity;
 mod archive_write;
 mod browser;
 mod cli;
