@@ -15,5 +15,6 @@ mod roundtrip;
 mod sar;
 mod sign;
 mod strategy;
+mod tables;
 #[allow(dead_code)]
 mod util;

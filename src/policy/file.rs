@@ -25,7 +25,7 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A whole policy file.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -39,6 +39,64 @@ pub struct PolicyFile {
     /// One rule per field path (exact, or a `prefix.*` wildcard), parsed field by field by
     /// [`RuleSpec::parse`] so that an error names the field.
     pub fields: BTreeMap<String, toml::Value>,
+    /// Aggregate tables (`--to tables`), counted from the pupils as read and suppressed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<TableSpec>,
+}
+
+/// One `[[tables]]` entry of a policy file.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    /// File name of the table (`pupils-by-commune` → `pupils-by-commune.csv`).
+    pub name: String,
+    /// A heading for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Field paths the pupils are counted by; the last one is the columns, the others the rows
+    /// (one dimension: a single column). A list field counts by its first item.
+    pub dimensions: Vec<String>,
+    /// `count` (pupils), `mean:FIELD` (mean of a number, e.g. `mean:indicators.absences`), or
+    /// `count-if:FIELD=VALUE` (pupils whose value, or one of its `+`-joined codes, is VALUE,
+    /// e.g. `count-if:indicators.counselling=special-needs`).
+    #[serde(default = "count")]
+    pub measure: String,
+}
+
+fn count() -> String {
+    "count".to_string()
+}
+
+/// Check a policy's tables against the field catalogue; the message names the table.
+pub fn check_tables(specs: &[TableSpec]) -> std::result::Result<(), String> {
+    let mut names = BTreeSet::new();
+    for spec in specs {
+        let name = &spec.name;
+        let safe = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !safe {
+            return Err(format!(
+                "[[tables]] name `{name}`: use letters, digits, `-` and `_` only (it names a file)"
+            ));
+        }
+        if !names.insert(name) {
+            return Err(format!("[[tables]] name `{name}` is used twice"));
+        }
+        if spec.dimensions.is_empty() {
+            return Err(format!("table `{name}`: give at least one of `dimensions`"));
+        }
+        let measure =
+            TableMeasure::parse(&spec.measure).map_err(|m| format!("table `{name}`: {m}"))?;
+        for path in spec.dimensions.iter().map(String::as_str).chain(measure.field()) {
+            if crate::model::fields::field(path).is_none() {
+                return Err(format!(
+                    "table `{name}`: `{path}` is not a field of the model (`teczka schema` \
+                     lists them)"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The `[policy]` table.
@@ -281,5 +339,44 @@ mod tests {
         let unknown_table =
             toml::from_str::<PolicyFile>("[policy]\nname='t'\npurpose='other'\n[feilds]\n");
         assert!(unknown_table.unwrap_err().to_string().contains("feilds"));
+    }
+}
+
+/// A table's measure, parsed from [`TableSpec::measure`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum TableMeasure {
+    /// Pupils.
+    Count,
+    /// The mean of a number field.
+    Mean(String),
+    /// Pupils whose field holds a value (or has it among its `+`-joined codes).
+    CountIf(String, String),
+}
+
+impl TableMeasure {
+    /// Parse `count`, `mean:FIELD` or `count-if:FIELD=VALUE`.
+    pub fn parse(text: &str) -> std::result::Result<TableMeasure, String> {
+        if text == "count" {
+            return Ok(TableMeasure::Count);
+        }
+        if let Some(path) = text.strip_prefix("mean:") {
+            return Ok(TableMeasure::Mean(path.to_string()));
+        }
+        if let Some((path, value)) = text.strip_prefix("count-if:").and_then(|r| r.split_once('='))
+        {
+            return Ok(TableMeasure::CountIf(path.to_string(), value.to_string()));
+        }
+        Err(format!(
+            "measure `{text}`: write `count`, `mean:FIELD` or `count-if:FIELD=VALUE`, e.g. \
+             `count-if:indicators.counselling=special-needs`"
+        ))
+    }
+
+    /// The field the measure reads, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            TableMeasure::Count => None,
+            TableMeasure::Mean(path) | TableMeasure::CountIf(path, _) => Some(path),
+        }
     }
 }

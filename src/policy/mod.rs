@@ -20,7 +20,9 @@ pub mod subject;
 pub mod tokens;
 
 pub use self::anonymise::{Outcome, Spill};
-pub use self::file::{OpName, PolicyFile, Purpose, TextIdentifiers};
+pub use self::file::{
+    check_tables, OpName, PolicyFile, Purpose, TableMeasure, TableSpec, TextIdentifiers,
+};
 pub use self::generalise::Ladder;
 pub use self::presets::{preset, PRESETS};
 pub use self::release::{mask, Secrets};
@@ -206,6 +208,7 @@ impl Policy {
             anonymity,
         };
         policy.check_purpose().map_err(fail)?;
+        check_tables(&policy.file.tables).map_err(fail)?;
         Ok(policy)
     }
 

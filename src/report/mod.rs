@@ -8,6 +8,7 @@
 mod rejects;
 pub mod risk;
 pub mod sar;
+pub mod tables;
 mod validation;
 
 pub use self::rejects::RejectsWriter;

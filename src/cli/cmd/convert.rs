@@ -5,6 +5,7 @@ use crate::cli::output::{AtomicDir, AtomicFile};
 use crate::cli::{refuse_overwriting_inputs, CsvOutArgs, Exit, FormatArg, ReadArgs};
 use anyhow::bail;
 use std::path::{Path, PathBuf};
+use teczka::report::tables::TablesWriter;
 use teczka::write::{CsvWriter, JsonlWriter, Sink, XmlWriter};
 
 /// Convert pupil records between CSV, SOU-like XML and JSON Lines, validating on the way.
@@ -40,9 +41,10 @@ pub struct Args {
     check: CheckArgs,
     #[command(flatten)]
     policy: PolicyArgs,
-    /// Output format.
+    /// Output format; `tables` writes the policy's aggregate tables (CSV per table and
+    /// tables.html) instead of records.
     #[arg(long, value_enum)]
-    to: FormatArg,
+    to: To,
     /// Output file (`-` for standard output), or folder for `--to csv`.
     #[arg(short, long, value_name = "OUT")]
     output: PathBuf,
@@ -53,10 +55,30 @@ pub struct Args {
     csv: CsvOutArgs,
 }
 
+/// What `convert` writes: records in a format, or aggregate tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum To {
+    /// Delimited text.
+    Csv,
+    /// SOU-like XML.
+    #[value(alias = "xml")]
+    Sou,
+    /// JSON Lines of the canonical model.
+    Jsonl,
+    /// The policy's `[[tables]]`: counts and means with small cells suppressed.
+    Tables,
+}
+
 /// Run `convert`.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
+    let to = match args.to {
+        To::Csv => FormatArg::Csv,
+        To::Sou => FormatArg::Sou,
+        To::Jsonl => FormatArg::Jsonl,
+        To::Tables => return tables(args),
+    };
     let stdout = args.output == Path::new("-");
-    if stdout && args.to == FormatArg::Csv {
+    if stdout && to == FormatArg::Csv {
         bail!("--to csv writes a folder of files: give -o a folder name instead of `-`");
     }
     if !stdout {
@@ -65,7 +87,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let rejects =
         args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.output, stdout));
     let release = args.policy.load(args.check.today(), (!stdout).then_some(&*args.output))?;
-    if let Some(release) = release.as_ref().filter(|_| args.to == FormatArg::Sou) {
+    if let Some(release) = release.as_ref().filter(|_| to == FormatArg::Sou) {
         let retyped = release.policy.retyped_fields();
         if !retyped.is_empty() {
             eprintln!(
@@ -84,7 +106,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         release: release.as_ref(),
     };
     let name = args.output.display().to_string();
-    let finished = match args.to {
+    let finished = match to {
         FormatArg::Csv => {
             let dir = AtomicDir::create(&args.output)?;
             let mut sink = CsvWriter::create(dir.path(), args.csv.options())?;
@@ -95,7 +117,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         }
         FormatArg::Sou | FormatArg::Jsonl if stdout => {
             let out = std::io::stdout().lock();
-            let mut sink: Box<dyn Sink> = match args.to {
+            let mut sink: Box<dyn Sink> = match to {
                 FormatArg::Sou => Box::new(XmlWriter::new(out, &name)?),
                 _ => Box::new(JsonlWriter::new(out, name)),
             };
@@ -106,7 +128,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         FormatArg::Sou | FormatArg::Jsonl => {
             let mut file = AtomicFile::create(&args.output)?;
             let counts = {
-                let mut sink: Box<dyn Sink> = match args.to {
+                let mut sink: Box<dyn Sink> = match to {
                     FormatArg::Sou => Box::new(XmlWriter::new(&mut file, &name)?),
                     _ => Box::new(JsonlWriter::new(&mut file, name)),
                 };
@@ -124,6 +146,45 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     if let Some(risk) = &finished.risk {
         eprintln!("teczka: {}", super::anonymity_summary(risk));
     }
+    Ok(finish(&finished.counts))
+}
+
+/// `--to tables`: count the accepted pupils, as read, into the policy's tables. No pupil is
+/// released record by record, so the policy's per-field rules and anonymity do not run; the
+/// tables hide counts below the policy's k (5 without `[anonymity]`).
+fn tables(args: Args) -> anyhow::Result<Exit> {
+    if args.output == Path::new("-") {
+        bail!("--to tables writes a folder (a CSV per table and tables.html): give -o a folder");
+    }
+    refuse_overwriting_inputs(args.read.inputs(), &args.output)?;
+    let Some(release) = args.policy.load(args.check.today(), None)? else {
+        bail!("--to tables needs --policy with [[tables]] (the statistics preset has some)");
+    };
+    let specs = &release.policy.file.tables;
+    if specs.is_empty() {
+        bail!(
+            "policy {} declares no [[tables]]: add some (see `teczka policy show statistics`)",
+            release.policy.origin
+        );
+    }
+    let k = release.policy.anonymity().map_or(5, |a| a.k);
+    let rejects = args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.output, false));
+    let job = Job {
+        read: &args.read,
+        check: &args.check,
+        report_to: ReportTo::StderrSummary,
+        rejects: Some(rejects),
+        release: None,
+    };
+    let dir = AtomicDir::create(&args.output)?;
+    let mut sink = TablesWriter::new(dir.path(), specs, k)?;
+    let finished = job.run(&mut sink)?;
+    dir.commit()?;
+    eprintln!(
+        "teczka: {} tables written to {} (counts below {k} and what would reveal them hidden)",
+        specs.len(),
+        args.output.display()
+    );
     Ok(finish(&finished.counts))
 }
 

@@ -1,0 +1,645 @@
+//! Aggregate tables with cell suppression: the other form a statistics release takes.
+//!
+//! A municipality mostly wants counts and means — pupils by commune × class level × sex, the
+//! mean absences, how many pupils hold a special-needs ruling. A policy declares them
+//! (`[[tables]]`); this module counts the pupils as read (no record is kept: memory holds one
+//! accumulator per cell) and publishes each table with its row, column and grand totals.
+//!
+//! **Primary suppression:** a cell (or total) counting 1 to k − 1 pupils is published as `x`,
+//! and so is a count of a characteristic (`count-if`) held by 1 to k − 1 of them.
+//! **Secondary suppression:** the totals are sums of the cells, so one hidden cell in a row
+//! could be recomputed as the total minus the others. The published table is a system of linear
+//! equations (each row and column sums to its total, the totals to the grand total) in which
+//! the hidden entries are the unknowns; an unknown is recoverable exactly when its unit vector
+//! lies in the row space of those equations. While any hidden entry is recoverable, the
+//! smallest published non-zero entry sharing an equation with it is hidden too. Zeros are
+//! published: an empty cell says nothing about a pupil.
+//!
+//! A mean table hides the same cells as the count table over the same dimensions would, plus
+//! its own: a mean times its count is a sum, and sums are additive like counts.
+
+use crate::error::{Error, Result};
+use crate::model::Pupil;
+use crate::policy::indicators;
+use crate::policy::{check_tables, TableMeasure as Measure, TableSpec};
+use crate::write::Sink;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// What a published entry shows in place of a hidden value.
+pub const HIDDEN: &str = "x";
+/// The label of a total row or column.
+pub const TOTAL: &str = "total";
+
+/// Running sums of one cell.
+#[derive(Clone, Copy, Debug, Default)]
+struct Acc {
+    pupils: u64,
+    sum: f64,
+    /// Pupils with a value of a `mean` field.
+    valued: u64,
+    /// Pupils matching a `count-if`.
+    hits: u64,
+}
+
+struct Table {
+    spec: TableSpec,
+    measure: Measure,
+    cells: BTreeMap<(Vec<String>, String), Acc>,
+}
+
+/// The sink that counts pupils into tables and writes them (CSV per table, one HTML page) into
+/// a folder when finished.
+pub struct TablesWriter {
+    folder: PathBuf,
+    k: u64,
+    tables: Vec<Table>,
+    needs_indicators: bool,
+}
+
+impl TablesWriter {
+    /// Tables `specs` (checked with [`check_tables`]) written into `folder`, hiding counts
+    /// below `k`.
+    pub fn new(folder: &Path, specs: &[TableSpec], k: u64) -> Result<TablesWriter> {
+        check_tables(specs).map_err(|m| Error::config("policy", m))?;
+        let tables: Vec<Table> = specs
+            .iter()
+            .map(|spec| Table {
+                measure: Measure::parse(&spec.measure).unwrap_or(Measure::Count),
+                spec: spec.clone(),
+                cells: BTreeMap::new(),
+            })
+            .collect();
+        let needs_indicators = specs.iter().any(|s| {
+            s.dimensions
+                .iter()
+                .chain(std::iter::once(&s.measure))
+                .any(|d| d.contains("indicators."))
+        });
+        Ok(TablesWriter { folder: folder.to_path_buf(), k: k.max(1), tables, needs_indicators })
+    }
+
+    /// The tables as computed so far, suppressed (for tests and the HTML page).
+    fn published(&self) -> Vec<Published> {
+        self.tables.iter().map(|t| publish(t, self.k)).collect()
+    }
+}
+
+impl Sink for TablesWriter {
+    fn write(&mut self, pupil: &Pupil) -> Result<()> {
+        let mut value = match serde_json::to_value(pupil) {
+            Ok(Value::Object(map)) => map,
+            _ => return Err(Error::input("record", "the pupil does not serialise to an object")),
+        };
+        if self.needs_indicators {
+            if let Ok(derived) = serde_json::to_value(indicators::derive(pupil)) {
+                value.insert("indicators".into(), derived);
+            }
+        }
+        for table in &mut self.tables {
+            let mut dims: Vec<String> =
+                table.spec.dimensions.iter().map(|d| first_value(&value, d)).collect();
+            let column =
+                if dims.len() > 1 { dims.pop().unwrap_or_default() } else { String::new() };
+            let acc = table.cells.entry((dims, column)).or_default();
+            acc.pupils += 1;
+            match &table.measure {
+                Measure::Count => {}
+                Measure::Mean(path) => {
+                    if let Ok(number) = first_value(&value, path).parse::<f64>() {
+                        acc.sum += number;
+                        acc.valued += 1;
+                    }
+                }
+                Measure::CountIf(path, wanted) => {
+                    let held = first_value(&value, path);
+                    if held == *wanted || held.split('+').any(|code| code == wanted) {
+                        acc.hits += 1;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn write_released(&mut self, _pupil: &Map<String, Value>) -> Result<()> {
+        Err(Error::input(
+            "tables",
+            "tables count the pupils as read; the release form reached them: a bug in teczka",
+        ))
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        let io = |e| Error::io(self.folder.display().to_string(), e);
+        let published = self.published();
+        for table in &published {
+            let path = self.folder.join(format!("{}.csv", table.name));
+            std::fs::write(&path, table.to_csv()).map_err(io)?;
+        }
+        std::fs::write(self.folder.join("tables.html"), html_page(&published, self.k)).map_err(io)
+    }
+}
+
+/// The text of the first value `path` holds in a pupil (the first item of a list field), or
+/// the empty string.
+fn first_value(object: &Map<String, Value>, path: &str) -> String {
+    let (head, rest) = path.split_once('.').map_or((path, None), |(h, r)| (h, Some(r)));
+    let key = head.strip_suffix("[]").unwrap_or(head);
+    match (object.get(key), rest) {
+        (Some(Value::Array(items)), Some(rest)) => items
+            .iter()
+            .filter_map(Value::as_object)
+            .map(|item| first_value(item, rest))
+            .find(|v| !v.is_empty())
+            .unwrap_or_default(),
+        (Some(Value::Object(child)), Some(rest)) => first_value(child, rest),
+        (Some(value), None) => crate::model::value::format_leaf(value).unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// A table as published: labels, entries (`None` = hidden) with totals.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Published {
+    /// The table's file name.
+    pub name: String,
+    /// Its heading.
+    pub title: String,
+    /// The row dimensions' names.
+    pub row_names: Vec<String>,
+    /// The column dimension's name (empty for a one-dimension table).
+    pub column_name: String,
+    /// Row labels (one value per row dimension), then the total row.
+    pub rows: Vec<Vec<String>>,
+    /// Column labels, then the total column.
+    pub columns: Vec<String>,
+    /// `entries[r][c]`, totals last in both directions; `None` where hidden.
+    pub entries: Vec<Vec<Option<String>>>,
+    /// The totals of the count table (for the chart): one per row, the total row last.
+    pub row_counts: Vec<Option<u64>>,
+}
+
+/// Every entry of the grid with its count, additive value and primary suppression.
+struct Grid {
+    /// `[r][c]` pupils, totals last.
+    pupils: Vec<Vec<u64>>,
+    /// `[r][c]` the additive value a reader could sum (count, hits, or sum of the mean field).
+    value: Vec<Vec<f64>>,
+    valued: Vec<Vec<u64>>,
+    hidden: Vec<Vec<bool>>,
+}
+
+fn publish(table: &Table, k: u64) -> Published {
+    let rows: Vec<Vec<String>> =
+        table.cells.keys().map(|(r, _)| r.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let columns: Vec<String> =
+        table.cells.keys().map(|(_, c)| c.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let (nr, nc) = (rows.len() + 1, columns.len() + 1);
+    let mut grid = Grid {
+        pupils: vec![vec![0; nc]; nr],
+        value: vec![vec![0.0; nc]; nr],
+        valued: vec![vec![0; nc]; nr],
+        hidden: vec![vec![false; nc]; nr],
+    };
+    for (r, row) in rows.iter().enumerate() {
+        for (c, column) in columns.iter().enumerate() {
+            let acc = table.cells.get(&(row.clone(), column.clone())).copied().unwrap_or_default();
+            let value = match table.measure {
+                Measure::Count => acc.pupils as f64,
+                Measure::Mean(_) => acc.sum,
+                Measure::CountIf(..) => acc.hits as f64,
+            };
+            for (rr, cc) in [(r, c), (r, nc - 1), (nr - 1, c), (nr - 1, nc - 1)] {
+                grid.pupils[rr][cc] += acc.pupils;
+                grid.value[rr][cc] += value;
+                grid.valued[rr][cc] += acc.valued;
+            }
+        }
+    }
+    for r in 0..nr {
+        for c in 0..nc {
+            let pupils = grid.pupils[r][c];
+            let small = |n: u64| n > 0 && n < k;
+            grid.hidden[r][c] = small(pupils)
+                || match table.measure {
+                    Measure::Count => false,
+                    Measure::Mean(_) => small(grid.valued[r][c]),
+                    // A characteristic held by nearly everyone in a cell is disclosed too.
+                    Measure::CountIf(..) => {
+                        let hits = grid.value[r][c] as u64;
+                        small(hits) || small(pupils - hits)
+                    }
+                };
+        }
+    }
+    protect(&mut grid);
+    let entries = (0..nr)
+        .map(|r| {
+            (0..nc)
+                .map(|c| {
+                    if grid.hidden[r][c] {
+                        return None;
+                    }
+                    Some(match table.measure {
+                        Measure::Count | Measure::CountIf(..) => {
+                            format!("{}", grid.value[r][c] as u64)
+                        }
+                        Measure::Mean(_) if grid.valued[r][c] == 0 => String::new(),
+                        Measure::Mean(_) => {
+                            format!("{:.2}", grid.value[r][c] / grid.valued[r][c] as f64)
+                        }
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let mut row_labels = rows;
+    row_labels.push(vec![TOTAL.to_string(); table.spec.dimensions.len().saturating_sub(1).max(1)]);
+    let mut column_labels = if table.spec.dimensions.len() > 1 { columns } else { vec![] };
+    if column_labels.is_empty() {
+        column_labels.push(table.spec.measure.clone());
+    }
+    column_labels.push(TOTAL.to_string());
+    let dims = &table.spec.dimensions;
+    let (row_names, column_name) = if dims.len() > 1 {
+        (dims[..dims.len() - 1].to_vec(), dims[dims.len() - 1].clone())
+    } else {
+        (dims.clone(), String::new())
+    };
+    Published {
+        name: table.spec.name.clone(),
+        title: table.spec.title.clone().unwrap_or_else(|| table.spec.name.clone()),
+        row_names,
+        column_name,
+        row_counts: (0..nr)
+            .map(|r| (!grid.hidden[r][nc - 1]).then_some(grid.pupils[r][nc - 1]))
+            .collect(),
+        rows: row_labels,
+        columns: column_labels,
+        entries,
+    }
+}
+
+/// Secondary suppression: hide more entries until no hidden one can be recomputed from the
+/// published ones (see the module docs).
+fn protect(grid: &mut Grid) {
+    let nr = grid.pupils.len();
+    let nc = grid.pupils.first().map_or(0, Vec::len);
+    let equations = equations(nr, nc);
+    // The cheap, classic rule first: no equation may hold exactly one hidden entry.
+    loop {
+        let lone: Vec<(usize, usize)> = equations
+            .iter()
+            .filter_map(|eq| {
+                let mut hidden = eq.iter().filter(|&&(r, c)| grid.hidden[r][c]);
+                match (hidden.next(), hidden.next()) {
+                    (Some(&cell), None) => Some(cell),
+                    _ => None,
+                }
+            })
+            .collect();
+        let mut changed = false;
+        for cell in lone {
+            if let Some((rr, cc)) = partner(grid, &equations, cell) {
+                changed |= !grid.hidden[rr][cc];
+                grid.hidden[rr][cc] = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    // Then the exact test, which also catches recoveries through several equations.
+    while let Some((r, c)) = recoverable(&equations, &grid.hidden) {
+        match partner(grid, &equations, (r, c)) {
+            Some((rr, cc)) => grid.hidden[rr][cc] = true,
+            // Every other entry of its equations is zero or already hidden: hide the smallest
+            // entry still shown anywhere (a zero if need be) until nothing is recoverable.
+            None => {
+                let Some((rr, cc)) = (0..nr)
+                    .flat_map(|rr| (0..nc).map(move |cc| (rr, cc)))
+                    .filter(|&(rr, cc)| !grid.hidden[rr][cc])
+                    .min_by_key(|&(rr, cc)| (grid.pupils[rr][cc], rr, cc))
+                else {
+                    break;
+                };
+                grid.hidden[rr][cc] = true;
+            }
+        }
+    }
+}
+
+/// The entry to hide alongside `cell`: the smallest non-zero entry still shown in one of its
+/// equations (smallest, so the least information is lost).
+fn partner(
+    grid: &Grid,
+    equations: &[Vec<(usize, usize)>],
+    cell: (usize, usize),
+) -> Option<(usize, usize)> {
+    equations
+        .iter()
+        .filter(|eq| eq.contains(&cell))
+        .flat_map(|eq| eq.iter().copied())
+        .filter(|&(r, c)| !grid.hidden[r][c] && grid.pupils[r][c] > 0)
+        .min_by(|a, b| grid.pupils[a.0][a.1].cmp(&grid.pupils[b.0][b.1]).then(a.cmp(b)))
+}
+
+/// The published table's equations, each as the entries that sum to zero with the total
+/// negated: every row and column of cells with its total, and each line of totals with the
+/// grand total. For a one-column table the column is the cells and the total column equals it.
+fn equations(nr: usize, nc: usize) -> Vec<Vec<(usize, usize)>> {
+    let mut out = Vec::new();
+    for r in 0..nr {
+        out.push((0..nc).map(|c| (r, c)).collect());
+    }
+    for c in 0..nc {
+        out.push((0..nr).map(|r| (r, c)).collect());
+    }
+    out
+}
+
+/// A hidden entry that the published entries determine, if any. Each equation says the
+/// entries before the last (the total) sum to the last; with the published values moved to
+/// the right-hand side, only the hidden entries' coefficients matter.
+fn recoverable(equations: &[Vec<(usize, usize)>], hidden: &[Vec<bool>]) -> Option<(usize, usize)> {
+    let unknowns: Vec<(usize, usize)> = hidden
+        .iter()
+        .enumerate()
+        .flat_map(|(r, row)| row.iter().enumerate().filter(|(_, h)| **h).map(move |(c, _)| (r, c)))
+        .collect();
+    if unknowns.is_empty() {
+        return None;
+    }
+    let index = |cell: &(usize, usize)| unknowns.iter().position(|u| u == cell);
+    let mut matrix: Vec<Vec<f64>> = equations
+        .iter()
+        .map(|eq| {
+            let mut row = vec![0.0; unknowns.len()];
+            let last = eq.len() - 1;
+            for (i, cell) in eq.iter().enumerate() {
+                if let Some(j) = index(cell) {
+                    row[j] += if i == last { -1.0 } else { 1.0 };
+                }
+            }
+            row
+        })
+        .filter(|row| row.iter().any(|v| *v != 0.0))
+        .collect();
+    let pivots = reduce(&mut matrix);
+    pivots.iter().zip(&matrix).find_map(|(&column, row)| {
+        let alone = row.iter().enumerate().all(|(j, v)| j == column || v.abs() < 1e-9);
+        alone.then(|| unknowns[column])
+    })
+}
+
+/// Reduced row echelon form in place; the pivot column of each leading row.
+fn reduce(matrix: &mut [Vec<f64>]) -> Vec<usize> {
+    let columns = matrix.first().map_or(0, Vec::len);
+    let mut pivots = Vec::new();
+    let mut row = 0;
+    for column in 0..columns {
+        let Some(best) = (row..matrix.len())
+            .max_by(|&a, &b| matrix[a][column].abs().total_cmp(&matrix[b][column].abs()))
+        else {
+            break;
+        };
+        if matrix[best][column].abs() < 1e-9 {
+            continue;
+        }
+        matrix.swap(row, best);
+        let scale = matrix[row][column];
+        matrix[row].iter_mut().for_each(|v| *v /= scale);
+        let pivot_row = matrix[row].clone();
+        for (other, values) in matrix.iter_mut().enumerate() {
+            let factor = values[column];
+            if other != row && factor.abs() > 1e-12 {
+                for (v, p) in values.iter_mut().zip(&pivot_row) {
+                    *v -= factor * p;
+                }
+            }
+        }
+        pivots.push(column);
+        row += 1;
+        if row == matrix.len() {
+            break;
+        }
+    }
+    pivots
+}
+
+impl Published {
+    /// The table as CSV: the row dimensions, then one column per column value and `total`;
+    /// hidden entries are `x`.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::new();
+        let mut header: Vec<String> = self.row_names.clone();
+        header.extend(self.columns.iter().map(|c| {
+            if self.column_name.is_empty() || c == TOTAL {
+                c.clone()
+            } else {
+                format!("{}={c}", self.column_name)
+            }
+        }));
+        out.push_str(&csv_line(&header));
+        for (labels, entries) in self.rows.iter().zip(&self.entries) {
+            let mut line = labels.clone();
+            line.extend(entries.iter().map(|e| e.clone().unwrap_or_else(|| HIDDEN.to_string())));
+            out.push_str(&csv_line(&line));
+        }
+        out
+    }
+}
+
+fn csv_line(cells: &[String]) -> String {
+    let quoted: Vec<String> = cells
+        .iter()
+        .map(|c| {
+            // No cell starts a spreadsheet formula.
+            let c = if c.starts_with(['=', '+', '-', '@']) && c.parse::<f64>().is_err() {
+                format!("'{c}")
+            } else {
+                c.clone()
+            };
+            if c.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", c.replace('"', "\"\""))
+            } else {
+                c
+            }
+        })
+        .collect();
+    quoted.join(",") + "\r\n"
+}
+
+/// One self-contained page: every table, and a bar chart (inline SVG, no scripts) of each
+/// table's pupils per row.
+fn html_page(tables: &[Published], k: u64) -> String {
+    let mut out = String::from(
+        "<!DOCTYPE html>\n<html lang=\"pl\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>teczka: tables</title><style>body{font-family:sans-serif;margin:1.5em;max-width:60em}\
+         table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #999;padding:.2em .5em;\
+         text-align:right}th{background:#eee}td.l{text-align:left}</style></head><body>\n",
+    );
+    let _ = writeln!(
+        out,
+        "<h1>Tables</h1><p>Counts of fewer than {k} pupils, and the entries that would let them \
+         be recomputed from the totals, are shown as <b>{HIDDEN}</b>.</p>"
+    );
+    for table in tables {
+        let _ = writeln!(out, "<h2>{}</h2>\n<table><tr>", escape(&table.title));
+        for name in &table.row_names {
+            let _ = write!(out, "<th>{}</th>", escape(name));
+        }
+        for column in &table.columns {
+            let _ = write!(out, "<th>{}</th>", escape(column));
+        }
+        out.push_str("</tr>\n");
+        for (labels, entries) in table.rows.iter().zip(&table.entries) {
+            out.push_str("<tr>");
+            for label in labels {
+                let _ = write!(out, "<td class=\"l\">{}</td>", escape(label));
+            }
+            for entry in entries {
+                let _ = write!(out, "<td>{}</td>", escape(entry.as_deref().unwrap_or(HIDDEN)));
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</table>\n");
+        out.push_str(&bar_chart(table));
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// Pupils per row as horizontal bars; a hidden row total is drawn as no bar, labelled `x`.
+fn bar_chart(table: &Published) -> String {
+    let rows: Vec<(String, Option<u64>)> = table
+        .rows
+        .iter()
+        .zip(&table.row_counts)
+        .take(table.rows.len().saturating_sub(1))
+        .map(|(labels, count)| (labels.join(" / "), *count))
+        .collect();
+    let max = rows.iter().filter_map(|(_, c)| *c).max().unwrap_or(1).max(1) as f64;
+    let (bar, label_width, width) = (18, 220.0, 360.0);
+    let height = rows.len() * bar + 10;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"{}\" height=\"{height}\" \
+         aria-label=\"{}: pupils per row\">",
+        label_width + width + 60.0,
+        escape(&table.title)
+    );
+    for (i, (label, count)) in rows.iter().enumerate() {
+        let y = i * bar + 4;
+        let _ =
+            write!(svg, "<text x=\"0\" y=\"{}\" font-size=\"12\">{}</text>", y + 12, escape(label));
+        match count {
+            Some(n) => {
+                let w = width * (*n as f64) / max;
+                let _ = write!(
+                    svg,
+                    "<rect x=\"{label_width}\" y=\"{y}\" width=\"{w:.1}\" height=\"{}\" \
+                     fill=\"#4a78a8\"/><text x=\"{:.1}\" y=\"{}\" font-size=\"12\">{n}</text>",
+                    bar - 4,
+                    label_width + w + 4.0,
+                    y + 12
+                );
+            }
+            None => {
+                let _ = write!(
+                    svg,
+                    "<text x=\"{label_width}\" y=\"{}\" font-size=\"12\">{HIDDEN}</text>",
+                    y + 12
+                );
+            }
+        }
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec(dimensions: &[&str], measure: &str) -> TableSpec {
+        TableSpec {
+            name: "t".into(),
+            title: None,
+            dimensions: dimensions.iter().map(|d| d.to_string()).collect(),
+            measure: measure.into(),
+        }
+    }
+
+    fn pupil(commune: &str, sex: &str) -> Pupil {
+        serde_json::from_value(json!({"id": "P", "sex": sex, "addresses": [{"commune": commune}]}))
+            .unwrap()
+    }
+
+    fn table(pupils: &[(&str, &str, usize)], k: u64) -> Published {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w =
+            TablesWriter::new(dir.path(), &[spec(&["addresses[].commune", "sex"], "count")], k)
+                .unwrap();
+        for (commune, sex, n) in pupils {
+            for _ in 0..*n {
+                w.write(&pupil(commune, sex)).unwrap();
+            }
+        }
+        w.published().remove(0)
+    }
+
+    #[test]
+    fn small_cells_are_hidden_and_cannot_be_recomputed_from_the_totals() {
+        let t = table(
+            &[("A", "female", 10), ("A", "male", 2), ("B", "female", 7), ("B", "male", 9)],
+            5,
+        );
+        // A/male (2) is below k; alone in its row and column it would be total minus the rest,
+        // so a partner in each is hidden as well.
+        let hidden: Vec<(usize, usize)> = t
+            .entries
+            .iter()
+            .enumerate()
+            .flat_map(|(r, row)| {
+                row.iter().enumerate().filter(|(_, e)| e.is_none()).map(move |(c, _)| (r, c))
+            })
+            .collect();
+        assert!(hidden.contains(&(0, 1)), "{hidden:?}");
+        assert!(hidden.len() >= 4, "{hidden:?}");
+        let equations = equations(3, 3);
+        let grid: Vec<Vec<bool>> =
+            t.entries.iter().map(|row| row.iter().map(Option::is_none).collect()).collect();
+        assert_eq!(recoverable(&equations, &grid), None);
+        assert_eq!(t.entries[2][2].as_deref(), Some("28"), "the grand total stays");
+    }
+
+    #[test]
+    fn a_lone_hidden_cell_is_found_recoverable() {
+        let mut hidden = vec![vec![false; 3]; 3];
+        hidden[0][1] = true;
+        assert_eq!(recoverable(&equations(3, 3), &hidden), Some((0, 1)));
+        hidden[0][0] = true;
+        hidden[1][0] = true;
+        hidden[1][1] = true;
+        assert_eq!(recoverable(&equations(3, 3), &hidden), None, "a rectangle is safe");
+    }
+
+    #[test]
+    fn tables_check_their_specs_and_write_csv_without_formulas() {
+        assert!(check_tables(&[spec(&["nope"], "count")]).unwrap_err().contains("`nope`"));
+        assert!(check_tables(&[spec(&["sex"], "median")]).unwrap_err().contains("measure"));
+        let mut bad = spec(&["sex"], "count");
+        bad.name = "../x".into();
+        assert!(check_tables(&[bad]).is_err());
+        let t = table(&[("=cmd", "female", 6)], 5);
+        assert!(t.to_csv().contains("'=cmd"), "{}", t.to_csv());
+    }
+}
