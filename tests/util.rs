@@ -59,6 +59,24 @@ pub fn fixture(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name).display().to_string()
 }
 
+/// Whether `python3` can import `module`. Where it cannot, the caller skips its outside check —
+/// unless `TECZKA_REQUIRE_PYCANON` is set (`.ci/run` installs pycanon, pandas and numpy), where
+/// a missing module fails the test.
+pub fn has_python_module(module: &str) -> bool {
+    let found = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("TECZKA_REQUIRE_PYCANON").is_none(),
+            "{module} is required here: pip install pycanon"
+        );
+        eprintln!("{module} not installed: skipping the outside check");
+    }
+    found
+}
+
 /// A finished `teczka` run.
 pub struct Run(pub Output);
 
