@@ -340,6 +340,7 @@ impl Sink for Spill<'_> {
         let Some(released) = record.released.as_deref() else {
             return Err(Error::input("spill", "a record reached the spill unreleased: a bug"));
         };
+        self.target.observe(record)?;
         self.pupils += 1;
         if let Some(histogram) = self.histogram.as_mut() {
             let joined = joined_quasi(&released.quasi);

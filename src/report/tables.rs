@@ -124,11 +124,17 @@ impl Sink for TablesWriter {
         Ok(())
     }
 
+    /// Tables count the pupils as read (see [`Sink::observe`]); the released form adds nothing.
     fn write_released(&mut self, _pupil: &Map<String, Value>) -> Result<()> {
-        Err(Error::input(
-            "tables",
-            "tables count the pupils as read; the release form reached them: a bug in teczka",
-        ))
+        Ok(())
+    }
+
+    fn accept(&mut self, record: &crate::model::record::Record) -> Result<()> {
+        self.write(&record.pupil)
+    }
+
+    fn observe(&mut self, record: &crate::model::record::Record) -> Result<()> {
+        self.write(&record.pupil)
     }
 
     fn finish(&mut self) -> Result<()> {

@@ -46,6 +46,13 @@ pub trait Sink {
         }
     }
 
+    /// See an accepted record as read, before any policy released it. Only sinks that
+    /// aggregate the data themselves (aggregate tables) use it; a two-pass release calls it in
+    /// its first pass, where the released records are not written yet.
+    fn observe(&mut self, _record: &Record) -> Result<()> {
+        Ok(())
+    }
+
     /// Finish the output (close the document, flush buffers). Called once, last.
     fn finish(&mut self) -> Result<()>;
 
@@ -67,6 +74,10 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
 
     fn accept(&mut self, record: &Record) -> Result<()> {
         (**self).accept(record)
+    }
+
+    fn observe(&mut self, record: &Record) -> Result<()> {
+        (**self).observe(record)
     }
 
     fn withheld(&self) -> (u64, u64) {
@@ -101,6 +112,14 @@ impl Sink for Tee<'_> {
 
     fn write_released(&mut self, pupil: &Map<String, Value>) -> Result<()> {
         self.sinks.iter_mut().try_for_each(|s| s.write_released(pupil))
+    }
+
+    fn accept(&mut self, record: &Record) -> Result<()> {
+        self.sinks.iter_mut().try_for_each(|s| s.accept(record))
+    }
+
+    fn observe(&mut self, record: &Record) -> Result<()> {
+        self.sinks.iter_mut().try_for_each(|s| s.observe(record))
     }
 
     fn write_released_json(&mut self, json: &str) -> Result<()> {

@@ -3,7 +3,7 @@
 
 use super::{finish, CheckArgs, Job, PolicyArgs, Release, ReportTo};
 use crate::cli::package::{ArchiveArgs, Staging};
-use crate::cli::{refuse_overwriting_inputs, Exit, FormatArg, ReadArgs, ReportFormat};
+use crate::cli::{refuse_overwriting_inputs, Exit, ReadArgs, ReportFormat};
 use anyhow::{bail, Context};
 use chrono::NaiveDateTime;
 use serde_json::json;
@@ -13,6 +13,7 @@ use std::path::Path;
 use teczka::model::schema::{pupil_schema_text, released_schema_text, PUPILS_XSD};
 use teczka::policy::keys::hex;
 use teczka::policy::Purpose;
+use teczka::report::tables::TablesWriter;
 use teczka::report::Counts;
 use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, Tee, XmlWriter};
 
@@ -50,11 +51,37 @@ pub struct Args {
     check: CheckArgs,
     #[command(flatten)]
     policy: PolicyArgs,
-    /// Record formats in the archive, comma-separated.
+    /// Record formats in the archive, comma-separated; `tables` adds the policy's aggregate
+    /// tables (data/records/tables/).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "sou,csv,jsonl")]
-    formats: Vec<FormatArg>,
+    formats: Vec<ExportFormat>,
     #[command(flatten)]
     archive: ArchiveArgs,
+}
+
+/// What an archive's data/records/ can hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ExportFormat {
+    /// SOU-like XML.
+    #[value(alias = "xml")]
+    Sou,
+    /// One CSV per entity.
+    Csv,
+    /// JSON Lines of the canonical model.
+    Jsonl,
+    /// The policy's `[[tables]]`, suppressed (CSV per table and tables.html).
+    Tables,
+}
+
+impl ExportFormat {
+    fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Sou => "sou",
+            ExportFormat::Csv => "csv",
+            ExportFormat::Jsonl => "jsonl",
+            ExportFormat::Tables => "tables",
+        }
+    }
 }
 
 /// Run `export`.
@@ -107,17 +134,30 @@ fn write_records(
     for format in formats {
         let name = |file: &str| records.join(file);
         match format {
-            FormatArg::Sou => {
+            ExportFormat::Tables => {
+                let folder = name("tables");
+                fs::create_dir_all(&folder)?;
+                let k = release.policy.anonymity().map_or(5, |a| a.k);
+                if release.policy.file.tables.is_empty() {
+                    bail!(
+                        "--formats tables: policy {} declares no [[tables]] (see `teczka policy \
+                         show statistics`)",
+                        release.policy.origin
+                    );
+                }
+                sinks.push(Box::new(TablesWriter::new(&folder, &release.policy.file.tables, k)?));
+            }
+            ExportFormat::Sou => {
                 let path = name("pupils.xml");
                 let file = fs::File::create(&path)?;
                 sinks.push(Box::new(XmlWriter::new(file, &path.display().to_string())?));
             }
-            FormatArg::Jsonl => {
+            ExportFormat::Jsonl => {
                 let path = name("pupils.jsonl");
                 let file = fs::File::create(&path)?;
                 sinks.push(Box::new(JsonlWriter::new(file, path.display().to_string())));
             }
-            FormatArg::Csv => {
+            ExportFormat::Csv => {
                 let folder = name("csv");
                 fs::create_dir_all(&folder)?;
                 sinks.push(Box::new(CsvWriter::create(&folder, CsvWriteOptions::default())?));
@@ -182,15 +222,7 @@ fn write_metadata(
             json!({ "name": name, "bytes": bytes })
         })
         .collect();
-    let formats: Vec<&str> = args
-        .formats
-        .iter()
-        .map(|f| match f {
-            FormatArg::Sou => "sou",
-            FormatArg::Csv => "csv",
-            FormatArg::Jsonl => "jsonl",
-        })
-        .collect();
+    let formats: Vec<&str> = args.formats.iter().map(|f| f.as_str()).collect();
     let metadata = json!({
         "tool": { "name": "teczka", "version": env!("CARGO_PKG_VERSION") },
         "schema_version": 1,
@@ -245,7 +277,8 @@ fn readme(release: &Release, counts: &Counts, statistics: bool, signed_by: Optio
         "WHAT IS HERE\n\
          data/records/     the pupils: pupils.xml (SOU-like XML, schemas/pupils.xsd),\n\
          \x20                 csv/ (one UTF-8 file per entity, joined by pupil_id),\n\
-         \x20                 pupils.jsonl (one JSON object per pupil, schemas/pupil.schema.json)\n\
+         \x20                 pupils.jsonl (one JSON object per pupil, schemas/pupil.schema.json),\n\
+         \x20                 tables/ (when asked: aggregate tables, one CSV each, tables.html)\n\
          data/reports/     validation.json (every problem found), rejects.jsonl (records not\n\
          \x20                 taken, with reasons), risk.json / risk.txt (re-identification risk)\n\
          data/schemas/     the schemas the records follow (released.schema.json: the JSON Lines\n\
