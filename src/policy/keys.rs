@@ -303,8 +303,23 @@ fn parse_key_text(text: &str) -> std::result::Result<Key, &'static str> {
     if !unhex_into(digits, &mut secret[..]) {
         return Err("the key is not 64 hex digits after `teczka-key-1:`");
     }
+    if !looks_random(&secret[..]) {
+        return Err("its bytes repeat too much to be random: an all-zero or hand-typed key is \
+                    guessable");
+    }
     Ok(Key::from_secret(secret))
 }
+
+/// Whether 32 key bytes could have come from a random source. A random key holds about 30
+/// distinct byte values; fewer than 16 happens by chance with a probability far below 2^-100,
+/// while an all-zero, repeated or typed key falls well short.
+fn looks_random(bytes: &[u8]) -> bool {
+    let distinct: std::collections::BTreeSet<u8> = bytes.iter().copied().collect();
+    distinct.len() >= MIN_DISTINCT_KEY_BYTES
+}
+
+/// See [`looks_random`].
+const MIN_DISTINCT_KEY_BYTES: usize = 16;
 
 /// Refuse a key file that anyone but its owner may read or write.
 #[cfg(unix)]
@@ -366,11 +381,33 @@ pub(crate) fn fill_random(buf: &mut [u8]) {
     getrandom::fill(buf).expect("the operating system's random source failed");
 }
 
-/// Check that a passphrase is strong enough to protect a token mapping: at least 12
-/// characters with a lower-case letter, an upper-case letter, a digit and another character.
+/// Check that a passphrase is strong enough to protect a token mapping or an archive: at
+/// least 12 characters with a lower-case letter, an upper-case letter, a digit and another
+/// character, and at least 10^10 guesses by zxcvbn's estimate — rules alone let `Password123!`
+/// and `Zaq1@wsx1234` (a keyboard walk) through, which any cracking list tries first.
 ///
 /// The message lists what is missing and never contains the passphrase.
 pub fn check_passphrase(p: &str) -> Result<()> {
+    check_passphrase_rules(p)?;
+    let estimate = zxcvbn::zxcvbn(p, &["teczka", "szkola", "skola", "school"]);
+    if estimate.guesses_log10() < MIN_PASSPHRASE_GUESSES_LOG10 {
+        return Err(Error::config(
+            "passphrase",
+            format!(
+                "too weak: it would fall to about 10^{:.0} guesses (a common word, a keyboard \
+                 walk or a repeated pattern); at least 10^{MIN_PASSPHRASE_GUESSES_LOG10:.0} are \
+                 needed: choose a stronger one, or let `teczka keygen --passphrase` make one",
+                estimate.guesses_log10()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The fewest guesses (as a power of ten) a passphrase must take by zxcvbn's estimate.
+pub const MIN_PASSPHRASE_GUESSES_LOG10: f64 = 10.0;
+
+fn check_passphrase_rules(p: &str) -> Result<()> {
     let mut missing = Vec::new();
     let count = p.chars().count();
     if !p.chars().any(char::is_lowercase) {
@@ -644,7 +681,8 @@ mod tests {
 
     #[test]
     fn bad_key_files_are_named_explained_and_never_echoed() {
-        let hex64 = hex(&[0xab; 32]);
+        let bytes: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ 0xab);
+        let hex64 = hex(&bytes);
         let fix = ": make a key with `teczka keygen -o FILE`";
         for (text, why) in [
             ("", "no key line"),
@@ -666,17 +704,23 @@ mod tests {
             format!("FILE: not a teczka key file (far too long){fix}")
         );
         let ok = load_text(&format!("# comment\r\n\r\nteczka-key-1:{}\r\n", hex64.to_uppercase()));
-        assert_eq!(ok, format!("ok {}", Key::from_bytes([0xab; 32]).id()));
+        assert_eq!(ok, format!("ok {}", Key::from_bytes(bytes).id()));
+        // A key no random source would make is refused, whatever its format.
+        for weak in [[0u8; 32], [0xab; 32], *b"schoolschoolschoolschoolschoolsc"] {
+            let err = load_text(&format!("teczka-key-1:{}\n", hex(&weak)));
+            assert!(err.contains("repeat too much to be random"), "{err}");
+        }
     }
 
     #[test]
     fn keys_load_from_environment_variables() {
-        let hex64 = hex(&[0x11; 32]);
+        let bytes: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(53) ^ 0x11);
+        let hex64 = hex(&bytes);
         // Names unique to this test: the process environment is shared by parallel tests.
         std::env::set_var("TECZKA_TEST_KEY_GOOD", format!("teczka-key-1:{hex64}"));
         std::env::set_var("TECZKA_TEST_KEY_BAD", "hunter2hunter2");
         let key = Key::load(&KeySource::Env("TECZKA_TEST_KEY_GOOD".into())).unwrap();
-        assert_eq!(key.id(), Key::from_bytes([0x11; 32]).id());
+        assert_eq!(key.id(), Key::from_bytes(bytes).id());
         let err = Key::load(&KeySource::Env("TECZKA_TEST_KEY_BAD".into())).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -712,6 +756,12 @@ mod tests {
              or let `teczka keygen --passphrase` make one"
         );
         assert!(!err("alllowercaseletters").contains("alllowercase"));
+        // The rules alone pass these; a cracking list tries them first (redteam/b14).
+        for weak in ["Password123!", "Aaaaaaaaaa1!", "Zaq1@wsx1234"] {
+            let message = err(weak);
+            assert!(message.contains("would fall to about 10^"), "{weak}: {message}");
+            assert!(!message.contains(weak));
+        }
     }
 
     #[test]
