@@ -141,6 +141,9 @@ fn write_records(
     drop(tee);
     if let Some(risk) = &finished.risk {
         eprintln!("teczka: {}", super::anonymity_summary(risk));
+        let mut html = Vec::new();
+        risk.write_html(&mut html)?;
+        fs::write(data.join("reports/risk.html"), html)?;
         let mut json = Vec::new();
         risk.write_json(&mut json)?;
         fs::write(data.join("reports/risk.json"), json)?;
