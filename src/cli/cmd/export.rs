@@ -126,7 +126,9 @@ fn write_records(
     }
     let mut tee = Tee::new(sinks);
     let mut check = args.check.clone();
-    check.report = ReportFormat::Json;
+    // An anonymised archive holds nothing about a single pupil: the validation report is
+    // reduced to counts by rule and field (no record ids, no positions).
+    check.report = if statistics { ReportFormat::JsonCounts } else { ReportFormat::Json };
     check.report_file = Some(data.join("reports/validation.json"));
     // The rejects hold the untouched original records: never in an anonymised release.
     let rejects = (!statistics).then(|| data.join("reports/rejects.jsonl"));
@@ -141,6 +143,9 @@ fn write_records(
     drop(tee);
     if let Some(risk) = &finished.risk {
         eprintln!("teczka: {}", super::anonymity_summary(risk));
+        // Class, school and commune names are what the release generalised away: an
+        // anonymised archive's risk reports keep the counts per level, not the units.
+        let risk = if statistics { risk.clone().counts_only() } else { risk.clone() };
         let mut html = Vec::new();
         risk.write_html(&mut html)?;
         fs::write(data.join("reports/risk.html"), html)?;
@@ -249,8 +254,11 @@ fn readme(release: &Release, counts: &Counts, statistics: bool, signed_by: Optio
          data/records/     the pupils: pupils.xml (SOU-like XML, schemas/pupils.xsd),\n\
          \x20                 csv/ (one UTF-8 file per entity, joined by pupil_id),\n\
          \x20                 pupils.jsonl (one JSON object per pupil, schemas/pupil.schema.json)\n\
-         data/reports/     validation.json (every problem found), rejects.jsonl (records not\n\
-         \x20                 taken, with reasons), risk.json / risk.txt (re-identification risk)\n\
+         data/reports/     validation.json (every problem found; in an anonymised release only\n\
+         \x20                 counts by rule and field), rejects.jsonl (records not taken, with\n\
+         \x20                 reasons; never in an anonymised release), risk.json / risk.txt /\n\
+         \x20                 risk.html (re-identification risk; in an anonymised release\n\
+         \x20                 counts only, no class, school or commune names)\n\
          data/schemas/     the schemas the records follow (released.schema.json: the JSON Lines\n\
          \x20                 of a release that turned typed fields into text, such as years)\n\
          data/metadata/    archive.json: tool, sources, counts, the policy and its SHA-256, key id\n\n\

@@ -91,6 +91,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         match args.check.report {
             ReportFormat::Text => risk.write_text(&mut *out),
             ReportFormat::Json => risk.write_json(&mut *out),
+            ReportFormat::JsonCounts => risk.clone().counts_only().write_json(&mut *out),
         }
     };
     match &args.output {
