@@ -10,7 +10,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::path::Path;
-use teczka::model::schema::{pupil_schema_text, released_schema_text, PUPILS_XSD};
+use teczka::model::schema::{pupil_schema_text, released_schema_text, released_xsd, PUPILS_XSD};
 use teczka::policy::keys::hex;
 use teczka::policy::Purpose;
 use teczka::report::Counts;
@@ -81,13 +81,14 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
 
     let statistics = release.policy.purpose() == Purpose::Statistics;
     let counts = write_records(&args, &release, data, statistics)?;
+    let retyped = release.policy.retyped_fields();
     release.write_mapping()?;
-    write_schemas(data, &release.policy.retyped_fields())?;
+    write_schemas(data, &retyped)?;
     let signed_by = staging.signing_key_id();
     write_metadata(&args, &release, data, &counts, staging.modified(), signed_by.as_deref())?;
     fs::write(
         data.join("README.txt"),
-        readme(&release, &counts, statistics, signed_by.as_deref()),
+        readme(&release, &counts, statistics, !retyped.is_empty(), signed_by.as_deref()),
     )?;
     staging.seal(release.policy.purpose().as_str())?;
     Ok(finish(&counts))
@@ -159,13 +160,14 @@ fn write_records(
     Ok(finished.counts)
 }
 
-/// The published schemas and, when the policy releases typed fields as text, the schema the
-/// released JSON Lines follow (so a recipient can check them without teczka).
+/// The published schemas and, when the policy releases typed fields as text, the schemas the
+/// released JSON Lines and XML follow (so a recipient can check them without teczka).
 fn write_schemas(data: &Path, as_text: &[&str]) -> anyhow::Result<()> {
     fs::write(data.join("schemas/pupil.schema.json"), pupil_schema_text())?;
     fs::write(data.join("schemas/pupils.xsd"), PUPILS_XSD)?;
     if !as_text.is_empty() {
         fs::write(data.join("schemas/released.schema.json"), released_schema_text(as_text))?;
+        fs::write(data.join("schemas/released.xsd"), released_xsd(as_text))?;
     }
     Ok(())
 }
@@ -232,7 +234,13 @@ fn write_metadata(
     Ok(())
 }
 
-fn readme(release: &Release, counts: &Counts, statistics: bool, signed_by: Option<&str>) -> String {
+fn readme(
+    release: &Release,
+    counts: &Counts,
+    statistics: bool,
+    retyped: bool,
+    signed_by: Option<&str>,
+) -> String {
     let policy = &release.policy;
     let mut text = format!(
         "This archive was made by teczka {version} under the policy `{name}` ({purpose}).\n\n\
@@ -249,23 +257,44 @@ fn readme(release: &Release, counts: &Counts, statistics: bool, signed_by: Optio
             String::new()
         },
     );
-    text.push_str(
+    let (xsd, json_schema) = if retyped {
+        ("schemas/released.xsd", "schemas/released.schema.json")
+    } else {
+        ("schemas/pupils.xsd", "schemas/pupil.schema.json")
+    };
+    text.push_str(&format!(
         "WHAT IS HERE\n\
-         data/records/     the pupils: pupils.xml (SOU-like XML, schemas/pupils.xsd),\n\
+         data/records/     the pupils: pupils.xml (SOU-like XML, {xsd}),\n\
          \x20                 csv/ (one UTF-8 file per entity, joined by pupil_id),\n\
-         \x20                 pupils.jsonl (one JSON object per pupil, schemas/pupil.schema.json)\n\
-         data/reports/     validation.json (every problem found; in an anonymised release only\n\
-         \x20                 counts by rule and field), rejects.jsonl (records not taken, with\n\
-         \x20                 reasons; never in an anonymised release), risk.json / risk.txt /\n\
-         \x20                 risk.html (re-identification risk; in an anonymised release\n\
-         \x20                 counts only, no class, school or commune names)\n\
-         data/schemas/     the schemas the records follow (released.schema.json: the JSON Lines\n\
-         \x20                 of a release that turned typed fields into text, such as years)\n\
+         \x20                 pupils.jsonl (one JSON object per pupil, {json_schema})\n",
+    ));
+    if statistics {
+        text.push_str(
+            "data/reports/     counts only, nothing about a single pupil: validation.json\n\
+             \x20                 (problems found, counted by rule and field), risk.txt,\n\
+             \x20                 risk.json and risk.html (re-identification risk; per class,\n\
+             \x20                 school and commune only the number of units)\n",
+        );
+    } else {
+        text.push_str(
+            "data/reports/     validation.json (every problem found), rejects.jsonl (records not\n\
+             \x20                 taken, with reasons), risk.json / risk.txt / risk.html\n\
+             \x20                 (re-identification risk, when the policy anonymises)\n",
+        );
+    }
+    text.push_str(
+        "data/schemas/     the schemas: pupil.schema.json and pupils.xsd as published;\n\
+         \x20                 released.schema.json and released.xsd, the same with the fields\n\
+         \x20                 the release turned into text (years, bands, `*`) typed as text\n\
+         \x20                 and nothing required, when the policy does that\n\
          data/metadata/    archive.json: tool, sources, counts, the policy and its SHA-256, key id\n\n\
          HOW TO CHECK IT\n\
          teczka verify ARCHIVE, or without teczka: unzip it and run `bagit.py --validate FOLDER`\n\
-         (pip install bagit), or `sha512sum -c manifest-sha512.txt` inside the folder.\n\n",
+         (pip install bagit), or `sha512sum -c manifest-sha512.txt` inside the folder;\n",
     );
+    text.push_str(&format!(
+        "xmllint --noout --schema data/{xsd} data/records/pupils.xml checks the XML.\n\n"
+    ));
     if let Some(id) = signed_by {
         text.push_str(&format!(
             "WHO MADE IT\n\
