@@ -1,7 +1,10 @@
-//! The published JSON Schema, generated from the model types.
+//! The published JSON Schema, generated from the model types, and the schemas of released
+//! records derived from it and from the hand-written XSD.
 //!
 //! `schemas/pupil.schema.json` is the output of [`pupil_schema`]; a test regenerates it and
 //! fails on any difference, so the checked-in file never drifts from the code.
+//! [`released_schema`] and [`released_xsd`] loosen the published schemas where a policy
+//! releases typed fields as text.
 
 use super::Pupil;
 use schemars::generate::SchemaSettings;
