@@ -130,7 +130,7 @@ fn xml_written_for_every_fixture_is_valid_against_the_shipped_xsd() {
 
 /// xmllint, required where `TECZKA_REQUIRE_XMLLINT` is set (`.ci/run` sets it and installs
 /// xmllint) and skipped with a note elsewhere.
-fn xmllint() -> Option<std::path::PathBuf> {
+pub(crate) fn xmllint() -> Option<std::path::PathBuf> {
     let found = Command::new("xmllint").arg("--version").output().is_ok();
     if !found && std::env::var_os("TECZKA_REQUIRE_XMLLINT").is_some() {
         panic!("xmllint is missing: .ci/run installs libxml2-utils");

@@ -218,3 +218,120 @@ fn import_verifies_then_writes_the_records_for_excel_and_refuses_a_generalised_r
     );
     assert!(!dir.join("s.jsonl").exists());
 }
+
+/// Issue 9, item 6: an anonymised archive holds only anonymous things. A statistics export of
+/// damaged input (whose rejects and warnings used to be listed by pupil id and position, and
+/// whose risk report named every class, school and commune) carries none of the input's pupil
+/// ids, school ids, class names or communes in any file, and its XML follows the released XSD
+/// it ships.
+#[test]
+fn a_statistics_archive_of_damaged_input_names_no_pupil_school_class_or_commune() {
+    let dir = Dir::new();
+    let run = dir.run(&[
+        "generate",
+        "-n",
+        "300",
+        "--damage-every",
+        "3",
+        "--detail",
+        "full",
+        "--to",
+        "jsonl",
+        "-o",
+        "damaged.jsonl",
+    ]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let mut cmd =
+        dir.command(&["export", "damaged.jsonl", "--policy", "statistics", "-o", "s.zip"]);
+    cmd.env("SOURCE_DATE_EPOCH", EPOCH);
+    let run = Run(cmd.output().unwrap());
+    assert_eq!(run.code(), 1, "rejects are counted: {}", run.stderr());
+
+    // What the input says about where each pupil is.
+    let mut secrets: std::collections::BTreeSet<String> = Default::default();
+    for line in dir.read("damaged.jsonl").lines() {
+        let Ok(pupil) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+        secrets.extend(text(&pupil["id"]));
+        let enrolment = &pupil["enrolment"];
+        let school = text(&enrolment["school_id"]);
+        secrets.extend(school.clone());
+        if let Some(symbol) = text(&enrolment["class_symbol"]) {
+            // Class symbols are single letters; the class is named by school, level and symbol.
+            let level = text(&enrolment["class_level"]).unwrap_or_default();
+            secrets.insert(format!("{}/{level}{symbol}", school.unwrap_or_default()));
+            secrets.insert(format!("<class_symbol>{symbol}<"));
+        }
+        for address in pupil["addresses"].as_array().into_iter().flatten() {
+            secrets.extend(text(&address["commune"]));
+        }
+    }
+    assert!(secrets.len() > 500, "{} identifying values", secrets.len());
+
+    // Every byte of every file, unzipped. A value counts as present when it stands as a
+    // token (not inside a longer run of letters and digits: school id 10056 is not found in
+    // a checksum `…a10056f…` or a share `0.1005612`).
+    let file = fs::File::open(dir.join("s.zip")).unwrap();
+    let mut zip = zip::ZipArchive::new(file).unwrap();
+    let mut files = Vec::new();
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).unwrap();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        files.push((
+            entry.name().unwrap().into_owned(),
+            String::from_utf8_lossy(&bytes).into_owned(),
+        ));
+    }
+    let token = |text: &str, needle: &str| {
+        text.match_indices(needle).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + needle.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
+    };
+    for (name, text) in &files {
+        for secret in &secrets {
+            assert!(!token(text, secret), "{name} holds `{secret}`");
+        }
+    }
+
+    let find = |suffix: &str| -> &str {
+        let found = files.iter().find(|(n, _)| n.ends_with(suffix));
+        &found.unwrap_or_else(|| panic!("{suffix} missing")).1
+    };
+    let validation: serde_json::Value =
+        serde_json::from_str(find("data/reports/validation.json")).unwrap();
+    assert_eq!(validation["counts_only"], true);
+    assert!(validation.get("violations").is_none(), "no per-record list");
+    assert!(validation["rules"].as_array().unwrap().iter().all(|r| r["field"].is_string()));
+    let risk: serde_json::Value = serde_json::from_str(find("data/reports/risk.json")).unwrap();
+    for side in ["before", "after"] {
+        for level in risk[side]["levels"].as_array().unwrap() {
+            assert_eq!(level["units"], serde_json::json!([]), "{side} {}", level["level"]);
+            assert!(level["unit_count"].as_u64().unwrap() > 0);
+        }
+    }
+    assert!(find("data/reports/risk.html").contains("<svg"));
+    let readme = find("data/README.txt");
+    assert!(readme.contains("schemas/released.xsd"), "{readme}");
+    assert!(readme.contains("counts only"), "{readme}");
+
+    // The XML validates against the released XSD the archive ships.
+    let Some(xmllint) = crate::convert::xmllint() else { return };
+    let unpacked = dir.join("unpacked");
+    for (name, text) in &files {
+        if name.ends_with("pupils.xml") || name.ends_with("released.xsd") {
+            let target = unpacked.join(name.rsplit('/').next().unwrap());
+            fs::create_dir_all(&unpacked).unwrap();
+            fs::write(target, text).unwrap();
+        }
+    }
+    let lint = std::process::Command::new(&xmllint)
+        .args(["--noout", "--schema"])
+        .arg(unpacked.join("released.xsd"))
+        .arg(unpacked.join("pupils.xml"))
+        .output()
+        .unwrap();
+    assert!(lint.status.success(), "xmllint: {}", String::from_utf8_lossy(&lint.stderr));
+}

@@ -212,6 +212,10 @@ pub enum ReportFormat {
     Text,
     /// One JSON document for machines.
     Json,
+    /// One JSON document of counts only (rules and counts per field; risk without unit
+    /// names), for anonymised archives. Not offered on the command line.
+    #[value(skip)]
+    JsonCounts,
 }
 
 pub(crate) fn parse_encoding(name: &str) -> Result<&'static encoding_rs::Encoding, String> {

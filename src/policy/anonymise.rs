@@ -72,6 +72,8 @@ pub struct Spill<'p> {
     /// `suppress` rules: catalogue index → threshold, and value → pupils holding it.
     rare: Vec<(usize, u64, HashMap<String, u64>)>,
     pupils: u64,
+    /// The released facts besides the quasi-identifiers, for the attack measure.
+    facts: Vec<Fact>,
 }
 
 impl<'p> Spill<'p> {
@@ -90,11 +92,14 @@ impl<'p> Spill<'p> {
                 _ => None,
             })
             .collect();
+        let facts = attack_facts(policy);
         let (histogram, before) = match policy.anonymity() {
             Some(a) => (
                 Some(Histogram::new(a.quasi.len(), a.sensitive.len())),
                 Some(
-                    RiskAccumulator::new(quasi_names(policy), a.sensitive.clone(), a.k).with_l(a.l),
+                    RiskAccumulator::new(quasi_names(policy), a.sensitive.clone(), a.k)
+                        .with_l(a.l)
+                        .with_facts(facts.iter().map(Fact::name).collect()),
                 ),
             ),
             None => (None, None),
@@ -108,6 +113,7 @@ impl<'p> Spill<'p> {
             before,
             rare,
             pupils: 0,
+            facts,
         })
     }
 
@@ -126,8 +132,11 @@ impl<'p> Spill<'p> {
             spill.into_inner().map_err(|e| Error::io("temporary spill file", e.into_error()))?;
         file.rewind().map_err(|e| Error::io("temporary spill file", e))?;
         let rare = std::mem::take(&mut self.rare);
+        let facts = std::mem::take(&mut self.facts);
         let mut after = self.policy.anonymity().map(|a| {
-            RiskAccumulator::new(quasi_names(self.policy), plan.sensitive.clone(), a.k).with_l(a.l)
+            RiskAccumulator::new(quasi_names(self.policy), plan.sensitive.clone(), a.k)
+                .with_l(a.l)
+                .with_facts(facts.iter().map(Fact::name).collect())
         });
         let mut outcome = Outcome { suppressed_records: 0, suppressed_pupils: 0, risk: None };
         // An anonymised release must not keep the input's order: a register sorted by surname
@@ -152,7 +161,7 @@ impl<'p> Spill<'p> {
             }
             let fates: Vec<Result<Fate>> = batch
                 .par_iter()
-                .map(|line| release_line(policy, line, &plan, &rare, shuffled))
+                .map(|line| release_line(policy, line, &plan, &rare, &facts, shuffled))
                 .collect();
             for fate in fates {
                 match fate? {
@@ -161,11 +170,12 @@ impl<'p> Spill<'p> {
                         outcome.suppressed_pupils += 1;
                     }
                     Fate::Released(kept) => {
-                        let Kept { record, quasi, sensitive, units: h, shuffled } = *kept;
+                        let Kept { record, quasi, sensitive, facts: known, units: h, shuffled } =
+                            *kept;
                         if let Some(after) = after.as_mut() {
                             let v: Vec<&str> = quasi.iter().map(String::as_str).collect();
                             let s: Vec<&str> = sensitive.iter().map(String::as_str).collect();
-                            after.add(&v, &s, &units(&h));
+                            after.add_with_facts(&v, &s, &known, &units(&h));
                         }
                         match (shuffle.as_mut(), shuffled) {
                             (Some(shuffle), Some((hash, line))) => shuffle.push(hash, &line)?,
@@ -182,23 +192,28 @@ impl<'p> Spill<'p> {
         if let (Some(solution), Some(before), Some(after), Some(a)) =
             (&plan.solution, self.before.take(), after, self.policy.anonymity())
         {
-            outcome.risk = Some(RiskReport {
-                policy: self.policy.name().to_string(),
-                k: a.k,
-                l: a.l,
-                quasi_identifiers: quasi_names(self.policy),
-                sensitive: plan.sensitive.clone(),
-                withheld: plan.withheld.clone(),
-                before: before.finish(),
-                after: after.finish(),
-                suppressed: outcome.suppressed_pupils,
-                generalisation: solution
-                    .generalisation()
-                    .into_iter()
-                    .zip(&a.quasi)
-                    .map(|((path, level), (_, ladder))| (path, ladder.level_name(level)))
-                    .collect(),
-            });
+            outcome.risk = Some(
+                RiskReport {
+                    policy: self.policy.name().to_string(),
+                    k: a.k,
+                    l: a.l,
+                    quasi_identifiers: quasi_names(self.policy),
+                    sensitive: plan.sensitive.clone(),
+                    withheld: plan.withheld.clone(),
+                    before: before.finish(),
+                    after: after.finish(),
+                    suppressed: outcome.suppressed_pupils,
+                    generalisation: solution
+                        .generalisation()
+                        .into_iter()
+                        .zip(&a.quasi)
+                        .map(|((path, level), (_, ladder))| (path, ladder.level_name(level)))
+                        .collect(),
+                    journalist: None,
+                    counts_only: false,
+                }
+                .with_population(a.population),
+            );
         }
         Ok(outcome)
     }
@@ -258,6 +273,7 @@ fn release_line(
     text: &str,
     plan: &Plan,
     rare: &[(usize, u64, HashMap<String, u64>)],
+    facts: &[Fact],
     shuffle: bool,
 ) -> Result<Fate> {
     let line: Line = serde_json::from_str(text)
@@ -270,6 +286,7 @@ fn release_line(
     };
     let mut quasi = Vec::new();
     let mut sensitive = Vec::new();
+    let mut known = Vec::new();
     for path in &plan.withheld {
         remove_leaves(&mut released.record, path);
     }
@@ -287,6 +304,9 @@ fn release_line(
     if policy.purpose() == Purpose::Statistics {
         canonical_lists(&mut released.record);
     }
+    if plan.solution.is_some() {
+        known = fact_values(facts, &released.record);
+    }
     let shuffled = if shuffle {
         let text = serde_json::to_string(&released.record)
             .map_err(|e| Error::io("temporary shuffle file", std::io::Error::other(e)))?;
@@ -298,6 +318,7 @@ fn release_line(
         record: released.record,
         quasi,
         sensitive,
+        facts: known,
         units: line.h,
         shuffled,
     })))
@@ -321,6 +342,8 @@ struct Kept {
     quasi: Vec<String>,
     /// The released sensitive values, for l.
     sensitive: Vec<String>,
+    /// The released values of each attack fact.
+    facts: Vec<Vec<String>>,
     /// Hierarchy units: class, school, commune.
     units: [Option<String>; 3],
     /// The serialised record and its hash, when the release is shuffled.
@@ -354,7 +377,8 @@ impl Sink for Spill<'_> {
                 let r: Vec<&str> = raw.iter().map(String::as_str).collect();
                 let u = &released.units;
                 let h = [u.class.clone(), u.school.clone(), u.commune.clone()];
-                before.add(&r, &s, &units(&h));
+                let known = fact_values(&self.facts, &released.record);
+                before.add_with_facts(&r, &s, &known, &units(&h));
             }
         }
         for (index, _, counts) in &mut self.rare {
@@ -448,6 +472,68 @@ fn sensitive_values(paths: &[String], record: &Map<String, Value>) -> Vec<String
                 }
             });
             values.into_iter().collect::<Vec<_>>().join("|")
+        })
+        .collect()
+}
+
+/// A released fact an attacker may know besides the quasi-identifiers (see
+/// [`crate::report::risk::attack`]).
+#[derive(Clone, Debug, PartialEq)]
+enum Fact {
+    /// One released field that is not a quasi-identifier: its value, or one item's value.
+    Field(String),
+    /// One whole item of a list that releases two or more such fields (an olympiad's title
+    /// with its date), by the list's name.
+    Item(String),
+}
+
+impl Fact {
+    fn name(&self) -> String {
+        match self {
+            Fact::Field(path) => path.clone(),
+            Fact::Item(list) => format!("{list}[] (one whole item)"),
+        }
+    }
+}
+
+/// Every field the policy releases besides the quasi-identifiers (sensitive attributes too),
+/// then the lists releasing two or more of them as whole items: what an attacker may know.
+fn attack_facts(policy: &Policy) -> Vec<Fact> {
+    let Some(anonymity) = policy.anonymity() else { return Vec::new() };
+    let mut facts = Vec::new();
+    let mut lists: Vec<(&str, usize)> = Vec::new();
+    for (i, field) in fields().iter().enumerate() {
+        let released = policy.rule(i).is_some_and(|r| r.op != Op::Drop);
+        if !released || anonymity.quasi.iter().any(|(p, _)| p == &field.path) {
+            continue;
+        }
+        facts.push(Fact::Field(field.path.clone()));
+        if let Some((list, _)) = field.path.split_once("[]") {
+            match lists.iter_mut().find(|(l, _)| *l == list) {
+                Some((_, n)) => *n += 1,
+                None => lists.push((list, 1)),
+            }
+        }
+    }
+    facts.extend(lists.into_iter().filter(|(_, n)| *n > 1).map(|(l, _)| Fact::Item(l.into())));
+    facts
+}
+
+/// The values a released record holds of each fact: a field's values (one per list item), or
+/// each whole item as its JSON text.
+fn fact_values(facts: &[Fact], record: &Map<String, Value>) -> Vec<Vec<String>> {
+    facts
+        .iter()
+        .map(|fact| match fact {
+            Fact::Field(path) => {
+                let mut values = Vec::new();
+                for_each_leaf(record, path, &mut |v, _| values.extend(format_leaf(v)));
+                values
+            }
+            Fact::Item(list) => match record.get(list) {
+                Some(Value::Array(items)) => items.iter().map(Value::to_string).collect(),
+                _ => Vec::new(),
+            },
         })
         .collect()
 }

@@ -178,6 +178,10 @@ pub struct Anonymity {
     /// The largest share of pupils that may be left out to reach k (and l).
     #[serde(default = "default_max_suppression")]
     pub max_suppression: f64,
+    /// Pupils in the population the data is a sample of (all pupils of the municipality when
+    /// the export covers some schools): the risk report then estimates journalist risk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<u64>,
 }
 
 fn default_max_suppression() -> f64 {

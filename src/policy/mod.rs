@@ -92,6 +92,8 @@ pub struct Anonymity {
     /// Whether k and l are enforced; `false` when they are only measured (`teczka risk` on a
     /// policy that does not anonymise).
     pub enforce: bool,
+    /// Pupils in the population the data is a sample of, for journalist risk.
+    pub population: Option<u64>,
 }
 
 /// The quasi-identifiers `teczka risk` measures when a policy names none: the pupil-level
@@ -284,8 +286,15 @@ impl Policy {
             })
             .map(|(_, f)| f.path.clone())
             .collect();
-        self.anonymity =
-            Some(Anonymity { k, l: None, max_suppression: 0.0, quasi, sensitive, enforce: false });
+        self.anonymity = Some(Anonymity {
+            k,
+            l: None,
+            max_suppression: 0.0,
+            quasi,
+            sensitive,
+            enforce: false,
+            population: None,
+        });
         self
     }
 
@@ -598,6 +607,11 @@ fn compile_anonymity(
     if spec.quasi_identifiers.is_empty() {
         return Err("[anonymity] names no quasi_identifiers".into());
     }
+    if spec.population == Some(0) {
+        return Err("[anonymity] population is the number of pupils the data is a sample of: \
+                    at least 1, or left out"
+            .into());
+    }
     let index = |path: &str| -> std::result::Result<usize, String> {
         fields().iter().position(|f| f.path == path).ok_or_else(|| {
             format!(
@@ -648,6 +662,7 @@ fn compile_anonymity(
         quasi,
         sensitive: spec.sensitive.clone(),
         enforce: true,
+        population: spec.population,
     })
 }
 

@@ -13,7 +13,7 @@ mod validation;
 
 pub use self::rejects::RejectsWriter;
 pub use self::risk::{RiskAccumulator, RiskReport, RiskSummary, Units};
-pub use self::validation::{JsonReport, Report, TextReport};
+pub use self::validation::{CountsReport, JsonReport, Report, TextReport};
 
 use crate::error::{ErrorKind, Result};
 use serde::Serialize;

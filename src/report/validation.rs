@@ -1,4 +1,5 @@
-//! The validation report: every notice and violation, tallied by rule, as text or JSON.
+//! The validation report: every notice and violation, tallied by rule, as text or JSON — or,
+//! for an anonymised archive, only the counts by rule and field ([`CountsReport`]).
 
 use super::Counts;
 use crate::error::{Error, Result};
@@ -157,6 +158,61 @@ impl<W: Write> Report for JsonReport<W> {
     }
 }
 
+/// A report of counts only, for archives that must hold nothing about a single pupil (an
+/// anonymised release): the notices about the input files, how many problems of each rule
+/// were found in each field, and the run's counts — no record ids, no positions, no messages
+/// (a message names a list item's position, `address 2`).
+///
+/// Shape: `{"tool": …, "version": …, "counts_only": true, "notices": [...], "rules":
+/// [{"rule", "severity", "field", "count"}, …], "counts": {…}}`.
+pub struct CountsReport<W: Write> {
+    out: W,
+    name: Arc<str>,
+    notices: Vec<Notice>,
+    tally: BTreeMap<(Severity, String, String), u64>,
+}
+
+impl<W: Write> CountsReport<W> {
+    /// Write the report to `out` when the run finishes.
+    pub fn new(out: W, name: impl Into<Arc<str>>) -> CountsReport<W> {
+        CountsReport { out, name: name.into(), notices: Vec::new(), tally: BTreeMap::new() }
+    }
+}
+
+impl<W: Write> Report for CountsReport<W> {
+    fn begin(&mut self, notices: &[Notice]) -> Result<()> {
+        self.notices = notices.to_vec();
+        Ok(())
+    }
+
+    fn violation(&mut self, v: &Violation) -> Result<()> {
+        *self.tally.entry((v.severity, v.rule.code(), v.field.clone())).or_default() += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self, counts: &Counts) -> Result<()> {
+        let rules: Vec<serde_json::Value> = self
+            .tally
+            .iter()
+            .map(|((severity, rule, field), count)| {
+                serde_json::json!({"rule": rule, "severity": severity, "field": field, "count": count})
+            })
+            .collect();
+        let report = serde_json::json!({
+            "tool": "teczka",
+            "version": env!("CARGO_PKG_VERSION"),
+            "counts_only": true,
+            "notices": self.notices,
+            "rules": rules,
+            "counts": counts,
+        });
+        let io = |e: std::io::Error| Error::io(&*self.name, e);
+        serde_json::to_writer(&mut self.out, &report).map_err(|e| io(e.into()))?;
+        self.out.write_all(b"\n").map_err(io)?;
+        self.out.flush().map_err(io)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,5 +271,32 @@ mod tests {
         assert_eq!(text.matches("pesel-checksum: the check digit").count(), 1);
         assert!(text.contains("… 2 more problems not shown"));
         assert!(text.contains("        3  error    pesel-checksum"), "{text}");
+    }
+
+    #[test]
+    fn counts_report_tallies_rules_per_field_and_names_no_pupil() {
+        let mut out = Vec::new();
+        let mut report = CountsReport::new(&mut out, "-");
+        report.begin(&[]).unwrap();
+        for _ in 0..2 {
+            report.violation(&violation(Rule::PeselChecksum, Severity::Error)).unwrap();
+        }
+        report.violation(&violation(Rule::NameShape, Severity::Warning)).unwrap();
+        report.finish(&counts()).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        for private in ["P1", "p.csv", "line", "byte", "check digit"] {
+            assert!(!text.contains(private), "{private} in {text}");
+        }
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            doc["rules"][0],
+            serde_json::json!({"rule": "pesel-checksum", "severity": "error", "field": "pesel", "count": 2})
+        );
+        assert_eq!(doc["rules"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            (doc["counts"]["in"].clone(), doc["counts_only"].clone()),
+            (2.into(), true.into())
+        );
+        assert!(doc.get("violations").is_none());
     }
 }

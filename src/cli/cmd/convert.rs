@@ -3,8 +3,9 @@
 use super::{finish, CheckArgs, Job, PolicyArgs, ReportTo};
 use crate::cli::output::{AtomicDir, AtomicFile};
 use crate::cli::{refuse_overwriting_inputs, CsvOutArgs, Exit, FormatArg, ReadArgs};
-use anyhow::bail;
+use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
+use teczka::model::schema::{released_schema_text, released_xsd};
 use teczka::report::tables::TablesWriter;
 use teczka::write::{CsvWriter, JsonlWriter, Sink, XmlWriter};
 
@@ -19,7 +20,10 @@ use teczka::write::{CsvWriter, JsonlWriter, Sink, XmlWriter};
 /// With --policy, every accepted record is released under the policy first (fields dropped,
 /// masked, pseudonymised, generalised…; see `teczka policy show`). An anonymising policy
 /// (statistics) reads the data twice and leaves out pupils whose combination stays too rare:
-/// the summary line then ends with `suppressed=N`.
+/// the summary line then ends with `suppressed=N`. The schemas the released records follow are
+/// written beside OUT: OUT.released.schema.json, and OUT.released.xsd for `--to sou` (the
+/// published ones with the fields the policy turns into text, such as years, typed as text
+/// and nothing required).
 ///
 /// Examples:
 ///
@@ -87,13 +91,13 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let rejects =
         args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.output, stdout));
     let release = args.policy.load(args.check.today(), (!stdout).then_some(&*args.output))?;
-    if let Some(release) = release.as_ref().filter(|_| to == FormatArg::Sou) {
+    if let Some(release) = release.as_ref().filter(|_| to == FormatArg::Sou && stdout) {
         let retyped = release.policy.retyped_fields();
         if !retyped.is_empty() {
             eprintln!(
                 "teczka: note: the policy releases {} as text (generalised, masked or \
-                 tokenised), so the XML does not follow schemas/pupils.xsd for those fields; \
-                 JSON Lines and CSV carry them as they are",
+                 tokenised), so the XML does not follow schemas/pupils.xsd for those fields: \
+                 write to a file to get the released XSD beside it",
                 retyped.join(", ")
             );
         }
@@ -139,6 +143,9 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             counts
         }
     };
+    if let Some(release) = release.as_ref().filter(|_| !stdout) {
+        write_released_schemas(&args.output, to, &release.policy.retyped_fields())?;
+    }
     if let Some(key) = release.as_ref().and_then(|r| r.key.as_ref()) {
         // The id, never the key: receivers compare it to know which exports link.
         eprintln!("teczka: pseudonyms and date shifts made with key {}", key.id());
@@ -192,6 +199,26 @@ fn tables(args: Args) -> anyhow::Result<Exit> {
 /// nobody could reverse must not appear.
 fn write_mapping(release: Option<&super::Release>) -> anyhow::Result<()> {
     release.map_or(Ok(()), |r| r.write_mapping())
+}
+
+/// The schemas the released records follow, beside the output: `OUT.released.schema.json`
+/// (the published JSON Schema with the fields the policy turns into text loosened, nothing
+/// required) and for XML `OUT.released.xsd` (the XSD loosened the same way).
+fn write_released_schemas(output: &Path, to: FormatArg, as_text: &[&str]) -> anyhow::Result<()> {
+    let write = |suffix: &str, text: String| -> anyhow::Result<()> {
+        let path = super::sibling(output, suffix);
+        let mut file = AtomicFile::create(&path)?;
+        std::io::Write::write_all(&mut &mut file, text.as_bytes())
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+        file.commit()?;
+        eprintln!("teczka: the released records follow {}", path.display());
+        Ok(())
+    };
+    write("released.schema.json", released_schema_text(as_text))?;
+    if to == FormatArg::Sou {
+        write("released.xsd", released_xsd(as_text))?;
+    }
+    Ok(())
 }
 
 fn default_rejects_path(output: &Path, stdout: bool) -> PathBuf {

@@ -10,7 +10,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::path::Path;
-use teczka::model::schema::{pupil_schema_text, released_schema_text, PUPILS_XSD};
+use teczka::model::schema::{pupil_schema_text, released_schema_text, released_xsd, PUPILS_XSD};
 use teczka::policy::keys::hex;
 use teczka::policy::Purpose;
 use teczka::report::tables::TablesWriter;
@@ -108,13 +108,14 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
 
     let statistics = release.policy.purpose() == Purpose::Statistics;
     let counts = write_records(&args, &release, data, statistics)?;
+    let retyped = release.policy.retyped_fields();
     release.write_mapping()?;
-    write_schemas(data, &release.policy.retyped_fields())?;
+    write_schemas(data, &retyped)?;
     let signed_by = staging.signing_key_id();
     write_metadata(&args, &release, data, &counts, staging.modified(), signed_by.as_deref())?;
     fs::write(
         data.join("README.txt"),
-        readme(&release, &counts, statistics, signed_by.as_deref()),
+        readme(&release, &counts, statistics, !retyped.is_empty(), signed_by.as_deref()),
     )?;
     staging.seal(release.policy.purpose().as_str())?;
     Ok(finish(&counts))
@@ -166,7 +167,9 @@ fn write_records(
     }
     let mut tee = Tee::new(sinks);
     let mut check = args.check.clone();
-    check.report = ReportFormat::Json;
+    // An anonymised archive holds nothing about a single pupil: the validation report is
+    // reduced to counts by rule and field (no record ids, no positions).
+    check.report = if statistics { ReportFormat::JsonCounts } else { ReportFormat::Json };
     check.report_file = Some(data.join("reports/validation.json"));
     // The rejects hold the untouched original records: never in an anonymised release.
     let rejects = (!statistics).then(|| data.join("reports/rejects.jsonl"));
@@ -181,6 +184,12 @@ fn write_records(
     drop(tee);
     if let Some(risk) = &finished.risk {
         eprintln!("teczka: {}", super::anonymity_summary(risk));
+        // Class, school and commune names are what the release generalised away: an
+        // anonymised archive's risk reports keep the counts per level, not the units.
+        let risk = if statistics { risk.clone().counts_only() } else { risk.clone() };
+        let mut html = Vec::new();
+        risk.write_html(&mut html)?;
+        fs::write(data.join("reports/risk.html"), html)?;
         let mut json = Vec::new();
         risk.write_json(&mut json)?;
         fs::write(data.join("reports/risk.json"), json)?;
@@ -191,13 +200,14 @@ fn write_records(
     Ok(finished.counts)
 }
 
-/// The published schemas and, when the policy releases typed fields as text, the schema the
-/// released JSON Lines follow (so a recipient can check them without teczka).
+/// The published schemas and, when the policy releases typed fields as text, the schemas the
+/// released JSON Lines and XML follow (so a recipient can check them without teczka).
 fn write_schemas(data: &Path, as_text: &[&str]) -> anyhow::Result<()> {
     fs::write(data.join("schemas/pupil.schema.json"), pupil_schema_text())?;
     fs::write(data.join("schemas/pupils.xsd"), PUPILS_XSD)?;
     if !as_text.is_empty() {
         fs::write(data.join("schemas/released.schema.json"), released_schema_text(as_text))?;
+        fs::write(data.join("schemas/released.xsd"), released_xsd(as_text))?;
     }
     Ok(())
 }
@@ -256,7 +266,13 @@ fn write_metadata(
     Ok(())
 }
 
-fn readme(release: &Release, counts: &Counts, statistics: bool, signed_by: Option<&str>) -> String {
+fn readme(
+    release: &Release,
+    counts: &Counts,
+    statistics: bool,
+    retyped: bool,
+    signed_by: Option<&str>,
+) -> String {
     let policy = &release.policy;
     let mut text = format!(
         "This archive was made by teczka {version} under the policy `{name}` ({purpose}).\n\n\
@@ -273,21 +289,45 @@ fn readme(release: &Release, counts: &Counts, statistics: bool, signed_by: Optio
             String::new()
         },
     );
-    text.push_str(
+    let (xsd, json_schema) = if retyped {
+        ("schemas/released.xsd", "schemas/released.schema.json")
+    } else {
+        ("schemas/pupils.xsd", "schemas/pupil.schema.json")
+    };
+    text.push_str(&format!(
         "WHAT IS HERE\n\
-         data/records/     the pupils: pupils.xml (SOU-like XML, schemas/pupils.xsd),\n\
+         data/records/     the pupils: pupils.xml (SOU-like XML, {xsd}),\n\
          \x20                 csv/ (one UTF-8 file per entity, joined by pupil_id),\n\
-         \x20                 pupils.jsonl (one JSON object per pupil, schemas/pupil.schema.json),\n\
-         \x20                 tables/ (when asked: aggregate tables, one CSV each, tables.html)\n\
-         data/reports/     validation.json (every problem found), rejects.jsonl (records not\n\
-         \x20                 taken, with reasons), risk.json / risk.txt (re-identification risk)\n\
-         data/schemas/     the schemas the records follow (released.schema.json: the JSON Lines\n\
-         \x20                 of a release that turned typed fields into text, such as years)\n\
+         \x20                 pupils.jsonl (one JSON object per pupil, {json_schema}),\n\
+         \x20                 tables/ (when asked: aggregate tables, one CSV each, tables.html)\n",
+    ));
+    if statistics {
+        text.push_str(
+            "data/reports/     counts only, nothing about a single pupil: validation.json\n\
+             \x20                 (problems found, counted by rule and field), risk.txt,\n\
+             \x20                 risk.json and risk.html (re-identification risk; per class,\n\
+             \x20                 school and commune only the number of units)\n",
+        );
+    } else {
+        text.push_str(
+            "data/reports/     validation.json (every problem found), rejects.jsonl (records not\n\
+             \x20                 taken, with reasons), risk.json / risk.txt / risk.html\n\
+             \x20                 (re-identification risk, when the policy anonymises)\n",
+        );
+    }
+    text.push_str(
+        "data/schemas/     the schemas: pupil.schema.json and pupils.xsd as published;\n\
+         \x20                 released.schema.json and released.xsd, the same with the fields\n\
+         \x20                 the release turned into text (years, bands, `*`) typed as text\n\
+         \x20                 and nothing required, when the policy does that\n\
          data/metadata/    archive.json: tool, sources, counts, the policy and its SHA-256, key id\n\n\
          HOW TO CHECK IT\n\
          teczka verify ARCHIVE, or without teczka: unzip it and run `bagit.py --validate FOLDER`\n\
-         (pip install bagit), or `sha512sum -c manifest-sha512.txt` inside the folder.\n\n",
+         (pip install bagit), or `sha512sum -c manifest-sha512.txt` inside the folder;\n",
     );
+    text.push_str(&format!(
+        "xmllint --noout --schema data/{xsd} data/records/pupils.xml checks the XML.\n\n"
+    ));
     if let Some(id) = signed_by {
         text.push_str(&format!(
             "WHO MADE IT\n\

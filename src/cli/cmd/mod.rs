@@ -30,7 +30,7 @@ use teczka::policy::keys::{Key, KeySource};
 use teczka::policy::tokens::{Recipient, Tokeniser};
 use teczka::policy::{Policy, Secrets, Spill, TextIdentifiers};
 use teczka::report::risk::RiskReport;
-use teczka::report::{Counts, JsonReport, RejectsWriter, Report, TextReport};
+use teczka::report::{Counts, CountsReport, JsonReport, RejectsWriter, Report, TextReport};
 use teczka::validate::{Duplicates, Validator, ValidatorBuilder};
 use teczka::write::Sink;
 use teczka::{Record, Rule, Severity};
@@ -360,6 +360,7 @@ fn make_report<'w>(
     match format {
         ReportFormat::Text => Box::new(TextReport::new(out, "report", shown)),
         ReportFormat::Json => Box::new(JsonReport::new(out, "report")),
+        ReportFormat::JsonCounts => Box::new(CountsReport::new(out, "report")),
     }
 }
 

@@ -13,11 +13,15 @@ use teczka::pipeline::Discard;
 ///
 /// Reads the inputs, validates them, applies the policy as `convert --policy` would (without
 /// writing the records) and reports, before and after: equivalence classes over the
-/// quasi-identifiers, the smallest class, the share of unique pupils, the highest and average
-/// prosecutor re-identification risk, pupils suppressed and the l-diversity of the sensitive
-/// attributes — overall and per class, school and commune, flagging units smaller than k.
-/// A policy without an [anonymity] table is measured over the quasi-identifiers it releases
-/// (sex, birth date, country of birth, citizenship, postcode, commune, school, class level).
+/// quasi-identifiers and how many have 1, 2, 3-4, 5-9, 10-19 and 20+ pupils, the smallest
+/// class, the share of unique pupils, the highest and average prosecutor re-identification
+/// risk, pupils suppressed and the l-diversity of the sensitive attributes; the share of pupils
+/// an attacker who knows the quasi-identifiers and one more released fact (one exam score, one
+/// achievement) singles out, and which fields single pupils out; journalist risk with
+/// --population; and per class, school and commune, flagging units whose pupils sit in classes
+/// smaller than k. A policy without an [anonymity] table is measured over the
+/// quasi-identifiers it releases (sex, birth date, country of birth, citizenship, postcode,
+/// commune, school, class level), every other field it releases counting as a fact.
 ///
 /// Examples:
 ///
@@ -36,6 +40,13 @@ pub struct Args {
     /// The smallest acceptable group when the policy sets no k (flags smaller classes).
     #[arg(long, value_name = "K", default_value_t = 5)]
     k: u64,
+    /// The data is a sample of a population of N pupils (e.g. some schools of a municipality
+    /// of N pupils): also estimate journalist risk. Overrides the policy's `population`.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    population: Option<u64>,
+    /// Write the report as a self-contained HTML page (class-size chart included) to FILE too.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Write the risk report to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -58,13 +69,29 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         release: Some(&release),
     };
     let finished = job.run(&mut Discard)?;
-    let Some(risk) = finished.risk else {
+    let Some(mut risk) = finished.risk else {
         bail!("the policy measured no quasi-identifier: it drops them all, so nothing to measure");
     };
+    if let Some(population) = args.population {
+        if population < risk.before.records {
+            bail!(
+                "--population {population} is smaller than the {} pupils read: give the number \
+                 of pupils in the whole population the data was drawn from",
+                risk.before.records
+            );
+        }
+        risk = risk.with_population(Some(population));
+    }
+    if let Some(path) = &args.html {
+        let mut file = AtomicFile::create(path)?;
+        risk.write_html(&mut file).with_context(|| format!("{}: cannot write", path.display()))?;
+        file.commit()?;
+    }
     let write = |out: &mut dyn Write| -> std::io::Result<()> {
         match args.check.report {
             ReportFormat::Text => risk.write_text(&mut *out),
             ReportFormat::Json => risk.write_json(&mut *out),
+            ReportFormat::JsonCounts => risk.clone().counts_only().write_json(&mut *out),
         }
     };
     match &args.output {
