@@ -373,6 +373,14 @@ impl Policy {
                         and the quasi_identifiers"
                 .to_string());
         };
+        if let [first, second, ..] = &anonymity.sensitive[..] {
+            return Err(format!(
+                "a statistics policy releases at most one sensitive attribute, but `{first}` and \
+                 `{second}` are listed: an attacker who knows a pupil's value of one (a known \
+                 allergy) finds the pupil's row and reads the other. Drop all but one, and \
+                 publish the others as aggregate tables ([[tables]], `count-if:`)"
+            ));
+        }
         let mut list_fields: Vec<(Entity, &str)> = Vec::new();
         for (i, field) in fields().iter().enumerate() {
             let Some(rule) = &self.rules[i] else { continue };
@@ -818,6 +826,14 @@ mod tests {
             ),
             "{err}"
         );
+        // Two sensitive attributes: knowing one reads the other.
+        let mut file = Policy::load("statistics", today()).unwrap().file;
+        file.fields.insert("indicators.health".into(), toml::Value::String("derive".into()));
+        if let Some(a) = file.anonymity.as_mut() {
+            a.sensitive.push("indicators.health".into());
+        }
+        let err = Policy::compile(file, "mine.toml", today()).unwrap_err().to_string();
+        assert!(err.contains("at most one sensitive attribute"), "{err}");
         // Two fields of one list pair up.
         let mut file = Policy::load("statistics", today()).unwrap().file;
         file.fields.insert("addresses[].kind".into(), toml::Value::String("keep".into()));
