@@ -12,6 +12,8 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before anything is created: every file 0600, every folder 0700, cleanup on signals.
+    cli::private::protect_process();
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(code) => code.into(),

@@ -13,6 +13,7 @@ mod keys;
 mod policy;
 mod roundtrip;
 mod sar;
+mod security;
 mod sign;
 mod strategy;
 mod tables;

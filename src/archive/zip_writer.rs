@@ -366,8 +366,9 @@ pub fn write_atomically<T>(path: &Path, write: impl FnOnce(&mut File) -> Result<
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    // `.teczka-<pid>-…`: what a killed run leaves is recognised and removed by the next one.
     let mut temp = tempfile::Builder::new()
-        .prefix(".teczka-partial-")
+        .prefix(&format!(".teczka-{}-partial-", std::process::id()))
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     let value = write(temp.as_file_mut())?;

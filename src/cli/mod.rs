@@ -6,6 +6,7 @@
 mod cmd;
 mod output;
 mod package;
+pub mod private;
 
 use anyhow::bail;
 use clap::{Args, Parser, Subcommand, ValueEnum};

@@ -3,6 +3,7 @@
 //! Everything is written to a temporary file (or folder) beside the destination and renamed
 //! into place only when complete; a rename within one folder is atomic.
 
+use super::private;
 use anyhow::{bail, Context};
 use std::fs::File;
 use std::io::Write;
@@ -17,11 +18,14 @@ pub struct AtomicFile {
 impl AtomicFile {
     /// Start writing `path`.
     pub fn create(path: &Path) -> anyhow::Result<AtomicFile> {
+        let parent = parent_of(path);
+        private::remove_leftovers(parent);
         let temp = tempfile::Builder::new()
-            .prefix(".teczka-")
+            .prefix(&private::temp_prefix())
             .suffix(".partial")
-            .tempfile_in(parent_of(path))
+            .tempfile_in(parent)
             .with_context(|| format!("{}: cannot create the output file here", path.display()))?;
+        private::register(temp.path());
         Ok(AtomicFile { temp, path: path.to_path_buf() })
     }
 
@@ -36,9 +40,11 @@ impl AtomicFile {
             .as_file()
             .sync_all()
             .with_context(|| format!("{}: cannot flush", self.path.display()))?;
+        let temp_path = self.temp.path().to_path_buf();
         self.temp
             .persist(&self.path)
             .with_context(|| format!("{}: cannot write the output", self.path.display()))?;
+        private::forget(&temp_path);
         Ok(())
     }
 }
@@ -69,11 +75,14 @@ impl AtomicDir {
                 path.display()
             );
         }
+        let parent = parent_of(path);
+        private::remove_leftovers(parent);
         let temp = tempfile::Builder::new()
-            .prefix(".teczka-")
+            .prefix(&private::temp_prefix())
             .suffix(".partial")
-            .tempdir_in(parent_of(path))
+            .tempdir_in(parent)
             .with_context(|| format!("{}: cannot create the output folder here", path.display()))?;
+        private::register(temp.path());
         Ok(AtomicDir { temp, path: path.to_path_buf() })
     }
 
@@ -90,7 +99,9 @@ impl AtomicDir {
         }
         let temp = self.temp.keep();
         std::fs::rename(&temp, &self.path)
-            .with_context(|| format!("{}: cannot write the output", self.path.display()))
+            .with_context(|| format!("{}: cannot write the output", self.path.display()))?;
+        private::forget(&temp);
+        Ok(())
     }
 }
 

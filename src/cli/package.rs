@@ -4,7 +4,7 @@
 //! `export` and `sar` share this, so both kinds of archive have the same layout, checksums,
 //! timestamps and encryption choices, and `verify` reads both.
 
-use crate::cli::ReadArgs;
+use crate::cli::{private, ReadArgs};
 use anyhow::Context;
 use chrono::{DateTime, NaiveDateTime};
 use std::fs;
@@ -58,6 +58,8 @@ pub struct ArchiveArgs {
 pub struct Staging<'a> {
     args: &'a ArchiveArgs,
     folder: tempfile::TempDir,
+    /// Where compressed entries wait for the zip; held only so it is removed with the staging.
+    _work: tempfile::TempDir,
     parent: PathBuf,
     options: ZipOptions,
     passphrase: Option<String>,
@@ -91,12 +93,31 @@ impl<'a> Staging<'a> {
         };
         fs::create_dir_all(&parent)
             .with_context(|| format!("{}: cannot create the folder", parent.display()))?;
-        options.temp_dir = Some(parent.clone());
-        let folder = tempfile::Builder::new()
-            .prefix(".teczka-export-")
-            .tempdir_in(&parent)
-            .with_context(|| format!("{}: cannot create a staging folder", parent.display()))?;
-        Ok(Staging { args, folder, parent, options, passphrase, modified, signing_key })
+        // Staging and the compressed entries waiting for the zip live in private (0700),
+        // registered folders named after this process: a signal removes them, and what
+        // `kill -9` leaves is removed by the next run writing here.
+        private::remove_leftovers(&parent);
+        let staging = |what: &str| {
+            let folder = tempfile::Builder::new()
+                .prefix(&format!("{}{what}-", private::temp_prefix()))
+                .tempdir_in(&parent)
+                .with_context(|| format!("{}: cannot create a staging folder", parent.display()))?;
+            private::register(folder.path());
+            anyhow::Ok(folder)
+        };
+        let work = staging("zip")?;
+        options.temp_dir = Some(work.path().to_path_buf());
+        let folder = staging("export")?;
+        Ok(Staging {
+            args,
+            folder,
+            _work: work,
+            parent,
+            options,
+            passphrase,
+            modified,
+            signing_key,
+        })
     }
 
     /// The folder that becomes `data/`.
