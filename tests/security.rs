@@ -153,3 +153,54 @@ fn a_signal_removes_the_staging_and_a_later_run_removes_what_kill_9_left() {
         .collect();
     assert_eq!(names, Vec::<String>::new(), "leftovers of the killed run stayed");
 }
+
+/// `redteam/b6_overwrite.sh`: every output path is checked against every input — the same
+/// file through a symbolic or a hard link too — before anything is written.
+#[test]
+fn no_output_replaces_an_input() {
+    let dir = Dir::new();
+    let run = dir.run(&["generate", "-n", "20", "--seed", "6", "--to", "jsonl", "-o", "in.jsonl"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let original = std::fs::read(dir.join("in.jsonl")).unwrap();
+    std::os::unix::fs::symlink(dir.join("in.jsonl"), dir.join("link.jsonl")).unwrap();
+    std::fs::hard_link(dir.join("in.jsonl"), dir.join("hard.jsonl")).unwrap();
+    let attempts: [&[&str]; 9] = [
+        &["convert", "in.jsonl", "--to", "jsonl", "-o", "x.jsonl", "--rejects", "in.jsonl"],
+        &["convert", "in.jsonl", "--to", "jsonl", "-o", "x.jsonl", "--rejects", "link.jsonl"],
+        &["convert", "in.jsonl", "--to", "jsonl", "-o", "hard.jsonl"],
+        &["validate", "in.jsonl", "--rejects", "hard.jsonl"],
+        &["validate", "in.jsonl", "--report", "json", "--report-file", "link.jsonl"],
+        &["risk", "in.jsonl", "--policy", "statistics", "-o", "in.jsonl"],
+        &["convert", "in.jsonl", "--to", "jsonl", "-o", "x.jsonl", "--rejects", "x.jsonl"],
+        &["import", "in.jsonl", "--to", "jsonl", "-o", "in.jsonl"],
+        &[
+            "convert",
+            "in.jsonl",
+            "--policy",
+            "transfer",
+            "--to",
+            "jsonl",
+            "-o",
+            "y.jsonl",
+            "--report-file",
+            "in.jsonl",
+        ],
+    ];
+    for args in attempts {
+        let run = dir.run(args);
+        assert_eq!(run.code(), 2, "{args:?}: {}", run.stderr());
+        assert!(
+            run.stderr().contains("would replace or write into the input")
+                || run.stderr().contains("two outputs of this run are one file"),
+            "{args:?}: {}",
+            run.stderr()
+        );
+        assert_eq!(std::fs::read(dir.join("in.jsonl")).unwrap(), original, "{args:?}");
+    }
+    // `-o -` does not clobber ./rejects.jsonl.
+    dir.create("rejects.jsonl", "mine\n");
+    let run = dir.run(&["convert", "in.jsonl", "--to", "jsonl", "-o", "-"]);
+    assert_eq!(run.code(), 2, "{}", run.stderr());
+    assert!(run.stderr().contains("give --rejects FILE"), "{}", run.stderr());
+    assert_eq!(dir.read("rejects.jsonl"), "mine\n");
+}

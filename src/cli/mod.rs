@@ -235,17 +235,87 @@ pub(crate) fn parse_delimiter(text: &str) -> Result<u8, String> {
     }
 }
 
-/// Refuse to write an output over one of the inputs: a typo must not destroy the only copy.
+/// Refuse an `output` that would replace one of the `inputs` or be written inside an input
+/// folder (see [`refuse_overwriting`]).
 fn refuse_overwriting_inputs(inputs: &[Input], output: &std::path::Path) -> anyhow::Result<()> {
-    let Ok(output) = output.canonicalize() else { return Ok(()) };
-    for input in inputs {
-        let same = input.path.canonicalize().is_ok_and(|p| p == output || output.starts_with(&p));
-        if same {
+    let inputs: Vec<&std::path::Path> = inputs.iter().map(|i| i.path.as_path()).collect();
+    refuse_overwriting(&inputs, &[output])
+}
+
+/// Refuse, before anything is written, any of `outputs` that is one of the `inputs` — the same
+/// file after following links, hard links included (same device and inode) — or lies inside an
+/// input folder, and two outputs that are one file. `-` (standard output) is never a clash.
+pub fn refuse_overwriting(
+    inputs: &[&std::path::Path],
+    outputs: &[&std::path::Path],
+) -> anyhow::Result<()> {
+    let outputs: Vec<&std::path::Path> =
+        outputs.iter().copied().filter(|o| *o != std::path::Path::new("-")).collect();
+    for output in &outputs {
+        for input in inputs {
+            if clash(input, output) {
+                bail!(
+                    "{}: this output would replace or write into the input {}: choose another \
+                     output path (nothing was written)",
+                    output.display(),
+                    input.display()
+                );
+            }
+        }
+    }
+    for (i, a) in outputs.iter().enumerate() {
+        if let Some(b) = outputs[i + 1..].iter().find(|b| same_place(a, b)) {
             bail!(
-                "{}: the output would overwrite an input: choose another -o path",
-                output.display()
+                "{} and {}: two outputs of this run are one file: give them different paths",
+                a.display(),
+                b.display()
             );
         }
     }
     Ok(())
+}
+
+/// Whether writing `output` would touch `input`: the same file (by device and inode, so
+/// symbolic and hard links are seen through), the same path, or a path inside an input folder.
+fn clash(input: &std::path::Path, output: &std::path::Path) -> bool {
+    if same_file(input, output) || same_place(input, output) {
+        return true;
+    }
+    let (Ok(folder), Some(target)) = (input.canonicalize(), resolved(output)) else {
+        return false;
+    };
+    folder.is_dir() && target.starts_with(&folder)
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_a: &std::path::Path, _b: &std::path::Path) -> bool {
+    false
+}
+
+/// Whether two paths name one place once their folders are resolved (for files that do not
+/// exist yet).
+fn same_place(a: &std::path::Path, b: &std::path::Path) -> bool {
+    same_file(a, b) || matches!((resolved(a), resolved(b)), (Some(a), Some(b)) if a == b)
+}
+
+/// `path` with its folder resolved (links followed), whether or not the file itself exists.
+fn resolved(path: &std::path::Path) -> Option<std::path::PathBuf> {
+    if let Ok(full) = path.canonicalize() {
+        return Some(full);
+    }
+    let name = path.file_name()?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    Some(parent.canonicalize().ok()?.join(name))
 }

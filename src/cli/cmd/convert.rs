@@ -88,8 +88,12 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     if !stdout {
         refuse_overwriting_inputs(args.read.inputs(), &args.output)?;
     }
-    let rejects =
-        args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.output, stdout));
+    let rejects = match args.rejects.clone() {
+        Some(path) => path,
+        None => default_rejects_path(&args.output, stdout)?,
+    };
+    let inputs: Vec<&Path> = args.read.inputs().iter().map(|i| i.path.as_path()).collect();
+    crate::cli::refuse_overwriting(&inputs, &[&args.output, &rejects])?;
     let release = args.policy.load(args.check.today(), (!stdout).then_some(&*args.output))?;
     if let Some(release) = release.as_ref().filter(|_| to == FormatArg::Sou && stdout) {
         let retyped = release.policy.retyped_fields();
@@ -175,7 +179,12 @@ fn tables(args: Args) -> anyhow::Result<Exit> {
         );
     }
     let k = release.policy.anonymity().map_or(5, |a| a.k);
-    let rejects = args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.output, false));
+    let rejects = match args.rejects.clone() {
+        Some(path) => path,
+        None => default_rejects_path(&args.output, false)?,
+    };
+    let inputs: Vec<&Path> = args.read.inputs().iter().map(|i| i.path.as_path()).collect();
+    crate::cli::refuse_overwriting(&inputs, &[&args.output, &rejects])?;
     let job = Job {
         read: &args.read,
         check: &args.check,
@@ -221,9 +230,16 @@ fn write_released_schemas(output: &Path, to: FormatArg, as_text: &[&str]) -> any
     Ok(())
 }
 
-fn default_rejects_path(output: &Path, stdout: bool) -> PathBuf {
+fn default_rejects_path(output: &Path, stdout: bool) -> anyhow::Result<PathBuf> {
     if stdout {
-        return PathBuf::from("rejects.jsonl");
+        let here = PathBuf::from("rejects.jsonl");
+        if here.exists() {
+            bail!(
+                "-o - puts the rejected records in ./rejects.jsonl, which exists: give \
+                 --rejects FILE (nothing was written)"
+            );
+        }
+        return Ok(here);
     }
-    super::sibling(output, "rejects.jsonl")
+    Ok(super::sibling(output, "rejects.jsonl"))
 }

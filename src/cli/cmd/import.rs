@@ -67,6 +67,10 @@ pub struct Args {
 
 /// Run `import`.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
+    // `import a.zip.age -o a.zip.age` replaced the encrypted archive with plaintext.
+    let mut inputs = vec![args.archive.as_path()];
+    inputs.extend(args.mapping.as_deref());
+    crate::cli::refuse_overwriting(&inputs, &[&args.output])?;
     // The mapping is checked before the archive is opened: a typo in it should not cost a
     // decryption and a verification first.
     let mapping = match &args.mapping {

@@ -247,6 +247,15 @@ impl Job<'_> {
     /// Read, validate and deliver every record into `sink`; print the summary line; return
     /// the counts. The rejects file is written atomically when asked for.
     pub fn run(self, sink: &mut dyn Sink) -> anyhow::Result<Finished> {
+        // No output of the run may replace an input (`--rejects IN` truncated it).
+        let inputs: Vec<&Path> = self.read.inputs().iter().map(|i| i.path.as_path()).collect();
+        let mapping = self.release.and_then(|r| r.mapping.as_ref()).map(|(path, _)| path.as_path());
+        let outputs: Vec<&Path> =
+            [self.rejects.as_deref(), self.check.report_file.as_deref(), mapping]
+                .into_iter()
+                .flatten()
+                .collect();
+        crate::cli::refuse_overwriting(&inputs, &outputs)?;
         let options = self.read.options()?;
         let opened = teczka::read::open(self.read.inputs(), &options)?;
         let validator = self.check.validator()?;

@@ -61,6 +61,11 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         bail!("give --policy NAME|FILE");
     };
     release.policy = release.policy.for_measurement(args.k);
+    if let Some(output) = &args.output {
+        let inputs: Vec<&std::path::Path> =
+            args.read.inputs().iter().map(|i| i.path.as_path()).collect();
+        crate::cli::refuse_overwriting(&inputs, &[output])?;
+    }
     let job = Job {
         read: &args.read,
         check: &args.check,
