@@ -14,5 +14,6 @@ mod roundtrip;
 mod sar;
 mod sign;
 mod strategy;
+mod trust;
 #[allow(dead_code)]
 mod util;
