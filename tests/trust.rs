@@ -108,3 +108,63 @@ fn zip_aes_entries_are_ae2_and_expose_no_checksum() {
     let out = run("7z", &["t", "-pWrong-Horse-42-Battery", "aes.zip"], dir.path());
     assert!(!out.status.success(), "a wrong password must fail: {}", text(&out));
 }
+
+/// `bytes` with `n` made-up X25519 recipient stanzas inserted before the header's first one.
+fn with_stanzas(bytes: &[u8], n: usize) -> Vec<u8> {
+    let at = bytes.windows(4).position(|w| w == b"\n-> ").expect("an age header") + 1;
+    let stanza = "-> X25519 C6Nc4nSc8QWdC0WtD0rE6Vp9bLiGvyqF4QPlWuFvQhk\n\
+                  8tAVYvG5T1oQeWr8kL7JmHhb2bT5m3rNw1dZp0sXyZc\n";
+    [&bytes[..at], stanza.repeat(n).as_bytes(), &bytes[at..]].concat()
+}
+
+/// Issue 11 (7): an age header of 2,000 recipient stanzas (237 KB) took 29–61 s to refuse
+/// and 5,000 ran past two minutes; a passphrase file asking for scrypt work 2^20 allocated
+/// 1 GiB. Both are refused at once, saying why.
+#[test]
+fn age_headers_that_would_stall_or_exhaust_the_reader_are_refused_at_once() {
+    let dir = Dir::new();
+    let keygen = dir.run(&["keygen", "--age", "-o", "id.age"]);
+    assert_eq!(keygen.code(), 0, "{}", keygen.stderr());
+    let recipient = keygen.stdout().trim().to_string();
+    let made =
+        export(&dir, &["--policy", "transfer", "--encrypt-to", &recipient, "-o", "e.zip.age"]);
+    assert_eq!(made.code(), 0, "{}", made.stderr());
+    let sealed = fs::read(dir.join("e.zip.age")).unwrap();
+    let verify = dir.run(&["verify", "e.zip.age", "--identity", "id.age"]);
+    assert_eq!(verify.code(), 0, "{}{}", verify.stdout(), verify.stderr());
+
+    for n in [2_000, 5_000] {
+        fs::write(dir.join("s.age"), with_stanzas(&sealed, n)).unwrap();
+        let started = std::time::Instant::now();
+        let refused = dir.run(&["verify", "s.age", "--identity", "id.age"]);
+        let took = started.elapsed();
+        assert_eq!(refused.code(), 2, "{}{}", refused.stdout(), refused.stderr());
+        assert!(
+            refused.stderr().contains("the age header holds more than 64 recipient stanzas"),
+            "{}",
+            refused.stderr()
+        );
+        // Generous for a debug build on a loaded machine; the library test holds it to 1 s.
+        assert!(took.as_secs() < 5, "{n} stanzas took {took:?} to refuse");
+    }
+
+    let made = export(&dir, &["--policy", "transfer", "--passphrase-env", "P", "-o", "p.zip.age"]);
+    assert_eq!(made.code(), 0, "{}", made.stderr());
+    let mut greedy = fs::read(dir.join("p.zip.age")).unwrap();
+    let at = greedy.windows(4).position(|w| w == b" 18\n").expect("teczka writes work 2^18");
+    greedy[at..at + 4].copy_from_slice(b" 20\n");
+    fs::write(dir.join("w.age"), greedy).unwrap();
+    let started = std::time::Instant::now();
+    let refused = Run(dir
+        .command(&["verify", "w.age", "--passphrase-env", "P"])
+        .env("P", PASSWORD)
+        .output()
+        .unwrap());
+    assert_eq!(refused.code(), 2, "{}{}", refused.stdout(), refused.stderr());
+    assert!(
+        refused.stderr().contains("asks for passphrase work 2^20, more than the 2^18 accepted"),
+        "{}",
+        refused.stderr()
+    );
+    assert!(started.elapsed().as_secs() < 5, "took {:?}", started.elapsed());
+}
