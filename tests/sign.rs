@@ -28,7 +28,10 @@ fn keygen(dir: &Dir, name: &str) -> String {
 }
 
 fn signed_export(dir: &Dir, out: &str) {
-    let run = export(dir, &["--policy", "statistics", "--sign", "school.key", "-o", out]);
+    let run = export(
+        dir,
+        &["--policy", "statistics", "--unencrypted", "--sign", "school.key", "-o", out],
+    );
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert!(run.stderr().contains("signed with minisign key"), "{}", run.stderr());
 }
@@ -158,7 +161,7 @@ fn another_key_an_unsigned_archive_or_a_rewritten_bag_fail_verification() {
     assert_eq!(wrong.code(), 1, "{}", wrong.stdout());
     assert!(wrong.stdout().contains("not with the trusted key"), "{}", wrong.stdout());
 
-    let plain = export(&dir, &["--policy", "statistics", "-o", "plain.zip"]);
+    let plain = export(&dir, &["--policy", "statistics", "--unencrypted", "-o", "plain.zip"]);
     assert_eq!(plain.code(), 0, "{}", plain.stderr());
     let unsigned = dir.run(&["verify", "plain.zip", "--trusted-key", "school.pub"]);
     assert_eq!(unsigned.code(), 1, "{}", unsigned.stdout());
@@ -208,7 +211,10 @@ fn an_encrypted_signing_key_needs_its_password_before_any_record_is_read() {
         .output()
         .unwrap();
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-    let refused = export(&dir, &["--policy", "statistics", "--sign", "school.key", "-o", "x.zip"]);
+    let refused = export(
+        &dir,
+        &["--policy", "statistics", "--unencrypted", "--sign", "school.key", "-o", "x.zip"],
+    );
     assert_eq!(refused.code(), 2);
     assert!(refused.stderr().contains("--sign-password-env"), "{}", refused.stderr());
     assert!(!refused.stderr().contains("records:"), "stopped before reading: {}", refused.stderr());
@@ -217,6 +223,7 @@ fn an_encrypted_signing_key_needs_its_password_before_any_record_is_read() {
         &fixture("multi-file"),
         "--policy",
         "statistics",
+        "--unencrypted",
         "--sign",
         "school.key",
         "--sign-password-env",
@@ -257,7 +264,10 @@ fn minisign_and_bagit_python_check_the_unzipped_signed_bag() {
     // And the other way round: a key made by minisign itself signs teczka's archives.
     let out = run("minisign", &["-G", "-W", "-p", "ms.pub", "-s", "ms.key"], dir.path());
     assert!(out.status.success(), "{}", text(&out));
-    let run = export(&dir, &["--policy", "statistics", "--sign", "ms.key", "-o", "m.zip"]);
+    let run = export(
+        &dir,
+        &["--policy", "statistics", "--unencrypted", "--sign", "ms.key", "-o", "m.zip"],
+    );
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let verify = dir.run(&["verify", "m.zip", "--trusted-key", "ms.pub"]);
     assert_eq!(verify.code(), 0, "{}{}", verify.stdout(), verify.stderr());

@@ -168,3 +168,87 @@ fn age_headers_that_would_stall_or_exhaust_the_reader_are_refused_at_once() {
     );
     assert!(started.elapsed().as_secs() < 5, "took {:?}", started.elapsed());
 }
+
+/// Issue 11 (9): `export --policy sar` wrote health data into a plaintext zip, and
+/// `require_encryption`, a line in the policy file, was lost with a copied policy. Whether an
+/// archive must be encrypted is now decided from what the policy releases.
+#[test]
+fn archives_with_identifiers_or_health_data_are_refused_in_the_clear() {
+    let dir = Dir::new();
+    let refused = export(&dir, &["--policy", "sar", "-o", "p.zip"]);
+    assert_eq!(refused.code(), 2, "{}", refused.stderr());
+    let said = refused.stderr();
+    assert!(said.contains("policy `sar` releases direct identifiers (pupils, "), "{said}");
+    assert!(said.contains("special-category data (") && said.contains("health"), "{said}");
+    assert!(said.contains("must be encrypted") && said.contains("--unencrypted"), "{said}");
+    assert!(!said.contains("records:"), "refused before any record was read: {said}");
+    assert!(!dir.join("p.zip").exists());
+
+    // A copy of the transfer preset without its `require_encryption` line.
+    let shown = dir.run(&["policy", "show", "transfer"]);
+    assert_eq!(shown.code(), 0, "{}", shown.stderr());
+    let copied: String = shown
+        .stdout()
+        .lines()
+        .filter(|line| !line.starts_with("require_encryption"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    dir.create("copied.toml", copied);
+    let refused = export(&dir, &["--policy", "copied.toml", "-o", "c.zip"]);
+    assert_eq!(refused.code(), 2, "{}", refused.stderr());
+    assert!(refused.stderr().contains("must be encrypted"), "{}", refused.stderr());
+    assert!(!dir.join("c.zip").exists());
+
+    // Asked for in so many words, it is written, and the run says what lies in the clear.
+    let written = export(&dir, &["--policy", "copied.toml", "--unencrypted", "-o", "c.zip"]);
+    assert_eq!(written.code(), 0, "{}", written.stderr());
+    let said = written.stderr();
+    assert!(said.contains("warning: --unencrypted: c.zip is written in the clear with"), "{said}");
+    assert!(said.contains("direct identifiers (pupils, ") && said.contains("guardians"), "{said}");
+    assert!(said.contains("special-category data (") && said.contains("health"), "{said}");
+
+    // Encrypted, nothing to warn about.
+    let sealed = export(&dir, &["--policy", "sar", "--passphrase-env", "P", "-o", "p.zip.age"]);
+    assert_eq!(sealed.code(), 0, "{}", sealed.stderr());
+    assert!(!sealed.stderr().contains("--unencrypted"), "{}", sealed.stderr());
+    let both =
+        export(&dir, &["--policy", "sar", "--passphrase-env", "P", "--unencrypted", "-o", "x"]);
+    assert_eq!(both.code(), 2, "--unencrypted contradicts encryption: {}", both.stderr());
+}
+
+/// Issue 11 (9), for subject-access packages: `sar` wrote them in the clear by default.
+#[test]
+fn subject_access_packages_are_refused_in_the_clear() {
+    let dir = Dir::new();
+    let sar = |extra: &[&str]| {
+        let fixed = [
+            "sar",
+            &fixture("multi-file"),
+            "--subject",
+            "pesel:14210512345",
+            "--controller",
+            &fixture("sar/controller-pl.toml"),
+            "--received",
+            "2026-11-02",
+            "--answered",
+            "2026-11-20",
+        ];
+        let mut cmd = dir.command(&[&fixed[..], extra].concat());
+        cmd.env("SOURCE_DATE_EPOCH", EPOCH).env("P", PASSWORD);
+        Run(cmd.output().expect("run teczka"))
+    };
+    let refused = sar(&["-o", "a.zip"]);
+    assert_eq!(refused.code(), 2, "{}", refused.stderr());
+    let said = refused.stderr();
+    assert!(said.contains("a subject-access package releases direct identifiers"), "{said}");
+    assert!(said.contains("must be encrypted"), "{said}");
+    assert!(!said.contains("searched"), "refused before the search: {said}");
+    assert!(!dir.join("a.zip").exists());
+
+    let clear = sar(&["--unencrypted", "-o", "a.zip"]);
+    assert_eq!(clear.code(), 0, "{}", clear.stderr());
+    assert!(clear.stderr().contains("warning: --unencrypted: a.zip is written in the clear"));
+    let sealed = sar(&["--passphrase-env", "P", "-o", "a.zip.age"]);
+    assert_eq!(sealed.code(), 0, "{}", sealed.stderr());
+    assert!(!sealed.stderr().contains("warning"), "{}", sealed.stderr());
+}
