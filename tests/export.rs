@@ -24,7 +24,7 @@ fn entries(path: &std::path::Path) -> Vec<String> {
 fn the_same_input_and_policy_give_a_byte_identical_archive_that_verifies() {
     let dir = Dir::new();
     for out in ["a/stats.zip", "b/stats.zip"] {
-        let run = export(&dir, &["--policy", "statistics", "-o", out]);
+        let run = export(&dir, &["--policy", "statistics", "--unencrypted", "-o", out]);
         assert_eq!(run.code(), 0, "{}", run.stderr());
     }
     assert_eq!(
@@ -64,6 +64,11 @@ fn a_transfer_archive_must_be_encrypted_and_opens_with_the_recipients_identity()
     let dir = Dir::new();
     let refused = export(&dir, &["--policy", "transfer", "-o", "t.zip"]);
     assert_eq!(refused.code(), 2);
+    assert!(refused.stderr().contains("must be encrypted"), "{}", refused.stderr());
+    assert!(!dir.join("t.zip").exists());
+    // The preset's own `require_encryption` holds even against --unencrypted.
+    let refused = export(&dir, &["--policy", "transfer", "--unencrypted", "-o", "t.zip"]);
+    assert_eq!(refused.code(), 2);
     assert!(refused.stderr().contains("requires an encrypted archive"), "{}", refused.stderr());
     assert!(!dir.join("t.zip").exists());
 
@@ -88,7 +93,7 @@ fn a_transfer_archive_must_be_encrypted_and_opens_with_the_recipients_identity()
 #[test]
 fn verify_names_a_changed_record_file() {
     let dir = Dir::new();
-    let run = export(&dir, &["--policy", "statistics", "-o", "s.zip"]);
+    let run = export(&dir, &["--policy", "statistics", "--unencrypted", "-o", "s.zip"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     // Rewrite the archive with one record file changed, everything else as it was.
     let mut source = zip::ZipArchive::new(fs::File::open(dir.join("s.zip")).unwrap()).unwrap();
@@ -125,7 +130,15 @@ fn an_export_killed_midway_leaves_nothing_under_the_final_name() {
     let generated = dir.run(&["generate", "-n", "20000", "--to", "jsonl", "-o", "big.jsonl"]);
     assert_eq!(generated.code(), 0);
     let mut child = dir
-        .command(&["export", "big.jsonl", "--policy", "statistics", "-o", "out/big.zip"])
+        .command(&[
+            "export",
+            "big.jsonl",
+            "--policy",
+            "statistics",
+            "--unencrypted",
+            "-o",
+            "out/big.zip",
+        ])
         .env("SOURCE_DATE_EPOCH", EPOCH)
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -205,7 +218,7 @@ fn import_verifies_then_writes_the_records_for_excel_and_refuses_a_generalised_r
             "{file}"
         );
     }
-    let stats = export(&dir, &["--policy", "statistics", "-o", "s.zip"]);
+    let stats = export(&dir, &["--policy", "statistics", "--unencrypted", "-o", "s.zip"]);
     assert_eq!(stats.code(), 0);
     let refused = dir.run(&["import", "s.zip", "--to", "jsonl", "-o", "s.jsonl"]);
     assert_eq!(refused.code(), 2);

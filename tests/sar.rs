@@ -25,6 +25,7 @@ fn sar_over(dir: &Dir, input: &str, args: &[&str]) -> Run {
         "2026-11-02",
         "--answered",
         "2026-11-20",
+        "--unencrypted",
     ];
     let mut cmd = dir.command(&[&fixed[..], args].concat());
     cmd.env("SOURCE_DATE_EPOCH", EPOCH);
@@ -205,6 +206,7 @@ fn a_negative_answer_in_english_is_a_full_answer_in_a_browser() {
         "2026-01-31",
         "--answered",
         "2026-02-10",
+        "--unencrypted",
         "-o",
         "none.zip",
     ]);
@@ -319,6 +321,7 @@ fn a_broken_input_stops_the_search_and_a_records_problems_are_named() {
             &fixture("sar/controller-pl.toml"),
             "--received",
             "2026-11-02",
+            "--unencrypted",
             "-o",
             out,
         ])
@@ -405,6 +408,7 @@ fn no_other_persons_identifier_reaches_any_byte_of_the_package() {
         "2026-11-02",
         "--answered",
         "2026-11-20",
+        "--unencrypted",
         "-o",
         "answer.zip",
     ]);

@@ -28,7 +28,10 @@ fn keygen(dir: &Dir, name: &str) -> String {
 }
 
 fn signed_export(dir: &Dir, out: &str) {
-    let run = export(dir, &["--policy", "statistics", "--sign", "school.key", "-o", out]);
+    let run = export(
+        dir,
+        &["--policy", "statistics", "--unencrypted", "--sign", "school.key", "-o", out],
+    );
     assert_eq!(run.code(), 0, "{}", run.stderr());
     assert!(run.stderr().contains("signed with minisign key"), "{}", run.stderr());
 }
@@ -125,13 +128,21 @@ fn a_signed_archive_is_reproducible_and_verifies_with_the_schools_public_key() {
     assert!(text_of("stats/data/README.txt").contains("minisign -Vm tagmanifest-sha512.txt"));
     assert!(text_of("stats/data/metadata/archive.json").contains("\"minisign_key_id\""));
 
+    // Without the school's key the signature proves nothing: it is not reported as a key's.
     let unchecked = dir.run(&["verify", "a/stats.zip"]);
-    assert_eq!(unchecked.code(), 0, "{}", unchecked.stdout());
+    assert_eq!(unchecked.code(), 1, "{}", unchecked.stdout());
     assert!(
-        unchecked.stdout().contains("not checked: pass --trusted-key"),
+        unchecked.stdout().contains("signature present, signer NOT verified: pass --trusted-key"),
         "{}",
         unchecked.stdout()
     );
+    let id = dir.read("school.pub").lines().next().unwrap().rsplit(' ').next().unwrap().to_owned();
+    assert_eq!(id.len(), 16, "{id}");
+    assert!(!unchecked.stdout().contains(&id), "{}", unchecked.stdout());
+    let allowed = dir.run(&["verify", "a/stats.zip", "--allow-unverified-signer"]);
+    assert_eq!(allowed.code(), 0, "{}", allowed.stdout());
+    assert!(allowed.stdout().contains("signer NOT verified"), "{}", allowed.stdout());
+    assert!(!allowed.stdout().contains(&id), "{}", allowed.stdout());
     for key in ["school.pub", public.as_str()] {
         let checked = dir.run(&["verify", "a/stats.zip", "--trusted-key", key]);
         assert_eq!(checked.code(), 0, "{}{}", checked.stdout(), checked.stderr());
@@ -150,7 +161,7 @@ fn another_key_an_unsigned_archive_or_a_rewritten_bag_fail_verification() {
     assert_eq!(wrong.code(), 1, "{}", wrong.stdout());
     assert!(wrong.stdout().contains("not with the trusted key"), "{}", wrong.stdout());
 
-    let plain = export(&dir, &["--policy", "statistics", "-o", "plain.zip"]);
+    let plain = export(&dir, &["--policy", "statistics", "--unencrypted", "-o", "plain.zip"]);
     assert_eq!(plain.code(), 0, "{}", plain.stderr());
     let unsigned = dir.run(&["verify", "plain.zip", "--trusted-key", "school.pub"]);
     assert_eq!(unsigned.code(), 1, "{}", unsigned.stdout());
@@ -171,7 +182,7 @@ fn another_key_an_unsigned_archive_or_a_rewritten_bag_fail_verification() {
     rehash(&mut entries, "s", "tagmanifest-sha512.txt", true);
     rehash(&mut entries, "s", "tagmanifest-sha256.txt", false);
     write_zip(&dir.join("forged.zip"), &entries);
-    let unchecked = dir.run(&["verify", "forged.zip"]);
+    let unchecked = dir.run(&["verify", "forged.zip", "--allow-unverified-signer"]);
     assert_eq!(unchecked.code(), 0, "checksums agree: {}", unchecked.stdout());
     let forged = dir.run(&["verify", "forged.zip", "--trusted-key", "school.pub"]);
     assert_eq!(forged.code(), 1, "{}", forged.stdout());
@@ -200,7 +211,10 @@ fn an_encrypted_signing_key_needs_its_password_before_any_record_is_read() {
         .output()
         .unwrap();
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-    let refused = export(&dir, &["--policy", "statistics", "--sign", "school.key", "-o", "x.zip"]);
+    let refused = export(
+        &dir,
+        &["--policy", "statistics", "--unencrypted", "--sign", "school.key", "-o", "x.zip"],
+    );
     assert_eq!(refused.code(), 2);
     assert!(refused.stderr().contains("--sign-password-env"), "{}", refused.stderr());
     assert!(!refused.stderr().contains("records:"), "stopped before reading: {}", refused.stderr());
@@ -209,6 +223,7 @@ fn an_encrypted_signing_key_needs_its_password_before_any_record_is_read() {
         &fixture("multi-file"),
         "--policy",
         "statistics",
+        "--unencrypted",
         "--sign",
         "school.key",
         "--sign-password-env",
@@ -249,7 +264,10 @@ fn minisign_and_bagit_python_check_the_unzipped_signed_bag() {
     // And the other way round: a key made by minisign itself signs teczka's archives.
     let out = run("minisign", &["-G", "-W", "-p", "ms.pub", "-s", "ms.key"], dir.path());
     assert!(out.status.success(), "{}", text(&out));
-    let run = export(&dir, &["--policy", "statistics", "--sign", "ms.key", "-o", "m.zip"]);
+    let run = export(
+        &dir,
+        &["--policy", "statistics", "--unencrypted", "--sign", "ms.key", "-o", "m.zip"],
+    );
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let verify = dir.run(&["verify", "m.zip", "--trusted-key", "ms.pub"]);
     assert_eq!(verify.code(), 0, "{}{}", verify.stdout(), verify.stderr());
@@ -290,6 +308,22 @@ fn import_takes_only_an_archive_signed_by_the_trusted_key() {
         cmd.env("P", "Correct-Horse-42-Battery");
         Run(cmd.output().unwrap())
     };
+    let unverified = |extra: &[&str], out: &str| {
+        let args = [&["import", "t.zip.age", "--passphrase-env", "P"][..], extra]
+            .concat()
+            .into_iter()
+            .chain(["--to", "jsonl", "-o", out])
+            .collect::<Vec<_>>();
+        Run(dir.command(&args).env("P", "Correct-Horse-42-Battery").output().unwrap())
+    };
+    let refused = unverified(&[], "unverified.jsonl");
+    assert_eq!(refused.code(), 2, "{}", refused.stderr());
+    assert!(refused.stderr().contains("signer NOT verified"), "{}", refused.stderr());
+    assert!(refused.stderr().contains("nothing was imported"), "{}", refused.stderr());
+    assert!(!dir.join("unverified.jsonl").exists());
+    let allowed = unverified(&["--allow-unverified-signer"], "allowed.jsonl");
+    assert_eq!(allowed.code(), 0, "{}", allowed.stderr());
+    assert!(allowed.stderr().contains("signer NOT verified"), "{}", allowed.stderr());
     let good = import("school.pub", "good.jsonl");
     assert_eq!(good.code(), 0, "{}", good.stderr());
     assert!(good.stderr().contains("signature good"), "{}", good.stderr());
@@ -310,9 +344,77 @@ fn a_signed_archive_renamed_as_another_bag_is_refused() {
         .map(|(name, data)| (name.replacen("gmina-2025", "gmina-2026", 1), data))
         .collect();
     write_zip(&dir.join("gmina-2026.zip"), &renamed);
-    let plain = dir.run(&["verify", "gmina-2026.zip"]);
+    let plain = dir.run(&["verify", "gmina-2026.zip", "--allow-unverified-signer"]);
     assert_eq!(plain.code(), 0, "unsigned checks pass: {}", plain.stdout());
     let verify = dir.run(&["verify", "gmina-2026.zip", "--trusted-key", "school.pub"]);
     assert_eq!(verify.code(), 1, "{}", verify.stdout());
     assert!(verify.stdout().contains("was made for another bag"), "{}", verify.stdout());
+}
+
+/// Issue 11 (5): an archive changed and re-signed with the forger's own key under the
+/// school's key id was reported "signed (key …)" with exit 0, and imported. Without the
+/// school's public key a signature now proves nothing and is said to; with it, the forgery
+/// fails.
+#[test]
+fn a_forgery_signed_under_the_schools_key_id_is_not_trusted() {
+    use base64::engine::general_purpose::STANDARD as BASE64;
+    use base64::Engine;
+    use ed25519_dalek::Signer;
+
+    let dir = Dir::new();
+    keygen(&dir, "school");
+    signed_export(&dir, "s.zip");
+    let mut entries = read_zip(&dir.join("s.zip"));
+    let readme = entries.iter_mut().find(|(n, _)| n == "s/data/README.txt").unwrap();
+    readme.1.as_mut().unwrap()[..4].copy_from_slice(b"THIS");
+    for (manifest, sha512) in [
+        ("manifest-sha512.txt", true),
+        ("manifest-sha256.txt", false),
+        ("tagmanifest-sha512.txt", true),
+        ("tagmanifest-sha256.txt", false),
+    ] {
+        rehash(&mut entries, "s", manifest, sha512);
+    }
+    // The school's key id, copied from its public key; the forger's own Ed25519 key.
+    let public = BASE64.decode(dir.read("school.pub").lines().nth(1).unwrap()).unwrap();
+    let key_id = &public[2..10];
+    let forger = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
+    let manifest = entries.iter().find(|(n, _)| n == "s/tagmanifest-sha512.txt").unwrap();
+    let digest = <blake2::Blake2b512 as blake2::Digest>::digest(manifest.1.as_ref().unwrap());
+    let signature = forger.sign(&digest).to_bytes();
+    let comment = format!("timestamp:{EPOCH}\tfile:s/tagmanifest-sha512.txt\thashed");
+    let global = forger.sign(&[&signature[..], comment.as_bytes()].concat()).to_bytes();
+    let forged = format!(
+        "untrusted comment: signature from teczka\n{}\ntrusted comment: {comment}\n{}\n",
+        BASE64.encode([&b"ED"[..], key_id, &signature].concat()),
+        BASE64.encode(global)
+    );
+    let entry = entries.iter_mut().find(|(n, _)| *n == format!("s/{SIGNATURE}")).unwrap();
+    entry.1 = Some(forged.into_bytes());
+    write_zip(&dir.join("forged.zip"), &entries);
+
+    let id = dir.read("school.pub").lines().next().unwrap().rsplit(' ').next().unwrap().to_owned();
+    let verify = dir.run(&["verify", "forged.zip"]);
+    assert_eq!(verify.code(), 1, "{}", verify.stdout());
+    assert!(
+        verify.stdout().contains("signature present, signer NOT verified"),
+        "{}",
+        verify.stdout()
+    );
+    assert!(!verify.stdout().contains(&id), "the claimed key id is not shown: {}", verify.stdout());
+    assert!(!verify.stdout().contains("sound"), "{}", verify.stdout());
+
+    let checked = dir.run(&["verify", "forged.zip", "--trusted-key", "school.pub"]);
+    assert_eq!(checked.code(), 1, "{}", checked.stdout());
+    assert!(
+        checked.stdout().contains(&format!("{SIGNATURE}: does not match tagmanifest-sha512.txt")),
+        "{}",
+        checked.stdout()
+    );
+
+    let import = dir.run(&["import", "forged.zip", "--to", "jsonl", "-o", "forged.jsonl"]);
+    assert_eq!(import.code(), 2, "{}", import.stderr());
+    assert!(import.stderr().contains("signer NOT verified"), "{}", import.stderr());
+    assert!(import.stderr().contains("nothing was imported"), "{}", import.stderr());
+    assert!(!dir.join("forged.jsonl").exists());
 }

@@ -120,6 +120,7 @@ fn a_statistics_archive_can_carry_the_tables_and_verifies() {
         "statistics",
         "--formats",
         "jsonl,tables",
+        "--unencrypted",
         "-o",
         "gmina.zip",
     ]);

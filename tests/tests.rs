@@ -17,5 +17,6 @@ mod security;
 mod sign;
 mod strategy;
 mod tables;
+mod trust;
 #[allow(dead_code)]
 mod util;

@@ -4,6 +4,13 @@
 //! age is authenticated and hides entry names and sizes, which AES zip entries do not. The
 //! output is the binary age format (`<name>.zip.age`), which `age -d` and rage decrypt. Input is
 //! streamed in 64 KiB chunks: memory does not grow with the archive.
+//!
+//! Reading an age file someone else wrote is bounded before any key is tried
+//! ([`read_age_header`]): the age crate parses a header again for every piece it reads, so a
+//! header of thousands of recipient stanzas took a minute to refuse, and it honours any scrypt
+//! work factor a file asks for, so 2^20 allocated 1 GiB. teczka takes at most
+//! [`MAX_AGE_STANZAS`] stanzas in at most [`MAX_AGE_HEADER`] bytes, and a passphrase work
+//! factor of at most [`SCRYPT_MAX_LOG_N`], the one it writes.
 
 use std::io::{self, Read, Write};
 
@@ -13,6 +20,105 @@ use crate::error::{Error, Result};
 
 /// The label errors writing the encrypted output carry (the functions see only streams).
 const OUTPUT: &str = "encrypted archive";
+
+/// The most recipient stanzas an age header may hold when teczka reads it: twice
+/// [`MAX_AGE_RECIPIENTS`], which leaves room for the random "grease" stanza age adds and for
+/// other tools' habits.
+pub const MAX_AGE_STANZAS: usize = 64;
+
+/// The most recipients teczka encrypts to: a school hands an archive to one vendor or
+/// family, not to dozens.
+pub const MAX_AGE_RECIPIENTS: usize = 32;
+
+/// The longest age header read, in bytes: 64 X25519 stanzas take about 8 KiB.
+pub const MAX_AGE_HEADER: usize = 64 * 1024;
+
+/// The scrypt work factor teczka encrypts passphrase files with: 2^18 (256 MiB, about a second),
+/// the age reference implementation's fixed choice. Fixed rather than calibrated to the
+/// machine, so whatever machine (or debug build) wrote a file, every teczka opens it.
+pub const SCRYPT_LOG_N: u8 = 18;
+
+/// The most scrypt work a passphrase file may ask of a reader: the factor teczka (and
+/// `age -p`) write. More is refused before any work: a hostile file asking for 2^20 would
+/// allocate 1 GiB, and 2^22 run for minutes.
+pub const SCRYPT_MAX_LOG_N: u8 = 18;
+
+/// The first line of every age v1 file.
+const AGE_MAGIC: &[u8] = b"age-encryption.org/v1\n";
+
+/// Read the start of an age file from `input` (already unarmored) and check its header's
+/// size and stanza count before age parses it. Returns the bytes read, which the caller
+/// puts back in front of the rest of `input`; a problem is told in plain words.
+///
+/// Input that does not start like an age file is returned as read, for age to refuse in its
+/// own words. A header of more than [`MAX_AGE_STANZAS`] stanzas, or not ended within
+/// [`MAX_AGE_HEADER`] bytes, is refused as soon as it is seen, so refusing costs no more than
+/// reading 64 KiB.
+///
+/// # Example
+///
+/// ```
+/// use teczka::archive::encrypt::read_age_header;
+///
+/// let key = age::x25519::Identity::generate();
+/// let sealed = age::encrypt(&key.to_public(), b"PK...").unwrap();
+/// let head = read_age_header(&mut &sealed[..])?.unwrap();
+/// assert!(sealed.starts_with(&head));
+///
+/// let stanza = "-> X25519 AAAA\nAAAA\n";
+/// let crowded = format!("age-encryption.org/v1\n{}--- AAAA\n", stanza.repeat(65));
+/// let why = read_age_header(&mut crowded.as_bytes())?.unwrap_err();
+/// assert!(why.starts_with("the age header holds more than 64 recipient stanzas"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn read_age_header(input: &mut impl Read) -> io::Result<std::result::Result<Vec<u8>, String>> {
+    let mut head = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 4096];
+    // Where the next unscanned line starts, and the stanzas counted so far.
+    let (mut line_start, mut stanzas) = (0usize, 0usize);
+    loop {
+        let n = match input.read(&mut chunk) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        head.extend_from_slice(chunk.get(..n).unwrap_or_default());
+        let compared = head.len().min(AGE_MAGIC.len());
+        if head.get(..compared) != AGE_MAGIC.get(..compared) {
+            return Ok(Ok(head));
+        }
+        while let Some(end) =
+            head.get(line_start..).and_then(|t| t.iter().position(|&b| b == b'\n'))
+        {
+            let line = head.get(line_start..line_start + end).unwrap_or_default();
+            if line.starts_with(b"---") {
+                return Ok(Ok(head));
+            }
+            if line.starts_with(b"-> ") {
+                stanzas += 1;
+                if stanzas > MAX_AGE_STANZAS {
+                    return Ok(Err(format!(
+                        "the age header holds more than {MAX_AGE_STANZAS} recipient stanzas, \
+                         the most teczka accepts: it was not written by teczka (or was altered \
+                         to stall the reader); ask the sender to encrypt to fewer recipients"
+                    )));
+                }
+            }
+            line_start += end + 1;
+        }
+        if line_start > MAX_AGE_HEADER || head.len() > MAX_AGE_HEADER + chunk.len() {
+            return Ok(Err(format!(
+                "the age header is longer than {} KiB, the most teczka accepts: it was not \
+                 written by teczka (or was altered to stall the reader)",
+                MAX_AGE_HEADER / 1024
+            )));
+        }
+        if n == 0 {
+            // Cut short: age says so in its own words.
+            return Ok(Ok(head));
+        }
+    }
+}
 
 /// Encrypt `input` to every recipient in `recipients` (age X25519 public keys, `age1…`); any one
 /// of the matching secret keys decrypts it.
@@ -40,6 +146,16 @@ pub fn encrypt_to_recipients(
             "no age recipient given; pass the receiver's public key (`age1…`)",
         ));
     }
+    if recipients.len() > MAX_AGE_RECIPIENTS {
+        return Err(Error::config(
+            "recipients",
+            format!(
+                "{} age recipients given, more than the {MAX_AGE_RECIPIENTS} teczka encrypts \
+                 to: make one archive per group of recipients",
+                recipients.len()
+            ),
+        ));
+    }
     let mut parsed = Vec::with_capacity(recipients.len());
     for (i, text) in recipients.iter().enumerate() {
         let recipient = text.trim().parse::<age::x25519::Recipient>().map_err(|_| {
@@ -60,12 +176,16 @@ pub fn encrypt_to_recipients(
     seal(encryptor, input, out)
 }
 
-/// Encrypt `input` under `passphrase` (age scrypt). The passphrase must pass
+/// Encrypt `input` under `passphrase` (age scrypt, work factor [`SCRYPT_LOG_N`]). The
+/// passphrase must pass
 /// [`check_passphrase`](crate::policy::keys::check_passphrase): 12 or more characters with
 /// lower- and upper-case letters, a digit and another character.
 pub fn encrypt_with_passphrase(input: impl Read, out: impl Write, passphrase: &str) -> Result<()> {
     crate::policy::keys::check_passphrase(passphrase)?;
-    let encryptor = age::Encryptor::with_user_passphrase(SecretString::from(passphrase.to_owned()));
+    let mut recipient = age::scrypt::Recipient::new(SecretString::from(passphrase.to_owned()));
+    recipient.set_work_factor(SCRYPT_LOG_N);
+    let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as _))
+        .map_err(|e| Error::config("passphrase", format!("age refused the passphrase: {e}")))?;
     seal(encryptor, input, out)
 }
 
@@ -117,6 +237,46 @@ mod tests {
         );
         let e = encrypt_to_recipients(&b"x"[..], Vec::new(), &[]).unwrap_err();
         assert!(e.to_string().starts_with("recipients: no age recipient given"), "{e}");
+    }
+
+    #[test]
+    fn age_headers_are_read_up_to_their_end_and_no_further_than_the_caps() {
+        let stanza = "-> X25519 AAAA\nAAAA\n";
+        let header = |n: usize| format!("age-encryption.org/v1\n{}--- MAC\n", stanza.repeat(n));
+        for n in [1, MAX_AGE_STANZAS] {
+            let file = format!("{}payload", header(n));
+            let head = read_age_header(&mut file.as_bytes()).unwrap().unwrap();
+            assert!(file.as_bytes().starts_with(&head), "what was read is given back");
+            assert!(head.len() >= header(n).len());
+        }
+        let file = header(MAX_AGE_STANZAS + 1);
+        let why = read_age_header(&mut file.as_bytes()).unwrap().unwrap_err();
+        assert!(why.starts_with("the age header holds more than 64 recipient stanzas"), "{why}");
+        // A header of few stanzas but huge bodies, and one never ended.
+        let fat = format!("age-encryption.org/v1\n-> X25519 A\n{}--- MAC\n", "A\n".repeat(40_000));
+        let why = read_age_header(&mut fat.as_bytes()).unwrap().unwrap_err();
+        assert!(why.starts_with("the age header is longer than 64 KiB"), "{why}");
+        // Not age, or cut short: passed on as read, for age to name.
+        for text in ["PK\x03\x04 a zip", "age-encryption.org/v1\n-> X25519 A\n", ""] {
+            let head = read_age_header(&mut text.as_bytes()).unwrap().unwrap();
+            assert_eq!(head, text.as_bytes());
+        }
+    }
+
+    #[test]
+    fn too_many_recipients_are_refused_and_passphrases_use_the_fixed_work_factor() {
+        let recipient = age::x25519::Identity::generate().to_public().to_string();
+        let most = vec![recipient; MAX_AGE_RECIPIENTS];
+        let mut sealed = Vec::new();
+        encrypt_to_recipients(&b"x"[..], &mut sealed, &most).unwrap();
+        read_age_header(&mut &sealed[..]).unwrap().expect("teczka reads what it writes");
+        let many = vec![most[0].clone(); MAX_AGE_RECIPIENTS + 1];
+        let e = encrypt_to_recipients(&b"x"[..], Vec::new(), &many).unwrap_err();
+        assert!(e.to_string().contains("more than the 32 teczka encrypts to"), "{e}");
+        let mut sealed = Vec::new();
+        encrypt_with_passphrase(&b"x"[..], &mut sealed, "Correct-Horse-7battery").unwrap();
+        let head = String::from_utf8_lossy(&sealed[..80]).into_owned();
+        assert!(head.contains(&format!(" {SCRYPT_LOG_N}\n")), "{head}");
     }
 
     #[test]

@@ -1306,9 +1306,12 @@ mod tests {
     #[test]
     fn age_encrypted_archives_open_with_the_passphrase_only() {
         let bytes = zip_of(&[("bag/data/x", b"hi")]);
-        let recipient = age::scrypt::Recipient::new(age::secrecy::SecretString::from(
+        let mut recipient = age::scrypt::Recipient::new(age::secrecy::SecretString::from(
             "a long passphrase".to_string(),
         ));
+        // Fixed: age calibrates the work factor to the machine, past what teczka accepts on
+        // a fast one.
+        recipient.set_work_factor(crate::archive::encrypt::SCRYPT_LOG_N);
         let encrypted = age::encrypt(&recipient, &bytes).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bag.zip.age");
@@ -1328,6 +1331,89 @@ mod tests {
             e.to_string(),
             "bag.zip: not an age-encrypted file: give the `.age` archive as it was sent"
         );
+    }
+
+    /// An age file to `recipient` with `extra` random X25519 stanzas inserted before its own.
+    fn crowded_age(plain: &[u8], recipient: &age::x25519::Recipient, extra: usize) -> Vec<u8> {
+        let sealed = age::encrypt(recipient, plain).unwrap();
+        let at = sealed.windows(4).position(|w| w == b"\n-> ").unwrap() + 1;
+        let stanza = "-> X25519 C6Nc4nSc8QWdC0WtD0rE6Vp9bLiGvyqF4QPlWuFvQhk\n\
+                      8tAVYvG5T1oQeWr8kL7JmHhb2bT5m3rNw1dZp0sXyZc\n";
+        let mut out = sealed[..at].to_vec();
+        out.extend(stanza.repeat(extra).into_bytes());
+        out.extend_from_slice(&sealed[at..]);
+        out
+    }
+
+    #[test]
+    fn hostile_age_headers_are_refused_before_any_key_is_tried() {
+        use crate::archive::encrypt::{MAX_AGE_STANZAS, SCRYPT_LOG_N};
+        let dir = tempfile::tempdir().unwrap();
+        let id_path = dir.path().join("id.txt");
+        let recipient = crate::policy::tokens::write_new_age_identity(&id_path).unwrap();
+        let recipient: age::x25519::Recipient = recipient.parse().unwrap();
+        let identity = Identity::File(id_path);
+        let plain = zip_of(&[("bag/data/x", b"hi")]);
+
+        // Up to the cap, stanzas are fine (age adds one of its own, "grease"): a file to
+        // 62 others and to us opens.
+        let others: Vec<age::x25519::Recipient> = (0..MAX_AGE_STANZAS - 2)
+            .map(|_| age::x25519::Identity::generate().to_public())
+            .collect();
+        let all = others.iter().chain(std::iter::once(&recipient)).map(|r| r as _);
+        let mut fine = Vec::new();
+        let mut writer =
+            age::Encryptor::with_recipients(all).unwrap().wrap_output(&mut fine).unwrap();
+        io::Write::write_all(&mut writer, &plain).unwrap();
+        writer.finish().unwrap();
+        let mut out = Vec::new();
+        decrypt_age(&fine[..], &mut out, &identity, Path::new("ok.age")).unwrap();
+        assert_eq!(out, plain);
+
+        // 2,000 stanzas (237 KB) took the age crate up to a minute to refuse.
+        let started = std::time::Instant::now();
+        for extra in [MAX_AGE_STANZAS, 2_000, 5_000] {
+            let hostile = crowded_age(&plain, &recipient, extra);
+            let e = decrypt_age(&hostile[..], Vec::new(), &identity, Path::new("s.age"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("s.age: the age header holds more than 64"), "{e}");
+        }
+        // One endless header line, and a header with no end.
+        let mut long = b"age-encryption.org/v1\n-> X25519 ".to_vec();
+        long.extend(vec![b'A'; 200_000]);
+        let mut lines = b"age-encryption.org/v1\n-> X25519 AAAA\n".to_vec();
+        lines.extend(b"AAAA\n".repeat(50_000));
+        for hostile in [long, lines] {
+            let e = decrypt_age(&hostile[..], Vec::new(), &identity, Path::new("h.age"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("h.age: the age header is longer than 64 KiB"), "{e}");
+        }
+        assert!(started.elapsed().as_millis() < 1_000, "took {:?}", started.elapsed());
+
+        // A passphrase file asking for 2^20 scrypt work (1 GiB) is refused before any work.
+        let mut scrypt = age::scrypt::Recipient::new(age::secrecy::SecretString::from(
+            "a long passphrase".to_string(),
+        ));
+        scrypt.set_work_factor(SCRYPT_LOG_N);
+        let sealed = age::encrypt(&scrypt, &plain).unwrap();
+        let at = sealed.windows(4).position(|w| w == b" 18\n").unwrap();
+        let mut greedy = sealed.clone();
+        greedy[at..at + 4].copy_from_slice(b" 20\n");
+        let passphrase = Identity::Passphrase("a long passphrase".into());
+        let started = std::time::Instant::now();
+        let e = decrypt_age(&greedy[..], Vec::new(), &passphrase, Path::new("w.age"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("w.age: the archive asks for passphrase work 2^20, more than"),
+            "{e}"
+        );
+        assert!(started.elapsed().as_millis() < 1_000, "took {:?}", started.elapsed());
+        let mut out = Vec::new();
+        decrypt_age(&sealed[..], &mut out, &passphrase, Path::new("ok.age")).unwrap();
+        assert_eq!(out, plain);
     }
 
     #[test]

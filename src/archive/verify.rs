@@ -348,11 +348,10 @@ pub fn verify_bag(archive: &mut SafeArchive) -> Result<Verification> {
 pub enum SignatureCheck {
     /// The bag is not signed, and no signature was asked for.
     Unsigned,
-    /// The bag is signed by the key with this id, but no trusted key was given to check it.
-    NotChecked {
-        /// The signer's minisign key id, as the signature claims it (unproven).
-        key_id: String,
-    },
+    /// The bag carries a signature, but no trusted key was given to check it. The key id the
+    /// signature names is not given: anyone can sign with their own key under the school's key
+    /// id, so it proves nothing and must not be shown as if it did.
+    Unverified,
     /// The signature holds under the trusted key.
     Good {
         /// The trusted key's id.
@@ -368,7 +367,7 @@ pub enum SignatureCheck {
 /// Check the bag's signature of `tagmanifest-sha512.txt` against `trusted`, if given.
 ///
 /// With a trusted key, the signature must be there and hold; without one, a signature found is
-/// reported as not checked. An `Err` means the archive itself could not be read. The tag
+/// [`SignatureCheck::Unverified`]: it says nothing about who made the bag. An `Err` means the archive itself could not be read. The tag
 /// manifest's own checksums are [`verify_bag`]'s work: run both.
 pub fn check_signature(
     archive: &mut SafeArchive,
@@ -399,8 +398,7 @@ pub fn check_signature(
         return bad(SIGNATURE_FILE, why);
     };
     let Some(key) = trusted else {
-        let key_id = signer_id(&signature).unwrap_or_else(|| "(unreadable)".into());
-        return Ok(SignatureCheck::NotChecked { key_id });
+        return Ok(SignatureCheck::Unverified);
     };
     let signed = read_file(archive, &mut scratch, SIGNED_FILE, &[], true).and_then(|r| r.content);
     let Some(signed) = signed else {
@@ -429,15 +427,6 @@ pub fn check_signature(
 fn signs_bag(comment: &str, bag: &str) -> bool {
     let expected = format!("file:{bag}/{SIGNED_FILE}");
     comment.split('\t').any(|part| part == expected)
-}
-
-/// The key id a signature file claims (unverified), as minisign prints it.
-fn signer_id(signature: &str) -> Option<String> {
-    use base64::Engine;
-    let line = signature.lines().nth(1)?;
-    let raw = base64::engine::general_purpose::STANDARD.decode(line.trim()).ok()?;
-    let id: [u8; 8] = raw.get(2..10)?.try_into().ok()?;
-    Some(format!("{:016X}", u64::from_le_bytes(id)))
 }
 
 /// The algorithm named by `manifest-<alg>.txt` (for `prefix` `manifest-`), if `name` is one.
@@ -789,10 +778,7 @@ mod tests {
         let (key, public) = keys(dir.path());
         let files = signed(bag(&[("data/x", b"hello")]), &key);
         assert_eq!(findings(&verify(&files)), Vec::<String>::new());
-        assert_eq!(
-            check_signature(&mut open(&files), None).unwrap(),
-            SignatureCheck::NotChecked { key_id: key.id() }
-        );
+        assert_eq!(check_signature(&mut open(&files), None).unwrap(), SignatureCheck::Unverified);
         assert_eq!(
             check_signature(&mut open(&files), Some(&public)).unwrap(),
             SignatureCheck::Good {
@@ -816,6 +802,45 @@ mod tests {
             panic!("an unsigned bag must fail when a signature is required")
         };
         assert!(missing.to_string().starts_with(&format!("{SIGNATURE_FILE}: is missing")));
+    }
+
+    /// A minisign signature over `data` by a key of the forger's own, under the key id `id`
+    /// (as minisign prints it): what anyone can make.
+    fn forged_signature(data: &[u8], id: &str, comment: &str) -> String {
+        use base64::Engine;
+        use blake2::Digest;
+        use ed25519_dalek::Signer;
+        let engine = base64::engine::general_purpose::STANDARD;
+        let forger = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+        let id = u64::from_str_radix(id, 16).unwrap().to_le_bytes();
+        let signature = forger.sign(&blake2::Blake2b512::digest(data)).to_bytes();
+        let bones = [&b"ED"[..], &id, &signature].concat();
+        let global = forger.sign(&[&signature[..], comment.as_bytes()].concat()).to_bytes();
+        format!(
+            "untrusted comment: x\n{}\ntrusted comment: {comment}\n{}\n",
+            engine.encode(bones),
+            engine.encode(global)
+        )
+    }
+
+    #[test]
+    fn a_signature_under_the_schools_key_id_by_another_key_proves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, public) = keys(dir.path());
+        let mut files = retag(bag(&[("data/x", b"forged")]));
+        let manifest = files.iter().find(|(n, _)| n == SIGNED_FILE).unwrap().1.clone();
+        let comment = crate::archive::sign::trusted_comment("bag", 0);
+        let forged = forged_signature(&manifest, &public.id(), &comment);
+        set(&mut files, SIGNATURE_FILE, forged.as_bytes());
+        assert_eq!(findings(&verify(&files)), Vec::<String>::new(), "checksums agree");
+        // Without a trusted key the claimed key id is not even reported.
+        assert_eq!(check_signature(&mut open(&files), None).unwrap(), SignatureCheck::Unverified);
+        let SignatureCheck::Bad(finding) =
+            check_signature(&mut open(&files), Some(&public)).unwrap()
+        else {
+            panic!("a forged signature must fail against the school's key")
+        };
+        assert!(finding.problem.contains("does not match"), "{finding}");
     }
 
     #[test]

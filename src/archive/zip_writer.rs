@@ -22,6 +22,14 @@
 //! random salt. They are prepared in parallel like the others, since the zip crate raw-copies an
 //! AES entry without needing the password.
 //!
+//! AES entries are written as WinZip **AE-2**: their CRC-32 field is zero, in the local and the
+//! central header alike, and the HMAC-SHA1 of the encrypted data is the only check. The zip
+//! crate writes AE-1 (which stores the plaintext's CRC-32 in the clear) for every entry of 20
+//! bytes or more; a CRC-32 of a small file such as an 82-byte `health.csv` lets anyone without
+//! the password confirm a guessed content offline. So [`prepare`] patches the single-entry zip
+//! it made before the entry is copied (see [`make_ae2`]). Entry names and sizes stay visible in
+//! any zip, encrypted or not; age hides them.
+//!
 //! Memory stays bounded: an entry is streamed through the compressor, and an entry whose input
 //! is larger than [`IN_MEMORY_LIMIT`] is prepared into a temporary file (closed until it is
 //! copied, so thousands of entries do not hold thousands of open files). What does grow with
@@ -29,7 +37,8 @@
 //!
 //! Entries over 4 GiB (Zip64) cannot be prepared: zip 7.4 raw-copies a Zip64 entry with zero
 //! sizes in its local header, which unzip and 7-Zip reject. [`DeterministicZip::write_streamed`]
-//! compresses such an entry straight into the archive instead, on the calling thread.
+//! compresses such an entry straight into the archive instead, on the calling thread. It
+//! refuses to AES-encrypt one: the zip crate would write it as AE-1, with its CRC-32.
 
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read, Seek, Write};
@@ -237,7 +246,11 @@ pub fn prepare(
         let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
         zip.start_file(name, file_options).map_err(|e| entry_error(zip_io(e)))?;
         io::copy(input, &mut zip).map_err(entry_error)?;
-        let bytes = zip.finish().map_err(|e| entry_error(zip_io(e)))?.into_inner();
+        let mut single = zip.finish().map_err(|e| entry_error(zip_io(e)))?;
+        if options.aes_password.is_some() {
+            make_ae2(&mut single).map_err(entry_error)?;
+        }
+        let bytes = single.into_inner();
         return Ok(PreparedEntry { name: name.to_owned(), storage: Storage::Memory(bytes) });
     }
     let temp = match &options.temp_dir {
@@ -252,8 +265,102 @@ pub fn prepare(
         let mut out = zip.finish().map_err(|e| entry_error(zip_io(e)))?;
         out.flush().map_err(entry_error)?;
     }
+    if options.aes_password.is_some() {
+        make_ae2(&mut file).map_err(entry_error)?;
+    }
     drop(file);
     Ok(PreparedEntry { name: name.to_owned(), storage: Storage::Spilled(path) })
+}
+
+/// The header ID of the WinZip AES extra field (APPNOTE 4.6.8 / WinZip's AES specification).
+const AES_EXTRA_FIELD: u16 = 0x9901;
+/// The AES extra field's vendor version meaning AE-2: no CRC-32 is stored.
+const AE2: u16 = 2;
+
+/// Turn the one AES entry of a single-entry zip that [`prepare`] wrote into AE-2: zero its
+/// CRC-32 and set the AES extra field's vendor version to 2, in its local header and in its
+/// central directory record alike.
+///
+/// The zip crate picks AE-1 (the plaintext's CRC-32 stored in the clear) for every entry of
+/// 20 bytes or more, and offers no option to choose AE-2. AE-2 relies on the HMAC-SHA1 of the
+/// encrypted data alone, which every AE-2 reader checks (the zip crate, 7-Zip, WinZip). The
+/// zip is one entry, no Zip64 and no comment, as `prepare` writes it: anything else is refused
+/// rather than patched blindly.
+fn make_ae2<F: Read + Write + Seek>(zip: &mut F) -> io::Result<()> {
+    let malformed = |what: &str| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("cannot make the AES entry AE-2: {what} (this is a bug: please report it)"),
+        )
+    };
+    // Local header: signature, …, CRC-32 at 14, name length at 26, extra length at 28.
+    let mut local = [0u8; 30];
+    zip.seek(io::SeekFrom::Start(0))?;
+    zip.read_exact(&mut local)?;
+    if local[..4] != *b"PK\x03\x04" {
+        return Err(malformed("no local header at the start"));
+    }
+    let (name, extra) = (u16_at(&local, 26), u16_at(&local, 28));
+    patch_aes_header(zip, 14, 30 + name, extra).map_err(|_| malformed("local header"))?;
+    // End of central directory, 22 bytes with no comment: the directory's offset at 16.
+    let mut end = [0u8; 22];
+    zip.seek(io::SeekFrom::End(-22))?;
+    zip.read_exact(&mut end)?;
+    if end[..4] != *b"PK\x05\x06" || u16_at(&end, 10) != 1 {
+        return Err(malformed("not a single-entry zip without a comment"));
+    }
+    let directory = u64::from(u32::from_le_bytes([end[16], end[17], end[18], end[19]]));
+    // Central directory record: CRC-32 at 16, name length at 28, extra length at 30.
+    let mut central = [0u8; 46];
+    zip.seek(io::SeekFrom::Start(directory))?;
+    zip.read_exact(&mut central)?;
+    if central[..4] != *b"PK\x01\x02" {
+        return Err(malformed("no central directory record"));
+    }
+    let (name, extra) = (u16_at(&central, 28), u16_at(&central, 30));
+    patch_aes_header(zip, directory + 16, directory + 46 + name, extra)
+        .map_err(|_| malformed("central directory record"))?;
+    zip.seek(io::SeekFrom::End(0))?;
+    Ok(())
+}
+
+/// Zero the CRC-32 at `crc_at` and set the AES extra field among the `extra_len` bytes of
+/// extra fields at `extra_at` to AE-2; an error if there is no AES field.
+fn patch_aes_header<F: Read + Write + Seek>(
+    zip: &mut F,
+    crc_at: u64,
+    extra_at: u64,
+    extra_len: u64,
+) -> io::Result<()> {
+    let mut extra = vec![0u8; usize::try_from(extra_len).unwrap_or(0)];
+    zip.seek(io::SeekFrom::Start(extra_at))?;
+    zip.read_exact(&mut extra)?;
+    let mut at = 0usize;
+    let mut version_at = None;
+    while at + 4 <= extra.len() {
+        let (id, size) = (u16_at(&extra, at), u16_at(&extra, at + 2));
+        // The AES field: vendor version (2 bytes), `AE`, strength, compression method.
+        if id == u64::from(AES_EXTRA_FIELD) && size >= 7 {
+            version_at = Some(at as u64 + 4);
+            break;
+        }
+        at += 4 + size as usize;
+    }
+    let Some(version_at) = version_at else {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "no AES extra field"));
+    };
+    zip.seek(io::SeekFrom::Start(extra_at + version_at))?;
+    zip.write_all(&AE2.to_le_bytes())?;
+    zip.seek(io::SeekFrom::Start(crc_at))?;
+    zip.write_all(&0u32.to_le_bytes())
+}
+
+/// The little-endian `u16` at `at` in `bytes` (0 past the end), widened for offset sums.
+fn u16_at(bytes: &[u8], at: usize) -> u64 {
+    match bytes.get(at..at + 2) {
+        Some(&[low, high]) => u64::from(u16::from_le_bytes([low, high])),
+        _ => 0,
+    }
 }
 
 /// The zip crate refuses to grow a non-Zip64 entry past 4 GiB; say why that happened.
@@ -344,6 +451,16 @@ impl<W: Write + Seek> DeterministicZip<W> {
         size_hint: u64,
         options: &ZipOptions,
     ) -> Result<()> {
+        if options.aes_password.is_some() {
+            // Written straight into the archive, the entry would be AE-1, its CRC-32 in the
+            // clear; only prepared entries can be made AE-2 (see `make_ae2`).
+            return Err(Error::input(
+                name,
+                "an entry over 4 GiB cannot be AES-encrypted in a zip without exposing its \
+                 checksum: encrypt the archive with age instead (--encrypt-to or \
+                 --passphrase-env)",
+            ));
+        }
         let large = needs_zip64(size_hint);
         let file_options = options.file_options(large).last_modified_time(self.modified);
         let entry_error = |e: io::Error| Error::io(name, e);
@@ -529,6 +646,107 @@ mod tests {
         assert_eq!(read[1].1, b"a secret longer than twenty bytes");
         let mut archive = ZipArchive::new(Cursor::new(&bytes[..])).unwrap();
         assert!(archive.by_index_decrypt(1, b"Wrong-Horse-7battery").is_err());
+    }
+
+    /// For every entry of a zip: (local CRC-32, local AES vendor version, central CRC-32,
+    /// central AES vendor version); a version is 0 without an AES extra field.
+    fn aes_headers(bytes: &[u8]) -> Vec<(u32, u64, u32, u64)> {
+        let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        let version = |extra: &[u8]| {
+            let mut at = 0;
+            while at + 4 <= extra.len() {
+                if u16_at(extra, at) == u64::from(AES_EXTRA_FIELD) {
+                    return u16_at(extra, at + 4);
+                }
+                at += 4 + u16_at(extra, at + 2) as usize;
+            }
+            0
+        };
+        let end = bytes.len() - 22;
+        assert_eq!(&bytes[end..end + 4], b"PK\x05\x06");
+        let mut at = u32_at(end + 16) as usize;
+        let mut out = Vec::new();
+        for _ in 0..u16_at(bytes, end + 10) {
+            assert_eq!(&bytes[at..at + 4], b"PK\x01\x02");
+            let (name, extra, comment) = (
+                u16_at(bytes, at + 28) as usize,
+                u16_at(bytes, at + 30) as usize,
+                u16_at(bytes, at + 32) as usize,
+            );
+            let central_extra = &bytes[at + 46 + name..at + 46 + name + extra];
+            let local = u32_at(at + 42) as usize;
+            let (local_name, local_extra) =
+                (u16_at(bytes, local + 26) as usize, u16_at(bytes, local + 28) as usize);
+            let local_extra_bytes =
+                &bytes[local + 30 + local_name..local + 30 + local_name + local_extra];
+            out.push((
+                u32_at(local + 14),
+                version(local_extra_bytes),
+                u32_at(at + 16),
+                version(central_extra),
+            ));
+            at += 46 + name + extra + comment;
+        }
+        out
+    }
+
+    #[test]
+    fn aes_entries_are_ae2_with_no_checksum_in_either_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut options = at("1700000000");
+        options.aes_password = Some("Correct-Horse-7battery".into());
+        options.temp_dir = Some(dir.path().to_owned());
+        let health = b"pupil_id,category,note,recorded_on\r\nP-000005,dieta,dieta \
+                       bezglutenowa,2019-09-03\r\n";
+        // Large enough to be prepared in a temporary file.
+        let big: Vec<u8> = (0..1_500_000u32).map(|i| (i % 251) as u8).collect();
+        let entries: &[(&str, &[u8])] =
+            &[("d/tiny.txt", b"x"), ("d/health.csv", health), ("d/big.bin", &big)];
+        let bytes = build(&options, entries);
+        let headers = aes_headers(&bytes);
+        assert_eq!(headers.len(), 4);
+        assert_eq!(headers[0], (0, 0, 0, 0), "the folder is not encrypted");
+        for header in &headers[1..] {
+            assert_eq!(*header, (0, 2, 0, 2), "CRC-32 zero and AE-2, local and central");
+        }
+        let read = read_all(&bytes, Some("Correct-Horse-7battery"));
+        assert_eq!(read[2].1, health);
+        assert_eq!(read[3].1, big);
+        // The authentication code still guards the data: a flipped byte is refused.
+        let mut archive = ZipArchive::new(Cursor::new(&bytes[..])).unwrap();
+        let start = archive.by_index_raw(2).unwrap().data_start().unwrap() as usize;
+        let mut damaged = bytes.clone();
+        damaged[start + 30] ^= 1;
+        let mut archive = ZipArchive::new(Cursor::new(&damaged[..])).unwrap();
+        let mut data = Vec::new();
+        let read = archive
+            .by_index_decrypt(2, b"Correct-Horse-7battery")
+            .and_then(|mut f| f.read_to_end(&mut data).map_err(Into::into));
+        assert!(read.is_err(), "a changed byte must fail the AES authentication code");
+        // Plain entries keep their CRC-32.
+        let plain = build(&at("1700000000"), &[("d/health.csv", health)]);
+        assert_eq!(aes_headers(&plain)[1].0, crc32fast_of(health));
+    }
+
+    #[test]
+    fn aes_entries_are_not_streamed() {
+        let mut options = at("1700000000");
+        options.aes_password = Some("Correct-Horse-7battery".into());
+        let mut zip = DeterministicZip::new(Cursor::new(Vec::new()), &options);
+        let e = zip.write_streamed("huge.bin", &mut &b"x"[..], 5 << 30, &options).unwrap_err();
+        assert!(e.to_string().contains("encrypt the archive with age instead"), "{e}");
+    }
+
+    /// CRC-32 (IEEE), as zip stores it.
+    fn crc32fast_of(data: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &byte in data {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! timestamps and encryption choices, and `verify` reads both.
 
 use crate::cli::{private, ReadArgs};
-use anyhow::Context;
+use anyhow::{bail, Context};
 use chrono::{DateTime, NaiveDateTime};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,6 +14,7 @@ use teczka::archive::encrypt::{encrypt_to_recipients, encrypt_with_passphrase};
 use teczka::archive::sign::SigningKey;
 use teczka::archive::zip_writer::{source_date_epoch, write_atomically, ZipOptions};
 use teczka::policy::keys::check_passphrase;
+use teczka::policy::Exposure;
 
 /// Where the archive goes and how it is protected (shared by `export` and `sar`).
 #[derive(Debug, clap::Args)]
@@ -32,9 +33,15 @@ pub struct ArchiveArgs {
     #[arg(long, value_name = "VAR", conflicts_with = "encrypt_to")]
     pub passphrase_env: Option<String>,
     /// Encrypt every zip entry with AES-256 under the password in this environment variable,
-    /// for recipients who only have 7-Zip (Windows Explorer cannot open it).
+    /// for recipients who only have 7-Zip (Windows Explorer cannot open it). Entry names and
+    /// sizes stay visible: prefer age for anything with sensitive fields.
     #[arg(long, value_name = "VAR")]
     pub zip_aes_env: Option<String>,
+    /// Write the archive unencrypted although it holds direct identifiers or special-category
+    /// data (the run names which categories); without it, such an archive is refused unless
+    /// encrypted.
+    #[arg(long, conflicts_with_all = ["encrypt_to", "passphrase_env", "zip_aes_env"])]
+    pub unencrypted: bool,
     /// Sign the bag's tag manifest with this minisign secret key (`teczka keygen --minisign`
     /// or `minisign -G`): the signature goes into the bag as tagmanifest-sha512.txt.minisig,
     /// which `teczka verify --trusted-key` and `minisign -V` check.
@@ -49,6 +56,36 @@ pub struct ArchiveArgs {
     /// The archive to write.
     #[arg(short, long, value_name = "ARCHIVE")]
     pub output: PathBuf,
+}
+
+impl ArchiveArgs {
+    /// Whether the archive will be encrypted (age or zip AES).
+    pub fn encrypts(&self) -> bool {
+        !self.encrypt_to.is_empty() || self.passphrase_env.is_some() || self.zip_aes_env.is_some()
+    }
+
+    /// Refuse to write an archive holding `exposure` (what `released`, e.g. "policy `sar`",
+    /// releases) in the clear, unless --unencrypted was given; then say on standard error what
+    /// anyone who gets the file can read. Called before any record is read.
+    pub fn refuse_cleartext(&self, exposure: &Exposure, released: &str) -> anyhow::Result<()> {
+        if self.encrypts() || exposure.is_empty() {
+            return Ok(());
+        }
+        if !self.unencrypted {
+            bail!(
+                "{released} releases {exposure}: the archive must be encrypted: pass \
+                 --encrypt-to age1… (the receiver's public key) or --passphrase-env VAR (age, \
+                 which hides file names and sizes too), or --zip-aes-env VAR for 7-Zip; or \
+                 --unencrypted to write it in the clear anyway"
+            );
+        }
+        eprintln!(
+            "teczka: warning: --unencrypted: {} is written in the clear with {exposure}: \
+             anyone who gets the file can read them",
+            self.output.display()
+        );
+        Ok(())
+    }
 }
 
 /// A staging folder beside the output that becomes the bag's `data/` when sealed.

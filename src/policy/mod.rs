@@ -128,6 +128,47 @@ pub struct Policy {
     quasi_of: Vec<Option<usize>>,
 }
 
+/// The categories of fields a policy releases that identify a person or are special-category
+/// data (see [`Policy::exposure`]), in catalogue order: an entity's file name (`guardians`,
+/// `health`), `pupils` for the pupil's own fields, or the path of a nested pupil field
+/// (`indicators.health`). Names only, never values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Exposure {
+    /// Where direct identifiers are released (names, national ids, contacts, free text).
+    pub direct: Vec<String>,
+    /// Where special-category data (GDPR Art. 9: health, counselling) is released.
+    pub sensitive: Vec<String>,
+}
+
+impl Exposure {
+    /// Whether nothing identifying or sensitive is released.
+    pub fn is_empty(&self) -> bool {
+        self.direct.is_empty() && self.sensitive.is_empty()
+    }
+
+    fn category(field: &FieldSpec) -> String {
+        match field.entity {
+            Entity::Pupil if field.path.contains('.') => field.path.clone(),
+            entity => entity.file_stem().to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for Exposure {
+    /// `direct identifiers (pupils, guardians) and special-category data (health)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let direct = (!self.direct.is_empty())
+            .then(|| format!("direct identifiers ({})", self.direct.join(", ")));
+        let sensitive = (!self.sensitive.is_empty())
+            .then(|| format!("special-category data ({})", self.sensitive.join(", ")));
+        match (direct, sensitive) {
+            (Some(d), Some(s)) => write!(f, "{d} and {s}"),
+            (Some(one), None) | (None, Some(one)) => f.write_str(&one),
+            (None, None) => f.write_str("nothing identifying or special-category"),
+        }
+    }
+}
+
 impl Policy {
     /// Parse and check a policy file's text; `origin` names it in messages.
     pub fn from_toml(text: &str, origin: &str, today: NaiveDate) -> Result<Policy> {
@@ -332,6 +373,30 @@ impl Policy {
     /// Whether any rule tokenises (and so writes a mapping table).
     pub fn tokenises(&self) -> bool {
         self.rules.iter().flatten().any(|r| matches!(r.op, Op::Tokenise(_)))
+    }
+
+    /// What the policy releases that identifies a person on its own or is special-category
+    /// data: every field of class [`Class::Direct`] or [`Class::Sensitive`] whose rule is
+    /// anything but `drop` — a pseudonym, a mask or a marker included, since each still says
+    /// something about the person (a pseudonym links, a redaction shows a health note exists).
+    /// An archive holding any of it must be encrypted unless the user says otherwise.
+    pub fn exposure(&self) -> Exposure {
+        let mut exposure = Exposure::default();
+        for (i, field) in fields().iter().enumerate() {
+            if self.rule(i).is_none_or(|r| r.op == Op::Drop) {
+                continue;
+            }
+            let list = match field.class {
+                Class::Direct => &mut exposure.direct,
+                Class::Sensitive => &mut exposure.sensitive,
+                Class::Quasi | Class::Plain => continue,
+            };
+            let category = Exposure::category(field);
+            if !list.contains(&category) {
+                list.push(category);
+            }
+        }
+        exposure
     }
 
     /// The message for a field present in the data that the policy does not cover.
@@ -706,6 +771,32 @@ mod tests {
             assert_eq!(policy.uncovered_fields(), Vec::<&FieldSpec>::new(), "{name}");
         }
         assert!(Policy::load("transfer", today()).unwrap().file.policy.require_encryption);
+    }
+
+    #[test]
+    fn exposure_names_the_categories_of_identifying_and_sensitive_fields_released() {
+        let load = |name| Policy::load(name, today()).unwrap().exposure();
+        let sar = load("sar");
+        assert!(sar.direct.starts_with(&["pupils".to_string(), "addresses".to_string()]));
+        assert!(sar.direct.contains(&"guardians".to_string()), "{sar:?}");
+        assert!(sar.sensitive.contains(&"health".to_string()), "{sar:?}");
+        assert!(sar.sensitive.contains(&"counselling".to_string()), "{sar:?}");
+        assert!(!load("transfer").is_empty());
+        // Statistics releases no identifier, but coded health and counselling indicators.
+        let statistics = load("statistics");
+        assert_eq!(statistics.direct, Vec::<String>::new());
+        assert_eq!(statistics.sensitive, ["indicators.counselling", "indicators.health"]);
+        assert_eq!(
+            statistics.to_string(),
+            "special-category data (indicators.counselling, indicators.health)"
+        );
+        // A pseudonym or a marker still counts; only `drop` does not.
+        let pseudonymised = policy("\"pesel\" = \"pseudonymise\"\n").unwrap().exposure();
+        assert_eq!(pseudonymised.to_string(), "direct identifiers (pupils)");
+        let redacted = policy("\"health[].note\" = \"redact\"\n").unwrap().exposure();
+        assert_eq!(redacted.to_string(), "special-category data (health)");
+        let quasi = policy("\"sex\" = \"keep\"\n\"pesel\" = \"drop\"\n").unwrap().exposure();
+        assert!(quasi.is_empty(), "{quasi:?}");
     }
 
     #[test]

@@ -19,6 +19,7 @@
 //! [age]: https://age-encryption.org/v1
 
 use super::keys::{base32_lower, check_passphrase, fill_random, write_secret_file};
+use crate::archive::encrypt::{read_age_header, SCRYPT_LOG_N, SCRYPT_MAX_LOG_N};
 use crate::error::{Error, Result};
 use age::secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
@@ -35,13 +36,6 @@ const TOKEN_PREFIX: &[u8] = b"tok_";
 const TOKEN_CHARS: usize = 26;
 /// A token's length in bytes.
 pub const TOKEN_LEN: usize = TOKEN_PREFIX.len() + TOKEN_CHARS;
-/// scrypt work factor for passphrase-encrypted mappings: 2^18, the age reference
-/// implementation's default (about a second, 256 MiB). Fixed rather than calibrated so a
-/// mapping is as hard to attack whichever machine (or debug build) wrote it.
-const SCRYPT_LOG_N: u8 = 18;
-/// The most scrypt work a mapping may ask of us when it is opened (2^20, 1 GiB): files from
-/// `rage`, which calibrates to about a second, still open; a hostile file cannot ask for hours.
-const SCRYPT_MAX_LOG_N: u8 = 20;
 /// The longest mapping line accepted: a token, a domain and one field value.
 const MAX_MAPPING_LINE: u64 = 1 << 20;
 /// Bytes read at a time when detokenising JSON or XML.
@@ -691,7 +685,13 @@ impl Identity {
                 vec![Box::new(identity)]
             }
         };
-        let decryptor = age::Decryptor::new(age::armor::ArmoredReader::new(input))
+        // The header is bounded before age parses it: age reparses a header for every piece
+        // it reads, and tries every stanza, so a crowded one stalls it for minutes.
+        let mut unarmored = age::armor::ArmoredReader::new(input);
+        let head = read_age_header(&mut unarmored)
+            .map_err(|e| sealed.error(source, self, age::DecryptError::Io(e)))?
+            .map_err(|why| Error::input(source, why))?;
+        let decryptor = age::Decryptor::new(std::io::Cursor::new(head).chain(unarmored))
             .map_err(|e| sealed.error(source, self, e))?;
         if decryptor.is_scrypt() != matches!(self, Identity::Passphrase(_)) {
             let what = if decryptor.is_scrypt() {
@@ -729,7 +729,8 @@ impl Sealed {
             ),
             (D::ExcessiveWork { required, .. }, _) => format!(
                 "the {noun} asks for passphrase work 2^{required}, more than the \
-                 2^{SCRYPT_MAX_LOG_N} accepted: it was not written by teczka"
+                 2^{SCRYPT_MAX_LOG_N} accepted (2^20 needs 1 GiB of memory): it was not written \
+                 by teczka; ask the sender to encrypt it with teczka or `age -p`"
             ),
             (D::InvalidHeader | D::UnknownFormat, _) => {
                 format!("not an age-encrypted file: give {}", self.give)

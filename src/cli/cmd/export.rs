@@ -26,6 +26,11 @@ use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, Tee, XmlWrite
 /// versions, sources, time, counts, the policy and its SHA-256, the key id — never the key) and
 /// a README.txt for the recipient. Every file is listed with SHA-512 and SHA-256 checksums.
 ///
+/// An archive whose policy releases direct identifiers or special-category data (anything but
+/// `drop` on such a field) must be encrypted: --encrypt-to or --passphrase-env (age), or
+/// --zip-aes-env (7-Zip). --unencrypted writes it in the clear anyway and names the categories
+/// of fields it exposes.
+///
 /// With --sign, the tag manifest is signed with a minisign key (`teczka keygen --minisign`),
 /// so the recipient can check who made the archive (`teczka verify --trusted-key`).
 ///
@@ -37,7 +42,7 @@ use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, Tee, XmlWrite
 ///
 ///   teczka export export/ --policy transfer --encrypt-to age1… -o przekazanie.zip.age
 ///
-///   teczka export pupils.xml --policy statistics -o gmina-2026.zip
+///   teczka export pupils.xml --policy statistics --unencrypted -o gmina-2026.zip
 ///
 ///   teczka export export/ --policy transfer --encrypt-to age1… --sign school-sign.key -o t.zip.age
 ///
@@ -93,6 +98,9 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let Some(release) = args.policy.load(args.check.today(), Some(&args.archive.output))? else {
         bail!("give --policy transfer|statistics|FILE");
     };
+    // Decided from the policy, not from a flag in it a copied policy can lose.
+    let released = format!("policy `{}`", release.policy.name());
+    args.archive.refuse_cleartext(&release.policy.exposure(), &released)?;
     let staging = Staging::create(&args.archive, &args.read)?;
     if release.policy.file.policy.require_encryption && !staging.encrypted() {
         bail!(

@@ -1,6 +1,6 @@
 //! `teczka import`: verify an archive, then convert its records for the receiving system.
 
-use super::verify::{check, read_entry, signature, OpenArgs};
+use super::verify::{check, read_entry, OpenArgs, SignerArgs};
 use crate::cli::output::{AtomicDir, AtomicFile};
 use crate::cli::{CsvOutArgs, Exit, FormatArg};
 use anyhow::bail;
@@ -8,7 +8,6 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::BufReader;
 use std::path::PathBuf;
-use teczka::archive::sign::TrustedKey;
 use teczka::read::jsonl::JsonlReader;
 use teczka::read::xml::XmlReader;
 use teczka::read::{Mapping, ReadOptions};
@@ -16,7 +15,9 @@ use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, MappedCsvWriter, Si
 
 /// Verify an archive, then write its records as CSV, SOU-like XML or JSON Lines.
 ///
-/// Nothing is imported from an archive that does not verify (see `teczka verify`). The records
+/// Nothing is imported from an archive that does not verify (see `teczka verify`), nor from a
+/// signed archive whose signer is not verified: give --trusted-key (the school's public key),
+/// or --allow-unverified-signer to import it on its checksums alone. The records
 /// are read from data/records/pupils.jsonl (or pupils.xml) and written to OUT: a folder of one
 /// CSV per entity for `--to csv` — `--out-delimiter ';' --out-encoding windows-1250` for Polish
 /// and Czech Excel, with cells that would run as formulas neutralised — or one file.
@@ -44,9 +45,8 @@ pub struct Args {
     archive: PathBuf,
     #[command(flatten)]
     open: OpenArgs,
-    /// Import only an archive signed by this minisign public key (a `.pub` file, or the key).
-    #[arg(long, value_name = "PUBKEY_FILE_OR_KEY")]
-    trusted_key: Option<String>,
+    #[command(flatten)]
+    signer: SignerArgs,
     /// Output format.
     #[arg(long, value_enum)]
     to: FormatArg,
@@ -80,10 +80,10 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         Some(path) => Some(Mapping::from_path(path)?),
         None => None,
     };
-    let trusted = args.trusted_key.as_deref().map(TrustedKey::from_arg).transpose()?;
+    let trusted = args.signer.trusted()?;
     let mut archive = args.open.open(&args.archive)?;
     let mut findings = check(&mut archive)?;
-    match signature(&mut archive, trusted.as_ref())? {
+    match args.signer.check(&mut archive, trusted.as_ref())? {
         Ok(Some(note)) => eprintln!("teczka: {}: {note}", args.archive.display()),
         Ok(None) => {}
         Err(finding) => findings.push(finding),

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use teczka::model::schema::{pupil_schema_text, PUPILS_XSD};
 use teczka::policy::keys::hex;
 use teczka::policy::subject::{Disclosure, Role, Scope, Search, Subject};
+use teczka::policy::Policy;
 use teczka::read::Format;
 use teczka::report::sar::{self, files, Controller, Extension, Lang, Package, Request};
 use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
@@ -33,6 +34,10 @@ use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
 /// (unrecorded rights count as none unless --parental-rights-confirmed). Finding nobody is also
 /// an answer: the package says so.
 ///
+/// The package holds the subject's identifiers and may hold health and counselling records,
+/// so it must be encrypted (--encrypt-to, --passphrase-env or --zip-aes-env) unless
+/// --unencrypted is given, which names what is written in the clear.
+///
 /// The run is refused, and nothing written, when the records found for the subject do not
 /// agree on who they are about: pupil records on national id, name and birth date (a PESEL
 /// mistyped onto another child's record), guardian entries on guardian id, name and phone (one
@@ -41,11 +46,11 @@ use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
 ///
 /// Examples:
 ///
-///   teczka sar eksport/ --subject pesel:14210512345 --controller szkola.toml --received 2026-11-02 -o odpowiedz.zip
+///   teczka sar eksport/ --subject pesel:14210512345 --controller szkola.toml --received 2026-11-02 --encrypt-to age1… -o odpowiedz.zip.age
 ///
 ///   ZIP_PASS=… teczka sar eksport/ --subject email:anna.nowak@example.pl --on-behalf-of-children --controller szkola.toml --received 2026-11-02 --zip-aes-env ZIP_PASS -o dla_rodzica.zip
 ///
-///   teczka sar matrika.xml --subject rc:140512/1234 --controller skola.toml --received 2026-11-02 --lang cs -o odpoved.zip
+///   teczka sar matrika.xml --subject rc:140512/1234 --controller skola.toml --received 2026-11-02 --lang cs --passphrase-env HESLO -o odpoved.zip.age
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -95,6 +100,10 @@ pub struct Args {
 /// Run `sar`.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
     refuse_overwriting_inputs(args.read.inputs(), &args.archive.output)?;
+    // A package holds the subject's identifiers and any health or counselling record: what
+    // the `sar` policy releases. Refused in the clear before anything is searched.
+    let sar = Policy::load("sar", chrono::Local::now().date_naive())?;
+    args.archive.refuse_cleartext(&sar.exposure(), "a subject-access package")?;
     // Read once: parsed for the report, hashed for the metadata.
     let controller_text = fs::read_to_string(&args.controller).with_context(|| {
         format!("{}: cannot read the controller file", args.controller.display())

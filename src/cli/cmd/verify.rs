@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use teczka::archive::read::{Limits, SafeArchive};
-use teczka::archive::sign::TrustedKey;
+use teczka::archive::sign::{TrustedKey, SIGNATURE_FILE};
 use teczka::archive::verify::{check_signature, verify_bag, SignatureCheck};
 use teczka::model::schema::{released_schema, released_schema_text};
 use teczka::policy::tokens::Identity;
@@ -25,11 +25,13 @@ use teczka::read::ReadOptions;
 ///
 /// A signed archive (`export --sign`) carries tagmanifest-sha512.txt.minisig. With
 /// --trusted-key (the school's minisign public key, a `.pub` file or the `RW…` key itself) the
-/// signature must be there and hold, or verify fails; without it, a signature is reported but
-/// not checked.
+/// signature must be there and hold, or verify fails. Without it, a signature proves nothing —
+/// anyone can sign with their own key under the school's key id — so a signed archive is
+/// reported as "signature present, signer NOT verified" and fails, unless
+/// --allow-unverified-signer accepts it on its checksums alone.
 ///
-/// Exit codes: 0 the archive is sound; 1 it was read but something does not match (every
-/// finding is listed); 2 it could not be read at all.
+/// Exit codes: 0 the archive is sound; 1 it was read but something does not match, or its
+/// signer was not verified (every finding is listed); 2 it could not be read at all.
 ///
 /// Examples:
 ///
@@ -38,17 +40,47 @@ use teczka::read::ReadOptions;
 ///   teczka verify przekazanie.zip.age --identity vendor.age-id
 ///
 ///   teczka verify przekazanie.zip.age --identity vendor.age-id --trusted-key school-sign.pub
+///
+///   teczka verify podpisane.zip --allow-unverified-signer
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     /// The archive (a zip, or an age-encrypted zip).
     #[arg(value_name = "ARCHIVE")]
     archive: PathBuf,
+    #[command(flatten)]
+    signer: SignerArgs,
+    #[command(flatten)]
+    open: OpenArgs,
+}
+
+/// Who must have signed the archive (shared by `verify` and `import`).
+#[derive(Debug, clap::Args)]
+pub struct SignerArgs {
     /// Require a valid minisign signature by this public key (a `.pub` file, or the key).
     #[arg(long, value_name = "PUBKEY_FILE_OR_KEY")]
     trusted_key: Option<String>,
-    #[command(flatten)]
-    open: OpenArgs,
+    /// Accept a signed archive without --trusted-key: its signature is reported as "signer
+    /// NOT verified" and not checked, since without the school's public key it proves nothing.
+    #[arg(long, conflicts_with = "trusted_key")]
+    allow_unverified_signer: bool,
+}
+
+impl SignerArgs {
+    /// The trusted key, read before the archive: a mistyped key path should not cost a full
+    /// check.
+    pub fn trusted(&self) -> anyhow::Result<Option<TrustedKey>> {
+        Ok(self.trusted_key.as_deref().map(TrustedKey::from_arg).transpose()?)
+    }
+
+    /// What the archive's signature says (see [`signature`]).
+    pub fn check(
+        &self,
+        archive: &mut SafeArchive,
+        trusted: Option<&TrustedKey>,
+    ) -> anyhow::Result<Result<Option<String>, String>> {
+        signature(archive, trusted, self.allow_unverified_signer)
+    }
 }
 
 /// How to open an archive (shared by `verify` and `import`).
@@ -113,12 +145,11 @@ fn env(var: &str) -> anyhow::Result<String> {
 
 /// Run `verify`.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
-    // Read the key before the archive: a mistyped key path should not cost a full check.
-    let trusted = args.trusted_key.as_deref().map(TrustedKey::from_arg).transpose()?;
+    let trusted = args.signer.trusted()?;
     let mut archive = args.open.open(&args.archive)?;
     let mut findings = check(&mut archive)?;
     let name = args.archive.display();
-    let signature = match signature(&mut archive, trusted.as_ref())? {
+    let signature = match args.signer.check(&mut archive, trusted.as_ref())? {
         Ok(note) => note.map(|n| format!("; {n}")).unwrap_or_default(),
         Err(finding) => {
             findings.push(finding);
@@ -140,19 +171,31 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     }
 }
 
-/// What the bag's signature says: `Ok(None)` unsigned, `Ok(Some(note))` signed (checked against
-/// `trusted`, or not checked without it), `Err(finding)` when a trusted key was given and the
-/// signature is missing, another key's, or does not hold.
+/// What the bag's signature says: `Ok(None)` unsigned, `Ok(Some(note))` signed and checked
+/// against `trusted` (or, with `allow_unverified`, not checked), `Err(finding)` when a trusted
+/// key was given and the signature is missing, another key's, or does not hold — and when the
+/// bag is signed but no trusted key was given to check it.
+///
+/// An unchecked signature never shows the key id it claims: a forger re-signs with a key of
+/// their own under the school's key id, and "signed (key …)" would read as if it were the
+/// school's.
 pub fn signature(
     archive: &mut SafeArchive,
     trusted: Option<&TrustedKey>,
+    allow_unverified: bool,
 ) -> anyhow::Result<Result<Option<String>, String>> {
     Ok(match check_signature(archive, trusted)? {
         SignatureCheck::Unsigned => Ok(None),
-        SignatureCheck::NotChecked { key_id } => Ok(Some(format!(
-            "signed (minisign key {key_id}), not checked: pass --trusted-key with the school's \
-             public key"
-        ))),
+        SignatureCheck::Unverified if allow_unverified => Ok(Some(
+            "signature present, signer NOT verified (--allow-unverified-signer): anyone could \
+             have signed it; only --trusted-key tells who made the archive"
+                .to_string(),
+        )),
+        SignatureCheck::Unverified => Err(format!(
+            "{SIGNATURE_FILE}: signature present, signer NOT verified: pass --trusted-key with \
+             the school's public key, or --allow-unverified-signer to accept the archive \
+             without knowing who made it"
+        )),
         SignatureCheck::Good { key_id, trusted_comment } => {
             Ok(Some(format!("signature good (minisign key {key_id}, `{trusted_comment}`)")))
         }
