@@ -254,8 +254,15 @@ fn a_statistics_archive_of_damaged_input_names_no_pupil_school_class_or_commune(
         "damaged.jsonl",
     ]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
-    let mut cmd =
-        dir.command(&["export", "damaged.jsonl", "--policy", "statistics", "-o", "s.zip"]);
+    let mut cmd = dir.command(&[
+        "export",
+        "damaged.jsonl",
+        "--policy",
+        "statistics",
+        "--unencrypted",
+        "-o",
+        "s.zip",
+    ]);
     cmd.env("SOURCE_DATE_EPOCH", EPOCH);
     let run = Run(cmd.output().unwrap());
     assert_eq!(run.code(), 1, "rejects are counted: {}", run.stderr());
