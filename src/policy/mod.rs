@@ -782,14 +782,11 @@ mod tests {
         assert!(sar.sensitive.contains(&"health".to_string()), "{sar:?}");
         assert!(sar.sensitive.contains(&"counselling".to_string()), "{sar:?}");
         assert!(!load("transfer").is_empty());
-        // Statistics releases no identifier, but coded health and counselling indicators.
+        // Statistics releases no identifier, but the coded counselling indicator.
         let statistics = load("statistics");
         assert_eq!(statistics.direct, Vec::<String>::new());
-        assert_eq!(statistics.sensitive, ["indicators.counselling", "indicators.health"]);
-        assert_eq!(
-            statistics.to_string(),
-            "special-category data (indicators.counselling, indicators.health)"
-        );
+        assert_eq!(statistics.sensitive, ["indicators.counselling"]);
+        assert_eq!(statistics.to_string(), "special-category data (indicators.counselling)");
         // A pseudonym or a marker still counts; only `drop` does not.
         let pseudonymised = policy("\"pesel\" = \"pseudonymise\"\n").unwrap().exposure();
         assert_eq!(pseudonymised.to_string(), "direct identifiers (pupils)");
