@@ -50,7 +50,7 @@ fn convert_refuses_to_overwrite_its_input() {
     let dir = Dir::new();
     dir.create("in.jsonl", "{\"id\":\"P1\"}\n");
     let run = dir.run(&["convert", "in.jsonl", "--to", "jsonl", "-o", "in.jsonl"]).expect_code(2);
-    assert!(run.stderr().contains("would overwrite an input"));
+    assert!(run.stderr().contains("would replace or write into the input"));
     assert_eq!(dir.read("in.jsonl"), "{\"id\":\"P1\"}\n");
 }
 

@@ -106,7 +106,7 @@ fn detokenise_restores_values_with_the_identity_and_refuses_another() {
 
     let run = dir.run(&[&args[..], &["--identity", "id.txt", "-o", "export.jsonl"]].concat());
     let run = run.expect_code(2);
-    assert!(run.stderr().contains("the output would overwrite an input"), "{}", run.stderr());
+    assert!(run.stderr().contains("would replace or write into the input"), "{}", run.stderr());
     assert_eq!(dir.read("export.jsonl"), text);
 }
 

@@ -74,14 +74,7 @@ pub enum TextFormatArg {
 
 /// Run `detokenise`.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
-    for other in [&args.input, &args.mapping] {
-        if same_file(other, &args.output) {
-            bail!(
-                "{}: the output would overwrite an input: choose another -o path",
-                args.output.display()
-            );
-        }
-    }
+    crate::cli::refuse_overwriting(&[&args.input, &args.mapping], &[&args.output])?;
     let format = match args.format.or_else(|| guess_format(&args.input)) {
         Some(TextFormatArg::Jsonl) => TextFormat::Json,
         Some(TextFormatArg::Xml) => TextFormat::Xml,
@@ -135,13 +128,5 @@ fn guess_format(path: &Path) -> Option<TextFormatArg> {
         "xml" => Some(TextFormatArg::Xml),
         "csv" | "tsv" | "txt" => Some(TextFormatArg::Csv),
         _ => None,
-    }
-}
-
-/// Whether two paths name the same existing file.
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
     }
 }
