@@ -240,20 +240,11 @@ fn import_verifies_then_writes_the_records_for_excel_and_refuses_a_generalised_r
 #[test]
 fn a_statistics_archive_of_damaged_input_names_no_pupil_school_class_or_commune() {
     let dir = Dir::new();
-    let run = dir.run(&[
-        "generate",
-        "-n",
-        "300",
-        "--damage-every",
-        "3",
-        "--detail",
-        "full",
-        "--to",
-        "jsonl",
-        "-o",
+    crate::util::generate_jsonl(
+        &dir,
+        &["-n", "300", "--damage-every", "3", "--detail", "full"],
         "damaged.jsonl",
-    ]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    );
     let mut cmd = dir.command(&[
         "export",
         "damaged.jsonl",

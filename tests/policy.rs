@@ -434,20 +434,11 @@ fn pycanon_measures_the_same_k_and_l_on_the_release() {
     }
     let dir = Dir::new();
     // Full detail, so the pupils have counselling rulings and the indicator is released.
-    let run = dir.run(&[
-        "generate",
-        "-n",
-        "1500",
-        "--seed",
-        "3",
-        "--detail",
-        "full",
-        "--to",
-        "jsonl",
-        "-o",
+    crate::util::generate_jsonl(
+        &dir,
+        &["-n", "1500", "--seed", "3", "--detail", "full"],
         "pupils.jsonl",
-    ]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    );
     release_statistics(&dir);
     let ours = measure_statistics(&dir);
     let sensitive: Vec<&str> =
@@ -651,20 +642,11 @@ reference_date = "2026-09-01"
 #[test]
 fn risk_measures_an_attacker_who_knows_one_more_released_fact() {
     let dir = Dir::new();
-    let run = dir.run(&[
-        "generate",
-        "-n",
-        "400",
-        "--seed",
-        "5",
-        "--detail",
-        "full",
-        "--to",
-        "jsonl",
-        "-o",
+    crate::util::generate_jsonl(
+        &dir,
+        &["-n", "400", "--seed", "5", "--detail", "full"],
         "pupils.jsonl",
-    ]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    );
     dir.create("exams.toml", ONE_MORE_FACT);
     let run = dir.run(&[
         "risk",

@@ -92,11 +92,11 @@ fn everything_written_is_private_whatever_the_umask() {
 /// Start an encrypted export of a large input and stop it once its staging exists; what is
 /// left in the output folder afterwards.
 fn interrupted_export(dir: &Dir, signal: &str) -> Vec<String> {
-    let run = dir.run(&[
-        "generate", "-n", "20000", "--detail", "full", "--seed", "5", "--to", "jsonl", "-o",
+    crate::util::generate_jsonl(
+        &dir,
+        &["-n", "20000", "--detail", "full", "--seed", "5"],
         "in.jsonl",
-    ]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    );
     std::fs::create_dir_all(dir.join("out")).unwrap();
     let mut child = dir
         .command(&[
@@ -159,8 +159,7 @@ fn a_signal_removes_the_staging_and_a_later_run_removes_what_kill_9_left() {
 #[test]
 fn no_output_replaces_an_input() {
     let dir = Dir::new();
-    let run = dir.run(&["generate", "-n", "20", "--seed", "6", "--to", "jsonl", "-o", "in.jsonl"]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    crate::util::generate_jsonl(&dir, &["-n", "20", "--seed", "6"], "in.jsonl");
     let original = std::fs::read(dir.join("in.jsonl")).unwrap();
     std::os::unix::fs::symlink(dir.join("in.jsonl"), dir.join("link.jsonl")).unwrap();
     std::fs::hard_link(dir.join("in.jsonl"), dir.join("hard.jsonl")).unwrap();

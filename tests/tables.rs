@@ -20,20 +20,11 @@ fn solve_margins(table: &Path) -> Option<(i32, String)> {
 #[test]
 fn tables_hide_small_counts_and_nothing_hidden_can_be_recomputed_from_the_totals() {
     let dir = Dir::new();
-    let run = dir.run(&[
-        "generate",
-        "-n",
-        "3000",
-        "--seed",
-        "1",
-        "--detail",
-        "full",
-        "--to",
-        "jsonl",
-        "-o",
+    crate::util::generate_jsonl(
+        &dir,
+        &["-n", "3000", "--seed", "1", "--detail", "full"],
         "pupils.jsonl",
-    ]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    );
     let run = dir.run(&[
         "convert",
         "pupils.jsonl",
@@ -99,20 +90,11 @@ fn tables_need_a_policy_that_declares_them() {
 #[test]
 fn a_statistics_archive_can_carry_the_tables_and_verifies() {
     let dir = Dir::new();
-    let run = dir.run(&[
-        "generate",
-        "-n",
-        "300",
-        "--seed",
-        "2",
-        "--detail",
-        "full",
-        "--to",
-        "jsonl",
-        "-o",
+    crate::util::generate_jsonl(
+        &dir,
+        &["-n", "300", "--seed", "2", "--detail", "full"],
         "pupils.jsonl",
-    ]);
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    );
     let run = dir.run(&[
         "export",
         "pupils.jsonl",

@@ -77,6 +77,12 @@ pub fn has_python_module(module: &str) -> bool {
     found
 }
 
+/// `teczka generate ARGS --to jsonl -o NAME` in `dir`, which must succeed.
+pub fn generate_jsonl(dir: &Dir, args: &[&str], name: &str) {
+    let run = dir.run(&[&["generate"][..], args, &["--to", "jsonl", "-o", name]].concat());
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+}
+
 /// A finished `teczka` run.
 pub struct Run(pub Output);
 
