@@ -208,6 +208,10 @@ pub enum Rule {
     NameShape,
     /// A released free-text field holds a PESEL, rodné číslo or e-mail address.
     IdentifierInText,
+    /// A pupil over a reader's size limit (entries in one list, attributes on one XML
+    /// element, text joined from a multi-file export): rejected whole, never half read, with
+    /// the flag to raise if the data is trusted.
+    RecordTooLarge,
 }
 
 impl Rule {
