@@ -252,7 +252,7 @@ impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.location)?;
         if let Some(id) = &self.record_id {
-            write!(f, ": pupil `{id}`")?;
+            write!(f, ": pupil `{}`", crate::error::escape_controls(id))?;
         }
         if !self.field.is_empty() {
             write!(f, ": field `{}`", self.field)?;
