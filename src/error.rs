@@ -246,3 +246,83 @@ mod tests {
         assert_eq!(e.to_string(), "a.csv: gone");
     }
 }
+
+/// `text` as it may be shown on a terminal or in a text report: control characters (an ESC
+/// that would recolour the terminal, a line feed that would forge a `records:` line) become
+/// `\u{1b}`, everything else is kept.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
+/// A TOML parser's complaint about a file that may hold personal data (a data file given as
+/// a policy by mistake): its line, column and short reason, never its snippet of the file, and
+/// no quoted value from the reason.
+pub(crate) fn toml_reason(text: &str, error: &toml::de::Error) -> String {
+    let mut reason = String::new();
+    let mut quoted = false;
+    for c in error.message().trim_end().chars() {
+        match (c, quoted) {
+            ('"', false) => {
+                quoted = true;
+                reason.push_str("\"…");
+            }
+            ('"', true) => {
+                quoted = false;
+                reason.push('"');
+            }
+            (_, true) => {}
+            (c, false) => reason.push(c),
+        }
+    }
+    let reason = escape_controls(&reason).into_owned();
+    match error.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {reason}")
+        }
+        None => reason,
+    }
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::*;
+
+    #[test]
+    fn controls_are_escaped_and_plain_text_is_borrowed() {
+        assert_eq!(escape_controls("X\u{1b}[31mRED\nrecords:"), "X\\u{1b}[31mRED\\u{a}records:");
+        assert!(matches!(escape_controls("P-1 Łódź"), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn toml_reasons_keep_the_place_and_drop_the_snippet_and_values() {
+        let text = "a = 1\n{\"id\":\"P-1\",\"pesel\":\"44051401359\"}\n";
+        let e = toml::from_str::<toml::Value>(text).unwrap_err();
+        let reason = toml_reason(text, &e);
+        assert!(reason.starts_with("line 2, column 1: "), "{reason}");
+        assert!(!reason.contains("44051401359") && !reason.contains("P-1"), "{reason}");
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct T {
+            a: u32,
+        }
+        let text = "a = \"44051401359\"\n";
+        let e = toml::from_str::<T>(text).unwrap_err();
+        let reason = toml_reason(text, &e);
+        assert!(!reason.contains("44051401359"), "{reason}");
+        assert!(reason.starts_with("line 1, column 5: "), "{reason}");
+    }
+}

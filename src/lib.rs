@@ -30,6 +30,6 @@ pub mod synth;
 pub mod validate;
 pub mod write;
 
-pub use crate::error::{Error, ErrorKind, Location, Result};
+pub use crate::error::{escape_controls, Error, ErrorKind, Location, Result};
 pub use crate::model::record::{Part, Record, Rule, Severity, Violation};
 pub use crate::model::{Class, Entity, FieldSpec, Pupil, ValueKind};

@@ -20,6 +20,11 @@ use std::io::Write;
 const BATCH: usize = 1024;
 /// Batches the reader may run ahead of the stages.
 const BATCHES_IN_FLIGHT: usize = 4;
+/// A batch is also cut at this much input text (plus [`PART_COST`] a part): records may be
+/// up to `--max-record-bytes` each, and 1024 of those would not be "tens of megabytes".
+const BATCH_BYTES: usize = 8 << 20;
+/// What one part of a record costs besides its text, for [`BATCH_BYTES`].
+const PART_COST: usize = 64;
 
 /// A per-record step that may stop the run.
 type FallibleStage<'a> = dyn Fn(&mut Record) -> Result<()> + Sync + Send + 'a;
@@ -194,9 +199,13 @@ impl<'a> Pipeline<'a> {
 /// the receiver hangs up (the main thread stopped on an error of its own).
 fn read_batches(records: Records, sender: crossbeam_channel::Sender<Result<Vec<Record>>>) {
     let mut batch = Vec::with_capacity(BATCH);
+    let mut bytes = 0;
     for record in records {
         match record {
-            Ok(record) => batch.push(record),
+            Ok(record) => {
+                bytes += record.parts.iter().map(|p| p.original.len() + PART_COST).sum::<usize>();
+                batch.push(record);
+            }
             Err(e) => {
                 if !batch.is_empty() {
                     let _ = sender.send(Ok(std::mem::take(&mut batch)));
@@ -205,9 +214,11 @@ fn read_batches(records: Records, sender: crossbeam_channel::Sender<Result<Vec<R
                 return;
             }
         }
-        if batch.len() == BATCH
-            && sender.send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))).is_err()
-        {
+        if batch.len() < BATCH && bytes < BATCH_BYTES {
+            continue;
+        }
+        bytes = 0;
+        if sender.send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))).is_err() {
             return;
         }
     }

@@ -10,6 +10,7 @@ mod fixtures;
 mod hostile;
 mod import_mapping;
 mod keys;
+mod limits;
 mod policy;
 mod roundtrip;
 mod sar;

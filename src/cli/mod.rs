@@ -111,6 +111,14 @@ pub struct ReadArgs {
     /// Longest single input record (CSV row, XML pupil, JSON line) accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_record_bytes)]
     max_record_bytes: usize,
+    /// Most entries in one list of one pupil (guardians, grades, …; in JSON any array or
+    /// object); a pupil over it is rejected with `record-too-large`.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_list_items)]
+    max_list_items: usize,
+    /// Most attributes on one XML element; a pupil over it is rejected with
+    /// `record-too-large` (namespace declarations over it stop the run).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_attributes)]
+    max_attributes: usize,
     /// Memory for joining a multi-file CSV export, in MiB; larger exports are joined through
     /// temporary files (slower, same result).
     #[arg(long, value_name = "MIB", default_value_t = ReadOptions::default().join_budget >> 20)]
@@ -133,6 +141,8 @@ impl ReadArgs {
                 max_depth: self.max_depth,
                 max_field_bytes: self.max_field_bytes,
                 max_record_bytes: self.max_record_bytes,
+                max_list_items: self.max_list_items,
+                max_attributes: self.max_attributes,
             },
             join_budget: self.join_memory << 20,
         })

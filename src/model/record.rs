@@ -208,6 +208,10 @@ pub enum Rule {
     NameShape,
     /// A released free-text field holds a PESEL, rodné číslo or e-mail address.
     IdentifierInText,
+    /// A pupil over a reader's size limit (entries in one list, attributes on one XML
+    /// element, text joined from a multi-file export): rejected whole, never half read, with
+    /// the flag to raise if the data is trusted.
+    RecordTooLarge,
 }
 
 impl Rule {
@@ -248,7 +252,7 @@ impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.location)?;
         if let Some(id) = &self.record_id {
-            write!(f, ": pupil `{id}`")?;
+            write!(f, ": pupil `{}`", crate::error::escape_controls(id))?;
         }
         if !self.field.is_empty() {
             write!(f, ": field `{}`", self.field)?;

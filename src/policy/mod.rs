@@ -172,8 +172,10 @@ impl std::fmt::Display for Exposure {
 impl Policy {
     /// Parse and check a policy file's text; `origin` names it in messages.
     pub fn from_toml(text: &str, origin: &str, today: NaiveDate) -> Result<Policy> {
-        let file: PolicyFile = toml::from_str(text)
-            .map_err(|e| Error::config(origin, format!("not a valid policy file: {e}")))?;
+        let file: PolicyFile = toml::from_str(text).map_err(|e| {
+            let reason = crate::error::toml_reason(text, &e);
+            Error::config(origin, format!("not a valid policy file: {reason}"))
+        })?;
         Policy::compile(file, origin, today)
     }
 

@@ -15,6 +15,15 @@
 //!   order — within a bucket, pupil-file order, then that bucket's orphans. The hash is fixed
 //!   (FNV-1a), so the order is the same on every run and machine.
 //!
+//! One pupil is bounded too, whichever way the join runs: hashing cannot spread one pupil's
+//! rows over buckets. The rows indexed for one pupil may cost at most
+//! [`Limits::max_record_bytes`] (their text plus [`ROW_COST`] bytes each); rows past that go to
+//! a temporary overflow file. Such a pupil, or one with a list over
+//! [`Limits::max_list_items`], is rejected whole with [`Rule::RecordTooLarge`] and its rows
+//! are not parsed: the pupil's record holds the rows that were indexed, and the overflow rows
+//! follow at the end of the bucket in records of at most [`CHUNK_ROWS`] rows each, so memory
+//! stays bounded and every row still reaches the rejects file.
+//!
 //! Accounting: every input row ends up in exactly one [`Record`]'s parts. A pupil takes its
 //! child rows in child-file order, each as a [`Part`] with its own location and text; a child
 //! row's problems are reported on the pupil's record at the child row's location. A child row
@@ -36,6 +45,13 @@ use std::sync::Arc;
 
 /// More buckets would mean more open temporary files than an operating system allows.
 const MAX_BUCKETS: u64 = 256;
+
+/// What an indexed child row costs besides its text (its [`StoredRow`], its member index and
+/// allocation overhead), counted against the size limit of one pupil.
+pub(crate) const ROW_COST: u64 = 64;
+
+/// Rows per record when an oversized pupil's overflow rows are passed on to the rejects.
+const CHUNK_ROWS: usize = 4096;
 
 /// The joined records of a multi-file export.
 pub(crate) struct Join {
@@ -73,7 +89,7 @@ impl Join {
         };
         let first_child = pupils.len();
         if child_bytes <= budget {
-            let mut index = ChildIndex::default();
+            let mut index = ChildIndex::new(&limits);
             for (n, mut file) in children.into_iter().enumerate() {
                 let plan = file.plan.clone();
                 while let Some(row) = file.next_row()? {
@@ -149,7 +165,7 @@ impl Join {
     /// Load the next spooled bucket's child rows; `None` when no bucket is left.
     fn next_bucket(&mut self) -> Result<Option<Bucket>> {
         let Some((pupils, mut children)) = self.spooled.pop_front() else { return Ok(None) };
-        let mut index = ChildIndex::default();
+        let mut index = ChildIndex::new(&self.limits);
         while let Some((file, id, row)) = children.read(&self.plans)? {
             index.push(file, id, row)?;
         }
@@ -223,7 +239,6 @@ impl Splitters {
 ///
 /// Kept lean because it holds every child row of a bucket: about 48 bytes per row plus its
 /// text, and one id per distinct pupil.
-#[derive(Default)]
 struct ChildIndex {
     rows: Vec<StoredRow>,
     groups: HashMap<Box<str>, u32>,
@@ -231,6 +246,13 @@ struct ChildIndex {
     ids: Vec<Box<str>>,
     members: Vec<Vec<u32>>,
     matched: Vec<bool>,
+    /// Per group: what its indexed rows cost (text plus [`ROW_COST`] each).
+    cost: Vec<u64>,
+    /// Per group: where it passed the size limit, if it did; its later rows are in `overflow`.
+    oversized: Vec<Option<Location>>,
+    /// Rows of oversized groups past the limit, in file order (created when first needed).
+    overflow: Option<BufWriter<File>>,
+    max_cost: u64,
 }
 
 /// A child row waiting for its pupil; its source name is its file's plan's.
@@ -259,6 +281,20 @@ impl StoredRow {
 }
 
 impl ChildIndex {
+    fn new(limits: &Limits) -> ChildIndex {
+        ChildIndex {
+            rows: Vec::new(),
+            groups: HashMap::new(),
+            ids: Vec::new(),
+            members: Vec::new(),
+            matched: Vec::new(),
+            cost: Vec::new(),
+            oversized: Vec::new(),
+            overflow: None,
+            max_cost: limits.max_record_bytes as u64,
+        }
+    }
+
     fn push(&mut self, file: usize, pupil_id: String, row: RawRow) -> Result<()> {
         if self.rows.len() >= u32::MAX as usize {
             return Err(Error::limit(
@@ -277,9 +313,23 @@ impl ChildIndex {
                 self.ids.push(id);
                 self.members.push(Vec::new());
                 self.matched.push(false);
+                self.cost.push(0);
+                self.oversized.push(None);
                 group
             }
         };
+        let g = group as usize;
+        let cost = row.text.len() as u64 + ROW_COST;
+        let total = self.cost.get(g).copied().unwrap_or(0).saturating_add(cost);
+        if let (Some(place), Some(oversized)) = (self.cost.get_mut(g), self.oversized.get_mut(g)) {
+            if oversized.is_none() && total > self.max_cost {
+                *oversized = Some(row.location.clone());
+            }
+            if oversized.is_some() {
+                return self.spill(file, g, row);
+            }
+            *place = total;
+        }
         if let Some(members) = self.members.get_mut(group as usize) {
             members.push(self.rows.len() as u32);
         }
@@ -293,6 +343,28 @@ impl ChildIndex {
             text: row.text.into_boxed_str(),
         });
         Ok(())
+    }
+
+    /// Write a row of an oversized group to the overflow file.
+    fn spill(&mut self, file: usize, group: usize, row: RawRow) -> Result<()> {
+        let spool_error = |e: io::Error| Error::io("temporary join file", e);
+        let out = match &mut self.overflow {
+            Some(out) => out,
+            None => {
+                self.overflow.insert(BufWriter::new(tempfile::tempfile().map_err(spool_error)?))
+            }
+        };
+        let id = self.ids.get(group).map(|id| &**id).unwrap_or_default();
+        write_spooled(out, file, id, &row).map_err(spool_error)
+    }
+
+    /// The overflow rows, ready to be read back; `None` when there are none.
+    fn take_overflow(&mut self) -> Result<Option<SpoolReader>> {
+        let spool_error = |e: io::Error| Error::io("temporary join file", e);
+        let Some(out) = self.overflow.take() else { return Ok(None) };
+        let mut file = out.into_inner().map_err(|e| spool_error(e.into_error()))?;
+        file.rewind().map_err(spool_error)?;
+        Ok(Some(SpoolReader(BufReader::new(file))))
     }
 }
 
@@ -327,11 +399,15 @@ struct Bucket {
     index: ChildIndex,
     pupils_done: bool,
     orphans_from: usize,
+    /// The overflow rows of oversized pupils, read once the orphans are out.
+    overflow: Option<SpoolReader>,
+    /// An overflow row read ahead (it belongs to the next chunk).
+    ahead: Option<(usize, String, RawRow)>,
 }
 
 impl Bucket {
     fn new(pupils: PupilRows, index: ChildIndex) -> Bucket {
-        Bucket { pupils, index, pupils_done: false, orphans_from: 0 }
+        Bucket { pupils, index, pupils_done: false, orphans_from: 0, overflow: None, ahead: None }
     }
 
     /// The next pupil with its child rows, then the orphans; `None` when the bucket is done.
@@ -361,7 +437,63 @@ impl Bucket {
             let id = self.index.ids.get(group).map(|id| &**id).unwrap_or_default();
             return Ok(Some(orphan_record(&plan, id, row, splitters, limits)));
         }
-        Ok(None)
+        if self.overflow.is_none() {
+            self.overflow = self.index.take_overflow()?;
+        }
+        self.next_overflow(plans, splitters, limits)
+    }
+
+    /// The next record of overflow rows: an orphan row on its own, or up to [`CHUNK_ROWS`]
+    /// consecutive rows of one oversized pupil, rejected with it.
+    fn next_overflow(
+        &mut self,
+        plans: &[Arc<FilePlan>],
+        splitters: &mut Splitters,
+        limits: &Limits,
+    ) -> Result<Option<Record>> {
+        let Some(spool) = self.overflow.as_mut() else { return Ok(None) };
+        let first = match self.ahead.take() {
+            Some(row) => row,
+            None => match spool.read(plans)? {
+                Some(row) => row,
+                None => return Ok(None),
+            },
+        };
+        let (file, id, row) = first;
+        let group = self.index.groups.get(id.as_str()).map(|&g| g as usize);
+        let matched = group.and_then(|g| self.index.matched.get(g).copied()).unwrap_or(false);
+        let Some(plan) = plans.get(file) else { return Ok(None) };
+        if !matched {
+            return Ok(Some(orphan_record(plan, &id, row, splitters, limits)));
+        }
+        let mut record =
+            Record { pupil: Pupil { id: id.clone(), ..Pupil::default() }, ..Record::default() };
+        let passed = group
+            .and_then(|g| self.index.oversized.get(g).cloned().flatten())
+            .unwrap_or_else(|| row.location.clone());
+        record.report_at(
+            row.location.clone(),
+            "",
+            Rule::RecordTooLarge,
+            Severity::Error,
+            format!(
+                "rows joined to one pupil may hold at most {} bytes (the text plus {ROW_COST} \
+                 bytes a row), and this pupil's rows passed that at {passed}: the pupil and \
+                 every row of it are rejected; raise --max-record-bytes if the files are trusted",
+                limits.max_record_bytes
+            ),
+        );
+        record.parts.push(Part { entity: plan.entity, location: row.location, original: row.text });
+        while record.parts.len() < CHUNK_ROWS {
+            let Some((file, next_id, row)) = spool.read(plans)? else { break };
+            if next_id != id {
+                self.ahead = Some((file, next_id, row));
+                break;
+            }
+            let entity = plans.get(file).map_or(Entity::Grade, |p| p.entity);
+            record.parts.push(Part { entity, location: row.location, original: row.text });
+        }
+        Ok(Some(record))
     }
 
     /// Give the pupil every child row naming its id, unless an earlier pupil with the same id
@@ -384,11 +516,66 @@ impl Bucket {
             _ => return,
         }
         let members = self.index.members.get_mut(group).map(std::mem::take).unwrap_or_default();
+        let too_large = self.too_large(group, &members, plans, limits);
         for at in members {
             let Some(stored) = self.index.rows.get_mut(at as usize) else { continue };
             let Some((plan, row)) = stored.take(plans) else { continue };
-            attach_row(record, &plan, row, splitters, limits);
+            if too_large.is_some() {
+                // Rejected whole: kept as text for the rejects, not built into items.
+                record.parts.push(Part {
+                    entity: plan.entity,
+                    location: row.location,
+                    original: row.text,
+                });
+            } else {
+                attach_row(record, &plan, row, splitters, limits);
+            }
         }
+        if let Some(message) = too_large {
+            record.report("", Rule::RecordTooLarge, Severity::Error, message);
+        }
+    }
+
+    /// Why the pupil of `group` is too large to be built, if it is: its rows passed the size
+    /// limit, or one of its lists has more rows than [`Limits::max_list_items`].
+    fn too_large(
+        &self,
+        group: usize,
+        members: &[u32],
+        plans: &[Arc<FilePlan>],
+        limits: &Limits,
+    ) -> Option<String> {
+        if let Some(passed) = self.index.oversized.get(group).cloned().flatten() {
+            return Some(format!(
+                "rows joined to one pupil may hold at most {} bytes (the text plus {ROW_COST} \
+                 bytes a row), and this pupil's rows passed that at {passed}: the pupil and \
+                 every row of it are rejected; raise --max-record-bytes if the files are trusted",
+                limits.max_record_bytes
+            ));
+        }
+        let mut counts = [0usize; Entity::ALL.len()];
+        for &at in members {
+            let Some(stored) = self.index.rows.get(at as usize) else { continue };
+            let Some(plan) = plans.get(stored.file as usize) else { continue };
+            let Some(slot) = Entity::ALL.iter().position(|&e| e == plan.entity) else { continue };
+            counts[slot] += 1;
+            if counts[slot] > limits.max_list_items {
+                let location = Location {
+                    source: plan.source.clone(),
+                    record: stored.record,
+                    line: stored.line,
+                    byte: stored.byte,
+                };
+                return Some(format!(
+                    "the pupil has more than {} `{}` rows (passed at {location}): the pupil and \
+                     every row of it are rejected; raise --max-list-items if the files are \
+                     trusted",
+                    limits.max_list_items,
+                    plan.entity.file_stem()
+                ));
+            }
+        }
+        None
     }
 }
 
@@ -538,7 +725,7 @@ impl SpoolReader {
 #[cfg(test)]
 mod tests {
     use crate::read::csv::open_with_budget;
-    use crate::read::{Input, NoticeLevel, ReadOptions};
+    use crate::read::{Input, Limits, NoticeLevel, ReadOptions};
     use crate::{Entity, Location, Record, Rule};
     use std::path::Path;
 
@@ -681,6 +868,69 @@ mod tests {
         assert_eq!(records[0].problems[0].rule, Rule::RaggedRow);
         assert_eq!(records[0].problems[0].location.line, 2);
         assert!(records[0].pupil.remarks.is_empty());
+    }
+
+    fn read_limited(inputs: &[Input], budget: u64, limits: Limits) -> Vec<Record> {
+        let options = ReadOptions { limits, ..ReadOptions::default() };
+        let opened = open_with_budget(inputs, &options, budget).unwrap();
+        opened.records.collect::<crate::Result<_>>().unwrap()
+    }
+
+    #[test]
+    fn an_oversized_pupil_is_rejected_whole_in_bounded_chunks_with_every_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let grades: String = (0..10_000).map(|i| format!("2;s{i}\n")).collect();
+        let inputs = vec![
+            write(dir.path(), "pupils.csv", "id;nazwisko\n1;Nowak\n2;Kot\n3;Lis\n"),
+            write(dir.path(), "grades.csv", &format!("pupil_id;subject\n1;art\n{grades}3;art\n")),
+        ];
+        // 2 KiB holds a few dozen rows of pupil 2; the rest overflow.
+        let limits = Limits { max_record_bytes: 2048, ..Limits::default() };
+        for budget in [u64::MAX, 1] {
+            let records = read_limited(&inputs, budget, limits);
+            assert_eq!(parts(&records), 3 + 10_002);
+            let (big, rest): (Vec<&Record>, Vec<&Record>) =
+                records.iter().partition(|r| r.pupil.id == "2");
+            assert!(rest.iter().all(|r| !r.is_rejected() && r.pupil.grades.len() == 1));
+            assert_eq!(rest.len(), 2);
+            // The pupil's own record, then chunks; no chunk over CHUNK_ROWS.
+            assert!(big.iter().all(|r| r.is_rejected() && r.parts.len() <= super::CHUNK_ROWS));
+            assert!(big.iter().all(|r| r.problems.iter().any(|v| v.rule == Rule::RecordTooLarge)));
+            assert!(big[0].pupil.grades.is_empty());
+            assert_eq!(big[0].parts[0].entity, Entity::Pupil);
+            // Rows of 4 to 7 bytes, 64 more each: about 30 fit in 2 KiB.
+            assert!((1 + 2048 / 71..=1 + 2048 / 68).contains(&big[0].parts.len()));
+            assert!(big[0].problems[0].message.contains("--max-record-bytes"));
+            assert!(big[1..].iter().all(|r| r.parts.iter().all(|p| p.entity == Entity::Grade)));
+            // Every grade row, once, in file order.
+            let all: Vec<u64> = big
+                .iter()
+                .flat_map(|r| r.parts.iter())
+                .filter(|p| p.entity == Entity::Grade)
+                .map(|p| p.location.line)
+                .collect();
+            assert_eq!(all, (3..10_003).collect::<Vec<u64>>());
+        }
+    }
+
+    #[test]
+    fn a_list_over_the_item_limit_rejects_the_pupil_unparsed() {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs = vec![
+            write(dir.path(), "pupils.csv", "id;nazwisko\n1;Nowak\n2;Kot\n"),
+            write(dir.path(), "grades.csv", "pupil_id;subject\n1;a\n1;b\n1;c\n2;a\n2;b\n"),
+        ];
+        let limits = Limits { max_list_items: 2, ..Limits::default() };
+        let records = read_limited(&inputs, u64::MAX, limits);
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].parts.len(), 4);
+        assert!(records[0].pupil.grades.is_empty());
+        let problem = &records[0].problems[0];
+        assert_eq!(problem.rule, Rule::RecordTooLarge);
+        assert!(problem.message.contains("more than 2 `grades` rows"), "{}", problem.message);
+        assert!(problem.message.contains("line 4"), "{}", problem.message);
+        assert_eq!(records[1].pupil.grades.len(), 2);
+        assert!(records[1].problems.is_empty());
     }
 
     #[test]

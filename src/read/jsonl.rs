@@ -35,6 +35,7 @@ pub struct JsonlReader<R> {
     byte: u64,
     record: u64,
     max_record_bytes: usize,
+    max_list_items: usize,
     done: bool,
 }
 
@@ -57,6 +58,7 @@ impl<R: Read> JsonlReader<R> {
             byte: 0,
             record: 0,
             max_record_bytes: options.limits.max_record_bytes,
+            max_list_items: options.limits.max_list_items,
             done: false,
         }
     }
@@ -113,6 +115,31 @@ impl<R: Read> JsonlReader<R> {
         let text = text.trim_end_matches(['\n', '\r']);
         let part = Part { entity: Entity::Pupil, location, original: text.to_string() };
         let mut record = Record { parts: vec![part], ..Record::default() };
+        // Count before building: a 16 MiB line of `{},` is five million guardians, each a
+        // few hundred bytes once built. An oversized list rejects the line unparsed.
+        if let Some(over) = oversized_container(text.as_bytes(), self.max_list_items) {
+            #[derive(serde::Deserialize)]
+            struct IdOnly {
+                id: Option<String>,
+            }
+            // Skipped values are not built (serde's `IgnoredAny`), so this costs no memory.
+            if let Ok(IdOnly { id: Some(id) }) = serde_json::from_str::<IdOnly>(text) {
+                record.pupil.id = id;
+            }
+            let field = known_path(&over.path).unwrap_or_default();
+            let what = if over.object { "members" } else { "entries" };
+            record.report(
+                &field,
+                Rule::RecordTooLarge,
+                Severity::Error,
+                format!(
+                    "a list or object at column {} holds more than {} {what}: the line is \
+                     rejected unread; raise --max-list-items if the file is trusted",
+                    over.column, self.max_list_items
+                ),
+            );
+            return Ok(record);
+        }
         match serde_json::from_str::<Pupil>(text) {
             Ok(pupil) => record.pupil = pupil,
             Err(e) => match serde_json::from_str::<Value>(text) {
@@ -125,6 +152,19 @@ impl<R: Read> JsonlReader<R> {
                     shape_problems(&value, "", &mut problems);
                     if problems.is_empty() {
                         problems.push((String::new(), Rule::Type, describe_json_error(&e)));
+                    }
+                    // Millions of unknown keys would be millions of messages: list the first.
+                    if problems.len() > self.max_list_items {
+                        problems.truncate(self.max_list_items);
+                        problems.push((
+                            String::new(),
+                            Rule::RecordTooLarge,
+                            format!(
+                                "more than {} problems in one line; only the first are listed: \
+                                 raise --max-list-items to see more",
+                                self.max_list_items
+                            ),
+                        ));
                     }
                     for (field, rule, message) in problems {
                         record.report(&field, rule, Severity::Error, message);
@@ -140,6 +180,119 @@ impl<R: Read> JsonlReader<R> {
         }
         Ok(record)
     }
+}
+
+/// A JSON array or object with more entries than allowed.
+#[derive(Debug, PartialEq, Eq)]
+struct Oversized {
+    /// The keys leading to it (`["guardians"]`), `[]` for an array item; a key longer than
+    /// [`MAX_KEY`] is shown as `…`.
+    path: Vec<String>,
+    /// Whether it is an object (members) rather than an array (entries).
+    object: bool,
+    /// Its 1-based column (in bytes) where the limit was passed.
+    column: usize,
+}
+
+/// Keys are remembered for the path only up to this length.
+const MAX_KEY: usize = 64;
+
+/// The first array or object in `json` with more than `max` entries, found in one pass with
+/// no allocation beyond the nesting stack (bounded by the line length). Strings are skipped
+/// with their escapes; the text need not be valid JSON (the parser judges that afterwards).
+fn oversized_container(json: &[u8], max: usize) -> Option<Oversized> {
+    struct Frame {
+        object: bool,
+        commas: usize,
+        key: Option<String>,
+    }
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut string_start = 0;
+    let mut last_string: Option<(usize, usize)> = None;
+    for (at, &b) in json.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+                last_string = Some((string_start, at));
+            }
+            continue;
+        }
+        match b {
+            b'"' => {
+                in_string = true;
+                string_start = at + 1;
+            }
+            b'[' | b'{' => stack.push(Frame { object: b == b'{', commas: 0, key: None }),
+            b']' | b'}' => {
+                stack.pop();
+            }
+            b':' => {
+                if let (Some(frame), Some((from, to))) = (stack.last_mut(), last_string) {
+                    if frame.object {
+                        let key = json.get(from..to).unwrap_or_default();
+                        frame.key = Some(if key.len() <= MAX_KEY {
+                            String::from_utf8_lossy(key).into_owned()
+                        } else {
+                            "…".to_string()
+                        });
+                    }
+                }
+            }
+            b',' => {
+                let Some(frame) = stack.last_mut() else { continue };
+                frame.commas += 1;
+                // Entries are commas + 1.
+                if frame.commas >= max {
+                    let object = frame.object;
+                    let last = stack.len() - 1;
+                    let path =
+                        stack
+                            .iter()
+                            .take(last)
+                            .map(|f| {
+                                if f.object {
+                                    f.key.clone().unwrap_or_default()
+                                } else {
+                                    "[]".into()
+                                }
+                            })
+                            .collect();
+                    return Some(Oversized { path, object, column: at + 1 });
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The catalogue name of a container path (`guardians`, `guardians[].address`), when it is
+/// one the model has; unknown keys are not repeated in messages.
+fn known_path(path: &[String]) -> Option<String> {
+    let mut joined = String::new();
+    for step in path {
+        if step == "[]" {
+            joined.push_str("[]");
+        } else {
+            if !joined.is_empty() {
+                joined.push('.');
+            }
+            joined.push_str(step);
+        }
+    }
+    let known = joined.is_empty()
+        || fields::fields().iter().any(|f| {
+            f.path == joined
+                || f.path.starts_with(&format!("{joined}."))
+                || f.path.starts_with(&format!("{joined}[]"))
+        });
+    (known && !joined.is_empty()).then_some(joined)
 }
 
 /// A fallback message for a shape error the field walk did not pin down; never quotes the value.
@@ -290,6 +443,56 @@ mod tests {
                 ("pesel", Rule::Type),
             ]
         );
+    }
+
+    fn read_capped(data: &str, max_list_items: usize) -> Vec<Record> {
+        let options = ReadOptions {
+            limits: crate::read::Limits { max_list_items, ..Default::default() },
+            ..Default::default()
+        };
+        JsonlReader::new(data.as_bytes(), "p.jsonl", &options).map(Result::unwrap).collect()
+    }
+
+    #[test]
+    fn a_list_over_the_limit_rejects_the_line_unread_and_the_next_line_is_read() {
+        let guardians = vec![r#"{"surname":"a,b]"}"#; 4].join(",");
+        let data = format!(
+            "{{\"id\":\"P-1\",\"guardians\":[{guardians}]}}\n{{\"id\":\"P-2\",\"guardians\":[{{}},{{}},{{}}]}}\n"
+        );
+        let records = read_capped(&data, 3);
+        let first = &records[0];
+        assert!(first.pupil.guardians.is_empty());
+        assert_eq!(first.pupil.id, "P-1");
+        assert_eq!(first.problems.len(), 1);
+        let problem = &first.problems[0];
+        assert_eq!((problem.rule, problem.field.as_str()), (Rule::RecordTooLarge, "guardians"));
+        assert!(problem.message.contains("more than 3 entries"), "{}", problem.message);
+        assert!(problem.message.contains("--max-list-items"));
+        assert_eq!(first.parts[0].original.len(), data.find('\n').unwrap());
+        assert!(!records[1].is_rejected(), "{:?}", records[1].problems);
+        assert_eq!(records[1].pupil.guardians.len(), 3);
+    }
+
+    #[test]
+    fn the_scan_counts_every_container_and_skips_strings() {
+        let over = |json: &str| oversized_container(json.as_bytes(), 2);
+        assert_eq!(over(r#"{"a":"[,,,,]","b":[1,2]}"#), None);
+        assert_eq!(over(r#"{"a":"\",,,","b":[1,2]}"#), None);
+        let found =
+            over(r#"{"grades":[{"x":1}],"guardians":[{"address":{"a":1,"b":2,"c":3}}]}"#).unwrap();
+        assert_eq!(found.path, ["guardians", "[]", "address"]);
+        assert!(found.object);
+        assert_eq!(known_path(&found.path).as_deref(), Some("guardians[].address"));
+        assert_eq!(known_path(&["shoe".to_string()]), None);
+        // Objects count too: a million unknown keys are a million messages.
+        assert!(over(r#"{"a":1,"b":2,"c":3}"#).is_some());
+    }
+
+    #[test]
+    fn problems_past_the_limit_are_summed_up_not_listed() {
+        let records = read_capped(r#"{"id":"A","grades":[{"p":1,"q":1},{"r":1,"s":1}]}"#, 2);
+        let rules: Vec<Rule> = records[0].problems.iter().map(|v| v.rule).collect();
+        assert_eq!(rules, [Rule::UnknownField, Rule::UnknownField, Rule::RecordTooLarge]);
     }
 
     #[test]

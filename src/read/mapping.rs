@@ -631,7 +631,10 @@ impl Mapping {
         let mut text = String::new();
         reader.read_to_string(&mut text).map_err(|e| Error::io(&source, e))?;
         let config: MappingConfig = toml::from_str(&text).map_err(|e| {
-            Error::config(&source, format!("not a valid mapping file: {}", e.message()))
+            Error::config(
+                &source,
+                format!("not a valid mapping file: {}", crate::error::toml_reason(&text, &e)),
+            )
         })?;
         let layout = LayoutConfig {
             delimiter: config.delimiter.as_deref().map(|d| delimiter(&source, d)).transpose()?,

@@ -67,13 +67,32 @@ pub struct Limits {
     pub max_depth: usize,
     /// Longest single field value, in bytes.
     pub max_field_bytes: usize,
-    /// Longest single input record (CSV row, XML pupil element, JSON line), in bytes.
+    /// Longest single input record (CSV row, XML pupil element, JSON line), in bytes; also
+    /// the most text one pupil joined from a multi-file CSV export may gather from its rows.
     pub max_record_bytes: usize,
+    /// Most entries one list of one pupil may hold (guardians, grades, …; in JSON any array
+    /// or object, in XML any list wrapper). A pupil over it is rejected whole with
+    /// [`Rule::RecordTooLarge`](crate::Rule::RecordTooLarge), its text kept for the rejects.
+    pub max_list_items: usize,
+    /// Most attributes (namespace declarations included) one XML element may carry.
+    /// Checking attributes for duplicates costs time quadratic in their number, so this stays
+    /// small: teczka's own documents carry at most three.
+    pub max_attributes: usize,
 }
+
+/// The default of [`Limits::max_list_items`]: far above any real pupil (twelve years of
+/// lessons, one attendance row each, are under 20,000 rows), far below what exhausts memory.
+pub const DEFAULT_MAX_LIST_ITEMS: usize = 100_000;
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_depth: 32, max_field_bytes: 1 << 20, max_record_bytes: 16 << 20 }
+        Limits {
+            max_depth: 32,
+            max_field_bytes: 1 << 20,
+            max_record_bytes: 16 << 20,
+            max_list_items: DEFAULT_MAX_LIST_ITEMS,
+            max_attributes: 32,
+        }
     }
 }
 

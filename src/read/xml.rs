@@ -740,6 +740,14 @@ impl<R: Read> XmlReader<R> {
                 ),
             ));
         }
+        if self.attribute_count(before, start)?.is_none() {
+            return Err(Error::limit(
+                self.location_at(before),
+                "attributes on the root element",
+                self.limits.max_attributes as u64,
+                "raise --max-attributes only if the file is trusted",
+            ));
+        }
         for attribute in start.attributes() {
             let attribute = match attribute {
                 Ok(attribute) => attribute,
@@ -802,12 +810,46 @@ impl<R: Read> XmlReader<R> {
         }
     }
 
-    /// Names of an element's attributes, except namespace declarations and `xml:*`.
-    fn attribute_names(&mut self, offset: u64, start: &BytesStart<'_>) -> Result<Vec<String>> {
+    /// The number of an element's attributes, or `None` when it is over
+    /// [`Limits::max_attributes`].
+    ///
+    /// Counted without quick-xml's duplicate check, whose cost grows with the square of the
+    /// count (a million attributes took minutes). Namespace declarations over the limit stop
+    /// the run: quick-xml has already bound them, and every element inside would be resolved
+    /// against all of them.
+    fn attribute_count(&mut self, offset: u64, start: &BytesStart<'_>) -> Result<Option<usize>> {
+        let (mut count, mut bindings) = (0usize, 0usize);
+        for attribute in start.attributes().with_checks(false) {
+            // A malformed attribute is reported by the checked pass that follows.
+            let Ok(attribute) = attribute else { break };
+            count += 1;
+            bindings += usize::from(attribute.key.as_namespace_binding().is_some());
+        }
+        if bindings > self.limits.max_attributes {
+            return Err(Error::limit(
+                self.location_at(offset),
+                "namespace declarations on one XML element",
+                self.limits.max_attributes as u64,
+                "raise --max-attributes only if the file is trusted",
+            ));
+        }
+        Ok((count <= self.limits.max_attributes).then_some(count))
+    }
+
+    /// Names of an element's attributes, except namespace declarations and `xml:*`; `None`
+    /// when there are more than [`Limits::max_attributes`].
+    fn attribute_names(
+        &mut self,
+        offset: u64,
+        start: &BytesStart<'_>,
+    ) -> Result<Option<Vec<String>>> {
         let mut names = Vec::new();
         // Nearly every element has none: spare the attribute parser then.
         if start.attributes_raw().iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
-            return Ok(names);
+            return Ok(Some(names));
+        }
+        if self.attribute_count(offset, start)?.is_none() {
+            return Ok(None);
         }
         for attribute in start.attributes() {
             let attribute = match attribute {
@@ -820,7 +862,17 @@ impl<R: Read> XmlReader<R> {
             }
             names.push(String::from_utf8_lossy(key.as_ref()).into_owned());
         }
-        Ok(names)
+        Ok(Some(names))
+    }
+
+    /// The message for an element over the attribute limit.
+    fn too_many_attributes(&self, qname: &[u8], line: u64) -> String {
+        format!(
+            "element `<{}>` at line {line} has more than {} attributes: the pupil is rejected \
+             unread; raise --max-attributes if the file is trusted",
+            utf8(qname),
+            self.limits.max_attributes
+        )
     }
 
     /// Open an element inside a record.
@@ -838,6 +890,12 @@ impl<R: Read> XmlReader<R> {
         let line = self.xml.get_mut().line_at(at);
         let local = start.local_name();
         let qname = start.name();
+        let Some(attributes) = attributes else {
+            let message = self.too_many_attributes(qname.as_ref(), line);
+            builder.too_large(String::new(), message);
+            builder.open(local.as_ref(), qname.as_ref(), ours, line, &[]);
+            return Ok(());
+        };
         builder.open(local.as_ref(), qname.as_ref(), ours, line, &attributes);
         Ok(())
     }
@@ -859,10 +917,15 @@ impl<R: Read> XmlReader<R> {
         let qname = String::from_utf8_lossy(start.name().as_ref()).into_owned();
         let mut builder =
             if ours && start.local_name().as_ref() == Entity::Pupil.element().as_bytes() {
-                Builder::pupil(self.limits.max_field_bytes, location.line, &attributes)
+                let names = attributes.as_deref().unwrap_or_default();
+                Builder::pupil(&self.limits, location.line, names)
             } else {
-                Builder::other(&qname, location.line)
+                Builder::other(&qname, location.line, &self.limits)
             };
+        if attributes.is_none() {
+            let message = self.too_many_attributes(qname.as_bytes(), location.line);
+            builder.too_large(String::new(), message);
+        }
         let mut finished = empty;
         while !finished {
             let at = self.xml.buffer_position();
@@ -1057,6 +1120,12 @@ struct Builder {
     root: Option<Object>,
     problems: Vec<(String, Rule, String)>,
     max_field_bytes: usize,
+    max_list_items: usize,
+    /// Set when the pupil passed a size limit: everything read so far is dropped, the rest of
+    /// the element is only read past, and the record is rejected with this reason.
+    too_large: Option<(String, String)>,
+    /// The pupil's id, kept when the rest is dropped, to name the rejected record.
+    id: String,
     is_pupil: bool,
     /// A leaf's text buffer, kept for the next leaf: `parse_leaf` copies what it keeps, so one
     /// allocation serves every leaf of the record.
@@ -1064,7 +1133,7 @@ struct Builder {
 }
 
 impl Builder {
-    fn pupil(max_field_bytes: usize, line: u64, attributes: &[String]) -> Builder {
+    fn pupil(limits: &Limits, line: u64, attributes: &[String]) -> Builder {
         let mut builder = Builder {
             frames: vec![Frame::Object {
                 path: "",
@@ -1074,7 +1143,10 @@ impl Builder {
             }],
             root: None,
             problems: Vec::new(),
-            max_field_bytes,
+            max_field_bytes: limits.max_field_bytes,
+            max_list_items: limits.max_list_items,
+            too_large: None,
+            id: String::new(),
             is_pupil: true,
             spare: String::new(),
         };
@@ -1083,7 +1155,7 @@ impl Builder {
     }
 
     /// A child of the root that is not a pupil: read to its end and rejected whole.
-    fn other(qname: &str, line: u64) -> Builder {
+    fn other(qname: &str, line: u64, limits: &Limits) -> Builder {
         Builder {
             frames: vec![Frame::Skip],
             root: None,
@@ -1096,13 +1168,47 @@ impl Builder {
                 ),
             )],
             max_field_bytes: 0,
+            max_list_items: limits.max_list_items,
+            too_large: None,
+            id: String::new(),
             is_pupil: false,
             spare: String::new(),
         }
     }
 
     fn report(&mut self, field: String, rule: Rule, message: String) {
+        if self.too_large.is_some() {
+            return;
+        }
+        if self.problems.len() >= self.max_list_items {
+            let message = format!(
+                "more than {} problems in one pupil: the pupil is rejected unread; raise \
+                 --max-list-items if the file is trusted",
+                self.max_list_items
+            );
+            self.too_large(String::new(), message);
+            return;
+        }
         self.problems.push((field, rule, message));
+    }
+
+    /// Give up building the pupil: drop what was read (keeping the id), read the rest of the
+    /// element past, and reject the record for `message`.
+    fn too_large(&mut self, field: String, message: String) {
+        if self.too_large.is_some() {
+            return;
+        }
+        if let Some(Frame::Object { object, .. }) = self.frames.first() {
+            let id = pupil_tree().iter().position(|n| n.name() == "id");
+            if let Some(Slot::Leaf(Value::String(id))) = id.and_then(|i| object.slot(i)) {
+                self.id = id.clone();
+            }
+        }
+        for frame in &mut self.frames {
+            *frame = Frame::Skip;
+        }
+        self.root = None;
+        self.too_large = Some((field, message));
     }
 
     fn report_attributes(&mut self, path: &str, attributes: &[String], line: u64) {
@@ -1190,9 +1296,18 @@ impl Builder {
                     }
                 }
             }
-            Some(Frame::List { item, children, path, .. }) => {
+            Some(Frame::List { item, children, path, items, .. }) => {
                 let (item, children, path) = (*item, *children, *path);
-                if ours && local == item.as_bytes() {
+                if ours && local == item.as_bytes() && items.len() >= self.max_list_items {
+                    let list = path.strip_suffix("[]").unwrap_or(path);
+                    let message = format!(
+                        "the list `{list}` holds more than {} items (passed at line {line}): the \
+                         pupil is rejected unread; raise --max-list-items if the file is trusted",
+                        self.max_list_items
+                    );
+                    self.too_large(list.to_string(), message);
+                    Frame::Skip
+                } else if ours && local == item.as_bytes() {
                     Frame::Object { path, object: Object::new(children), home: Home::Item, next: 0 }
                 } else {
                     let wrapper = path.strip_suffix("[]").unwrap_or(path);
@@ -1215,6 +1330,8 @@ impl Builder {
                 }
             }
         }
+        // Past a size limit nothing is built any more.
+        let next = if self.too_large.is_some() { Frame::Skip } else { next };
         self.frames.push(next);
     }
 
@@ -1325,7 +1442,11 @@ impl Builder {
     /// The pupil and every problem found; a missing required field is reported and left
     /// empty so the record can still be identified and rejected.
     fn finish(self) -> (Pupil, Vec<(String, Rule, String)>) {
-        let Builder { root, mut problems, is_pupil, .. } = self;
+        let Builder { root, mut problems, is_pupil, too_large, id, .. } = self;
+        if let Some((field, message)) = too_large {
+            problems.push((field, Rule::RecordTooLarge, message));
+            return (Pupil { id, ..Pupil::default() }, problems);
+        }
         let tree = pupil_tree();
         let position = |name: &str| tree.iter().position(|n| n.name() == name);
         let mut object = match root {
@@ -1739,6 +1860,83 @@ mod tests {
         assert_eq!(read_with(fine.as_bytes(), &options).len(), 1);
     }
 
+    fn capped(max_list_items: usize, max_attributes: usize) -> ReadOptions {
+        ReadOptions {
+            limits: Limits { max_list_items, max_attributes, ..Limits::default() },
+            ..ReadOptions::default()
+        }
+    }
+
+    /// The records of `data` read under `options`, every one read without a stop.
+    fn records_with(data: &str, options: &ReadOptions) -> Vec<Record> {
+        read_with(data.as_bytes(), options).into_iter().collect::<Result<_>>().expect("no error")
+    }
+
+    #[test]
+    fn too_many_attributes_reject_the_pupil_and_the_next_one_is_read() {
+        let attributes: String = (0..5).map(|i| format!(" a{i}=\"x\"")).collect();
+        let data = format!(
+            "{HEAD}<pupil{attributes}><id>A</id><guardians><guardian><surname>S</surname>\
+             </guardian></guardians></pupil>\n\
+             <pupil><id>B</id><surname x=\"1\"{attributes}>N</surname><first_name>J</first_name></pupil>\n\
+             <pupil><id>C</id><surname>N</surname><first_name>J</first_name></pupil></pupils>"
+        );
+        let records = records_with(&data, &capped(100, 4));
+        assert_eq!(records.len(), 3);
+        assert_eq!(problems(&records[0]), [(String::new(), Rule::RecordTooLarge)]);
+        assert_eq!(records[0].pupil.id, "");
+        assert!(records[0].pupil.guardians.is_empty());
+        let message = &records[0].problems[0].message;
+        assert!(message.contains("`<pupil>` at line 3 has more than 4 attributes"), "{message}");
+        assert!(message.contains("--max-attributes"), "{message}");
+        // The id read before the limit still names the record.
+        assert_eq!(problems(&records[1]), [(String::new(), Rule::RecordTooLarge)]);
+        assert_eq!(records[1].pupil.id, "B");
+        assert!(records[1].problems[0].message.contains("`<surname>` at line 4"));
+        assert!(!records[2].is_rejected(), "{:?}", records[2].problems);
+        // Within the limit, attributes are unknown fields as before.
+        let records = records_with(&data, &capped(100, 8));
+        assert_eq!(records[0].problems.len(), 5);
+        assert!(records[0].problems.iter().all(|v| v.rule == Rule::UnknownField));
+    }
+
+    #[test]
+    fn too_many_attributes_on_the_root_or_namespace_declarations_stop() {
+        let options = capped(100, 2);
+        let root = "<pupils a=\"1\" b=\"2\" c=\"3\"><pupil><id>A</id></pupil></pupils>";
+        let e = error_with(root.as_bytes(), &options);
+        assert!(matches!(e.kind(), ErrorKind::Limit { limit: 2, .. }), "{e}");
+        let bindings = format!(
+            "{HEAD}<pupil xmlns:a=\"u\" xmlns:b=\"u\" xmlns:c=\"u\"><id>A</id></pupil></pupils>"
+        );
+        let e = error_with(bindings.as_bytes(), &options);
+        assert!(e.to_string().contains("namespace declarations"), "{e}");
+        assert_eq!(e.location().map(|l| l.line), Some(3));
+    }
+
+    #[test]
+    fn a_list_over_the_limit_rejects_the_pupil_keeping_its_text() {
+        let item = "<guardian><surname>S</surname></guardian>";
+        let pupil = |id: &str, n: usize| {
+            format!("<pupil><id>{id}</id><guardians>{}</guardians></pupil>\n", item.repeat(n))
+        };
+        let data = format!("{HEAD}{}{}</pupils>", pupil("A", 4), pupil("B", 3));
+        let records = records_with(&data, &capped(3, 32));
+        assert_eq!(problems(&records[0]), [("guardians".to_string(), Rule::RecordTooLarge)]);
+        assert_eq!(records[0].pupil.id, "A");
+        assert!(records[0].problems[0].message.contains("more than 3 items"));
+        assert_eq!(records[0].parts[0].original, pupil("A", 4).trim_end());
+        assert_eq!(records[1].pupil.guardians.len(), 3);
+        // Problems are a list too: past the limit they are summed up, not listed.
+        let data = format!("{HEAD}<pupil><id>A</id>{}</pupil></pupils>", "<x/>".repeat(10));
+        let records = records_with(&data, &capped(3, 32));
+        let rules: Vec<Rule> = records[0].problems.iter().map(|v| v.rule).collect();
+        assert_eq!(
+            rules,
+            [Rule::UnknownField; 3].into_iter().chain([Rule::RecordTooLarge]).collect::<Vec<_>>()
+        );
+    }
+
     #[test]
     fn a_truncated_document_stops_with_a_syntax_error_at_the_end() {
         let data = format!("{HEAD}<pupil><id>A</id></pupil>\n<pupil>\n<id>B</id>\n");
@@ -1841,7 +2039,7 @@ mod tests {
             }
             data.truncate(cut.max(data.len() / 2));
             let options = ReadOptions {
-                limits: Limits { max_depth: 6, max_field_bytes: 8, max_record_bytes: 300 },
+                limits: Limits { max_depth: 6, max_field_bytes: 8, max_record_bytes: 300, ..Limits::default() },
                 ..ReadOptions::default()
             };
             let results = read_with(&data, &options);

@@ -76,6 +76,13 @@ impl Duplicates {
     ///
     /// Call it once per record, in input order.
     pub fn check(&mut self, record: &mut Record) {
+        // Child rows without their pupil (orphans, the overflow of a pupil too large to read)
+        // carry the id they name, not an identity of their own: no duplicate to report.
+        if !record.parts.is_empty()
+            && !record.parts.iter().any(|p| p.entity == crate::model::Entity::Pupil)
+        {
+            return;
+        }
         let here = self.pack(&record.location());
         let mut out = Findings::default();
         let pupil = &record.pupil;

@@ -223,7 +223,11 @@ impl Rows {
                 .find(|(cell, _)| cell.as_deref().is_some_and(|c| encoding.encode(c).2))
                 .map(|(_, field)| *field)
                 .unwrap_or_default();
-            let whose = if id.is_empty() { String::new() } else { format!(" (pupil `{id}`)") };
+            let whose = if id.is_empty() {
+                String::new()
+            } else {
+                format!(" (pupil `{}`)", crate::error::escape_controls(id))
+            };
             let what = match record {
                 0 => format!("the header row: column `{field}`"),
                 _ => format!("record {record}{whose}: field `{field}`"),

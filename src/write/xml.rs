@@ -125,6 +125,7 @@ struct Refusal {
 
 impl Refusal {
     fn into_error(self, name: &str, ordinal: u64, id: &str) -> Error {
+        let id = crate::error::escape_controls(id);
         let field = if self.field.is_empty() { "the pupil".to_string() } else { self.field };
         let message = match self.reason {
             Reason::Character(c) => format!(

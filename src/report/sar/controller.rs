@@ -263,7 +263,7 @@ impl Controller {
                 format!(
                     "not a valid controller file: {}\nsee fixtures/sar/controller-pl.toml for \
                      every key",
-                    e.to_string().trim_end()
+                    crate::error::toml_reason(text, &e)
                 ),
             )
         })?;
