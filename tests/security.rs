@@ -93,7 +93,7 @@ fn everything_written_is_private_whatever_the_umask() {
 /// left in the output folder afterwards.
 fn interrupted_export(dir: &Dir, signal: &str) -> Vec<String> {
     crate::util::generate_jsonl(
-        &dir,
+        dir,
         &["-n", "20000", "--detail", "full", "--seed", "5"],
         "in.jsonl",
     );
