@@ -455,7 +455,7 @@ mod tests {
 
     #[test]
     fn a_list_over_the_limit_rejects_the_line_unread_and_the_next_line_is_read() {
-        let guardians = vec![r#"{"surname":"a,b]"}"#; 4].join(",");
+        let guardians = [r#"{"surname":"a,b]"}"#; 4].join(",");
         let data = format!(
             "{{\"id\":\"P-1\",\"guardians\":[{guardians}]}}\n{{\"id\":\"P-2\",\"guardians\":[{{}},{{}},{{}}]}}\n"
         );
