@@ -7,7 +7,13 @@ use teczka::read::{csv::CsvReader, Limits, ReadOptions};
 
 fuzz_target!(|data: &[u8]| {
     let options = ReadOptions {
-        limits: Limits { max_depth: 16, max_field_bytes: 4096, max_record_bytes: 65536 },
+        limits: Limits {
+            max_depth: 16,
+            max_field_bytes: 4096,
+            max_record_bytes: 65536,
+            max_list_items: 8,
+            ..Limits::default()
+        },
         ..ReadOptions::default()
     };
     let Ok(reader) = CsvReader::new(std::io::Cursor::new(data.to_vec()), "fuzz.csv", &options) else {

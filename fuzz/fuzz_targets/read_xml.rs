@@ -6,7 +6,14 @@ use teczka::read::{xml::XmlReader, Limits, ReadOptions};
 
 fuzz_target!(|data: &[u8]| {
     let options = ReadOptions {
-        limits: Limits { max_depth: 16, max_field_bytes: 4096, max_record_bytes: 65536 },
+        limits: Limits {
+            max_depth: 16,
+            max_field_bytes: 4096,
+            max_record_bytes: 65536,
+            // Small, so the fuzzer reaches the record-too-large paths.
+            max_list_items: 8,
+            max_attributes: 4,
+        },
         ..ReadOptions::default()
     };
     for record in XmlReader::new(data, "fuzz.xml", &options) {

@@ -150,20 +150,23 @@ impl std::str::FromStr for Subject {
     type Err = Error;
 
     /// `pesel:NNNNNNNNNNN`, `rc:NNNNNN/NNNN`, `id:…` or `email:…`, as on the command line.
+    /// Messages never repeat what was given: it is a person's identifier.
     fn from_str(text: &str) -> Result<Subject> {
+        let text = text.trim();
         let bad = |message: String| Error::config("--subject", message);
         let Some((kind, value)) = text.split_once(':') else {
-            return Err(bad(format!(
-                "`{text}` does not say what kind of identifier it is: write pesel:…, rc:…, id:… \
-                 or email:…"
-            )));
+            return Err(bad(
+                "the subject does not say what kind of identifier it is: write pesel:…, rc:…, \
+                 id:… or email:…"
+                    .to_string(),
+            ));
         };
         let value = value.trim();
         match kind.trim().to_ascii_lowercase().as_str() {
             "pesel" => {
                 let digits = digits_only(value);
                 if digits.len() != 11 || digits.len() != value.replace([' ', '-'], "").len() {
-                    return Err(bad(format!("pesel:{value} is not 11 digits: check the number")));
+                    return Err(bad("the PESEL is not 11 digits: check the number".to_string()));
                 }
                 Ok(Subject::Pesel(digits))
             }
@@ -171,19 +174,20 @@ impl std::str::FromStr for Subject {
                 let digits = digits_only(value);
                 let given = value.replace(['/', ' '], "");
                 if !(9..=10).contains(&digits.len()) || digits.len() != given.len() {
-                    return Err(bad(format!(
-                        "rc:{value} is not a rodné číslo (9 or 10 digits, with or without `/`)"
-                    )));
+                    return Err(bad(
+                        "the rodné číslo is not 9 or 10 digits (with or without `/`)".to_string()
+                    ));
                 }
                 Ok(Subject::BirthNumber(digits))
             }
             "id" if !value.is_empty() => Ok(Subject::Id(value.to_string())),
             "email" if value.contains('@') => Ok(Subject::Email(value.to_lowercase())),
-            "id" | "email" => Err(bad(format!("`{text}`: give the {kind} after the colon"))),
-            other => Err(bad(format!(
-                "`{other}:` is not a kind of identifier teczka searches: use pesel:, rc:, id: \
-                 or email:"
-            ))),
+            "id" | "email" => Err(bad(format!("give the {kind} after `{kind}:`"))),
+            _ => Err(bad(
+                "the part before `:` is not a kind of identifier teczka searches: use pesel:, \
+                 rc:, id: or email:"
+                    .to_string(),
+            )),
         }
     }
 }

@@ -46,7 +46,9 @@ use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
 ///
 /// Examples:
 ///
-///   teczka sar eksport/ --subject pesel:14210512345 --controller szkola.toml --received 2026-11-02 --encrypt-to age1… -o odpowiedz.zip.age
+///   SUBJECT=pesel:14210512345 teczka sar eksport/ --subject-env SUBJECT --controller szkola.toml --received 2026-11-02 --encrypt-to age1… -o odpowiedz.zip.age
+///
+///   teczka sar eksport/ --subject-file - --controller szkola.toml --received 2026-11-02 --encrypt-to age1… -o odpowiedz.zip.age < wniosek.txt
 ///
 ///   ZIP_PASS=… teczka sar eksport/ --subject email:anna.nowak@example.pl --on-behalf-of-children --controller szkola.toml --received 2026-11-02 --zip-aes-env ZIP_PASS -o dla_rodzica.zip
 ///
@@ -57,9 +59,21 @@ pub struct Args {
     #[command(flatten)]
     read: ReadArgs,
     /// Who the request is about: pesel:…, rc:… (rodné číslo), id:… (pupil's or guardian's id
-    /// in the school's system) or email:… (a guardian's).
-    #[arg(long, value_name = "KIND:VALUE")]
-    subject: Subject,
+    /// in the school's system) or email:… (a guardian's). Other local users can read a
+    /// command line (`ps`, /proc/PID/cmdline): prefer --subject-file or --subject-env.
+    #[arg(
+        long,
+        value_name = "KIND:VALUE",
+        required_unless_present_any = ["subject_file", "subject_env"],
+        conflicts_with_all = ["subject_file", "subject_env"]
+    )]
+    subject: Option<String>,
+    /// Read the subject (KIND:VALUE, one line) from this file, or from standard input for `-`.
+    #[arg(long, value_name = "FILE", conflicts_with = "subject_env")]
+    subject_file: Option<PathBuf>,
+    /// Read the subject (KIND:VALUE) from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    subject_env: Option<String>,
     /// The controller file (TOML): the school, its DPO, purposes and legal bases, recipients,
     /// retention, sources, the supervisory authority. See fixtures/sar/.
     #[arg(long, value_name = "FILE")]
@@ -143,11 +157,39 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     Ok(Exit::Clean)
 }
 
+/// The subject, from the command line, a file, standard input or an environment variable.
+/// Parsed here rather than by clap, whose error would repeat the value.
+fn subject(args: &Args) -> anyhow::Result<Subject> {
+    let text = match (&args.subject, &args.subject_file, &args.subject_env) {
+        (Some(text), _, _) => text.clone(),
+        (None, Some(path), _) if path.as_os_str() == "-" => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_line(&mut text)
+                .map_err(|e| anyhow::anyhow!("cannot read the subject from standard input: {e}"))?;
+            text
+        }
+        (None, Some(path), _) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("cannot read the subject from {}: {e}", path.display())
+            })?;
+            text.lines().next().unwrap_or_default().to_string()
+        }
+        (None, None, Some(var)) => std::env::var(var).map_err(|_| {
+            anyhow::anyhow!("the environment variable `{var}` holding the subject is not set")
+        })?,
+        (None, None, None) => {
+            anyhow::bail!("name the subject: --subject-file, --subject-env or --subject")
+        }
+    };
+    Ok(text.trim().parse::<Subject>()?)
+}
+
 /// The one streaming pass over every input.
 fn search(args: &Args) -> anyhow::Result<Disclosure> {
     let options = args.read.options()?;
     let opened = teczka::read::open(args.read.inputs(), &options)?;
-    let mut search = Search::new(args.subject.clone(), count_files(&args.read));
+    let mut search = Search::new(subject(args)?, count_files(&args.read));
     for record in opened.records {
         let record = record.map_err(|e| {
             anyhow::anyhow!(
