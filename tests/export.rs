@@ -148,7 +148,10 @@ fn an_export_killed_midway_leaves_nothing_under_the_final_name() {
     let staging = || {
         fs::read_dir(dir.join("out"))
             .map(|d| {
-                d.flatten().any(|e| e.file_name().to_string_lossy().starts_with(".teczka-export-"))
+                d.flatten().any(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    name.starts_with(".teczka-") && name.contains("-export-")
+                })
             })
             .unwrap_or(false)
     };

@@ -18,6 +18,7 @@ mod security;
 mod sign;
 mod strategy;
 mod tables;
+mod tampered;
 mod trust;
 #[allow(dead_code)]
 mod util;

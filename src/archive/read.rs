@@ -186,6 +186,7 @@ impl SafeArchive {
                 ),
             ));
         }
+        let zip = check_local_names(zip, source, limits)?;
         let password = password.map(|p| Zeroizing::new(p.as_bytes().to_vec()));
         let mut archive = SafeArchive {
             zip,
@@ -266,6 +267,7 @@ impl SafeArchive {
             compressed: info.compressed,
             read: 0,
             limits: self.limits,
+            head: Some(Vec::with_capacity(SNIFF)),
         })
     }
 
@@ -363,6 +365,7 @@ impl SafeArchive {
         }
         let mut raw = Vec::with_capacity(self.zip.len());
         let mut total: u64 = 0;
+        let mut total_compressed: u64 = 0;
         let mut first_encrypted = None;
         for index in 0..self.zip.len() {
             let file = self.zip.by_index_raw(index).map_err(|e| {
@@ -445,6 +448,7 @@ impl SafeArchive {
                 ));
             }
             total = total.saturating_add(size);
+            total_compressed = total_compressed.saturating_add(compressed);
             if total > limits.max_total_bytes {
                 return Err(refuse(
                     &name,
@@ -458,6 +462,19 @@ impl SafeArchive {
             let start = file.header_start();
             let end = file.data_start().unwrap_or(start).saturating_add(compressed);
             raw.push(Raw { index, name, is_dir, size, compressed, start, end });
+        }
+
+        // Many entries each just under the per-entry floor add up to a bomb all the same.
+        if ratio_exceeded(total, total_compressed, limits.max_ratio) {
+            return Err(Error::input(
+                &source,
+                format!(
+                    "declares {total} bytes in all compressed into {total_compressed}, a ratio \
+                     over the limit of {}:1 (a zip bomb of many entries looks like this); raise \
+                     `--max-ratio` if the archive is trusted",
+                    limits.max_ratio
+                ),
+            ));
         }
 
         // Overlaps: sorted by where each entry starts, an entry must end before the next
@@ -518,27 +535,53 @@ impl SafeArchive {
             [] => return Err(Error::input(&source, "holds no bag folder")),
         };
 
-        // Collisions when case is ignored, and names that are both a file and a folder.
-        let mut seen: HashMap<String, &str> = HashMap::new();
+        // Names (and folders along them) that one file system would take for one: case, or
+        // Unicode normalisation (macOS stores `ó` decomposed, Windows ignores case).
+        let mut spellings: HashMap<String, &str> = HashMap::new();
         let mut files: HashSet<String> = HashSet::new();
+        let mut whole: HashSet<String> = HashSet::new();
         for r in &raw {
-            let key = r.name.trim_end_matches('/').to_lowercase();
-            if let Some(other) = seen.insert(key.clone(), &r.name) {
+            let name = r.name.trim_end_matches('/');
+            for path in ancestors_and_self(name) {
+                let folded = folded(path);
+                match spellings.get(folded.as_str()) {
+                    Some(other) if *other != path => {
+                        return Err(refuse(
+                            &r.name,
+                            &format!(
+                                "collides with `{}` {}: on Windows and macOS they are one file \
+                                 or folder, so one would silently replace or merge with the \
+                                 other",
+                                shown(other),
+                                if other.to_lowercase() == path.to_lowercase() {
+                                    "when case is ignored"
+                                } else {
+                                    "in another Unicode normalisation (an accent composed in \
+                                     one, decomposed in the other) or case"
+                                }
+                            ),
+                        ));
+                    }
+                    Some(_) => {}
+                    None => {
+                        spellings.insert(folded, path);
+                    }
+                }
+            }
+            // Spelled alike (else refused above): the same name as a file and a folder.
+            if !whole.insert(folded(name)) {
                 return Err(refuse(
                     &r.name,
-                    &format!(
-                        "collides with entry `{}` when case is ignored: on Windows and macOS \
-                         they are one file, so one would silently replace the other",
-                        shown(other)
-                    ),
+                    "is in the archive twice, once as a file and once as a folder: a name \
+                     cannot be both",
                 ));
             }
             if !r.is_dir {
-                files.insert(key);
+                files.insert(folded(name));
             }
         }
         for r in &raw {
-            let key = r.name.trim_end_matches('/').to_lowercase();
+            let key = folded(r.name.trim_end_matches('/'));
             let mut prefix = key.as_str();
             while let Some(cut) = prefix.rfind('/') {
                 prefix = prefix.get(..cut).unwrap_or_default();
@@ -580,6 +623,107 @@ impl SafeArchive {
         self.root = root;
         Ok(())
     }
+}
+
+/// Refuse an entry whose local header names another file than the central directory does.
+///
+/// Tools disagree on which of the two they trust: `unzip` and streaming readers write the local
+/// name (`base/../../READ.txt`), listings and this reader show the central one, so a checked
+/// listing would not be what lands on disk. The archive is handed back for reading.
+fn check_local_names(
+    mut zip: ZipArchive<Box<dyn Source>>,
+    source: &Path,
+    limits: &Limits,
+) -> Result<ZipArchive<Box<dyn Source>>> {
+    if zip.len() as u64 > limits.max_entries {
+        return Ok(zip); // refused by `check` without reading further
+    }
+    let mut central = Vec::with_capacity(zip.len());
+    for index in 0..zip.len() {
+        if let Ok(file) = zip.by_index_raw(index) {
+            central.push((file.header_start(), file.name_raw().to_vec()));
+        } // an unreadable header is `check`'s to report
+    }
+    let mut reader = zip.into_inner();
+    for (start, name) in &central {
+        let local = local_name(&mut reader, *start);
+        if local.as_deref() != Some(name.as_slice()) {
+            let said = local.map_or_else(
+                || "no readable local header".to_string(),
+                |l| format!("the name `{}`", shown(&String::from_utf8_lossy(&l))),
+            );
+            return Err(Error::input(
+                source,
+                format!(
+                    "entry `{}`: its local header holds {said}: tools disagree on which name \
+                     to trust, so what is listed is not what would be unpacked; the archive \
+                     was not written by teczka or was altered",
+                    shown(&String::from_utf8_lossy(name))
+                ),
+            ));
+        }
+    }
+    ZipArchive::new(reader).map_err(|e| {
+        Error::input(source, format!("not a readable zip archive ({e}): the archive is damaged"))
+    })
+}
+
+/// The file name in the local file header at `start`, or `None` when there is none.
+fn local_name(reader: &mut (impl Read + Seek), start: u64) -> Option<Vec<u8>> {
+    const SIGNATURE: [u8; 4] = [0x50, 0x4b, 0x03, 0x04];
+    reader.seek(SeekFrom::Start(start)).ok()?;
+    let mut fixed = [0u8; 30];
+    reader.read_exact(&mut fixed).ok()?;
+    if fixed.get(..4)? != SIGNATURE {
+        return None;
+    }
+    let length = u16::from_le_bytes([*fixed.get(26)?, *fixed.get(27)?]);
+    let mut name = vec![0u8; usize::from(length)];
+    reader.read_exact(&mut name).ok()?;
+    Some(name)
+}
+
+/// `path` and every folder above it (`a/b/c` → `a`, `a/b`, `a/b/c`).
+fn ancestors_and_self(path: &str) -> impl Iterator<Item = &str> {
+    path.match_indices('/').map(|(at, _)| &path[..at]).chain(std::iter::once(path))
+}
+
+/// A name as a case-insensitive, normalisation-insensitive file system sees it.
+fn folded(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.nfc().collect::<String>().to_lowercase()
+}
+
+/// How many leading bytes of an entry are kept to recognise an archive by its content.
+const SNIFF: usize = 24;
+
+/// The name of the archive or compressed format `head` (an entry's first bytes) starts like.
+///
+/// Names can lie (`inner.dat`); content cannot: these are the formats' own magic numbers, none
+/// of which a record file (text) can begin with.
+fn archive_format(head: &[u8]) -> Option<&'static str> {
+    const MAGIC: &[(&[u8], &str)] = &[
+        (b"PK\x03\x04", "zip"),
+        (b"PK\x05\x06", "zip"),
+        (b"PK\x07\x08", "zip"),
+        (b"\x1f\x8b", "gzip"),
+        (b"\xfd7zXZ\x00", "xz"),
+        (b"\x28\xb5\x2f\xfd", "zstd"),
+        (b"7z\xbc\xaf\x27\x1c", "7-Zip"),
+        (b"Rar!\x1a\x07", "RAR"),
+        (b"\x04\x22\x4d\x18", "LZ4"),
+        (b"MSCF\x00\x00\x00\x00", "cabinet"),
+        (b"age-encryption.org/", "age"),
+    ];
+    if let Some((_, format)) = MAGIC.iter().find(|(magic, _)| head.starts_with(magic)) {
+        return Some(format);
+    }
+    // bzip2: `BZh`, the block size digit, then the block magic (π's digits in BCD).
+    let bzip2 = head.len() >= 10
+        && head.starts_with(b"BZh")
+        && matches!(head.get(3), Some(b'1'..=b'9'))
+        && head.get(4..10) == Some(b"1AY&SY".as_slice());
+    bzip2.then_some("bzip2")
 }
 
 /// The first name the central directory holds twice, read from the raw directory records
@@ -727,6 +871,32 @@ pub struct EntryReader<'a> {
     compressed: u64,
     read: u64,
     limits: Limits,
+    /// The entry's first bytes, until [`SNIFF`] are seen: an archive inside is recognised
+    /// by its content, whatever its name. `None` once judged.
+    head: Option<Vec<u8>>,
+}
+
+impl EntryReader<'_> {
+    /// Keep the first bytes of `chunk` (or, at the end, what there was) and refuse the entry
+    /// once they show an archive or a compressed file.
+    fn sniff(&mut self, chunk: &[u8]) -> io::Result<()> {
+        let Some(head) = self.head.as_mut() else { return Ok(()) };
+        let wanted = SNIFF.saturating_sub(head.len()).min(chunk.len());
+        head.extend_from_slice(chunk.get(..wanted).unwrap_or_default());
+        if head.len() < SNIFF && !chunk.is_empty() {
+            return Ok(()); // judged once SNIFF bytes or the end are reached
+        }
+        let format = archive_format(head);
+        self.head = None;
+        match format {
+            Some(format) => Err(self.fail(&format!(
+                "holds a {format} archive or compressed file, whatever its name says: a teczka \
+                 archive never holds one, and nested archives are how zip bombs recurse; \
+                 unpack it separately if you trust it"
+            ))),
+            None => Ok(()),
+        }
+    }
 }
 
 impl EntryReader<'_> {
@@ -775,6 +945,9 @@ impl Read for EntryReader<'_> {
                 "unpacks past the compression ratio limit of {}:1 (a zip bomb looks like this)",
                 self.limits.max_ratio
             )));
+        }
+        if !buf.is_empty() {
+            self.sniff(buf.get(..n).unwrap_or_default())?;
         }
         if n == 0 && !buf.is_empty() && self.read < self.declared {
             return Err(self.fail(&format!(
@@ -993,18 +1166,70 @@ mod tests {
         let bytes = zip_of(&[("bag/data/Pupils.csv", b"1"), ("bag/data/pupils.csv", b"2")]);
         assert_eq!(
             refusal(bytes),
-            "bag.zip: entry `bag/data/pupils.csv`: collides with entry `bag/data/Pupils.csv` \
-             when case is ignored: on Windows and macOS they are one file, so one would \
-             silently replace the other"
+            "bag.zip: entry `bag/data/pupils.csv`: collides with `bag/data/Pupils.csv` when \
+             case is ignored: on Windows and macOS they are one file or folder, so one would \
+             silently replace or merge with the other"
+        );
+        // A folder spelled two ways is one folder there, as is a file with a name in two
+        // Unicode normalisations.
+        let bytes = zip_of(&[("bag/data/x", b"1"), ("bag/DATA/y", b"2")]);
+        assert!(refusal(bytes).contains("collides with `bag/data` when case is ignored"));
+        let bytes =
+            zip_of(&[("bag/data/z\u{f3}\u{142}w", b"1"), ("bag/data/zo\u{301}\u{142}w", b"2")]);
+        assert!(refusal(bytes).contains("in another Unicode normalisation"));
+    }
+
+    #[test]
+    fn refuses_a_local_header_naming_another_file() {
+        let bytes = zip_of(&[("bag/data/README.txt", b"1")]);
+        // Only the local header's copy of the name changes; the central directory keeps it.
+        let at = bytes.windows(19).position(|w| w == b"bag/data/README.txt").unwrap();
+        let mut bytes = bytes;
+        bytes[at..at + 19].copy_from_slice(b"bag/../../READ.txtx");
+        assert_eq!(
+            refusal(bytes),
+            "bag.zip: entry `bag/data/README.txt`: its local header holds the name \
+             `bag/../../READ.txtx`: tools disagree on which name to trust, so what is listed is \
+             not what would be unpacked; the archive was not written by teczka or was altered"
         );
     }
 
     #[test]
+    fn refuses_many_entries_that_together_exceed_the_ratio() {
+        // Each entry 1 MiB, just at the per-entry floor; together 8 MiB of zeros.
+        let zeros = vec![0u8; 1 << 20];
+        let names: Vec<String> = (0..8).map(|i| format!("bag/data/{i}.csv")).collect();
+        let files: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &zeros[..])).collect();
+        let why = refusal(zip_of(&files));
+        assert!(why.contains("a zip bomb of many entries"), "{why}");
+    }
+
+    #[test]
+    fn refuses_an_archive_inside_whatever_its_name() {
+        let inner = zip_of(&[("a/b.txt", b"x")]);
+        let mut archive =
+            open(zip_of(&[("bag/data/inner.dat", &inner), ("bag/data/ok.txt", b"PK")])).unwrap();
+        let why = read_all(&mut archive, "data/inner.dat").unwrap_err().to_string();
+        assert!(why.contains("holds a zip archive or compressed file, whatever its name"), "{why}");
+        assert_eq!(read_all(&mut archive, "data/ok.txt").unwrap(), b"PK");
+        for (head, format) in [
+            (&b"\x1f\x8b\x08\x00"[..], "gzip"),
+            (b"BZh91AY&SY", "bzip2"),
+            (b"age-encryption.org/v1\n", "age"),
+            (b"7z\xbc\xaf\x27\x1c\x00", "7-Zip"),
+        ] {
+            assert_eq!(archive_format(head), Some(format));
+        }
+        assert_eq!(archive_format(b"BZh,plain text"), None);
+        assert_eq!(archive_format(b"pupil_id;surname"), None);
+    }
+
+    #[test]
     fn refuses_a_name_that_is_both_file_and_folder() {
-        let bytes = zip_of(&[("bag/data/a", b"1"), ("bag/data/A/b", b"2")]);
+        let bytes = zip_of(&[("bag/data/a", b"1"), ("bag/data/a/b", b"2")]);
         assert_eq!(
             refusal(bytes),
-            "bag.zip: entry `bag/data/A/b`: lies inside a path that the archive also holds as a \
+            "bag.zip: entry `bag/data/a/b`: lies inside a path that the archive also holds as a \
              file: a name cannot be both a file and a folder"
         );
     }
@@ -1048,6 +1273,16 @@ mod tests {
         let mut bytes = bytes;
         let second = central_records(&bytes)[1];
         bytes[second + 42..second + 46].copy_from_slice(&0u32.to_le_bytes());
+        // Its local header names `bag/a`, which is refused before the overlap is judged;
+        // overlaps whose local names agree (each entry its own header over shared data) are
+        // the overlap check's.
+        let why = refusal(bytes);
+        assert!(why.starts_with("bag.zip: entry `bag/b`: its local header holds"), "{why}");
+
+        // Each entry its own header, but the first claims data running into the second's.
+        let mut bytes = zip_of(&[("bag/a", b"first file"), ("bag/b", b"second file")]);
+        let first = central_records(&bytes)[0];
+        bytes[first + 20..first + 24].copy_from_slice(&40u32.to_le_bytes());
         assert_eq!(
             refusal(bytes),
             "bag.zip: entry `bag/b`: overlaps entry `bag/a` in the file: overlapping entries let \

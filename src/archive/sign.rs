@@ -243,6 +243,7 @@ impl TrustedKey {
     /// Check the minisign signature `signature` (a `.minisig` file's text) over `data`; on
     /// success, its trusted comment.
     pub fn check(&self, data: &[u8], signature: &str) -> std::result::Result<String, BadSignature> {
+        check_signature_shape(signature)?;
         let signature = minisign::SignatureBox::from_string(signature).map_err(|_| {
             BadSignature(
                 "is not a minisign signature: the file is damaged or was replaced".to_string(),
@@ -267,6 +268,31 @@ impl TrustedKey {
             BadSignature("has an unreadable trusted comment: the file is damaged".to_string())
         })
     }
+}
+
+/// Refuse a signature file that is not exactly minisign's four lines (a final newline
+/// allowed): whatever follows them is covered by no signature, yet a reader of the file would
+/// take it as part of what was signed.
+fn check_signature_shape(text: &str) -> std::result::Result<(), BadSignature> {
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    let lines: Vec<&str> = body.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
+    let shaped = matches!(
+        lines.as_slice(),
+        [untrusted, signature, trusted, global]
+            if untrusted.starts_with("untrusted comment:")
+                && trusted.starts_with("trusted comment:")
+                && !signature.is_empty()
+                && !global.is_empty()
+    );
+    if shaped {
+        return Ok(());
+    }
+    Err(BadSignature(format!(
+        "is not exactly a minisign signature ({} lines where minisign writes 4: untrusted \
+         comment, signature, trusted comment, global signature): text was added to or removed \
+         from it; do not trust the archive",
+        lines.len()
+    )))
 }
 
 /// The trusted comment of a bag's signature: the archive's time (never the clock, so the same
@@ -358,6 +384,24 @@ mod tests {
         assert!(public.check(b"manifest\n", &forged).is_err());
         assert!(public.check(b"manifest\n", "not a signature").is_err());
         assert!(key.sign(b"x", "two\nlines").is_err());
+    }
+
+    #[test]
+    fn a_signature_file_with_anything_added_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, public) = new_key(dir.path(), None);
+        let text = key.sign(b"manifest\n", "c").unwrap();
+        assert!(public.check(b"manifest\n", &text).is_ok());
+        assert!(public.check(b"manifest\n", &text.replace('\n', "\r\n")).is_ok());
+        for tampered in [
+            format!("{text}garbage"),
+            format!("{text}\n"),
+            format!("{text}untrusted comment: a second signature\n"),
+            text.lines().take(3).collect::<Vec<_>>().join("\n"),
+        ] {
+            let why = public.check(b"manifest\n", &tampered).unwrap_err().0;
+            assert!(why.contains("not exactly a minisign signature"), "{why}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use crate::cli::Exit;
 use anyhow::Context;
 use serde_json::Value;
+use std::hash::BuildHasher;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use teczka::archive::read::{Limits, SafeArchive};
@@ -219,10 +220,14 @@ pub fn check(archive: &mut SafeArchive) -> anyhow::Result<Vec<String>> {
             return Ok(findings);
         }
     };
+    findings.extend(check_counts(archive, &metadata)?);
     let pupils = metadata["counts"]["pupils_out"].as_u64().unwrap_or(0);
     // Fields a policy released as text do not parse as their model type, by design.
     let typed = metadata["released_as_text"].as_array().is_none_or(|a| a.is_empty());
-    let options = ReadOptions::default();
+    // Each pupil of a typed JSON Lines copy by a keyed hash (unforgeable without the key, which
+    // lives only in this process), held to the XML copy pupil by pupil.
+    let keyed = std::hash::RandomState::new();
+    let mut fingerprints: Vec<u64> = Vec::new();
     for (name, format) in
         [("data/records/pupils.jsonl", "jsonl"), ("data/records/pupils.xml", "xml")]
     {
@@ -230,16 +235,28 @@ pub fn check(archive: &mut SafeArchive) -> anyhow::Result<Vec<String>> {
             continue;
         }
         let reader = BufReader::new(archive.open_entry(name)?);
+        let options = ReadOptions::default();
         let records: Box<dyn Iterator<Item = teczka::Result<teczka::Record>>> = match format {
             "jsonl" => Box::new(JsonlReader::new(reader, name, &options)),
             _ => Box::new(XmlReader::new(reader, name, &options)),
         };
-        let (mut count, mut invalid) = (0u64, 0u64);
+        let (mut count, mut invalid, mut differing) = (0u64, 0u64, None);
         for record in records {
             match record {
                 Ok(record) => {
-                    count += 1;
                     invalid += u64::from(typed && record.is_rejected());
+                    let fingerprint = keyed.hash_one(content(&record));
+                    if !typed {
+                        // Text values fail their types, and the two readers keep different
+                        // parts of a record that fails: only typed copies compare.
+                    } else if format == "jsonl" {
+                        fingerprints.push(fingerprint);
+                    } else if differing.is_none()
+                        && fingerprints.get(count as usize) != Some(&fingerprint)
+                    {
+                        differing = Some((count + 1, record.location().line));
+                    }
+                    count += 1;
                 }
                 Err(e) => {
                     findings.push(format!("{name}: {e}"));
@@ -254,6 +271,13 @@ pub fn check(archive: &mut SafeArchive) -> anyhow::Result<Vec<String>> {
         }
         if invalid > 0 {
             findings.push(format!("{name}: {invalid} pupils do not follow the schema"));
+        }
+        if let Some((number, line)) = differing.filter(|_| !fingerprints.is_empty()) {
+            findings.push(format!(
+                "{name}: pupil {number} (line {line}) differs from pupil {number} of \
+                 data/records/pupils.jsonl: the archive's two copies of the records disagree, \
+                 so at least one was changed after export; do not import it"
+            ));
         }
     }
     if !typed {
@@ -272,6 +296,56 @@ pub fn check(archive: &mut SafeArchive) -> anyhow::Result<Vec<String>> {
                  {pupils} pupils written"
             ));
         }
+    }
+    Ok(findings)
+}
+
+/// What a pupil holds, as both typed record copies carry it.
+fn content(record: &teczka::Record) -> String {
+    serde_json::to_string(&record.pupil).unwrap_or_default()
+}
+
+/// The archive's counts against each other and against its rejects file: every input record
+/// is out, rejected or suppressed, and each rejected one is in `reports/rejects.jsonl`
+/// (which a statistics archive never carries). Archives without input counts (a subject-access
+/// package) have nothing to reconcile.
+fn check_counts(archive: &mut SafeArchive, metadata: &Value) -> anyhow::Result<Vec<String>> {
+    const METADATA: &str = "data/metadata/archive.json";
+    const REJECTS: &str = "data/reports/rejects.jsonl";
+    let counts = &metadata["counts"];
+    if counts.get("in").is_none() {
+        return Ok(Vec::new());
+    }
+    let count = |key: &str| counts[key].as_u64();
+    let mut findings = Vec::new();
+    let (Some(input), Some(out), Some(rejected)) = (count("in"), count("out"), count("rejected"))
+    else {
+        findings.push(format!("{METADATA}: counts in, out and rejected must be whole numbers"));
+        return Ok(findings);
+    };
+    let suppressed = count("suppressed").unwrap_or(0);
+    let accounted = out.saturating_add(rejected).saturating_add(suppressed);
+    if input != accounted {
+        findings.push(format!(
+            "{METADATA}: counts in={input}, but out={out} + rejected={rejected} + \
+             suppressed={suppressed} = {accounted}: records are unaccounted for"
+        ));
+    }
+    if archive.entry(REJECTS).is_some() {
+        let mut lines = 0u64;
+        for line in BufReader::new(archive.open_entry(REJECTS)?).lines() {
+            lines += u64::from(!line.with_context(|| REJECTS)?.trim().is_empty());
+        }
+        if lines != rejected {
+            findings.push(format!(
+                "{REJECTS}: {lines} rejected records, but {METADATA} counts rejected={rejected}"
+            ));
+        }
+    } else if rejected > 0 && metadata["archive_kind"] != "statistics" {
+        findings.push(format!(
+            "{REJECTS}: missing, but {METADATA} counts rejected={rejected}: the rejected \
+             records were not handed over"
+        ));
     }
     Ok(findings)
 }
