@@ -26,6 +26,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod read;
 pub mod report;
+pub mod sar;
 pub mod synth;
 pub mod validate;
 pub mod write;

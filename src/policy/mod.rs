@@ -16,7 +16,6 @@ pub mod keys;
 mod presets;
 mod release;
 pub mod scrub;
-pub mod subject;
 pub mod tokens;
 
 pub use self::anonymise::{Outcome, Spill};

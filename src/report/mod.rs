@@ -7,7 +7,6 @@
 
 mod rejects;
 pub mod risk;
-pub mod sar;
 pub mod tables;
 mod validation;
 

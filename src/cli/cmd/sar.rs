@@ -11,10 +11,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use teczka::model::schema::{pupil_schema_text, PUPILS_XSD};
 use teczka::policy::keys::hex;
-use teczka::policy::subject::{Disclosure, Role, Scope, Search, Subject};
 use teczka::policy::Policy;
 use teczka::read::Format;
-use teczka::report::sar::{self, files, Controller, Extension, Lang, Package, Request};
+use teczka::sar::{self, files, Controller, Extension, Lang, Package, Request};
+use teczka::sar::{Disclosure, Role, Scope, Search, Subject};
 use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
 
 /// Answer a subject-access request: everything about one pupil or guardian, as a readable

@@ -10,7 +10,7 @@ use super::lang::Lang;
 use super::{party_text, reason_code, reason_text, Package};
 use crate::model::fields::field;
 use crate::model::Entity;
-use crate::policy::subject::Role;
+use crate::sar::Role;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 

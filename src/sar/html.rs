@@ -15,7 +15,7 @@ use super::records::{groups, guardian_item, Item};
 use super::{full_name, party_text, reason_text, Package};
 use crate::model::fields::field;
 use crate::model::Pupil;
-use crate::policy::subject::Role;
+use crate::sar::Role;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 /// The whole report page as UTF-8 HTML.
@@ -663,11 +663,7 @@ mod tests {
     use super::super::Extension;
     use super::*;
 
-    fn render(
-        controller: &str,
-        lang: Lang,
-        disclosure: &crate::policy::subject::Disclosure,
-    ) -> String {
+    fn render(controller: &str, lang: Lang, disclosure: &crate::sar::Disclosure) -> String {
         let controller = super::super::testing::controller(controller);
         let request = request(lang);
         index_html(&Package { controller: &controller, request: &request, disclosure })
@@ -749,7 +745,7 @@ mod tests {
     #[test]
     fn a_guardians_answer_says_whether_the_childrens_records_are_included() {
         use crate::model::Guardian;
-        use crate::policy::subject::LinkedPupil;
+        use crate::sar::LinkedPupil;
         let mut d = negative_disclosure();
         d.role = Some(Role::Guardian);
         d.guardian = vec![Guardian {

@@ -54,7 +54,7 @@ pub fn is_special_category(entity: Entity) -> bool {
 /// The plain-language label of a catalogue field path (`guardians[].address.town` →
 /// "Adres: miejscowość"), or `None` for a path this table does not know.
 pub fn field_label(path: &str, lang: Lang) -> Option<String> {
-    if path == crate::policy::subject::CHILD_RECORD {
+    if path == crate::sar::CHILD_RECORD {
         return Some(
             lang.pick([
                 "Cały rekord ucznia (nie został dołączony)",

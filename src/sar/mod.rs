@@ -1,8 +1,9 @@
-//! The subject-access report (GDPR Art. 15): what a parent or an adult pupil receives when they
-//! ask the school what it holds about them.
+//! Subject-access requests (GDPR Art. 15): what a parent or an adult pupil receives when they
+//! ask the school what it holds about them — the search and the report in one place.
 //!
-//! The search and the redaction happen upstream ([`crate::policy::subject`]); this module turns
-//! their result, a [`Disclosure`], into what people and machines read:
+//! The search ([`Search`], in `search.rs`) looks at every record once, keeps what is about the
+//! [`Subject`], checks that everything it gathered is one person, and redacts third parties
+//! into a [`Disclosure`]. The rest of this module turns that into what people and machines read:
 //!
 //! * [`index_html`] — one self-contained page (no scripts, no remote assets), readable on a
 //!   phone and printable, in Polish, Czech or English;
@@ -21,6 +22,7 @@ mod html;
 mod labels;
 mod lang;
 mod records;
+mod search;
 
 pub use self::art15::{art15_information, readme_txt, withholding_log};
 pub use self::controller::{
@@ -34,8 +36,10 @@ pub use self::due::{
 pub use self::html::index_html;
 pub use self::labels::{entity_label, enum_word, field_label};
 pub use self::lang::Lang;
-
-use crate::policy::subject::{Disclosure, Role, ThirdParty};
+pub use self::search::{
+    Disclosure, LinkedPupil, Role, Scope, Search, Searched, Subject, ThirdParty, Withheld,
+    CHILD_RECORD,
+};
 
 /// The names, inside the bag's `data/`, that [`readme_txt`] and [`index_html`] refer the reader
 /// to; the `sar` command writes its files under these names.
@@ -142,8 +146,8 @@ pub(crate) mod testing {
     //! A disclosure and controller the module's tests share.
 
     use super::*;
+    use super::{Searched, Subject, Withheld};
     use crate::model::{Address, Grade, Guardian, HealthNote, Pupil, Remark, Sex};
-    use crate::policy::subject::{Searched, Subject, Withheld};
     use chrono::NaiveDate;
 
     pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {

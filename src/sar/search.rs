@@ -1,5 +1,5 @@
-//! Subject-access requests (GDPR Art. 15): who the request is about, and what of the school's
-//! records is disclosed to them.
+//! The subject-access search: who the request is about, and what of the school's records is
+//! disclosed to them.
 //!
 //! The search is one streaming pass: [`Subject::find_in`] looks at each pupil record once and
 //! keeps only the records that are about the subject, so memory follows the subject's records,
