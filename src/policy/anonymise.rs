@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::model::fields::fields;
 use crate::model::record::{Hierarchy, Record, Released};
 use crate::model::value::format_leaf;
-use crate::report::risk::{RiskAccumulator, RiskReport, Units};
+use crate::policy::risk::{RiskAccumulator, RiskReport, Units};
 use crate::write::Sink;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -477,7 +477,7 @@ fn sensitive_values(paths: &[String], record: &Map<String, Value>) -> Vec<String
 }
 
 /// A released fact an attacker may know besides the quasi-identifiers (see
-/// [`crate::report::risk::attack`]).
+/// [`crate::policy::risk::attack`]).
 #[derive(Clone, Debug, PartialEq)]
 enum Fact {
     /// One released field that is not a quasi-identifier: its value, or one item's value.

@@ -15,6 +15,7 @@ pub mod indicators;
 pub mod keys;
 mod presets;
 mod release;
+pub mod risk;
 pub mod scrub;
 pub mod tokens;
 

@@ -6,12 +6,10 @@
 //! original of every rejected input record) and is handled like the input itself.
 
 mod rejects;
-pub mod risk;
 pub mod tables;
 mod validation;
 
 pub use self::rejects::RejectsWriter;
-pub use self::risk::{RiskAccumulator, RiskReport, RiskSummary, Units};
 pub use self::validation::{CountsReport, JsonReport, Report, TextReport};
 
 use crate::error::{ErrorKind, Result};
