@@ -13,6 +13,7 @@ mod class;
 pub mod fields;
 pub mod record;
 pub mod schema;
+pub mod tree;
 pub mod value;
 
 pub use class::Class;

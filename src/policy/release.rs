@@ -13,13 +13,13 @@ use super::{indicators, scrub, Op, Policy, TextIdentifiers};
 use crate::error::{Error, Result};
 use crate::model::fields::fields;
 use crate::model::record::{Hierarchy, Released};
+use crate::model::tree::{pupil_tree, Node};
 use crate::model::value::{format_leaf, parse_date};
 use crate::model::Pupil;
 use crate::validate::{birth_number_birth, pesel_birth};
 use chrono::Duration;
 use serde_json::{Map, Value};
 use std::cell::RefCell;
-use std::sync::OnceLock;
 
 /// The secrets some rules need; the CLI checks they are present before a run starts.
 #[derive(Clone, Copy, Default)]
@@ -28,56 +28,6 @@ pub struct Secrets<'a> {
     pub key: Option<&'a Key>,
     /// The run's tokeniser, for `tokenise`.
     pub tokens: Option<&'a Tokeniser>,
-}
-
-/// The catalogue as a tree of object keys, so records are walked without building paths.
-enum Node {
-    Group(Vec<(String, Node)>),
-    List(Box<Node>),
-    Leaf(usize),
-}
-
-fn tree() -> &'static Node {
-    static TREE: OnceLock<Node> = OnceLock::new();
-    TREE.get_or_init(|| {
-        let mut root = Node::Group(Vec::new());
-        for (index, field) in fields().iter().enumerate() {
-            insert(&mut root, &field.path, index);
-        }
-        root
-    })
-}
-
-fn insert(node: &mut Node, path: &str, index: usize) {
-    let (head, rest) = match path.split_once('.') {
-        Some((head, rest)) => (head, Some(rest)),
-        None => (path, None),
-    };
-    let (key, list) = match head.strip_suffix("[]") {
-        Some(key) => (key, true),
-        None => (head, false),
-    };
-    let Node::Group(children) = node else { return };
-    let position = match children.iter().position(|(k, _)| k == key) {
-        Some(p) => p,
-        None => {
-            let child = match (list, rest) {
-                (true, _) => Node::List(Box::new(Node::Group(Vec::new()))),
-                (false, Some(_)) => Node::Group(Vec::new()),
-                (false, None) => Node::Leaf(index),
-            };
-            children.push((key.to_string(), child));
-            children.len() - 1
-        }
-    };
-    let child = &mut children[position].1;
-    let target = match child {
-        Node::List(item) => item.as_mut(),
-        other => other,
-    };
-    if let Some(rest) = rest {
-        insert(target, rest, index);
-    }
 }
 
 /// Per-record context of the walk.
@@ -121,9 +71,7 @@ impl Policy {
             shifts: RefCell::new(Vec::new()),
             found: RefCell::new(Vec::new()),
         };
-        if let Node::Group(children) = tree() {
-            walk.group(children, &mut record)?;
-        }
+        walk.group(pupil_tree(), &mut record)?;
         let text_identifiers = walk.found.into_inner();
         Ok(Released { record, quasi, units: Hierarchy::of(pupil), text_identifiers })
     }
@@ -198,7 +146,7 @@ impl Policy {
 }
 
 impl Walk<'_> {
-    fn group(&self, children: &[(String, Node)], object: &mut Map<String, Value>) -> Result<()> {
+    fn group(&self, children: &[Node], object: &mut Map<String, Value>) -> Result<()> {
         // Replacements are computed against the untouched object first: an address level reads
         // the sibling fields, which their own rules may drop.
         let mut changes: Vec<(String, Option<Value>)> = Vec::new();
@@ -206,13 +154,13 @@ impl Walk<'_> {
             if value.is_null() {
                 continue;
             }
-            let Some((_, node)) = children.iter().find(|(k, _)| k == key) else {
+            let Some(node) = children.iter().find(|n| n.name() == key) else {
                 return Err(Error::input(
                     "record",
                     format!("field `{key}` is not in the field catalogue: this is a bug in teczka"),
                 ));
             };
-            if let Node::Leaf(index) = node {
+            if let Node::Leaf { index, .. } = node {
                 if let Some(change) = self.leaf(*index, value, object)? {
                     changes.push((key.clone(), change));
                 }
@@ -230,17 +178,17 @@ impl Walk<'_> {
             }
         }
         let mut emptied = Vec::new();
-        for (key, node) in children {
+        for node in children {
+            let key = node.name();
             match (node, object.get_mut(key)) {
-                (Node::Group(inner), Some(Value::Object(child))) => {
+                (Node::Group { children: inner, .. }, Some(Value::Object(child))) => {
                     self.group(inner, child)?;
                     // A group whose every field was dropped says nothing: leave it out.
                     if child.is_empty() {
                         emptied.push(key);
                     }
                 }
-                (Node::List(item), Some(Value::Array(items))) => {
-                    let Node::Group(inner) = item.as_ref() else { continue };
+                (Node::List { children: inner, .. }, Some(Value::Array(items))) => {
                     for entry in items.iter_mut() {
                         if let Value::Object(child) = entry {
                             self.group(inner, child)?;

@@ -1,8 +1,8 @@
 //! SOU-like XML: a `<pupils>` document with one `<pupil>` element per record, read one pupil at
 //! a time.
 //!
-//! This module owns the XML shape of the model (shared with [`crate::write::xml`] and the XSD in
-//! `schemas/pupils.xsd`): every leaf field of the catalogue ([`fields()`]) is an element named
+//! The XML shape of the model is [`crate::model::tree`]'s (shared with [`crate::write::xml`] and the XSD in
+//! `schemas/pupils.xsd`): every leaf field of the catalogue is an element named
 //! after the field, nested structs (`enrolment`, a guardian's `address`) are elements holding
 //! their fields, and lists are a wrapper element named after the collection holding one item
 //! element per entry (`<grades><grade>…</grade></grades>`, named by [`Entity::element`]). The
@@ -16,8 +16,9 @@
 
 use super::{source_name, Limits, ReadOptions};
 use crate::error::{Error, ErrorKind, Location, Result};
-use crate::model::fields::{fields, FieldSpec, ValueKind};
+use crate::model::fields::{fields, join, FieldSpec, ValueKind};
 use crate::model::record::{Part, Record, Rule, Severity};
+use crate::model::tree::{pupil_tree, Node};
 use crate::model::value::parse_leaf;
 use crate::model::{Entity, Pupil};
 use quick_xml::events::{BytesStart, Event};
@@ -29,7 +30,7 @@ use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufRead, Read};
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// The XML namespace of teczka's SOU-like documents. Readers also accept documents without a
 /// namespace; any other namespace is refused.
@@ -40,126 +41,6 @@ pub const VERSION: &str = "1";
 
 /// The root element's name.
 pub const ROOT: &str = "pupils";
-
-// ---------------------------------------------------------------------------------------------
-// The element tree, derived from the field catalogue.
-// ---------------------------------------------------------------------------------------------
-
-/// One element of a pupil's XML shape.
-#[derive(Debug)]
-pub(crate) enum Node {
-    /// A leaf field: text content only.
-    Leaf {
-        /// Element name (the field name).
-        name: &'static str,
-        /// The catalogue entry.
-        spec: &'static FieldSpec,
-    },
-    /// A nested struct (`enrolment`, `address`): an element holding its fields.
-    Group {
-        /// Element name.
-        name: &'static str,
-        /// Catalogue path of the struct (`guardians[].address`).
-        path: String,
-        /// Path within the entity's item (`address`), as `set_path` would take it.
-        key: String,
-        /// Its fields, in model order.
-        children: Vec<Node>,
-    },
-    /// A list: a wrapper element named after the collection holding item elements.
-    List {
-        /// Wrapper element name (`guardians`).
-        name: &'static str,
-        /// Catalogue path of one item (`guardians[]`).
-        path: String,
-        /// Item element name (`guardian`).
-        item: &'static str,
-        /// The item's fields, in model order.
-        children: Vec<Node>,
-    },
-}
-
-impl Node {
-    /// The element name.
-    pub(crate) fn name(&self) -> &'static str {
-        match self {
-            Node::Leaf { name, .. } | Node::Group { name, .. } | Node::List { name, .. } => name,
-        }
-    }
-}
-
-/// The children of `<pupil>`, in model (catalogue) order.
-pub(crate) fn pupil_tree() -> &'static [Node] {
-    static TREE: OnceLock<Vec<Node>> = OnceLock::new();
-    TREE.get_or_init(|| {
-        let mut root = Vec::new();
-        for spec in fields() {
-            let segments: Vec<&'static str> = spec.path.split('.').collect();
-            insert(&mut root, &segments, spec, "", "");
-        }
-        root
-    })
-}
-
-fn insert(
-    nodes: &mut Vec<Node>,
-    segments: &[&'static str],
-    spec: &'static FieldSpec,
-    path: &str,
-    key: &str,
-) {
-    let Some((&first, rest)) = segments.split_first() else { return };
-    if rest.is_empty() {
-        nodes.push(Node::Leaf { name: first, spec });
-        return;
-    }
-    let (name, is_list) = match first.strip_suffix("[]") {
-        Some(name) => (name, true),
-        None => (first, false),
-    };
-    let index = match nodes.iter().position(|n| n.name() == name && !matches!(n, Node::Leaf { .. }))
-    {
-        Some(index) => index,
-        None => {
-            nodes.push(if is_list {
-                Node::List {
-                    name,
-                    path: format!("{}[]", join(path, name)),
-                    // A list the model adds without an entity still gets a stable item name.
-                    item: Entity::from_collection(name).map_or("item", Entity::element),
-                    children: Vec::new(),
-                }
-            } else {
-                Node::Group {
-                    name,
-                    path: join(path, name),
-                    key: join(key, name),
-                    children: Vec::new(),
-                }
-            });
-            nodes.len() - 1
-        }
-    };
-    match &mut nodes[index] {
-        Node::List { path, children, .. } => {
-            let path = path.clone();
-            insert(children, rest, spec, &path, "");
-        }
-        Node::Group { path, key, children, .. } => {
-            let (path, key) = (path.clone(), key.clone());
-            insert(children, rest, spec, &path, &key);
-        }
-        Node::Leaf { .. } => {}
-    }
-}
-
-fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_string()
-    } else {
-        format!("{prefix}.{name}")
-    }
-}
 
 /// Whether `c` may appear in an XML 1.0 document (the `Char` production, minus surrogates,
 /// which Rust strings cannot hold).

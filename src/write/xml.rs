@@ -8,9 +8,10 @@
 
 use super::Sink;
 use crate::error::{Error, Result};
+use crate::model::tree::{pupil_tree, Node};
 use crate::model::value::format_leaf;
 use crate::model::Pupil;
-use crate::read::xml::{is_xml_char, pupil_tree, Node, NAMESPACE, ROOT, VERSION};
+use crate::read::xml::{is_xml_char, NAMESPACE, ROOT, VERSION};
 use serde_json::{Map, Value};
 use std::io::{BufWriter, Write};
 use std::sync::Arc;
@@ -193,7 +194,7 @@ fn write_node(
 ) -> std::result::Result<(), Refusal> {
     match (node, value) {
         (_, Value::Null) => {}
-        (Node::Leaf { name, spec }, value) => {
+        (Node::Leaf { name, spec, .. }, value) => {
             let Some(text) = format_leaf(value) else {
                 return Err(Refusal { field: spec.path.clone(), reason: Reason::Shape });
             };
