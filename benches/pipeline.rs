@@ -4,7 +4,7 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::hint::black_box;
-use teczka::policy::keys::Key;
+use teczka::crypto::keys::Key;
 use teczka::policy::{Policy, Secrets};
 use teczka::read::{jsonl::JsonlReader, xml::XmlReader, Input, ReadOptions};
 use teczka::synth::{Generator, GeneratorConfig};

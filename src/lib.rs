@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 pub mod archive;
+pub mod crypto;
 mod error;
 pub mod model;
 pub mod pipeline;

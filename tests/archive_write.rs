@@ -143,7 +143,7 @@ fn the_age_cli_decrypts_an_archive_sealed_to_its_key() {
     sample_bag(&dir).write_zip(&mut zip, &options()).unwrap();
     let zip = zip.into_inner();
     let mut sealed = Vec::new();
-    teczka::archive::encrypt::encrypt_to_recipients(&zip[..], &mut sealed, &[public]).unwrap();
+    teczka::crypto::age::encrypt_to_recipients(&zip[..], &mut sealed, &[public]).unwrap();
     fs::write(dir.join("transfer-2024.zip.age"), &sealed).unwrap();
 
     let args = ["-d", "-i", "key.txt", "-o", "opened.zip", "transfer-2024.zip.age"];

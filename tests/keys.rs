@@ -55,7 +55,7 @@ fn keygen_passphrase_prints_a_strong_passphrase() {
     let dir = Dir::new();
     let run = dir.run(&["keygen", "--passphrase"]).expect_code(0);
     let passphrase = run.stdout();
-    teczka::policy::keys::check_passphrase(passphrase.trim_end()).unwrap();
+    teczka::crypto::keys::check_passphrase(passphrase.trim_end()).unwrap();
     assert_ne!(dir.run(&["keygen", "--passphrase"]).stdout(), passphrase);
     dir.run(&["keygen", "--passphrase", "-o", "x"]).expect_code(2);
 }

@@ -42,8 +42,8 @@ use sha2::{Digest, Sha256, Sha512};
 
 use crate::archive::sign::{trusted_comment, SigningKey, SIGNATURE_FILE};
 use crate::archive::zip_writer::{self, DeterministicZip, PreparedEntry, ZipOptions};
+use crate::crypto::keys::hex;
 use crate::error::{Error, Result};
-use crate::policy::keys::hex;
 
 /// The tag files, in the order they are written and listed in the tag manifests.
 const BAGIT_TXT: &str = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";

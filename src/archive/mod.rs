@@ -6,14 +6,13 @@
 //! * [`zip_writer`] writes any set of entries as a byte-reproducible zip, compressing them on
 //!   rayon threads and copying them into the archive in a fixed order;
 //! * [`sign`] signs the tag manifest with a minisign key and checks such signatures;
-//! * [`encrypt`] encrypts a finished archive with age (X25519 recipients or a passphrase);
+//! * encryption of the finished archive with age is [`crate::crypto::age`]'s;
 //! * [`read`] opens an archive defensively — every entry name and header is checked before a
 //!   byte is extracted, and every read is bounded — and decrypts an age-encrypted one;
 //! * [`verify`] checks the bag inside (structure, manifests, checksums, Payload-Oxum) and
 //!   collects every problem rather than stopping at the first.
 
 pub mod bag;
-pub mod encrypt;
 pub mod read;
 pub mod sign;
 pub mod verify;

@@ -36,8 +36,8 @@
 //! An age-encrypted archive (`ARCHIVE.zip.age`) is decrypted first, into an anonymous temporary
 //! file, by [`SafeArchive::open_age`] (or [`decrypt_age`] to do it by hand).
 
+use crate::crypto::age::{Identity, Sealed};
 use crate::error::{Error, Result};
-use crate::policy::tokens::{Identity, Sealed};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::fs;
@@ -1546,7 +1546,7 @@ mod tests {
         ));
         // Fixed: age calibrates the work factor to the machine, past what teczka accepts on
         // a fast one.
-        recipient.set_work_factor(crate::archive::encrypt::SCRYPT_LOG_N);
+        recipient.set_work_factor(crate::crypto::age::SCRYPT_LOG_N);
         let encrypted = age::encrypt(&recipient, &bytes).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bag.zip.age");
@@ -1582,10 +1582,10 @@ mod tests {
 
     #[test]
     fn hostile_age_headers_are_refused_before_any_key_is_tried() {
-        use crate::archive::encrypt::{MAX_AGE_STANZAS, SCRYPT_LOG_N};
+        use crate::crypto::age::{MAX_AGE_STANZAS, SCRYPT_LOG_N};
         let dir = tempfile::tempdir().unwrap();
         let id_path = dir.path().join("id.txt");
-        let recipient = crate::policy::tokens::write_new_age_identity(&id_path).unwrap();
+        let recipient = crate::crypto::age::write_new_age_identity(&id_path).unwrap();
         let recipient: age::x25519::Recipient = recipient.parse().unwrap();
         let identity = Identity::File(id_path);
         let plain = zip_of(&[("bag/data/x", b"hi")]);

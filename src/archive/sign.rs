@@ -28,8 +28,8 @@ use blake2::{Blake2b512, Digest};
 use ed25519_dalek::Signer;
 use zeroize::Zeroizing;
 
+use crate::crypto::keys::write_secret_file;
 use crate::error::{Error, Result};
-use crate::policy::keys::write_secret_file;
 
 /// The file signed: the SHA-512 tag manifest.
 pub const SIGNED_FILE: &str = "tagmanifest-sha512.txt";

@@ -22,8 +22,8 @@
 
 use super::read::SafeArchive;
 use super::sign::{TrustedKey, SIGNATURE_FILE, SIGNED_FILE};
+use crate::crypto::keys::hex;
 use crate::error::Result;
-use crate::policy::keys::hex;
 use sha2::{Digest, Sha256, Sha512};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;

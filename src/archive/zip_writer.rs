@@ -74,7 +74,7 @@ pub struct ZipOptions {
     pub level: Option<i64>,
     /// Encrypt every entry with AES-256 under this password (`--zip-aes`), for recipients who
     /// only have 7-Zip. Windows Explorer cannot open such archives. The password must pass
-    /// [`check_passphrase`](crate::policy::keys::check_passphrase).
+    /// [`check_passphrase`](crate::crypto::keys::check_passphrase).
     pub aes_password: Option<String>,
     /// Where prepared entries larger than [`IN_MEMORY_LIMIT`] are kept until they are copied;
     /// `None` is the system's temporary folder. Put it on the output's file system when the
@@ -100,7 +100,7 @@ impl ZipOptions {
             }
         }
         if let Some(password) = &self.aes_password {
-            crate::policy::keys::check_passphrase(password)?;
+            crate::crypto::keys::check_passphrase(password)?;
         }
         Ok(())
     }

@@ -10,10 +10,10 @@ use chrono::{DateTime, NaiveDateTime};
 use std::fs;
 use std::path::{Path, PathBuf};
 use teczka::archive::bag::{BagBuilder, BagSummary, Source};
-use teczka::archive::encrypt::{encrypt_to_recipients, encrypt_with_passphrase};
 use teczka::archive::sign::SigningKey;
 use teczka::archive::zip_writer::{source_date_epoch, write_atomically, ZipOptions};
-use teczka::policy::keys::check_passphrase;
+use teczka::crypto::age::{encrypt_to_recipients, encrypt_with_passphrase};
+use teczka::crypto::keys::check_passphrase;
 use teczka::policy::Exposure;
 
 /// Where the archive goes and how it is protected (shared by `export` and `sar`).

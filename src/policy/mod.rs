@@ -12,7 +12,6 @@ pub mod anonymity;
 pub mod file;
 pub mod generalise;
 pub mod indicators;
-pub mod keys;
 mod presets;
 mod release;
 pub mod risk;

@@ -7,9 +7,9 @@
 //! data set has been seen (see [`super::anonymise`]).
 
 use super::generalise::{Ladder, TOP};
-use super::keys::Key;
 use super::tokens::Tokeniser;
 use super::{indicators, scrub, Op, Policy, TextIdentifiers};
+use crate::crypto::keys::Key;
 use crate::error::{Error, Result};
 use crate::model::fields::fields;
 use crate::model::record::{Hierarchy, Released};

@@ -18,14 +18,15 @@
 //!
 //! [age]: https://age-encryption.org/v1
 
-use super::keys::{base32_lower, check_passphrase, fill_random, write_secret_file};
-use crate::archive::encrypt::{read_age_header, SCRYPT_LOG_N, SCRYPT_MAX_LOG_N};
+pub use crate::crypto::age::Identity;
+use crate::crypto::age::{Sealed, SCRYPT_LOG_N};
+use crate::crypto::keys::{base32_lower, check_passphrase, fill_random};
 use crate::error::{Error, Result};
-use age::secrecy::{ExposeSecret, SecretString};
+use age::secrecy::SecretString;
 use std::collections::HashMap;
 use std::fmt;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 use zeroize::Zeroizing;
 
@@ -70,16 +71,6 @@ pub enum Recipient {
     /// An age X25519 recipient, `age1…` (printed by `teczka keygen --age`).
     Public(String),
     /// A passphrase; it must pass [`check_passphrase`].
-    Passphrase(String),
-}
-
-/// What opens a token mapping.
-#[derive(Clone)]
-pub enum Identity {
-    /// An age identity file: `AGE-SECRET-KEY-1…` lines (from `teczka keygen --age` or
-    /// `age-keygen`), `#` comments allowed.
-    File(PathBuf),
-    /// The passphrase the mapping was encrypted with.
     Passphrase(String),
 }
 
@@ -128,7 +119,7 @@ impl Tokeniser {
     /// # Panics
     ///
     /// When the operating system's random source fails (see
-    /// [`Key::generate`](super::keys::Key::generate)).
+    /// [`Key::generate`](crate::crypto::keys::Key::generate)).
     pub fn token(&self, domain: &str, value: &str) -> String {
         let mut tokens = self.tokens.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(token) = tokens.get(domain).and_then(|values| values.get(value)) {
@@ -246,15 +237,6 @@ impl fmt::Debug for Recipient {
     }
 }
 
-impl fmt::Debug for Identity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Identity::File(path) => f.debug_tuple("File").field(path).finish(),
-            Identity::Passphrase(_) => f.write_str("Passphrase(<hidden>)"),
-        }
-    }
-}
-
 /// One line of the mapping.
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -272,21 +254,6 @@ struct OwnedEntry {
     #[allow(dead_code)] // Read to check the line's shape; tokens alone identify values.
     domain: String,
     value: String,
-}
-
-/// Write a new age X25519 identity file at `path` (mode 0600 on unix, never overwriting), in
-/// `age-keygen`'s layout: `# created:` and `# public key:` comments, then the
-/// `AGE-SECRET-KEY-1…` line. Returns the public recipient (`age1…`) to encrypt mappings to.
-pub fn write_new_age_identity(path: &Path) -> Result<String> {
-    let identity = age::x25519::Identity::generate();
-    let recipient = identity.to_public().to_string();
-    let created = chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let text = Zeroizing::new(format!(
-        "# created: {created}\n# public key: {recipient}\n{}\n",
-        identity.to_string().expose_secret()
-    ));
-    write_secret_file(path, text.as_bytes())?;
-    Ok(recipient)
 }
 
 impl TokenMap {
@@ -630,20 +597,6 @@ fn guess_delimiter(line: &[u8]) -> u8 {
     best.1
 }
 
-/// Say why a mapping does not open, in the words of the identity given.
-/// The words that tell the user what an age file is and what to give instead, so the shared
-/// decryption ([`Identity::open`]) speaks of the file in hand.
-pub struct Sealed {
-    /// `mapping`, `archive`.
-    pub noun: &'static str,
-    /// What to give when the file is not age at all.
-    pub give: &'static str,
-    /// What to pass for a passphrase, and for an identity file.
-    pub passphrase_hint: &'static str,
-    /// What to pass for an identity file.
-    pub identity_hint: &'static str,
-}
-
 /// The token mapping, as [`TokenMap::read`] names it.
 const MAPPING: Sealed = Sealed {
     noun: "mapping",
@@ -652,104 +605,11 @@ const MAPPING: Sealed = Sealed {
     identity_hint: "--identity FILE",
 };
 
-impl Identity {
-    /// Start decrypting an age file (binary or ASCII-armored) with this identity or
-    /// passphrase. A wrong identity or passphrase, the wrong kind of secret, and a file that is
-    /// not age are each an error saying so in `sealed`'s words, naming `source`.
-    pub fn open<'a, R: Read + 'a>(
-        &self,
-        input: R,
-        sealed: &Sealed,
-        source: &Path,
-    ) -> Result<impl Read + 'a> {
-        let identities: Vec<Box<dyn age::Identity>> = match self {
-            Identity::File(path) => {
-                let file = age::IdentityFile::from_file(path.display().to_string())
-                    .map_err(|e| Error::config(path, format!("not an age identity file: {e}")))?;
-                let list = file.into_identities().map_err(|e| {
-                    Error::config(path, format!("not a usable age identity file: {e}"))
-                })?;
-                if list.is_empty() {
-                    return Err(Error::config(
-                        path,
-                        "holds no identity (`AGE-SECRET-KEY-1…` line): give the file `teczka \
-                         keygen --age` wrote",
-                    ));
-                }
-                list.into_iter().map(|i| i as Box<dyn age::Identity>).collect()
-            }
-            Identity::Passphrase(passphrase) => {
-                let mut identity =
-                    age::scrypt::Identity::new(SecretString::from(passphrase.clone()));
-                identity.set_max_work_factor(SCRYPT_MAX_LOG_N);
-                vec![Box::new(identity)]
-            }
-        };
-        // The header is bounded before age parses it: age reparses a header for every piece
-        // it reads, and tries every stanza, so a crowded one stalls it for minutes.
-        let mut unarmored = age::armor::ArmoredReader::new(input);
-        let head = read_age_header(&mut unarmored)
-            .map_err(|e| sealed.error(source, self, age::DecryptError::Io(e)))?
-            .map_err(|why| Error::input(source, why))?;
-        let decryptor = age::Decryptor::new(std::io::Cursor::new(head).chain(unarmored))
-            .map_err(|e| sealed.error(source, self, e))?;
-        if decryptor.is_scrypt() != matches!(self, Identity::Passphrase(_)) {
-            let what = if decryptor.is_scrypt() {
-                format!(
-                    "the {} is encrypted with a passphrase: give {}, not an identity file",
-                    sealed.noun, sealed.passphrase_hint
-                )
-            } else {
-                format!(
-                    "the {} is encrypted to an age recipient: give {}, not a passphrase",
-                    sealed.noun, sealed.identity_hint
-                )
-            };
-            return Err(Error::input(source, what));
-        }
-        decryptor
-            .decrypt(identities.iter().map(|i| i.as_ref()))
-            .map_err(|e| sealed.error(source, self, e))
-    }
-}
-
-impl Sealed {
-    /// Say why an age file does not open, in the words of the identity given.
-    pub fn error(&self, source: &Path, identity: &Identity, error: age::DecryptError) -> Error {
-        use age::DecryptError as D;
-        let noun = self.noun;
-        let message = match (&error, identity) {
-            (
-                D::NoMatchingKeys | D::KeyDecryptionFailed | D::DecryptionFailed,
-                Identity::Passphrase(_),
-            ) => format!("wrong passphrase: the {noun} does not open with it"),
-            (D::NoMatchingKeys | D::KeyDecryptionFailed, Identity::File(path)) => format!(
-                "wrong identity: the {noun} was not encrypted to the identity in {}",
-                path.display()
-            ),
-            (D::ExcessiveWork { required, .. }, _) => format!(
-                "the {noun} asks for passphrase work 2^{required}, more than the \
-                 2^{SCRYPT_MAX_LOG_N} accepted (2^20 needs 1 GiB of memory): it was not written \
-                 by teczka; ask the sender to encrypt it with teczka or `age -p`"
-            ),
-            (D::InvalidHeader | D::UnknownFormat, _) => {
-                format!("not an age-encrypted file: give {}", self.give)
-            }
-            (D::Io(e), _) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                format!("not an age-encrypted file, or cut short: give the whole {noun}")
-            }
-            (D::Io(e), _) => {
-                format!("cannot decrypt ({e}): the {noun} is damaged or was altered")
-            }
-            (other, _) => format!("cannot decrypt (damaged or altered file?): {other}"),
-        };
-        Error::input(source, message)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::age::write_new_age_identity;
+    use std::path::PathBuf;
 
     fn identity_file(dir: &Path) -> (PathBuf, String) {
         let path = dir.join("id.txt");

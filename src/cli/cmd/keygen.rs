@@ -6,8 +6,8 @@ use anyhow::Context;
 use std::io::Write;
 use std::path::PathBuf;
 use teczka::archive::sign::generate_key_pair;
-use teczka::policy::keys::{generate_passphrase, Key};
-use teczka::policy::tokens::write_new_age_identity;
+use teczka::crypto::age::write_new_age_identity;
+use teczka::crypto::keys::{generate_passphrase, Key};
 
 /// Make a secret: a pseudonym key, an age identity (`--age`), a minisign key pair
 /// (`--minisign`) or a passphrase.
@@ -79,7 +79,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             .map(|var| {
                 let value = std::env::var(var)
                     .with_context(|| format!("environment variable {var} is not set"))?;
-                teczka::policy::keys::check_passphrase(&value)?;
+                teczka::crypto::keys::check_passphrase(&value)?;
                 Ok::<_, anyhow::Error>(zeroize::Zeroizing::new(value))
             })
             .transpose()?;
