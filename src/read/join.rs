@@ -724,7 +724,7 @@ impl SpoolReader {
 
 #[cfg(test)]
 mod tests {
-    use crate::read::csv::open_with_budget;
+    use crate::read::multi_file::open_with_budget;
     use crate::read::{Input, Limits, NoticeLevel, ReadOptions};
     use crate::{Entity, Location, Record, Rule};
     use std::path::Path;

@@ -11,6 +11,7 @@ mod decode;
 mod join;
 pub mod jsonl;
 pub mod mapping;
+mod multi_file;
 pub mod xml;
 
 pub use self::decode::{detect_encoding, encoding_by_name};
@@ -221,7 +222,7 @@ pub fn open(inputs: &[Input], options: &ReadOptions) -> Result<Opened> {
         }
     }
     if !csv_inputs.is_empty() {
-        let opened = csv::open(&csv_inputs, options)?;
+        let opened = multi_file::open(&csv_inputs, options)?;
         notices.extend(opened.notices);
         streams.insert(0, opened.records);
     }
