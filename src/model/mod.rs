@@ -15,6 +15,7 @@ pub mod record;
 pub mod schema;
 pub mod tree;
 pub mod value;
+pub mod walk;
 
 pub use class::Class;
 pub use fields::{Entity, FieldSpec, ValueKind};

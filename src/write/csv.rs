@@ -22,8 +22,10 @@
 
 use super::Sink;
 use crate::error::{Error, Result};
-use crate::model::fields::{entity_fields, FieldSpec, ValueKind};
+use crate::model::fields::{entity_fields, fields, FieldSpec, ValueKind};
+use crate::model::tree::Node;
 use crate::model::value::{format_leaf, get_path};
+use crate::model::walk::{walk, Scalar, Visitor};
 use crate::model::{Entity, Pupil};
 use encoding_rs::{Encoding, UTF_8};
 use serde_json::{Map, Value};
@@ -95,6 +97,10 @@ pub struct CsvWriter {
     /// Pupils written so far, for error messages.
     written: u64,
     rows: Rows,
+    /// Catalogue index → (file, column) of the field's cell, for typed pupils.
+    cell_of: Vec<Option<(usize, usize)>>,
+    /// Each file's cells of the row being filled, reused from pupil to pupil.
+    cells: Vec<Vec<Option<String>>>,
 }
 
 /// One entity's output file.
@@ -111,7 +117,14 @@ impl CsvWriter {
     pub fn create(dir: &Path, options: CsvWriteOptions) -> Result<CsvWriter> {
         let rows = Rows::new(dir, &options)?;
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let mut writer = CsvWriter { files: Vec::new(), options, written: 0, rows };
+        let mut writer = CsvWriter {
+            files: Vec::new(),
+            options,
+            written: 0,
+            rows,
+            cell_of: vec![None; fields().len()],
+            cells: Vec::new(),
+        };
         for entity in Entity::ALL {
             let path = dir.join(format!("{}.csv", entity.file_stem()));
             let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
@@ -123,6 +136,12 @@ impl CsvWriter {
                 header.push("pupil_id");
             }
             header.extend(columns.iter().map(|f| f.key.as_str()));
+            for (column, spec) in columns.iter().enumerate() {
+                if let Some(index) = fields().iter().position(|f| std::ptr::eq(f, *spec)) {
+                    writer.cell_of[index] = Some((writer.files.len(), column));
+                }
+            }
+            writer.cells.push(vec![None; columns.len()]);
             let mut file = EntityFile { entity, path, out: BufWriter::new(file), columns };
             writer.rows.start(&mut file.out, &file.path, writer.options.bom)?;
             writer.rows.write_header(&mut file.out, &file.path, &header)?;
@@ -335,9 +354,87 @@ pub(super) fn link_id(pupil: &Map<String, Value>, written: u64) -> String {
     }
 }
 
+impl CsvWriter {
+    /// Write one typed pupil: its values walked straight into the cells of each file's row
+    /// (no JSON map), a child row written as its item ends, the pupil's own row last.
+    fn write_typed(&mut self, pupil: &Pupil) -> Result<()> {
+        for row in &mut self.cells {
+            row.fill(None);
+        }
+        let mut filler = Filler { writer: self, id: &pupil.id };
+        walk(pupil, &mut filler)?;
+        let pupil_file = self.files.iter().position(|f| f.entity == Entity::Pupil);
+        if let Some(file) = pupil_file {
+            self.write_row(file, &pupil.id)?;
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Write file `file`'s filled cells as a row (after the pupil id in a child file) and
+    /// empty them for the next.
+    fn write_row(&mut self, file: usize, id: &str) -> Result<()> {
+        let (Some(entity_file), Some(row)) = (self.files.get_mut(file), self.cells.get_mut(file))
+        else {
+            return Ok(());
+        };
+        let mut cells: Vec<(Option<String>, &str)> = Vec::with_capacity(row.len() + 1);
+        if entity_file.entity != Entity::Pupil {
+            let id = id.to_string();
+            cells.push((
+                Some(if self.options.neutralise_formulas { neutralise(id) } else { id }),
+                "id",
+            ));
+        }
+        for (cell, field) in row.iter_mut().zip(&entity_file.columns) {
+            cells.push((cell.take(), &field.path));
+        }
+        self.rows.write(&mut entity_file.out, &entity_file.path, &cells, self.written + 1, id)
+    }
+}
+
+/// Fills the row cells of one typed pupil as it is walked.
+struct Filler<'w> {
+    writer: &'w mut CsvWriter,
+    id: &'w str,
+}
+
+impl Filler<'_> {
+    /// The file a list's items are rows of.
+    fn file_of(&self, list: &Node) -> Option<usize> {
+        let entity = Entity::from_collection(list.name())?;
+        self.writer.files.iter().position(|f| f.entity == entity)
+    }
+}
+
+impl Visitor for Filler<'_> {
+    fn leaf(&mut self, node: &'static Node, value: Scalar<'_>) -> Result<()> {
+        let Node::Leaf { spec, index, .. } = node else { return Ok(()) };
+        let Some(Some((file, column))) = self.writer.cell_of.get(*index).copied() else {
+            return Ok(()); // no column for it in the canonical layout
+        };
+        let mut text = String::new();
+        value.push_text(&mut text);
+        if self.writer.options.neutralise_formulas && spec.kind == ValueKind::Text {
+            text = neutralise(text);
+        }
+        if let Some(cell) = self.writer.cells.get_mut(file).and_then(|row| row.get_mut(column)) {
+            *cell = Some(text);
+        }
+        Ok(())
+    }
+
+    fn leave_item(&mut self, list: &'static Node) -> Result<()> {
+        match self.file_of(list) {
+            Some(file) => self.writer.write_row(file, self.id),
+            None => Ok(()),
+        }
+    }
+}
+
 impl Sink for CsvWriter {
     fn write(&mut self, pupil: &Pupil) -> Result<()> {
-        self.write_object(&pupil_object(pupil)?, &pupil.id)
+        self.write_typed(pupil)
     }
 
     /// A released pupil without an `id` (an anonymised release drops it) links its rows by
@@ -529,6 +626,36 @@ pub(crate) mod tests {
             assert!(record.problems.is_empty(), "{:?}", record.problems);
         }
         records.into_iter().map(|r| r.pupil).collect()
+    }
+
+    #[test]
+    fn typed_pupils_are_written_byte_for_byte_as_their_json_form_is() {
+        use crate::synth::{Country, Detail, Generator, GeneratorConfig};
+        let mut pupils = vec![full_pupil("=1"), Pupil { id: "bare".into(), ..Pupil::default() }];
+        for country in [Country::Pl, Country::Cz] {
+            let config = GeneratorConfig { country, detail: Detail::Full, ..Default::default() };
+            pupils.extend(Generator::new(config).iter(0..100));
+        }
+        for options in [CsvWriteOptions::default(), CsvWriteOptions::excel()] {
+            let (typed, json) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+            let mut typed_writer = CsvWriter::create(typed.path(), options.clone()).unwrap();
+            let mut json_writer = CsvWriter::create(json.path(), options.clone()).unwrap();
+            for pupil in &pupils {
+                typed_writer.write(pupil).unwrap();
+                json_writer.write_released(&pupil_object(pupil).unwrap()).unwrap();
+            }
+            typed_writer.finish().unwrap();
+            json_writer.finish().unwrap();
+            for entity in Entity::ALL {
+                let name = format!("{}.csv", entity.file_stem());
+                let typed = std::fs::read(typed.path().join(&name)).unwrap();
+                assert_eq!(typed, std::fs::read(json.path().join(&name)).unwrap(), "{name}");
+                let rows = typed.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count();
+                if matches!(entity, Entity::Pupil | Entity::Guardian | Entity::Grade) {
+                    assert!(rows > 100, "{name}: the comparison needs rows, not just a header");
+                }
+            }
+        }
     }
 
     #[test]
