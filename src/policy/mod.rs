@@ -346,6 +346,19 @@ impl Policy {
             || self.rules.iter().flatten().any(|r| matches!(r.op, Op::Suppress(_)))
     }
 
+    /// Whether releasing leaves every pupil exactly as read: every field kept, nothing
+    /// derived, no anonymity, and identifiers in free text reported rather than redacted (a
+    /// `transfer` handing over the whole register). Such a release needs no released copy of
+    /// the record: [`Policy::release_unchanged`] checks a pupil and finds what to report.
+    pub fn is_identity(&self) -> bool {
+        self.anonymity.is_none()
+            && self.identifiers_in_text() == TextIdentifiers::Report
+            && self.rules.iter().all(|rule| {
+                rule.as_ref()
+                    .is_some_and(|r| r.op == Op::Keep && r.derive.is_empty() && !r.computed)
+            })
+    }
+
     /// Fields whose released values are no longer of their model type (a generalised date,
     /// a redacted yes/no): their released text does not fit the typed XSD and JSON Schema.
     pub fn retyped_fields(&self) -> Vec<&'static str> {
@@ -772,6 +785,52 @@ mod tests {
             assert_eq!(policy.uncovered_fields(), Vec::<&FieldSpec>::new(), "{name}");
         }
         assert!(Policy::load("transfer", today()).unwrap().file.policy.require_encryption);
+    }
+
+    #[test]
+    fn an_identity_release_is_the_pupil_unchanged_with_the_same_findings() {
+        use crate::synth::{Country, Detail, Generator, GeneratorConfig};
+        let transfer = Policy::load("transfer", today()).unwrap();
+        assert!(transfer.is_identity());
+        for (name, _) in PRESETS {
+            let identity = Policy::load(name, today()).unwrap().is_identity();
+            assert_eq!(identity, *name == *"transfer", "{name}");
+        }
+        let mut redacting = Policy::load("transfer", today()).unwrap();
+        redacting.file.policy.identifiers_in_text = Some(TextIdentifiers::Redact);
+        assert!(!redacting.is_identity(), "redacting text changes the record");
+
+        let mut pupils: Vec<Pupil> = [Country::Pl, Country::Cz]
+            .into_iter()
+            .flat_map(|country| {
+                let config =
+                    GeneratorConfig { country, detail: Detail::Full, ..Default::default() };
+                Generator::new(config).iter(0..150).collect::<Vec<_>>()
+            })
+            .collect();
+        // Identifiers in free text at two depths, and a guardian entry holding nothing.
+        pupils[0].remarks[0].text = Some("PESEL 02070803628, mail a@b.pl".into());
+        pupils[1].guardians.push(crate::model::Guardian::default());
+        let mut unchanged = 0;
+        for pupil in &pupils {
+            let released = transfer.release(pupil, Secrets::default()).unwrap();
+            let mut expected = released.text_identifiers.clone();
+            expected.sort();
+            match transfer.release_unchanged(pupil).unwrap() {
+                Some(mut found) => {
+                    unchanged += 1;
+                    let same =
+                        Value::Object(released.record) == serde_json::to_value(pupil).unwrap();
+                    assert!(same, "pupil {}: the release differs from the pupil", pupil.id);
+                    found.sort();
+                    assert_eq!(found, expected, "pupil {}", pupil.id);
+                }
+                // A hollow item may or may not leave the release; the long way decides.
+                None => assert_eq!(pupil.id, pupils[1].id, "only the hollow guardian's pupil"),
+            }
+        }
+        assert_eq!(unchanged, pupils.len() - 1, "only the hollow guardian goes the long way");
+        assert_eq!(transfer.release_unchanged(&pupils[0]).unwrap().unwrap().len(), 2);
     }
 
     #[test]

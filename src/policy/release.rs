@@ -15,6 +15,7 @@ use crate::model::fields::fields;
 use crate::model::record::{Hierarchy, Released};
 use crate::model::tree::{pupil_tree, Node};
 use crate::model::value::{format_leaf, parse_date};
+use crate::model::walk::{walk, Scalar, Visitor};
 use crate::model::Pupil;
 use crate::validate::{birth_number_birth, pesel_birth};
 use chrono::Duration;
@@ -28,6 +29,69 @@ pub struct Secrets<'a> {
     pub key: Option<&'a Key>,
     /// The run's tokeniser, for `tokenise`.
     pub tokens: Option<&'a Tokeniser>,
+}
+
+/// Walks a pupil for [`Policy::release_unchanged`]: free-text identifiers, and whether any
+/// group or list item holds no value at all.
+struct Unchanged {
+    found: Vec<(usize, &'static str)>,
+    /// Values seen in each open group or item, innermost last.
+    values: Vec<usize>,
+    hollow: bool,
+}
+
+impl Unchanged {
+    fn close(&mut self) {
+        if self.values.pop() == Some(0) {
+            self.hollow = true;
+        }
+    }
+}
+
+impl Visitor for Unchanged {
+    fn leaf(&mut self, node: &'static Node, value: Scalar<'_>) -> Result<()> {
+        if let Some(count) = self.values.last_mut() {
+            *count += 1;
+        }
+        let (Node::Leaf { spec, index, .. }, Scalar::Text(text)) = (node, value) else {
+            return Ok(());
+        };
+        if spec.free_text {
+            for (_, kind) in scrub::find(text) {
+                if !self.found.contains(&(*index, kind.describe())) {
+                    self.found.push((*index, kind.describe()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn enter(&mut self, node: &'static Node) -> Result<()> {
+        if let Some(count) = self.values.last_mut() {
+            *count += 1; // a present group or list is a value of its parent
+        }
+        if matches!(node, Node::Group { .. }) {
+            self.values.push(0);
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self, node: &'static Node) -> Result<()> {
+        if matches!(node, Node::Group { .. }) {
+            self.close();
+        }
+        Ok(())
+    }
+
+    fn enter_item(&mut self, _list: &'static Node, _index: usize) -> Result<()> {
+        self.values.push(0);
+        Ok(())
+    }
+
+    fn leave_item(&mut self, _list: &'static Node) -> Result<()> {
+        self.close();
+        Ok(())
+    }
 }
 
 /// Per-record context of the walk.
@@ -45,6 +109,19 @@ struct Walk<'p> {
 }
 
 impl Policy {
+    /// For an [identity](Policy::is_identity) policy: the identifiers found in the pupil's
+    /// free text (catalogue index and kind, never the value) when the release is the pupil
+    /// unchanged, or `None` when it is not — a group or list item holding no value, which the
+    /// released form leaves out — and [`Policy::release`] must make the released copy.
+    ///
+    /// The pupil is walked typed, without the JSON map a release builds: handing over a
+    /// register as it is costs no copy of it.
+    pub fn release_unchanged(&self, pupil: &Pupil) -> Result<Option<Vec<(usize, &'static str)>>> {
+        let mut check = Unchanged { found: Vec::new(), values: vec![0], hollow: false };
+        walk(pupil, &mut check)?;
+        Ok((!check.hollow).then_some(check.found))
+    }
+
     /// Apply the per-record rules to one validated pupil.
     ///
     /// Errors stop the run: a present field without a rule, or a rule whose secret is missing.

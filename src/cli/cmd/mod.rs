@@ -25,7 +25,6 @@ use std::path::Path;
 use std::path::PathBuf;
 use teczka::crypto::keys::{Key, KeySource};
 use teczka::model::fields::fields;
-use teczka::model::record::Released;
 use teczka::pipeline::{Discard, Outputs, Pipeline, RejectSink};
 use teczka::policy::risk::RiskReport;
 use teczka::policy::tokens::{Recipient, Tokeniser};
@@ -295,17 +294,25 @@ impl Job<'_> {
             _ => sink,
         };
         let release = self.release;
+        let identity = release.is_some_and(|r| r.policy.is_identity());
         let counts = Pipeline::new()
             .parallel(|record| validator.check(record))
             .sequential(|record| duplicates.check(record))
             .fallible(|record| {
-                if let Some(release) = release {
-                    if !record.is_rejected() {
-                        let released = release.policy.release(&record.pupil, release.secrets())?;
-                        report_text_identifiers(record, &released, &release.policy);
-                        record.released = Some(Box::new(released));
+                let Some(release) = release.filter(|_| !record.is_rejected()) else {
+                    return Ok(());
+                };
+                // A policy that keeps everything releases the pupil as read: no copy is made,
+                // and the writers write the typed pupil.
+                if identity {
+                    if let Some(found) = release.policy.release_unchanged(&record.pupil)? {
+                        report_text_identifiers(record, &found, &release.policy);
+                        return Ok(());
                     }
                 }
+                let released = release.policy.release(&record.pupil, release.secrets())?;
+                report_text_identifiers(record, &released.text_identifiers, &release.policy);
+                record.released = Some(Box::new(released));
                 Ok(())
             })
             .progress(|n| {
@@ -341,7 +348,7 @@ impl Job<'_> {
 }
 
 /// Warn, at the record's place, about every identifier the release found in free text.
-fn report_text_identifiers(record: &mut Record, released: &Released, policy: &Policy) {
+fn report_text_identifiers(record: &mut Record, found: &[(usize, &'static str)], policy: &Policy) {
     let done = match policy.identifiers_in_text() {
         TextIdentifiers::Redact => "it was redacted in the release".to_string(),
         TextIdentifiers::Report => format!(
@@ -350,7 +357,7 @@ fn report_text_identifiers(record: &mut Record, released: &Released, policy: &Po
             policy.origin
         ),
     };
-    for (index, kind) in &released.text_identifiers {
+    for (index, kind) in found {
         let path = fields().get(*index).map_or("?", |f| f.path.as_str());
         record.report(
             path,
