@@ -1,15 +1,17 @@
 //! SOU-like XML writer: a `<pupils>` document, one indented `<pupil>` element per record.
 //!
 //! The element shape is the one [`crate::read::xml`] reads and `schemas/pupils.xsd` describes,
-//! derived from the field catalogue: the writer serialises a pupil to JSON and walks it in
-//! catalogue order, so a new model field needs no code here. Values are written exactly (XML
+//! derived from the field catalogue: the writer walks a typed pupil (or a released pupil's JSON)
+//! in catalogue order, so a new model field needs no code here. Values are written exactly (XML
 //! keeps what CSV for spreadsheets must neutralise); a value holding a character that XML 1.0
 //! cannot carry is refused with an error rather than written as a broken document.
 
 use super::Sink;
 use crate::error::{Error, Result};
+use crate::model::fields::join;
 use crate::model::tree::{pupil_tree, Node};
 use crate::model::value::format_leaf;
+use crate::model::walk::{walk, Scalar, Visitor};
 use crate::model::Pupil;
 use crate::read::xml::{is_xml_char, NAMESPACE, ROOT, VERSION};
 use serde_json::{Map, Value};
@@ -75,14 +77,21 @@ impl<W: Write> XmlWriter<W> {
 }
 
 impl<W: Write> Sink for XmlWriter<W> {
+    /// The typed pupil is walked straight into its elements, without a JSON copy.
     fn write(&mut self, pupil: &Pupil) -> Result<()> {
-        match serde_json::to_value(pupil) {
-            Ok(Value::Object(object)) => self.write_released(&object),
-            _ => Err(Refusal { field: String::new(), reason: Reason::Shape }.into_error(
-                &self.name,
-                self.count + 1,
-                &pupil.id,
-            )),
+        self.buf.clear();
+        self.buf.push_str("  <pupil>\n");
+        let mut elements = Elements { buf: &mut self.buf, depth: 2, pending: None, refusal: None };
+        let walked = walk(pupil, &mut elements);
+        let refusal = elements.refusal.take();
+        self.buf.push_str("  </pupil>\n");
+        self.count += 1;
+        match (refusal, walked) {
+            (Some(refusal), _) => Err(refusal.into_error(&self.name, self.count, &pupil.id)),
+            (None, Err(error)) => Err(error),
+            (None, Ok(())) => {
+                self.out.write_all(self.buf.as_bytes()).map_err(|e| Error::io(&*self.name, e))
+            }
         }
     }
 
@@ -107,6 +116,112 @@ impl<W: Write> Sink for XmlWriter<W> {
                 .map_err(|e| Error::io(&*self.name, e))?;
         }
         self.out.flush().map_err(|e| Error::io(&*self.name, e))
+    }
+}
+
+/// Writes a typed pupil's elements as it is walked, exactly as [`write_node`] writes its JSON
+/// form: a group or item's start tag waits for its first child, so one holding nothing is
+/// written as an empty element.
+struct Elements<'b> {
+    buf: &'b mut String,
+    /// Indentation of the next child element.
+    depth: usize,
+    /// A group or item whose start tag is not written yet.
+    pending: Option<&'static str>,
+    /// Why the pupil cannot be written, once found (the walk is then stopped).
+    refusal: Option<Refusal>,
+}
+
+impl Elements<'_> {
+    /// Write the start tag a first child is waiting for.
+    fn open_pending(&mut self) {
+        if let Some(name) = self.pending.take() {
+            indent(self.buf, self.depth - 1);
+            start_tag(self.buf, name);
+        }
+    }
+
+    /// Open an element whose start tag may wait for a first child.
+    fn open_lazily(&mut self, name: &'static str) {
+        self.open_pending();
+        self.pending = Some(name);
+        self.depth += 1;
+    }
+
+    /// Close an element opened with [`Elements::open_lazily`].
+    fn close_lazily(&mut self, name: &'static str) {
+        self.depth -= 1;
+        indent(self.buf, self.depth);
+        if self.pending.take().is_some() {
+            // Kept (not omitted) so that an empty struct reads back as present.
+            empty_tag(self.buf, name);
+        } else {
+            end_tag(self.buf, name);
+        }
+    }
+}
+
+impl Visitor for Elements<'_> {
+    fn leaf(&mut self, node: &'static Node, value: Scalar<'_>) -> Result<()> {
+        let Node::Leaf { name, spec, .. } = node else { return Ok(()) };
+        self.open_pending();
+        let mut text = String::new();
+        value.push_text(&mut text);
+        // Only an exponent needs rewriting.
+        if matches!(value, Scalar::Float(_)) && text.contains(['e', 'E']) {
+            text = plain_decimal(&text);
+        }
+        indent(self.buf, self.depth);
+        self.buf.push('<');
+        self.buf.push_str(name);
+        self.buf.push('>');
+        if let Err(c) = escape_into(self.buf, &text) {
+            self.refusal = Some(Refusal { field: spec.path.clone(), reason: Reason::Character(c) });
+            return Err(Error::input("-", "refused"));
+        }
+        end_tag(self.buf, name);
+        Ok(())
+    }
+
+    fn enter(&mut self, node: &'static Node) -> Result<()> {
+        match node {
+            Node::Group { name, .. } => self.open_lazily(name),
+            Node::List { name, .. } => {
+                self.open_pending();
+                indent(self.buf, self.depth);
+                start_tag(self.buf, name);
+                self.depth += 1;
+            }
+            Node::Leaf { .. } => {}
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self, node: &'static Node) -> Result<()> {
+        match node {
+            Node::Group { name, .. } => self.close_lazily(name),
+            Node::List { name, .. } => {
+                self.depth -= 1;
+                indent(self.buf, self.depth);
+                end_tag(self.buf, name);
+            }
+            Node::Leaf { .. } => {}
+        }
+        Ok(())
+    }
+
+    fn enter_item(&mut self, list: &'static Node, _index: usize) -> Result<()> {
+        if let Node::List { item, .. } = list {
+            self.open_lazily(item);
+        }
+        Ok(())
+    }
+
+    fn leave_item(&mut self, list: &'static Node) -> Result<()> {
+        if let Node::List { item, .. } = list {
+            self.close_lazily(item);
+        }
+        Ok(())
     }
 }
 
@@ -274,14 +389,6 @@ fn empty_tag(buf: &mut String, name: &str) {
     buf.push_str("/>\n");
 }
 
-fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_string()
-    } else {
-        format!("{prefix}.{name}")
-    }
-}
-
 /// Escape text content: `&`, `<` and `>` (the last so `]]>` can never appear), and `\r` as a
 /// character reference, because a parser turns a literal carriage return into `\n`. Quotes
 /// need no escaping in content and stay readable. Returns the first character XML 1.0 cannot
@@ -438,6 +545,39 @@ mod tests {
         XmlReader::new(xml.as_bytes(), "out.xml", &ReadOptions::default())
             .collect::<Result<Vec<_>>>()
             .unwrap()
+    }
+
+    #[test]
+    fn typed_pupils_are_written_byte_for_byte_as_their_json_form_is() {
+        use crate::synth::{Country, Detail, Generator, GeneratorConfig};
+        let mut pupils = vec![
+            Pupil { id: "bare".into(), ..Pupil::default() },
+            Pupil {
+                id: "hollow".into(),
+                guardians: vec![Guardian::default(), Guardian::default()],
+                enrolment: Some(crate::model::Enrolment::default()),
+                ..Pupil::default()
+            },
+        ];
+        for country in [Country::Pl, Country::Cz] {
+            let config = GeneratorConfig { country, detail: Detail::Full, ..Default::default() };
+            pupils.extend(Generator::new(config).iter(0..100));
+        }
+        let (mut typed, mut json) = (Vec::new(), Vec::new());
+        {
+            let mut typed_writer = XmlWriter::new(&mut typed, "typed").unwrap();
+            let mut json_writer = XmlWriter::new(&mut json, "json").unwrap();
+            for pupil in &pupils {
+                typed_writer.write(pupil).unwrap();
+                let Ok(Value::Object(object)) = serde_json::to_value(pupil) else { panic!() };
+                json_writer.write_released(&object).unwrap();
+            }
+            typed_writer.finish().unwrap();
+            json_writer.finish().unwrap();
+        }
+        assert!(typed.len() > 100_000, "the comparison needs full pupils");
+        assert!(String::from_utf8_lossy(&typed).contains("<guardian/>"), "empty items kept");
+        assert_eq!(String::from_utf8(typed).unwrap(), String::from_utf8(json).unwrap());
     }
 
     #[test]
