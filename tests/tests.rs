@@ -12,6 +12,7 @@ mod import_mapping;
 mod keys;
 mod limits;
 mod policy;
+mod readme;
 mod roundtrip;
 mod sar;
 mod security;
