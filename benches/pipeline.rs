@@ -88,6 +88,24 @@ fn writers(c: &mut Criterion) {
     group.bench_function("xml", |b| {
         b.iter(|| written(&pupils, &mut XmlWriter::new(std::io::sink(), "-").expect("xml")))
     });
+    // The same pupils as their JSON maps, the form a value-changing policy releases: what the
+    // typed walk (`model::walk`) saves the writers.
+    let maps: Vec<_> = pupils
+        .iter()
+        .map(|p| match serde_json::to_value(p) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => panic!("a pupil is an object"),
+        })
+        .collect();
+    group.bench_function("xml_from_json_map", |b| {
+        b.iter(|| {
+            let mut writer = XmlWriter::new(std::io::sink(), "-").expect("xml");
+            for map in &maps {
+                writer.write_released(map).expect("write");
+            }
+            writer.finish().expect("finish");
+        })
+    });
     group.bench_function("csv", |b| {
         b.iter_batched(
             || tempfile::tempdir().expect("tmp"),
@@ -119,7 +137,19 @@ fn policy(c: &mut Criterion) {
     let key = Key::from_bytes([7; 32]);
     let mut group = c.benchmark_group("policy");
     group.sample_size(10).throughput(Throughput::Elements(PUPILS));
-    for (name, policy) in [("pseudonymise", &research), ("statistics-pass-1", &statistics)] {
+    let transfer = Policy::load("transfer", today).expect("preset");
+    group.bench_function("transfer-unchanged", |b| {
+        b.iter(|| {
+            for p in &pupils {
+                black_box(transfer.release_unchanged(p).expect("release"));
+            }
+        })
+    });
+    for (name, policy) in [
+        ("transfer-copy", &transfer),
+        ("pseudonymise", &research),
+        ("statistics-pass-1", &statistics),
+    ] {
         let secrets = Secrets { key: Some(&key), tokens: None };
         group.bench_function(name, |b| {
             b.iter(|| {
