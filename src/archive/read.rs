@@ -334,10 +334,19 @@ impl SafeArchive {
 
     /// Check the central directory and every entry header; fill `root`, `entries`, `by_name`.
     fn check(&mut self) -> Result<()> {
+        self.check_count()?;
+        let (raw, first_encrypted) = self.read_headers()?;
+        self.check_overlaps(&raw)?;
+        let root = self.single_root(&raw)?;
+        self.check_collisions(&raw)?;
+        self.check_password(&raw, first_encrypted)?;
+        self.index(raw, root);
+        Ok(())
+    }
+
+    /// Refuse an archive with more entries than the limit, or none.
+    fn check_count(&self) -> Result<()> {
         let source = self.source.clone();
-        let refuse = |name: &str, problem: &str| {
-            Error::input(&source, format!("entry `{}`: {problem}", shown(name)))
-        };
         let limits = self.limits;
         let count = self.zip.len() as u64;
         if count > limits.max_entries {
@@ -353,16 +362,17 @@ impl SafeArchive {
         if count == 0 {
             return Err(Error::input(&source, "is an empty zip archive: it holds no bag folder"));
         }
+        Ok(())
+    }
 
-        struct Raw {
-            index: usize,
-            name: String,
-            is_dir: bool,
-            size: u64,
-            compressed: u64,
-            start: u64,
-            end: u64,
-        }
+    /// Every entry's header: its name, kind, encryption, method and sizes (alone and in all);
+    /// the entries, and the first encrypted one.
+    fn read_headers(&mut self) -> Result<(Vec<Raw>, Option<usize>)> {
+        let source = self.source.clone();
+        let refuse = |name: &str, problem: &str| {
+            Error::input(&source, format!("entry `{}`: {problem}", shown(name)))
+        };
+        let limits = self.limits;
         let mut raw = Vec::with_capacity(self.zip.len());
         let mut total: u64 = 0;
         let mut total_compressed: u64 = 0;
@@ -476,7 +486,15 @@ impl SafeArchive {
                 ),
             ));
         }
+        Ok((raw, first_encrypted))
+    }
 
+    /// Refuse entries whose bytes overlap each other or the central directory.
+    fn check_overlaps(&self, raw: &[Raw]) -> Result<()> {
+        let source = self.source.clone();
+        let refuse = |name: &str, problem: &str| {
+            Error::input(&source, format!("entry `{}`: {problem}", shown(name)))
+        };
         // Overlaps: sorted by where each entry starts, an entry must end before the next
         // begins, and all before the central directory.
         let mut order: Vec<usize> = (0..raw.len()).collect();
@@ -503,10 +521,18 @@ impl SafeArchive {
                 "overlaps the archive's central directory: the archive is damaged or forged",
             ));
         }
+        Ok(())
+    }
 
+    /// The one top-level folder, the bag.
+    fn single_root(&self, raw: &[Raw]) -> Result<String> {
+        let source = self.source.clone();
+        let refuse = |name: &str, problem: &str| {
+            Error::input(&source, format!("entry `{}`: {problem}", shown(name)))
+        };
         // One top-level folder, the bag.
         let mut roots: Vec<&str> = Vec::new();
-        for r in &raw {
+        for r in raw {
             let first = r.name.split('/').next().unwrap_or_default();
             if !roots.contains(&first) {
                 roots.push(first);
@@ -534,13 +560,21 @@ impl SafeArchive {
             }
             [] => return Err(Error::input(&source, "holds no bag folder")),
         };
+        Ok(root)
+    }
 
+    /// Refuse names one file system would take for one, and names both a file and a folder.
+    fn check_collisions(&self, raw: &[Raw]) -> Result<()> {
+        let source = self.source.clone();
+        let refuse = |name: &str, problem: &str| {
+            Error::input(&source, format!("entry `{}`: {problem}", shown(name)))
+        };
         // Names (and folders along them) that one file system would take for one: case, or
         // Unicode normalisation (macOS stores `ó` decomposed, Windows ignores case).
         let mut spellings: HashMap<String, &str> = HashMap::new();
         let mut files: HashSet<String> = HashSet::new();
         let mut whole: HashSet<String> = HashSet::new();
-        for r in &raw {
+        for r in raw {
             let name = r.name.trim_end_matches('/');
             for path in ancestors_and_self(name) {
                 let folded = folded(path);
@@ -580,7 +614,7 @@ impl SafeArchive {
                 files.insert(folded(name));
             }
         }
-        for r in &raw {
+        for r in raw {
             let key = folded(r.name.trim_end_matches('/'));
             let mut prefix = key.as_str();
             while let Some(cut) = prefix.rfind('/') {
@@ -594,7 +628,12 @@ impl SafeArchive {
                 }
             }
         }
+        Ok(())
+    }
 
+    /// Refuse a wrong password now, not halfway through an extraction.
+    fn check_password(&mut self, raw: &[Raw], first_encrypted: Option<usize>) -> Result<()> {
+        let source = self.source.clone();
         // A wrong password is said now, not halfway through an extraction. The AES password
         // verifier is checked when an entry is opened; nothing is decompressed here.
         if let (Some(index), Some(password)) = (first_encrypted, self.password.as_deref()) {
@@ -604,7 +643,11 @@ impl SafeArchive {
                 return Err(Error::input(&source, entry_open_error(&name, &e)));
             }
         }
+        Ok(())
+    }
 
+    /// Index the checked entries by their names inside the bag.
+    fn index(&mut self, raw: Vec<Raw>, root: String) {
         let prefix = format!("{root}/");
         for r in raw {
             let rel = r.name.get(prefix.len()..).unwrap_or_default().trim_end_matches('/');
@@ -621,8 +664,18 @@ impl SafeArchive {
             });
         }
         self.root = root;
-        Ok(())
     }
+}
+
+/// An entry as its central directory record declares it, with where its bytes lie.
+struct Raw {
+    index: usize,
+    name: String,
+    is_dir: bool,
+    size: u64,
+    compressed: u64,
+    start: u64,
+    end: u64,
 }
 
 /// Refuse an entry whose local header names another file than the central directory does.
