@@ -1,7 +1,7 @@
 //! Personal data stays private on disk (`../shared/redteam/b3_perms.sh`): whatever the umask,
 //! what teczka writes is 0600 in 0700 folders, and a run ended by a signal leaves nothing.
 
-use crate::util::{Dir, Run};
+use crate::util::{fixture, Dir, Run};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
@@ -202,4 +202,319 @@ fn no_output_replaces_an_input() {
     assert_eq!(run.code(), 2, "{}", run.stderr());
     assert!(run.stderr().contains("give --rejects FILE"), "{}", run.stderr());
     assert_eq!(dir.read("rejects.jsonl"), "mine\n");
+}
+
+/// `teczka ARGS` in `dir` under `umask`, with the passphrase in `P`.
+fn run_under_umask(dir: &Dir, umask: &str, args: &[&str]) -> Run {
+    let mut cmd = Command::new("sh");
+    cmd.current_dir(dir.path())
+        .env("P", "Correct-Horse-42-Battery-Staple")
+        .arg("-c")
+        .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_teczka"))
+        .args(args);
+    Run(cmd.output().expect("run teczka"))
+}
+
+/// Issue 11 item 3: the modes come from teczka, not from the umask. Under `umask 000` every
+/// file the commands create is still 0600 and every folder 0700 — the CSV folders of convert
+/// and import (plain and mapped), the archives of export and sar, and the folders made for
+/// them.
+#[test]
+fn everything_written_is_private_under_an_open_umask() {
+    let dir = Dir::new();
+    let mapping = fixture("mapping/mapping.toml");
+    let zaci = fixture("jsonl/zaci.jsonl");
+    let controller = fixture("sar/controller-cz.toml");
+    let generate = [
+        "generate",
+        "-n",
+        "60",
+        "--detail",
+        "full",
+        "--seed",
+        "5",
+        "--to",
+        "jsonl",
+        "-o",
+        "out/in.jsonl",
+    ];
+    let runs: [&[&str]; 8] = [
+        &generate,
+        &[
+            "convert",
+            "out/in.jsonl",
+            "--to",
+            "csv",
+            "-o",
+            "out/csv/all",
+            "--rejects",
+            "out/r.jsonl",
+        ],
+        &[
+            "export",
+            "out/in.jsonl",
+            "--policy",
+            "transfer",
+            "--passphrase-env",
+            "P",
+            "-o",
+            "out/t.zip.age",
+        ],
+        &[
+            "export",
+            "out/in.jsonl",
+            "--policy",
+            "transfer",
+            "--zip-aes-env",
+            "P",
+            "-o",
+            "out/new/aes.zip",
+        ],
+        &["import", "out/t.zip.age", "--passphrase-env", "P", "--to", "csv", "-o", "out/imported"],
+        &[
+            "import",
+            "out/t.zip.age",
+            "--passphrase-env",
+            "P",
+            "--to",
+            "csv",
+            "--mapping",
+            &mapping,
+            "--drop-unmapped",
+            "-o",
+            "out/vendor",
+        ],
+        &[
+            "import",
+            "out/new/aes.zip",
+            "--zip-aes-env",
+            "P",
+            "--to",
+            "jsonl",
+            "-o",
+            "out/back.jsonl",
+        ],
+        &[
+            "sar",
+            &zaci,
+            "--subject",
+            "rc:150103/0168",
+            "--controller",
+            &controller,
+            "--received",
+            "2026-11-02",
+            "--passphrase-env",
+            "P",
+            "-o",
+            "out/sar/answer.zip.age",
+        ],
+    ];
+    for args in runs {
+        let run = run_under_umask(&dir, "000", args);
+        assert!(run.code() < 2, "{args:?}: {}", run.stderr());
+    }
+    assert!(dir.join("out/csv/all/health.csv").exists());
+    assert!(dir.join("out/imported/health.csv").exists());
+    assert!(dir.join("out/sar/answer.zip.age").exists());
+    assert!(std::fs::read_dir(dir.join("out/vendor")).unwrap().count() > 0);
+    assert_eq!(not_private(&dir.join("out")), Vec::<String>::new());
+}
+
+/// Every file under `roots`: (path, bytes).
+fn files_under(roots: &[&Path]) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack: Vec<std::path::PathBuf> = roots.iter().map(|r| r.to_path_buf()).collect();
+    while let Some(path) = stack.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        if meta.is_dir() {
+            if let Ok(entries) = std::fs::read_dir(&path) {
+                stack.extend(entries.flatten().map(|e| e.path()));
+            }
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push((path.display().to_string(), bytes));
+        }
+    }
+    out
+}
+
+/// What is wrong with the files on disk during an encrypted export: any file holding the
+/// canary, or not an age file (every staged file, prepared entry and the output are).
+fn plaintext_on_disk(roots: &[&Path], canary: &[u8]) -> Vec<String> {
+    let magic = b"age-encryption.org/v1\n";
+    let mut wrong = Vec::new();
+    for (path, bytes) in files_under(roots) {
+        if bytes.windows(canary.len()).any(|w| w == canary) {
+            wrong.push(format!("{path}: holds the canary"));
+        }
+        // A file just created may not have its header yet.
+        let head = &bytes[..bytes.len().min(magic.len())];
+        if head != &magic[..head.len()] {
+            wrong.push(format!("{path}: not an age file"));
+        }
+    }
+    wrong
+}
+
+/// Issue 11 item 3, last part: an encrypted export never writes plaintext. The records it
+/// stages (JSON Lines, CSV, XML, reports), the compressed entries waiting for the zip and the
+/// zip itself are all age files while the run goes on — watched every few milliseconds, with
+/// a pupil's surname as the canary and entries stored uncompressed (`--level 0`) so a
+/// plaintext entry would show it too — and so is whatever `kill -9` leaves.
+#[test]
+fn an_encrypted_export_leaves_no_plaintext_on_disk_while_it_runs_or_when_killed() {
+    let dir = Dir::new();
+    crate::util::generate_jsonl(
+        &dir,
+        &["-n", "6000", "--detail", "full", "--seed", "7"],
+        "g.jsonl",
+    );
+    let canary = "Zzyzxkanarkowska";
+    let mut input = String::new();
+    for line in dir.read("g.jsonl").lines() {
+        let mut pupil: serde_json::Value = serde_json::from_str(line).unwrap();
+        pupil["surname"] = serde_json::Value::String(canary.to_string());
+        input.push_str(&serde_json::to_string(&pupil).unwrap());
+        input.push('\n');
+    }
+    dir.create("in.jsonl", input);
+    std::fs::remove_file(dir.join("g.jsonl")).unwrap();
+    let (out, tmp) = (dir.join("out"), dir.join("tmp"));
+    let export = |kill_after_staging: bool| -> (Vec<String>, usize) {
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::create_dir_all(&tmp).unwrap();
+        let mut child = dir
+            .command(&[
+                "export",
+                "in.jsonl",
+                "--policy",
+                "transfer",
+                "--formats",
+                "sou,csv,jsonl",
+                "--level",
+                "0",
+                "--passphrase-env",
+                "P",
+                "-o",
+                "out/t.zip.age",
+            ])
+            .env("P", "Correct-Horse-42-Battery-Staple")
+            .env("TMPDIR", &tmp)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let (mut wrong, mut staged_seen) = (Vec::new(), 0);
+        let start = Instant::now();
+        loop {
+            let files = files_under(&[&out, &tmp]);
+            staged_seen += files.iter().filter(|(p, _)| p.contains("/.teczka-")).count();
+            wrong.extend(plaintext_on_disk(&[&out, &tmp], canary.as_bytes()));
+            if kill_after_staging && files.iter().any(|(p, _)| p.ends_with("pupils.jsonl")) {
+                let pid = child.id().to_string();
+                let killed = Command::new("kill").args(["-KILL", &pid]).status().unwrap();
+                assert!(killed.success());
+                child.wait().unwrap();
+                break;
+            }
+            if child.try_wait().unwrap().is_some() || start.elapsed() > Duration::from_secs(300) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let status = child.wait().unwrap();
+        if !kill_after_staging {
+            assert!(status.success(), "the export failed");
+        }
+        wrong.extend(plaintext_on_disk(&[&out, &tmp], canary.as_bytes()));
+        (wrong, staged_seen)
+    };
+
+    let (wrong, seen) = export(false);
+    assert_eq!(wrong, Vec::<String>::new());
+    assert!(seen > 0, "the scan never saw the staging");
+    // The archive is whole: it opens, and holds the canary once decrypted.
+    let run = dir
+        .command(&[
+            "import",
+            "out/t.zip.age",
+            "--passphrase-env",
+            "P",
+            "--to",
+            "jsonl",
+            "-o",
+            "back.jsonl",
+        ])
+        .env("P", "Correct-Horse-42-Battery-Staple")
+        .output()
+        .unwrap();
+    assert!(Run(run).code() == 0);
+    assert!(dir.read("back.jsonl").contains(canary));
+
+    std::fs::remove_file(dir.join("out/t.zip.age")).unwrap();
+    let (wrong, _) = export(true);
+    assert_eq!(wrong, Vec::<String>::new(), "what kill -9 left");
+    let left = files_under(&[&out]);
+    assert!(!left.is_empty(), "kill -9 leaves the (sealed) staging");
+}
+
+/// Every file a run reads, not only its record inputs, is safe from its outputs: the `--key`
+/// file, `--schema`, a policy file, the `--mapping` file, the `--controller` file, the
+/// `--identity` file and a `--trusted-key` file.
+#[test]
+fn no_output_replaces_a_key_schema_policy_mapping_controller_or_identity_file() {
+    let dir = Dir::new();
+    crate::util::generate_jsonl(&dir, &["-n", "5", "--seed", "6"], "in.jsonl");
+    let files = ["key.txt", "schema.json", "pol.toml", "map.toml", "ctl.toml", "id.age", "t.pub"];
+    for name in files {
+        dir.create(name, format!("{name} must survive\n"));
+    }
+    let attempts: [&[&str]; 8] = [
+        &[
+            "convert", "in.jsonl", "--policy", "transfer", "--key", "key.txt", "--to", "jsonl",
+            "-o", "key.txt",
+        ],
+        &[
+            "convert",
+            "in.jsonl",
+            "--schema",
+            "schema.json",
+            "--to",
+            "jsonl",
+            "-o",
+            "x.jsonl",
+            "--rejects",
+            "schema.json",
+        ],
+        &["convert", "in.jsonl", "--policy", "pol.toml", "--to", "jsonl", "-o", "pol.toml"],
+        &["convert", "in.jsonl", "--mapping", "map.toml", "--to", "jsonl", "-o", "map.toml"],
+        &["validate", "in.jsonl", "--schema", "schema.json", "--report-file", "schema.json"],
+        &[
+            "sar",
+            "in.jsonl",
+            "--subject",
+            "id:P-1",
+            "--controller",
+            "ctl.toml",
+            "--received",
+            "2026-11-02",
+            "--unencrypted",
+            "-o",
+            "ctl.toml",
+        ],
+        &["import", "a.zip.age", "--identity", "id.age", "--to", "jsonl", "-o", "id.age"],
+        &["import", "a.zip", "--trusted-key", "t.pub", "--to", "jsonl", "-o", "t.pub"],
+    ];
+    for args in attempts {
+        let run = dir.run(args);
+        assert_eq!(run.code(), 2, "{args:?}: {}", run.stderr());
+        assert!(
+            run.stderr().contains("would replace or write into the input")
+                || run.stderr().contains("two outputs of this run are one file"),
+            "{args:?}: {}",
+            run.stderr()
+        );
+    }
+    for name in files {
+        assert_eq!(dir.read(name), format!("{name} must survive\n"), "{name}");
+    }
 }

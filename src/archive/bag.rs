@@ -41,9 +41,13 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256, Sha512};
 
 use crate::archive::sign::{trusted_comment, SigningKey, SIGNATURE_FILE};
-use crate::archive::zip_writer::{self, DeterministicZip, PreparedEntry, ZipOptions};
+use crate::archive::zip_writer::{
+    self, DeterministicZip, Forward, Patched, PreparedEntry, ZipOptions,
+};
 use crate::crypto::keys::hex;
 use crate::error::{Error, Result};
+use crate::write::private;
+use crate::write::staged::Store;
 
 /// The tag files, in the order they are written and listed in the tag manifests.
 const BAGIT_TXT: &str = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
@@ -58,6 +62,14 @@ pub enum Source {
     Bytes(Vec<u8>),
     /// A file on disk, read once and streamed (the records, which may be gigabytes).
     File(PathBuf),
+    /// A file written through `store` (sealed staging: see [`staged`](crate::write::staged)),
+    /// decrypted as it is read, hashed and compressed.
+    Stored {
+        /// Where the file is.
+        path: PathBuf,
+        /// The store it was written through, holding its key.
+        store: Store,
+    },
 }
 
 /// Collects a bag's name, bag-info fields and payload, then writes it with
@@ -347,6 +359,56 @@ impl BagBuilder {
     }
 }
 
+impl BagBuilder {
+    /// [`write_zip`](BagBuilder::write_zip) into a stream that cannot seek (an age encryptor),
+    /// with the same bytes: every entry is prepared with its CRC-32 and sizes known, so the
+    /// archive is written front to back and nothing goes back to fix a header.
+    ///
+    /// A payload over 4 GiB is the exception: it is compressed straight into the archive,
+    /// whose header must be fixed afterwards. Then the zip is written into a temporary file in
+    /// [`ZipOptions::temp_dir`] (sealed when [`ZipOptions::store`] is), fixed in memory while
+    /// it is read back, and copied into `out`.
+    pub fn write_zip_stream(self, mut out: impl Write, options: &ZipOptions) -> Result<BagSummary> {
+        let zip_name = format!("{}.zip", self.name);
+        let label = |e| Error::io(&zip_name, e);
+        if !self.needs_zip64()? {
+            let mut forward = Forward::sequential(&mut out);
+            let summary = self.write_zip(&mut forward, options)?;
+            out.flush().map_err(label)?;
+            return Ok(summary);
+        }
+        let dir = options.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+        let (file, path) = private::temp_file_in(&dir, ".teczka-zip-", "")?.into_parts();
+        let staged = options.store.wrap(file, &path)?;
+        let mut forward = Forward::patching(staged);
+        let summary =
+            self.write_zip(io::BufWriter::with_capacity(1 << 16, &mut forward), options)?;
+        let (mut staged, patches) = forward.into_parts();
+        staged.close()?;
+        let (zip, _) = options.store.open(&path)?;
+        io::copy(&mut Patched::new(zip, patches), &mut out).map_err(label)?;
+        out.flush().map_err(label)?;
+        Ok(summary)
+    }
+
+    /// Whether a payload file may need a Zip64 entry (a file's size on disk is at least its
+    /// content's, so a sealed file is judged on the safe side).
+    fn needs_zip64(&self) -> Result<bool> {
+        for (_, source) in &self.payload {
+            let size = match source {
+                Source::Bytes(bytes) => bytes.len() as u64,
+                Source::File(path) | Source::Stored { path, .. } => {
+                    std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len()
+                }
+            };
+            if zip_writer::needs_zip64(size) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
 /// Why `segment` cannot be one file or folder name, if it cannot.
 fn check_segment(segment: &str) -> std::result::Result<(), &'static str> {
     if segment.is_empty() {
@@ -419,25 +481,56 @@ fn hash_and_prepare(
             (tap.finish(), Payload::Prepared(entry))
         }
         Source::File(file_path) => {
-            let (file, size) = open_regular(&file_path, &name)?;
-            let mut tap = Tap::new(BufReader::with_capacity(1 << 16, file));
-            if zip_writer::needs_zip64(size) {
-                // Hash now, compress while assembling (see `Payload::Deferred`).
-                io::copy(&mut tap, &mut io::sink()).map_err(|e| Error::io(&file_path, e))?;
-                (tap.finish(), Payload::Deferred(Source::File(file_path)))
-            } else {
-                let entry = match zip_writer::prepare(&name, &mut tap, size, options) {
-                    Ok(entry) => entry,
-                    // A failure reading the source names the source, not the entry.
-                    Err(e) => {
-                        return Err(tap.error.take().map_or(e, |re| Error::io(&file_path, re)))
-                    }
-                };
-                (tap.finish(), Payload::Prepared(entry))
-            }
+            hash_and_prepare_file(&name, file_path, Store::plain(), options)?
+        }
+        Source::Stored { path: file_path, store } => {
+            hash_and_prepare_file(&name, file_path, store, options)?
         }
     };
     Ok(Hashed { path, sha512: tap.0, sha256: tap.1, bytes: tap.2, entry })
+}
+
+/// Hash a payload file written through `store` and compress it into an entry, or keep it for
+/// later when it is over 4 GiB.
+fn hash_and_prepare_file(
+    name: &str,
+    file_path: PathBuf,
+    store: Store,
+    options: &ZipOptions,
+) -> Result<(Digests, Payload)> {
+    let (reader, size) = open_payload(&file_path, &store, name)?;
+    let mut tap = Tap::new(reader);
+    if zip_writer::needs_zip64(size) {
+        // Hash now, compress while assembling (see `Payload::Deferred`).
+        io::copy(&mut tap, &mut io::sink()).map_err(|e| Error::io(&file_path, e))?;
+        return Ok((tap.finish(), Payload::Deferred(source_of(file_path, store))));
+    }
+    let entry = match zip_writer::prepare(name, &mut tap, size, options) {
+        Ok(entry) => entry,
+        // A failure reading the source names the source, not the entry.
+        Err(e) => return Err(tap.error.take().map_or(e, |re| Error::io(&file_path, re))),
+    };
+    Ok((tap.finish(), Payload::Prepared(entry)))
+}
+
+/// A file as a [`Source`]: plain files as [`Source::File`].
+fn source_of(path: PathBuf, store: Store) -> Source {
+    if store.is_sealed() {
+        Source::Stored { path, store }
+    } else {
+        Source::File(path)
+    }
+}
+
+/// (SHA-512 hex, SHA-256 hex, bytes read).
+type Digests = (String, String, u64);
+
+/// Open a payload file written through `store`, refusing anything but a regular file; returns
+/// a reader of its content and the content's size.
+fn open_payload(path: &Path, store: &Store, entry: &str) -> Result<(Box<dyn Read + Send>, u64)> {
+    let (file, _) = open_regular(path, entry)?;
+    let (reader, size) = store.open_file(file, path).map_err(|e| Error::io(path, e))?;
+    Ok((Box::new(BufReader::with_capacity(1 << 16, reader)), size))
 }
 
 /// Open a payload file, refusing anything but a regular file; returns it and its size.
@@ -467,8 +560,12 @@ fn write_deferred<W: Write + Seek>(
             return zip.write_streamed(entry, &mut &bytes[..], bytes.len() as u64, options)
         }
         Source::File(path) => {
-            let (file, size) = open_regular(&path, entry)?;
-            (Tap::new(BufReader::with_capacity(1 << 16, file)), size, path)
+            let (reader, size) = open_payload(&path, &Store::plain(), entry)?;
+            (Tap::new(reader), size, path)
+        }
+        Source::Stored { path, store } => {
+            let (reader, size) = open_payload(&path, &store, entry)?;
+            (Tap::new(reader), size, path)
         }
     };
     if let Err(e) = zip.write_streamed(entry, &mut tap, size, options) {
@@ -502,7 +599,7 @@ impl<R: Read> Tap<R> {
     }
 
     /// (SHA-512 hex, SHA-256 hex, bytes read).
-    fn finish(self) -> (String, String, u64) {
+    fn finish(self) -> Digests {
         (hex(&self.sha512.finalize()), hex(&self.sha256.finalize()), self.bytes)
     }
 }
@@ -600,6 +697,94 @@ mod tests {
         let mut out = Cursor::new(Vec::new());
         let summary = bag.write_zip(&mut out, options).unwrap();
         (out.into_inner(), summary)
+    }
+
+    /// Pseudo-random bytes (they do not compress, so the entry spills), with `canary` in them.
+    fn noise(len: usize, canary: &[u8]) -> Vec<u8> {
+        let mut bytes: Vec<u8> =
+            (0..len as u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+        bytes.splice(1000..1000 + canary.len(), canary.iter().copied());
+        bytes
+    }
+
+    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn sealed_staging_streamed_into_a_writer_gives_the_same_bytes_and_no_plaintext_on_disk() {
+        let canary = b"Grzegorzewska-Szczepanik";
+        let staging = tempfile::tempdir().unwrap();
+        let work = tempfile::tempdir().unwrap();
+        let store = Store::sealed();
+        let mut text = b"{\"surname\":\"Grzegorzewska-Szczepanik\"}\n".repeat(2_000);
+        text.extend(noise(3 << 20, canary));
+        let (sealed, small) = (staging.path().join("pupils.jsonl"), staging.path().join("h.csv"));
+        store.write(&sealed, &text).unwrap();
+        store.write(&small, "P1,Grzegorzewska-Szczepanik,astma\n").unwrap();
+        let plain_dir = tempfile::tempdir().unwrap();
+        let (plain, plain_small) = (plain_dir.path().join("a"), plain_dir.path().join("b"));
+        std::fs::write(&plain, &text).unwrap();
+        std::fs::write(&plain_small, "P1,Grzegorzewska-Szczepanik,astma\n").unwrap();
+        let bag = |big: Source, small: Source| {
+            let mut bag = BagBuilder::new("transfer").unwrap();
+            bag.add("records/pupils.jsonl", big).unwrap();
+            bag.add("records/csv/health.csv", small).unwrap();
+            bag
+        };
+
+        let (today, summary) =
+            write(bag(Source::File(plain), Source::File(plain_small)), &options("1700000000"));
+        let mut sealed_options = options("1700000000");
+        sealed_options.store = store.clone();
+        sealed_options.temp_dir = Some(work.path().to_owned());
+        let stored = |path: &Path| Source::Stored { path: path.to_owned(), store: store.clone() };
+        // A sink that is not seekable, and that checks the work folder while entries wait in it.
+        struct Watch<'a>(Vec<u8>, &'a Path, &'a [u8], usize);
+        impl Write for Watch<'_> {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                for entry in std::fs::read_dir(self.1)?.flatten() {
+                    self.3 += 1;
+                    assert!(!contains(&std::fs::read(entry.path())?, self.2), "plaintext spill");
+                }
+                self.0.extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut out = Watch(Vec::new(), work.path(), canary, 0);
+        let streamed =
+            bag(stored(&sealed), stored(&small)).write_zip_stream(&mut out, &sealed_options);
+        assert_eq!(streamed.unwrap(), summary);
+        assert!(out.3 > 0, "the large entry waited in the work folder");
+        assert!(out.0 == today, "the same archive, byte for byte");
+        assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0, "spill removed");
+        for entry in std::fs::read_dir(staging.path()).unwrap().flatten() {
+            assert!(!contains(&std::fs::read(entry.path()).unwrap(), canary));
+        }
+    }
+
+    #[test]
+    fn forward_writers_refuse_going_back_or_keep_it_as_patches() {
+        let mut sequential = Forward::sequential(Vec::new());
+        sequential.write_all(b"abcdef").unwrap();
+        assert_eq!(sequential.seek(io::SeekFrom::End(0)).unwrap(), 6);
+        assert_eq!(sequential.seek(io::SeekFrom::Start(6)).unwrap(), 6);
+        assert!(sequential.seek(io::SeekFrom::Start(2)).is_err());
+        let mut patching = Forward::patching(Vec::new());
+        patching.write_all(b"abcdef").unwrap();
+        patching.seek(io::SeekFrom::Start(4)).unwrap();
+        patching.write_all(b"XYZ").unwrap();
+        patching.seek(io::SeekFrom::Start(1)).unwrap();
+        patching.write_all(b"Q").unwrap();
+        assert!(patching.seek(io::SeekFrom::Start(9)).is_err(), "past the end");
+        let (bytes, patches) = patching.into_parts();
+        assert_eq!(bytes, b"abcdefZ");
+        let mut read = String::new();
+        Patched::new(Cursor::new(bytes), patches).read_to_string(&mut read).unwrap();
+        assert_eq!(read, "aQcdXYZ");
     }
 
     fn entries(bytes: &[u8]) -> Vec<(String, String)> {

@@ -38,6 +38,7 @@
 
 use crate::crypto::age::{Identity, Sealed};
 use crate::error::{Error, Result};
+use crate::write::private;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::fs;
@@ -212,7 +213,7 @@ impl SafeArchive {
         password: Option<&str>,
     ) -> Result<SafeArchive> {
         let input = fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut plain = tempfile::tempfile().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+        let mut plain = private::anonymous_file(None)?;
         decrypt_age(io::BufReader::new(input), &mut plain, identity, path)?;
         plain.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, e))?;
         SafeArchive::open_reader(io::BufReader::new(plain), path, limits, password)
@@ -278,7 +279,7 @@ impl SafeArchive {
     /// that already exists is overwritten and no link is followed. On any error the
     /// half-extracted `dest` is removed again.
     pub fn extract_to(&mut self, dest: &Path) -> Result<()> {
-        fs::create_dir(dest).map_err(|e| {
+        crate::write::private::create_dir(dest).map_err(|e| {
             if e.kind() == io::ErrorKind::AlreadyExists {
                 Error::input(
                     dest,
@@ -303,18 +304,15 @@ impl SafeArchive {
         for entry in &entries {
             // Names were checked at open: plain components only, so joining stays inside.
             let target = entry.name.split('/').fold(dest.to_path_buf(), |p, c| p.join(c));
+            // Folders 0700 and files 0600, whatever the umask: the bag holds records.
             if entry.is_dir {
-                fs::create_dir_all(&target).map_err(|e| Error::io(&target, e))?;
+                private::create_dir_all(&target)?;
                 continue;
             }
             if let Some(parent) = target.parent() {
-                fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+                private::create_dir_all(parent)?;
             }
-            let mut out = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&target)
-                .map_err(|e| Error::io(&target, e))?;
+            let mut out = private::create_new_file(&target)?;
             let source = self.source.clone();
             let mut reader = self.open_entry(&entry.name)?;
             loop {

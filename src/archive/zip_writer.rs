@@ -15,7 +15,8 @@
 //!   store (1980-01-01 to 2107-12-31) and rounded down to even seconds as DOS time requires;
 //! * files are `0644`, folders `0755` (unix permissions, "made by Unix");
 //! * no extra fields except the ones the format needs (Zip64 for large entries, the AES header
-//!   for encrypted ones); no data descriptors (the output is seekable);
+//!   for encrypted ones); no data descriptors (the writer knows every entry's sizes before it
+//!   writes it, or can seek back);
 //! * Deflate only: every unzip tool reads it, unlike Zstd inside zip.
 //!
 //! AES-256 entries (for recipients who only have 7-Zip) are not reproducible: each carries a
@@ -29,6 +30,15 @@
 //! the password confirm a guessed content offline. So [`prepare`] patches the single-entry zip
 //! it made before the entry is copied (see [`make_ae2`]). Entry names and sizes stay visible in
 //! any zip, encrypted or not; age hides them.
+//!
+//! When the archive will be encrypted, [`ZipOptions::store`] is sealed (see
+//! [`staged`](crate::write::staged)): an entry waiting in a temporary file is ciphertext under a
+//! key held in memory only; the bytes the zip writer goes back to fix (the local header's
+//! CRC-32 and sizes) are kept in memory as patches ([`Forward`], [`Patched`]) since a sealed
+//! stream is written once. [`DeterministicZip`] itself never goes back over a prepared entry or
+//! a folder, so the archive can be written into a stream that cannot seek, such as an age
+//! encryptor, through [`Forward::sequential`] (see
+//! [`BagBuilder::write_zip_stream`](crate::archive::bag::BagBuilder::write_zip_stream)).
 //!
 //! Memory stays bounded: an entry is streamed through the compressor, and an entry whose input
 //! is larger than [`IN_MEMORY_LIMIT`] is prepared into a temporary file (closed until it is
@@ -50,6 +60,8 @@ use zip::write::SimpleFileOptions;
 use zip::{AesMode, CompressionMethod, ZipArchive, ZipWriter};
 
 use crate::error::{Error, Result};
+use crate::write::private;
+use crate::write::staged::Store;
 
 /// Inputs up to this many bytes are prepared in memory; larger ones go to a temporary file.
 pub const IN_MEMORY_LIMIT: u64 = 1 << 20;
@@ -80,12 +92,23 @@ pub struct ZipOptions {
     /// `None` is the system's temporary folder. Put it on the output's file system when the
     /// system temporary folder is small: a prepared entry is as large as its compressed data.
     pub temp_dir: Option<PathBuf>,
+    /// How those temporary files are stored: [`Store::sealed`] when the archive will be
+    /// encrypted, so compressed entries wait on disk as ciphertext under a key held in memory
+    /// only (AES entries are ciphertext already and stay plain files); the archive's bytes
+    /// are the same either way.
+    pub store: Store,
 }
 
 impl ZipOptions {
     /// Options with the given modification time, the default level, no encryption.
     pub fn new(modified: NaiveDateTime) -> ZipOptions {
-        ZipOptions { modified, level: None, aes_password: None, temp_dir: None }
+        ZipOptions {
+            modified,
+            level: None,
+            aes_password: None,
+            temp_dir: None,
+            store: Store::plain(),
+        }
     }
 
     /// Check the options before any work is done: the level must be 0–9 and an AES password
@@ -132,6 +155,7 @@ impl std::fmt::Debug for ZipOptions {
             .field("level", &self.level)
             .field("aes_password", &self.aes_password.as_ref().map(|_| "<hidden>"))
             .field("temp_dir", &self.temp_dir)
+            .field("store", &self.store)
             .finish()
     }
 }
@@ -203,6 +227,10 @@ enum Storage {
     Memory(Vec<u8>),
     /// A single-entry zip in a closed temporary file, deleted when dropped.
     Spilled(tempfile::TempPath),
+    /// A single-entry zip sealed in a closed temporary file (see [`ZipOptions::store`]),
+    /// deleted when dropped; `patches` are the bytes the zip writer went back to fix (the
+    /// local header's CRC-32 and sizes), kept in memory since a sealed stream is written once.
+    Sealed { path: tempfile::TempPath, patches: Vec<(u64, Vec<u8>)> },
 }
 
 impl PreparedEntry {
@@ -253,11 +281,26 @@ pub fn prepare(
         let bytes = single.into_inner();
         return Ok(PreparedEntry { name: name.to_owned(), storage: Storage::Memory(bytes) });
     }
-    let temp = match &options.temp_dir {
-        Some(dir) => tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?,
-        None => tempfile::NamedTempFile::new().map_err(|e| Error::io(std::env::temp_dir(), e))?,
-    };
+    let dir = options.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let temp = private::temp_file_in(&dir, ".teczka-entry-", "")?;
     let (mut file, path) = temp.into_parts();
+    if options.store.is_sealed() && options.aes_password.is_none() {
+        let staged = options.store.wrap(file, &path)?;
+        let mut forward = Forward::patching(staged);
+        {
+            let mut zip = ZipWriter::new(io::BufWriter::with_capacity(1 << 16, &mut forward));
+            zip.start_file(name, file_options).map_err(|e| entry_error(zip_io(e)))?;
+            io::copy(input, &mut zip).map_err(|e| entry_error(too_large_hint(e, large)))?;
+            let mut out = zip.finish().map_err(|e| entry_error(zip_io(e)))?;
+            out.flush().map_err(entry_error)?;
+        }
+        let (mut staged, patches) = forward.into_parts();
+        staged.close()?;
+        return Ok(PreparedEntry {
+            name: name.to_owned(),
+            storage: Storage::Sealed { path, patches },
+        });
+    }
     {
         let mut zip = ZipWriter::new(io::BufWriter::with_capacity(1 << 16, &mut file));
         zip.start_file(name, file_options).map_err(|e| entry_error(zip_io(e)))?;
@@ -402,13 +445,19 @@ fn zip_io(e: ZipError) -> io::Error {
 pub struct DeterministicZip<W: Write + Seek> {
     writer: ZipWriter<W>,
     modified: zip::DateTime,
+    /// Opens sealed prepared entries.
+    store: Store,
 }
 
 impl<W: Write + Seek> DeterministicZip<W> {
     /// Start an archive on `out` (a file or a buffer: it must be seekable, which also keeps
     /// data descriptors out of the archive).
     pub fn new(out: W, options: &ZipOptions) -> DeterministicZip<W> {
-        DeterministicZip { writer: ZipWriter::new(out), modified: dos_time(options.modified) }
+        DeterministicZip {
+            writer: ZipWriter::new(out),
+            modified: dos_time(options.modified),
+            store: options.store.clone(),
+        }
     }
 
     /// Add a folder entry (`0755`, the fixed time); `name` ends with `/`.
@@ -436,6 +485,13 @@ impl<W: Write + Seek> DeterministicZip<W> {
                 let file = single.by_index_raw(0).map_err(copy_error)?;
                 self.writer.raw_copy_file(file).map_err(copy_error)?;
                 // `path` drops here and deletes the temporary file.
+            }
+            Storage::Sealed { path, patches } => {
+                let (plain, _) = self.store.open(&path)?;
+                let mut single =
+                    ZipArchive::new(Patched::new(plain, patches)).map_err(copy_error)?;
+                let file = single.by_index_raw(0).map_err(copy_error)?;
+                self.writer.raw_copy_file(file).map_err(copy_error)?;
             }
         }
         Ok(())
@@ -475,6 +531,131 @@ impl<W: Write + Seek> DeterministicZip<W> {
     }
 }
 
+/// A writer that only moves forward, so a zip can be written into a stream that cannot seek
+/// (an age encryptor, a sealed file): the zip writer asks for its position and seeks to where
+/// it already is, which costs nothing.
+///
+/// [`Forward::sequential`] refuses to go back. [`Forward::patching`] lets the zip writer go
+/// back and overwrite bytes it already wrote (a local header's CRC-32 and sizes, known only
+/// after the data): the stream keeps the first bytes, and the overwrites are kept in memory as
+/// patches, applied when the stream is read back through [`Patched`].
+pub struct Forward<W: Write> {
+    inner: W,
+    position: u64,
+    end: u64,
+    /// `None`: going back is an error.
+    patches: Option<Vec<(u64, Vec<u8>)>>,
+}
+
+impl<W: Write> Forward<W> {
+    /// A writer that refuses to go back.
+    pub fn sequential(inner: W) -> Forward<W> {
+        Forward { inner, position: 0, end: 0, patches: None }
+    }
+
+    /// A writer that keeps overwrites as patches.
+    pub fn patching(inner: W) -> Forward<W> {
+        Forward { inner, position: 0, end: 0, patches: Some(Vec::new()) }
+    }
+
+    /// The stream and the patches to apply over it when it is read.
+    pub fn into_parts(self) -> (W, Vec<(u64, Vec<u8>)>) {
+        (self.inner, self.patches.unwrap_or_default())
+    }
+}
+
+impl<W: Write> Write for Forward<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.position == self.end {
+            let n = self.inner.write(buf)?;
+            self.position += n as u64;
+            self.end = self.position;
+            return Ok(n);
+        }
+        let Some(patches) = &mut self.patches else {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "the zip writer went back in a stream that only goes forward (this is a bug: \
+                 please report it)",
+            ));
+        };
+        // Overwrite up to the end; what passes the end is written on the next call.
+        let room = usize::try_from(self.end - self.position).unwrap_or(usize::MAX).min(buf.len());
+        patches.push((self.position, buf.get(..room).unwrap_or_default().to_vec()));
+        self.position += room as u64;
+        Ok(room)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Seek for Forward<W> {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            io::SeekFrom::Start(at) => Some(at),
+            io::SeekFrom::Current(by) => self.position.checked_add_signed(by),
+            io::SeekFrom::End(by) => self.end.checked_add_signed(by),
+        };
+        match target {
+            Some(at) if at == self.position => Ok(at),
+            Some(at) if at <= self.end && self.patches.is_some() => {
+                self.position = at;
+                Ok(at)
+            }
+            _ => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "the zip writer tried to seek in a stream that only goes forward (this is a \
+                 bug: please report it)",
+            )),
+        }
+    }
+}
+
+/// A stream written through [`Forward::patching`], read back with its patches applied.
+pub struct Patched<R> {
+    inner: R,
+    position: u64,
+    patches: Vec<(u64, Vec<u8>)>,
+}
+
+impl<R: Read + Seek> Patched<R> {
+    /// Read `inner` (at its start) with `patches` applied.
+    pub fn new(inner: R, patches: Vec<(u64, Vec<u8>)>) -> Patched<R> {
+        Patched { inner, position: 0, patches }
+    }
+}
+
+impl<R: Read> Read for Patched<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let (start, end) = (self.position, self.position + n as u64);
+        // In the order written: a later overwrite wins.
+        for (at, bytes) in &self.patches {
+            let (from, to) = ((*at).max(start), (at + bytes.len() as u64).min(end));
+            if from < to {
+                let (source, target) = ((from - at) as usize, (from - start) as usize);
+                let len = (to - from) as usize;
+                if let (Some(dst), Some(src)) =
+                    (buf.get_mut(target..target + len), bytes.get(source..source + len))
+                {
+                    dst.copy_from_slice(src);
+                }
+            }
+        }
+        self.position = end;
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for Patched<R> {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        self.position = self.inner.seek(to)?;
+        Ok(self.position)
+    }
+}
+
 /// Write `path` atomically: `write` fills a temporary file beside it, which is synced and then
 /// renamed to `path`, so a crash never leaves a half-written file under the final name. The file
 /// is created readable by its owner only (it holds personal data).
@@ -484,10 +665,8 @@ pub fn write_atomically<T>(path: &Path, write: impl FnOnce(&mut File) -> Result<
         _ => Path::new("."),
     };
     // `.teczka-<pid>-…`: what a killed run leaves is recognised and removed by the next one.
-    let mut temp = tempfile::Builder::new()
-        .prefix(&format!(".teczka-{}-partial-", std::process::id()))
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
+    let mut temp =
+        private::temp_file_in(dir, &format!(".teczka-{}-partial-", std::process::id()), "")?;
     let value = write(temp.as_file_mut())?;
     temp.as_file().sync_all().map_err(|e| Error::io(temp.path(), e))?;
     temp.persist(path).map_err(|e| Error::io(path, e.error))?;

@@ -152,6 +152,12 @@ impl ReadArgs {
     pub fn inputs(&self) -> &[Input] {
         &self.inputs
     }
+
+    /// Every file these flags read: the inputs and the --mapping file.
+    pub fn read_paths(&self) -> Vec<&std::path::Path> {
+        let inputs = self.inputs.iter().map(|i| i.path.as_path());
+        inputs.chain(self.mapping.as_deref()).collect()
+    }
 }
 
 /// How CSV output is written (shared by `convert` and `import`).
@@ -245,10 +251,15 @@ pub(crate) fn parse_delimiter(text: &str) -> Result<u8, String> {
     }
 }
 
-/// Refuse an `output` that would replace one of the `inputs` or be written inside an input
-/// folder (see [`refuse_overwriting`]).
-fn refuse_overwriting_inputs(inputs: &[Input], output: &std::path::Path) -> anyhow::Result<()> {
-    let inputs: Vec<&std::path::Path> = inputs.iter().map(|i| i.path.as_path()).collect();
+/// Refuse an `output` that would replace one of the files `read` and `more` name (inputs,
+/// mapping, policy, key, schema, controller…) or be written inside an input folder (see
+/// [`refuse_overwriting`]).
+fn refuse_overwriting_inputs(
+    read: &ReadArgs,
+    more: &[&std::path::Path],
+    output: &std::path::Path,
+) -> anyhow::Result<()> {
+    let inputs = [read.read_paths(), more.to_vec()].concat();
     refuse_overwriting(&inputs, &[output])
 }
 

@@ -8,6 +8,7 @@ use anyhow::{bail, Context};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use teczka::write::staged::{StagedFile, Store};
 
 /// A file being written; becomes visible under its name only on [`AtomicFile::commit`].
 pub struct AtomicFile {
@@ -20,11 +21,12 @@ impl AtomicFile {
     pub fn create(path: &Path) -> anyhow::Result<AtomicFile> {
         let parent = parent_of(path);
         private::remove_leftovers(parent);
-        let temp = tempfile::Builder::new()
-            .prefix(&private::temp_prefix())
-            .suffix(".partial")
-            .tempfile_in(parent)
-            .with_context(|| format!("{}: cannot create the output file here", path.display()))?;
+        // 0600 whatever the umask (the rename keeps the mode).
+        let temp =
+            teczka::write::private::temp_file_in(parent, &private::temp_prefix(), ".partial")
+                .with_context(|| {
+                    format!("{}: cannot create the output file here", path.display())
+                })?;
         private::register(temp.path());
         Ok(AtomicFile { temp, path: path.to_path_buf() })
     }
@@ -77,10 +79,8 @@ impl AtomicDir {
         }
         let parent = parent_of(path);
         private::remove_leftovers(parent);
-        let temp = tempfile::Builder::new()
-            .prefix(&private::temp_prefix())
-            .suffix(".partial")
-            .tempdir_in(parent)
+        // 0700 whatever the umask; the writers make their files inside 0600.
+        let temp = teczka::write::private::temp_dir_in(parent, &private::temp_prefix())
             .with_context(|| format!("{}: cannot create the output folder here", path.display()))?;
         private::register(temp.path());
         Ok(AtomicDir { temp, path: path.to_path_buf() })
@@ -109,8 +109,9 @@ impl AtomicDir {
 fn parent_of(path: &Path) -> &Path {
     match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => {
-            // A failure here resurfaces, with the path, when the temporary file is created.
-            let _ = std::fs::create_dir_all(parent);
+            // Private (0700) whatever the umask. A failure here resurfaces, with the path,
+            // when the temporary file is created.
+            let _ = teczka::write::private::create_dir_all(parent);
             parent
         }
         _ => Path::new("."),
@@ -119,4 +120,54 @@ fn parent_of(path: &Path) -> &Path {
 
 fn is_empty_dir(path: &Path) -> bool {
     std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
+}
+
+/// A file a run writes beside its records: an [`AtomicFile`] for an output of its own, or a
+/// file in an export's staging folder, written through the staging's store (sealed when the
+/// archive will be encrypted).
+pub enum OutFile {
+    /// An output renamed into place on commit.
+    Atomic(AtomicFile),
+    /// A staged file, closed on commit.
+    Staged(StagedFile),
+}
+
+impl OutFile {
+    /// Start writing `path`: through `staged` when given, else atomically.
+    pub fn create(path: &Path, staged: Option<&Store>) -> anyhow::Result<OutFile> {
+        Ok(match staged {
+            Some(store) => OutFile::Staged(store.create(path)?),
+            None => OutFile::Atomic(AtomicFile::create(path)?),
+        })
+    }
+
+    /// Finish the file.
+    pub fn commit(self) -> anyhow::Result<()> {
+        match self {
+            OutFile::Atomic(file) => file.commit(),
+            OutFile::Staged(mut file) => Ok(file.close()?),
+        }
+    }
+}
+
+impl Write for &mut OutFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &mut **self {
+            OutFile::Atomic(file) => {
+                let mut file: &mut AtomicFile = file;
+                file.write(buf)
+            }
+            OutFile::Staged(file) => file.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut **self {
+            OutFile::Atomic(file) => {
+                let mut file: &mut AtomicFile = file;
+                file.flush()
+            }
+            OutFile::Staged(file) => file.flush(),
+        }
+    }
 }

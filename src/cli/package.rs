@@ -12,9 +12,11 @@ use std::path::{Path, PathBuf};
 use teczka::archive::bag::{BagBuilder, BagSummary, Source};
 use teczka::archive::sign::SigningKey;
 use teczka::archive::zip_writer::{source_date_epoch, write_atomically, ZipOptions};
-use teczka::crypto::age::{encrypt_to_recipients, encrypt_with_passphrase};
+use teczka::crypto::age::{passphrase_encryptor, recipients_encryptor};
 use teczka::crypto::keys::check_passphrase;
 use teczka::policy::Exposure;
+use teczka::write::private as private_files;
+use teczka::write::staged::Store;
 
 /// Where the archive goes and how it is protected (shared by `export` and `sar`).
 #[derive(Debug, clap::Args)]
@@ -91,13 +93,19 @@ impl ArchiveArgs {
 /// A staging folder beside the output that becomes the bag's `data/` when sealed.
 ///
 /// Dropping it unsealed removes the folder, so an interrupted run leaves nothing behind under
-/// the final name (and only a hidden `.teczka-export-*` folder if the process is killed).
+/// the final name (and only a hidden `.teczka-<pid>-export-*` folder if the process is killed).
+///
+/// When the archive is encrypted with age, the staging is sealed: every file the command
+/// writes into it goes through [`Staging::store`], which encrypts it under a key held in
+/// memory only, and is decrypted again when the bag is hashed and zipped; the compressed
+/// entries waiting for the zip are sealed the same way, and the zip is streamed straight into
+/// age. No plaintext record reaches the disk (see `teczka::write::staged`).
 pub struct Staging<'a> {
     args: &'a ArchiveArgs,
     folder: tempfile::TempDir,
+    store: Store,
     /// Where compressed entries wait for the zip; held only so it is removed with the staging.
     _work: tempfile::TempDir,
-    parent: PathBuf,
     options: ZipOptions,
     passphrase: Option<String>,
     modified: NaiveDateTime,
@@ -124,20 +132,25 @@ impl<'a> Staging<'a> {
         options.aes_password = zip_password;
         options.validate()?;
 
+        // Sealed when age encrypts the archive; zip AES leaves the names, sizes and the
+        // staging in the clear anyway, and an unencrypted archive is plaintext by choice.
+        let age = !args.encrypt_to.is_empty() || passphrase.is_some();
+        let store = if age { Store::sealed() } else { Store::plain() };
+        options.store = store.clone();
+
         let parent = match args.output.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        fs::create_dir_all(&parent)
+        private_files::create_dir_all(&parent)
             .with_context(|| format!("{}: cannot create the folder", parent.display()))?;
         // Staging and the compressed entries waiting for the zip live in private (0700),
         // registered folders named after this process: a signal removes them, and what
         // `kill -9` leaves is removed by the next run writing here.
         private::remove_leftovers(&parent);
         let staging = |what: &str| {
-            let folder = tempfile::Builder::new()
-                .prefix(&format!("{}{what}-", private::temp_prefix()))
-                .tempdir_in(&parent)
+            let prefix = format!("{}{what}-", private::temp_prefix());
+            let folder = private_files::temp_dir_in(&parent, &prefix)
                 .with_context(|| format!("{}: cannot create a staging folder", parent.display()))?;
             private::register(folder.path());
             anyhow::Ok(folder)
@@ -145,21 +158,30 @@ impl<'a> Staging<'a> {
         let work = staging("zip")?;
         options.temp_dir = Some(work.path().to_path_buf());
         let folder = staging("export")?;
-        Ok(Staging {
-            args,
-            folder,
-            _work: work,
-            parent,
-            options,
-            passphrase,
-            modified,
-            signing_key,
-        })
+        Ok(Staging { args, folder, store, _work: work, options, passphrase, modified, signing_key })
     }
 
     /// The folder that becomes `data/`.
     pub fn data(&self) -> &Path {
         self.folder.path()
+    }
+
+    /// How to write files into [`data`](Staging::data): sealed when the archive is encrypted
+    /// with age.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Create a folder (and its parents) under [`data`](Staging::data), `0700`.
+    pub fn create_dir(&self, relative: &str) -> anyhow::Result<PathBuf> {
+        let folder = self.data().join(relative);
+        private_files::create_dir_all(&folder)?;
+        Ok(folder)
+    }
+
+    /// Write a file under [`data`](Staging::data) through the store.
+    pub fn write(&self, relative: &str, contents: impl AsRef<[u8]>) -> anyhow::Result<()> {
+        Ok(self.store.write(&self.data().join(relative), contents)?)
     }
 
     /// The archive's one timestamp (every entry, `Bagging-Date`, the metadata).
@@ -194,7 +216,7 @@ impl<'a> Staging<'a> {
         bag.info("Archive-Kind", kind)?;
         bag.info("Bag-Software-Agent", &format!("teczka {}", env!("CARGO_PKG_VERSION")))?;
         for (relative, path) in files_under(self.data())? {
-            bag.add(&relative, Source::File(path))?;
+            bag.add(&relative, Source::Stored { path, store: self.store.clone() })?;
         }
         let signed_by = self.signing_key_id();
         if let Some(key) = self.signing_key.take() {
@@ -202,9 +224,9 @@ impl<'a> Staging<'a> {
         }
         let encrypted = self.encrypted();
         let summary = if let Some(passphrase) = &self.passphrase {
-            self.encrypted_zip(bag, |zip, out| encrypt_with_passphrase(zip, out, passphrase))?
+            self.encrypted_zip(bag, passphrase_encryptor(passphrase)?)?
         } else if !args.encrypt_to.is_empty() {
-            self.encrypted_zip(bag, |zip, out| encrypt_to_recipients(zip, out, &args.encrypt_to))?
+            self.encrypted_zip(bag, recipients_encryptor(&args.encrypt_to)?)?
         } else {
             write_atomically(&args.output, |file| bag.write_zip(file, &self.options))?
         };
@@ -220,19 +242,22 @@ impl<'a> Staging<'a> {
         Ok(summary)
     }
 
-    /// Write the zip to a temporary file beside the output, then encrypt it into the output.
+    /// Stream the zip straight into age, into a temporary file beside the output that is
+    /// renamed into place: the plaintext zip is never on disk.
     fn encrypted_zip(
         &self,
         bag: BagBuilder,
-        encrypt: impl FnOnce(fs::File, &mut fs::File) -> teczka::Result<()>,
+        encryptor: age::Encryptor,
     ) -> anyhow::Result<BagSummary> {
-        let mut plain = tempfile::tempfile_in(&self.parent).with_context(|| {
-            format!("{}: cannot create a temporary file", self.parent.display())
+        let output = self.args.output.display().to_string();
+        let summary = write_atomically(&self.args.output, |out| {
+            let io_error = |e| teczka::Error::io(&output, e);
+            let mut age = encryptor.wrap_output(std::io::BufWriter::new(out)).map_err(io_error)?;
+            let summary = bag.write_zip_stream(&mut age, &self.options)?;
+            let mut out = age.finish().map_err(io_error)?;
+            std::io::Write::flush(&mut out).map_err(io_error)?;
+            Ok(summary)
         })?;
-        let summary = bag.write_zip(&mut plain, &self.options)?;
-        use std::io::Seek;
-        plain.rewind()?;
-        write_atomically(&self.args.output, |out| encrypt(plain, out))?;
         Ok(summary)
     }
 }

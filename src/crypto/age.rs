@@ -144,6 +144,13 @@ pub fn encrypt_to_recipients(
     out: impl Write,
     recipients: &[String],
 ) -> Result<()> {
+    seal(recipients_encryptor(recipients)?, input, out)
+}
+
+/// The age encryptor to X25519 `recipients` (`age1…`), checked as
+/// [`encrypt_to_recipients`] checks them; stream into it with
+/// [`age::Encryptor::wrap_output`].
+pub fn recipients_encryptor(recipients: &[String]) -> Result<age::Encryptor> {
     if recipients.is_empty() {
         return Err(Error::config(
             "recipients",
@@ -174,10 +181,8 @@ pub fn encrypt_to_recipients(
         })?;
         parsed.push(recipient);
     }
-    let encryptor =
-        age::Encryptor::with_recipients(parsed.iter().map(|r| r as &dyn age::Recipient))
-            .map_err(|e| Error::config("recipients", format!("age refused the recipients: {e}")))?;
-    seal(encryptor, input, out)
+    age::Encryptor::with_recipients(parsed.iter().map(|r| r as &dyn age::Recipient))
+        .map_err(|e| Error::config("recipients", format!("age refused the recipients: {e}")))
 }
 
 /// Encrypt `input` under `passphrase` (age scrypt, work factor [`SCRYPT_LOG_N`]). The
@@ -185,12 +190,16 @@ pub fn encrypt_to_recipients(
 /// [`check_passphrase`](crate::crypto::keys::check_passphrase): 12 or more characters with
 /// lower- and upper-case letters, a digit and another character.
 pub fn encrypt_with_passphrase(input: impl Read, out: impl Write, passphrase: &str) -> Result<()> {
+    seal(passphrase_encryptor(passphrase)?, input, out)
+}
+
+/// The age encryptor under `passphrase`, checked as [`encrypt_with_passphrase`] checks it.
+pub fn passphrase_encryptor(passphrase: &str) -> Result<age::Encryptor> {
     crate::crypto::keys::check_passphrase(passphrase)?;
     let mut recipient = age::scrypt::Recipient::new(SecretString::from(passphrase.to_owned()));
     recipient.set_work_factor(SCRYPT_LOG_N);
-    let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as _))
-        .map_err(|e| Error::config("passphrase", format!("age refused the passphrase: {e}")))?;
-    seal(encryptor, input, out)
+    age::Encryptor::with_recipients(std::iter::once(&recipient as _))
+        .map_err(|e| Error::config("passphrase", format!("age refused the passphrase: {e}")))
 }
 
 fn seal(encryptor: age::Encryptor, mut input: impl Read, out: impl Write) -> Result<()> {

@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::model::Pupil;
 use crate::policy::indicators;
 use crate::policy::{check_tables, TableMeasure as Measure, TableSpec};
+use crate::write::staged::Store;
 use crate::write::Sink;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -54,15 +55,26 @@ struct Table {
 /// a folder when finished.
 pub struct TablesWriter {
     folder: PathBuf,
+    store: Store,
     k: u64,
     tables: Vec<Table>,
     needs_indicators: bool,
 }
 
 impl TablesWriter {
-    /// Tables `specs` (checked with [`check_tables`]) written into `folder`, hiding counts
-    /// below `k`.
+    /// Tables `specs` (checked with [`check_tables`]) written into `folder` (as private files,
+    /// `0600`), hiding counts below `k`.
     pub fn new(folder: &Path, specs: &[TableSpec], k: u64) -> Result<TablesWriter> {
+        TablesWriter::new_in(&Store::plain(), folder, specs, k)
+    }
+
+    /// [`new`](TablesWriter::new), the files written through `store` (sealed when it is).
+    pub fn new_in(
+        store: &Store,
+        folder: &Path,
+        specs: &[TableSpec],
+        k: u64,
+    ) -> Result<TablesWriter> {
         check_tables(specs).map_err(|m| Error::config("policy", m))?;
         let tables: Vec<Table> = specs
             .iter()
@@ -78,7 +90,13 @@ impl TablesWriter {
                 .chain(std::iter::once(&s.measure))
                 .any(|d| d.contains("indicators."))
         });
-        Ok(TablesWriter { folder: folder.to_path_buf(), k: k.max(1), tables, needs_indicators })
+        Ok(TablesWriter {
+            folder: folder.to_path_buf(),
+            store: store.clone(),
+            k: k.max(1),
+            tables,
+            needs_indicators,
+        })
     }
 
     /// The tables as computed so far, suppressed (for tests and the HTML page).
@@ -138,13 +156,12 @@ impl Sink for TablesWriter {
     }
 
     fn finish(&mut self) -> Result<()> {
-        let io = |e| Error::io(self.folder.display().to_string(), e);
         let published = self.published();
         for table in &published {
             let path = self.folder.join(format!("{}.csv", table.name));
-            std::fs::write(&path, table.to_csv()).map_err(io)?;
+            self.store.write(&path, table.to_csv())?;
         }
-        std::fs::write(self.folder.join("tables.html"), html_page(&published, self.k)).map_err(io)
+        self.store.write(&self.folder.join("tables.html"), html_page(&published, self.k))
     }
 }
 

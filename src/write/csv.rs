@@ -27,9 +27,10 @@ use crate::model::tree::Node;
 use crate::model::value::{format_leaf, get_path};
 use crate::model::walk::{walk, Scalar, Visitor};
 use crate::model::{Entity, Pupil};
+use crate::write::private;
+use crate::write::staged::{StagedFile, Store};
 use encoding_rs::{Encoding, UTF_8};
 use serde_json::{Map, Value};
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -107,16 +108,22 @@ pub struct CsvWriter {
 struct EntityFile {
     entity: Entity,
     path: PathBuf,
-    out: BufWriter<File>,
+    out: BufWriter<StagedFile>,
     /// The entity's fields in column order (after `pupil_id` in a child file).
     columns: Vec<&'static FieldSpec>,
 }
 
 impl CsvWriter {
-    /// Create the folder (if needed) and every entity's file with its header row.
+    /// Create the folder (if needed, `0700`) and every entity's file (`0600`) with its header
+    /// row.
     pub fn create(dir: &Path, options: CsvWriteOptions) -> Result<CsvWriter> {
+        CsvWriter::create_in(&Store::plain(), dir, options)
+    }
+
+    /// [`create`](CsvWriter::create), the files written through `store` (sealed when it is).
+    pub fn create_in(store: &Store, dir: &Path, options: CsvWriteOptions) -> Result<CsvWriter> {
         let rows = Rows::new(dir, &options)?;
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        private::create_dir_all(dir)?;
         let mut writer = CsvWriter {
             files: Vec::new(),
             options,
@@ -127,7 +134,7 @@ impl CsvWriter {
         };
         for entity in Entity::ALL {
             let path = dir.join(format!("{}.csv", entity.file_stem()));
-            let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+            let file = store.create(&path)?;
             let mut columns: Vec<&'static FieldSpec> = entity_fields(entity).collect();
             // The pupil's id leads its file, whatever the catalogue's order.
             columns.sort_by_key(|f| !(entity == Entity::Pupil && f.key == "id"));
@@ -446,6 +453,7 @@ impl Sink for CsvWriter {
     fn finish(&mut self) -> Result<()> {
         for file in &mut self.files {
             file.out.flush().map_err(|e| Error::io(&file.path, e))?;
+            file.out.get_mut().close()?;
         }
         Ok(())
     }

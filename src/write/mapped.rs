@@ -30,9 +30,10 @@ use crate::model::fields::{entity_fields, field, FieldSpec};
 use crate::model::value::get_path;
 use crate::model::{Entity, Pupil};
 use crate::read::mapping::{address_slot_kind, FileLayout, Mapping, Target};
+use crate::write::private;
+use crate::write::staged::{StagedFile, Store};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashSet};
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -88,7 +89,7 @@ pub struct MappedCsvWriter {
 struct MappedFile {
     entity: Entity,
     path: PathBuf,
-    out: BufWriter<File>,
+    out: BufWriter<StagedFile>,
     columns: Vec<Target>,
     /// Keys of the entity this file has a column for.
     keys: HashSet<&'static str>,
@@ -109,8 +110,8 @@ impl CsvWriteOptions {
 }
 
 impl MappedCsvWriter {
-    /// Check the mapping can lay out pupils, create the folder (if needed) and every mapped
-    /// file with its header row.
+    /// Check the mapping can lay out pupils, create the folder (if needed, `0700`) and every
+    /// mapped file (`0600`) with its header row.
     ///
     /// Refused (with the mapping file named): no `[pupils]` columns; child files without a
     /// `pupil_id` column, or a pupil file without an `id` column when child files exist
@@ -122,7 +123,9 @@ impl MappedCsvWriter {
     ) -> Result<MappedCsvWriter> {
         let layouts: Vec<FileLayout<'_>> = mapping.layouts().collect();
         check_joinable(mapping.source(), &layouts)?;
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        // Private files (`0600`) in a private folder (`0700`), whatever the umask.
+        let store = Store::plain();
+        private::create_dir_all(dir)?;
         let mut writer = MappedCsvWriter {
             files: Vec::new(),
             rows: Rows::new(dir, &options)?,
@@ -138,7 +141,7 @@ impl MappedCsvWriter {
         };
         for layout in &layouts {
             let path = dir.join(format!("{}.csv", layout.stem));
-            let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+            let file = store.create(&path)?;
             let mut out = BufWriter::new(file);
             writer.rows.start(&mut out, &path, options.bom)?;
             let names: Vec<&str> = layout.columns.iter().map(|(h, _)| h.as_str()).collect();
@@ -442,6 +445,7 @@ impl Sink for MappedCsvWriter {
     fn finish(&mut self) -> Result<()> {
         for file in &mut self.files {
             file.out.flush().map_err(|e| Error::io(&file.path, e))?;
+            file.out.get_mut().close()?;
         }
         if !self.dropped.is_empty() && !self.drop_unmapped {
             return Err(self.unmapped_error());

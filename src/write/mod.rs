@@ -7,6 +7,8 @@
 pub mod csv;
 pub mod jsonl;
 pub mod mapped;
+pub mod private;
+pub mod staged;
 pub mod xml;
 
 pub use self::csv::{CsvWriteOptions, CsvWriter};

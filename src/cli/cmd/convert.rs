@@ -85,14 +85,15 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     if stdout && to == FormatArg::Csv {
         bail!("--to csv writes a folder of files: give -o a folder name instead of `-`");
     }
+    let reads = [args.check.read_paths(), args.policy.read_paths()].concat();
     if !stdout {
-        refuse_overwriting_inputs(args.read.inputs(), &args.output)?;
+        refuse_overwriting_inputs(&args.read, &reads, &args.output)?;
     }
     let rejects = match args.rejects.clone() {
         Some(path) => path,
         None => default_rejects_path(&args.output, stdout)?,
     };
-    let inputs: Vec<&Path> = args.read.inputs().iter().map(|i| i.path.as_path()).collect();
+    let inputs = [args.read.read_paths(), reads.clone()].concat();
     crate::cli::refuse_overwriting(&inputs, &[&args.output, &rejects])?;
     let release = args.policy.load(args.check.today(), (!stdout).then_some(&*args.output))?;
     if let Some(release) = release.as_ref().filter(|_| to == FormatArg::Sou && stdout) {
@@ -112,6 +113,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         report_to: ReportTo::StderrSummary,
         rejects: Some(rejects),
         release: release.as_ref(),
+        staged: None,
+        policy_files: args.policy.read_paths().into_iter().map(Path::to_path_buf).collect(),
     };
     let name = args.output.display().to_string();
     let finished = match to {
@@ -167,7 +170,8 @@ fn tables(args: Args) -> anyhow::Result<Exit> {
     if args.output == Path::new("-") {
         bail!("--to tables writes a folder (a CSV per table and tables.html): give -o a folder");
     }
-    refuse_overwriting_inputs(args.read.inputs(), &args.output)?;
+    let reads = [args.check.read_paths(), args.policy.read_paths()].concat();
+    refuse_overwriting_inputs(&args.read, &reads, &args.output)?;
     let Some(release) = args.policy.load(args.check.today(), None)? else {
         bail!("--to tables needs --policy with [[tables]] (the statistics preset has some)");
     };
@@ -183,7 +187,7 @@ fn tables(args: Args) -> anyhow::Result<Exit> {
         Some(path) => path,
         None => default_rejects_path(&args.output, false)?,
     };
-    let inputs: Vec<&Path> = args.read.inputs().iter().map(|i| i.path.as_path()).collect();
+    let inputs = [args.read.read_paths(), reads.clone()].concat();
     crate::cli::refuse_overwriting(&inputs, &[&args.output, &rejects])?;
     let job = Job {
         read: &args.read,
@@ -191,6 +195,8 @@ fn tables(args: Args) -> anyhow::Result<Exit> {
         report_to: ReportTo::StderrSummary,
         rejects: Some(rejects),
         release: None,
+        staged: None,
+        policy_files: args.policy.read_paths().into_iter().map(Path::to_path_buf).collect(),
     };
     let dir = AtomicDir::create(&args.output)?;
     let mut sink = TablesWriter::new(dir.path(), specs, k)?;

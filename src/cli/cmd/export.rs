@@ -5,7 +5,6 @@ use super::{finish, CheckArgs, Job, PolicyArgs, Release, ReportTo};
 use crate::cli::package::{ArchiveArgs, Staging};
 use crate::cli::{refuse_overwriting_inputs, Exit, ReadArgs, ReportFormat};
 use anyhow::{bail, Context};
-use chrono::NaiveDateTime;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -94,7 +93,9 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     if args.policy.policy.is_none() {
         bail!("give --policy transfer|statistics|FILE: an archive always says what was released");
     }
-    refuse_overwriting_inputs(args.read.inputs(), &args.archive.output)?;
+    let mut reads = [args.check.read_paths(), args.policy.read_paths()].concat();
+    reads.extend(args.archive.sign.as_deref());
+    refuse_overwriting_inputs(&args.read, &reads, &args.archive.output)?;
     let Some(release) = args.policy.load(args.check.today(), Some(&args.archive.output))? else {
         bail!("give --policy transfer|statistics|FILE");
     };
@@ -109,33 +110,35 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             release.policy.name()
         );
     }
-    let data = staging.data();
     for folder in ["records", "reports", "schemas", "metadata"] {
-        fs::create_dir_all(data.join(folder))?;
+        staging.create_dir(folder)?;
     }
 
     let statistics = release.policy.purpose() == Purpose::Statistics;
-    let counts = write_records(&args, &release, data, statistics)?;
+    let counts = write_records(&args, &release, &staging, statistics)?;
     let retyped = release.policy.retyped_fields();
     release.write_mapping()?;
-    write_schemas(data, &retyped)?;
+    write_schemas(&staging, &retyped)?;
     let signed_by = staging.signing_key_id();
-    write_metadata(&args, &release, data, &counts, staging.modified(), signed_by.as_deref())?;
-    fs::write(
-        data.join("README.txt"),
+    write_metadata(&args, &release, &staging, &counts, signed_by.as_deref())?;
+    staging.write(
+        "README.txt",
         readme(&release, &counts, statistics, !retyped.is_empty(), signed_by.as_deref()),
     )?;
     staging.seal(release.policy.purpose().as_str())?;
     Ok(finish(&counts))
 }
 
-/// Run the pipeline into the record files, the reports and the rejects; return the counts.
+/// Run the pipeline into the record files, the reports and the rejects (all written through
+/// the staging's store); return the counts.
 fn write_records(
     args: &Args,
     release: &Release,
-    data: &Path,
+    staging: &Staging,
     statistics: bool,
 ) -> anyhow::Result<Counts> {
+    let data = staging.data();
+    let store = staging.store();
     let records = data.join("records");
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     let mut formats = args.formats.clone();
@@ -144,8 +147,7 @@ fn write_records(
         let name = |file: &str| records.join(file);
         match format {
             ExportFormat::Tables => {
-                let folder = name("tables");
-                fs::create_dir_all(&folder)?;
+                let folder = staging.create_dir("records/tables")?;
                 let k = release.policy.anonymity().map_or(5, |a| a.k);
                 if release.policy.file.tables.is_empty() {
                     bail!(
@@ -154,22 +156,26 @@ fn write_records(
                         release.policy.origin
                     );
                 }
-                sinks.push(Box::new(TablesWriter::new(&folder, &release.policy.file.tables, k)?));
+                let tables = &release.policy.file.tables;
+                sinks.push(Box::new(TablesWriter::new_in(store, &folder, tables, k)?));
             }
             ExportFormat::Sou => {
                 let path = name("pupils.xml");
-                let file = fs::File::create(&path)?;
+                let file = store.create(&path)?;
                 sinks.push(Box::new(XmlWriter::new(file, &path.display().to_string())?));
             }
             ExportFormat::Jsonl => {
                 let path = name("pupils.jsonl");
-                let file = fs::File::create(&path)?;
+                let file = store.create(&path)?;
                 sinks.push(Box::new(JsonlWriter::new(file, path.display().to_string())));
             }
             ExportFormat::Csv => {
                 let folder = name("csv");
-                fs::create_dir_all(&folder)?;
-                sinks.push(Box::new(CsvWriter::create(&folder, CsvWriteOptions::default())?));
+                sinks.push(Box::new(CsvWriter::create_in(
+                    store,
+                    &folder,
+                    CsvWriteOptions::default(),
+                )?));
             }
         }
     }
@@ -187,6 +193,8 @@ fn write_records(
         report_to: ReportTo::StderrSummary,
         rejects,
         release: Some(release),
+        staged: Some(store),
+        policy_files: args.policy.read_paths().into_iter().map(Path::to_path_buf).collect(),
     };
     let finished = job.run(&mut tee)?;
     drop(tee);
@@ -197,25 +205,25 @@ fn write_records(
         let risk = if statistics { risk.clone().counts_only() } else { risk.clone() };
         let mut html = Vec::new();
         risk.write_html(&mut html)?;
-        fs::write(data.join("reports/risk.html"), html)?;
+        staging.write("reports/risk.html", html)?;
         let mut json = Vec::new();
         risk.write_json(&mut json)?;
-        fs::write(data.join("reports/risk.json"), json)?;
+        staging.write("reports/risk.json", json)?;
         let mut text = Vec::new();
         risk.write_text(&mut text)?;
-        fs::write(data.join("reports/risk.txt"), text)?;
+        staging.write("reports/risk.txt", text)?;
     }
     Ok(finished.counts)
 }
 
 /// The published schemas and, when the policy releases typed fields as text, the schemas the
 /// released JSON Lines and XML follow (so a recipient can check them without teczka).
-fn write_schemas(data: &Path, as_text: &[&str]) -> anyhow::Result<()> {
-    fs::write(data.join("schemas/pupil.schema.json"), pupil_schema_text())?;
-    fs::write(data.join("schemas/pupils.xsd"), PUPILS_XSD)?;
+fn write_schemas(staging: &Staging, as_text: &[&str]) -> anyhow::Result<()> {
+    staging.write("schemas/pupil.schema.json", pupil_schema_text())?;
+    staging.write("schemas/pupils.xsd", PUPILS_XSD)?;
     if !as_text.is_empty() {
-        fs::write(data.join("schemas/released.schema.json"), released_schema_text(as_text))?;
-        fs::write(data.join("schemas/released.xsd"), released_xsd(as_text))?;
+        staging.write("schemas/released.schema.json", released_schema_text(as_text))?;
+        staging.write("schemas/released.xsd", released_xsd(as_text))?;
     }
     Ok(())
 }
@@ -223,11 +231,11 @@ fn write_schemas(data: &Path, as_text: &[&str]) -> anyhow::Result<()> {
 fn write_metadata(
     args: &Args,
     release: &Release,
-    data: &Path,
+    staging: &Staging,
     counts: &Counts,
-    modified: NaiveDateTime,
     signed_by: Option<&str>,
 ) -> anyhow::Result<()> {
+    let modified = staging.modified();
     let policy = &release.policy;
     let canonical = toml::to_string(&policy.file).context("cannot serialise the policy")?;
     let sources: Vec<serde_json::Value> = args
@@ -270,7 +278,7 @@ fn write_metadata(
         "released_as_text": policy.retyped_fields(),
     });
     let text = serde_json::to_string_pretty(&metadata)? + "\n";
-    fs::write(data.join("metadata/archive.json"), text)?;
+    staging.write("metadata/archive.json", text)?;
     Ok(())
 }
 

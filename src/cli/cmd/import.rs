@@ -70,6 +70,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     // `import a.zip.age -o a.zip.age` replaced the encrypted archive with plaintext.
     let mut inputs = vec![args.archive.as_path()];
     inputs.extend(args.mapping.as_deref());
+    inputs.extend(args.open.read_paths());
+    inputs.extend(args.signer.read_paths());
     crate::cli::refuse_overwriting(&inputs, &[&args.output])?;
     // The mapping is checked before the archive is opened: a typo in it should not cost a
     // decryption and a verification first.

@@ -13,7 +13,7 @@ pub mod schema;
 pub mod validate;
 pub mod verify;
 
-use super::output::AtomicFile;
+use super::output::{AtomicFile, OutFile};
 use super::{Exit, ReadArgs, ReportFormat};
 use anyhow::bail;
 use anyhow::Context;
@@ -31,6 +31,7 @@ use teczka::policy::tokens::{Recipient, Tokeniser};
 use teczka::policy::{Policy, Secrets, Spill, TextIdentifiers};
 use teczka::report::{Counts, CountsReport, JsonReport, RejectsWriter, Report, TextReport};
 use teczka::validate::{Duplicates, Validator, ValidatorBuilder};
+use teczka::write::staged::Store;
 use teczka::write::Sink;
 use teczka::{Record, Rule, Severity};
 
@@ -59,6 +60,11 @@ pub struct CheckArgs {
 }
 
 impl CheckArgs {
+    /// The files these flags read (`--schema`).
+    pub fn read_paths(&self) -> Vec<&Path> {
+        self.schema.iter().map(PathBuf::as_path).collect()
+    }
+
     /// The date treated as today (the reference date of policies without their own).
     pub fn today(&self) -> NaiveDate {
         self.today.unwrap_or_else(|| chrono::Local::now().date_naive())
@@ -122,6 +128,12 @@ pub struct Release {
 }
 
 impl PolicyArgs {
+    /// The files these flags read: the policy when given as a file, the `--key` file.
+    pub fn read_paths(&self) -> Vec<&Path> {
+        let policy = self.policy.as_deref().map(Path::new).filter(|p| p.is_file());
+        policy.into_iter().chain(self.key.as_deref()).collect()
+    }
+
     /// Load the policy and its secrets, refusing up front what the run would need but lacks.
     /// `output` names the default place of the token mapping.
     pub fn load(&self, today: NaiveDate, output: Option<&Path>) -> anyhow::Result<Option<Release>> {
@@ -232,6 +244,11 @@ pub struct Job<'a> {
     pub rejects: Option<PathBuf>,
     /// The policy to apply to accepted records, if any.
     pub release: Option<&'a Release>,
+    /// Write the rejects and the report file through this store (an export's staging folder,
+    /// sealed when the archive is encrypted) rather than as outputs of their own.
+    pub staged: Option<&'a Store>,
+    /// The policy and key files the release was loaded from, which no output may replace.
+    pub policy_files: Vec<PathBuf>,
 }
 
 /// What a run did.
@@ -247,7 +264,8 @@ impl Job<'_> {
     /// the counts. The rejects file is written atomically when asked for.
     pub fn run(self, sink: &mut dyn Sink) -> anyhow::Result<Finished> {
         // No output of the run may replace an input (`--rejects IN` truncated it).
-        let inputs: Vec<&Path> = self.read.inputs().iter().map(|i| i.path.as_path()).collect();
+        let mut inputs = [self.read.read_paths(), self.check.read_paths()].concat();
+        inputs.extend(self.policy_files.iter().map(PathBuf::as_path));
         let mapping = self.release.and_then(|r| r.mapping.as_ref()).map(|(path, _)| path.as_path());
         let outputs: Vec<&Path> =
             [self.rejects.as_deref(), self.check.report_file.as_deref(), mapping]
@@ -260,15 +278,15 @@ impl Job<'_> {
         let validator = self.check.validator()?;
         let mut duplicates = Duplicates::new();
 
-        let mut rejects_file = self.rejects.as_deref().map(AtomicFile::create).transpose()?;
+        let create = |path: &Path| OutFile::create(path, self.staged);
+        let mut rejects_file = self.rejects.as_deref().map(create).transpose()?;
         let mut rejects_writer = rejects_file.as_mut().map(|f| RejectsWriter::new(f, "rejects"));
         let rejected: &mut dyn RejectSink = match rejects_writer.as_mut() {
             Some(writer) => writer,
             None => &mut Discard,
         };
 
-        let mut report_file =
-            self.check.report_file.as_deref().map(AtomicFile::create).transpose()?;
+        let mut report_file = self.check.report_file.as_deref().map(create).transpose()?;
         let mut buffered = Vec::new();
         let to_terminal;
         let mut report: Box<dyn Report + '_> = match (report_file.as_mut(), &self.report_to) {

@@ -6,7 +6,7 @@ use crate::cli::{Exit, ReadArgs, ReportFormat};
 
 use anyhow::{bail, Context};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use teczka::pipeline::Discard;
 
 /// Measure how re-identifiable the pupils are, before and after a policy.
@@ -62,8 +62,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     };
     release.policy = release.policy.for_measurement(args.k);
     if let Some(output) = &args.output {
-        let inputs: Vec<&std::path::Path> =
-            args.read.inputs().iter().map(|i| i.path.as_path()).collect();
+        let inputs =
+            [args.read.read_paths(), args.check.read_paths(), args.policy.read_paths()].concat();
         crate::cli::refuse_overwriting(&inputs, &[output])?;
     }
     let job = Job {
@@ -72,6 +72,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         report_to: ReportTo::StderrSummary,
         rejects: None,
         release: Some(&release),
+        staged: None,
+        policy_files: args.policy.read_paths().into_iter().map(Path::to_path_buf).collect(),
     };
     let finished = job.run(&mut Discard)?;
     let Some(mut risk) = finished.risk else {

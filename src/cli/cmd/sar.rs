@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use teczka::crypto::keys::hex;
 use teczka::model::schema::{pupil_schema_text, PUPILS_XSD};
 use teczka::policy::Policy;
@@ -113,7 +113,10 @@ pub struct Args {
 
 /// Run `sar`.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
-    refuse_overwriting_inputs(args.read.inputs(), &args.archive.output)?;
+    let mut reads = vec![args.controller.as_path()];
+    reads.extend(args.subject_file.as_deref().filter(|p| *p != std::path::Path::new("-")));
+    reads.extend(args.archive.sign.as_deref());
+    refuse_overwriting_inputs(&args.read, &reads, &args.archive.output)?;
     // A package holds the subject's identifiers and any health or counselling record: what
     // the `sar` policy releases. Refused in the clear before anything is searched.
     let sar = Policy::load("sar", chrono::Local::now().date_naive())?;
@@ -146,12 +149,11 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         );
     }
     let package = Package { controller: &controller, request: &request, disclosure: &disclosure };
-    let data = staging.data();
-    write_records(data, &disclosure)?;
-    write_report(data, &package)?;
+    write_records(&staging, &disclosure)?;
+    write_report(&staging, &package)?;
     let controller_sha256 = hex(&Sha256::digest(controller_text.as_bytes()));
     let confirmed = args.parental_rights_confirmed;
-    write_metadata(data, &package, &staging, &controller_sha256, confirmed)?;
+    write_metadata(&package, &staging, &controller_sha256, confirmed)?;
     staging.seal("sar")?;
     say_what_was_found(&disclosure, &request);
     Ok(Exit::Clean)
@@ -231,15 +233,17 @@ fn count_files(read: &ReadArgs) -> usize {
         .sum()
 }
 
-fn write_records(data: &Path, disclosure: &Disclosure) -> anyhow::Result<()> {
-    let records = data.join("records");
-    fs::create_dir_all(records.join("csv"))?;
+/// The records, written through the staging's store (sealed when the package is encrypted).
+fn write_records(staging: &Staging, disclosure: &Disclosure) -> anyhow::Result<()> {
+    let store = staging.store();
+    let csv = staging.create_dir("records/csv")?;
+    let records = staging.data().join("records");
     let xml = records.join("pupils.xml");
     let jsonl = records.join("pupils.jsonl");
     let mut sinks: Vec<Box<dyn Sink>> = vec![
-        Box::new(XmlWriter::new(fs::File::create(&xml)?, &xml.display().to_string())?),
-        Box::new(JsonlWriter::new(fs::File::create(&jsonl)?, jsonl.display().to_string())),
-        Box::new(CsvWriter::create(&records.join("csv"), CsvWriteOptions::default())?),
+        Box::new(XmlWriter::new(store.create(&xml)?, &xml.display().to_string())?),
+        Box::new(JsonlWriter::new(store.create(&jsonl)?, jsonl.display().to_string())),
+        Box::new(CsvWriter::create_in(store, &csv, CsvWriteOptions::default())?),
     ];
     for sink in &mut sinks {
         for pupil in &disclosure.pupils {
@@ -247,26 +251,26 @@ fn write_records(data: &Path, disclosure: &Disclosure) -> anyhow::Result<()> {
         }
         sink.finish()?;
     }
-    fs::create_dir_all(data.join("schemas"))?;
-    fs::write(data.join("schemas/pupil.schema.json"), pupil_schema_text())?;
-    fs::write(data.join("schemas/pupils.xsd"), PUPILS_XSD)?;
+    drop(sinks);
+    staging.create_dir("schemas")?;
+    staging.write("schemas/pupil.schema.json", pupil_schema_text())?;
+    staging.write("schemas/pupils.xsd", PUPILS_XSD)?;
     Ok(())
 }
 
-fn write_report(data: &Path, package: &Package) -> anyhow::Result<()> {
+fn write_report(staging: &Staging, package: &Package) -> anyhow::Result<()> {
     let pretty = |value: serde_json::Value| -> anyhow::Result<String> {
         Ok(serde_json::to_string_pretty(&value)? + "\n")
     };
-    fs::write(data.join(files::INDEX_HTML), sar::index_html(package))?;
-    fs::write(data.join(files::ART15_JSON), pretty(sar::art15_information(package))?)?;
-    fs::write(data.join(files::WITHHELD_JSON), pretty(sar::withholding_log(package))?)?;
-    fs::write(data.join(files::README_TXT), sar::readme_txt(package))?;
+    staging.write(files::INDEX_HTML, sar::index_html(package))?;
+    staging.write(files::ART15_JSON, pretty(sar::art15_information(package))?)?;
+    staging.write(files::WITHHELD_JSON, pretty(sar::withholding_log(package))?)?;
+    staging.write(files::README_TXT, sar::readme_txt(package))?;
     Ok(())
 }
 
 /// The metadata `teczka verify` checks the records against, as in every teczka archive.
 fn write_metadata(
-    data: &Path,
     package: &Package,
     staging: &Staging,
     controller_sha256: &str,
@@ -294,8 +298,8 @@ fn write_metadata(
         "formats": ["sou", "csv", "jsonl"],
         "csv": { "encoding": "utf-8", "delimiter": ",", "formula_guard": true },
     });
-    fs::create_dir_all(data.join("metadata"))?;
-    fs::write(data.join("metadata/archive.json"), serde_json::to_string_pretty(&metadata)? + "\n")?;
+    staging.create_dir("metadata")?;
+    staging.write("metadata/archive.json", serde_json::to_string_pretty(&metadata)? + "\n")?;
     Ok(())
 }
 

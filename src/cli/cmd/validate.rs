@@ -38,6 +38,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         report_to: ReportTo::Stdout,
         rejects: args.rejects.clone(),
         release: None,
+        staged: None,
+        policy_files: Vec::new(),
     };
     let finished = job.run(&mut Discard)?;
     Ok(finish(&finished.counts))

@@ -68,6 +68,11 @@ pub struct SignerArgs {
 }
 
 impl SignerArgs {
+    /// The files these flags read: `--trusted-key` when it names a file.
+    pub fn read_paths(&self) -> Vec<&Path> {
+        self.trusted_key.as_deref().map(Path::new).filter(|p| p.is_file()).into_iter().collect()
+    }
+
     /// The trusted key, read before the archive: a mistyped key path should not cost a full
     /// check.
     pub fn trusted(&self) -> anyhow::Result<Option<TrustedKey>> {
@@ -111,6 +116,11 @@ pub struct OpenArgs {
 }
 
 impl OpenArgs {
+    /// The files these flags read: the `--identity` file.
+    pub fn read_paths(&self) -> Vec<&Path> {
+        self.identity.as_deref().into_iter().collect()
+    }
+
     /// Open `path` safely, decrypting it first if it is an age file.
     pub fn open(&self, path: &Path) -> anyhow::Result<SafeArchive> {
         let limits = Limits {
