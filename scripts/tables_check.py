@@ -9,7 +9,8 @@ Independent of teczka's code. The table is read as published: the first columns 
 and `x` marks a hidden entry. Every row of cells sums to its row total, every column to its
 column total (the totals row and column included, so the grand total ties them). A hidden
 entry is recoverable when its unit vector lies in the row space of those equations restricted
-to the hidden entries (numpy's matrix rank decides). Prints a JSON object
+to the hidden entries, that is when every null-space vector of those equations is zero at it
+(numpy's SVD gives the null space). Prints a JSON object
 {"hidden": N, "recoverable": [[row, column], ...], "small": [[row, column], ...]} — `small`
 lists published entries between 1 and k − 1 — and exits 1 when either list is non-empty.
 """
@@ -49,12 +50,15 @@ def check(grid, k):
             rows.append(row)
     recoverable = []
     if hidden and rows:
+        # A hidden entry is recoverable when its unit vector lies in the row space, that is
+        # when every vector of the null space is zero at it: one SVD gives the null space.
         a = np.array(rows)
-        rank = np.linalg.matrix_rank(a)
+        _, s, vt = np.linalg.svd(a)
+        tol = max(a.shape) * np.finfo(float).eps * (s[0] if len(s) else 0.0)
+        rank = int((s > tol).sum())
+        null = vt[rank:]
         for cell, j in index.items():
-            unit = np.zeros(len(hidden))
-            unit[j] = 1.0
-            if np.linalg.matrix_rank(np.vstack([a, unit])) == rank:
+            if null.shape[0] == 0 or np.abs(null[:, j]).max() < 1e-8:
                 recoverable.append(list(cell))
     return {"hidden": len(hidden), "recoverable": sorted(recoverable),
             "small": [list(c) for c in small]}
