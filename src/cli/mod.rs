@@ -4,7 +4,6 @@
 //! in `cmd/<name>.rs` with its `Args` and `run(args) -> anyhow::Result<Exit>`.
 
 mod cmd;
-mod output;
 mod package;
 pub mod private;
 

@@ -4,7 +4,7 @@
 //! `export` and `sar` share this, so both kinds of archive have the same layout, checksums,
 //! timestamps and encryption choices, and `verify` reads both.
 
-use crate::cli::{private, ReadArgs};
+use crate::cli::ReadArgs;
 use anyhow::{bail, Context};
 use chrono::{DateTime, NaiveDateTime};
 use std::fs;
@@ -15,6 +15,7 @@ use teczka::archive::zip_writer::{source_date_epoch, write_atomically, ZipOption
 use teczka::crypto::age::{passphrase_encryptor, recipients_encryptor};
 use teczka::crypto::keys::check_passphrase;
 use teczka::policy::Exposure;
+use teczka::write::output as private;
 use teczka::write::private as private_files;
 use teczka::write::staged::Store;
 

@@ -7,6 +7,7 @@
 pub mod csv;
 pub mod jsonl;
 pub mod mapped;
+pub mod output;
 pub mod private;
 pub mod staged;
 pub mod xml;

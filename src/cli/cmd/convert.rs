@@ -1,13 +1,13 @@
 //! `teczka convert`: read records in one format, validate them, write them in another.
 
 use super::{finish, CheckArgs, Job, PolicyArgs, ReportTo};
-use crate::cli::output::{AtomicDir, AtomicFile};
 use crate::cli::{refuse_overwriting_inputs, CsvOutArgs, Exit, FormatArg, ReadArgs};
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 use teczka::model::schema::{released_schema_text, released_xsd};
 use teczka::report::tables::TablesWriter;
-use teczka::write::{CsvWriter, JsonlWriter, Sink, XmlWriter};
+use teczka::write::output;
+use teczka::write::output::{AtomicDir, AtomicFile};
 
 /// Convert pupil records between CSV, SOU-like XML and JSON Lines, validating on the way.
 ///
@@ -116,40 +116,12 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         staged: None,
         policy_files: args.policy.read_paths().into_iter().map(Path::to_path_buf).collect(),
     };
-    let name = args.output.display().to_string();
-    let finished = match to {
-        FormatArg::Csv => {
-            let dir = AtomicDir::create(&args.output)?;
-            let mut sink = CsvWriter::create(dir.path(), args.csv.options())?;
-            let finished = job.run(&mut sink)?;
-            write_mapping(release.as_ref())?;
-            dir.commit()?;
-            finished
-        }
-        FormatArg::Sou | FormatArg::Jsonl if stdout => {
-            let out = std::io::stdout().lock();
-            let mut sink: Box<dyn Sink> = match to {
-                FormatArg::Sou => Box::new(XmlWriter::new(out, &name)?),
-                _ => Box::new(JsonlWriter::new(out, name)),
-            };
-            let finished = job.run(&mut sink)?;
-            write_mapping(release.as_ref())?;
-            finished
-        }
-        FormatArg::Sou | FormatArg::Jsonl => {
-            let mut file = AtomicFile::create(&args.output)?;
-            let counts = {
-                let mut sink: Box<dyn Sink> = match to {
-                    FormatArg::Sou => Box::new(XmlWriter::new(&mut file, &name)?),
-                    _ => Box::new(JsonlWriter::new(&mut file, name)),
-                };
-                job.run(&mut sink)?
-            };
-            write_mapping(release.as_ref())?;
-            file.commit()?;
-            counts
-        }
-    };
+    let mut out = output::open(to.into(), &args.output, args.csv.options())?;
+    let finished = job.run(out.sink())?;
+    // The token mapping first: an output is never committed without the mapping that
+    // reverses its tokens.
+    write_mapping(release.as_ref())?;
+    out.commit()?;
     if let Some(release) = release.as_ref().filter(|_| !stdout) {
         write_released_schemas(&args.output, to, &release.policy.retyped_fields())?;
     }

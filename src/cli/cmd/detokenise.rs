@@ -1,7 +1,6 @@
 //! `teczka detokenise`: put the original values back in place of tokens, with the encrypted
 //! mapping written by the run that tokenised.
 
-use crate::cli::output::AtomicFile;
 use crate::cli::Exit;
 use anyhow::{bail, Context};
 use clap::ValueEnum;
@@ -9,6 +8,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use teczka::policy::tokens::{Identity, TextFormat, TokenMap};
+use teczka::write::output::AtomicFile;
 
 /// Restore tokenised values with the encrypted token mapping.
 ///

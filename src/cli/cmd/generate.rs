@@ -1,12 +1,11 @@
 //! `teczka generate`: deterministic synthetic pupils for fixtures, demos and benchmarks.
 
-use crate::cli::output::{AtomicDir, AtomicFile};
 use crate::cli::{Exit, FormatArg};
 use anyhow::Context;
 use rayon::prelude::*;
 use std::path::PathBuf;
 use teczka::synth::{damage, Country, Damage, Detail, Generator, GeneratorConfig};
-use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
+use teczka::write::{output, CsvWriteOptions, Sink};
 
 /// Generate synthetic pupil records: valid PESELs or rodná čísla consistent with birth date
 /// and sex, real Polish and Czech names and towns, guardians, grades. The same seed always
@@ -65,31 +64,14 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         detail: args.detail,
         ..GeneratorConfig::default()
     });
-    let name = args.output.display().to_string();
-    match args.to {
-        FormatArg::Csv => {
-            let dir = AtomicDir::create(&args.output)?;
-            let options = CsvWriteOptions {
-                delimiter: args.out_delimiter,
-                encoding: args.out_encoding,
-                ..CsvWriteOptions::default()
-            };
-            let mut sink = CsvWriter::create(dir.path(), options)?;
-            write_all(&generator, &args, &mut sink)?;
-            dir.commit()?;
-        }
-        FormatArg::Sou | FormatArg::Jsonl => {
-            let mut file = AtomicFile::create(&args.output)?;
-            {
-                let mut sink: Box<dyn Sink> = match args.to {
-                    FormatArg::Sou => Box::new(XmlWriter::new(&mut file, &name)?),
-                    _ => Box::new(JsonlWriter::new(&mut file, name.clone())),
-                };
-                write_all(&generator, &args, &mut sink)?;
-            }
-            file.commit()?;
-        }
-    }
+    let options = CsvWriteOptions {
+        delimiter: args.out_delimiter,
+        encoding: args.out_encoding,
+        ..CsvWriteOptions::default()
+    };
+    let mut out = output::open(args.to.into(), &args.output, options)?;
+    write_all(&generator, &args, out.sink())?;
+    out.commit()?;
     eprintln!("teczka: generated {} pupils into {}", args.count, args.output.display());
     Ok(Exit::Clean)
 }

@@ -1,7 +1,6 @@
 //! `teczka import`: verify an archive, then convert its records for the receiving system.
 
 use super::verify::{check, read_entry, OpenArgs, SignerArgs};
-use crate::cli::output::{AtomicDir, AtomicFile};
 use crate::cli::{CsvOutArgs, Exit, FormatArg};
 use anyhow::bail;
 use serde_json::Value;
@@ -11,7 +10,8 @@ use std::path::PathBuf;
 use teczka::read::jsonl::JsonlReader;
 use teczka::read::xml::XmlReader;
 use teczka::read::{Mapping, ReadOptions};
-use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, MappedCsvWriter, Sink, XmlWriter};
+use teczka::write::output::{self, AtomicDir};
+use teczka::write::{CsvWriteOptions, MappedCsvWriter, Sink};
 
 /// Verify an archive, then write its records as CSV, SOU-like XML or JSON Lines.
 ///
@@ -119,36 +119,21 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         bail!("{}: holds no pupils.jsonl or pupils.xml to import", args.archive.display());
     };
     let name = args.output.display().to_string();
-    let imported = match args.to {
-        FormatArg::Csv => {
+    let imported = match (&mapping, args.to) {
+        (Some(mapping), FormatArg::Csv) => {
             let dir = AtomicDir::create(&args.output)?;
-            let n = match &mapping {
-                Some(mapping) => {
-                    let options = args.csv.options_over(CsvWriteOptions::from_mapping(mapping));
-                    let mut sink = MappedCsvWriter::create(dir.path(), mapping, options)?
-                        .drop_unmapped(args.drop_unmapped);
-                    let n = copy(&mut archive, source, &mut sink)?;
-                    report_dropped(mapping, sink.dropped());
-                    n
-                }
-                None => {
-                    let mut sink = CsvWriter::create(dir.path(), args.csv.options())?;
-                    copy(&mut archive, source, &mut sink)?
-                }
-            };
+            let options = args.csv.options_over(CsvWriteOptions::from_mapping(mapping));
+            let mut sink = MappedCsvWriter::create(dir.path(), mapping, options)?
+                .drop_unmapped(args.drop_unmapped);
+            let n = copy(&mut archive, source, &mut sink)?;
+            report_dropped(mapping, sink.dropped());
             dir.commit()?;
             n
         }
-        FormatArg::Sou | FormatArg::Jsonl => {
-            let mut file = AtomicFile::create(&args.output)?;
-            let n = {
-                let mut sink: Box<dyn Sink> = match args.to {
-                    FormatArg::Sou => Box::new(XmlWriter::new(&mut file, &name)?),
-                    _ => Box::new(JsonlWriter::new(&mut file, name.clone())),
-                };
-                copy(&mut archive, source, &mut sink)?
-            };
-            file.commit()?;
+        (_, format) => {
+            let mut out = output::open(format.into(), &args.output, args.csv.options())?;
+            let n = copy(&mut archive, source, out.sink())?;
+            out.commit()?;
             n
         }
     };

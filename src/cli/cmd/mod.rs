@@ -13,7 +13,6 @@ pub mod schema;
 pub mod validate;
 pub mod verify;
 
-use super::output::{AtomicFile, OutFile};
 use super::{Exit, ReadArgs, ReportFormat};
 use anyhow::bail;
 use anyhow::Context;
@@ -31,6 +30,7 @@ use teczka::policy::tokens::{Recipient, Tokeniser};
 use teczka::policy::{Policy, Secrets, Spill, TextIdentifiers};
 use teczka::report::{Counts, CountsReport, JsonReport, RejectsWriter, Report, TextReport};
 use teczka::validate::{Duplicates, Validator, ValidatorBuilder};
+use teczka::write::output::{AtomicFile, OutFile};
 use teczka::write::staged::Store;
 use teczka::write::Sink;
 use teczka::{Record, Rule, Severity};

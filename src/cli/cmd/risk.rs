@@ -1,8 +1,8 @@
 //! `teczka risk`: measure re-identification risk before and after a policy.
 
 use super::{CheckArgs, Job, PolicyArgs, ReportTo};
-use crate::cli::output::AtomicFile;
 use crate::cli::{Exit, ReadArgs, ReportFormat};
+use teczka::write::output::AtomicFile;
 
 use anyhow::{bail, Context};
 use std::io::Write;

@@ -1,0 +1,418 @@
+//! Outputs written atomically, and one place that opens a record format's output.
+//!
+//! Everything is written to a temporary file (or folder) beside the destination and renamed
+//! into place only when complete; a rename within one folder is atomic, so a crash never
+//! leaves half a file under the final name.
+//!
+//! Temporary paths are named `.teczka-<pid>-…` and registered while they exist: the binary's
+//! signal handler removes them ([`remove_registered`]) before `SIGINT`, `SIGTERM` or `SIGHUP`
+//! end the run, as a normal exit or an error does through their destructors. `kill -9`
+//! cannot be caught: what it leaves is private (`0700`/`0600`), and the next output created in
+//! the same folder removes such leftovers of processes that no longer exist
+//! ([`remove_leftovers`]).
+
+use super::staged::{StagedFile, Store};
+use super::{private, CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
+use crate::error::{Error, Result};
+use crate::read::Format;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The output path that means standard output.
+pub const STDOUT: &str = "-";
+
+/// A record format's output being written: write every pupil into [`Output::sink`], then
+/// [`Output::commit`] it under its name.
+///
+/// # Example
+///
+/// ```
+/// use teczka::read::Format;
+/// use teczka::write::{output, CsvWriteOptions};
+/// use teczka::Pupil;
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("pupils.jsonl");
+/// let mut out = output::open(Format::Jsonl, &path, CsvWriteOptions::default())?;
+/// out.sink().write(&Pupil { id: "P-1".into(), ..Pupil::default() })?;
+/// out.sink().finish()?;
+/// assert!(!path.exists(), "nothing under the name before the commit");
+/// out.commit()?;
+/// assert_eq!(std::fs::read_to_string(&path)?, "{\"id\":\"P-1\"}\n");
+/// # Ok::<(), teczka::Error>(())
+/// ```
+pub struct Output {
+    sink: Box<dyn Sink>,
+    target: Target,
+}
+
+/// Where an [`Output`]'s bytes go until the commit.
+enum Target {
+    File(AtomicFile),
+    Dir(AtomicDir),
+    Stdout,
+}
+
+/// Open the output of `format` at `path`: a folder of files for CSV (`options` say how), one
+/// file for XML and JSON Lines, standard output for those two when `path` is `-`.
+pub fn open(format: Format, path: &Path, options: CsvWriteOptions) -> Result<Output> {
+    let name = path.display().to_string();
+    let stdout = path == Path::new(STDOUT);
+    let (sink, target): (Box<dyn Sink>, Target) = match format {
+        Format::Csv if stdout => {
+            let why = "CSV is a folder of files (one per entity): give -o a folder name, not `-`";
+            return Err(Error::io(path, io::Error::new(io::ErrorKind::InvalidInput, why)));
+        }
+        Format::Csv => {
+            let dir = AtomicDir::create(path)?;
+            (Box::new(CsvWriter::create(dir.path(), options)?), Target::Dir(dir))
+        }
+        Format::Xml | Format::Jsonl if stdout => {
+            (record_sink(format, io::stdout(), &name)?, Target::Stdout)
+        }
+        Format::Xml | Format::Jsonl => {
+            let file = AtomicFile::create(path)?;
+            let handle = file.temp.as_file().try_clone().map_err(|e| Error::io(path, e))?;
+            (record_sink(format, handle, &name)?, Target::File(file))
+        }
+    };
+    Ok(Output { sink, target })
+}
+
+/// The one-stream writer of `format` (XML or JSON Lines) on `out`.
+fn record_sink<W: Write + 'static>(format: Format, out: W, name: &str) -> Result<Box<dyn Sink>> {
+    Ok(match format {
+        Format::Xml => Box::new(XmlWriter::new(out, name)?),
+        _ => Box::new(JsonlWriter::new(out, name)),
+    })
+}
+
+impl Output {
+    /// The sink to write the pupils into; call its [`Sink::finish`] before [`Output::commit`].
+    pub fn sink(&mut self) -> &mut dyn Sink {
+        &mut *self.sink
+    }
+
+    /// Whether the output is standard output (nothing to name, nothing beside it).
+    pub fn is_stdout(&self) -> bool {
+        matches!(self.target, Target::Stdout)
+    }
+
+    /// Move the finished output under its name (a no-op on standard output).
+    pub fn commit(self) -> Result<()> {
+        // The sink holds the last handle to the temporary file: close it first.
+        drop(self.sink);
+        match self.target {
+            Target::File(file) => file.commit(),
+            Target::Dir(dir) => dir.commit(),
+            Target::Stdout => Ok(()),
+        }
+    }
+}
+
+/// A file being written; becomes visible under its name only on [`AtomicFile::commit`].
+pub struct AtomicFile {
+    temp: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+impl AtomicFile {
+    /// Start writing `path` (`0600`), creating its folder (`0700`) if missing.
+    pub fn create(path: &Path) -> Result<AtomicFile> {
+        let parent = parent_of(path);
+        remove_leftovers(parent);
+        // 0600 whatever the umask (the rename keeps the mode).
+        let temp = private::temp_file_in(parent, &temp_prefix(), ".partial")?;
+        register(temp.path());
+        Ok(AtomicFile { temp, path: path.to_path_buf() })
+    }
+
+    /// The file to write into.
+    pub fn file(&mut self) -> &mut File {
+        self.temp.as_file_mut()
+    }
+
+    /// Flush to disk and move the file under its final name.
+    pub fn commit(self) -> Result<()> {
+        self.temp.as_file().sync_all().map_err(|e| Error::io(&self.path, e))?;
+        let temp_path = self.temp.path().to_path_buf();
+        self.temp.persist(&self.path).map_err(|e| Error::io(&self.path, e.error))?;
+        forget(&temp_path);
+        Ok(())
+    }
+}
+
+impl Write for &mut AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.temp.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.temp.flush()
+    }
+}
+
+/// A folder being filled; renamed to its final name on [`AtomicDir::commit`].
+pub struct AtomicDir {
+    temp: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl AtomicDir {
+    /// Start filling the folder `path` (`0700`). An existing non-empty folder is refused, so
+    /// a run never mixes its files with another's.
+    pub fn create(path: &Path) -> Result<AtomicDir> {
+        if path.exists() && !is_empty_dir(path) {
+            let why = "the output folder exists and is not empty: remove it or choose another -o";
+            return Err(Error::io(path, io::Error::new(io::ErrorKind::AlreadyExists, why)));
+        }
+        let parent = parent_of(path);
+        remove_leftovers(parent);
+        let temp = private::temp_dir_in(parent, &temp_prefix())?;
+        register(temp.path());
+        Ok(AtomicDir { temp, path: path.to_path_buf() })
+    }
+
+    /// The folder to write into.
+    pub fn path(&self) -> &Path {
+        self.temp.path()
+    }
+
+    /// Move the folder under its final name.
+    pub fn commit(self) -> Result<()> {
+        if self.path.exists() {
+            std::fs::remove_dir(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        }
+        let temp = self.temp.keep();
+        std::fs::rename(&temp, &self.path).map_err(|e| Error::io(&self.path, e))?;
+        forget(&temp);
+        Ok(())
+    }
+}
+
+/// The folder the output goes in, created if missing (`-o out/pupils.xml` on a fresh clone).
+fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => {
+            // Private (0700) whatever the umask. A failure here resurfaces, with the path,
+            // when the temporary file is created.
+            let _ = private::create_dir_all(parent);
+            parent
+        }
+        _ => Path::new("."),
+    }
+}
+
+fn is_empty_dir(path: &Path) -> bool {
+    std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
+}
+
+/// A file a run writes beside its records: an [`AtomicFile`] for an output of its own, or a
+/// file in an export's staging folder, written through the staging's store (sealed when the
+/// archive will be encrypted).
+pub enum OutFile {
+    /// An output renamed into place on commit.
+    Atomic(AtomicFile),
+    /// A staged file, closed on commit.
+    Staged(StagedFile),
+}
+
+impl OutFile {
+    /// Start writing `path`: through `staged` when given, else atomically.
+    pub fn create(path: &Path, staged: Option<&Store>) -> Result<OutFile> {
+        Ok(match staged {
+            Some(store) => OutFile::Staged(store.create(path)?),
+            None => OutFile::Atomic(AtomicFile::create(path)?),
+        })
+    }
+
+    /// Finish the file.
+    pub fn commit(self) -> Result<()> {
+        match self {
+            OutFile::Atomic(file) => file.commit(),
+            OutFile::Staged(mut file) => file.close(),
+        }
+    }
+}
+
+impl Write for &mut OutFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut **self {
+            OutFile::Atomic(file) => {
+                let mut file: &mut AtomicFile = file;
+                file.write(buf)
+            }
+            OutFile::Staged(file) => file.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut **self {
+            OutFile::Atomic(file) => {
+                let mut file: &mut AtomicFile = file;
+                file.flush()
+            }
+            OutFile::Staged(file) => file.flush(),
+        }
+    }
+}
+
+/// Temporary paths to remove if a signal ends the run.
+static REGISTERED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// The prefix of every temporary name this process creates: `.teczka-<pid>-`.
+pub fn temp_prefix() -> String {
+    format!(".teczka-{}-", std::process::id())
+}
+
+/// Remember `path` for removal if a signal ends the run; [`forget`] it once it is committed
+/// or removed.
+pub fn register(path: &Path) {
+    if let Ok(mut paths) = REGISTERED.lock() {
+        paths.push(path.to_path_buf());
+    }
+}
+
+/// Stop tracking `path`.
+pub fn forget(path: &Path) {
+    if let Ok(mut paths) = REGISTERED.lock() {
+        paths.retain(|p| p != path);
+    }
+}
+
+/// Remove every registered temporary path: what a signal handler calls before it exits.
+pub fn remove_registered() {
+    let paths = match REGISTERED.lock() {
+        Ok(paths) => paths.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    for path in paths {
+        let _ = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+    }
+}
+
+/// Remove what killed teczka runs left in `folder`: `.teczka-<pid>-…` entries whose process no
+/// longer exists. Entries of running processes, and anything else, are left alone.
+pub fn remove_leftovers(folder: &Path) {
+    let Ok(entries) = std::fs::read_dir(folder) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = leftover_pid(&name.to_string_lossy()) else { continue };
+        if pid == std::process::id() || process_exists(pid) {
+            continue;
+        }
+        let path = entry.path();
+        // Only our own leftovers: owned by this user (and private, as every run makes them).
+        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        if !owned_by_us(&meta) {
+            continue;
+        }
+        let _ = if meta.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+    }
+}
+
+/// The process id in a `.teczka-<pid>-…` name.
+fn leftover_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(".teczka-")?;
+    let (pid, tail) = rest.split_once('-')?;
+    (!tail.is_empty()).then_some(())?;
+    pid.parse().ok()
+}
+
+/// Whether process `pid` runs. Without `/proc` there is no safe way to tell, so every
+/// process counts as running and its leftovers stay.
+fn process_exists(pid: u32) -> bool {
+    !Path::new("/proc/self").exists() || Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// Whether `meta` belongs to this process's user: `/proc/self` is owned by the process's
+/// effective user (teczka never makes itself non-dumpable, which would hand it to root).
+/// Elsewhere nothing counts as ours, so nothing is removed.
+#[cfg(unix)]
+fn owned_by_us(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|own| own.uid() == meta.uid())
+}
+
+#[cfg(not(unix))]
+fn owned_by_us(_meta: &std::fs::Metadata) -> bool {
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Pupil;
+
+    #[test]
+    fn leftovers_are_recognised_by_their_process_id() {
+        assert_eq!(leftover_pid(".teczka-4242-export-x1"), Some(4242));
+        assert_eq!(leftover_pid(".teczka-4242-"), None);
+        assert_eq!(leftover_pid(".teczka-abc-x"), None);
+        assert_eq!(leftover_pid("teczka-4242-x"), None);
+    }
+
+    #[test]
+    fn leftovers_of_dead_processes_go_and_others_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        // A pid above Linux's pid_max (4194304) never runs.
+        let dead = dir.path().join(".teczka-4194305-export-abc");
+        std::fs::create_dir(&dead).unwrap();
+        std::fs::write(dead.join("pupils.jsonl"), "{}").unwrap();
+        let alive = dir.path().join(format!("{}x", temp_prefix()));
+        std::fs::write(&alive, "").unwrap();
+        let other = dir.path().join("pupils.jsonl");
+        std::fs::write(&other, "").unwrap();
+        remove_leftovers(dir.path());
+        assert!(!dead.exists());
+        assert!(alive.exists() && other.exists());
+    }
+
+    #[test]
+    fn each_format_appears_under_its_name_only_when_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        for (format, name) in
+            [(Format::Csv, "csv"), (Format::Xml, "p.xml"), (Format::Jsonl, "p.jsonl")]
+        {
+            let path = dir.path().join(name);
+            let mut out = open(format, &path, CsvWriteOptions::default()).unwrap();
+            assert!(!out.is_stdout());
+            out.sink().write(&Pupil { id: "P-1".into(), ..Pupil::default() }).unwrap();
+            out.sink().finish().unwrap();
+            assert!(!path.exists(), "{name} before the commit");
+            out.commit().unwrap();
+            assert!(path.exists(), "{name} after the commit");
+        }
+        let written = std::fs::read_to_string(dir.path().join("p.xml")).unwrap();
+        assert!(written.contains("<id>P-1</id>") && written.trim_end().ends_with('>'), "{written}");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".teczka-"))
+            .collect();
+        assert_eq!(leftovers, Vec::<String>::new());
+    }
+
+    #[test]
+    fn csv_on_standard_output_and_a_full_folder_are_refused_with_the_fix() {
+        let error = open(Format::Csv, Path::new(STDOUT), CsvWriteOptions::default()).err().unwrap();
+        assert!(error.to_string().contains("give -o a folder name"), "{error}");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x"), "").unwrap();
+        let error = open(Format::Csv, dir.path(), CsvWriteOptions::default()).err().unwrap();
+        assert!(error.to_string().contains("remove it or choose another -o"), "{error}");
+        assert!(open(Format::Jsonl, Path::new(STDOUT), CsvWriteOptions::default())
+            .unwrap()
+            .is_stdout());
+    }
+}
