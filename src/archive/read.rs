@@ -398,62 +398,16 @@ impl SafeArchive {
             let is_dir = name.ends_with('/');
             check_kind(&file, is_dir).map_err(|problem| refuse(&name, problem))?;
             let encrypted = file.encrypted();
-            match (encrypted, self.password.is_some()) {
-                (true, false) => {
-                    return Err(refuse(
-                        &name,
-                        "is encrypted: give the archive's password (`--zip-aes-env`)",
-                    ))
-                }
-                (false, true) if !is_dir => {
-                    return Err(refuse(
-                        &name,
-                        "is not encrypted although the archive is opened with a password: in an \
-                         encrypted archive an unencrypted file is not authenticated, so anyone \
-                         could have put it there",
-                    ))
-                }
-                (true, true) if first_encrypted.is_none() && !is_dir => {
-                    first_encrypted = Some(index)
-                }
-                _ => {}
+            if let Some(problem) = encryption_problem(encrypted, self.password.is_some(), is_dir) {
+                return Err(refuse(&name, problem));
             }
+            if encrypted && first_encrypted.is_none() && !is_dir {
+                first_encrypted = Some(index);
+            }
+            let (size, compressed) = (file.size(), file.compressed_size());
             // For AES entries the crate reports the real method from the AES extra field.
-            if !matches!(
-                file.compression(),
-                CompressionMethod::Stored | CompressionMethod::Deflated
-            ) {
-                return Err(refuse(
-                    &name,
-                    &format!(
-                        "uses compression method {}: teczka reads only Stored and Deflate \
-                         entries, which every zip tool writes",
-                        file.compression()
-                    ),
-                ));
-            }
-            let size = file.size();
-            let compressed = file.compressed_size();
-            if size > limits.max_entry_bytes {
-                return Err(refuse(
-                    &name,
-                    &format!(
-                        "declares {size} bytes, more than the limit of {} per entry; raise \
-                         `--max-entry-bytes` if the archive is trusted",
-                        limits.max_entry_bytes
-                    ),
-                ));
-            }
-            if ratio_exceeded(size, compressed, limits.max_ratio) {
-                return Err(refuse(
-                    &name,
-                    &format!(
-                        "declares {size} bytes compressed into {compressed}, a ratio over the \
-                         limit of {}:1 (a zip bomb looks like this); raise `--max-ratio` if the \
-                         archive is trusted",
-                        limits.max_ratio
-                    ),
-                ));
+            if let Some(problem) = entry_problem(file.compression(), size, compressed, &limits) {
+                return Err(refuse(&name, &problem));
             }
             total = total.saturating_add(size);
             total_compressed = total_compressed.saturating_add(compressed);
@@ -878,6 +832,48 @@ fn check_kind(
         _ => Err("is a special file (device, FIFO or socket): archives of records hold only \
                   files and folders"),
     }
+}
+
+/// Why an entry's encryption does not fit how the archive is opened, if it does not.
+fn encryption_problem(encrypted: bool, password: bool, is_dir: bool) -> Option<&'static str> {
+    match (encrypted, password) {
+        (true, false) => Some("is encrypted: give the archive's password (`--zip-aes-env`)"),
+        (false, true) if !is_dir => Some(
+            "is not encrypted although the archive is opened with a password: in an encrypted \
+             archive an unencrypted file is not authenticated, so anyone could have put it there",
+        ),
+        _ => None,
+    }
+}
+
+/// Why an entry's compression method or declared sizes are refused, if they are.
+fn entry_problem(
+    method: CompressionMethod,
+    size: u64,
+    compressed: u64,
+    limits: &Limits,
+) -> Option<String> {
+    if !matches!(method, CompressionMethod::Stored | CompressionMethod::Deflated) {
+        return Some(format!(
+            "uses compression method {method}: teczka reads only Stored and Deflate entries, \
+             which every zip tool writes"
+        ));
+    }
+    if size > limits.max_entry_bytes {
+        return Some(format!(
+            "declares {size} bytes, more than the limit of {} per entry; raise \
+             `--max-entry-bytes` if the archive is trusted",
+            limits.max_entry_bytes
+        ));
+    }
+    if ratio_exceeded(size, compressed, limits.max_ratio) {
+        return Some(format!(
+            "declares {size} bytes compressed into {compressed}, a ratio over the limit of {}:1 \
+             (a zip bomb looks like this); raise `--max-ratio` if the archive is trusted",
+            limits.max_ratio
+        ));
+    }
+    None
 }
 
 /// Whether `size` bytes out of `compressed` exceed the ratio limit (judged past

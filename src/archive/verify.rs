@@ -150,64 +150,125 @@ pub fn verify_bag(archive: &mut SafeArchive) -> Result<Verification> {
     let mut v = Verification::default();
     let files: Vec<String> =
         archive.entries().filter(|e| !e.is_dir).map(|e| e.name.clone()).collect();
-    let is_payload = |name: &str| name.starts_with("data/");
-    let top_level = |name: &str| !name.contains('/');
-
     if !archive.entries().any(|e| e.name == "data" || is_payload(&e.name)) {
         v.find("data/", "the payload folder `data/` is missing: this is not a complete bag");
     }
-
     // Tag manifests first: they say which algorithms the other tag files are hashed with.
+    let tag_manifests = read_tag_manifests(archive, &mut v, &files);
+    let tags = read_tag_files(archive, &mut v, &files, &algs_of(&tag_manifests));
+    let info = check_declarations(&mut v, &files, tags.bagit, tags.bag_info, &tags.manifests);
+    check_payload(archive, &mut v, &files, &tags.manifests);
+    let listed_tags = check_tag_manifests(&mut v, &files, &tag_manifests, &tags.digests);
+    check_outside_payload(&mut v, &files, !tag_manifests.is_empty(), &listed_tags);
+    if let Some(info) = &info {
+        check_oxum(&mut v, info);
+    }
+    Ok(v)
+}
+
+fn is_payload(name: &str) -> bool {
+    name.starts_with("data/")
+}
+
+fn top_level(name: &str) -> bool {
+    !name.contains('/')
+}
+
+/// Whether `name` is one of the tag files a bag defines: `bagit.txt`, `bag-info.txt`, a
+/// payload or a tag manifest.
+fn is_known_tag(name: &str) -> bool {
+    top_level(name)
+        && (name == "bagit.txt"
+            || name == "bag-info.txt"
+            || manifest_alg(name, "manifest-").is_some()
+            || manifest_alg(name, "tagmanifest-").is_some())
+}
+
+/// The finding for a file whose `alg` checksum differs from what `manifest` recorded.
+fn mismatch(alg: Alg, manifest: &str) -> String {
+    format!(
+        "{} checksum does not match {manifest}: the file was changed or damaged after the bag \
+         was made",
+        alg.name()
+    )
+}
+
+/// Every readable tag manifest of a supported algorithm.
+fn read_tag_manifests(
+    archive: &mut SafeArchive,
+    v: &mut Verification,
+    files: &[String],
+) -> Vec<Manifest> {
     let mut tag_manifests = Vec::new();
     for name in files.iter().filter(|n| top_level(n)) {
         let Some(alg) = manifest_alg(name, "tagmanifest-") else { continue };
-        let Some(alg) = supported(&mut v, name, alg) else { continue };
-        if let Some(read) = read_file(archive, &mut v, name, &[], true) {
-            if let Some(manifest) = parse_manifest(&mut v, name, alg, read.content.as_deref()) {
+        let Some(alg) = supported(v, name, alg) else { continue };
+        if let Some(read) = read_file(archive, v, name, &[], true) {
+            if let Some(manifest) = parse_manifest(v, name, alg, read.content.as_deref()) {
                 tag_manifests.push(manifest);
             }
         }
     }
-    let tag_algs: Vec<Alg> = algs_of(&tag_manifests);
+    tag_manifests
+}
 
-    // Every other file outside data/: hashed for the tag manifests, bagit.txt, bag-info.txt
-    // and the payload manifests kept to be parsed.
-    let mut tag_digests: HashMap<String, HashMap<Alg, String>> = HashMap::new();
-    let mut manifests = Vec::new();
-    let mut bagit = None;
-    let mut bag_info = None;
+/// The files outside `data/` but the tag manifests, as read.
+struct TagFiles {
+    /// Each file's digests in the tag manifests' algorithms.
+    digests: HashMap<String, HashMap<Alg, String>>,
+    /// The payload manifests.
+    manifests: Vec<Manifest>,
+    bagit: Option<Vec<u8>>,
+    bag_info: Option<Vec<u8>>,
+}
+
+/// Every other file outside `data/`: hashed for the tag manifests; `bagit.txt`,
+/// `bag-info.txt` and the payload manifests kept to be parsed.
+fn read_tag_files(
+    archive: &mut SafeArchive,
+    v: &mut Verification,
+    files: &[String],
+    tag_algs: &[Alg],
+) -> TagFiles {
+    let mut tags =
+        TagFiles { digests: HashMap::new(), manifests: Vec::new(), bagit: None, bag_info: None };
     for name in files.iter().filter(|n| !is_payload(n)) {
         if top_level(name) && manifest_alg(name, "tagmanifest-").is_some() {
             continue;
         }
-        let keep = top_level(name)
-            && (name == "bagit.txt"
-                || name == "bag-info.txt"
-                || manifest_alg(name, "manifest-").is_some());
-        let Some(read) = read_file(archive, &mut v, name, &tag_algs, keep) else { continue };
-        tag_digests.insert(name.clone(), read.digests);
+        let keep = is_known_tag(name);
+        let Some(read) = read_file(archive, v, name, tag_algs, keep) else { continue };
+        tags.digests.insert(name.clone(), read.digests);
         match name.as_str() {
-            "bagit.txt" => bagit = read.content,
-            "bag-info.txt" => bag_info = read.content,
+            "bagit.txt" => tags.bagit = read.content,
+            "bag-info.txt" => tags.bag_info = read.content,
             _ => {
-                if let Some(alg) = manifest_alg(name, "manifest-") {
-                    if let Some(alg) = supported(&mut v, name, alg) {
-                        if let Some(m) = parse_manifest(&mut v, name, alg, read.content.as_deref())
-                        {
-                            manifests.push(m);
-                        }
-                    }
+                let Some(alg) = manifest_alg(name, "manifest-") else { continue };
+                let Some(alg) = supported(v, name, alg) else { continue };
+                if let Some(m) = parse_manifest(v, name, alg, read.content.as_deref()) {
+                    tags.manifests.push(m);
                 }
             }
         }
     }
+    tags
+}
 
+/// `bagit.txt`, `bag-info.txt` and at least one payload manifest: present and well-formed.
+/// The parsed `bag-info.txt`, if any.
+fn check_declarations(
+    v: &mut Verification,
+    files: &[String],
+    bagit: Option<Vec<u8>>,
+    bag_info: Option<Vec<u8>>,
+    manifests: &[Manifest],
+) -> Option<Vec<(String, String)>> {
     match bagit {
-        Some(content) => check_bagit(&mut v, &content),
+        Some(content) => check_bagit(v, &content),
         None if files.iter().any(|n| n == "bagit.txt") => {} // unreadable: already a finding
         None => v.find("bagit.txt", "is missing: without it the folder is not a BagIt bag"),
     }
-    let info = bag_info.and_then(|content| parse_bag_info(&mut v, &content));
+    let info = bag_info.and_then(|content| parse_bag_info(v, &content));
     if let Some(info) = &info {
         v.bag_info = info.clone();
     } else if !files.iter().any(|n| n == "bag-info.txt") {
@@ -223,19 +284,28 @@ pub fn verify_bag(archive: &mut SafeArchive) -> Result<Verification> {
              be checked",
         );
     }
+    info
+}
 
-    // The payload, each file read once with every manifest's algorithm.
-    let payload_algs = algs_of(&manifests);
+/// The payload, each file read once with every manifest's algorithm and checked against every
+/// manifest; then every manifest's entries present and inside `data/`.
+fn check_payload(
+    archive: &mut SafeArchive,
+    v: &mut Verification,
+    files: &[String],
+    manifests: &[Manifest],
+) {
+    let payload_algs = algs_of(manifests);
     let mut present: HashSet<&str> = HashSet::new();
     for name in files.iter().filter(|n| is_payload(n)) {
         present.insert(name);
         v.files += 1;
-        let Some(read) = read_file(archive, &mut v, name, &payload_algs, false) else {
+        let Some(read) = read_file(archive, v, name, &payload_algs, false) else {
             v.payload_bytes += archive.entry(name).map_or(0, |e| e.size);
             continue;
         };
         v.payload_bytes += read.bytes;
-        for manifest in &manifests {
+        for manifest in manifests {
             match manifest.sums.get(name.as_str()) {
                 None => v.find(
                     name,
@@ -245,23 +315,14 @@ pub fn verify_bag(archive: &mut SafeArchive) -> Result<Verification> {
                         manifest.file
                     ),
                 ),
-                Some(expected) => {
-                    if read.digests.get(&manifest.alg) != Some(expected) {
-                        v.find(
-                            name,
-                            format!(
-                                "{} checksum does not match {}: the file was changed or \
-                                 damaged after the bag was made",
-                                manifest.alg.name(),
-                                manifest.file
-                            ),
-                        );
-                    }
+                Some(expected) if read.digests.get(&manifest.alg) != Some(expected) => {
+                    v.find(name, mismatch(manifest.alg, &manifest.file))
                 }
+                Some(_) => {}
             }
         }
     }
-    for manifest in &manifests {
+    for manifest in manifests {
         for path in manifest.sums.keys() {
             if !is_payload(path) {
                 v.find(
@@ -277,41 +338,44 @@ pub fn verify_bag(archive: &mut SafeArchive) -> Result<Verification> {
             }
         }
     }
+}
 
-    // Tag manifests: every listed tag file present and matching.
-    let mut listed_tags: HashSet<&str> = HashSet::new();
-    for manifest in &tag_manifests {
+/// Every tag file the tag manifests list: present and matching. The names they list.
+fn check_tag_manifests<'m>(
+    v: &mut Verification,
+    files: &[String],
+    tag_manifests: &'m [Manifest],
+    digests: &HashMap<String, HashMap<Alg, String>>,
+) -> HashSet<&'m str> {
+    let mut listed = HashSet::new();
+    for manifest in tag_manifests {
         for (path, expected) in &manifest.sums {
-            listed_tags.insert(path);
-            match tag_digests.get(path) {
+            listed.insert(path.as_str());
+            match digests.get(path) {
                 None if files.contains(path) => {} // unreadable: already a finding
                 None => {
                     v.find(path, format!("is listed in {} but missing from the bag", manifest.file))
                 }
-                Some(digests) => {
-                    if digests.get(&manifest.alg) != Some(expected) {
-                        v.find(
-                            path,
-                            format!(
-                                "{} checksum does not match {}: the file was changed or damaged \
-                                 after the bag was made",
-                                manifest.alg.name(),
-                                manifest.file
-                            ),
-                        );
-                    }
+                Some(digests) if digests.get(&manifest.alg) != Some(expected) => {
+                    v.find(path, mismatch(manifest.alg, &manifest.file))
                 }
+                Some(_) => {}
             }
         }
     }
+    listed
+}
 
-    // What lies outside data/: tag files only.
+/// What lies outside `data/`: tag files only, each listed in the tag manifest when there is
+/// one.
+fn check_outside_payload(
+    v: &mut Verification,
+    files: &[String],
+    has_tag_manifest: bool,
+    listed_tags: &HashSet<&str>,
+) {
     for name in files.iter().filter(|n| !is_payload(n)) {
-        let known_tag = top_level(name)
-            && (name == "bagit.txt"
-                || name == "bag-info.txt"
-                || manifest_alg(name, "manifest-").is_some()
-                || manifest_alg(name, "tagmanifest-").is_some());
+        let known_tag = is_known_tag(name);
         if name == SIGNATURE_FILE {
             // Signs the tag manifest, so no manifest can list it; check_signature checks it.
             continue;
@@ -327,7 +391,7 @@ pub fn verify_bag(archive: &mut SafeArchive) -> Result<Verification> {
                 name,
                 "lies outside `data/` and is no tag file of the bag: nothing vouches for it",
             );
-        } else if !tag_manifests.is_empty()
+        } else if has_tag_manifest
             && known_tag
             && manifest_alg(name, "tagmanifest-").is_none()
             && !listed_tags.contains(name.as_str())
@@ -335,11 +399,6 @@ pub fn verify_bag(archive: &mut SafeArchive) -> Result<Verification> {
             v.find(name, "is not listed in the tag manifest: its checksum cannot be checked");
         }
     }
-
-    if let Some(info) = &info {
-        check_oxum(&mut v, info);
-    }
-    Ok(v)
 }
 
 /// What a bag's minisign signature ([`SIGNATURE_FILE`]) says, as far as the key given lets it

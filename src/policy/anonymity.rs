@@ -457,57 +457,149 @@ struct Prepared {
     base_values: Vec<Vec<Box<str>>>,
 }
 
-impl Prepared {
-    fn new(h: &Histogram, ladders: &[Ladder], s: &Settings) -> Result<Prepared> {
-        if ladders.len() != h.quasi {
+/// The settings checked against the histogram; the `l` to enforce (0 for none).
+fn checked_l(h: &Histogram, ladders: &[Ladder], s: &Settings) -> Result<usize> {
+    if ladders.len() != h.quasi {
+        return Err(Error::config(
+            POLICY,
+            format!(
+                "{} generalisation ladders for {} quasi-identifiers; give every \
+                 quasi-identifier exactly one ladder",
+                ladders.len(),
+                h.quasi
+            ),
+        ));
+    }
+    if let Some(ladder) = ladders.iter().find(|ladder| ladder.levels == 0) {
+        return Err(Error::config(
+            POLICY,
+            format!("the ladder of `{}` has no levels; give it at least one", ladder.name),
+        ));
+    }
+    if !(0.0..=1.0).contains(&s.max_suppression) {
+        return Err(Error::config(
+            POLICY,
+            "the maximum suppression must be a share between 0 and 1 (e.g. 0.05 for 5%)",
+        ));
+    }
+    let l = match s.l {
+        Some(l) if l > 1 && h.sensitive == 0 => {
             return Err(Error::config(
                 POLICY,
                 format!(
-                    "{} generalisation ladders for {} quasi-identifiers; give every \
-                     quasi-identifier exactly one ladder",
-                    ladders.len(),
-                    h.quasi
+                    "l-diversity (l={l}) needs at least one sensitive attribute; name them \
+                     or drop `l`"
                 ),
-            ));
+            ))
         }
-        if !(0.0..=1.0).contains(&s.max_suppression) {
-            return Err(Error::config(
-                POLICY,
-                "the maximum suppression must be a share between 0 and 1 (e.g. 0.05 for 5%)",
-            ));
+        Some(l) if l > 1 => usize::try_from(l).unwrap_or(usize::MAX),
+        _ => 0,
+    };
+    if l > MAX_L {
+        return Err(Error::config(
+            POLICY,
+            format!("l={l} is more than teczka supports ({MAX_L}); lower it"),
+        ));
+    }
+    Ok(l)
+}
+
+/// `[d][level-0 id]` → records holding that value of quasi-identifier `d`, for the loss
+/// lower bounds.
+fn records_per_value(h: &Histogram) -> Vec<Vec<u64>> {
+    let mut value_records: Vec<Vec<u64>> =
+        h.columns[..h.quasi].iter().map(|c| vec![0; c.values.len()]).collect();
+    for (key, &n) in &h.counts {
+        for (d, &id) in key[..h.quasi].iter().enumerate() {
+            value_records[d][id as usize] += n;
         }
-        let l = match s.l {
-            Some(l) if l > 1 && h.sensitive == 0 => {
-                return Err(Error::config(
-                    POLICY,
-                    format!(
-                        "l-diversity (l={l}) needs at least one sensitive attribute; name them \
-                         or drop `l`"
-                    ),
-                ))
-            }
-            Some(l) if l > 1 => usize::try_from(l).unwrap_or(usize::MAX),
-            _ => 0,
+    }
+    value_records
+}
+
+/// One quasi-identifier's ladder, level by level: what each level-0 value becomes, the
+/// released values, and the loss of a cell and on average.
+struct LadderTables {
+    tables: Vec<Vec<u32>>,
+    values: Vec<Vec<String>>,
+    losses: Vec<Vec<f64>>,
+    avgs: Vec<f64>,
+}
+
+impl LadderTables {
+    fn new(
+        ladder: &Ladder,
+        base: &[Box<str>],
+        value_records: &[u64],
+        records: u64,
+    ) -> Result<Self> {
+        let m = base.len();
+        let mut out = LadderTables {
+            tables: Vec::with_capacity(ladder.levels),
+            values: Vec::with_capacity(ladder.levels),
+            losses: Vec::with_capacity(ladder.levels),
+            avgs: Vec::with_capacity(ladder.levels),
         };
-        if l > MAX_L {
-            return Err(Error::config(
-                POLICY,
-                format!("l={l} is more than teczka supports ({MAX_L}); lower it"),
-            ));
+        for level in 0..ladder.levels {
+            let mut interner = Interner::default();
+            let table: Vec<u32> =
+                base.iter().map(|v| interner.intern(&(ladder.generalise)(v, level))).collect();
+            let mut sizes = vec![0u64; interner.values.len()];
+            for &g in &table {
+                sizes[g as usize] += 1;
+            }
+            let loss: Vec<f64> = sizes
+                .iter()
+                .map(|&g| if m > 1 { (g - 1) as f64 / (m - 1) as f64 } else { 0.0 })
+                .collect();
+            let total: f64 =
+                table.iter().zip(value_records).map(|(&g, &n)| loss[g as usize] * n as f64).sum();
+            out.avgs.push(if records == 0 { 0.0 } else { total / records as f64 });
+            if let Some(below) = out.tables.last() {
+                check_hierarchy(ladder, level, below, &table)?;
+            }
+            out.tables.push(table);
+            out.values.push(interner.values.into_iter().map(String::from).collect());
+            out.losses.push(loss);
         }
+        Ok(out)
+    }
+}
+
+/// The combinations folded into distinct quasi-identifier tuples (flat), their counts, and up
+/// to `l` distinct values of each of the first `sensitive` attributes per tuple.
+fn fold_tuples(h: &Histogram, sensitive: usize, l: usize) -> (Vec<u32>, Vec<u64>, Vec<u32>) {
+    let mut index: HashMap<&[u32], usize, RandomState> = HashMap::default();
+    let mut tuples = Vec::new();
+    let mut counts = Vec::new();
+    let mut diverse = Vec::new();
+    // Iterate in a fixed order so that ids, and so results, never depend on hashing.
+    let mut combos: Vec<(&[u32], u64)> = h.counts.iter().map(|(k, &n)| (&k[..], n)).collect();
+    combos.sort_unstable();
+    for (key, n) in combos {
+        let (qi, sa) = key.split_at(h.quasi);
+        let t = *index.entry(qi).or_insert_with(|| {
+            tuples.extend_from_slice(qi);
+            counts.push(0);
+            diverse.resize(diverse.len() + sensitive * l, u32::MAX);
+            counts.len() - 1
+        });
+        counts[t] += n;
+        for (j, &v) in sa.iter().enumerate().take(sensitive) {
+            let start = (t * sensitive + j) * l;
+            insert_capped(&mut diverse[start..start + l], v);
+        }
+    }
+    (tuples, counts, diverse)
+}
+
+impl Prepared {
+    fn new(h: &Histogram, ladders: &[Ladder], s: &Settings) -> Result<Prepared> {
+        let l = checked_l(h, ladders, s)?;
         let quasi = h.quasi;
         let records = h.records;
         let allowed = ((s.max_suppression * records as f64).floor() as u64).min(records);
-
-        // Records per level-0 value, for the loss lower bounds.
-        let mut value_records: Vec<Vec<u64>> =
-            h.columns[..quasi].iter().map(|c| vec![0; c.values.len()]).collect();
-        for (key, &n) in &h.counts {
-            for (d, &id) in key[..quasi].iter().enumerate() {
-                value_records[d][id as usize] += n;
-            }
-        }
-
+        let value_records = records_per_value(h);
         let mut gen = Vec::with_capacity(quasi);
         let mut gen_values = Vec::with_capacity(quasi);
         let mut group_loss = Vec::with_capacity(quasi);
@@ -516,51 +608,16 @@ impl Prepared {
         let mut masks = Vec::with_capacity(quasi);
         let mut bits = 0u32;
         for (d, ladder) in ladders.iter().enumerate() {
-            if ladder.levels == 0 {
-                return Err(Error::config(
-                    POLICY,
-                    format!("the ladder of `{}` has no levels; give it at least one", ladder.name),
-                ));
-            }
             let base = &h.columns[d].values;
-            let m = base.len();
-            let mut tables: Vec<Vec<u32>> = Vec::with_capacity(ladder.levels);
-            let mut values: Vec<Vec<String>> = Vec::with_capacity(ladder.levels);
-            let mut losses = Vec::with_capacity(ladder.levels);
-            let mut avgs = Vec::with_capacity(ladder.levels);
-            for level in 0..ladder.levels {
-                let mut interner = Interner::default();
-                let table: Vec<u32> =
-                    base.iter().map(|v| interner.intern(&(ladder.generalise)(v, level))).collect();
-                let mut sizes = vec![0u64; interner.values.len()];
-                for &g in &table {
-                    sizes[g as usize] += 1;
-                }
-                let loss: Vec<f64> = sizes
-                    .iter()
-                    .map(|&g| if m > 1 { (g - 1) as f64 / (m - 1) as f64 } else { 0.0 })
-                    .collect();
-                let total: f64 = table
-                    .iter()
-                    .zip(&value_records[d])
-                    .map(|(&g, &n)| loss[g as usize] * n as f64)
-                    .sum();
-                avgs.push(if records == 0 { 0.0 } else { total / records as f64 });
-                if let Some(below) = tables.last() {
-                    check_hierarchy(ladder, level, below, &table)?;
-                }
-                tables.push(table);
-                values.push(interner.values.into_iter().map(String::from).collect());
-                losses.push(loss);
-            }
-            let width = u32::BITS - (m.max(1) as u32 - 1).leading_zeros();
+            let levels = LadderTables::new(ladder, base, &value_records[d], records)?;
+            let width = u32::BITS - (base.len().max(1) as u32 - 1).leading_zeros();
             shifts.push(bits);
             masks.push(if width == 0 { 0 } else { (1u128 << width) - 1 });
             bits += width;
-            gen.push(tables);
-            gen_values.push(values);
-            group_loss.push(losses);
-            avg_loss.push(avgs);
+            gen.push(levels.tables);
+            gen_values.push(levels.values);
+            group_loss.push(levels.losses);
+            avg_loss.push(levels.avgs);
         }
         if bits > u128::BITS {
             return Err(Error::config(
@@ -572,32 +629,8 @@ impl Prepared {
                 ),
             ));
         }
-
-        // Fold the combinations into distinct quasi-identifier tuples with their counts and up
-        // to `l` distinct values of each sensitive attribute.
         let sensitive = if l > 0 { h.sensitive } else { 0 };
-        let mut index: HashMap<&[u32], usize, RandomState> = HashMap::default();
-        let mut tuples = Vec::new();
-        let mut counts = Vec::new();
-        let mut diverse = Vec::new();
-        // Iterate in a fixed order so that ids, and so results, never depend on hashing.
-        let mut combos: Vec<(&[u32], u64)> = h.counts.iter().map(|(k, &n)| (&k[..], n)).collect();
-        combos.sort_unstable();
-        for (key, n) in combos {
-            let (qi, sa) = key.split_at(quasi);
-            let t = *index.entry(qi).or_insert_with(|| {
-                tuples.extend_from_slice(qi);
-                counts.push(0);
-                diverse.resize(diverse.len() + sensitive * l, u32::MAX);
-                counts.len() - 1
-            });
-            counts[t] += n;
-            for (j, &v) in sa.iter().enumerate().take(sensitive) {
-                let start = (t * sensitive + j) * l;
-                insert_capped(&mut diverse[start..start + l], v);
-            }
-        }
-
+        let (tuples, counts, diverse) = fold_tuples(h, sensitive, l);
         Ok(Prepared {
             records,
             k: s.k,
