@@ -41,7 +41,7 @@ pub const STDOUT: &str = "-";
 /// assert!(!path.exists(), "nothing under the name before the commit");
 /// out.commit()?;
 /// assert_eq!(std::fs::read_to_string(&path)?, "{\"id\":\"P-1\"}\n");
-/// # Ok::<(), teczka::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Output {
     sink: Box<dyn Sink>,
