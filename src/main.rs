@@ -23,10 +23,28 @@ fn main() -> ExitCode {
             if is_broken_pipe(&error) {
                 return cli::Exit::Clean.into();
             }
-            eprintln!("teczka: {error:#}");
+            eprintln!("teczka: {}", message(&error));
             cli::Exit::Failure.into()
         }
     }
+}
+
+/// The error and its causes joined by `: `, each cause said once: teczka's errors name their
+/// cause in their own text (`FILE: No such file or directory`), so anyhow's `{:#}` printed the
+/// operating system's words twice.
+fn message(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
@@ -35,4 +53,19 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let io = std::fs::read("/nonexistent/teczka").unwrap_err();
+        let os = io.to_string();
+        let error = anyhow::Error::new(teczka::Error::io("in.csv", io)).context("cannot read");
+        let text = message(&error);
+        assert_eq!(text.matches(&os).count(), 1, "{text}");
+        assert!(text.starts_with("cannot read: in.csv: "), "{text}");
+    }
 }

@@ -116,3 +116,54 @@ fn reports_never_contain_the_personal_data_they_describe() {
         }
     }
 }
+
+/// `-o -` means standard output wherever the format streams (issue 14): `generate` and
+/// `convert` write the records there and no file named `-`; CSV, a folder, is refused with
+/// the fix.
+#[test]
+fn dash_as_output_is_standard_output_for_every_streaming_format() {
+    let dir = Dir::new();
+    let run = dir.run(&["generate", "-n", "3", "--seed", "2", "--to", "jsonl", "-o", "-"]);
+    let run = run.expect_code(0);
+    assert_eq!(run.stdout().lines().count(), 3, "{}", run.stdout());
+    let xml = dir.run(&["generate", "-n", "2", "--seed", "2", "--to", "sou", "-o", "-"]);
+    assert!(xml.expect_code(0).stdout().trim_end().ends_with("</pupils>"));
+    assert!(!dir.join("-").exists(), "a file named `-`");
+    let csv = dir.run(&["generate", "-n", "2", "--to", "csv", "-o", "-"]).expect_code(2);
+    assert!(csv.stderr().contains("give -o a folder name"), "{}", csv.stderr());
+}
+
+/// A missing input is named once with the operating system's reason, said once (issue 14).
+#[test]
+fn a_missing_input_names_the_file_and_the_reason_once() {
+    let dir = Dir::new();
+    for args in [
+        &["validate", "absent.csv"][..],
+        &["convert", "absent.jsonl", "--to", "jsonl", "-o", "x.jsonl"],
+    ] {
+        let run = dir.run(args).expect_code(2);
+        assert!(run.stderr().contains("absent."), "{}", run.stderr());
+        assert_eq!(
+            run.stderr().matches("No such file or directory").count(),
+            1,
+            "{}",
+            run.stderr()
+        );
+    }
+}
+
+/// `validate --report json` on XML that breaks halfway prints one JSON document all the same,
+/// saying where the run stopped (issue 14: it left `…"violations":[` on stdout).
+#[test]
+fn a_json_report_of_a_run_stopped_by_broken_xml_is_still_json() {
+    let dir = Dir::new();
+    dir.run(&["generate", "-n", "3", "--seed", "4", "--to", "sou", "-o", "g.xml"]).expect_code(0);
+    let xml = dir.read("g.xml");
+    let cut = xml.rfind("<pupil>").unwrap() + 40;
+    dir.create("broken.xml", &xml[..cut]);
+    let run = dir.run(&["validate", "broken.xml", "--report", "json"]).expect_code(2);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout())
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", run.stdout()));
+    assert!(doc["stopped"].as_str().unwrap().contains("broken.xml"), "{doc}");
+    assert_eq!(doc["counts"]["in"], 2, "{doc}");
+}
