@@ -141,8 +141,9 @@ impl<'a> Pipeline<'a> {
 
     /// Run every record through the stages into the outputs, and check the accounting.
     ///
-    /// A reader error stops the run (after the records before it have been written); the
-    /// counts are checked before returning so that `in = out + rejected` always holds.
+    /// A reader error stops the run (after the records before it have been written) and closes
+    /// the report with [`Report::abort`]; the counts are checked before returning so that
+    /// `in = out + rejected` always holds.
     pub fn run(
         mut self,
         records: Records,
@@ -153,7 +154,7 @@ impl<'a> Pipeline<'a> {
         let mut counts = Counts::default();
         let (sender, receiver) =
             crossbeam_channel::bounded::<Result<Vec<Record>>>(BATCHES_IN_FLIGHT);
-        std::thread::scope(|scope| {
+        let streamed = std::thread::scope(|scope| {
             scope.spawn(move || read_batches(records, sender));
             for batch in receiver {
                 let mut batch = batch?;
@@ -166,7 +167,13 @@ impl<'a> Pipeline<'a> {
                 }
             }
             Ok::<(), crate::Error>(())
-        })?;
+        });
+        if let Err(error) = streamed {
+            // What the report holds so far stays a whole report, saying why and how far the
+            // run came; the error itself is what the caller hears.
+            let _ = outputs.report.abort(&error, &counts);
+            return Err(error);
+        }
         outputs.accepted.finish()?;
         let (records, pupils) = outputs.accepted.withheld();
         counts.output -= records.min(counts.output);

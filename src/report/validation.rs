@@ -18,6 +18,12 @@ pub trait Report {
     fn violation(&mut self, violation: &Violation) -> Result<()>;
     /// Close the report with the run's counts.
     fn finish(&mut self, counts: &Counts) -> Result<()>;
+    /// Close the report of a run that `error` stopped, with the counts as far as it came, so
+    /// that what was written is still a whole report (a JSON report stays one JSON document).
+    /// Reports that write nothing before `finish` have nothing to close.
+    fn abort(&mut self, _error: &Error, _counts: &Counts) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// How many problems of each rule and severity were seen.
@@ -95,6 +101,16 @@ impl<W: Write> Report for TextReport<W> {
         .map_err(|e| self.io(e))?;
         self.out.flush().map_err(|e| self.io(e))
     }
+
+    fn abort(&mut self, error: &Error, counts: &Counts) -> Result<()> {
+        writeln!(
+            self.out,
+            "stopped: {error}\npupils before the stop: out={} rejected={}",
+            counts.pupils_out, counts.pupils_rejected
+        )
+        .map_err(|e| self.io(e))?;
+        self.out.flush().map_err(|e| self.io(e))
+    }
 }
 
 /// A report for machines: one JSON document, streamed so that a million problems never sit in
@@ -143,13 +159,30 @@ impl<W: Write> Report for JsonReport<W> {
     }
 
     fn finish(&mut self, counts: &Counts) -> Result<()> {
+        self.close(None, counts)
+    }
+
+    fn abort(&mut self, error: &Error, counts: &Counts) -> Result<()> {
+        self.close(Some(error), counts)
+    }
+}
+
+impl<W: Write> JsonReport<W> {
+    /// End the violations list and the document: the error that stopped the run, if one did,
+    /// the tally by rule and the counts.
+    fn close(&mut self, error: Option<&Error>, counts: &Counts) -> Result<()> {
         let rules: Vec<serde_json::Value> = self
             .tally
             .0
             .iter()
             .map(|((severity, rule), count)| serde_json::json!({"rule": rule, "severity": severity, "count": count}))
             .collect();
-        self.write_raw("\n],\"rules\":")?;
+        self.write_raw("\n]")?;
+        if let Some(error) = error {
+            self.write_raw(",\"stopped\":")?;
+            self.write_json(&error.to_string())?;
+        }
+        self.write_raw(",\"rules\":")?;
         self.write_json(&rules)?;
         self.write_raw(",\"counts\":")?;
         self.write_json(counts)?;
@@ -256,6 +289,20 @@ mod tests {
         assert_eq!(doc["violations"][0]["rule"], "pesel-checksum");
         assert_eq!(doc["violations"][0]["location"]["line"], 2);
         assert_eq!(doc["rules"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_stopped_run_still_leaves_one_valid_json_document_saying_why() {
+        let mut out = Vec::new();
+        let mut report = JsonReport::new(&mut out, "-");
+        report.begin(&[]).unwrap();
+        report.violation(&violation(Rule::PeselChecksum, Severity::Error)).unwrap();
+        let error = Error::input("p.xml", "the XML declares a DOCTYPE");
+        report.abort(&error, &counts()).unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(doc["stopped"], "p.xml: the XML declares a DOCTYPE");
+        assert_eq!(doc["violations"].as_array().unwrap().len(), 1);
+        assert_eq!(doc["counts"]["in"], 2);
     }
 
     #[test]
