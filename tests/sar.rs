@@ -607,3 +607,44 @@ fn regression_11_2_unrecorded_parental_rights_count_as_none_unless_confirmed() {
     assert_eq!(run.code(), 2, "{}", run.stderr());
     assert!(run.stderr().contains("without parental rights"), "{}", run.stderr());
 }
+
+/// An answer dated after its due date is still produced, but says so on the page and on the
+/// terminal, suggesting the extension flags while an extension could still cover it (issue 14).
+#[test]
+fn a_late_answer_says_it_is_late_on_the_page_and_the_terminal() {
+    let dir = Dir::new();
+    let answer = |answered: &str, out: &str| {
+        let args = [
+            "sar",
+            &fixture("jsonl/zaci.jsonl"),
+            "--subject",
+            "email:nikdo@example.cz",
+            "--controller",
+            &fixture("sar/controller-cz.toml"),
+            "--lang",
+            "en",
+            "--received",
+            "2026-01-31",
+            "--answered",
+            answered,
+            "--unencrypted",
+            "-o",
+            out,
+        ];
+        let mut cmd = dir.command(&args);
+        cmd.env("SOURCE_DATE_EPOCH", EPOCH);
+        let run = Run(cmd.output().unwrap());
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        (run, contents(&dir.join(out))["data/index.html"].clone())
+    };
+    let (run, page) = answer("2026-03-02", "on-time.zip");
+    assert!(!run.stderr().contains("late"), "{}", run.stderr());
+    assert!(!page.contains("after its deadline"));
+    let (run, page) = answer("2026-03-03", "late.zip");
+    assert!(run.stderr().contains("after its due date 2026-03-02"), "{}", run.stderr());
+    assert!(run.stderr().contains("--extend-months"), "{}", run.stderr());
+    assert!(page.contains("This answer is given after its deadline, which passed on 2 March 2026"));
+    let (run, _) = answer("2026-06-01", "very-late.zip");
+    assert!(run.stderr().contains("after its due date"), "{}", run.stderr());
+    assert!(!run.stderr().contains("--extend-months"), "too late to extend: {}", run.stderr());
+}

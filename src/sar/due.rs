@@ -51,6 +51,17 @@ impl Request {
         let extra = self.extension.as_ref().map_or(0, |e| u32::from(e.months.min(2)));
         deadline(self.received, 1 + extra, country)
     }
+
+    /// The latest deadline an extension could give: three months from receipt.
+    pub fn longest_due(&self, country: Country) -> NaiveDate {
+        deadline(self.received, 3, country)
+    }
+
+    /// Whether the answer is dated after the deadline in force: it must say so, to the
+    /// requester and to whoever sends it.
+    pub fn is_late(&self, country: Country) -> bool {
+        self.answered > self.due(country)
+    }
 }
 
 /// The end of a period of `months` months starting on `start` (Regulation 1182/71 Art. 3(2)(c)
@@ -171,6 +182,8 @@ mod tests {
         let r = request(d(2026, 1, 31), None);
         assert_eq!(d(2026, 2, 28).weekday(), Weekday::Sat);
         assert_eq!(r.due(Country::Pl), d(2026, 3, 2));
+        assert!(!Request { answered: d(2026, 3, 2), ..r.clone() }.is_late(Country::Pl));
+        assert!(Request { answered: d(2026, 3, 3), ..r.clone() }.is_late(Country::Pl));
         assert_eq!(r.due(Country::Cz), d(2026, 3, 2));
         // A leap year keeps the 29th (a Tuesday in 2028).
         assert_eq!(request(d(2028, 1, 31), None).due(Country::Pl), d(2028, 2, 29));

@@ -41,6 +41,7 @@ dt{font-weight:600}\
 dd{margin:0 0 .5rem}\
 .item{border:1px solid #c8cfd8;border-radius:.4rem;padding:.5rem .75rem;margin:.5rem 0}\
 .box{background:#eef3fa;border-left:4px solid #1d4f91;padding:.75rem 1rem;margin:1rem 0}\
+.box.late{background:#fdecea;border-left-color:#a4161a}\
 .negative{border-left-color:#8a5a00;background:#fdf6e3}\
 .note{color:#555;font-size:.9rem}\
 .fallback{color:#6b4e00;font-size:.85rem;font-style:italic}\
@@ -145,6 +146,9 @@ impl Page<'_> {
                     dd { strong { (self.date(r.due(country))) } }
                 }
                 p.note { (self.deadline_rule()) }
+                @if r.is_late(country) {
+                    p.box.late { strong { (self.late_text(r.due(country))) } }
+                }
                 @if let Some(ext) = &r.extension {
                     p.box {
                         (self.extension_text(ext.months, r.due(country), r.initial_due(country)))
@@ -190,6 +194,21 @@ impl Page<'_> {
              months; the controller must give the extension and its reasons within one month of \
              receiving the request.",
         ])
+    }
+
+    fn late_text(&self, due: chrono::NaiveDate) -> String {
+        let due = self.date(due);
+        match self.lang {
+            Lang::Pl => format!(
+                "Ta odpowiedź jest udzielana po terminie, który upłynął {due} (art. 12 ust. 3 RODO)."
+            ),
+            Lang::Cs => format!(
+                "Tato odpověď je poskytována po lhůtě, která uplynula {due} (čl. 12 odst. 3 GDPR)."
+            ),
+            Lang::En => format!(
+                "This answer is given after its deadline, which passed on {due} (Art. 12(3) GDPR)."
+            ),
+        }
     }
 
     fn extension_text(

@@ -156,6 +156,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     write_metadata(&package, &staging, &controller_sha256, confirmed)?;
     staging.seal("sar")?;
     say_what_was_found(&disclosure, &request);
+    warn_if_late(&request, &controller);
     Ok(Exit::Clean)
 }
 
@@ -318,6 +319,29 @@ fn answer_day(staging: &Staging) -> NaiveDate {
     match std::env::var_os("SOURCE_DATE_EPOCH") {
         Some(_) => staging.modified().date(),
         None => chrono::Local::now().date_naive(),
+    }
+}
+
+/// An answer dated after its deadline is still given, but never silently: the page says so
+/// too.
+fn warn_if_late(request: &Request, controller: &Controller) {
+    let country = controller.country;
+    if !request.is_late(country) {
+        return;
+    }
+    eprintln!(
+        "teczka: warning: the answer is dated {}, after its due date {} (request received {}); \
+         the report says it is late",
+        request.answered,
+        request.due(country),
+        request.received
+    );
+    if request.extension.is_none() && request.answered <= request.longest_due(country) {
+        eprintln!(
+            "teczka: if the requester was told of an extension and its reasons by {}, give \
+             --extend-months and --extension-reason so the report states it",
+            request.initial_due(country)
+        );
     }
 }
 
