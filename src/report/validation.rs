@@ -102,10 +102,12 @@ impl<W: Write> Report for TextReport<W> {
         self.out.flush().map_err(|e| self.io(e))
     }
 
-    fn abort(&mut self, error: &Error, counts: &Counts) -> Result<()> {
+    fn abort(&mut self, _error: &Error, counts: &Counts) -> Result<()> {
+        // The error itself goes to standard error; the report ends with how far the run came.
         writeln!(
             self.out,
-            "stopped: {error}\npupils before the stop: out={} rejected={}",
+            "the run stopped early (the error follows on standard error); before it: pupils: \
+             out={} rejected={}",
             counts.pupils_out, counts.pupils_rejected
         )
         .map_err(|e| self.io(e))?;
