@@ -167,3 +167,31 @@ fn a_json_report_of_a_run_stopped_by_broken_xml_is_still_json() {
     assert!(doc["stopped"].as_str().unwrap().contains("broken.xml"), "{doc}");
     assert_eq!(doc["counts"]["in"], 2, "{doc}");
 }
+
+/// `export` writes its validation report into the archive; `--report` and `--report-file`
+/// are refused with where the report goes, not silently ignored (issue 14).
+#[test]
+fn export_refuses_report_flags_it_cannot_honour() {
+    let dir = Dir::new();
+    dir.run(&["generate", "-n", "2", "--to", "jsonl", "-o", "in.jsonl"]).expect_code(0);
+    for flag in [&["--report", "json"][..], &["--report-file", "r.txt"]] {
+        let mut args = vec!["export", "in.jsonl", "--policy", "transfer", "--unencrypted"];
+        args.extend(["-o", "a.zip"]);
+        args.extend(flag);
+        let run = dir.run(&args).expect_code(2);
+        assert!(run.stderr().contains("data/reports/validation.json"), "{}", run.stderr());
+        assert!(!dir.join("a.zip").exists() && !dir.join("r.txt").exists());
+    }
+}
+
+/// An archive cannot stream: `export -o -` is refused with the fix, not written as a bag
+/// named `-` (issue 14).
+#[test]
+fn an_archive_to_standard_output_is_refused() {
+    let dir = Dir::new();
+    dir.run(&["generate", "-n", "2", "--to", "jsonl", "-o", "in.jsonl"]).expect_code(0);
+    let args = ["export", "in.jsonl", "--policy", "transfer", "--unencrypted", "-o", "-"];
+    let run = dir.run(&args).expect_code(2);
+    assert!(run.stderr().contains("give -o a file name"), "{}", run.stderr());
+    assert!(!dir.join("-").exists());
+}

@@ -118,6 +118,12 @@ impl<'a> Staging<'a> {
     /// any record is read) and the output folder, fix the archive's timestamp from the inputs (or
     /// `SOURCE_DATE_EPOCH`) and create the staging folder.
     pub fn create(args: &'a ArchiveArgs, read: &ReadArgs) -> anyhow::Result<Staging<'a>> {
+        if args.output == Path::new("-") {
+            bail!(
+                "-o -: an archive is hashed, signed and renamed into place whole, so it cannot \
+                 stream to standard output: give -o a file name"
+            );
+        }
         let secret = |var: &str| -> anyhow::Result<String> {
             let value = std::env::var(var)
                 .with_context(|| format!("environment variable {var} is not set"))?;

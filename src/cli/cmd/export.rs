@@ -93,6 +93,10 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     if args.policy.policy.is_none() {
         bail!("give --policy transfer|statistics|FILE: an archive always says what was released");
     }
+    args.check.refuse_report_flags(
+        "export writes the validation report into the archive (data/reports/validation.json, \
+         read after `age -d` and `unzip`) and the summary to standard error: drop the flag",
+    )?;
     let mut reads = [args.check.read_paths(), args.policy.read_paths()].concat();
     reads.extend(args.archive.sign.as_deref());
     refuse_overwriting_inputs(&args.read, &reads, &args.archive.output)?;
@@ -183,7 +187,7 @@ fn write_records(
     let mut check = args.check.clone();
     // An anonymised archive holds nothing about a single pupil: the validation report is
     // reduced to counts by rule and field (no record ids, no positions).
-    check.report = if statistics { ReportFormat::JsonCounts } else { ReportFormat::Json };
+    check.report = Some(if statistics { ReportFormat::JsonCounts } else { ReportFormat::Json });
     check.report_file = Some(data.join("reports/validation.json"));
     // The rejects hold the untouched original records: never in an anonymised release.
     let rejects = (!statistics).then(|| data.join("reports/rejects.jsonl"));

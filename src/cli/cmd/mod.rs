@@ -51,9 +51,9 @@ pub struct CheckArgs {
     /// Fix it to re-run a validation reproducibly.
     #[arg(long, value_name = "YYYY-MM-DD")]
     today: Option<chrono::NaiveDate>,
-    /// Report format (also of the risk report of `teczka risk`).
-    #[arg(long, value_enum, default_value = "text")]
-    pub report: ReportFormat,
+    /// Report format (also of the risk report of `teczka risk`); default: text.
+    #[arg(long, value_enum)]
+    pub report: Option<ReportFormat>,
     /// Write the full report to FILE.
     #[arg(long, value_name = "FILE")]
     report_file: Option<PathBuf>,
@@ -63,6 +63,21 @@ impl CheckArgs {
     /// The files these flags read (`--schema`).
     pub fn read_paths(&self) -> Vec<&Path> {
         self.schema.iter().map(PathBuf::as_path).collect()
+    }
+
+    /// The report format asked for, text when none was.
+    pub fn report_format(&self) -> ReportFormat {
+        self.report.unwrap_or(ReportFormat::Text)
+    }
+
+    /// Refuse `--report` and `--report-file` where the command writes its report itself
+    /// (`export` puts it in the archive), naming where the report goes instead of ignoring
+    /// them.
+    pub fn refuse_report_flags(&self, instead: &str) -> anyhow::Result<()> {
+        if self.report.is_some() || self.report_file.is_some() {
+            anyhow::bail!("--report and --report-file do not apply here: {instead}");
+        }
+        Ok(())
     }
 
     /// The date treated as today (the reference date of policies without their own).
@@ -292,15 +307,15 @@ impl Job<'_> {
         let mut report: Box<dyn Report + '_> = match (report_file.as_mut(), &self.report_to) {
             (Some(file), _) => {
                 to_terminal = false;
-                make_report(self.check.report, file, None)
+                make_report(self.check.report_format(), file, None)
             }
             (None, ReportTo::Stdout) => {
                 to_terminal = std::io::stdout().is_terminal();
-                make_report(self.check.report, std::io::stdout().lock(), None)
+                make_report(self.check.report_format(), std::io::stdout().lock(), None)
             }
             (None, ReportTo::StderrSummary) => {
                 to_terminal = false;
-                make_report(self.check.report, &mut buffered, Some(SHOWN_ON_STDERR))
+                make_report(self.check.report_format(), &mut buffered, Some(SHOWN_ON_STDERR))
             }
         };
 

@@ -95,7 +95,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         file.commit()?;
     }
     let write = |out: &mut dyn Write| -> std::io::Result<()> {
-        match args.check.report {
+        match args.check.report_format() {
             ReportFormat::Text => risk.write_text(&mut *out),
             ReportFormat::Json => risk.write_json(&mut *out),
             ReportFormat::JsonCounts => risk.clone().counts_only().write_json(&mut *out),
