@@ -193,26 +193,7 @@ fn a_parent_reads_the_answer_in_a_browser() {
 #[test]
 fn a_negative_answer_in_english_is_a_full_answer_in_a_browser() {
     let dir = Dir::new();
-    let mut cmd = dir.command(&[
-        "sar",
-        &fixture("jsonl/zaci.jsonl"),
-        "--subject",
-        "email:nikdo@example.cz",
-        "--controller",
-        &fixture("sar/controller-cz.toml"),
-        "--lang",
-        "en",
-        "--received",
-        "2026-01-31",
-        "--answered",
-        "2026-02-10",
-        "--unencrypted",
-        "-o",
-        "none.zip",
-    ]);
-    cmd.env("SOURCE_DATE_EPOCH", EPOCH);
-    let run = Run(cmd.output().unwrap());
-    assert_eq!(run.code(), 0, "{}", run.stderr());
+    negative_answer_in_english(&dir, "2026-02-10", "none.zip");
     let Some(rendered) = render_answer(&dir, "none.zip", "sar-negative-en") else { return };
     assert_visible(
         &rendered.visible_text,
@@ -608,35 +589,39 @@ fn regression_11_2_unrecorded_parental_rights_count_as_none_unless_confirmed() {
     assert!(run.stderr().contains("without parental rights"), "{}", run.stderr());
 }
 
+/// `sar` for a subject the Czech fixture does not hold, received 31 January 2026 (due 2 March),
+/// answered in English on `answered` into `out`: the run and the package's page.
+fn negative_answer_in_english(dir: &Dir, answered: &str, out: &str) -> (Run, String) {
+    let mut cmd = dir.command(&[
+        "sar",
+        &fixture("jsonl/zaci.jsonl"),
+        "--subject",
+        "email:nikdo@example.cz",
+        "--controller",
+        &fixture("sar/controller-cz.toml"),
+        "--lang",
+        "en",
+        "--received",
+        "2026-01-31",
+        "--answered",
+        answered,
+        "--unencrypted",
+        "-o",
+        out,
+    ]);
+    cmd.env("SOURCE_DATE_EPOCH", EPOCH);
+    let run = Run(cmd.output().unwrap());
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let page = contents(&dir.join(out))["data/index.html"].clone();
+    (run, page)
+}
+
 /// An answer dated after its due date is still produced, but says so on the page and on the
 /// terminal, suggesting the extension flags while an extension could still cover it (issue 14).
 #[test]
 fn a_late_answer_says_it_is_late_on_the_page_and_the_terminal() {
     let dir = Dir::new();
-    let answer = |answered: &str, out: &str| {
-        let args = [
-            "sar",
-            &fixture("jsonl/zaci.jsonl"),
-            "--subject",
-            "email:nikdo@example.cz",
-            "--controller",
-            &fixture("sar/controller-cz.toml"),
-            "--lang",
-            "en",
-            "--received",
-            "2026-01-31",
-            "--answered",
-            answered,
-            "--unencrypted",
-            "-o",
-            out,
-        ];
-        let mut cmd = dir.command(&args);
-        cmd.env("SOURCE_DATE_EPOCH", EPOCH);
-        let run = Run(cmd.output().unwrap());
-        assert_eq!(run.code(), 0, "{}", run.stderr());
-        (run, contents(&dir.join(out))["data/index.html"].clone())
-    };
+    let answer = |answered: &str, out: &str| negative_answer_in_english(&dir, answered, out);
     let (run, page) = answer("2026-03-02", "on-time.zip");
     assert!(!run.stderr().contains("late"), "{}", run.stderr());
     assert!(!page.contains("after its deadline"));
