@@ -339,3 +339,34 @@ fn resolved(path: &std::path::Path) -> Option<std::path::PathBuf> {
     };
     Some(parent.canonicalize().ok()?.join(name))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// `teczka --help` lists each command by its first paragraph: one line of source, so
+    /// that clap wraps it at the terminal's width instead of at the doc comment's breaks.
+    #[test]
+    fn every_command_summary_is_one_line() {
+        for command in Cli::command().get_subcommands() {
+            let about = command.get_about().map(|a| a.to_string()).unwrap_or_default();
+            assert!(!about.is_empty(), "`{}` has no summary", command.get_name());
+            assert!(!about.contains('\n'), "`{}`: {about:?}", command.get_name());
+        }
+    }
+
+    /// Every line of every command's long help fits 100 columns (clap's widest), so the
+    /// examples paste as printed.
+    #[test]
+    fn long_help_lines_fit_one_hundred_columns() {
+        for mut command in Cli::command().get_subcommands().cloned() {
+            let help = command.render_long_help().to_string();
+            // clap's own usage line is the one it lays out itself.
+            for line in help.lines().filter(|line| !line.starts_with("Usage:")) {
+                let width = line.chars().count();
+                assert!(width <= 100, "`{}` ({width}): {line}", command.get_name());
+            }
+        }
+    }
+}

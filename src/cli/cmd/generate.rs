@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use teczka::synth::{damage, Country, Damage, Detail, Generator, GeneratorConfig};
 use teczka::write::{output, CsvWriteOptions, Sink};
 
-/// Generate synthetic pupil records: valid PESELs or rodná čísla consistent with birth date
-/// and sex, real Polish and Czech names and towns, guardians, grades. The same seed always
-/// gives the same bytes; no real person is described.
+/// Generate synthetic pupil records: the same seed always gives the same bytes.
+///
+/// Valid PESELs or rodná čísla consistent with birth date and sex, real Polish and Czech
+/// names and towns, guardians, grades; no real person is described.
 ///
 /// Examples:
 ///
@@ -17,7 +18,8 @@ use teczka::write::{output, CsvWriteOptions, Sink};
 ///
 ///   teczka generate -n 1000000 --detail minimal --to jsonl -o big.jsonl
 ///
-///   teczka generate -n 200 --to csv --out-delimiter ';' --out-encoding windows-1250 -o export/
+///   teczka generate -n 200 --to csv --out-delimiter ';' \
+///       --out-encoding windows-1250 -o export/
 ///
 ///   teczka generate -n 100 --damage-every 10 --to jsonl -o broken.jsonl
 #[derive(Debug, clap::Args)]

@@ -9,8 +9,9 @@ use teczka::archive::sign::generate_key_pair;
 use teczka::crypto::age::write_new_age_identity;
 use teczka::crypto::keys::{generate_passphrase, Key};
 
-/// Make a secret: a pseudonym key, an age identity (`--age`), a minisign key pair
-/// (`--minisign`) or a passphrase.
+/// Make a secret: a pseudonym key, an age identity, a signing key pair or a passphrase.
+///
+/// An age identity with `--age`, a minisign key pair with `--minisign`.
 ///
 /// Without options: a new secret key for keyed pseudonyms and date shifts. With `--age`: an
 /// age identity that token mappings are encrypted to. With `--minisign`: a key pair that signs

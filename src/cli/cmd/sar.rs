@@ -17,16 +17,18 @@ use teczka::sar::{self, files, Controller, Extension, Lang, Package, Request};
 use teczka::sar::{Disclosure, Role, Scope, Search, Subject};
 use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
 
-/// Answer a subject-access request: everything about one pupil or guardian, as a readable
-/// report and a machine-readable copy, in one BagIt zip (Archive-Kind: sar).
+/// Answer a subject-access request: everything held about one pupil or guardian.
+///
+/// A readable report and a machine-readable copy, in one BagIt zip (Archive-Kind: sar).
 ///
 /// Every input is searched in one streaming pass for the subject: a pupil by PESEL, rodné
-/// číslo or id; a guardian by id or e-mail. The package's data/ holds index.html (the answer a
-/// parent reads on a phone or prints: the controller, the request's dates, the Art. 15(1)(a)–(h)
-/// and 15(2) information from the controller file, then every record by category),
-/// art15-information.json, the records as CSV, JSON Lines and SOU-like XML in records/, and
-/// withheld.json, the withholding log: what was left out to protect others (staff who wrote remarks, other
-/// guardians' contact details, a guardian's children's records) and why.
+/// číslo or id; a guardian by id or e-mail. The package's data/ holds index.html (the answer
+/// a parent reads on a phone or prints: the controller, the request's dates, the
+/// Art. 15(1)(a)–(h) and 15(2) information from the controller file, then every record by
+/// category), art15-information.json, the records as CSV, JSON Lines and SOU-like XML in
+/// records/, and withheld.json, the withholding log: what was left out to protect others
+/// (staff who wrote remarks, other guardians' contact details, a guardian's children's
+/// records) and why.
 ///
 /// A guardian asking about themselves receives their own entries and the names of the pupils
 /// they are linked to; with --on-behalf-of-children (a parent exercising the child's right) the
@@ -46,13 +48,19 @@ use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
 ///
 /// Examples:
 ///
-///   SUBJECT=pesel:14210512345 teczka sar eksport/ --subject-env SUBJECT --controller szkola.toml --received 2026-11-02 --encrypt-to age1… -o odpowiedz.zip.age
+///   SUBJECT=pesel:14210512345 teczka sar eksport/ --subject-env SUBJECT \
+///       --controller szkola.toml --received 2026-11-02 \
+///       --encrypt-to age1… -o odpowiedz.zip.age
 ///
-///   teczka sar eksport/ --subject-file - --controller szkola.toml --received 2026-11-02 --encrypt-to age1… -o odpowiedz.zip.age < wniosek.txt
+///   teczka sar eksport/ --subject-file - --controller szkola.toml \
+///       --received 2026-11-02 --encrypt-to age1… -o odpowiedz.zip.age < wniosek.txt
 ///
-///   ZIP_PASS=… teczka sar eksport/ --subject email:anna.nowak@example.pl --on-behalf-of-children --controller szkola.toml --received 2026-11-02 --zip-aes-env ZIP_PASS -o dla_rodzica.zip
+///   ZIP_PASS=… teczka sar eksport/ --subject email:anna.nowak@example.pl \
+///       --on-behalf-of-children --controller szkola.toml --received 2026-11-02 \
+///       --zip-aes-env ZIP_PASS -o dla_rodzica.zip
 ///
-///   teczka sar matrika.xml --subject rc:140512/1234 --controller skola.toml --received 2026-11-02 --lang cs --passphrase-env HESLO -o odpoved.zip.age
+///   teczka sar matrika.xml --subject rc:140512/1234 --controller skola.toml \
+///       --received 2026-11-02 --lang cs --passphrase-env HESLO -o odpoved.zip.age
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

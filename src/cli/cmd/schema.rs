@@ -4,8 +4,9 @@ use crate::cli::Exit;
 use anyhow::Context;
 use std::io::Write;
 
-/// Print the JSON Schema of a pupil record (generated from the model), or with `--xsd` the
-/// XML Schema of the SOU-like XML.
+/// Print the JSON Schema of a pupil record, or with `--xsd` the XSD of the SOU-like XML.
+///
+/// The JSON Schema is generated from the model.
 ///
 /// Every field carries `x-teczka-class`: direct, quasi, sensitive or plain.
 ///

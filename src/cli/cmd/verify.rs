@@ -15,8 +15,11 @@ use teczka::read::jsonl::JsonlReader;
 use teczka::read::xml::XmlReader;
 use teczka::read::ReadOptions;
 
-/// Check a teczka archive: bag structure, every checksum, Payload-Oxum, record counts against
-/// the metadata, and records against the schemas.
+/// Check a teczka archive: structure, checksums, counts and records against the schemas.
+///
+/// The bag's structure, every checksum, Payload-Oxum (the payload's byte and file count,
+/// which shows a missing or added file at a glance), record counts against the metadata, and
+/// the records against the schemas.
 ///
 /// The archive is read defensively first (no absolute or `..` paths, links, duplicate or
 /// case-colliding names, oversized or over-compressed entries: see the limits below). An
