@@ -38,110 +38,26 @@ impl Texts<'_> {
 /// data it is, as JSON with stable English keys (`art15_1_a_purposes`, …).
 pub fn art15_information(package: &Package) -> Value {
     let c = package.controller;
-    let r = package.request;
-    let d = package.disclosure;
-    let country = c.country;
     let mut t = Texts { package, fallbacks: Vec::new() };
-
-    let purposes: Vec<Value> = c
-        .purposes
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            json!({
-                "purpose": t.text(&format!("purposes[{i}].purpose"), &p.purpose),
-                "legal_basis": t.text(&format!("purposes[{i}].legal_basis"), &p.legal_basis),
-                "categories": p.categories.iter().map(|c| c.0.file_stem()).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let recipients: Vec<Value> = c
-        .recipients
-        .iter()
-        .enumerate()
-        .map(|(i, rc)| {
-            json!({
-                "name": t.text(&format!("recipients[{i}].name"), &rc.name),
-                "role": t.optional(&format!("recipients[{i}].role"), rc.role.as_ref()),
-                "third_country": t.optional(&format!("recipients[{i}].third_country"), rc.third_country.as_ref()),
-            })
-        })
-        .collect();
-    let transfers: Vec<Value> = c
-        .recipients
-        .iter()
-        .enumerate()
-        .filter(|(_, rc)| rc.third_country.is_some())
-        .map(|(i, rc)| {
-            json!({
-                "recipient": t.text(&format!("recipients[{i}].name"), &rc.name),
-                "third_country": t.optional(&format!("recipients[{i}].third_country"), rc.third_country.as_ref()),
-                "safeguards": t.optional(&format!("recipients[{i}].safeguards"), rc.safeguards.as_ref()),
-            })
-        })
-        .collect();
-    let retention: Vec<Value> = c
-        .retention
-        .iter()
-        .enumerate()
-        .map(|(i, rt)| {
-            json!({
-                "data": t.text(&format!("retention[{i}].data"), &rt.data),
-                "period": t.text(&format!("retention[{i}].period"), &rt.period),
-                "categories": rt.categories.iter().map(|c| c.0.file_stem()).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let ad = &c.automated_decisions;
-    let automated = json!({
-        "exists": ad.exists,
-        "logic": t.optional("automated_decisions.logic", ad.logic.as_ref()),
-        "consequences": t.optional("automated_decisions.consequences", ad.consequences.as_ref()),
-    });
-    let controller = json!({
-        "name": t.text("controller.name", &c.controller.name),
-        "address": c.controller.address,
-        "email": c.controller.email,
-        "phone": c.controller.phone,
-        "country": country,
-    });
-    let dpo = json!({
-        "name": t.text("dpo.name", &c.dpo.name),
-        "address": c.dpo.address,
-        "email": c.dpo.email,
-        "phone": c.dpo.phone,
-    });
-    let authority = json!({
-        "name": t.text("authority.name", &c.authority.name),
-        "address": c.authority.address,
-        "website": c.authority.website,
-        "email": c.authority.email,
-    });
+    // The controller's texts are resolved in this order, which is the order of
+    // `texts_in_other_language`; keep it when adding a step.
+    let purposes = t.purposes();
+    let recipients = t.recipients();
+    let transfers = t.transfers();
+    let retention = t.retention();
+    let automated = t.automated_decisions();
+    let (controller, dpo, authority) = t.parties();
     let source = t.text("source", &c.source);
     let rights_extra = t.optional("rights", c.rights.as_ref());
 
     json!({
         "format": "teczka-sar-art15/1",
         "language": package.lang(),
-        "request": {
-            "reference": r.reference,
-            "received": r.received,
-            "answered": r.answered,
-            "due": r.due(country),
-            "initial_due": r.initial_due(country),
-            "extension": r.extension.as_ref().map(|e| json!({ "months": e.months, "reason": e.reason })),
-        },
+        "request": request_json(package),
         "controller": controller,
         "dpo": dpo,
-        "subject": {
-            "identified_by": d.subject,
-            "found": package.found(),
-            "role": d.role,
-            "on_behalf_of_children": d.on_behalf_of_children,
-            "records_disclosed": d.pupils.len(),
-            "linked_pupils": d.linked.len(),
-        },
-        "searched": d.searched,
+        "subject": subject_json(package),
+        "searched": package.disclosure.searched,
         "art15_1_a_purposes": purposes,
         "art15_1_b_categories": categories_held(package),
         "art15_1_c_recipients": recipients,
@@ -157,6 +73,137 @@ pub fn art15_information(package: &Package) -> Value {
         "art15_2_transfers": transfers,
         "texts_in_other_language": t.fallbacks,
     })
+}
+
+/// The request's reference and dates, the due date counted for the controller's country.
+fn request_json(package: &Package) -> Value {
+    let r = package.request;
+    let country = package.controller.country;
+    json!({
+        "reference": r.reference,
+        "received": r.received,
+        "answered": r.answered,
+        "due": r.due(country),
+        "initial_due": r.initial_due(country),
+        "extension": r.extension.as_ref().map(|e| json!({ "months": e.months, "reason": e.reason })),
+    })
+}
+
+/// Whose data the answer holds: how the subject was identified, found or not, and as whom.
+fn subject_json(package: &Package) -> Value {
+    let d = package.disclosure;
+    json!({
+        "identified_by": d.subject,
+        "found": package.found(),
+        "role": d.role,
+        "on_behalf_of_children": d.on_behalf_of_children,
+        "records_disclosed": d.pupils.len(),
+        "linked_pupils": d.linked.len(),
+    })
+}
+
+/// The controller file's sections as JSON, each text resolved (and its fallback remembered)
+/// under the key it has in the file (`purposes[0].purpose`, …).
+impl Texts<'_> {
+    /// Art. 15(1)(a): purposes, legal bases and the categories each covers.
+    fn purposes(&mut self) -> Vec<Value> {
+        let c = self.package.controller;
+        c.purposes
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                json!({
+                    "purpose": self.text(&format!("purposes[{i}].purpose"), &p.purpose),
+                    "legal_basis": self.text(&format!("purposes[{i}].legal_basis"), &p.legal_basis),
+                    "categories": p.categories.iter().map(|c| c.0.file_stem()).collect::<Vec<_>>(),
+                })
+            })
+            .collect()
+    }
+
+    /// Art. 15(1)(c): every recipient, with its third country if any.
+    fn recipients(&mut self) -> Vec<Value> {
+        let c = self.package.controller;
+        c.recipients
+            .iter()
+            .enumerate()
+            .map(|(i, rc)| {
+                json!({
+                    "name": self.text(&format!("recipients[{i}].name"), &rc.name),
+                    "role": self.optional(&format!("recipients[{i}].role"), rc.role.as_ref()),
+                    "third_country": self.optional(&format!("recipients[{i}].third_country"), rc.third_country.as_ref()),
+                })
+            })
+            .collect()
+    }
+
+    /// Art. 15(2): the recipients in third countries, with their safeguards.
+    fn transfers(&mut self) -> Vec<Value> {
+        let c = self.package.controller;
+        c.recipients
+            .iter()
+            .enumerate()
+            .filter(|(_, rc)| rc.third_country.is_some())
+            .map(|(i, rc)| {
+                json!({
+                    "recipient": self.text(&format!("recipients[{i}].name"), &rc.name),
+                    "third_country": self.optional(&format!("recipients[{i}].third_country"), rc.third_country.as_ref()),
+                    "safeguards": self.optional(&format!("recipients[{i}].safeguards"), rc.safeguards.as_ref()),
+                })
+            })
+            .collect()
+    }
+
+    /// Art. 15(1)(d): how long each kind of data is kept.
+    fn retention(&mut self) -> Vec<Value> {
+        let c = self.package.controller;
+        c.retention
+            .iter()
+            .enumerate()
+            .map(|(i, rt)| {
+                json!({
+                    "data": self.text(&format!("retention[{i}].data"), &rt.data),
+                    "period": self.text(&format!("retention[{i}].period"), &rt.period),
+                    "categories": rt.categories.iter().map(|c| c.0.file_stem()).collect::<Vec<_>>(),
+                })
+            })
+            .collect()
+    }
+
+    /// Art. 15(1)(h): automated decisions, their logic and consequences.
+    fn automated_decisions(&mut self) -> Value {
+        let ad = &self.package.controller.automated_decisions;
+        json!({
+            "exists": ad.exists,
+            "logic": self.optional("automated_decisions.logic", ad.logic.as_ref()),
+            "consequences": self.optional("automated_decisions.consequences", ad.consequences.as_ref()),
+        })
+    }
+
+    /// The controller, its data-protection officer and the supervisory authority.
+    fn parties(&mut self) -> (Value, Value, Value) {
+        let c = self.package.controller;
+        let controller = json!({
+            "name": self.text("controller.name", &c.controller.name),
+            "address": c.controller.address,
+            "email": c.controller.email,
+            "phone": c.controller.phone,
+            "country": c.country,
+        });
+        let dpo = json!({
+            "name": self.text("dpo.name", &c.dpo.name),
+            "address": c.dpo.address,
+            "email": c.dpo.email,
+            "phone": c.dpo.phone,
+        });
+        let authority = json!({
+            "name": self.text("authority.name", &c.authority.name),
+            "address": c.authority.address,
+            "website": c.authority.website,
+            "email": c.authority.email,
+        });
+        (controller, dpo, authority)
+    }
 }
 
 /// The categories of data actually held about the person, with how many items each: this is
