@@ -56,6 +56,75 @@ break-after:avoid}h3,h4{break-after:avoid}.item{break-inside:avoid}\
 a[href^='http']::after{content:' (' attr(href) ')'}\
 .rows{display:grid;grid-template-columns:38% 1fr;column-gap:1em}}";
 
+/// The sections of the Art. 15 information, in the article's order; each one's id and heading
+/// come from here.
+#[derive(Clone, Copy)]
+enum Art15 {
+    Purposes,
+    Categories,
+    Recipients,
+    Retention,
+    Rights,
+    Complaint,
+    Source,
+    Automated,
+    Transfers,
+}
+
+impl Art15 {
+    const ALL: [Art15; 9] = [
+        Art15::Purposes,
+        Art15::Categories,
+        Art15::Recipients,
+        Art15::Retention,
+        Art15::Rights,
+        Art15::Complaint,
+        Art15::Source,
+        Art15::Automated,
+        Art15::Transfers,
+    ];
+
+    /// `art15-1-a` … `art15-1-h`, `art15-2`.
+    fn id(self) -> &'static str {
+        self.provision_and_id().0
+    }
+
+    /// "Art. 15 ust. 1 lit. a RODO" in the three languages.
+    fn provision(self) -> [&'static str; 3] {
+        self.provision_and_id().1
+    }
+
+    #[rustfmt::skip]
+    fn provision_and_id(self) -> (&'static str, [&'static str; 3]) {
+        match self {
+            Art15::Purposes => ("art15-1-a", ["Art. 15 ust. 1 lit. a RODO", "Čl. 15 odst. 1 písm. a) GDPR", "Art. 15(1)(a) GDPR"]),
+            Art15::Categories => ("art15-1-b", ["Art. 15 ust. 1 lit. b RODO", "Čl. 15 odst. 1 písm. b) GDPR", "Art. 15(1)(b) GDPR"]),
+            Art15::Recipients => ("art15-1-c", ["Art. 15 ust. 1 lit. c RODO", "Čl. 15 odst. 1 písm. c) GDPR", "Art. 15(1)(c) GDPR"]),
+            Art15::Retention => ("art15-1-d", ["Art. 15 ust. 1 lit. d RODO", "Čl. 15 odst. 1 písm. d) GDPR", "Art. 15(1)(d) GDPR"]),
+            Art15::Rights => ("art15-1-e", ["Art. 15 ust. 1 lit. e RODO", "Čl. 15 odst. 1 písm. e) GDPR", "Art. 15(1)(e) GDPR"]),
+            Art15::Complaint => ("art15-1-f", ["Art. 15 ust. 1 lit. f RODO", "Čl. 15 odst. 1 písm. f) GDPR", "Art. 15(1)(f) GDPR"]),
+            Art15::Source => ("art15-1-g", ["Art. 15 ust. 1 lit. g RODO", "Čl. 15 odst. 1 písm. g) GDPR", "Art. 15(1)(g) GDPR"]),
+            Art15::Automated => ("art15-1-h", ["Art. 15 ust. 1 lit. h RODO", "Čl. 15 odst. 1 písm. h) GDPR", "Art. 15(1)(h) GDPR"]),
+            Art15::Transfers => ("art15-2", ["Art. 15 ust. 2 RODO", "Čl. 15 odst. 2 GDPR", "Art. 15(2) GDPR"]),
+        }
+    }
+
+    #[rustfmt::skip]
+    fn title(self) -> [&'static str; 3] {
+        match self {
+            Art15::Purposes => ["Cele przetwarzania i podstawy prawne", "Účely zpracování a právní základy", "Purposes of processing and legal bases"],
+            Art15::Categories => ["Kategorie danych osobowych", "Kategorie osobních údajů", "Categories of personal data"],
+            Art15::Recipients => ["Odbiorcy danych", "Příjemci", "Recipients"],
+            Art15::Retention => ["Okres przechowywania danych", "Doba uložení", "How long we keep the data"],
+            Art15::Rights => ["Prawo do sprostowania, usunięcia, ograniczenia przetwarzania i sprzeciwu", "Právo na opravu, výmaz, omezení zpracování a vznesení námitky", "Rights to rectification, erasure, restriction and objection"],
+            Art15::Complaint => ["Prawo wniesienia skargi do organu nadzorczego", "Právo podat stížnost u dozorového úřadu", "Right to complain to the supervisory authority"],
+            Art15::Source => ["Źródło danych", "Zdroj osobních údajů", "Where the data comes from"],
+            Art15::Automated => ["Zautomatyzowane podejmowanie decyzji, w tym profilowanie", "Automatizované rozhodování, včetně profilování", "Automated decision-making, including profiling"],
+            Art15::Transfers => ["Przekazywanie danych do państw trzecich i zabezpieczenia", "Předávání do třetích zemí a záruky", "Transfers to third countries and safeguards"],
+        }
+    }
+}
+
 struct Page<'a> {
     p: &'a Package<'a>,
     lang: Lang,
@@ -353,26 +422,36 @@ impl Page<'_> {
         }
     }
 
-    /// A section titled with its Art. 15 provision in the report language.
-    fn titled(
-        &self,
-        id: &str,
-        provision: [&'static str; 3],
-        title: [&'static str; 3],
-        body: Markup,
-    ) -> Markup {
+    /// The Art. 15(1)(a)–(h) and 15(2) information, one section per provision.
+    fn art15_sections(&self) -> Markup {
         html! {
-            section id=(id) {
-                h2 { (self.t(provision)) " — " (self.t(title)) }
-                (body)
+            @for s in Art15::ALL {
+                section id=(s.id()) {
+                    h2 { (self.t(s.provision())) " — " (self.t(s.title())) }
+                    (self.art15_body(s))
+                }
             }
         }
     }
 
-    fn art15_sections(&self) -> Markup {
-        let c = self.p.controller;
-        let purposes = html! {
-            @for p in &c.purposes {
+    fn art15_body(&self, section: Art15) -> Markup {
+        match section {
+            Art15::Purposes => self.purposes(),
+            Art15::Categories => self.categories(),
+            Art15::Recipients => self.recipients(),
+            Art15::Retention => self.retention(),
+            Art15::Rights => self.rights(),
+            Art15::Complaint => self.complaint(),
+            Art15::Source => html! { p { (self.text(&self.p.controller.source)) } },
+            Art15::Automated => self.automated_decisions(),
+            Art15::Transfers => self.transfers(),
+        }
+    }
+
+    /// Art. 15(1)(a): each purpose with its legal basis and the categories it covers.
+    fn purposes(&self) -> Markup {
+        html! {
+            @for p in &self.p.controller.purposes {
                 div.item {
                     dl {
                         dt { (self.t(["Cel", "Účel", "Purpose"])) }
@@ -386,9 +465,13 @@ impl Page<'_> {
                     }
                 }
             }
-        };
+        }
+    }
+
+    /// Art. 15(1)(b): the categories held about this person, with their counts.
+    fn categories(&self) -> Markup {
         let held = held_counts(self.p);
-        let categories = html! {
+        html! {
             p { (self.t(["Przetwarzamy o Tobie następujące kategorie danych (liczba wpisów):", "Zpracováváme o vás tyto kategorie údajů (počet záznamů):", "We process these categories of data about you (number of entries):"])) }
             ul {
                 @for (entity, count) in &held {
@@ -400,8 +483,13 @@ impl Page<'_> {
                     }
                 }
             }
-        };
-        let recipients = html! {
+        }
+    }
+
+    /// Art. 15(1)(c): who receives the data.
+    fn recipients(&self) -> Markup {
+        let c = self.p.controller;
+        html! {
             @if c.recipients.is_empty() {
                 p { (self.t(["Nie udostępniamy Twoich danych odbiorcom.", "Vaše údaje nepředáváme žádným příjemcům.", "We do not disclose your data to recipients."])) }
             } @else {
@@ -414,9 +502,13 @@ impl Page<'_> {
                     }
                 }
             }
-        };
-        let retention = html! {
-            @for r in &c.retention {
+        }
+    }
+
+    /// Art. 15(1)(d): how long each kind of data is kept.
+    fn retention(&self) -> Markup {
+        html! {
+            @for r in &self.p.controller.retention {
                 div.item {
                     dl {
                         dt { (self.text(&r.data)) }
@@ -424,22 +516,33 @@ impl Page<'_> {
                     }
                 }
             }
-        };
-        let rights = html! {
+        }
+    }
+
+    /// Art. 15(1)(e): the rights, and what the controller adds about them.
+    fn rights(&self) -> Markup {
+        html! {
             p { (rights_text(self.lang)) }
-            @if let Some(extra) = &c.rights { p { (self.text(extra)) } }
-        };
-        let complaint = html! {
+            @if let Some(extra) = &self.p.controller.rights { p { (self.text(extra)) } }
+        }
+    }
+
+    /// Art. 15(1)(f): the right to complain, and to whom.
+    fn complaint(&self) -> Markup {
+        html! {
             p { (self.t([
                 "Masz prawo wnieść skargę do organu nadzorczego, jeśli uważasz, że przetwarzanie Twoich danych narusza RODO (art. 77 RODO):",
                 "Máte právo podat stížnost u dozorového úřadu, pokud se domníváte, že zpracování vašich údajů porušuje GDPR (čl. 77 GDPR):",
                 "You have the right to lodge a complaint with the supervisory authority if you consider that the processing of your data infringes the GDPR (Art. 77 GDPR):",
             ])) }
             (self.authority())
-        };
-        let source = html! { p { (self.text(&c.source)) } };
-        let ad = &c.automated_decisions;
-        let automated = html! {
+        }
+    }
+
+    /// Art. 15(1)(h): automated decisions, or that there are none.
+    fn automated_decisions(&self) -> Markup {
+        let ad = &self.p.controller.automated_decisions;
+        html! {
             @if ad.exists {
                 p { (self.t(["Podejmujemy wobec Ciebie decyzje w sposób zautomatyzowany.", "Provádíme automatizované rozhodování, které se vás týká.", "We make automated decisions about you."])) }
                 @if let Some(logic) = &ad.logic {
@@ -456,9 +559,14 @@ impl Page<'_> {
                 ])) }
                 @if let Some(logic) = &ad.logic { p { (self.text(logic)) } }
             }
-        };
+        }
+    }
+
+    /// Art. 15(2): transfers to third countries and their safeguards, or that there are none.
+    fn transfers(&self) -> Markup {
+        let c = self.p.controller;
         let transfers: Vec<_> = c.recipients.iter().filter(|r| r.third_country.is_some()).collect();
-        let transfers = html! {
+        html! {
             @if transfers.is_empty() {
                 p { (self.t([
                     "Nie przekazujemy Twoich danych do państw spoza Europejskiego Obszaru Gospodarczego ani do organizacji międzynarodowych.",
@@ -483,17 +591,6 @@ impl Page<'_> {
                     }
                 }
             }
-        };
-        html! {
-            (self.titled("art15-1-a", ["Art. 15 ust. 1 lit. a RODO", "Čl. 15 odst. 1 písm. a) GDPR", "Art. 15(1)(a) GDPR"], ["Cele przetwarzania i podstawy prawne", "Účely zpracování a právní základy", "Purposes of processing and legal bases"], purposes))
-            (self.titled("art15-1-b", ["Art. 15 ust. 1 lit. b RODO", "Čl. 15 odst. 1 písm. b) GDPR", "Art. 15(1)(b) GDPR"], ["Kategorie danych osobowych", "Kategorie osobních údajů", "Categories of personal data"], categories))
-            (self.titled("art15-1-c", ["Art. 15 ust. 1 lit. c RODO", "Čl. 15 odst. 1 písm. c) GDPR", "Art. 15(1)(c) GDPR"], ["Odbiorcy danych", "Příjemci", "Recipients"], recipients))
-            (self.titled("art15-1-d", ["Art. 15 ust. 1 lit. d RODO", "Čl. 15 odst. 1 písm. d) GDPR", "Art. 15(1)(d) GDPR"], ["Okres przechowywania danych", "Doba uložení", "How long we keep the data"], retention))
-            (self.titled("art15-1-e", ["Art. 15 ust. 1 lit. e RODO", "Čl. 15 odst. 1 písm. e) GDPR", "Art. 15(1)(e) GDPR"], ["Prawo do sprostowania, usunięcia, ograniczenia przetwarzania i sprzeciwu", "Právo na opravu, výmaz, omezení zpracování a vznesení námitky", "Rights to rectification, erasure, restriction and objection"], rights))
-            (self.titled("art15-1-f", ["Art. 15 ust. 1 lit. f RODO", "Čl. 15 odst. 1 písm. f) GDPR", "Art. 15(1)(f) GDPR"], ["Prawo wniesienia skargi do organu nadzorczego", "Právo podat stížnost u dozorového úřadu", "Right to complain to the supervisory authority"], complaint))
-            (self.titled("art15-1-g", ["Art. 15 ust. 1 lit. g RODO", "Čl. 15 odst. 1 písm. g) GDPR", "Art. 15(1)(g) GDPR"], ["Źródło danych", "Zdroj osobních údajů", "Where the data comes from"], source))
-            (self.titled("art15-1-h", ["Art. 15 ust. 1 lit. h RODO", "Čl. 15 odst. 1 písm. h) GDPR", "Art. 15(1)(h) GDPR"], ["Zautomatyzowane podejmowanie decyzji, w tym profilowanie", "Automatizované rozhodování, včetně profilování", "Automated decision-making, including profiling"], automated))
-            (self.titled("art15-2", ["Art. 15 ust. 2 RODO", "Čl. 15 odst. 2 GDPR", "Art. 15(2) GDPR"], ["Przekazywanie danych do państw trzecich i zabezpieczenia", "Předávání do třetích zemí a záruky", "Transfers to third countries and safeguards"], transfers))
         }
     }
 
