@@ -6,25 +6,33 @@
 //! unescaped string is the constant stylesheet below. The layout is one column with stacked
 //! label/value rows, so nothing overflows a 360-pixel screen; on a wide screen and in print
 //! the rows become two columns.
+//!
+//! Lists such as grades and attendance are tables, one row per entry, which scroll sideways
+//! inside their box when wider than the screen (issue 14: a card per grade made a full record
+//! dozens of phone screens long).
 
 use super::art15::{held_counts, rights_text};
 use super::controller::{Party, Resolved, Text};
 use super::labels::{entity_label, field_label, is_special_category};
 use super::lang::Lang;
-use super::records::{groups, guardian_item, Item};
+use super::records::{groups, guardian_item, table, Group, Item, Table};
 use super::{full_name, party_text, reason_text, Package};
 use crate::model::fields::field;
-use crate::model::Pupil;
+use crate::model::Entity;
 use crate::sar::Role;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 /// The whole report page as UTF-8 HTML.
 pub fn index_html(package: &Package) -> String {
-    Page { p: package, lang: package.lang() }.render().into_string()
+    let lang = package.lang();
+    let groups = package.disclosure.pupils.iter().map(|p| groups(p, lang)).collect();
+    Page { p: package, lang, groups }.render().into_string()
 }
 
 /// The stylesheet: readable type (18 px), one column on phones, two-column rows from 40 rem,
-/// and a print layout without colours that keeps each record item on one page.
+/// lists as tables that scroll sideways inside their box when wider than the screen (no
+/// fixed widths), and a print layout without colours that keeps each record item and table
+/// row on one page and repeats a table's header on every page.
 const CSS: &str = "\
 *{box-sizing:border-box}\
 html{-webkit-text-size-adjust:100%;text-size-adjust:100%}\
@@ -48,13 +56,42 @@ dd{margin:0 0 .5rem}\
 .special{color:#8a1c1c;font-size:.9rem}\
 ul{padding-left:1.25rem}\
 a{color:#1d4f91}\
+.scroll{overflow-x:auto;margin:.5rem 0}\
+table{border-collapse:collapse;width:100%;font-size:.9rem;line-height:1.35}\
+th,td{border:1px solid #c8cfd8;padding:.25rem .4rem;text-align:left;vertical-align:top}\
+thead th{background:#eef3fa}\
+tbody tr:nth-child(even){background:#f6f8fb}\
 @media (min-width:40rem){.rows{display:grid;grid-template-columns:minmax(10rem,38%) 1fr;\
 column-gap:1rem}.rows dd{margin:0 0 .35rem}}\
 @media print{body{font-size:11pt;color:#000}main{max-width:none;padding:0}\
 .box,.negative{background:none;border:1px solid #000}h2{border-top:1px solid #000;\
 break-after:avoid}h3,h4{break-after:avoid}.item{break-inside:avoid}\
 a[href^='http']::after{content:' (' attr(href) ')'}\
+.scroll{overflow:visible}table{font-size:9pt}thead{display:table-header-group}\
+tr{break-inside:avoid}thead th,tbody tr:nth-child(n){background:none}th,td{border-color:#000}\
 .rows{display:grid;grid-template-columns:38% 1fr;column-gap:1em}}";
+
+// The headings of the page's sections.
+const RECORDS: [&str; 3] =
+    ["Kopia Twoich danych", "Kopie vašich osobních údajů", "A copy of your data"];
+const OWN_GUARDIAN: [&str; 3] = [
+    "Twoje dane jako rodzica lub opiekuna",
+    "Vaše údaje jako zákonného zástupce",
+    "Your data as a parent or guardian",
+];
+const CHILDREN: [&str; 3] = ["Dane Twoich dzieci", "Údaje vašich dětí", "Your children's records"];
+const LINKED: [&str; 3] = [
+    "Dzieci powiązane z Tobą w dokumentacji szkoły",
+    "Děti, s nimiž jste ve školní dokumentaci spojen(a)",
+    "Pupils you are linked to in the school's records",
+];
+const WITHHELD: [&str; 3] =
+    ["Co pominęliśmy i dlaczego", "Co jsme vynechali a proč", "What we left out, and why"];
+const RIGHTS: [&str; 3] = [
+    "Twoje prawa i jak złożyć skargę",
+    "Vaše práva a jak podat stížnost",
+    "Your rights and how to complain",
+];
 
 /// The sections of the Art. 15 information, in the article's order; each one's id and heading
 /// come from here.
@@ -125,9 +162,29 @@ impl Art15 {
     }
 }
 
+/// The id of the `index`th disclosed pupil's record (`p1`, `p2`, …).
+fn pupil_id(index: usize) -> String {
+    format!("p{}", index + 1)
+}
+
+/// The id of one category of the `index`th pupil's record (`p1-grades`).
+fn group_id(index: usize, entity: Entity) -> String {
+    format!("p{}-{}", index + 1, entity.file_stem())
+}
+
+/// Whether a category is shown as a table, one row per entry, rather than as a card per entry.
+/// Every list is, except addresses: a few entries of up to twelve fields each, which as a table
+/// a phone would have to scroll sideways to read, while a card per address fits the screen.
+fn tabular(entity: Entity) -> bool {
+    entity.collection().is_some() && entity != Entity::Address
+}
+
 struct Page<'a> {
     p: &'a Package<'a>,
     lang: Lang,
+    /// The categories of each disclosed pupil's record, laid out once for both the records and
+    /// the table of contents.
+    groups: Vec<Vec<Group>>,
 }
 
 impl Page<'_> {
@@ -606,43 +663,85 @@ impl Page<'_> {
         }
     }
 
+    /// A guardian asking on the children's behalf gets their records too.
+    fn childrens_records_shown(&self) -> bool {
+        let d = self.p.disclosure;
+        d.on_behalf_of_children && !d.pupils.is_empty()
+    }
+
     fn records(&self) -> Markup {
         let d = self.p.disclosure;
-        let own_guardian = d.role == Some(Role::Guardian);
+        let pupils = html! { @for i in 0..d.pupils.len() { (self.pupil(i)) } };
         html! {
             section #records {
-                h2 { (self.t(["Kopia Twoich danych", "Kopie vašich osobních údajů", "A copy of your data"])) }
+                h2 { (self.t(RECORDS)) }
                 p.note { (self.t([
                     "Te same dane znajdziesz w katalogu records/ jako CSV, JSON i XML.",
                     "Tytéž údaje najdete ve složce records/ jako CSV, JSON a XML.",
                     "The same data is in the records/ folder as CSV, JSON and XML.",
                 ])) }
-                @if own_guardian {
-                    h3 { (self.t(["Twoje dane jako rodzica lub opiekuna", "Vaše údaje jako zákonného zástupce", "Your data as a parent or guardian"])) }
+                @if d.role == Some(Role::Guardian) {
+                    h3 #own-guardian { (self.t(OWN_GUARDIAN)) }
                     @for g in &d.guardian { (self.item(&guardian_item(g, self.lang))) }
-                    @if d.on_behalf_of_children && !d.pupils.is_empty() {
-                        h3 { (self.t(["Dane Twoich dzieci", "Údaje vašich dětí", "Your children's records"])) }
-                        @for pupil in &d.pupils { (self.pupil(pupil)) }
+                    @if self.childrens_records_shown() {
+                        h3 #children { (self.t(CHILDREN)) }
+                        (pupils)
                     }
                 } @else {
-                    @for pupil in &d.pupils { (self.pupil(pupil)) }
+                    (pupils)
                 }
             }
         }
     }
 
-    fn pupil(&self, pupil: &Pupil) -> Markup {
-        let name = full_name(pupil.first_name.as_deref(), pupil.surname.as_deref())
-            .unwrap_or_else(|| pupil.id.clone());
+    fn pupil_name(&self, index: usize) -> String {
+        let pupil = &self.p.disclosure.pupils[index];
+        full_name(pupil.first_name.as_deref(), pupil.surname.as_deref())
+            .unwrap_or_else(|| pupil.id.clone())
+    }
+
+    fn pupil(&self, index: usize) -> Markup {
         html! {
-            article.pupil {
-                h3 { (name) }
-                @for group in groups(pupil, self.lang) {
-                    h4 {
-                        (entity_label(group.entity, self.lang))
-                        @if group.items.len() > 1 { " (" (group.items.len()) ")" }
+            article.pupil id=(pupil_id(index)) {
+                h3 { (self.pupil_name(index)) }
+                @for group in &self.groups[index] { (self.group(index, group)) }
+            }
+        }
+    }
+
+    /// A category's heading: its name, and how many entries it has when more than one.
+    fn group_title(&self, group: &Group) -> String {
+        let label = entity_label(group.entity, self.lang);
+        match group.items.len() {
+            1 => label.to_string(),
+            n => format!("{label} ({n})"),
+        }
+    }
+
+    fn group(&self, index: usize, group: &Group) -> Markup {
+        let id = group_id(index, group.entity);
+        html! {
+            h4 id=(id) { (self.group_title(group)) }
+            @if tabular(group.entity) {
+                (self.table(&table(group), &id))
+            } @else {
+                @for item in &group.items { (self.item(item)) }
+            }
+        }
+    }
+
+    /// A list as a table labelled by its heading `heading`. The wrapper scrolls sideways when
+    /// the table is wider than the screen, and takes the keyboard focus so that it can.
+    fn table(&self, table: &Table, heading: &str) -> Markup {
+        html! {
+            div.scroll role="region" aria-labelledby=(heading) tabindex="0" {
+                table aria-labelledby=(heading) {
+                    thead { tr { @for column in &table.columns { th scope="col" { (column) } } } }
+                    tbody {
+                        @for row in &table.rows {
+                            tr { @for cell in row { td { (cell) } } }
+                        }
                     }
-                    @for item in &group.items { (self.item(item)) }
                 }
             }
         }
@@ -668,7 +767,7 @@ impl Page<'_> {
         }
         html! {
             section #linked {
-                h2 { (self.t(["Dzieci powiązane z Tobą w dokumentacji szkoły", "Děti, s nimiž jste ve školní dokumentaci spojen(a)", "Pupils you are linked to in the school's records"])) }
+                h2 { (self.t(LINKED)) }
                 @for l in &d.linked {
                     div.item {
                         dl.rows {
@@ -689,7 +788,7 @@ impl Page<'_> {
         let d = self.p.disclosure;
         html! {
             section #withheld {
-                h2 { (self.t(["Co pominęliśmy i dlaczego", "Co jsme vynechali a proč", "What we left out, and why"])) }
+                h2 { (self.t(WITHHELD)) }
                 @if d.withheld.is_empty() {
                     p { (self.t(["Niczego nie pominęliśmy.", "Nic jsme nevynechali.", "We left nothing out."])) }
                 } @else {
@@ -726,7 +825,7 @@ impl Page<'_> {
         let c = self.p.controller;
         html! {
             section #rights {
-                h2 { (self.t(["Twoje prawa i jak złożyć skargę", "Vaše práva a jak podat stížnost", "Your rights and how to complain"])) }
+                h2 { (self.t(RIGHTS)) }
                 @if !self.p.found() { p { (rights_text(self.lang)) } }
                 p { (self.t([
                     "W sprawie swoich danych i praw możesz skontaktować się z inspektorem ochrony danych:",
@@ -891,6 +990,42 @@ mod tests {
         let html = render("controller-pl.toml", Lang::En, &d);
         assert!(html.contains("the full records of their children: Zofia Żółkiewska"));
         assert!(html.contains("Your children's records") && html.contains("02211307589"));
+    }
+
+    /// Where `needle` first is in `html`.
+    fn at(html: &str, needle: &str) -> usize {
+        html.find(needle).unwrap_or_else(|| panic!("`{needle}` is not on the page"))
+    }
+
+    #[test]
+    fn lists_are_tables_with_one_row_per_entry_and_addresses_stay_cards() {
+        use crate::model::{Grade, GradeKind};
+        let mut d = pupil_disclosure();
+        let subjects = ["matematyka", "fizyka", "<script>alert(3)</script>"];
+        d.pupils[0].grades = subjects
+            .iter()
+            .map(|subject| Grade {
+                subject: Some(subject.to_string()),
+                grade: Some("4".into()),
+                kind: Some(GradeKind::MidYear),
+                ..Grade::default()
+            })
+            .collect();
+        let html = render("controller-pl.toml", Lang::Pl, &d);
+        let grades = &html[at(&html, "id=\"p1-grades\"")..];
+        let grades = &grades[..at(grades, "</table>")];
+        assert!(grades.starts_with("id=\"p1-grades\">Oceny (arkusz ocen) (3)</h4>"), "{grades}");
+        assert!(grades.contains(
+            "<thead><tr><th scope=\"col\">Przedmiot</th><th scope=\"col\">Ocena</th>\
+             <th scope=\"col\">Rodzaj oceny</th></tr></thead>"
+        ));
+        let body = &grades[at(grades, "<tbody>")..];
+        assert_eq!(body.matches("<tr>").count(), 3, "{body}");
+        assert!(body.contains("<tr><td>fizyka</td><td>4</td><td>śródroczna</td></tr>"));
+        assert!(body.contains("<td>&lt;script&gt;alert(3)&lt;/script&gt;</td>"));
+        let addresses = &html[at(&html, "id=\"p1-addresses\"")..];
+        assert!(addresses.starts_with("id=\"p1-addresses\">Adresy</h4><div class=\"item\">"));
+        assert!(!html.to_ascii_lowercase().contains("<script"));
     }
 
     #[test]

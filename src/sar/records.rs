@@ -13,6 +13,8 @@ use serde_json::Value;
 
 /// One labelled value.
 pub struct Row {
+    /// The field's catalogue path (`grades[].subject`): what the value is, whatever the label.
+    pub path: String,
     /// The field's plain-language label.
     pub label: String,
     /// The value in words.
@@ -53,6 +55,33 @@ pub fn groups(pupil: &Pupil, lang: Lang) -> Vec<Group> {
         .collect()
 }
 
+/// A list laid out as a table: a column for each field that any of its items fills, in the
+/// catalogue's order, and one row per item, with an empty cell where an item has no value.
+pub struct Table {
+    /// The columns' labels.
+    pub columns: Vec<String>,
+    /// One row per item, a cell per column.
+    pub rows: Vec<Vec<String>>,
+}
+
+/// The items of `group` as a [`Table`].
+pub fn table(group: &Group) -> Table {
+    let filled = |path: &str| group.items.iter().flat_map(|i| &i.rows).find(|r| r.path == path);
+    // A column per field that some item fills, labelled as that item's row is.
+    let columns: Vec<&Row> = entity_fields(group.entity).filter_map(|f| filled(&f.path)).collect();
+    let rows = group
+        .items
+        .iter()
+        .map(|item| {
+            let value = |path: &str| item.rows.iter().find(|r| r.path == path);
+            let cell =
+                |column: &&Row| value(&column.path).map_or_else(String::new, |r| r.value.clone());
+            columns.iter().map(cell).collect()
+        })
+        .collect();
+    Table { columns: columns.iter().map(|r| r.label.clone()).collect(), rows }
+}
+
 /// A guardian entry as an item (the guardian's own data in a guardian's request).
 pub fn guardian_item(guardian: &Guardian, lang: Lang) -> Item {
     item(&serde_json::to_value(guardian).unwrap_or(Value::Null), Entity::Guardian, lang)
@@ -64,7 +93,7 @@ fn item(value: &Value, entity: Entity, lang: Lang) -> Item {
             let v = lookup(value, &field.key)?;
             let shown = render(v, field, value, lang)?;
             let label = field_label(&field.path, lang).unwrap_or_else(|| field.path.clone());
-            Some(Row { label, value: shown })
+            Some(Row { path: field.path.clone(), label, value: shown })
         })
         .collect();
     Item { rows }
@@ -136,6 +165,26 @@ mod tests {
                 Entity::Health
             ]
         );
+    }
+
+    #[test]
+    fn a_list_becomes_a_table_of_the_columns_any_item_fills() {
+        use crate::model::Grade;
+        let grade = |subject: &str, grade: Option<&str>| Grade {
+            subject: Some(subject.into()),
+            grade: grade.map(Into::into),
+            ..Grade::default()
+        };
+        let pupil = Pupil {
+            id: "1".into(),
+            grades: vec![grade("matematyka", Some("5")), grade("fizyka", None)],
+            ..Pupil::default()
+        };
+        let groups = groups(&pupil, Lang::Pl);
+        let grades = groups.iter().find(|g| g.entity == Entity::Grade).unwrap();
+        let t = table(grades);
+        assert_eq!(t.columns, ["Przedmiot", "Ocena"]);
+        assert_eq!(t.rows, [["matematyka", "5"], ["fizyka", ""]]);
     }
 
     #[test]
