@@ -633,3 +633,60 @@ fn a_late_answer_says_it_is_late_on_the_page_and_the_terminal() {
     assert!(run.stderr().contains("after its due date"), "{}", run.stderr());
     assert!(!run.stderr().contains("--extend-months"), "too late to extend: {}", run.stderr());
 }
+
+/// The fullest record of fixtures/multi-file: 30 grades, 14 categories.
+const FULL_PESEL: &str = "09312140604";
+const FULL_ID: &str = "P-000018";
+
+/// Every value of the attribute `name` in `html`, in order.
+fn attrs<'h>(html: &'h str, name: &str) -> Vec<&'h str> {
+    let start = format!(" {name}=\"");
+    html.match_indices(&start)
+        .map(|(at, _)| {
+            let value = &html[at + start.len()..];
+            &value[..value.find('"').unwrap()]
+        })
+        .collect()
+}
+
+fn position(html: &str, needle: &str) -> usize {
+    html.find(needle).unwrap_or_else(|| panic!("`{needle}` is not on the page"))
+}
+
+/// A full record read on a phone ran to 34 screens with the data ten screens down, after the
+/// legal text (issue 14): the page now opens with the answer, a table of contents and the data,
+/// lists as tables, and the Art. 15 information after them.
+#[test]
+fn regression_14_the_data_comes_first_with_contents_and_lists_as_tables() {
+    let dir = Dir::new();
+    let run = sar(&dir, &["--subject", &format!("pesel:{FULL_PESEL}"), "-o", "pelny.zip"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let html = &contents(&dir.join("pelny.zip"))["data/index.html"];
+
+    let nav = &html[position(html, "<nav id=\"contents\"")..position(html, "</nav>")];
+    let links: Vec<&str> = attrs(nav, "href").into_iter().map(|h| &h[1..]).collect();
+    let ids = attrs(html, "id");
+    for link in &links {
+        assert_eq!(ids.iter().filter(|id| *id == link).count(), 1, "#{link}");
+    }
+    let below = attrs(&html[position(html, "</nav>")..], "id");
+    assert_eq!(links, below, "the contents list every section below them, in order");
+
+    let order = ["contents", "records", "p1-grades", "withheld", "art15", "art15-1-a", "rights"]
+        .map(|id| position(html, &format!(" id=\"{id}\"")));
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+
+    let grades = column("grades.csv", "pupil_id").into_iter().filter(|id| id == FULL_ID).count();
+    assert_eq!(grades, 30, "the fixture changed");
+    let table = &html[position(html, " id=\"p1-grades\"")..];
+    let table = &table[..position(table, "</table>")];
+    assert!(table.contains("<th scope=\"col\">Przedmiot</th>"), "{table}");
+    let body = &table[position(table, "<tbody>")..];
+    assert_eq!(body.matches("<tr>").count(), grades, "one row per grade: {body}");
+
+    let Some(rendered) = render_answer(&dir, "pelny.zip", "sar-full-record-pl") else { return };
+    let text = &rendered.visible_text;
+    let seen = ["Spis treści", "Oceny (arkusz ocen) (30)", "Art. 15 ust. 1 lit. a RODO —"]
+        .map(|needle| position(text, needle));
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "as printed: {seen:?}\n{text}");
+}

@@ -7,9 +7,13 @@
 //! label/value rows, so nothing overflows a 360-pixel screen; on a wide screen and in print
 //! the rows become two columns.
 //!
-//! Lists such as grades and attendance are tables, one row per entry, which scroll sideways
-//! inside their box when wider than the screen (issue 14: a card per grade made a full record
-//! dozens of phone screens long).
+//! The order serves the person on a phone (issue 14): the short answer (dates, a late answer's
+//! warning, whose data this is, found or not), a table of contents linking every section, the
+//! person's data — lists such as grades and attendance as tables, one row per entry, which
+//! scroll sideways inside their box when wider than the screen — and then the Art. 15
+//! information and the rights. The fullest fixture record (fixtures/multi-file, P-000018) took
+//! 34 phone screens with its data ten screens down; now 20, the data on the third
+//! (`scripts/sar-phone-screens.sh` measures it).
 
 use super::art15::{held_counts, rights_text};
 use super::controller::{Party, Resolved, Text};
@@ -56,6 +60,12 @@ dd{margin:0 0 .5rem}\
 .special{color:#8a1c1c;font-size:.9rem}\
 ul{padding-left:1.25rem}\
 a{color:#1d4f91}\
+nav ol{margin:.25rem 0;padding-left:1.5rem}\
+nav li{margin:.25rem 0}\
+nav .chips{list-style:none;padding:0;margin:.25rem 0 .5rem}\
+nav .chips li{display:inline-block;margin:0 .3rem .3rem 0}\
+nav .chips a{display:inline-block;padding:.1rem .5rem;border:1px solid #c8cfd8;\
+border-radius:.3rem;font-size:.9rem;text-decoration:none}\
 .scroll{overflow-x:auto;margin:.5rem 0}\
 table{border-collapse:collapse;width:100%;font-size:.9rem;line-height:1.35}\
 th,td{border:1px solid #c8cfd8;padding:.25rem .4rem;text-align:left;vertical-align:top}\
@@ -69,9 +79,12 @@ break-after:avoid}h3,h4{break-after:avoid}.item{break-inside:avoid}\
 a[href^='http']::after{content:' (' attr(href) ')'}\
 .scroll{overflow:visible}table{font-size:9pt}thead{display:table-header-group}\
 tr{break-inside:avoid}thead th,tbody tr:nth-child(n){background:none}th,td{border-color:#000}\
+nav .chips a{border:none;padding:0}\
 .rows{display:grid;grid-template-columns:38% 1fr;column-gap:1em}}";
 
-// The headings of the page's sections.
+// The headings of the page's sections. The sections and the table of contents both take their
+// titles from here, so a link always reads as the heading it leads to.
+const CONTENTS: [&str; 3] = ["Spis treści", "Obsah", "Contents"];
 const RECORDS: [&str; 3] =
     ["Kopia Twoich danych", "Kopie vašich osobních údajů", "A copy of your data"];
 const OWN_GUARDIAN: [&str; 3] = [
@@ -87,14 +100,19 @@ const LINKED: [&str; 3] = [
 ];
 const WITHHELD: [&str; 3] =
     ["Co pominęliśmy i dlaczego", "Co jsme vynechali a proč", "What we left out, and why"];
+const ART15: [&str; 3] = [
+    "Informacje o przetwarzaniu Twoich danych (art. 15 RODO)",
+    "Informace o zpracování vašich osobních údajů (čl. 15 GDPR)",
+    "How we process your data (Art. 15 GDPR)",
+];
 const RIGHTS: [&str; 3] = [
     "Twoje prawa i jak złożyć skargę",
     "Vaše práva a jak podat stížnost",
     "Your rights and how to complain",
 ];
 
-/// The sections of the Art. 15 information, in the article's order; each one's id and heading
-/// come from here.
+/// The sections of the Art. 15 information, in the article's order; each one's id, heading
+/// and table-of-contents entry come from here.
 #[derive(Clone, Copy)]
 enum Art15 {
     Purposes,
@@ -159,6 +177,23 @@ impl Art15 {
             Art15::Automated => ["Zautomatyzowane podejmowanie decyzji, w tym profilowanie", "Automatizované rozhodování, včetně profilování", "Automated decision-making, including profiling"],
             Art15::Transfers => ["Przekazywanie danych do państw trzecich i zabezpieczenia", "Předávání do třetích zemí a záruky", "Transfers to third countries and safeguards"],
         }
+    }
+}
+
+/// One entry of the table of contents: the id of a section, its heading, its subsections.
+struct Entry {
+    id: String,
+    title: String,
+    children: Vec<Entry>,
+}
+
+impl Entry {
+    fn new(id: impl Into<String>, title: impl Into<String>) -> Entry {
+        Entry { id: id.into(), title: title.into(), children: Vec::new() }
+    }
+
+    fn with(self, children: Vec<Entry>) -> Entry {
+        Entry { children, ..self }
     }
 }
 
@@ -236,13 +271,17 @@ impl Page<'_> {
                 }
                 body {
                     main {
+                        // The short answer first, then the way around the page, then the
+                        // person's data, and the legal information after it (issue 14: the
+                        // data used to start ten phone screens down).
                         (self.header(title))
                         (self.confirmation())
                         @if self.p.found() {
-                            (self.art15_sections())
+                            (self.contents())
                             (self.records())
                             (self.linked())
                             (self.withheld())
+                            (self.art15_sections())
                         }
                         (self.rights_and_complaints())
                         (self.footer())
@@ -271,7 +310,6 @@ impl Page<'_> {
                     dt { (self.t(["Termin odpowiedzi", "Lhůta pro odpověď", "Answer due by"])) }
                     dd { strong { (self.date(r.due(country))) } }
                 }
-                p.note { (self.deadline_rule()) }
                 @if r.is_late(country) {
                     p.box.late { strong { (self.late_text(r.due(country))) } }
                 }
@@ -455,9 +493,9 @@ impl Page<'_> {
                 @if self.p.found() {
                     p.box {
                         (self.t([
-                            "Tak. Przetwarzamy Twoje dane osobowe. Poniżej znajdziesz informacje z art. 15 ust. 1 RODO oraz kopię wszystkich danych, które o Tobie przechowujemy.",
-                            "Ano. Zpracováváme vaše osobní údaje. Níže najdete informace podle čl. 15 odst. 1 GDPR a kopii všech údajů, které o vás uchováváme.",
-                            "Yes. We process your personal data. Below are the Art. 15(1) GDPR information and a copy of all the data we hold about you.",
+                            "Tak. Przetwarzamy Twoje dane osobowe. Poniżej znajdziesz kopię wszystkich danych, które o Tobie przechowujemy, a po niej informacje z art. 15 ust. 1 RODO.",
+                            "Ano. Zpracováváme vaše osobní údaje. Níže najdete kopii všech údajů, které o vás uchováváme, a za ní informace podle čl. 15 odst. 1 GDPR.",
+                            "Yes. We process your personal data. Below is a copy of all the data we hold about you, followed by the information of Art. 15(1) GDPR.",
                         ]))
                     }
                 } @else {
@@ -479,13 +517,17 @@ impl Page<'_> {
         }
     }
 
-    /// The Art. 15(1)(a)–(h) and 15(2) information, one section per provision.
+    /// The Art. 15(1)(a)–(h) and 15(2) information: one section per provision, under one
+    /// heading, after the person's data.
     fn art15_sections(&self) -> Markup {
         html! {
-            @for s in Art15::ALL {
-                section id=(s.id()) {
-                    h2 { (self.t(s.provision())) " — " (self.t(s.title())) }
-                    (self.art15_body(s))
+            section #art15 {
+                h2 { (self.t(ART15)) }
+                @for s in Art15::ALL {
+                    section id=(s.id()) {
+                        h3 { (self.t(s.provision())) " — " (self.t(s.title())) }
+                        (self.art15_body(s))
+                    }
                 }
             }
         }
@@ -661,6 +703,49 @@ impl Page<'_> {
                 @if let Some(email) = &a.email { br; (email) }
             }
         }
+    }
+
+    /// The table of contents: a link to every section below it.
+    fn contents(&self) -> Markup {
+        html! {
+            nav #contents aria-labelledby="contents-title" {
+                h2 #contents-title { (self.t(CONTENTS)) }
+                (toc(&self.outline()))
+            }
+        }
+    }
+
+    /// The sections after the table of contents, as it lists them.
+    fn outline(&self) -> Vec<Entry> {
+        let mut entries = vec![Entry::new("records", self.t(RECORDS)).with(self.records_outline())];
+        if !self.p.disclosure.linked.is_empty() {
+            entries.push(Entry::new("linked", self.t(LINKED)));
+        }
+        entries.push(Entry::new("withheld", self.t(WITHHELD)));
+        let art15 = Art15::ALL.iter().map(|s| Entry::new(s.id(), self.t(s.title()))).collect();
+        entries.push(Entry::new("art15", self.t(ART15)).with(art15));
+        entries.push(Entry::new("rights", self.t(RIGHTS)));
+        entries
+    }
+
+    fn records_outline(&self) -> Vec<Entry> {
+        let pupils: Vec<Entry> = (0..self.groups.len()).map(|i| self.pupil_entry(i)).collect();
+        if self.p.disclosure.role != Some(Role::Guardian) {
+            return pupils;
+        }
+        let mut entries = vec![Entry::new("own-guardian", self.t(OWN_GUARDIAN))];
+        if self.childrens_records_shown() {
+            entries.push(Entry::new("children", self.t(CHILDREN)).with(pupils));
+        }
+        entries
+    }
+
+    fn pupil_entry(&self, index: usize) -> Entry {
+        let categories = self.groups[index]
+            .iter()
+            .map(|g| Entry::new(group_id(index, g.entity), self.group_title(g)))
+            .collect();
+        Entry::new(pupil_id(index), self.pupil_name(index)).with(categories)
     }
 
     /// A guardian asking on the children's behalf gets their records too.
@@ -839,6 +924,8 @@ impl Page<'_> {
                     "You also have the right to complain to the supervisory authority:",
                 ])) }
                 (self.authority())
+                // How the due date at the top is counted: legal text, so after the data.
+                p.note { (self.deadline_rule()) }
             }
         }
     }
@@ -849,6 +936,23 @@ impl Page<'_> {
                 p {
                     (self.t(["Sygnatura: ", "Č. j.: ", "Reference: "])) (self.p.request.reference)
                     " · " (self.t(["Wygenerowano programem teczka ", "Vytvořeno programem teczka ", "Produced by teczka "])) (env!("CARGO_PKG_VERSION"))
+                }
+            }
+        }
+    }
+}
+
+/// The table of contents' list: an entry's subsections nested under it, and a list of
+/// sections without subsections of their own laid out as a row of buttons (`.chips`), which
+/// keeps the contents short on a phone.
+fn toc(entries: &[Entry]) -> Markup {
+    let leaves = entries.iter().all(|e| e.children.is_empty());
+    html! {
+        ol.chips[leaves] {
+            @for e in entries {
+                li {
+                    a href={ "#" (e.id) } { (e.title) }
+                    @if !e.children.is_empty() { (toc(&e.children)) }
                 }
             }
         }
@@ -992,9 +1096,104 @@ mod tests {
         assert!(html.contains("Your children's records") && html.contains("02211307589"));
     }
 
+    /// Every value of the attribute `name` in `html`, in order.
+    fn attrs<'h>(html: &'h str, name: &str) -> Vec<&'h str> {
+        let start = format!(" {name}=\"");
+        html.match_indices(&start)
+            .map(|(at, _)| {
+                let value = &html[at + start.len()..];
+                &value[..value.find('"').expect("attribute closed")]
+            })
+            .collect()
+    }
+
     /// Where `needle` first is in `html`.
     fn at(html: &str, needle: &str) -> usize {
         html.find(needle).unwrap_or_else(|| panic!("`{needle}` is not on the page"))
+    }
+
+    /// A guardian's own answer, or one on the children's behalf with the child's record.
+    fn guardian_disclosure(on_behalf_of_children: bool) -> crate::sar::Disclosure {
+        use crate::model::Guardian;
+        use crate::sar::LinkedPupil;
+        let mut d = negative_disclosure();
+        d.role = Some(Role::Guardian);
+        d.guardian = vec![Guardian {
+            first_name: Some("Jadwiga".into()),
+            email: Some("j@example.pl".into()),
+            ..Guardian::default()
+        }];
+        d.linked = vec![LinkedPupil {
+            id: "P-0001".into(),
+            first_name: Some("Zofia".into()),
+            ..LinkedPupil::default()
+        }];
+        if on_behalf_of_children {
+            d.on_behalf_of_children = true;
+            d.pupils = pupil_disclosure().pupils;
+        }
+        d
+    }
+
+    #[test]
+    fn every_section_after_the_contents_is_listed_and_every_link_leads_to_one() {
+        let cases = [
+            ("pupil", pupil_disclosure()),
+            ("guardian", guardian_disclosure(false)),
+            ("guardian for the children", guardian_disclosure(true)),
+        ];
+        for (case, d) in &cases {
+            for lang in Lang::ALL {
+                let html = render("controller-pl.toml", lang, d);
+                let (nav, end) = (at(&html, "<nav id=\"contents\""), at(&html, "</nav>"));
+                let links: Vec<&str> = attrs(&html[nav..end], "href")
+                    .into_iter()
+                    .map(|href| href.strip_prefix('#').expect("an in-page link"))
+                    .collect();
+                let ids = attrs(&html, "id");
+                for link in &links {
+                    let targets = ids.iter().filter(|id| *id == link).count();
+                    assert_eq!(targets, 1, "{case} ({lang}): #{link} has {targets} targets");
+                }
+                // Every section below the contents is listed, in the page's order.
+                let below = attrs(&html[end..], "id");
+                assert!(below.len() > 12, "{case} ({lang}): {below:?}");
+                assert_eq!(links, below, "{case} ({lang})");
+            }
+        }
+        // The links read as the headings they lead to.
+        let html = render("controller-pl.toml", Lang::En, &cases[2].1);
+        assert!(html.contains("<a href=\"#children\">Your children's records</a>"));
+        assert!(html.contains("<h3 id=\"children\">Your children's records</h3>"));
+        assert!(html.contains("<a href=\"#p1-grades\">Grades (grades sheet)</a>"));
+    }
+
+    #[test]
+    fn the_late_box_comes_first_then_the_contents_the_data_and_the_legal_information() {
+        let controller = super::super::testing::controller("controller-pl.toml");
+        let d = pupil_disclosure();
+        for lang in Lang::ALL {
+            let mut request = request(lang);
+            // Received 31.01.2026, due 02.03.2026.
+            request.answered = date(2026, 3, 3);
+            let html =
+                index_html(&Package { controller: &controller, request: &request, disclosure: &d });
+            let late = at(&html, "class=\"box late\"");
+            assert_eq!(at(&html, "class=\"box"), late, "{lang}: the late box is the first box");
+            let order = [
+                late,
+                at(&html, "id=\"confirmation\""),
+                at(&html, "id=\"contents\""),
+                at(&html, "id=\"records\""),
+                at(&html, "id=\"p1-grades\""),
+                at(&html, "id=\"withheld\""),
+                at(&html, "id=\"art15\""),
+                at(&html, "id=\"art15-1-a\""),
+                at(&html, "id=\"art15-2\""),
+                at(&html, "id=\"rights\""),
+            ];
+            assert!(order.windows(2).all(|w| w[0] < w[1]), "{lang}: {order:?}");
+        }
     }
 
     #[test]
@@ -1026,6 +1225,17 @@ mod tests {
         let addresses = &html[at(&html, "id=\"p1-addresses\"")..];
         assert!(addresses.starts_with("id=\"p1-addresses\">Adresy</h4><div class=\"item\">"));
         assert!(!html.to_ascii_lowercase().contains("<script"));
+    }
+
+    #[test]
+    fn a_name_is_text_in_the_contents_and_the_headings() {
+        let mut d = guardian_disclosure(true);
+        d.pupils[0].first_name = Some("<script>alert(4)</script>".into());
+        let html = render("controller-pl.toml", Lang::Cs, &d);
+        assert!(!html.to_ascii_lowercase().contains("<script"), "a name got through unescaped");
+        let name = "&lt;script&gt;alert(4)&lt;/script&gt; Żółkiewska";
+        assert!(html.contains(&format!("<a href=\"#p1\">{name}</a>")), "in the contents");
+        assert!(html.contains(&format!("<h3>{name}</h3>")), "as the record's heading");
     }
 
     #[test]
