@@ -447,11 +447,11 @@ impl Page<'_> {
         }
     }
 
-    fn confirmation(&self) -> Markup {
-        let d = self.p.disclosure;
-        let s = &d.searched;
+    /// "We searched 30 records in 14 files.", in the report language.
+    fn searched_text(&self) -> String {
+        let s = &self.p.disclosure.searched;
         let (records, files) = (s.records, s.files as u64);
-        let searched = match self.lang {
+        match self.lang {
             Lang::Pl => format!(
                 "Przeszukaliśmy {records} {} w {files} {}.",
                 plural(self.lang, records, ["rekord", "rekordy", "rekordów"]),
@@ -467,8 +467,13 @@ impl Page<'_> {
                 plural(self.lang, records, ["record", "records", "records"]),
                 plural(self.lang, files, ["file", "files", "files"])
             ),
-        };
-        let unreadable = (s.unreadable > 0).then(|| match self.lang {
+        }
+    }
+
+    /// That some values about the person could not be read, when some could not.
+    fn unreadable_text(&self) -> Option<String> {
+        let s = &self.p.disclosure.searched;
+        (s.unreadable > 0).then(|| match self.lang {
             Lang::Pl => format!(
                 "Niektórych wartości w rekordach dotyczących tej osoby ({}) nie dało się \
                  odczytać, więc brakuje ich w tej kopii; szkoła sprawdza je ręcznie i uzupełni \
@@ -486,7 +491,12 @@ impl Page<'_> {
                  answer.",
                 s.unreadable
             ),
-        });
+        })
+    }
+
+    fn confirmation(&self) -> Markup {
+        let d = self.p.disclosure;
+        let (searched, unreadable) = (self.searched_text(), self.unreadable_text());
         html! {
             section #confirmation {
                 h2 { (self.t(["Czy przetwarzamy Twoje dane?", "Zpracováváme vaše osobní údaje?", "Do we process your personal data?"])) }
