@@ -10,6 +10,7 @@
 //! Messages name the place and the fix, and never echo a field value: records are personal data
 //! and error messages travel (into logs, e-mails and tickets).
 
+use crate::report::Counts;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
@@ -61,7 +62,14 @@ impl fmt::Display for Location {
 ///
 /// Boxed so that `Result<T>` stays one pointer wide on the hot path.
 #[derive(Debug)]
-pub struct Error(Box<ErrorKind>);
+pub struct Error(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    kind: ErrorKind,
+    /// How far a record run came before the error stopped it, for the summary line.
+    counts: Option<Counts>,
+}
 
 /// What went wrong, with where it went wrong.
 #[derive(Debug, thiserror::Error)]
@@ -154,22 +162,34 @@ pub enum ErrorKind {
 impl Error {
     /// The kind of this error.
     pub fn kind(&self) -> &ErrorKind {
-        &self.0
+        &self.0.kind
     }
 
     /// Consume the error, returning its kind.
     pub fn into_kind(self) -> ErrorKind {
-        *self.0
+        self.0.kind
+    }
+
+    /// The error of a record run that stopped after `counts` records: the summary line a
+    /// failed run still ends with says how far it came.
+    pub fn stopped_after(mut self, counts: &Counts) -> Error {
+        self.0.counts = Some(counts.clone());
+        self
+    }
+
+    /// How far the record run came before this error stopped it, if it stopped one.
+    pub fn counts_so_far(&self) -> Option<&Counts> {
+        self.0.counts.as_ref()
     }
 
     /// Whether this is an I/O error (a file could not be read or written).
     pub fn is_io_error(&self) -> bool {
-        matches!(*self.0, ErrorKind::Io { .. })
+        matches!(self.0.kind, ErrorKind::Io { .. })
     }
 
     /// The input position the error refers to, if it has one.
     pub fn location(&self) -> Option<&Location> {
-        match &*self.0 {
+        match &self.0.kind {
             ErrorKind::Syntax { location, .. }
             | ErrorKind::Doctype { location }
             | ErrorKind::Limit { location, .. }
@@ -206,19 +226,19 @@ impl Error {
 
 impl From<ErrorKind> for Error {
     fn from(kind: ErrorKind) -> Error {
-        Error(Box::new(kind))
+        Error(Box::new(Inner { kind, counts: None }))
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        self.0.kind.fmt(f)
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &*self.0 {
+        match &self.0.kind {
             ErrorKind::Io { source, .. } => Some(source),
             _ => None,
         }

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
     // Before anything is created: every file 0600, every folder 0700, cleanup on signals.
     cli::private::protect_process();
     let args = cli::Cli::parse();
+    let ends_with_summary = args.ends_with_summary();
     match cli::run(args) {
         Ok(code) => code.into(),
         Err(error) => {
@@ -24,6 +25,9 @@ fn main() -> ExitCode {
                 return cli::Exit::Clean.into();
             }
             eprintln!("teczka: {}", message(&error));
+            if ends_with_summary {
+                eprintln!("{}", cli::summary_of_failed_run(&error));
+            }
             cli::Exit::Failure.into()
         }
     }

@@ -172,7 +172,7 @@ impl<'a> Pipeline<'a> {
             // What the report holds so far stays a whole report, saying why and how far the
             // run came; the error itself is what the caller hears.
             let _ = outputs.report.abort(&error, &counts);
-            return Err(error);
+            return Err(error.stopped_after(&counts));
         }
         outputs.accepted.finish()?;
         let (records, pupils) = outputs.accepted.withheld();
@@ -240,7 +240,9 @@ fn deliver(record: &Record, counts: &mut Counts, outputs: &mut Outputs<'_>) -> R
         outputs.report.violation(violation)?;
     }
     counts.input += record.input_count();
-    if record.is_rejected() {
+    if record.is_blank_row() {
+        counts.blank += record.input_count();
+    } else if record.is_rejected() {
         counts.rejected += outputs.rejected.reject(record)?;
         // An orphan child row is a rejected record but not a rejected pupil.
         counts.pupils_rejected += u64::from(record.parts.iter().any(|p| p.entity == Entity::Pupil));

@@ -149,7 +149,12 @@ fn a_missing_input_names_the_file_and_the_reason_once() {
             "{}",
             run.stderr()
         );
+        // A failed run ends with the summary line too (nothing was read).
+        assert_eq!(run.summary(), "records: in=0 out=0 rejected=0");
     }
+    // A command that reads no records has no records line to end with.
+    let run = dir.run(&["verify", "absent.zip"]).expect_code(2);
+    assert!(!run.stderr().contains("records:"), "{}", run.stderr());
 }
 
 /// `validate --report json` on XML that breaks halfway prints one JSON document all the same,
@@ -166,6 +171,8 @@ fn a_json_report_of_a_run_stopped_by_broken_xml_is_still_json() {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", run.stdout()));
     assert!(doc["stopped"].as_str().unwrap().contains("broken.xml"), "{doc}");
     assert_eq!(doc["counts"]["in"], 2, "{doc}");
+    // The summary line says how far the run came, as the report does.
+    assert_eq!(run.summary(), "records: in=2 out=2 rejected=0");
 }
 
 /// `export` writes its validation report into the archive; `--report` and `--report-file`

@@ -7,6 +7,7 @@ mod cli;
 mod convert;
 mod export;
 mod fixtures;
+mod honest_input;
 mod hostile;
 mod import_mapping;
 mod keys;

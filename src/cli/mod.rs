@@ -4,6 +4,8 @@
 //! in `cmd/<name>.rs` with its `Args` and `run(args) -> anyhow::Result<Exit>`.
 
 mod cmd;
+
+pub use self::cmd::summary_of_failed_run;
 mod package;
 pub mod private;
 
@@ -60,6 +62,21 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Risk(args) => cmd::risk::run(args),
         Command::Sar(args) => cmd::sar::run(args),
         Command::Verify(args) => cmd::verify::run(args),
+    }
+}
+
+impl Cli {
+    /// Whether the command reads records and so ends every run, failed or not, with the
+    /// summary line `records: in=N out=N rejected=N`.
+    pub fn ends_with_summary(&self) -> bool {
+        matches!(
+            self.command,
+            Command::Validate(_)
+                | Command::Convert(_)
+                | Command::Export(_)
+                | Command::Import(_)
+                | Command::Risk(_)
+        )
     }
 }
 

@@ -37,6 +37,11 @@ impl Record {
         self.problems.iter().any(|v| v.severity == Severity::Error)
     }
 
+    /// Whether the record is a blank CSV row: counted and listed, neither written nor rejected.
+    pub fn is_blank_row(&self) -> bool {
+        self.problems.iter().any(|v| v.rule == Rule::BlankRow)
+    }
+
     /// The number of input records (rows, elements, lines) this record accounts for.
     pub fn input_count(&self) -> u64 {
         self.parts.len() as u64
@@ -212,9 +217,24 @@ pub enum Rule {
     /// element, text joined from a multi-file export): rejected whole, never half read, with
     /// the flag to raise if the data is trusted.
     RecordTooLarge,
+    /// A cell holding bytes that are not valid in the file's encoding (a damaged copy, or text
+    /// pasted from a file in another encoding).
+    Encoding,
+    /// A CSV row of delimiters only (a spreadsheet's blank row): skipped and listed, never a
+    /// pupil.
+    BlankRow,
 }
 
 impl Rule {
+    /// How a reader reports the rule: a blank row is skipped (listed, not rejected), every
+    /// other problem a reader finds rejects the record.
+    pub fn reader_severity(self) -> Severity {
+        match self {
+            Rule::BlankRow => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+
     /// The stable code of the rule, as printed in reports (`pesel-checksum`).
     pub fn code(self) -> String {
         serde_json::to_value(self)

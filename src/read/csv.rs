@@ -20,11 +20,13 @@
 //! limit stops the run. Only the current row is held in memory; a multi-file export is joined
 //! by pupil id in `read::join`, in bounded memory.
 
-use super::decode::{first_non_ascii_sample, prepare, TextDecoder, SAMPLE_BYTES};
+use super::decode::{
+    damaged_header, first_non_ascii_sample, prepare, TextDecoder, DAMAGED, SAMPLE_BYTES,
+};
 use super::mapping::{self, address_slot_kind, Target};
 use super::{source_name, Limits, Notice, NoticeLevel, ReadOptions};
 use crate::error::{Error, Location, Result};
-use crate::model::record::{Part, Record, Rule, Severity};
+use crate::model::record::{Part, Record, Rule};
 use crate::model::value::{parse_leaf, set_path};
 use crate::model::{Entity, Pupil};
 use serde_json::{Map, Value};
@@ -156,6 +158,8 @@ pub(crate) struct FilePlan {
     pub entity: Entity,
     /// The cell delimiter.
     pub delimiter: u8,
+    /// The file's text encoding, for messages.
+    pub encoding: &'static str,
     /// The header names as written (trimmed, BOM dropped), for messages.
     pub headers: Vec<String>,
     /// What each column carries.
@@ -219,6 +223,7 @@ impl CsvFile {
             scratch: vec![0; CHUNK_BYTES],
             scratch_ends: vec![0; 256],
             decoder: prepared.decoder,
+            delimiter,
             source: source.clone(),
             max_record_bytes: options.limits.max_record_bytes,
             finished: false,
@@ -227,6 +232,10 @@ impl CsvFile {
             Error::input(&*source, "the file is empty: a CSV file needs a header row")
         })?;
         rows.next_record = 0;
+        if header.text.contains(DAMAGED) {
+            // Which column is which cannot be known: nothing after it could be trusted.
+            return Err(damaged_header(&header.location, rows.decoder.name()));
+        }
         let mut splitter = Splitter::new(delimiter);
         let headers: Vec<String> = splitter
             .split(&header.text)
@@ -245,10 +254,11 @@ impl CsvFile {
             source,
             entity,
             delimiter,
+            encoding: prepared.file_encoding.name(),
             headers,
             targets,
         };
-        plan.check(prepared.file_encoding.name(), notices)?;
+        plan.check(notices)?;
         Ok(CsvFile { plan: Arc::new(plan), rows })
     }
 
@@ -260,7 +270,7 @@ impl CsvFile {
 
 impl FilePlan {
     /// Refuse layouts that would lose data silently, and describe the file in notices.
-    fn check(&self, encoding: &str, notices: &mut Vec<Notice>) -> Result<()> {
+    fn check(&self, notices: &mut Vec<Notice>) -> Result<()> {
         let source = self.source.to_string();
         let known = self.targets.iter().filter(|t| !matches!(t, Target::Unknown)).count();
         if known == 0 {
@@ -315,8 +325,9 @@ impl FilePlan {
             source: source.clone(),
             level: NoticeLevel::Info,
             message: format!(
-                "read as {} records, {encoding}, cells separated by {delimiter}, {} columns",
+                "read as {} records, {}, cells separated by {delimiter}, {} columns",
                 self.entity,
+                self.encoding,
                 self.headers.len()
             ),
         });
@@ -395,6 +406,7 @@ struct RowReader {
     scratch: Vec<u8>,
     scratch_ends: Vec<usize>,
     decoder: TextDecoder,
+    delimiter: u8,
     source: Arc<str>,
     max_record_bytes: usize,
     finished: bool,
@@ -427,7 +439,11 @@ impl RowReader {
                 ));
             }
             match result {
-                csv_core::ReadRecordResult::Record => return self.take_row().map(Some),
+                csv_core::ReadRecordResult::Record if self.eof && self.pos == self.buf.len() => {
+                    self.refuse_open_quote()?;
+                    return Ok(Some(self.take_row()));
+                }
+                csv_core::ReadRecordResult::Record => return Ok(Some(self.take_row())),
                 csv_core::ReadRecordResult::End => {
                     self.finished = true;
                     return Ok(None);
@@ -437,6 +453,25 @@ impl RowReader {
                 | csv_core::ReadRecordResult::OutputEndsFull => {}
             }
         }
+    }
+
+    /// The last row of the file must not end inside a quoted cell: `csv_core` would give
+    /// everything after the opening quote as one cell, swallowing the rows in it.
+    fn refuse_open_quote(&mut self) -> Result<()> {
+        let raw = &self.buf[self.row_start..self.pos];
+        let Some(quote) = open_quote(raw, self.delimiter) else { return Ok(()) };
+        self.finished = true;
+        let mut location = self.location(quote);
+        location.line += count_newlines(&raw[..quote]);
+        let swallowed = count_newlines(&raw[quote..]);
+        Err(Error::syntax(
+            location,
+            format!(
+                "a quote opens a cell here and is never closed: the {swallowed} line(s) from \
+                 here to the end of the file would be one cell; close the quote (or double it, \
+                 `\"\"`, where it is part of the value) and read the file again"
+            ),
+        ))
     }
 
     fn location(&self, skipped: usize) -> Location {
@@ -473,24 +508,41 @@ impl RowReader {
 
     /// Give out `buf[row_start..pos]` as a row: blank lines and the previous row's line
     /// terminator before it are skipped (and counted), its own terminator is cut off.
-    fn take_row(&mut self) -> Result<RawRow> {
+    fn take_row(&mut self) -> RawRow {
         let raw = &self.buf[self.row_start..self.pos];
         let lead = raw.iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
         self.line += count_newlines(&raw[..lead]);
         let body = &raw[lead..];
         let end = body.len() - body.iter().rev().take_while(|b| matches!(b, b'\r' | b'\n')).count();
         let location = self.location(lead);
-        let text = self.decoder.decode(&body[..end], &location);
-        let newlines = count_newlines(body);
-        if text.is_err() {
-            self.finished = true;
-        }
-        let text = text?;
-        self.line += newlines;
+        let text = self.decoder.decode(&body[..end]);
+        self.line += count_newlines(body);
         self.next_record += 1;
         self.row_start = self.pos;
-        Ok(RawRow { location, text })
+        RawRow { location, text }
     }
+}
+
+/// The offset of the quote that opens a cell of `row` and is still open at its end, if one
+/// is. Quotes count as `csv_core` counts them: only at the start of a cell, `""` inside a
+/// quoted cell is one quote, and after the closing quote the cell goes on unquoted.
+fn open_quote(row: &[u8], delimiter: u8) -> Option<usize> {
+    let (mut opened, mut at_cell_start) = (None, true);
+    let mut bytes = row.iter().enumerate().peekable();
+    while let Some((i, &b)) = bytes.next() {
+        match opened {
+            Some(_) if b == b'"' => {
+                if bytes.next_if(|(_, &next)| next == b'"').is_none() {
+                    opened = None;
+                }
+            }
+            Some(_) => {}
+            None if b == b'"' && at_cell_start => opened = Some(i),
+            None => {}
+        }
+        at_cell_start = opened.is_none() && (b == delimiter || b == b'\n' || b == b'\r');
+    }
+    opened
 }
 
 fn count_newlines(bytes: &[u8]) -> u64 {
@@ -593,8 +645,9 @@ pub(crate) struct Assigned {
     pub guardians: BTreeMap<u32, Map<String, Value>>,
     /// The id cell (the pupil's own id, or a child row's pupil reference), trimmed.
     pub id: Option<String>,
-    /// Whether the row has the wrong number of cells (its values are then not used).
-    pub ragged: bool,
+    /// Whether the row's values are not used: it has the wrong number of cells, or none of
+    /// its cells holds anything (Excel's blank rows, only delimiters).
+    pub unusable: bool,
     /// What went wrong.
     pub problems: Vec<Problem>,
 }
@@ -606,21 +659,37 @@ pub(crate) fn assign(plan: &FilePlan, cells: &[&str], limits: &Limits) -> Assign
         addresses: [None, None, None],
         guardians: BTreeMap::new(),
         id: plan.id_column.and_then(|i| cells.get(i)).map(|c| c.trim().to_string()),
-        ragged: false,
+        unusable: false,
         problems: Vec::new(),
     };
+    if cells.iter().all(|cell| cell.trim().is_empty()) {
+        out.unusable = true;
+        out.problems.push((
+            String::new(),
+            Rule::BlankRow,
+            "the row holds no values, only delimiters (a blank row in a spreadsheet): skipped"
+                .into(),
+        ));
+        return out;
+    }
     if cells.len() != plan.targets.len() {
-        out.ragged = true;
+        out.unusable = true;
         out.problems.push((
             String::new(),
             Rule::RaggedRow,
             format!(
                 "the row has {} cells but the header has {}: a delimiter or a quote is missing \
-                 or extra in this row; fix it and read the file again",
+                 or extra in this row; fix it and read the file again{}",
                 cells.len(),
-                plan.targets.len()
+                plan.targets.len(),
+                spanned_lines(cells)
             ),
         ));
+        return out;
+    }
+    if let Some(problem) = swallowed_rows(plan, cells) {
+        out.unusable = true;
+        out.problems.push(problem);
         return out;
     }
     for (i, (cell, target)) in cells.iter().zip(&plan.targets).enumerate() {
@@ -629,6 +698,10 @@ pub(crate) fn assign(plan: &FilePlan, cells: &[&str], limits: &Limits) -> Assign
             Target::Address { field, .. } | Target::Guardian { field, .. } => *field,
             Target::PupilRef | Target::Skip | Target::Unknown => continue,
         };
+        if cell.contains(DAMAGED) {
+            out.problems.push(damaged_cell(plan, i));
+            continue;
+        }
         if cell.len() > limits.max_field_bytes {
             out.problems.push((
                 plan.field_path(i),
@@ -667,6 +740,61 @@ pub(crate) fn assign(plan: &FilePlan, cells: &[&str], limits: &Limits) -> Assign
         }
     }
     out
+}
+
+/// For a row whose quoted cells hold line breaks: how many lines it took, since a quote
+/// missing its closing pair makes one row of the lines up to the next quote.
+fn spanned_lines(cells: &[&str]) -> String {
+    let breaks: usize = cells.iter().map(|c| c.matches('\n').count()).sum();
+    if breaks == 0 {
+        return String::new();
+    }
+    format!(
+        " (the row runs over {} lines: a quote opened in it is probably missing its closing \
+         pair, and the lines up to the next quote were read as part of this row)",
+        breaks + 1
+    )
+}
+
+/// The problem of a row whose quoted cell holds lines that look like whole rows (as many
+/// delimiters as the header has): a quote missing its closing pair joined them into the cell,
+/// where they would pass as one long value and the pupils in them would be lost.
+fn swallowed_rows(plan: &FilePlan, cells: &[&str]) -> Option<Problem> {
+    let row_like = |line: &str| {
+        line.bytes().filter(|&b| b == plan.delimiter).count() + 1 >= plan.targets.len()
+    };
+    cells.iter().enumerate().find_map(|(i, cell)| {
+        let rows = cell.lines().skip(1).filter(|line| row_like(line)).count();
+        (rows > 0).then(|| {
+            (
+                plan.field_path(i),
+                Rule::RaggedRow,
+                format!(
+                    "column {}: the cell runs over {} lines and {rows} of them look like whole \
+                     rows: a quote opened in it is probably missing its closing pair, so the \
+                     rows up to the next quote were read into this cell; fix the quote and read \
+                     the file again",
+                    plan.column_name(i),
+                    cell.lines().count()
+                ),
+            )
+        })
+    })
+}
+
+/// The problem of a cell holding bytes that are not valid in the file's encoding.
+fn damaged_cell(plan: &FilePlan, i: usize) -> Problem {
+    (
+        plan.field_path(i),
+        Rule::Encoding,
+        format!(
+            "column {}: holds bytes that are not valid {} (damaged in a copy, or pasted from a \
+             file in another encoding); correct the value and read the file again, or pass \
+             `--encoding` if the whole file is in another encoding",
+            plan.column_name(i),
+            plan.encoding
+        ),
+    )
 }
 
 /// Build the record of one pupil row.
@@ -718,7 +846,7 @@ pub(crate) fn pupil_record(
     let part = Part { entity: Entity::Pupil, location: row.location, original: row.text };
     let mut record = Record { pupil, parts: vec![part], ..Record::default() };
     for (field, rule, message) in problems {
-        record.report(&field, rule, Severity::Error, message);
+        record.report(&field, rule, rule.reader_severity(), message);
     }
     record
 }
@@ -727,6 +855,7 @@ pub(crate) fn pupil_record(
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+    use crate::model::record::Severity;
     use crate::model::{AddressKind, Sex};
     use chrono::NaiveDate;
 
@@ -921,20 +1050,93 @@ mod tests {
     }
 
     #[test]
-    fn invalid_utf8_stops_with_its_position() {
-        let data = b"id;nazwisko\n1;Nowak\n2;J\xF3zefowicz\n".to_vec();
+    fn invalid_utf8_rejects_only_its_row_naming_the_column() {
+        let data = b"id;nazwisko;imie\n1;Nowak;Anna\n2;J\xF3zefowicz;Jan\n3;Kot;Ewa\n".to_vec();
         let options = ReadOptions { encoding: Some(encoding_rs::UTF_8), ..ReadOptions::default() };
-        let mut reader = CsvReader::new(io::Cursor::new(data), "p.csv", &options).unwrap();
-        assert!(reader.next().unwrap().is_ok());
-        let err = reader.next().unwrap().unwrap_err();
+        let reader = CsvReader::new(io::Cursor::new(data), "p.csv", &options).unwrap();
+        let records: Vec<Record> = reader.collect::<Result<_>>().unwrap();
+        assert_eq!(records.len(), 3);
+        assert!(records[0].problems.is_empty() && records[2].problems.is_empty());
+        let damaged = &records[1];
+        assert!(damaged.is_rejected());
+        assert_eq!(damaged.problems.len(), 1, "{:?}", damaged.problems);
+        let problem = &damaged.problems[0];
+        assert_eq!((problem.rule, problem.field.as_str()), (Rule::Encoding, "surname"));
+        assert_eq!(problem.location, loc(1, 3, 30));
+        assert!(problem.message.starts_with("column `nazwisko`: holds bytes that are not valid UTF-8"));
+        // The undamaged cells of the row are still read; the damaged one is not.
+        assert_eq!(damaged.pupil.first_name.as_deref(), Some("Jan"));
+        assert_eq!(damaged.pupil.surname, None);
+    }
+
+    #[test]
+    fn a_damaged_header_stops_before_any_row() {
+        let options = ReadOptions { encoding: Some(encoding_rs::UTF_8), ..ReadOptions::default() };
+        let err = CsvReader::new(&b"id;nazwisko;imi\xEA\n1;Nowak;Anna\n"[..], "p.csv", &options)
+            .err()
+            .unwrap();
         match err.kind() {
             ErrorKind::Encoding { location, encoding } => {
-                assert_eq!(*location, loc(1, 3, 23));
-                assert_eq!(*encoding, "UTF-8");
+                assert_eq!((location.line, *encoding), (1, "UTF-8"));
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn blank_rows_are_skipped_as_blank_not_missing_names() {
+        let records = read(b"id;nazwisko;imie\n1;Nowak;Anna\n;;\n ; ;\n2;Kot;Ewa\n");
+        assert_eq!(records.len(), 4);
+        for blank in &records[1..3] {
+            assert!(blank.is_blank_row() && !blank.is_rejected());
+            assert_eq!(blank.problems.len(), 1);
+            assert_eq!(blank.problems[0].rule, Rule::BlankRow);
+            assert_eq!(blank.problems[0].severity, Severity::Warning);
+        }
+        assert_eq!(records[2].problems[0].location.line, 4);
+        assert!(!records[3].is_blank_row());
+    }
+
+    #[test]
+    fn open_quote_counts_quotes_as_csv_core_does() {
+        assert_eq!(open_quote(b"1;\"Nowak\n2;Kot\n", b';'), Some(2));
+        assert_eq!(open_quote(b"1;\"No\"\"wak\";x\n", b';'), None);
+        assert_eq!(open_quote(b"1;\"a\nb\"\n", b';'), None);
+        // A quote inside an unquoted cell is a letter, not an opening.
+        assert_eq!(open_quote(b"1;O\"Brien\n", b';'), None);
+        // After a closing quote the cell goes on unquoted.
+        assert_eq!(open_quote(b"\"a\"b\";c\n", b';'), None);
+        assert_eq!(open_quote(b"\r\n\"x", b','), Some(2));
+    }
+
+    #[test]
+    fn a_quote_never_closed_stops_where_it_opened_counting_what_it_swallowed() {
+        let mut data = "id;nazwisko\n1;Nowak\n2;\"Kot\n".to_string();
+        for n in 3..=1000 {
+            data.push_str(&format!("{n};Lis\n"));
+        }
+        let mut reader = reader(data.as_bytes());
+        assert!(reader.next().unwrap().is_ok());
+        let err = reader.next().unwrap().unwrap_err();
+        assert_eq!(err.location(), Some(&loc(1, 3, 22)));
+        assert!(err.to_string().contains("the 999 line(s) from here"), "{err}");
         assert!(reader.next().is_none());
+    }
+
+    #[test]
+    fn a_row_run_together_by_a_late_quote_says_how_many_lines_it_took() {
+        let records = read(b"id;nazwisko;imie\n1;\"Nowak;Anna\n2;Kot;Ewa\n3;Lis\";Jan\n4;Sowa;Ola\n");
+        assert_eq!(records.len(), 2);
+        let problem = &records[0].problems[0];
+        assert_eq!((problem.rule, problem.field.as_str()), (Rule::RaggedRow, "surname"));
+        assert!(problem.message.contains("runs over 3 lines and 1 of them look"), "{problem:?}");
+        assert_eq!(records[1].pupil.id, "4");
+        // Fewer cells than the header: ragged, and the lines it took are said.
+        let records = read(b"id;nazwisko;imie\n1;\"Nowak;Anna\n2;Kot;Ewa\n3;Lis\"\n4;Sowa;Ola\n");
+        assert!(records[0].problems[0].message.contains("the row runs over 3 lines"));
+        // A name on two lines is a value, not swallowed rows.
+        let records = read(b"id;nazwisko;imie\n1;\"Nowak\nKowalska\";Anna\n");
+        assert!(records[0].problems.is_empty());
     }
 
     #[test]
@@ -965,7 +1167,7 @@ mod tests {
     }
 
     #[test]
-    fn invalid_utf8_after_a_detected_utf8_head_is_an_error_not_a_replacement() {
+    fn invalid_utf8_after_a_detected_utf8_head_rejects_that_row() {
         let mut data = "id;nazwisko\n".to_string();
         let mut n = 0;
         while data.len() < SAMPLE_BYTES + 100 {
@@ -975,17 +1177,12 @@ mod tests {
         let bad_row_at = data.len() as u64;
         let mut bytes = data.into_bytes();
         bytes.extend_from_slice(b"x;Gr\xFCn\n");
-        let results: Vec<_> = reader(&bytes).collect();
-        assert_eq!(results.len(), n + 1);
-        let err = results.last().unwrap().as_ref().unwrap_err();
-        match err.kind() {
-            ErrorKind::Encoding { location, encoding } => {
-                assert_eq!(location.byte, bad_row_at + 4);
-                assert_eq!(location.line, n as u64 + 2);
-                assert_eq!(*encoding, "UTF-8");
-            }
-            other => panic!("{other:?}"),
-        }
+        let records: Vec<Record> = reader(&bytes).collect::<Result<_>>().unwrap();
+        assert_eq!(records.len(), n + 1);
+        assert!(records[..n].iter().all(|r| r.problems.is_empty()));
+        let problem = &records[n].problems[0];
+        assert_eq!(problem.rule, Rule::Encoding);
+        assert_eq!(problem.location, loc(n as u64, n as u64 + 2, bad_row_at));
     }
 
     #[test]

@@ -19,46 +19,104 @@ use std::io::{self, Read};
 /// How many bytes of a file [`detect_encoding`] looks at.
 pub(crate) const SAMPLE_BYTES: usize = 64 * 1024;
 
-/// Detect the encoding of a sample from the start of a file.
+/// Detect the encoding of a sample from the start of a file, or `None` when the sample does
+/// not decide it (the caller then asks for `--encoding` rather than guess).
 ///
-/// A UTF-8 byte-order mark means UTF-8, a UTF-16 one (or a sample full of zero bytes) UTF-16;
-/// valid UTF-8 (allowing a character cut off at the end of the sample) means UTF-8; otherwise
-/// Windows-1250 or ISO-8859-2, whichever reads as more Polish or Czech letters, Windows-1250
-/// when the evidence is even (it is what Polish and Czech Excel writes).
+/// A UTF-8 byte-order mark means UTF-8, a UTF-16 one (or a sample full of zero bytes) UTF-16.
+/// Otherwise the non-ASCII characters are counted as UTF-8: valid UTF-8 means UTF-8, and so
+/// does UTF-8 with a few damaged sequences among many good letters (the damaged rows are then
+/// rejected one by one). Mostly invalid UTF-8 is an 8-bit file: Windows-1250 or ISO-8859-2,
+/// whichever reads as more Polish or Czech letters, Windows-1250 when the evidence is even (it
+/// is what Polish and Czech Excel writes). A mixture, or 8-bit text that reads as neither
+/// language, is `None`.
 ///
 /// # Example
 ///
 /// ```
 /// use teczka::read::detect_encoding;
+/// use encoding_rs::{ISO_8859_2, UTF_8, WINDOWS_1250};
 ///
-/// let (cp1250, _, _) = encoding_rs::WINDOWS_1250.encode("Świętosław;Łódź");
-/// assert_eq!(detect_encoding(&cp1250), encoding_rs::WINDOWS_1250);
-/// let (latin2, _, _) = encoding_rs::ISO_8859_2.encode("Świętosław;Łódź");
-/// assert_eq!(detect_encoding(&latin2), encoding_rs::ISO_8859_2);
-/// assert_eq!(detect_encoding("Świętosław".as_bytes()), encoding_rs::UTF_8);
+/// let (cp1250, _, _) = WINDOWS_1250.encode("Świętosław;Łódź");
+/// assert_eq!(detect_encoding(&cp1250), Some(WINDOWS_1250));
+/// let (latin2, _, _) = ISO_8859_2.encode("Świętosław;Łódź");
+/// assert_eq!(detect_encoding(&latin2), Some(ISO_8859_2));
+/// assert_eq!(detect_encoding("Świętosław".as_bytes()), Some(UTF_8));
+/// // One byte damaged among many good letters is still UTF-8 …
+/// assert_eq!(detect_encoding(b"\xC5\x9Awi\xC4\x99tos\xC5\x82aw;\xC5\x81\xC3\xB3d\xC5\xBA;\xFF"), Some(UTF_8));
+/// // … but half and half is not a guess to make.
+/// assert_eq!(detect_encoding(b"\xC5\x9Awi\xEAtos\xB3aw"), None);
 /// ```
-pub fn detect_encoding(sample: &[u8]) -> &'static Encoding {
-    sniff(sample).0
+pub fn detect_encoding(sample: &[u8]) -> Option<&'static Encoding> {
+    sniff(sample).ok().map(|(encoding, _)| encoding)
 }
 
-/// The encoding and the length of its byte-order mark.
-fn sniff(sample: &[u8]) -> (&'static Encoding, usize) {
+/// The encoding and the length of its byte-order mark, or why the sample does not say.
+fn sniff(sample: &[u8]) -> std::result::Result<(&'static Encoding, usize), String> {
     if let Some((encoding, bom)) = Encoding::for_bom(sample) {
-        return (encoding, bom);
+        return Ok((encoding, bom));
     }
     if let Some(encoding) = utf16_without_bom(sample) {
-        return (encoding, 0);
+        return Ok((encoding, 0));
     }
-    match std::str::from_utf8(sample) {
-        Ok(_) => return (UTF_8, 0),
-        // A sequence cut off by the end of the sample is not evidence against UTF-8.
-        Err(e) if e.error_len().is_none() => return (UTF_8, 0),
-        Err(_) => {}
+    let utf8 = Utf8Evidence::of(sample);
+    if utf8.invalid == 0 {
+        return Ok((UTF_8, 0));
     }
-    if letter_score(ISO_8859_2, sample) > letter_score(WINDOWS_1250, sample) {
-        (ISO_8859_2, 0)
-    } else {
-        (WINDOWS_1250, 0)
+    // A real 8-bit text forms a valid UTF-8 sequence only by accident (`ÓŁ` is one), and a
+    // UTF-8 file damaged by a bad copy keeps nearly all of its letters valid: a clear
+    // majority either way decides, anything between is a guess teczka will not make.
+    if utf8.valid >= DECISIVE * utf8.invalid {
+        return Ok((UTF_8, 0));
+    }
+    if utf8.valid * DECISIVE > utf8.invalid {
+        return Err(format!(
+            "it is neither clean UTF-8 nor clearly 8-bit ({} valid UTF-8 letters, {} invalid \
+             byte sequences)",
+            utf8.valid, utf8.invalid
+        ));
+    }
+    let (cp1250, latin2) = (letter_score(WINDOWS_1250, sample), letter_score(ISO_8859_2, sample));
+    if cp1250.max(latin2) <= 0 {
+        return Err("its non-ASCII bytes read as Polish or Czech letters neither in \
+                    Windows-1250 nor in ISO-8859-2 (DOS code page 852 or another language?)"
+            .into());
+    }
+    Ok((if latin2 > cp1250 { ISO_8859_2 } else { WINDOWS_1250 }, 0))
+}
+
+/// How many to one the valid UTF-8 letters must outnumber the invalid sequences (or the
+/// other way round) for the sample to decide between UTF-8 and an 8-bit encoding.
+const DECISIVE: usize = 4;
+
+/// What a sample holds as UTF-8: multi-byte characters that decode, and sequences that do not.
+#[derive(Debug, Default, PartialEq)]
+struct Utf8Evidence {
+    valid: usize,
+    invalid: usize,
+}
+
+impl Utf8Evidence {
+    fn of(mut sample: &[u8]) -> Utf8Evidence {
+        let mut evidence = Utf8Evidence::default();
+        loop {
+            let (valid, rest) = match std::str::from_utf8(sample) {
+                Ok(text) => (text, None),
+                Err(e) => {
+                    let (valid, after) = sample.split_at(e.valid_up_to());
+                    // A sequence cut off by the end of the sample is not evidence either way.
+                    let rest = e.error_len().map(|len| &after[len..]);
+                    (std::str::from_utf8(valid).unwrap_or_default(), rest)
+                }
+            };
+            evidence.valid += valid.chars().filter(|c| !c.is_ascii()).count();
+            match rest {
+                Some(rest) => {
+                    evidence.invalid += 1;
+                    sample = rest;
+                }
+                None => return evidence,
+            }
+        }
     }
 }
 
@@ -85,7 +143,8 @@ fn utf16_without_bom(sample: &[u8]) -> Option<&'static Encoding> {
 /// How Polish or Czech the sample reads in `encoding`: letters of these languages count for,
 /// C1 control characters (never in real text) and rare symbols against.
 fn letter_score(encoding: &'static Encoding, sample: &[u8]) -> i64 {
-    const LETTERS: &str = "ąćęłńóśźżĄĆĘŁŃÓŚŹŻáčďéěíňřšťúůýžÁČĎÉĚÍŇŘŠŤÚŮÝŽ";
+    const LETTERS: &str =
+        "ąćęłńóśźżĄĆĘŁŃÓŚŹŻáčďéěíňřšťúůýžÁČĎÉĚÍŇŘŠŤÚŮÝŽäôĺľŕÄÔĹĽŔöüÖÜß";
     const SYMBOLS: &str = "±¶¬¦©«»®ˇ˘˝¤§¨°´¸";
     let (text, _) = encoding.decode_without_bom_handling(sample);
     text.chars()
@@ -141,18 +200,20 @@ pub(crate) fn prepare(
     more_evidence: impl FnOnce() -> Option<Vec<u8>>,
 ) -> Result<Prepared> {
     let mut head = read_head(&mut input).map_err(|e| Error::io(source, e))?;
-    let (mut encoding, bom) = sniff(&head);
-    if let Some(forced) = forced {
+    let encoding = match forced {
         // Trust the user about the encoding but still drop a BOM of that very encoding.
-        encoding = forced;
-    } else if head.len() == SAMPLE_BYTES && head.is_ascii() {
+        Some(forced) => forced,
         // Plain ASCII says nothing; a Windows-1250 file may show its first `ą` much later.
-        if let Some(later) = more_evidence() {
-            encoding = sniff(&later).0;
+        None if head.len() == SAMPLE_BYTES && head.is_ascii() => match more_evidence() {
+            Some(later) => sniff(&later),
+            None => Ok((UTF_8, 0)),
         }
-    }
+        .map_err(|why| undecided(source, &why))?
+        .0,
+        None => sniff(&head).map_err(|why| undecided(source, &why))?.0,
+    };
     let bom = match Encoding::for_bom(&head) {
-        Some((e, len)) if e == encoding && bom == len => len,
+        Some((e, len)) if e == encoding => len,
         _ => 0,
     };
     if encoding == UTF_16LE || encoding == UTF_16BE {
@@ -184,6 +245,17 @@ pub(crate) fn prepare(
     })
 }
 
+/// The refusal when the sample does not decide the encoding.
+fn undecided(source: &str, why: &str) -> Error {
+    Error::input(
+        source,
+        format!(
+            "cannot tell the file's text encoding: {why}; pass `--encoding` with the encoding \
+             the file was saved in (utf-8, windows-1250, iso-8859-2, …), or re-save it as UTF-8"
+        ),
+    )
+}
+
 fn read_head(input: &mut dyn Read) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(SAMPLE_BYTES);
     input.take(SAMPLE_BYTES as u64).read_to_end(&mut head)?;
@@ -209,7 +281,7 @@ pub(crate) fn first_non_ascii_sample(mut input: impl Read) -> Option<Vec<u8>> {
     }
 }
 
-/// Decodes the bytes of one row to UTF-8, refusing invalid input.
+/// Decodes the bytes of one row to UTF-8.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct TextDecoder {
     encoding: &'static Encoding,
@@ -222,41 +294,29 @@ impl TextDecoder {
         TextDecoder { encoding }
     }
 
-    /// Decode `bytes`, which start at `at`; an invalid sequence is an
-    /// [`ErrorKind::Encoding`] error at the offset of its first byte.
-    pub fn decode(&self, bytes: &[u8], at: &Location) -> Result<String> {
-        if self.encoding == UTF_8 {
-            return match std::str::from_utf8(bytes) {
-                Ok(text) => Ok(text.to_string()),
-                Err(e) => Err(self.error(at, e.valid_up_to())),
-            };
-        }
-        // Windows-1250 and ISO-8859-2 map every byte (WHATWG maps the unassigned ones to C1
-        // controls), so this cannot fail for them; other encodings forced by the user may.
-        match self.encoding.decode_without_bom_handling_and_without_replacement(bytes) {
-            Some(text) => Ok(text.into_owned()),
-            None => Err(self.error(at, first_invalid(self.encoding, bytes))),
-        }
+    /// The name of the encoding, for messages.
+    pub fn name(&self) -> &'static str {
+        self.encoding.name()
     }
 
-    fn error(&self, at: &Location, offset: usize) -> Error {
-        let mut location = at.clone();
-        location.byte += offset as u64;
-        ErrorKind::Encoding { location, encoding: self.encoding.name() }.into()
+    /// Decode `bytes`; each invalid sequence becomes U+FFFD, which the reader then reports on
+    /// the cell holding it, so one damaged row is rejected and the rest of the file is read.
+    /// Windows-1250 and ISO-8859-2 map every byte (WHATWG maps the unassigned ones to C1
+    /// controls), so only UTF-8 and encodings forced by the user can have invalid input.
+    pub fn decode(&self, bytes: &[u8]) -> String {
+        if self.encoding == UTF_8 {
+            return String::from_utf8_lossy(bytes).into_owned();
+        }
+        self.encoding.decode_without_bom_handling(bytes).0.into_owned()
     }
 }
 
-/// The offset of the first byte of the first malformed sequence in `bytes`.
-fn first_invalid(encoding: &'static Encoding, bytes: &[u8]) -> usize {
-    let mut decoder = encoding.new_decoder_without_bom_handling();
-    let capacity = decoder.max_utf8_buffer_length_without_replacement(bytes.len()).unwrap_or(0);
-    let mut out = String::with_capacity(capacity);
-    match decoder.decode_to_string_without_replacement(bytes, &mut out, true) {
-        (encoding_rs::DecoderResult::Malformed(bad, pending), read) => {
-            read.saturating_sub(bad as usize + pending as usize)
-        }
-        (_, read) => read,
-    }
+/// What an invalid byte sequence turns into: a cell holding it was damaged on the way.
+pub(crate) const DAMAGED: char = char::REPLACEMENT_CHARACTER;
+
+/// The error for a header row holding invalid bytes: the columns cannot be known.
+pub(crate) fn damaged_header(at: &Location, encoding: &'static str) -> Error {
+    ErrorKind::Encoding { location: at.clone(), encoding }.into()
 }
 
 #[cfg(test)]
@@ -268,11 +328,11 @@ mod tests {
 
     #[test]
     fn bom_and_valid_utf8_mean_utf8() {
-        assert_eq!(sniff(b"\xEF\xBB\xBFid;x\n"), (UTF_8, 3));
-        assert_eq!(sniff(POLISH.as_bytes()), (UTF_8, 0));
-        assert_eq!(sniff(b"plain ascii"), (UTF_8, 0));
+        assert_eq!(sniff(b"\xEF\xBB\xBFid;x\n"), Ok((UTF_8, 3)));
+        assert_eq!(sniff(POLISH.as_bytes()), Ok((UTF_8, 0)));
+        assert_eq!(sniff(b"plain ascii"), Ok((UTF_8, 0)));
         // `ą` cut in half by the end of the sample is still UTF-8.
-        assert_eq!(sniff(&"abcą".as_bytes()[..4]), (UTF_8, 0));
+        assert_eq!(sniff(&"abcą".as_bytes()[..4]), Ok((UTF_8, 0)));
     }
 
     #[test]
@@ -280,26 +340,26 @@ mod tests {
         for text in [POLISH, CZECH] {
             let (cp, _, _) = WINDOWS_1250.encode(text);
             let (latin2, _, _) = ISO_8859_2.encode(text);
-            assert_eq!(detect_encoding(&cp), WINDOWS_1250, "{text}");
-            assert_eq!(detect_encoding(&latin2), ISO_8859_2, "{text}");
+            assert_eq!(detect_encoding(&cp), Some(WINDOWS_1250), "{text}");
+            assert_eq!(detect_encoding(&latin2), Some(ISO_8859_2), "{text}");
         }
         // Only letters the two share (ł, ó, ż) plus `ą`, which is š in ISO-8859-2: even
         // evidence, so the Excel default wins.
         let (cp, _, _) = WINDOWS_1250.encode("Łąka;żółw");
-        assert_eq!(detect_encoding(&cp), WINDOWS_1250);
+        assert_eq!(detect_encoding(&cp), Some(WINDOWS_1250));
         // A lone `ś` in ISO-8859-2 (0xB6) reads as `¶` in Windows-1250.
-        assert_eq!(detect_encoding(b"Ko\xB6ciuszko"), ISO_8859_2);
+        assert_eq!(detect_encoding(b"Ko\xB6ciuszko"), Some(ISO_8859_2));
         // Any byte in 0x80-0x9F is a control character in ISO-8859-2.
-        assert_eq!(detect_encoding(b"\x9Cwi\xEAty"), WINDOWS_1250);
+        assert_eq!(detect_encoding(b"\x9Cwi\xEAty"), Some(WINDOWS_1250));
     }
 
     #[test]
     fn utf16_is_recognised_with_and_without_bom() {
         let le: Vec<u8> = "id\tnazwisko\r\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
-        assert_eq!(sniff(&le), (UTF_16LE, 0));
+        assert_eq!(sniff(&le), Ok((UTF_16LE, 0)));
         let be: Vec<u8> = "id\tnazwisko\r\n".encode_utf16().flat_map(u16::to_be_bytes).collect();
-        assert_eq!(sniff(&be), (UTF_16BE, 0));
-        assert_eq!(sniff(b"\xFF\xFEi\0d\0"), (UTF_16LE, 2));
+        assert_eq!(sniff(&be), Ok((UTF_16BE, 0)));
+        assert_eq!(sniff(b"\xFF\xFEi\0d\0"), Ok((UTF_16LE, 2)));
     }
 
     #[test]
@@ -313,17 +373,43 @@ mod tests {
     }
 
     #[test]
-    fn invalid_utf8_is_an_error_at_the_byte_not_a_replacement() {
-        let at = Location { source: "p.csv".into(), record: 4, line: 6, byte: 100 };
-        let err = TextDecoder::new(UTF_8).decode(b"Nowak;J\xF3zef", &at).unwrap_err();
-        match err.kind() {
-            ErrorKind::Encoding { location, encoding } => {
-                assert_eq!(location.byte, 107);
-                assert_eq!(*encoding, "UTF-8");
-            }
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(TextDecoder::new(WINDOWS_1250).decode(b"J\xF3zef", &at).unwrap(), "Józef");
+    fn invalid_bytes_decode_to_the_damage_mark_for_the_reader_to_report() {
+        assert_eq!(TextDecoder::new(UTF_8).decode(b"Nowak;J\xF3zef"), "Nowak;J\u{FFFD}zef");
+        assert_eq!(TextDecoder::new(WINDOWS_1250).decode(b"J\xF3zef"), "Józef");
+    }
+
+    #[test]
+    fn utf8_with_a_few_damaged_bytes_stays_utf8() {
+        // Polish text in UTF-8 with two bytes of another encoding pasted in.
+        let mut damaged = POLISH.repeat(3).into_bytes();
+        damaged.extend_from_slice(b"Nowak;J\xF3zef\nZi\xEAba;Ola\n");
+        assert_eq!(sniff(&damaged), Ok((UTF_8, 0)));
+        // The same text saved in Windows-1250 is nearly all invalid UTF-8.
+        let text = POLISH.repeat(3);
+        let (cp, _, _) = WINDOWS_1250.encode(&text);
+        assert_eq!(Utf8Evidence::of(&cp).valid, 0);
+        assert_eq!(sniff(&cp), Ok((WINDOWS_1250, 0)));
+    }
+
+    #[test]
+    fn undecided_samples_are_refused_not_guessed() {
+        // Half UTF-8, half Windows-1250: someone joined two files.
+        let (cp, _, _) = WINDOWS_1250.encode(POLISH);
+        let mixed = [POLISH.as_bytes(), &cp].concat();
+        assert!(sniff(&mixed).unwrap_err().contains("invalid byte sequences"));
+        // DOS code page 852 (`Ą` 0xA4, `ł` 0x88, `ż` 0xBE) reads as neither language.
+        assert!(sniff(b"\xA4\x88\xBE;\xA4\x88\xBE\n").unwrap_err().contains("852"));
+        let source = Box::new(io::Cursor::new(mixed));
+        let err = prepare(source, "uczniowie.csv", None, || None).err().unwrap().to_string();
+        assert!(err.starts_with("uczniowie.csv: cannot tell the file's text encoding"), "{err}");
+        assert!(err.contains("--encoding"), "{err}");
+    }
+
+    #[test]
+    fn utf8_evidence_counts_letters_and_bad_sequences() {
+        let evidence = Utf8Evidence::of(b"\xC5\x81\xC3\xB3d\xC5\xBA \xFF\xFE ok \xC4");
+        // Ł ó ź valid; 0xFF and 0xFE invalid; the cut-off 0xC4 at the end is neither.
+        assert_eq!(evidence, Utf8Evidence { valid: 3, invalid: 2 });
     }
 
     #[test]

@@ -604,7 +604,11 @@ fn orphan_record(
              file, correct the id, or remove the row"
         )
     };
-    record.report_at(row.location.clone(), "", Rule::Orphan, Severity::Error, message);
+    // A blank row names no pupil either, but it is skipped as blank, not rejected.
+    let blank = splitters.get(plan.delimiter).split(&row.text).iter().all(|c| c.trim().is_empty());
+    if !blank {
+        record.report_at(row.location.clone(), "", Rule::Orphan, Severity::Error, message);
+    }
     attach_row(&mut record, plan, row, splitters, limits);
     record
 }
@@ -623,14 +627,14 @@ fn attach_row(
         assign(plan, &cells, limits)
     };
     let mut problems = assigned.problems;
-    if !assigned.ragged {
+    if !assigned.unusable {
         if let Err(message) = attach(&mut record.pupil, plan.entity, Value::Object(assigned.own)) {
             problems.push((String::new(), Rule::Type, message));
         }
     }
     let location = row.location;
     for (field, rule, message) in problems {
-        record.report_at(location.clone(), &field, rule, Severity::Error, message);
+        record.report_at(location.clone(), &field, rule, rule.reader_severity(), message);
     }
     record.parts.push(Part { entity: plan.entity, location, original: row.text });
 }

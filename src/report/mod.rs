@@ -31,6 +31,9 @@ pub struct Counts {
     /// quasi-identifiers stayed too rare (counted, never written anywhere).
     #[serde(skip_serializing_if = "is_zero")]
     pub suppressed: u64,
+    /// Blank CSV rows (delimiters only) skipped: each is listed in the report with its line.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub blank: u64,
     /// Pupils written.
     pub pupils_out: u64,
     /// Pupils rejected (with all their rows).
@@ -47,16 +50,16 @@ fn is_zero(n: &u64) -> bool {
 }
 
 impl Counts {
-    /// Check `in = out + rejected (+ suppressed)`; a mismatch is a bug in teczka and stops the
-    /// run loudly.
+    /// Check `in = out + rejected (+ suppressed + blank)`; a mismatch is a bug in teczka and
+    /// stops the run loudly.
     pub fn check(&self) -> Result<()> {
-        if self.input == self.output + self.rejected + self.suppressed {
+        if self.input == self.output + self.rejected + self.suppressed + self.blank {
             Ok(())
         } else {
             Err(ErrorKind::CountMismatch {
                 input: self.input,
                 output: self.output,
-                rejected: self.rejected + self.suppressed,
+                rejected: self.rejected + self.suppressed + self.blank,
             }
             .into())
         }
@@ -64,12 +67,16 @@ impl Counts {
 }
 
 impl fmt::Display for Counts {
-    /// The summary line every run ends with: `records: in=N out=N rejected=N`, and
-    /// ` suppressed=N` when anonymisation left pupils out.
+    /// The summary line every run ends with: `records: in=N out=N rejected=N`, then
+    /// ` suppressed=N` when anonymisation left pupils out and ` blank=N` when blank rows were
+    /// skipped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "records: in={} out={} rejected={}", self.input, self.output, self.rejected)?;
         if self.suppressed > 0 {
             write!(f, " suppressed={}", self.suppressed)?;
+        }
+        if self.blank > 0 {
+            write!(f, " blank={}", self.blank)?;
         }
         Ok(())
     }

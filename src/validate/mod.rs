@@ -104,9 +104,11 @@ impl Validator {
     /// The record is changed only when PESEL repair is on and a PESEL lost its leading zero.
     pub fn check(&self, record: &mut Record) {
         // A ragged row's cells could not be assigned to columns and an orphan row has no
-        // pupil: their fields were never read, so domain rules would only add false alarms
-        // ("surname missing") to the reason the reader already gave.
-        if record.problems.iter().any(|v| matches!(v.rule, Rule::RaggedRow | Rule::Orphan)) {
+        // pupil, a blank row has nothing: their fields were never read, so domain rules would
+        // only add false alarms ("surname missing") to the reason the reader already gave.
+        let unread =
+            |rule| matches!(rule, Rule::RaggedRow | Rule::Orphan | Rule::BlankRow | Rule::Encoding);
+        if record.problems.iter().any(|v| unread(v.rule)) {
             return;
         }
         let mut findings = Findings::default();

@@ -358,6 +358,8 @@ impl Job<'_> {
                 &opened.notices,
                 Outputs { accepted, rejected, report: report.as_mut() },
             )?;
+        // Whatever fails after this point, the run's summary line says what was read.
+        let _ = RUN_COUNTS.set(counts);
         let risk = spill.as_mut().and_then(|s| s.outcome()).and_then(|o| o.risk);
         progress.finish_and_clear();
         drop(report);
@@ -427,6 +429,18 @@ fn progress_bar(report_on_terminal: bool) -> ProgressBar {
     bar.set_message("reading");
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
+}
+
+/// The counts of this process's record run, once its pipeline has finished.
+static RUN_COUNTS: std::sync::OnceLock<Counts> = std::sync::OnceLock::new();
+
+/// The summary line a failed run of a record command ends with: how far the pipeline came
+/// when the error stopped it, all it read when something after it failed, or nothing read.
+pub fn summary_of_failed_run(error: &anyhow::Error) -> Counts {
+    let stopped = error.chain().find_map(|cause| {
+        cause.downcast_ref::<teczka::Error>().and_then(teczka::Error::counts_so_far)
+    });
+    stopped.or(RUN_COUNTS.get()).copied().unwrap_or_default()
 }
 
 /// Print the summary line every run ends with, and choose the exit code.

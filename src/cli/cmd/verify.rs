@@ -337,11 +337,12 @@ fn check_counts(archive: &mut SafeArchive, metadata: &Value) -> anyhow::Result<V
         return Ok(findings);
     };
     let suppressed = count("suppressed").unwrap_or(0);
-    let accounted = out.saturating_add(rejected).saturating_add(suppressed);
+    let blank = count("blank").unwrap_or(0);
+    let accounted = out.saturating_add(rejected).saturating_add(suppressed).saturating_add(blank);
     if input != accounted {
         findings.push(format!(
             "{METADATA}: counts in={input}, but out={out} + rejected={rejected} + \
-             suppressed={suppressed} = {accounted}: records are unaccounted for"
+             suppressed={suppressed} + blank={blank} = {accounted}: records are unaccounted for"
         ));
     }
     if archive.entry(REJECTS).is_some() {
