@@ -9,8 +9,8 @@ fn damaged_utf8() -> Vec<u8> {
     let mut data = b"id;nazwisko;imie\n".to_vec();
     for n in 1..=200 {
         let surname: &[u8] = match n {
-            50 => b"J\xF3zefowicz",  // `ó` in Windows-1250 pasted into UTF-8
-            120 => b"Zi\xEAba",      // `ę` likewise
+            50 => b"J\xF3zefowicz", // `ó` in Windows-1250 pasted into UTF-8
+            120 => b"Zi\xEAba",     // `ę` likewise
             _ => "Żółkiewski".as_bytes(),
         };
         data.extend_from_slice(format!("{n};").as_bytes());
@@ -24,9 +24,8 @@ fn damaged_utf8() -> Vec<u8> {
 fn utf8_with_a_few_bad_bytes_is_read_as_utf8_rejecting_only_those_rows() {
     let dir = Dir::new();
     dir.create("uczniowie.csv", damaged_utf8());
-    let run = dir
-        .run(&["convert", "uczniowie.csv", "--to", "jsonl", "-o", "out.jsonl"])
-        .expect_code(1);
+    let run =
+        dir.run(&["convert", "uczniowie.csv", "--to", "jsonl", "-o", "out.jsonl"]).expect_code(1);
     assert_eq!(run.summary(), "records: in=200 out=198 rejected=2");
     let out = dir.read("out.jsonl");
     assert_eq!(out.matches("Żółkiewski").count(), 198, "Polish letters garbled: {out:.300}");
@@ -60,14 +59,19 @@ fn an_encoding_the_sample_does_not_decide_is_refused_naming_the_flag() {
 #[test]
 fn excel_blank_rows_are_counted_and_listed_not_rejected_as_nameless_pupils() {
     let dir = Dir::new();
-    dir.create("uczniowie.csv", "id;nazwisko;imie\r\n1;Nowak;Anna\r\n;;\r\n2;Kot;Ewa\r\n;;\r\n;;\r\n");
+    dir.create(
+        "uczniowie.csv",
+        "id;nazwisko;imie\r\n1;Nowak;Anna\r\n;;\r\n2;Kot;Ewa\r\n;;\r\n;;\r\n",
+    );
     let run = dir.run(&["validate", "uczniowie.csv"]).expect_code(0);
     assert_eq!(run.summary(), "records: in=5 out=2 rejected=0 blank=3");
     // `validate` prints its report on standard output.
     let report = run.stdout();
     assert!(!report.contains("required"), "{report}");
     for line in [3, 5, 6] {
-        let listed = report.lines().any(|l| l.contains(&format!("(line {line}, ")) && l.contains("blank-row"));
+        let listed = report
+            .lines()
+            .any(|l| l.contains(&format!("(line {line}, ")) && l.contains("blank-row"));
         assert!(listed, "line {line}: {report}");
     }
     let json = dir.run(&["validate", "uczniowie.csv", "--report", "json"]).expect_code(0);

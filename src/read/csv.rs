@@ -1063,7 +1063,9 @@ mod tests {
         let problem = &damaged.problems[0];
         assert_eq!((problem.rule, problem.field.as_str()), (Rule::Encoding, "surname"));
         assert_eq!(problem.location, loc(1, 3, 30));
-        assert!(problem.message.starts_with("column `nazwisko`: holds bytes that are not valid UTF-8"));
+        assert!(problem
+            .message
+            .starts_with("column `nazwisko`: holds bytes that are not valid UTF-8"));
         // The undamaged cells of the row are still read; the damaged one is not.
         assert_eq!(damaged.pupil.first_name.as_deref(), Some("Jan"));
         assert_eq!(damaged.pupil.surname, None);
@@ -1125,7 +1127,8 @@ mod tests {
 
     #[test]
     fn a_row_run_together_by_a_late_quote_says_how_many_lines_it_took() {
-        let records = read(b"id;nazwisko;imie\n1;\"Nowak;Anna\n2;Kot;Ewa\n3;Lis\";Jan\n4;Sowa;Ola\n");
+        let records =
+            read(b"id;nazwisko;imie\n1;\"Nowak;Anna\n2;Kot;Ewa\n3;Lis\";Jan\n4;Sowa;Ola\n");
         assert_eq!(records.len(), 2);
         let problem = &records[0].problems[0];
         assert_eq!((problem.rule, problem.field.as_str()), (Rule::RaggedRow, "surname"));

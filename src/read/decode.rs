@@ -143,8 +143,7 @@ fn utf16_without_bom(sample: &[u8]) -> Option<&'static Encoding> {
 /// How Polish or Czech the sample reads in `encoding`: letters of these languages count for,
 /// C1 control characters (never in real text) and rare symbols against.
 fn letter_score(encoding: &'static Encoding, sample: &[u8]) -> i64 {
-    const LETTERS: &str =
-        "ąćęłńóśźżĄĆĘŁŃÓŚŹŻáčďéěíňřšťúůýžÁČĎÉĚÍŇŘŠŤÚŮÝŽäôĺľŕÄÔĹĽŔöüÖÜß";
+    const LETTERS: &str = "ąćęłńóśźżĄĆĘŁŃÓŚŹŻáčďéěíňřšťúůýžÁČĎÉĚÍŇŘŠŤÚŮÝŽäôĺľŕÄÔĹĽŔöüÖÜß";
     const SYMBOLS: &str = "±¶¬¦©«»®ˇ˘˝¤§¨°´¸";
     let (text, _) = encoding.decode_without_bom_handling(sample);
     text.chars()
@@ -204,12 +203,14 @@ pub(crate) fn prepare(
         // Trust the user about the encoding but still drop a BOM of that very encoding.
         Some(forced) => forced,
         // Plain ASCII says nothing; a Windows-1250 file may show its first `ą` much later.
-        None if head.len() == SAMPLE_BYTES && head.is_ascii() => match more_evidence() {
-            Some(later) => sniff(&later),
-            None => Ok((UTF_8, 0)),
+        None if head.len() == SAMPLE_BYTES && head.is_ascii() => {
+            match more_evidence() {
+                Some(later) => sniff(&later),
+                None => Ok((UTF_8, 0)),
+            }
+            .map_err(|why| undecided(source, &why))?
+            .0
         }
-        .map_err(|why| undecided(source, &why))?
-        .0,
         None => sniff(&head).map_err(|why| undecided(source, &why))?.0,
     };
     let bom = match Encoding::for_bom(&head) {

@@ -1,0 +1,191 @@
+//! The byte tap: buffering, BOM, line counting, capture of the current pupil's bytes.
+
+use super::is_xml_char;
+use std::borrow::Cow;
+use std::io::{self, BufRead, Read};
+
+/// A buffered reader that keeps every byte quick-xml consumes since the last checkpoint.
+///
+/// quick-xml reports byte offsets only; the kept bytes let us count lines exactly, validate
+/// UTF-8 with a position, and hand out the untouched text of a `<pupil>` element for the
+/// rejects file. Outside a pupil the checkpoint moves with every event, so only the current
+/// event is kept; inside a pupil it stays at `<pupil`, and `cap` bounds what may accumulate.
+pub(super) struct Tap<R> {
+    pub(super) inner: R,
+    pub(super) buf: Box<[u8]>,
+    pub(super) pos: usize,
+    pub(super) filled: usize,
+    pub(super) started: bool,
+    /// Length of a UTF-8 byte-order mark stripped before quick-xml saw the input.
+    pub(super) bom: u64,
+    /// Bytes consumed since the checkpoint, starting at quick-xml offset `tail_start`.
+    pub(super) tail: Vec<u8>,
+    pub(super) tail_start: u64,
+    /// Index into `tail` up to which UTF-8 has been validated.
+    pub(super) validated: usize,
+    /// Index into `tail` up to which newlines were counted, and how many lines precede it.
+    pub(super) cursor: usize,
+    pub(super) cursor_newlines: u64,
+    /// Most bytes `tail` may hold before reading stops with a limit error.
+    pub(super) cap: usize,
+    pub(super) over_cap: bool,
+}
+
+impl<R: Read> Tap<R> {
+    pub(super) fn new(inner: R, cap: usize) -> Tap<R> {
+        Tap {
+            inner,
+            buf: vec![0; 1 << 16].into_boxed_slice(),
+            pos: 0,
+            filled: 0,
+            started: false,
+            bom: 0,
+            tail: Vec::new(),
+            tail_start: 0,
+            validated: 0,
+            cursor: 0,
+            cursor_newlines: 0,
+            cap,
+            over_cap: false,
+        }
+    }
+
+    pub(super) fn read_more(&mut self) -> io::Result<usize> {
+        loop {
+            match self.inner.read(&mut self.buf[self.filled..]) {
+                Ok(n) => {
+                    self.filled += n;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Read at least three bytes (or to the end) and drop a UTF-8 BOM, so quick-xml's offsets
+    /// plus `bom` are offsets in the file, whatever sizes the underlying reads come in.
+    pub(super) fn start(&mut self) -> io::Result<()> {
+        self.started = true;
+        while self.filled < 3 && self.read_more()? > 0 {}
+        if self.buf[..self.filled].starts_with(b"\xEF\xBB\xBF") {
+            self.pos = 3;
+            self.bom = 3;
+        }
+        Ok(())
+    }
+
+    /// Forget the bytes before quick-xml offset `offset`, counting their lines.
+    pub(super) fn advance_to(&mut self, offset: u64) {
+        let n = usize::try_from(offset.saturating_sub(self.tail_start))
+            .unwrap_or(usize::MAX)
+            .min(self.tail.len());
+        self.line_at(offset);
+        self.tail.drain(..n);
+        self.tail_start += n as u64;
+        self.validated = self.validated.saturating_sub(n);
+        self.cursor = self.cursor.saturating_sub(n);
+    }
+
+    /// The line (from 1) of quick-xml offset `offset`, which must not precede the checkpoint.
+    pub(super) fn line_at(&mut self, offset: u64) -> u64 {
+        let index = usize::try_from(offset.saturating_sub(self.tail_start))
+            .unwrap_or(usize::MAX)
+            .min(self.tail.len());
+        if index >= self.cursor {
+            self.cursor_newlines += newlines(&self.tail[self.cursor..index]);
+            self.cursor = index;
+            self.cursor_newlines + 1
+        } else {
+            self.cursor_newlines + 1 - newlines(&self.tail[index..self.cursor])
+        }
+    }
+
+    /// Validate the consumed bytes as UTF-8; on failure the quick-xml offset of the first bad
+    /// byte. A sequence cut at the end is left for the next call unless `at_end`.
+    pub(super) fn check_utf8(&mut self, at_end: bool) -> std::result::Result<(), u64> {
+        match std::str::from_utf8(&self.tail[self.validated..]) {
+            Ok(_) => {
+                self.validated = self.tail.len();
+                Ok(())
+            }
+            Err(e) if e.error_len().is_none() && !at_end => {
+                self.validated += e.valid_up_to();
+                Ok(())
+            }
+            Err(e) => Err(self.tail_start + (self.validated + e.valid_up_to()) as u64),
+        }
+    }
+
+    /// The kept bytes between two quick-xml offsets.
+    pub(super) fn slice(&self, from: u64, to: u64) -> &[u8] {
+        let start = usize::try_from(from.saturating_sub(self.tail_start)).unwrap_or(usize::MAX);
+        let end = usize::try_from(to.saturating_sub(self.tail_start)).unwrap_or(usize::MAX);
+        let end = end.min(self.tail.len());
+        self.tail.get(start.min(end)..end).unwrap_or_default()
+    }
+}
+
+/// Bytes already validated as UTF-8 as text, without the cost of a lossy conversion.
+pub(super) fn utf8(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// The first character of `text` that XML 1.0 does not allow.
+///
+/// Checked byte-wise first: outside ASCII controls, the only characters XML refuses that a
+/// Rust string can hold are U+FFFE and U+FFFF, both encoded starting with 0xEF.
+pub(super) fn forbidden_char(text: &str) -> Option<char> {
+    let suspicious = |&b: &u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF;
+    if !text.as_bytes().iter().any(suspicious) {
+        return None;
+    }
+    text.chars().find(|&c| !is_xml_char(c))
+}
+
+/// Whether raw text is only spaces, tabs and line feeds (which need no decoding).
+pub(super) fn is_plain_space(raw: &[u8]) -> bool {
+    raw.iter().all(|b| matches!(b, b' ' | b'\t' | b'\n'))
+}
+
+pub(super) fn newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+impl<R: Read> Read for Tap<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: Read> BufRead for Tap<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if !self.started {
+            self.start()?;
+        }
+        if self.pos >= self.filled {
+            if self.tail.len() > self.cap {
+                // Stop before buffering more: quick-xml would keep the whole element too.
+                self.over_cap = true;
+                return Err(io::Error::other("teczka record size limit"));
+            }
+            self.pos = 0;
+            self.filled = 0;
+            self.read_more()?;
+        }
+        Ok(&self.buf[self.pos..self.filled])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        let end = (self.pos + amount).min(self.filled);
+        self.tail.extend_from_slice(&self.buf[self.pos..end]);
+        self.pos = end;
+    }
+}
