@@ -93,3 +93,26 @@ fn a_quote_never_closed_names_its_line_and_what_it_swallowed() {
     assert!(stderr.contains("the 5002 line(s) from here to the end of the file"), "{stderr}");
     assert_eq!(run.summary(), "records: in=1 out=1 rejected=0");
 }
+
+#[test]
+fn xml_declared_in_windows_1250_or_iso_8859_2_is_read_as_declared() {
+    let dir = Dir::new();
+    for (label, encoding) in
+        [("windows-1250", encoding_rs::WINDOWS_1250), ("ISO-8859-2", encoding_rs::ISO_8859_2)]
+    {
+        let text = format!(
+            "<?xml version=\"1.0\" encoding=\"{label}\"?>\n<pupils version=\"1\">\n\
+             <pupil><id>1</id><surname>Żółkiewska</surname><first_name>Łucja</first_name></pupil>\n\
+             <pupil><id>2</id><surname>Šťastná</surname><first_name>Žofie</first_name></pupil>\n\
+             </pupils>\n"
+        );
+        let (bytes, _, _) = encoding.encode(&text);
+        dir.create("stary.xml", &bytes);
+        dir.run(&["convert", "stary.xml", "--to", "jsonl", "-o", "out.jsonl"]).expect_code(0);
+        let out = dir.read("out.jsonl");
+        for name in ["Żółkiewska", "Łucja", "Šťastná", "Žofie"] {
+            assert!(out.contains(name), "{label}: {name} not read: {out}");
+        }
+        std::fs::remove_file(dir.join("out.jsonl")).unwrap();
+    }
+}

@@ -286,6 +286,25 @@ impl<R: Read> XmlReader<R> {
         Ok(())
     }
 
+    /// The encoding a declaration names must be UTF-8 or the one the tap decodes; anything
+    /// else (UTF-16 declared over ASCII bytes, a name encoding_rs does not know) is refused.
+    fn check_declared_encoding(&self, label: &str) -> Result<()> {
+        let named = encoding_rs::Encoding::for_label(label.trim().as_bytes());
+        if named.is_some()
+            && (named == Some(encoding_rs::UTF_8) || named == self.xml.get_ref().declared)
+        {
+            return Ok(());
+        }
+        Err(Error::input(
+            &*self.source,
+            format!(
+                "the XML declares encoding `{label}`, which teczka cannot read as declared: \
+                 convert the file to UTF-8 and declare encoding=\"UTF-8\" (teczka reads UTF-8 \
+                 and every 8-bit encoding, such as windows-1250 or iso-8859-2, when declared)"
+            ),
+        ))
+    }
+
     fn next_record(&mut self, buf: &mut Vec<u8>) -> Result<Option<Record>> {
         loop {
             let before = self.xml.buffer_position();
@@ -309,18 +328,7 @@ impl<R: Read> XmlReader<R> {
                         None => None,
                     };
                     if let Some(encoding) = encoding {
-                        if !encoding.eq_ignore_ascii_case("utf-8")
-                            && !encoding.eq_ignore_ascii_case("utf8")
-                        {
-                            return Err(Error::input(
-                                &*self.source,
-                                format!(
-                                    "the XML declares encoding `{encoding}`; teczka reads XML in \
-                                     UTF-8 only: convert the file to UTF-8 and declare \
-                                     encoding=\"UTF-8\""
-                                ),
-                            ));
-                        }
+                        self.check_declared_encoding(&encoding)?;
                     }
                 }
                 Event::DocType(_) => {
@@ -1075,9 +1083,49 @@ mod tests {
     }
 
     #[test]
+    fn declared_8_bit_encodings_are_decoded_with_the_file_s_lines() {
+        for (label, encoding) in [
+            ("windows-1250", encoding_rs::WINDOWS_1250),
+            ("ISO-8859-2", encoding_rs::ISO_8859_2),
+            ("cp1250", encoding_rs::WINDOWS_1250),
+        ] {
+            let text = format!(
+                "<?xml version='1.0' encoding='{label}'?>\n<pupils>\n<pupil><id>1</id>\
+                 <surname>Świątek-Żółć</surname></pupil>\n<pupil><id>2</id>\
+                 <surname>Šťastná</surname><sex>x</sex></pupil>\n</pupils>\n"
+            );
+            let (bytes, _, _) = encoding.encode(&text);
+            // A byte at a time: the declaration and every character split across reads.
+            let records: Vec<Record> =
+                XmlReader::new(Trickle(&bytes), "p.xml", &ReadOptions::default())
+                    .collect::<Result<_>>()
+                    .unwrap();
+            assert_eq!(records[0].pupil.surname.as_deref(), Some("Świątek-Żółć"), "{label}");
+            assert_eq!(records[1].pupil.surname.as_deref(), Some("Šťastná"), "{label}");
+            assert_eq!(records[1].location().line, 4, "{label}");
+            // The rejects file gets the element's text in UTF-8.
+            assert!(records[1].parts[0].original.contains("Šťastná"), "{label}");
+        }
+    }
+
+    #[test]
+    fn the_declared_encoding_is_found_only_in_a_declaration() {
+        assert_eq!(
+            tap::declared_encoding(b"<?xml version=\"1.0\" encoding = \"latin2\" ?><a/>"),
+            Some(encoding_rs::ISO_8859_2)
+        );
+        assert_eq!(tap::declared_encoding(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>"), None);
+        assert_eq!(tap::declared_encoding(b"<pupils encoding=\"windows-1250\"?>"), None);
+        assert_eq!(tap::declared_encoding(b"<?xml version=\"1.0\" encoding=\"windows-1250"), None);
+    }
+
+    #[test]
     fn other_declared_encodings_wrong_roots_and_versions_are_refused() {
-        let e = error(b"<?xml version=\"1.0\" encoding=\"windows-1250\"?><pupils/>");
-        assert!(e.to_string().contains("declares encoding `windows-1250`"), "{e}");
+        let e = error(b"<?xml version=\"1.0\" encoding=\"klingon-8\"?><pupils/>");
+        assert!(e.to_string().contains("declares encoding `klingon-8`"), "{e}");
+        // UTF-16 named over ASCII bytes cannot be what the file is.
+        let e = error(b"<?xml version=\"1.0\" encoding=\"UTF-16\"?><pupils/>");
+        assert!(e.to_string().contains("declares encoding `UTF-16`"), "{e}");
         let e = error(b"<students><pupil/></students>");
         assert!(e.to_string().contains("the root element is `<students>`"), "{e}");
         let e = error(b"<pupils version=\"2\"/>");

@@ -1,8 +1,18 @@
-//! The byte tap: buffering, BOM, line counting, capture of the current pupil's bytes.
+//! The byte tap: buffering, BOM, declared encodings, line counting, capture of the current
+//! pupil's bytes.
+//!
+//! A document that declares an encoding other than UTF-8 (`<?xml … encoding="windows-1250"?>`,
+//! as older Polish and Czech school exports are written) is decoded to UTF-8 here, before
+//! quick-xml sees it; byte offsets in its locations then count bytes of that UTF-8 text (lines
+//! are the file's lines either way).
 
 use super::is_xml_char;
+use encoding_rs::{DecoderResult, Encoding, UTF_8};
 use std::borrow::Cow;
 use std::io::{self, BufRead, Read};
+
+/// How far into the file an XML declaration must have ended.
+const DECLARATION_MAX: usize = 1024;
 
 /// A buffered reader that keeps every byte quick-xml consumes since the last checkpoint.
 ///
@@ -29,6 +39,9 @@ pub(super) struct Tap<R> {
     /// Most bytes `tail` may hold before reading stops with a limit error.
     pub(super) cap: usize,
     pub(super) over_cap: bool,
+    /// The encoding the document declares, when it is not UTF-8 and the tap decodes it.
+    pub(super) declared: Option<&'static Encoding>,
+    transcoder: Option<Transcoder>,
 }
 
 impl<R: Read> Tap<R> {
@@ -47,31 +60,44 @@ impl<R: Read> Tap<R> {
             cursor_newlines: 0,
             cap,
             over_cap: false,
+            declared: None,
+            transcoder: None,
         }
     }
 
-    pub(super) fn read_more(&mut self) -> io::Result<usize> {
-        loop {
-            match self.inner.read(&mut self.buf[self.filled..]) {
-                Ok(n) => {
-                    self.filled += n;
-                    return Ok(n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        }
+    fn read_more(&mut self) -> io::Result<usize> {
+        let out = &mut self.buf[self.filled..];
+        let n = match self.transcoder.as_mut() {
+            Some(transcoder) => transcoder.decode_into(&mut self.inner, out)?,
+            None => read_retrying(&mut self.inner, out)?,
+        };
+        self.filled += n;
+        Ok(n)
     }
 
     /// Read at least three bytes (or to the end) and drop a UTF-8 BOM, so quick-xml's offsets
-    /// plus `bom` are offsets in the file, whatever sizes the underlying reads come in.
-    pub(super) fn start(&mut self) -> io::Result<()> {
+    /// plus `bom` are offsets in the file, whatever sizes the underlying reads come in; without
+    /// a BOM, read the XML declaration and decode from then on the 8-bit encoding it declares.
+    fn start(&mut self) -> io::Result<()> {
         self.started = true;
         while self.filled < 3 && self.read_more()? > 0 {}
         if self.buf[..self.filled].starts_with(b"\xEF\xBB\xBF") {
             self.pos = 3;
             self.bom = 3;
+            return Ok(());
         }
+        while !declaration_read(&self.buf[..self.filled]) && self.read_more()? > 0 {}
+        let Some(encoding) = declared_encoding(&self.buf[..self.filled]) else { return Ok(()) };
+        self.declared = Some(encoding);
+        self.transcoder = Some(Transcoder {
+            decoder: encoding.new_decoder_without_bom_handling(),
+            raw: self.buf[..self.filled].to_vec(),
+            raw_pos: 0,
+            eof: false,
+            finished: false,
+        });
+        self.filled = 0;
+        while self.filled < 3 && self.read_more()? > 0 {}
         Ok(())
     }
 
@@ -123,6 +149,89 @@ impl<R: Read> Tap<R> {
         let end = usize::try_from(to.saturating_sub(self.tail_start)).unwrap_or(usize::MAX);
         let end = end.min(self.tail.len());
         self.tail.get(start.min(end)..end).unwrap_or_default()
+    }
+}
+
+/// One `read`, retried when a signal interrupts it.
+fn read_retrying(inner: &mut impl Read, out: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match inner.read(out) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            result => return result,
+        }
+    }
+}
+
+/// Whether `head` holds the whole XML declaration, has none, or is past where one may end.
+fn declaration_read(head: &[u8]) -> bool {
+    let may_be_one = b"<?xml".starts_with(&head[..head.len().min(5)]);
+    !may_be_one || head.windows(2).any(|w| w == b"?>") || head.len() >= DECLARATION_MAX
+}
+
+/// The encoding an XML declaration at the start of `head` names, when it is one the tap must
+/// decode: ASCII-compatible (so the declaration itself could be read) and not UTF-8. Any
+/// other declared name is left for the reader to accept or refuse.
+pub(super) fn declared_encoding(head: &[u8]) -> Option<&'static Encoding> {
+    let end = head.windows(2).position(|w| w == b"?>")?;
+    let declaration = head.get(..end).filter(|d| d.starts_with(b"<?xml"))?;
+    let at = declaration.windows(8).position(|w| w == b"encoding")? + 8;
+    let rest = declaration[at..].trim_ascii_start().strip_prefix(b"=")?.trim_ascii_start();
+    let (&quote, rest) = rest.split_first().filter(|(q, _)| matches!(q, b'"' | b'\''))?;
+    let label = &rest[..rest.iter().position(|&b| b == quote)?];
+    Encoding::for_label(label).filter(|e| *e != UTF_8 && e.is_ascii_compatible())
+}
+
+/// Decodes the bytes of a document in a declared 8-bit (or other ASCII-compatible) encoding
+/// to UTF-8, a read at a time.
+struct Transcoder {
+    decoder: encoding_rs::Decoder,
+    /// Bytes read from the file and not yet decoded: `raw[raw_pos..]`.
+    raw: Vec<u8>,
+    raw_pos: usize,
+    eof: bool,
+    /// Whether the decoder has been told the input ended (it must not be used after).
+    finished: bool,
+}
+
+impl Transcoder {
+    const CHUNK: usize = 16 * 1024;
+
+    /// Decode into `out` (which has room for at least one character); 0 at the end.
+    fn decode_into(&mut self, inner: &mut impl Read, out: &mut [u8]) -> io::Result<usize> {
+        while !self.finished {
+            if self.raw_pos == self.raw.len() && !self.eof {
+                self.raw.resize(Self::CHUNK, 0);
+                let n = read_retrying(inner, &mut self.raw)?;
+                self.raw.truncate(n);
+                self.raw_pos = 0;
+                self.eof = n == 0;
+            }
+            let last = self.eof;
+            let (result, read, written) = self.decoder.decode_to_utf8_without_replacement(
+                &self.raw[self.raw_pos..],
+                out,
+                last,
+            );
+            self.raw_pos += read;
+            match result {
+                DecoderResult::Malformed(..) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "a byte sequence that is not valid {}, the encoding the XML \
+                             declares: correct the declaration or the file",
+                            self.decoder.encoding().name()
+                        ),
+                    ))
+                }
+                DecoderResult::InputEmpty if last => self.finished = true,
+                _ => {}
+            }
+            if written > 0 {
+                return Ok(written);
+            }
+        }
+        Ok(0)
     }
 }
 
