@@ -12,6 +12,11 @@ const POSTCODE_PL: Problem = Problem::error(
     Rule::Postcode,
     "a Polish postcode is written NN-NNN (two digits, a hyphen, three digits): correct it",
 );
+const POSTCODE_PL_BARE: Problem = Problem::error(
+    Rule::Postcode,
+    "a Polish postcode is written NN-NNN: this one has its five digits without the hyphen; put \
+     it after the second digit (12345 becomes 12-345)",
+);
 const POSTCODE_CZ: Problem = Problem::error(
     Rule::Postcode,
     "a Czech postcode is written NNN NN (five digits, a space after the third): correct it",
@@ -76,6 +81,7 @@ fn postcode(text: &str, country: Country) -> Option<Problem> {
     // Czech postcodes are printed `NNN NN`; `NNNNN` is what registers and spreadsheets keep.
     let cz = shaped(text, "999 99") || shaped(text, "99999");
     match country {
+        Country::Poland if shaped(text, "99999") => Some(POSTCODE_PL_BARE),
         Country::Poland => (!pl).then_some(POSTCODE_PL),
         Country::Czechia => (!cz).then_some(POSTCODE_CZ),
         Country::Unknown => (!pl && !cz).then_some(POSTCODE_ANY),
@@ -105,10 +111,9 @@ fn phone(text: &str) -> bool {
 
 /// Check the postcodes, e-mail addresses and phone numbers of `pupil` and the guardians.
 pub(super) fn check(pupil: &Pupil, out: &mut Findings) {
+    let home = home(pupil);
     for (i, address) in pupil.addresses.iter().enumerate() {
-        if let Some(p) = address_postcode(address) {
-            out.add("addresses[].postcode", Item::Nth("address", i), p);
-        }
+        check_postcode(address, home, "addresses[].postcode", Item::Nth("address", i), out);
     }
     for (i, guardian) in pupil.guardians.iter().enumerate() {
         let item = Item::Nth("guardian", i);
@@ -118,14 +123,79 @@ pub(super) fn check(pupil: &Pupil, out: &mut Findings) {
         if text(&guardian.phone).is_some_and(|p| !phone(p)) {
             out.add("guardians[].phone", item, PHONE);
         }
-        if let Some(p) = guardian.address.as_ref().and_then(address_postcode) {
-            out.add("guardians[].address.postcode", item, p);
+        if let Some(address) = &guardian.address {
+            check_postcode(address, home, "guardians[].address.postcode", item, out);
         }
     }
 }
 
-fn address_postcode(address: &Address) -> Option<Problem> {
-    postcode(text(&address.postcode)?, country(address.country.as_deref()))
+/// Check one address's postcode, and say so in `out`. An address without a country takes the
+/// pupil's (`home`): csv2sou addresses carry none, and a Polish pupil's `00950` must not pass
+/// as a Czech postcode.
+fn check_postcode(
+    address: &Address,
+    home: Option<Home>,
+    field: &'static str,
+    item: Item,
+    out: &mut Findings,
+) {
+    let Some(code) = text(&address.postcode) else { return };
+    let given = country(address.country.as_deref());
+    let (country, home) = match (given, home) {
+        (Country::Unknown, Some(home)) => (home.country, Some(home)),
+        _ => (given, None),
+    };
+    let Some(problem) = postcode(code, country) else { return };
+    match home {
+        None => out.add(field, item, problem),
+        Some(home) => {
+            let message = format!(
+                "{} (the address names no country; {} makes it {}: fill in `country` if the \
+                 address is abroad)",
+                problem.message, home.because, home.adjective
+            );
+            out.add_text(field, item, problem.rule, problem.severity, &message);
+        }
+    }
+}
+
+/// The country a pupil's addresses without one are taken to be in, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Home {
+    country: Country,
+    because: &'static str,
+    adjective: &'static str,
+}
+
+/// The pupil's country from the strongest evidence the record holds: a PESEL, a rodné číslo,
+/// then another address that names Poland or Czechia.
+fn home(pupil: &Pupil) -> Option<Home> {
+    const POLISH: &str = "Polish";
+    const CZECH: &str = "Czech";
+    if text(&pupil.pesel).is_some() {
+        return Some(Home {
+            country: Country::Poland,
+            because: "the pupil's PESEL",
+            adjective: POLISH,
+        });
+    }
+    if text(&pupil.birth_number).is_some() {
+        return Some(Home {
+            country: Country::Czechia,
+            because: "the pupil's rodné číslo",
+            adjective: CZECH,
+        });
+    }
+    let named = pupil.addresses.iter().map(|a| country(a.country.as_deref()));
+    named.into_iter().find_map(|c| match c {
+        Country::Poland => {
+            Some(Home { country: c, because: "the pupil's other address", adjective: POLISH })
+        }
+        Country::Czechia => {
+            Some(Home { country: c, because: "the pupil's other address", adjective: CZECH })
+        }
+        _ => None,
+    })
 }
 
 #[cfg(test)]
@@ -158,7 +228,6 @@ mod tests {
         use Country::*;
         for (code, country, expected) in [
             ("00-950", Poland, None),
-            ("00950", Poland, Some(POSTCODE_PL)),
             ("00 950", Poland, Some(POSTCODE_PL)),
             ("0-950", Poland, Some(POSTCODE_PL)),
             ("00–950", Poland, Some(POSTCODE_PL)), // en dash
@@ -174,6 +243,7 @@ mod tests {
             ("SW1A 1AA", Unknown, Some(POSTCODE_ANY)),
             ("SW1A 1AA", Other, None),
             ("1O-950", Poland, Some(POSTCODE_PL)), // letter O
+            ("00950", Poland, Some(POSTCODE_PL_BARE)),
         ] {
             assert_eq!(postcode(code, country), expected, "{code:?} in {country:?}");
         }
@@ -242,14 +312,60 @@ mod tests {
         let mut out = Findings::default();
         check(&pupil, &mut out);
         let got: Vec<_> = out.items.iter().map(|f| (f.field.as_ref(), f.message.clone())).collect();
+        // The address without a country is Czech like the pupil's other address.
+        let inferred = "(the address names no country; the pupil's other address makes it \
+                        Czech: fill in `country` if the address is abroad)";
         assert_eq!(
             got,
             vec![
+                ("addresses[].postcode", format!("address 1: {} {inferred}", POSTCODE_CZ.message)),
                 ("addresses[].postcode", format!("address 2: {}", POSTCODE_CZ.message)),
                 ("guardians[].email", format!("guardian 1: {}", EMAIL.message)),
                 ("guardians[].phone", format!("guardian 1: {}", PHONE.message)),
-                ("guardians[].address.postcode", format!("guardian 1: {}", POSTCODE_ANY.message)),
+                (
+                    "guardians[].address.postcode",
+                    format!("guardian 1: {} {inferred}", POSTCODE_CZ.message)
+                ),
             ]
+        );
+    }
+
+    fn postcode_messages(pupil: &Pupil) -> Vec<String> {
+        let mut out = Findings::default();
+        check(pupil, &mut out);
+        out.items.into_iter().map(|f| f.message).collect()
+    }
+
+    #[test]
+    fn an_address_without_a_country_takes_the_pupil_s() {
+        let at = |code: &str| Address { postcode: Some(code.into()), ..Address::default() };
+        let polish = |code: &str| Pupil {
+            pesel: Some("12230701234".into()),
+            addresses: vec![at(code)],
+            ..Pupil::default()
+        };
+        // csv2sou: a Polish pupil, an address with no country, a postcode without its hyphen.
+        let messages = postcode_messages(&polish("00950"));
+        assert_eq!(messages.len(), 1);
+        assert!(messages[0].starts_with(&format!("address 1: {}", POSTCODE_PL_BARE.message)));
+        assert!(messages[0].contains("the pupil's PESEL makes it Polish"), "{messages:?}");
+        assert!(postcode_messages(&polish("00-950")).is_empty());
+        assert_eq!(postcode_messages(&polish("110 00")).len(), 1);
+        let czech = Pupil {
+            birth_number: Some("0852010009".into()),
+            addresses: vec![at("00-950"), at("110 00")],
+            ..Pupil::default()
+        };
+        let messages = postcode_messages(&czech);
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(messages[0].contains("the pupil's rodné číslo makes it Czech"), "{messages:?}");
+        // Nothing to go by: either country's shape passes.
+        let unknown = Pupil { addresses: vec![at("00-950"), at("110 00")], ..Pupil::default() };
+        assert!(postcode_messages(&unknown).is_empty());
+        // An address abroad says so and is not checked.
+        let abroad = Address { country: Some("Deutschland".into()), ..at("10115") };
+        assert!(
+            postcode_messages(&Pupil { addresses: vec![abroad], ..polish("00-950") }).is_empty()
         );
     }
 }
