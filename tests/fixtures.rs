@@ -47,7 +47,7 @@ macro_rules! case {
     };
 }
 
-case!(csv2sou_cp1250_semicolon_crlf, ["csv2sou/uczniowie-cp1250.csv"], exit 0);
+case!(csv2sou_cp1250_semicolon_crlf, ["csv2sou/uczniowie-cp1250.csv"], exit 1);
 case!(csv2sou_cp1250_repaired, ["csv2sou/uczniowie-cp1250.csv", "--repair-pesel"], exit 0);
 case!(csv2sou_utf8_bom_comma, ["csv2sou/uczniowie-utf8-bom.csv"], exit 0);
 case!(csv2sou_iso8859_2_tab, ["csv2sou/uczniowie-iso8859-2.tsv"], exit 0);

@@ -32,11 +32,13 @@ const PESEL_OTHER_SEX: Problem = Problem::error(
     "the sex encoded in the PESEL (its tenth digit) differs from `sex`: correct whichever is \
      wrong",
 );
-const PESEL_LEADING_ZERO: Problem = Problem::warning(
+// An error, not a warning: a 10-digit PESEL fails its own format rule and must not reach an
+// output unmarked. teczka changes a value only when asked, so the repair is a flag.
+const PESEL_LEADING_ZERO: Problem = Problem::error(
     Rule::PeselLeadingZero,
-    "10 digits that form a valid PESEL once a leading zero is restored (Excel strips it from \
-     PESELs of children born in 2000-2009): rerun with `--repair-pesel` to restore it, and \
-     format the column as text in the spreadsheet",
+    "10 digits that form a valid PESEL, matching the birth date, once a leading zero is \
+     restored (Excel strips it from PESELs of children born in 2000-2009): rerun with \
+     `--repair-pesel` to restore it, and format the column as text in the spreadsheet",
 );
 const PESEL_REPAIRED: Problem = Problem::warning(
     Rule::PeselLeadingZero,
@@ -513,7 +515,7 @@ mod tests {
             (PESEL_NO_DATE, Error),
             (PESEL_OTHER_DATE, Error),
             (PESEL_OTHER_SEX, Error),
-            (PESEL_LEADING_ZERO, Warning),
+            (PESEL_LEADING_ZERO, Error),
             (PESEL_REPAIRED, Warning),
             (BIRTH_NUMBER_FORMAT, Error),
             (BIRTH_NUMBER_NINE_DIGITS_LATE, Error),

@@ -362,15 +362,17 @@ mod tests {
     }
 
     #[test]
-    fn leading_zero_is_reported_without_repair_and_the_value_is_kept() {
+    fn leading_zero_without_repair_holds_the_record_back_and_keeps_the_value() {
         let mut pupil = good_pupil();
         pupil.pesel = Some("2211307589".into());
         let mut r = record(pupil);
         validator(false).check(&mut r);
+        // Never released as 10 digits: the record is rejected until the repair is asked for.
         assert_eq!(
             summary(&r),
-            vec![("pesel".into(), "pesel-leading-zero".into(), Severity::Warning)]
+            vec![("pesel".into(), "pesel-leading-zero".into(), Severity::Error)]
         );
+        assert!(r.is_rejected());
         assert!(r.problems[0].message.contains("--repair-pesel"));
         assert_eq!(r.pupil.pesel.as_deref(), Some("2211307589"));
     }
