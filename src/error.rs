@@ -173,7 +173,7 @@ impl Error {
     /// The error of a record run that stopped after `counts` records: the summary line a
     /// failed run still ends with says how far it came.
     pub fn stopped_after(mut self, counts: &Counts) -> Error {
-        self.0.counts = Some(counts.clone());
+        self.0.counts = Some(*counts);
         self
     }
 

@@ -531,10 +531,9 @@ fn open_quote(row: &[u8], delimiter: u8) -> Option<usize> {
     let mut bytes = row.iter().enumerate().peekable();
     while let Some((i, &b)) = bytes.next() {
         match opened {
-            Some(_) if b == b'"' => {
-                if bytes.next_if(|(_, &next)| next == b'"').is_none() {
-                    opened = None;
-                }
+            // `""` inside a quoted cell is a quote; a lone `"` closes the cell.
+            Some(_) if b == b'"' && bytes.next_if(|(_, &next)| next == b'"').is_none() => {
+                opened = None;
             }
             Some(_) => {}
             None if b == b'"' && at_cell_start => opened = Some(i),
