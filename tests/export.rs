@@ -349,3 +349,34 @@ fn a_statistics_archive_of_damaged_input_names_no_pupil_school_class_or_commune(
         .unwrap();
     assert!(lint.status.success(), "xmllint: {}", String::from_utf8_lossy(&lint.stderr));
 }
+
+/// A transfer export promises every field: a CSV column teczka does not know stops it before
+/// any record is read, naming the column and the ways out; confirmed, the warning is still
+/// said on the terminal, not only inside the encrypted archive (issue 14).
+#[test]
+fn a_transfer_export_refuses_a_column_it_would_not_carry_over() {
+    let dir = Dir::new();
+    let input = fixture("csv2sou/uczniowie-cp1250.csv");
+    let run = |extra: &[&str]| {
+        let base = ["export", input.as_str(), "--repair-pesel", "--policy", "transfer"];
+        let mut cmd = dir.command(&[&base[..], &["--passphrase-env", "PASS"], extra].concat());
+        Run(cmd.env("PASS", "Correct-Horse-Battery-Staple-42").output().expect("run teczka"))
+    };
+    let refused = run(&["-o", "t.zip.age"]).expect_code(2);
+    let said = refused.stderr();
+    assert!(
+        said.contains("`uwagi_sekretariatu`") && said.contains("--drop-unknown-columns"),
+        "{said}"
+    );
+    assert!(said.contains("mapping file"), "{said}");
+    assert_eq!(refused.summary(), "records: in=0 out=0 rejected=0");
+    assert!(!dir.join("t.zip.age").exists());
+
+    let confirmed = run(&["--drop-unknown-columns", "-o", "t.zip.age"]).expect_code(0);
+    let said = confirmed.stderr();
+    assert!(said.contains("warning: column `uwagi_sekretariatu` is not known"), "{said}");
+    assert!(dir.join("t.zip.age").exists());
+    // A statistics export drops what its policy does not name anyway: no refusal.
+    let stats = ["export", input.as_str(), "--repair-pesel", "--policy", "statistics"];
+    dir.run(&[&stats[..], &["--unencrypted", "-o", "s.zip"]].concat()).expect_code(0);
+}

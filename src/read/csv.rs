@@ -102,13 +102,11 @@ impl CsvReader {
     fn with_file(file: CsvFile, options: &ReadOptions, mut notices: Vec<Notice>) -> CsvReader {
         let synthetic_ids = file.plan.id_column.is_none();
         if synthetic_ids {
-            notices.push(Notice {
-                source: file.plan.source.to_string(),
-                level: NoticeLevel::Info,
-                message: "no pupil id column (`id`, `id_ucznia`, `pupil_id`): pupils get the ids \
-                          `row-1`, `row-2`, … by their row order"
-                    .into(),
-            });
+            notices.push(Notice::info(
+                &*file.plan.source,
+                "no pupil id column (`id`, `id_ucznia`, `pupil_id`): pupils get the ids `row-1`, \
+                 `row-2`, … by their row order",
+            ));
         }
         CsvReader {
             splitter: Splitter::new(file.plan.delimiter),
@@ -321,16 +319,15 @@ impl FilePlan {
             b'\t' => "tab".to_string(),
             d => format!("`{}`", d as char),
         };
-        notices.push(Notice {
-            source: source.clone(),
-            level: NoticeLevel::Info,
-            message: format!(
+        notices.push(Notice::info(
+            &source,
+            format!(
                 "read as {} records, {}, cells separated by {delimiter}, {} columns",
                 self.entity,
                 self.encoding,
                 self.headers.len()
             ),
-        });
+        ));
         let list = |wanted: fn(&Target) -> bool| -> Vec<String> {
             (0..self.targets.len())
                 .filter(|&i| wanted(&self.targets[i]))
@@ -344,6 +341,13 @@ impl FilePlan {
             } else {
                 ("columns", "are", "their", "them")
             };
+            let dropped_columns = (0..self.targets.len())
+                .filter(|&i| matches!(self.targets[i], Target::Unknown))
+                .map(|i| match self.headers.get(i) {
+                    Some(h) if !h.is_empty() => h.clone(),
+                    _ => format!("column {}", i + 1),
+                })
+                .collect();
             notices.push(Notice {
                 source: source.clone(),
                 level: NoticeLevel::Warning,
@@ -353,15 +357,15 @@ impl FilePlan {
                      there to confirm leaving {it} out",
                     unknown.join(", ")
                 ),
+                dropped_columns,
             });
         }
         let skipped = list(|t| matches!(t, Target::Skip));
         if !skipped.is_empty() {
-            notices.push(Notice {
+            notices.push(Notice::info(
                 source,
-                level: NoticeLevel::Info,
-                message: format!("left out as the mapping file says: {}", skipped.join(", ")),
-            });
+                format!("left out as the mapping file says: {}", skipped.join(", ")),
+            ));
         }
         Ok(())
     }

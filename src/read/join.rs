@@ -32,7 +32,7 @@
 //! rows go to the first.
 
 use super::csv::{assign, pupil_record, CsvFile, FilePlan, RawRow, Splitter};
-use super::{Limits, Notice, NoticeLevel};
+use super::{Limits, Notice};
 use crate::error::{Error, Location, Result};
 use crate::model::record::{Part, Record, Rule, Severity};
 use crate::model::{Entity, Pupil};
@@ -84,7 +84,7 @@ impl Join {
             splitters: Splitters::default(),
             current: None,
             spooled: VecDeque::new(),
-            notice: Notice { source, level: NoticeLevel::Info, message: String::new() },
+            notice: Notice::info(source, String::new()),
             done: false,
         };
         let first_child = pupils.len();

@@ -142,6 +142,22 @@ pub struct Notice {
     pub level: NoticeLevel,
     /// What was found and, for warnings, what to do.
     pub message: String,
+    /// The columns (header names) whose data will not be carried over, for commands that
+    /// must refuse to lose them (a transfer export).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dropped_columns: Vec<String>,
+}
+
+impl Notice {
+    /// A notice for information: what was detected.
+    pub fn info(source: impl Into<String>, message: impl Into<String>) -> Notice {
+        Notice {
+            source: source.into(),
+            level: NoticeLevel::Info,
+            message: message.into(),
+            dropped_columns: Vec::new(),
+        }
+    }
 }
 
 /// How much a [`Notice`] matters.

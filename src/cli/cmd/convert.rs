@@ -115,6 +115,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         release: release.as_ref(),
         staged: None,
         policy_files: args.policy.read_paths().into_iter().map(Path::to_path_buf).collect(),
+        refuse_dropped_columns: false,
     };
     let mut out = output::open(to.into(), &args.output, args.csv.options())?;
     let finished = job.run(out.sink())?;
@@ -169,6 +170,7 @@ fn tables(args: Args) -> anyhow::Result<Exit> {
         release: None,
         staged: None,
         policy_files: args.policy.read_paths().into_iter().map(Path::to_path_buf).collect(),
+        refuse_dropped_columns: false,
     };
     let dir = AtomicDir::create(&args.output)?;
     let mut sink = TablesWriter::new(dir.path(), specs, k)?;

@@ -59,6 +59,11 @@ pub struct Args {
     /// tables (data/records/tables/).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "sou,csv,jsonl")]
     formats: Vec<ExportFormat>,
+    /// Leave out CSV columns teczka does not know. A policy that keeps every field
+    /// (`transfer`) otherwise refuses them, since their data would not reach the new system;
+    /// mapping them in a mapping file (`--mapping`) keeps them instead.
+    #[arg(long)]
+    drop_unknown_columns: bool,
     #[command(flatten)]
     archive: ArchiveArgs,
 }
@@ -199,6 +204,7 @@ fn write_records(
         release: Some(release),
         staged: Some(store),
         policy_files: args.policy.read_paths().into_iter().map(Path::to_path_buf).collect(),
+        refuse_dropped_columns: release.policy.is_identity() && !args.drop_unknown_columns,
     };
     let finished = job.run(&mut tee)?;
     drop(tee);

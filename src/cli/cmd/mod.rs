@@ -28,6 +28,7 @@ use teczka::pipeline::{Discard, Outputs, Pipeline, RejectSink};
 use teczka::policy::risk::RiskReport;
 use teczka::policy::tokens::{Recipient, Tokeniser};
 use teczka::policy::{Policy, Secrets, Spill, TextIdentifiers};
+use teczka::read::{Notice, NoticeLevel};
 use teczka::report::{Counts, CountsReport, JsonReport, RejectsWriter, Report, TextReport};
 use teczka::validate::{Duplicates, Validator, ValidatorBuilder};
 use teczka::write::output::{AtomicFile, OutFile};
@@ -264,6 +265,9 @@ pub struct Job<'a> {
     pub staged: Option<&'a Store>,
     /// The policy and key files the release was loaded from, which no output may replace.
     pub policy_files: Vec<PathBuf>,
+    /// Refuse inputs with CSV columns whose data would not be carried over (a transfer
+    /// export, which promises every field), unless the user confirmed leaving them out.
+    pub refuse_dropped_columns: bool,
 }
 
 /// What a run did.
@@ -290,6 +294,16 @@ impl Job<'_> {
         crate::cli::refuse_overwriting(&inputs, &outputs)?;
         let options = self.read.options()?;
         let opened = teczka::read::open(self.read.inputs(), &options)?;
+        if self.refuse_dropped_columns {
+            refuse_dropped_columns(&opened.notices)?;
+        }
+        if self.check.report_file.is_some() {
+            // The report goes to a file (an export's goes into the archive): what needs the
+            // user's attention is said on the terminal as well.
+            for notice in opened.notices.iter().filter(|n| n.level == NoticeLevel::Warning) {
+                eprintln!("{}: warning: {}", notice.source, notice.message);
+            }
+        }
         let validator = self.check.validator()?;
         let mut duplicates = Duplicates::new();
 
@@ -380,6 +394,25 @@ impl Job<'_> {
         }
         Ok(Finished { counts, risk })
     }
+}
+
+/// Stop before reading a record when a column's data would not be carried over.
+fn refuse_dropped_columns(notices: &[Notice]) -> anyhow::Result<()> {
+    let dropped: Vec<String> = notices
+        .iter()
+        .flat_map(|n| n.dropped_columns.iter().map(move |c| format!("{}: `{c}`", n.source)))
+        .collect();
+    if dropped.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "the policy promises every field, but teczka does not know {} and would not carry {} \
+         over: {}; map them to model fields in a mapping file (`--mapping`), map them to \"-\" \
+         there, or pass --drop-unknown-columns to confirm leaving them out",
+        if dropped.len() == 1 { "this column" } else { "these columns" },
+        if dropped.len() == 1 { "its data" } else { "their data" },
+        dropped.join(", ")
+    )
 }
 
 /// Warn, at the record's place, about every identifier the release found in free text.

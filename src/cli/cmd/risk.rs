@@ -74,6 +74,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         release: Some(&release),
         staged: None,
         policy_files: args.policy.read_paths().into_iter().map(Path::to_path_buf).collect(),
+        refuse_dropped_columns: false,
     };
     let finished = job.run(&mut Discard)?;
     let Some(mut risk) = finished.risk else {

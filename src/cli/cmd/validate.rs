@@ -40,6 +40,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         release: None,
         staged: None,
         policy_files: Vec::new(),
+        refuse_dropped_columns: false,
     };
     let finished = job.run(&mut Discard)?;
     Ok(finish(&finished.counts))
