@@ -202,3 +202,36 @@ fn an_archive_to_standard_output_is_refused() {
     assert!(run.stderr().contains("give -o a file name"), "{}", run.stderr());
     assert!(!dir.join("-").exists());
 }
+
+/// `-` as an input is standard input, in any format, told by `--format` or by its first byte
+/// (issue 14).
+#[test]
+fn dash_as_input_is_standard_input_in_every_format() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let dir = Dir::new();
+    let xml = dir.run(&["generate", "-n", "3", "--seed", "2", "--to", "sou", "-o", "-"]);
+    let jsonl = dir.run(&["generate", "-n", "3", "--seed", "2", "--to", "jsonl", "-o", "-"]);
+    let csv = "id;nazwisko;imie\n1;Nowak;Anna\n2;Kot;Ewa\n3;Lis;Jan\n".as_bytes().to_vec();
+    for (name, input, format) in [
+        ("xml", xml.0.stdout, None),
+        ("jsonl", jsonl.0.stdout.clone(), None),
+        ("jsonl-forced", jsonl.0.stdout, Some("jsonl")),
+        ("csv", csv, None),
+    ] {
+        let rejects = format!("{name}.rejects.jsonl");
+        let mut args = vec!["convert", "-", "--to", "jsonl", "-o", "-", "--rejects", &rejects];
+        args.extend(format.map(|f| ["--format", f]).iter().flatten());
+        let mut child = dir
+            .command(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&input).unwrap();
+        let run = crate::util::Run(child.wait_with_output().unwrap()).expect_code(0);
+        assert_eq!(run.summary(), "records: in=3 out=3 rejected=0", "{name}");
+        assert_eq!(run.stdout().lines().count(), 3, "{name}");
+    }
+}

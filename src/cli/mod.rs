@@ -102,7 +102,8 @@ impl From<Exit> for ExitCode {
 pub struct ReadArgs {
     /// Input files or folders: CSV (one csv2sou-style file, or one file per entity joined by
     /// pupil id), SOU-like XML, JSON Lines. Name a file's entity with `grades=FILE` when its
-    /// name does not say it.
+    /// name does not say it. `-` is standard input (its format from --format or its first
+    /// byte).
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<Input>,
     /// Read every input as this format instead of guessing from the file extension.

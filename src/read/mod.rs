@@ -22,6 +22,7 @@ use crate::model::record::Record;
 use crate::model::Entity;
 use encoding_rs::Encoding;
 use std::fmt;
+use std::io::{self, BufRead};
 use std::path::{Path, PathBuf};
 
 /// A stream of records, in input order, ready for validation.
@@ -180,6 +181,13 @@ pub struct Input {
     pub entity: Option<Entity>,
 }
 
+impl Input {
+    /// Whether the input is standard input (`-`).
+    pub fn is_stdin(&self) -> bool {
+        self.path.as_os_str() == "-"
+    }
+}
+
 impl std::str::FromStr for Input {
     type Err = String;
 
@@ -223,6 +231,12 @@ pub fn open(inputs: &[Input], options: &ReadOptions) -> Result<Opened> {
     let mut streams: Vec<Records> = Vec::new();
     let mut notices = Vec::new();
     for input in expand_folders(inputs)? {
+        if input.is_stdin() {
+            let (stream, notes) = open_stdin(inputs, options)?;
+            streams.push(stream);
+            notices.extend(notes);
+            continue;
+        }
         let format = options.format.or_else(|| Format::from_path(&input.path)).ok_or_else(|| {
             Error::input(
                 &input.path,
@@ -243,6 +257,49 @@ pub fn open(inputs: &[Input], options: &ReadOptions) -> Result<Opened> {
         streams.insert(0, opened.records);
     }
     Ok(Opened { records: Box::new(streams.into_iter().flatten()), notices })
+}
+
+/// How standard input is named in locations and messages.
+pub const STDIN: &str = "<stdin>";
+
+/// Open standard input (`-`) as the format `--format` names, or the one its first byte shows:
+/// `<` XML, `{` JSON Lines, anything else CSV. A CSV on standard input cannot be joined with
+/// other CSV files (they are matched by file name), so it must be the only CSV input.
+fn open_stdin(inputs: &[Input], options: &ReadOptions) -> Result<(Records, Vec<Notice>)> {
+    let mut stdin = io::BufReader::with_capacity(64 * 1024, io::stdin());
+    let format = match options.format {
+        Some(format) => format,
+        None => sniff_format(stdin.fill_buf().map_err(|e| Error::io(STDIN, e))?),
+    };
+    Ok(match format {
+        Format::Xml => (Box::new(xml::XmlReader::new(stdin, STDIN, options)), Vec::new()),
+        Format::Jsonl => (Box::new(jsonl::JsonlReader::new(stdin, STDIN, options)), Vec::new()),
+        Format::Csv => {
+            let csv_files = inputs.iter().filter(|i| {
+                i.is_stdin() || i.path.is_dir() || Format::from_path(&i.path) == Some(Format::Csv)
+            });
+            if csv_files.count() > 1 {
+                return Err(Error::input(
+                    STDIN,
+                    "a CSV on standard input cannot be joined with other CSV files (they are \
+                     matched by file name): give every file by its path",
+                ));
+            }
+            let reader = csv::CsvReader::new(stdin, STDIN, options)?;
+            let notices = reader.notices().to_vec();
+            (Box::new(reader), notices)
+        }
+    })
+}
+
+/// The format the first bytes of a stream show (after a UTF-8 BOM and white space).
+fn sniff_format(head: &[u8]) -> Format {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    match head.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'<') => Format::Xml,
+        Some(b'{') => Format::Jsonl,
+        _ => Format::Csv,
+    }
 }
 
 fn expand_folders(inputs: &[Input]) -> Result<Vec<Input>> {

@@ -74,7 +74,11 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let mut out = output::open(args.to.into(), &args.output, options)?;
     write_all(&generator, &args, out.sink())?;
     out.commit()?;
-    eprintln!("teczka: generated {} pupils into {}", args.count, args.output.display());
+    let into = match args.output.as_os_str() == "-" {
+        true => "standard output".to_string(),
+        false => args.output.display().to_string(),
+    };
+    eprintln!("teczka: generated {} pupils into {into}", args.count);
     Ok(Exit::Clean)
 }
 
