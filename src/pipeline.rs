@@ -133,7 +133,8 @@ impl<'a> Pipeline<'a> {
         self
     }
 
-    /// Call `progress` with the number of input records done after every batch.
+    /// Call `progress` with the number of pupils done (written or rejected) after every batch:
+    /// what a school counts, where a multi-file export has many rows per pupil.
     pub fn progress(mut self, progress: impl FnMut(u64) + 'a) -> Pipeline<'a> {
         self.progress = Some(Box::new(progress));
         self
@@ -163,7 +164,7 @@ impl<'a> Pipeline<'a> {
                     deliver(record, &mut counts, &mut outputs)?;
                 }
                 if let Some(progress) = self.progress.as_mut() {
-                    progress(counts.input);
+                    progress(counts.pupils_out + counts.pupils_rejected);
                 }
             }
             Ok::<(), crate::Error>(())

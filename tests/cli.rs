@@ -235,3 +235,35 @@ fn dash_as_input_is_standard_input_in_every_format() {
         assert_eq!(run.stdout().lines().count(), 3, "{name}");
     }
 }
+
+/// `--quiet` leaves errors, safety warnings and the summary line; `--verbose` lists every
+/// problem rather than the first 20 (issue 14).
+#[test]
+fn quiet_and_verbose_set_how_much_is_said_on_standard_error() {
+    let dir = Dir::new();
+    let mut data = String::from("id;nazwisko;imie;plec\n");
+    for n in 1..=30 {
+        data.push_str(&format!("{n};Nowak;Anna;x\n"));
+    }
+    dir.create("zle.csv", &data);
+    let convert = |flag: &str| {
+        let mut args =
+            vec!["convert", "zle.csv", "--to", "jsonl", "-o", "out.jsonl", "--rejects", "r.jsonl"];
+        if !flag.is_empty() {
+            args.insert(0, flag);
+        }
+        let _ = std::fs::remove_file(dir.join("out.jsonl"));
+        let _ = std::fs::remove_file(dir.join("r.jsonl"));
+        dir.run(&args).expect_code(1)
+    };
+    let problem_lines = |text: &str| text.lines().filter(|l| l.contains(": type: ")).count();
+    let normal = convert("");
+    assert_eq!(problem_lines(&normal.stderr()), 20, "{}", normal.stderr());
+    assert!(normal.stderr().contains("10 more problems not shown"));
+    let verbose = convert("--verbose");
+    assert_eq!(problem_lines(&verbose.stderr()), 30, "{}", verbose.stderr());
+    let quiet = convert("-q");
+    assert_eq!(quiet.stderr(), "records: in=30 out=0 rejected=30\n");
+    // The flags go anywhere on the line, and contradict each other.
+    dir.run(&["validate", "zle.csv", "-q", "--verbose"]).expect_code(2);
+}

@@ -4,6 +4,7 @@
 //! in `cmd/<name>.rs` with its `Args` and `run(args) -> anyhow::Result<Exit>`.
 
 mod cmd;
+pub mod say;
 
 pub use self::cmd::summary_of_failed_run;
 mod package;
@@ -29,6 +30,13 @@ use teczka::read::{Format, Input, Limits, Mapping, ReadOptions};
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Say only errors, safety warnings and the summary line: no progress, no list of
+    /// problems on the terminal (reports written to files stay whole).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// List every problem on the terminal, not only the first ones, and every notice.
+    #[arg(short, long, global = true)]
+    verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -49,6 +57,11 @@ enum Command {
 
 /// Run the chosen command.
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    say::set(match (cli.quiet, cli.verbose) {
+        (true, _) => say::Verbosity::Quiet,
+        (_, true) => say::Verbosity::Verbose,
+        _ => say::Verbosity::Normal,
+    });
     match cli.command {
         Command::Validate(args) => cmd::validate::run(args),
         Command::Convert(args) => cmd::convert::run(args),

@@ -4,6 +4,7 @@
 //! `export` and `sar` share this, so both kinds of archive have the same layout, checksums,
 //! timestamps and encryption choices, and `verify` reads both.
 
+use crate::cli::say::note;
 use crate::cli::ReadArgs;
 use anyhow::{bail, Context};
 use chrono::{DateTime, NaiveDateTime};
@@ -230,6 +231,7 @@ impl<'a> Staging<'a> {
             bag.sign_with(key);
         }
         let encrypted = self.encrypted();
+        let sealing = crate::cli::say::spinner("hashing, compressing and sealing the archive");
         let summary = if let Some(passphrase) = &self.passphrase {
             self.encrypted_zip(bag, passphrase_encryptor(passphrase)?)?
         } else if !args.encrypt_to.is_empty() {
@@ -237,7 +239,8 @@ impl<'a> Staging<'a> {
         } else {
             write_atomically(&args.output, |file| bag.write_zip(file, &self.options))?
         };
-        eprintln!(
+        sealing.finish_and_clear();
+        note!(
             "teczka: archive {} written: bag `{}`, {} files, Payload-Oxum {}{}{}",
             args.output.display(),
             summary.name,

@@ -1,6 +1,7 @@
 //! `teczka convert`: read records in one format, validate them, write them in another.
 
 use super::{finish, CheckArgs, Job, PolicyArgs, ReportTo};
+use crate::cli::say::note;
 use crate::cli::{refuse_overwriting_inputs, CsvOutArgs, Exit, FormatArg, ReadArgs};
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
@@ -128,10 +129,10 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     }
     if let Some(key) = release.as_ref().and_then(|r| r.key.as_ref()) {
         // The id, never the key: receivers compare it to know which exports link.
-        eprintln!("teczka: pseudonyms and date shifts made with key {}", key.id());
+        note!("teczka: pseudonyms and date shifts made with key {}", key.id());
     }
     if let Some(risk) = &finished.risk {
-        eprintln!("teczka: {}", super::anonymity_summary(risk));
+        note!("teczka: {}", super::anonymity_summary(risk));
     }
     Ok(finish(&finished.counts))
 }
@@ -176,7 +177,7 @@ fn tables(args: Args) -> anyhow::Result<Exit> {
     let mut sink = TablesWriter::new(dir.path(), specs, k)?;
     let finished = job.run(&mut sink)?;
     dir.commit()?;
-    eprintln!(
+    note!(
         "teczka: {} tables written to {} (counts below {k} and what would reveal them hidden)",
         specs.len(),
         args.output.display()
@@ -200,7 +201,7 @@ fn write_released_schemas(output: &Path, to: FormatArg, as_text: &[&str]) -> any
         std::io::Write::write_all(&mut &mut file, text.as_bytes())
             .with_context(|| format!("{}: cannot write", path.display()))?;
         file.commit()?;
-        eprintln!("teczka: the released records follow {}", path.display());
+        note!("teczka: the released records follow {}", path.display());
         Ok(())
     };
     write("released.schema.json", released_schema_text(as_text))?;

@@ -3,6 +3,7 @@
 
 use super::{finish, CheckArgs, Job, PolicyArgs, Release, ReportTo};
 use crate::cli::package::{ArchiveArgs, Staging};
+use crate::cli::say::note;
 use crate::cli::{refuse_overwriting_inputs, Exit, ReadArgs, ReportFormat};
 use anyhow::{bail, Context};
 use serde_json::json;
@@ -209,7 +210,7 @@ fn write_records(
     let finished = job.run(&mut tee)?;
     drop(tee);
     if let Some(risk) = &finished.risk {
-        eprintln!("teczka: {}", super::anonymity_summary(risk));
+        note!("teczka: {}", super::anonymity_summary(risk));
         // Class, school and commune names are what the release generalised away: an
         // anonymised archive's risk reports keep the counts per level, not the units.
         let risk = if statistics { risk.clone().counts_only() } else { risk.clone() };

@@ -1,5 +1,6 @@
 //! `teczka generate`: deterministic synthetic pupils for fixtures, demos and benchmarks.
 
+use crate::cli::say::note;
 use crate::cli::{Exit, FormatArg};
 use anyhow::Context;
 use rayon::prelude::*;
@@ -78,7 +79,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         true => "standard output".to_string(),
         false => args.output.display().to_string(),
     };
-    eprintln!("teczka: generated {} pupils into {into}", args.count);
+    note!("teczka: generated {} pupils into {into}", args.count);
     Ok(Exit::Clean)
 }
 

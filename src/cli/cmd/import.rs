@@ -1,6 +1,7 @@
 //! `teczka import`: verify an archive, then convert its records for the receiving system.
 
 use super::verify::{check, read_entry, OpenArgs, SignerArgs};
+use crate::cli::say::note;
 use crate::cli::{CsvOutArgs, Exit, FormatArg};
 use anyhow::bail;
 use serde_json::Value;
@@ -141,7 +142,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     if imported != expected {
         bail!("imported {imported} pupils but the archive's metadata counts {expected}: a bug");
     }
-    eprintln!("teczka: imported {imported} pupils from {} into {name}", args.archive.display());
+    note!("teczka: imported {imported} pupils from {} into {name}", args.archive.display());
     Ok(Exit::Clean)
 }
 

@@ -14,6 +14,8 @@ pub mod validate;
 pub mod verify;
 
 use super::{Exit, ReadArgs, ReportFormat};
+use crate::cli::say::note;
+use crate::cli::say::{self, Verbosity};
 use anyhow::bail;
 use anyhow::Context;
 use chrono::NaiveDate;
@@ -206,7 +208,7 @@ impl Release {
         let mut file = AtomicFile::create(path)?;
         tokens.write_mapping(&mut file, recipient)?;
         file.commit()?;
-        eprintln!(
+        note!(
             "teczka: token mapping ({} values) written encrypted to {}; keep it apart from the \
              output: it reverses the tokens",
             tokens.len(),
@@ -298,11 +300,7 @@ impl Job<'_> {
             refuse_dropped_columns(&opened.notices)?;
         }
         if self.check.report_file.is_some() {
-            // The report goes to a file (an export's goes into the archive): what needs the
-            // user's attention is said on the terminal as well.
-            for notice in opened.notices.iter().filter(|n| n.level == NoticeLevel::Warning) {
-                eprintln!("{}: warning: {}", notice.source, notice.message);
-            }
+            print_notices(&opened.notices);
         }
         let validator = self.check.validator()?;
         let mut duplicates = Duplicates::new();
@@ -329,7 +327,8 @@ impl Job<'_> {
             }
             (None, ReportTo::StderrSummary) => {
                 to_terminal = false;
-                make_report(self.check.report_format(), &mut buffered, Some(SHOWN_ON_STDERR))
+                let shown = (say::level() < Verbosity::Verbose).then_some(SHOWN_ON_STDERR);
+                make_report(self.check.report_format(), &mut buffered, shown)
             }
         };
 
@@ -362,37 +361,51 @@ impl Job<'_> {
                 record.released = Some(Box::new(released));
                 Ok(())
             })
-            .progress(|n| {
-                progress.set_position(n);
+            .progress(|pupils| {
+                progress.set_position(pupils);
                 let seconds = progress.elapsed().as_secs_f64().max(0.001);
-                progress.set_message(format!("{:.0} records/s", n as f64 / seconds));
+                progress.set_message(format!("{:.0} pupils/s", pupils as f64 / seconds));
             })
             .run(
                 opened.records,
                 &opened.notices,
                 Outputs { accepted, rejected, report: report.as_mut() },
-            )?;
+            );
+        progress.finish_and_clear();
+        drop(report);
+        // The problems found before a stop are shown too: they may be why it stopped.
+        if say::level() > Verbosity::Quiet {
+            std::io::stderr().write_all(&buffered).context("cannot write to standard error")?;
+        }
+        let counts = counts?;
         // Whatever fails after this point, the run's summary line says what was read.
         let _ = RUN_COUNTS.set(counts);
         let risk = spill.as_mut().and_then(|s| s.outcome()).and_then(|o| o.risk);
-        progress.finish_and_clear();
-        drop(report);
         drop(rejects_writer);
-        std::io::stderr().write_all(&buffered).context("cannot write to standard error")?;
         if let Some(file) = report_file {
             file.commit()?;
         }
         if let (Some(file), Some(path)) = (rejects_file, &self.rejects) {
             file.commit()?;
             if counts.rejected > 0 {
-                eprintln!(
-                    "teczka: {} rejected records written to {}",
-                    counts.rejected,
-                    path.display()
-                );
+                note!("teczka: {} rejected records written to {}", counts.rejected, path.display());
             }
         }
         Ok(Finished { counts, risk })
+    }
+}
+
+/// Say the input notices on the terminal when the report goes to a file (an export's goes into
+/// the archive): warnings always, what was detected with `--verbose`.
+fn print_notices(notices: &[Notice]) {
+    for notice in notices {
+        match notice.level {
+            NoticeLevel::Warning => eprintln!("{}: warning: {}", notice.source, notice.message),
+            NoticeLevel::Info if say::level() == Verbosity::Verbose => {
+                eprintln!("{}: {}", notice.source, notice.message)
+            }
+            NoticeLevel::Info => {}
+        }
     }
 }
 
@@ -451,12 +464,12 @@ fn make_report<'w>(
 /// A record counter on standard error, drawn only on a terminal and only when the report is
 /// not being printed there too.
 fn progress_bar(report_on_terminal: bool) -> ProgressBar {
-    if report_on_terminal || !std::io::stderr().is_terminal() {
+    if report_on_terminal || say::level() == Verbosity::Quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new_spinner();
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {human_pos} records ({msg}, {elapsed})")
+        ProgressStyle::with_template("{spinner} {human_pos} pupils ({msg}, {elapsed})")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     bar.set_message("reading");

@@ -2,6 +2,7 @@
 //! everything the school's records say about one person.
 
 use crate::cli::package::{ArchiveArgs, Staging};
+use crate::cli::say::note;
 use crate::cli::{refuse_overwriting_inputs, Exit, ReadArgs};
 use anyhow::{bail, Context};
 use chrono::NaiveDate;
@@ -201,7 +202,11 @@ fn search(args: &Args) -> anyhow::Result<Disclosure> {
     let options = args.read.options()?;
     let opened = teczka::read::open(args.read.inputs(), &options)?;
     let mut search = Search::new(subject(args)?, count_files(&args.read));
-    for record in opened.records {
+    let searching = crate::cli::say::spinner("searching every record for the subject");
+    for (n, record) in opened.records.enumerate() {
+        if n % 4096 == 0 {
+            searching.set_message(format!("searching every record for the subject: {n} read"));
+        }
         let record = record.map_err(|e| {
             anyhow::anyhow!(
                 "{e}\nThe search stopped there and no package was written: an incomplete search \
@@ -210,6 +215,7 @@ fn search(args: &Args) -> anyhow::Result<Disclosure> {
         })?;
         search.look_at(&record);
     }
+    searching.finish_and_clear();
     for problem in search.unreadable() {
         eprintln!(
             "teczka: warning: {problem} — this record is about the subject: what could not be \
@@ -368,7 +374,7 @@ fn say_what_was_found(disclosure: &Disclosure, request: &Request) {
         ),
     };
     let withheld = disclosure.withheld.iter().map(|w| w.count).sum::<usize>();
-    eprintln!(
+    note!(
         "teczka: searched {} in {}; found {found}; {} withheld to protect others; reference {}",
         count(searched.records as usize, "record"),
         count(searched.files, "file"),
