@@ -152,3 +152,40 @@ fn csv_output_for_spreadsheets_neutralises_formulas_by_default() {
     convert(&dir, "in.jsonl", "csv", "raw", &["--no-formula-guard"]).expect_code(0);
     assert!(!dir.read("raw/pupils.csv").contains("'="));
 }
+
+/// Spreadsheets re-break PESELs read from CSV (issue 14); in the XLSX output every PESEL is a
+/// text cell that openpyxl — not teczka — reads back with its leading zero, dates are dates.
+#[test]
+fn xlsx_output_keeps_every_pesel_as_text_read_back_by_openpyxl() {
+    if !crate::util::has_python_module("openpyxl") {
+        return;
+    }
+    let dir = Dir::new();
+    crate::util::generate_jsonl(&dir, &["-n", "2000", "--seed", "21"], "p.jsonl");
+    dir.run(&["convert", "p.jsonl", "--to", "xlsx", "-o", "p.xlsx"]).expect_code(0);
+    let expected: Vec<String> = dir
+        .read("p.jsonl")
+        .lines()
+        .map(|line| {
+            let pupil: serde_json::Value = serde_json::from_str(line).unwrap();
+            pupil["pesel"].as_str().unwrap_or_default().to_string()
+        })
+        .collect();
+    assert!(expected.iter().filter(|p| p.starts_with('0')).count() > 100, "too few zeros to test");
+    let script = "import openpyxl, sys, datetime\n\
+                  ws = openpyxl.load_workbook(sys.argv[1], read_only=True)['pupils']\n\
+                  rows = ws.iter_rows(values_only=True)\n\
+                  header = next(rows)\n\
+                  p, b = header.index('pesel'), header.index('birth_date')\n\
+                  for row in rows:\n\
+                  \u{20}   assert row[b] is None or isinstance(row[b], datetime.datetime), row[b]\n\
+                  \u{20}   print('' if row[p] is None else row[p] if isinstance(row[p], str) else 'NUMBER')\n";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, dir.join("p.xlsx").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let read_back: Vec<String> =
+        String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect();
+    assert_eq!(read_back, expected);
+}

@@ -92,25 +92,112 @@ impl CsvWriteOptions {
 /// let grades = std::fs::read_to_string(dir.path().join("grades.csv")).unwrap();
 /// assert_eq!(grades, "pupil_id;school_year;term;subject;grade;kind;behaviour\r\n");
 /// ```
-pub struct CsvWriter {
-    files: Vec<EntityFile>,
-    options: CsvWriteOptions,
+pub type CsvWriter = TableWriter<CsvFiles>;
+
+/// Writes pupils as one table per entity — the pupil's own row, a row per child item linked by
+/// `pupil_id` — into a destination of tables: CSV files ([`CsvWriter`]) or worksheets
+/// ([`XlsxWriter`](super::XlsxWriter)). The layout (tables, columns, cell texts) is decided
+/// here once; the destination only stores rows.
+pub struct TableWriter<D> {
+    pub(crate) dest: D,
+    /// One table per entity, in [`Entity::ALL`] order.
+    tables: Vec<Table>,
+    /// Whether text cells are neutralised against formulas (CSV for spreadsheets).
+    neutralise_formulas: bool,
     /// Pupils written so far, for error messages.
     written: u64,
-    rows: Rows,
-    /// Catalogue index → (file, column) of the field's cell, for typed pupils.
+    /// Catalogue index → (table, column) of the field's cell, for typed pupils.
     cell_of: Vec<Option<(usize, usize)>>,
-    /// Each file's cells of the row being filled, reused from pupil to pupil.
+    /// Each table's cells of the row being filled, reused from pupil to pupil.
     cells: Vec<Vec<Option<String>>>,
 }
 
-/// One entity's output file.
-struct EntityFile {
-    entity: Entity,
-    path: PathBuf,
-    out: BufWriter<StagedFile>,
-    /// The entity's fields in column order (after `pupil_id` in a child file).
-    columns: Vec<&'static FieldSpec>,
+/// One entity's table: its fields in column order (after `pupil_id` in a child table).
+pub struct Table {
+    /// The entity whose rows the table holds.
+    pub entity: Entity,
+    /// Its fields, in column order.
+    pub columns: Vec<&'static FieldSpec>,
+}
+
+impl Table {
+    /// The header names: `pupil_id` first in a child table, then the canonical keys.
+    pub fn header(&self) -> Vec<&str> {
+        let link = (self.entity != Entity::Pupil).then_some("pupil_id");
+        link.into_iter().chain(self.columns.iter().map(|f| f.key.as_str())).collect()
+    }
+}
+
+/// One row as the writer hands it to a destination: the pupil id linking a child row, then
+/// a cell per column of the table, with the field it holds.
+pub struct Row<'a> {
+    /// The pupil id cell of a child row (`None` in the pupils table).
+    pub link: Option<String>,
+    /// The cells, one per column, with the field each holds.
+    pub cells: Vec<(Option<String>, &'static FieldSpec)>,
+    /// The pupil's ordinal in the output (from 1) and id, to name the row in an error.
+    pub record: u64,
+    /// The pupil's id.
+    pub id: &'a str,
+}
+
+/// Where a [`TableWriter`]'s tables go.
+pub trait Tables {
+    /// Start every table with its header.
+    fn start(&mut self, tables: &[Table]) -> Result<()>;
+    /// Add a row to table `table`.
+    fn row(&mut self, table: usize, row: Row<'_>) -> Result<()>;
+    /// Close every table.
+    fn finish(&mut self) -> Result<()>;
+}
+
+/// The table layout, the same for every destination.
+fn layout() -> (Vec<Table>, Vec<Option<(usize, usize)>>) {
+    let mut cell_of = vec![None; fields().len()];
+    let mut tables = Vec::new();
+    for entity in Entity::ALL {
+        let mut columns: Vec<&'static FieldSpec> = entity_fields(entity).collect();
+        // The pupil's id leads its table, whatever the catalogue's order.
+        columns.sort_by_key(|f| !(entity == Entity::Pupil && f.key == "id"));
+        for (column, spec) in columns.iter().enumerate() {
+            if let Some(index) = fields().iter().position(|f| std::ptr::eq(f, *spec)) {
+                cell_of[index] = Some((tables.len(), column));
+            }
+        }
+        tables.push(Table { entity, columns });
+    }
+    (tables, cell_of)
+}
+
+impl<D: Tables> TableWriter<D> {
+    /// A writer of every entity's table into `dest`, headers written.
+    pub fn with_tables(mut dest: D, neutralise_formulas: bool) -> Result<TableWriter<D>> {
+        let (tables, cell_of) = layout();
+        dest.start(&tables)?;
+        let cells = tables.iter().map(|t| vec![None; t.columns.len()]).collect();
+        Ok(TableWriter { dest, tables, neutralise_formulas, written: 0, cell_of, cells })
+    }
+
+    /// The pupil id cell of a child row.
+    fn link(&self, entity: Entity, id: &str) -> Option<String> {
+        let id = id.to_string();
+        (entity != Entity::Pupil).then(|| {
+            if self.neutralise_formulas {
+                neutralise(id.clone())
+            } else {
+                id
+            }
+        })
+    }
+}
+
+/// CSV files, one per entity, in a folder.
+pub struct CsvFiles {
+    dir: PathBuf,
+    store: Store,
+    options: CsvWriteOptions,
+    rows: Rows,
+    files: Vec<(PathBuf, BufWriter<StagedFile>)>,
 }
 
 impl CsvWriter {
@@ -124,37 +211,46 @@ impl CsvWriter {
     pub fn create_in(store: &Store, dir: &Path, options: CsvWriteOptions) -> Result<CsvWriter> {
         let rows = Rows::new(dir, &options)?;
         private::create_dir_all(dir)?;
-        let mut writer = CsvWriter {
-            files: Vec::new(),
+        let guard = options.neutralise_formulas;
+        let files = CsvFiles {
+            dir: dir.to_path_buf(),
+            store: store.clone(),
             options,
-            written: 0,
             rows,
-            cell_of: vec![None; fields().len()],
-            cells: Vec::new(),
+            files: Vec::new(),
         };
-        for entity in Entity::ALL {
-            let path = dir.join(format!("{}.csv", entity.file_stem()));
-            let file = store.create(&path)?;
-            let mut columns: Vec<&'static FieldSpec> = entity_fields(entity).collect();
-            // The pupil's id leads its file, whatever the catalogue's order.
-            columns.sort_by_key(|f| !(entity == Entity::Pupil && f.key == "id"));
-            let mut header: Vec<&str> = Vec::new();
-            if entity != Entity::Pupil {
-                header.push("pupil_id");
-            }
-            header.extend(columns.iter().map(|f| f.key.as_str()));
-            for (column, spec) in columns.iter().enumerate() {
-                if let Some(index) = fields().iter().position(|f| std::ptr::eq(f, *spec)) {
-                    writer.cell_of[index] = Some((writer.files.len(), column));
-                }
-            }
-            writer.cells.push(vec![None; columns.len()]);
-            let mut file = EntityFile { entity, path, out: BufWriter::new(file), columns };
-            writer.rows.start(&mut file.out, &file.path, writer.options.bom)?;
-            writer.rows.write_header(&mut file.out, &file.path, &header)?;
-            writer.files.push(file);
+        TableWriter::with_tables(files, guard)
+    }
+}
+
+impl Tables for CsvFiles {
+    fn start(&mut self, tables: &[Table]) -> Result<()> {
+        for table in tables {
+            let path = self.dir.join(format!("{}.csv", table.entity.file_stem()));
+            let mut out = BufWriter::new(self.store.create(&path)?);
+            self.rows.start(&mut out, &path, self.options.bom)?;
+            self.rows.write_header(&mut out, &path, &table.header())?;
+            self.files.push((path, out));
         }
-        Ok(writer)
+        Ok(())
+    }
+
+    fn row(&mut self, table: usize, row: Row<'_>) -> Result<()> {
+        let Some((path, out)) = self.files.get_mut(table) else { return Ok(()) };
+        let mut cells: Vec<(Option<String>, &str)> = Vec::with_capacity(row.cells.len() + 1);
+        if let Some(link) = row.link {
+            cells.push((Some(link), "id"));
+        }
+        cells.extend(row.cells.into_iter().map(|(cell, field)| (cell, field.path.as_str())));
+        self.rows.write(out, path, &cells, row.record, row.id)
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        for (path, out) in &mut self.files {
+            out.flush().map_err(|e| Error::io(&*path, e))?;
+            out.get_mut().close()?;
+        }
+        Ok(())
     }
 }
 
@@ -301,43 +397,38 @@ pub(crate) fn neutralise(text: String) -> String {
     }
 }
 
-impl CsvWriter {
+impl<D: Tables> TableWriter<D> {
     /// Write one pupil object, its own row and its children's rows, linked by `id`.
     fn write_object(&mut self, object: &Map<String, Value>, id: &str) -> Result<()> {
-        let mut files = std::mem::take(&mut self.files);
-        let result = (|| {
-            for file in &mut files {
-                let items: Vec<&Map<String, Value>> = match file.entity.collection() {
-                    None => vec![object],
-                    Some(collection) => object
-                        .get(collection)
-                        .and_then(Value::as_array)
-                        .map(|items| items.iter().filter_map(Value::as_object).collect())
-                        .unwrap_or_default(),
-                };
-                for item in items {
-                    let mut cells: Vec<(Option<String>, &str)> = Vec::new();
-                    if file.entity != Entity::Pupil {
-                        let id = id.to_string();
-                        let pupil_id =
-                            if self.options.neutralise_formulas { neutralise(id) } else { id };
-                        cells.push((Some(pupil_id), "id"));
+        let guard = self.neutralise_formulas;
+        for (t, table) in self.tables.iter().enumerate() {
+            let items: Vec<&Map<String, Value>> = match table.entity.collection() {
+                None => vec![object],
+                Some(collection) => object
+                    .get(collection)
+                    .and_then(Value::as_array)
+                    .map(|items| items.iter().filter_map(Value::as_object).collect())
+                    .unwrap_or_default(),
+            };
+            for item in items {
+                let cells = table
+                    .columns
+                    .iter()
+                    .map(|field| (cell_text(field, get_path(item, &field.key), guard), *field))
+                    .collect();
+                let link = (table.entity != Entity::Pupil).then(|| {
+                    if guard {
+                        neutralise(id.to_string())
+                    } else {
+                        id.to_string()
                     }
-                    let guard = self.options.neutralise_formulas;
-                    for field in &file.columns {
-                        cells.push((
-                            cell_text(field, get_path(item, &field.key), guard),
-                            &field.path,
-                        ));
-                    }
-                    self.rows.write(&mut file.out, &file.path, &cells, self.written + 1, id)?;
-                }
+                });
+                let row = Row { link, cells, record: self.written + 1, id };
+                self.dest.row(t, row)?;
             }
-            Ok(())
-        })();
-        self.files = files;
+        }
         self.written += 1;
-        result
+        Ok(())
     }
 }
 
@@ -361,8 +452,8 @@ pub(super) fn link_id(pupil: &Map<String, Value>, written: u64) -> String {
     }
 }
 
-impl CsvWriter {
-    /// Write one typed pupil: its values walked straight into the cells of each file's row
+impl<D: Tables> TableWriter<D> {
+    /// Write one typed pupil: its values walked straight into the cells of each table's row
     /// (no JSON map), a child row written as its item ends, the pupil's own row last.
     fn write_typed(&mut self, pupil: &Pupil) -> Result<()> {
         for row in &mut self.cells {
@@ -370,76 +461,66 @@ impl CsvWriter {
         }
         let mut filler = Filler { writer: self, id: &pupil.id };
         walk(pupil, &mut filler)?;
-        let pupil_file = self.files.iter().position(|f| f.entity == Entity::Pupil);
-        if let Some(file) = pupil_file {
-            self.write_row(file, &pupil.id)?;
+        let pupil_table = self.tables.iter().position(|t| t.entity == Entity::Pupil);
+        if let Some(table) = pupil_table {
+            self.write_row(table, &pupil.id)?;
         }
         self.written += 1;
         Ok(())
     }
 
-    /// Write file `file`'s filled cells as a row (after the pupil id in a child file) and
+    /// Write table `table`'s filled cells as a row (after the pupil id in a child table) and
     /// empty them for the next.
-    fn write_row(&mut self, file: usize, id: &str) -> Result<()> {
-        let (Some(entity_file), Some(row)) = (self.files.get_mut(file), self.cells.get_mut(file))
-        else {
+    fn write_row(&mut self, table: usize, id: &str) -> Result<()> {
+        let (Some(spec), Some(row)) = (self.tables.get(table), self.cells.get_mut(table)) else {
             return Ok(());
         };
-        let mut cells: Vec<(Option<String>, &str)> = Vec::with_capacity(row.len() + 1);
-        if entity_file.entity != Entity::Pupil {
-            let id = id.to_string();
-            cells.push((
-                Some(if self.options.neutralise_formulas { neutralise(id) } else { id }),
-                "id",
-            ));
-        }
-        for (cell, field) in row.iter_mut().zip(&entity_file.columns) {
-            cells.push((cell.take(), &field.path));
-        }
-        self.rows.write(&mut entity_file.out, &entity_file.path, &cells, self.written + 1, id)
+        let cells = row.iter_mut().zip(&spec.columns).map(|(cell, f)| (cell.take(), *f)).collect();
+        let link = self.link(spec.entity, id);
+        self.dest.row(table, Row { link, cells, record: self.written + 1, id })
     }
 }
 
 /// Fills the row cells of one typed pupil as it is walked.
-struct Filler<'w> {
-    writer: &'w mut CsvWriter,
+struct Filler<'w, D> {
+    writer: &'w mut TableWriter<D>,
     id: &'w str,
 }
 
-impl Filler<'_> {
-    /// The file a list's items are rows of.
-    fn file_of(&self, list: &Node) -> Option<usize> {
+impl<D: Tables> Filler<'_, D> {
+    /// The table a list's items are rows of.
+    fn table_of(&self, list: &Node) -> Option<usize> {
         let entity = Entity::from_collection(list.name())?;
-        self.writer.files.iter().position(|f| f.entity == entity)
+        self.writer.tables.iter().position(|t| t.entity == entity)
     }
 }
 
-impl Visitor for Filler<'_> {
+impl<D: Tables> Visitor for Filler<'_, D> {
     fn leaf(&mut self, node: &'static Node, value: Scalar<'_>) -> Result<()> {
         let Node::Leaf { spec, index, .. } = node else { return Ok(()) };
-        let Some(Some((file, column))) = self.writer.cell_of.get(*index).copied() else {
+        let Some(Some((table, column))) = self.writer.cell_of.get(*index).copied() else {
             return Ok(()); // no column for it in the canonical layout
         };
         let mut text = String::new();
         value.push_text(&mut text);
-        if self.writer.options.neutralise_formulas && spec.kind == ValueKind::Text {
+        if self.writer.neutralise_formulas && spec.kind == ValueKind::Text {
             text = neutralise(text);
         }
-        if let Some(cell) = self.writer.cells.get_mut(file).and_then(|row| row.get_mut(column)) {
+        if let Some(cell) = self.writer.cells.get_mut(table).and_then(|row| row.get_mut(column)) {
             *cell = Some(text);
         }
         Ok(())
     }
 
     fn leave_item(&mut self, list: &'static Node) -> Result<()> {
-        match self.file_of(list) {
-            Some(file) => self.writer.write_row(file, self.id),
+        match self.table_of(list) {
+            Some(table) => self.writer.write_row(table, self.id),
             None => Ok(()),
         }
     }
 }
 
-impl Sink for CsvWriter {
+impl<D: Tables> Sink for TableWriter<D> {
     fn write(&mut self, pupil: &Pupil) -> Result<()> {
         self.write_typed(pupil)
     }
@@ -451,11 +532,7 @@ impl Sink for CsvWriter {
     }
 
     fn finish(&mut self) -> Result<()> {
-        for file in &mut self.files {
-            file.out.flush().map_err(|e| Error::io(&file.path, e))?;
-            file.out.get_mut().close()?;
-        }
-        Ok(())
+        self.dest.finish()
     }
 }
 

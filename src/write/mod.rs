@@ -10,11 +10,13 @@ pub mod mapped;
 pub mod output;
 pub mod private;
 pub mod staged;
+pub mod xlsx;
 pub mod xml;
 
 pub use self::csv::{CsvWriteOptions, CsvWriter};
 pub use self::jsonl::JsonlWriter;
 pub use self::mapped::MappedCsvWriter;
+pub use self::xlsx::XlsxWriter;
 pub use self::xml::XmlWriter;
 
 use crate::error::Result;

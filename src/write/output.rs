@@ -12,7 +12,7 @@
 //! ([`remove_leftovers`]).
 
 use super::staged::{StagedFile, Store};
-use super::{private, CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
+use super::{private, CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XlsxWriter, XmlWriter};
 use crate::error::{Error, Result};
 use crate::read::Format;
 use std::fs::File;
@@ -55,36 +55,66 @@ enum Target {
     Stdout,
 }
 
+/// What an output is written as: every record format teczka reads, and XLSX workbooks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutFormat {
+    /// A folder of CSV files, one per entity.
+    Csv,
+    /// SOU-like XML.
+    Xml,
+    /// JSON Lines of the canonical model.
+    Jsonl,
+    /// An `.xlsx` workbook, one worksheet per entity, identifiers as text cells.
+    Xlsx,
+}
+
+impl From<Format> for OutFormat {
+    fn from(format: Format) -> OutFormat {
+        match format {
+            Format::Csv => OutFormat::Csv,
+            Format::Xml => OutFormat::Xml,
+            Format::Jsonl => OutFormat::Jsonl,
+        }
+    }
+}
+
 /// Open the output of `format` at `path`: a folder of files for CSV (`options` say how), one
-/// file for XML and JSON Lines, standard output for those two when `path` is `-`.
-pub fn open(format: Format, path: &Path, options: CsvWriteOptions) -> Result<Output> {
+/// file for XML, JSON Lines and XLSX, standard output for those when `path` is `-`.
+pub fn open(format: impl Into<OutFormat>, path: &Path, options: CsvWriteOptions) -> Result<Output> {
+    let format = format.into();
     let name = path.display().to_string();
     let stdout = path == Path::new(STDOUT);
     let (sink, target): (Box<dyn Sink>, Target) = match format {
-        Format::Csv if stdout => {
+        OutFormat::Csv if stdout => {
             let why = "CSV is a folder of files (one per entity): give -o a folder name, not `-`";
             return Err(Error::io(path, io::Error::new(io::ErrorKind::InvalidInput, why)));
         }
-        Format::Csv => {
+        OutFormat::Csv => {
             let dir = AtomicDir::create(path)?;
             (Box::new(CsvWriter::create(dir.path(), options)?), Target::Dir(dir))
         }
-        Format::Xml | Format::Jsonl if stdout => {
-            (record_sink(format, io::stdout(), &name)?, Target::Stdout)
-        }
-        Format::Xml | Format::Jsonl => {
+        _ if stdout => (record_sink(format, io::stdout(), &name, None)?, Target::Stdout),
+        _ => {
             let file = AtomicFile::create(path)?;
             let handle = file.temp.as_file().try_clone().map_err(|e| Error::io(path, e))?;
-            (record_sink(format, handle, &name)?, Target::File(file))
+            // A workbook's worksheets spool beside the output: same disk, same privacy.
+            let tempdir = Some(parent_of(path));
+            (record_sink(format, handle, &name, tempdir)?, Target::File(file))
         }
     };
     Ok(Output { sink, target })
 }
 
-/// The one-stream writer of `format` (XML or JSON Lines) on `out`.
-fn record_sink<W: Write + 'static>(format: Format, out: W, name: &str) -> Result<Box<dyn Sink>> {
+/// The one-stream writer of `format` (XML, JSON Lines or XLSX) on `out`.
+fn record_sink<W: Write + Send + 'static>(
+    format: OutFormat,
+    out: W,
+    name: &str,
+    tempdir: Option<&Path>,
+) -> Result<Box<dyn Sink>> {
     Ok(match format {
-        Format::Xml => Box::new(XmlWriter::new(out, name)?),
+        OutFormat::Xml => Box::new(XmlWriter::new(out, name)?),
+        OutFormat::Xlsx => Box::new(XlsxWriter::new(out, name, tempdir)?),
         _ => Box::new(JsonlWriter::new(out, name)),
     })
 }

@@ -2,13 +2,13 @@
 
 use super::{finish, CheckArgs, Job, PolicyArgs, ReportTo};
 use crate::cli::say::note;
-use crate::cli::{refuse_overwriting_inputs, CsvOutArgs, Exit, FormatArg, ReadArgs};
+use crate::cli::{refuse_overwriting_inputs, CsvOutArgs, Exit, ReadArgs};
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 use teczka::model::schema::{released_schema_text, released_xsd};
 use teczka::report::tables::TablesWriter;
 use teczka::write::output;
-use teczka::write::output::{AtomicDir, AtomicFile};
+use teczka::write::output::{AtomicDir, AtomicFile, OutFormat};
 
 /// Convert pupil records between CSV, SOU-like XML and JSON Lines, validating on the way.
 ///
@@ -70,6 +70,8 @@ enum To {
     Sou,
     /// JSON Lines of the canonical model.
     Jsonl,
+    /// An Excel workbook, one sheet per entity, PESELs and other identifiers as text cells.
+    Xlsx,
     /// The policy's `[[tables]]`: counts and means with small cells suppressed.
     Tables,
 }
@@ -77,13 +79,14 @@ enum To {
 /// Run `convert`.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
     let to = match args.to {
-        To::Csv => FormatArg::Csv,
-        To::Sou => FormatArg::Sou,
-        To::Jsonl => FormatArg::Jsonl,
+        To::Csv => OutFormat::Csv,
+        To::Sou => OutFormat::Xml,
+        To::Jsonl => OutFormat::Jsonl,
+        To::Xlsx => OutFormat::Xlsx,
         To::Tables => return tables(args),
     };
     let stdout = args.output == Path::new("-");
-    if stdout && to == FormatArg::Csv {
+    if stdout && to == OutFormat::Csv {
         bail!("--to csv writes a folder of files: give -o a folder name instead of `-`");
     }
     let reads = [args.check.read_paths(), args.policy.read_paths()].concat();
@@ -97,7 +100,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let inputs = [args.read.read_paths(), reads.clone()].concat();
     crate::cli::refuse_overwriting(&inputs, &[&args.output, &rejects])?;
     let release = args.policy.load(args.check.today(), (!stdout).then_some(&*args.output))?;
-    if let Some(release) = release.as_ref().filter(|_| to == FormatArg::Sou && stdout) {
+    if let Some(release) = release.as_ref().filter(|_| to == OutFormat::Xml && stdout) {
         let retyped = release.policy.retyped_fields();
         if !retyped.is_empty() {
             eprintln!(
@@ -118,7 +121,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         policy_files: args.policy.read_paths().into_iter().map(Path::to_path_buf).collect(),
         refuse_dropped_columns: false,
     };
-    let mut out = output::open(to.into(), &args.output, args.csv.options())?;
+    let mut out = output::open(to, &args.output, args.csv.options())?;
     let finished = job.run(out.sink())?;
     // The token mapping first: an output is never committed without the mapping that
     // reverses its tokens.
@@ -194,7 +197,7 @@ fn write_mapping(release: Option<&super::Release>) -> anyhow::Result<()> {
 /// The schemas the released records follow, beside the output: `OUT.released.schema.json`
 /// (the published JSON Schema with the fields the policy turns into text loosened, nothing
 /// required) and for XML `OUT.released.xsd` (the XSD loosened the same way).
-fn write_released_schemas(output: &Path, to: FormatArg, as_text: &[&str]) -> anyhow::Result<()> {
+fn write_released_schemas(output: &Path, to: OutFormat, as_text: &[&str]) -> anyhow::Result<()> {
     let write = |suffix: &str, text: String| -> anyhow::Result<()> {
         let path = super::sibling(output, suffix);
         let mut file = AtomicFile::create(&path)?;
@@ -205,7 +208,7 @@ fn write_released_schemas(output: &Path, to: FormatArg, as_text: &[&str]) -> any
         Ok(())
     };
     write("released.schema.json", released_schema_text(as_text))?;
-    if to == FormatArg::Sou {
+    if to == OutFormat::Xml {
         write("released.xsd", released_xsd(as_text))?;
     }
     Ok(())

@@ -5,6 +5,7 @@ use crate::cli::{Exit, FormatArg};
 use anyhow::Context;
 use rayon::prelude::*;
 use std::path::PathBuf;
+use teczka::read::Format;
 use teczka::synth::{damage, Country, Damage, Detail, Generator, GeneratorConfig};
 use teczka::write::{output, CsvWriteOptions, Sink};
 
@@ -72,7 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         encoding: args.out_encoding,
         ..CsvWriteOptions::default()
     };
-    let mut out = output::open(args.to.into(), &args.output, options)?;
+    let mut out = output::open(Format::from(args.to), &args.output, options)?;
     write_all(&generator, &args, out.sink())?;
     out.commit()?;
     let into = match args.output.as_os_str() == "-" {

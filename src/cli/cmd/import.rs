@@ -10,7 +10,7 @@ use std::io::BufReader;
 use std::path::PathBuf;
 use teczka::read::jsonl::JsonlReader;
 use teczka::read::xml::XmlReader;
-use teczka::read::{Mapping, ReadOptions};
+use teczka::read::{Format, Mapping, ReadOptions};
 use teczka::write::output::{self, AtomicDir};
 use teczka::write::{CsvWriteOptions, MappedCsvWriter, Sink};
 
@@ -132,7 +132,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             n
         }
         (_, format) => {
-            let mut out = output::open(format.into(), &args.output, args.csv.options())?;
+            let mut out = output::open(Format::from(format), &args.output, args.csv.options())?;
             let n = copy(&mut archive, source, out.sink())?;
             out.commit()?;
             n
