@@ -380,3 +380,48 @@ fn a_transfer_export_refuses_a_column_it_would_not_carry_over() {
     let stats = ["export", input.as_str(), "--repair-pesel", "--policy", "statistics"];
     dir.run(&[&stats[..], &["--unencrypted", "-o", "s.zip"]].concat()).expect_code(0);
 }
+
+/// A bag already unzipped is verified as the zip is, and a bag bagit-python made (BagIt 0.97,
+/// its default) passes (issue 14).
+#[test]
+fn verify_checks_an_unzipped_bag_and_a_bagit_python_bag() {
+    let dir = Dir::new();
+    export(&dir, &["--policy", "statistics", "--unencrypted", "-o", "s.zip"]).expect_code(0);
+    let mut zip = zip::ZipArchive::new(fs::File::open(dir.join("s.zip")).unwrap()).unwrap();
+    zip.extract(dir.join("unzipped")).unwrap();
+    let bag = fs::read_dir(dir.join("unzipped")).unwrap().next().unwrap().unwrap().path();
+    let bag = bag.to_str().unwrap();
+    let verify = dir.run(&["verify", bag]);
+    assert_eq!(verify.code(), 0, "{}{}", verify.stdout(), verify.stderr());
+    assert!(verify.stdout().contains("Payload-Oxum"), "{}", verify.stdout());
+
+    let records = format!("{bag}/data/records/pupils.jsonl");
+    let mut text = fs::read_to_string(&records).unwrap();
+    text.push_str("{\"id\":\"planted\"}\n");
+    fs::write(&records, text).unwrap();
+    fs::write(format!("{bag}/data/extra.txt"), "not in the manifest").unwrap();
+    let verify = dir.run(&["verify", bag]);
+    assert_eq!(verify.code(), 1, "{}", verify.stdout());
+    let said = verify.stdout();
+    assert!(said.contains("data/records/pupils.jsonl: sha512 checksum does not match"), "{said}");
+    assert!(said.contains("data/extra.txt"), "{said}");
+
+    if !crate::util::has_python_module("bagit") {
+        return;
+    }
+    fs::create_dir_all(dir.join("theirs")).unwrap();
+    fs::write(dir.join("theirs/uczniowie.csv"), "id;nazwisko\n1;Nowak\n").unwrap();
+    let made = std::process::Command::new("python3")
+        .args(["-c", "import bagit, sys; bagit.make_bag(sys.argv[1])", "theirs"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(fs::read_to_string(dir.join("theirs/bagit.txt")).unwrap().contains("0.97"));
+    let verify = dir.run(&["verify", "theirs"]);
+    assert_eq!(verify.code(), 0, "{}{}", verify.stdout(), verify.stderr());
+    assert!(verify.stdout().contains("sound as a BagIt bag"), "{}", verify.stdout());
+    // Their bag, tampered with, fails like ours.
+    fs::write(dir.join("theirs/data/uczniowie.csv"), "id;nazwisko\n1;Kowalski\n").unwrap();
+    dir.run(&["verify", "theirs"]).expect_code(1);
+}

@@ -9,10 +9,12 @@
 //! * encryption of the finished archive with age is [`crate::crypto::age`]'s;
 //! * [`read`] opens an archive defensively — every entry name and header is checked before a
 //!   byte is extracted, and every read is bounded — and decrypts an age-encrypted one;
+//! * [`folder`] lets a bag that is already unzipped be checked the same way;
 //! * [`verify`] checks the bag inside (structure, manifests, checksums, Payload-Oxum) and
 //!   collects every problem rather than stopping at the first.
 
 pub mod bag;
+pub mod folder;
 pub mod read;
 pub mod sign;
 pub mod verify;

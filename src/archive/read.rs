@@ -202,6 +202,14 @@ impl SafeArchive {
         Ok(archive)
     }
 
+    /// Open a bag that is already unzipped (the folder `dir`, holding `bagit.txt`) as an
+    /// archive of its files, so every check of a zip applies unchanged (see
+    /// [`crate::archive::folder`]).
+    pub fn open_folder(dir: &Path, limits: &Limits) -> Result<SafeArchive> {
+        let zip = super::folder::zip_folder(dir, limits)?;
+        SafeArchive::open_reader(io::BufReader::new(zip), dir, limits, None)
+    }
+
     /// Decrypt the age-encrypted archive at `path` (`ARCHIVE.zip.age`) into an anonymous
     /// temporary file — deleted when the returned archive is dropped — and open it as
     /// [`SafeArchive::open`] does. `identity` is the age identity file or the passphrase the

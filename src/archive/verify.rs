@@ -3,7 +3,8 @@
 //! [`verify_bag`] checks what `bagit.py --validate` checks, plus what a teczka archive
 //! promises (SPEC §6):
 //!
-//! * `bagit.txt` exists, is UTF-8, and says `BagIt-Version: 1.0` and
+//! * `bagit.txt` exists, is UTF-8, and says `BagIt-Version: 1.0` (or `0.97`, bagit-python's
+//!   default) and
 //!   `Tag-File-Character-Encoding: UTF-8`;
 //! * there is a payload manifest in an algorithm teczka checks (`manifest-sha512.txt`,
 //!   `manifest-sha256.txt`; others are reported as unchecked), every payload file under
@@ -687,9 +688,15 @@ fn check_bagit(v: &mut Verification, content: &[u8]) {
     let file = "bagit.txt";
     let Some(tags) = parse_tags(v, file, content) else { return };
     let get = |label: &str| tags.iter().find(|(l, _)| l == label).map(|(_, value)| value.as_str());
+    // 0.97 is the draft bagit-python still writes by default; for a bag of files with
+    // sha256/sha512 manifests it differs from RFC 8493's 1.0 in nothing teczka checks.
     match get("BagIt-Version") {
-        Some("1.0") => {}
-        Some(_) => v.find(file, "`BagIt-Version` is not 1.0, the version teczka checks"),
+        Some("1.0" | "0.97") => {}
+        Some(_) => v.find(
+            file,
+            "`BagIt-Version` is neither 1.0 (RFC 8493) nor 0.97 (bagit-python's default), the \
+             versions teczka checks",
+        ),
         None => v.find(file, "has no `BagIt-Version`"),
     }
     match get("Tag-File-Character-Encoding") {
@@ -1001,17 +1008,20 @@ mod tests {
     }
 
     #[test]
-    fn bagit_txt_must_say_version_1_0_in_utf_8() {
+    fn bagit_txt_must_say_version_1_0_or_0_97_in_utf_8() {
         let mut files = bag(&[("data/x", b"hello")]);
+        set(&mut files, "bagit.txt", b"BagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-8\n");
+        assert_eq!(findings(&verify(&retag(files.clone()))), Vec::<String>::new());
         set(
             &mut files,
             "bagit.txt",
-            b"BagIt-Version: 0.97\nTag-File-Character-Encoding: ISO-8859-2\n",
+            b"BagIt-Version: 0.93\nTag-File-Character-Encoding: ISO-8859-2\n",
         );
         assert_eq!(
             findings(&verify(&retag(files.clone()))),
             [
-                "bagit.txt: `BagIt-Version` is not 1.0, the version teczka checks",
+                "bagit.txt: `BagIt-Version` is neither 1.0 (RFC 8493) nor 0.97 (bagit-python's \
+                 default), the versions teczka checks",
                 "bagit.txt: `Tag-File-Character-Encoding` is not UTF-8",
             ]
         );

@@ -27,6 +27,10 @@ use teczka::read::ReadOptions;
 /// --zip-aes-env. Without teczka, a recipient can unzip the archive and run
 /// `bagit.py --validate FOLDER`.
 ///
+/// A bag already unzipped (a folder) is checked as its zip would be; symbolic links in it
+/// are refused, never followed. A bag another tool made (bagit-python writes BagIt 0.97; 1.0
+/// is RFC 8493) is checked as a plain BagIt bag: structure, checksums and Payload-Oxum.
+///
 /// A signed archive (`export --sign`) carries tagmanifest-sha512.txt.minisig. With
 /// --trusted-key (the school's minisign public key, a `.pub` file or the `RW…` key itself) the
 /// signature must be there and hold, or verify fails. Without it, a signature proves nothing —
@@ -46,10 +50,12 @@ use teczka::read::ReadOptions;
 ///   teczka verify przekazanie.zip.age --identity vendor.age-id --trusted-key school-sign.pub
 ///
 ///   teczka verify podpisane.zip --allow-unverified-signer
+///
+///   teczka verify rozpakowane/przekazanie/
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// The archive (a zip, or an age-encrypted zip).
+    /// The archive (a zip, an age-encrypted zip, or a bag already unzipped into a folder).
     #[arg(value_name = "ARCHIVE")]
     archive: PathBuf,
     #[command(flatten)]
@@ -132,6 +138,10 @@ impl OpenArgs {
             max_total_bytes: self.max_total_bytes,
             max_ratio: self.max_ratio,
         };
+        if path.is_dir() {
+            // An unzipped bag: checked as the archive it came from.
+            return Ok(SafeArchive::open_folder(path, &limits)?);
+        }
         let password = self.zip_aes_env.as_deref().map(env).transpose()?;
         let mut magic = [0u8; 21];
         let is_age = std::fs::File::open(path)
@@ -161,7 +171,7 @@ fn env(var: &str) -> anyhow::Result<String> {
 pub fn run(args: Args) -> anyhow::Result<Exit> {
     let trusted = args.signer.trusted()?;
     let mut archive = args.open.open(&args.archive)?;
-    let mut findings = check(&mut archive)?;
+    let (mut findings, plain) = check_any(&mut archive)?;
     let name = args.archive.display();
     let signature = match args.signer.check(&mut archive, trusted.as_ref())? {
         Ok(note) => note.map(|n| format!("; {n}")).unwrap_or_default(),
@@ -170,7 +180,13 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             String::new()
         }
     };
-    if findings.is_empty() {
+    if findings.is_empty() && plain {
+        println!(
+            "{name}: sound as a BagIt bag — bag, checksums and Payload-Oxum agree{signature}; \
+             not written by teczka, so there are no record counts or schemas to check"
+        );
+        Ok(Exit::Clean)
+    } else if findings.is_empty() {
         println!(
             "{name}: sound — bag, checksums, Payload-Oxum, record counts and schemas \
              agree{signature}"
@@ -220,12 +236,43 @@ pub fn signature(
 /// Every problem with an opened archive: the bag's findings, then the records' against the
 /// metadata and the schemas.
 pub fn check(archive: &mut SafeArchive) -> anyhow::Result<Vec<String>> {
+    let (mut findings, plain) = check_any(archive)?;
+    if plain {
+        findings.push(format!("{ARCHIVE_JSON}: missing: this bag was not written by teczka"));
+    }
+    Ok(findings)
+}
+
+const ARCHIVE_JSON: &str = "data/metadata/archive.json";
+
+/// [`check`], for a bag of any maker: a bag that neither holds `data/metadata/archive.json`
+/// nor names teczka as its `Bag-Software-Agent` (one bagit-python or another tool made) is
+/// checked as a plain BagIt bag, and `true` says so. A teczka bag without its metadata is a
+/// finding.
+pub fn check_any(archive: &mut SafeArchive) -> anyhow::Result<(Vec<String>, bool)> {
     let verification = verify_bag(archive)?;
     let mut findings: Vec<String> = verification.findings.iter().map(|f| f.to_string()).collect();
     if !verification.is_ok() {
         // Records in a bag whose checksums fail are not worth reading.
-        return Ok(findings);
+        return Ok((findings, false));
     }
+    if archive.entry(ARCHIVE_JSON).is_none() && !made_by_teczka(archive) {
+        return Ok((findings, true));
+    }
+    findings.extend(check_records(archive)?);
+    Ok((findings, false))
+}
+
+/// Whether `bag-info.txt` names teczka as the software that made the bag.
+fn made_by_teczka(archive: &mut SafeArchive) -> bool {
+    read_entry(archive, "bag-info.txt").is_ok_and(|info| {
+        info.lines().any(|l| l.starts_with("Bag-Software-Agent:") && l.contains("teczka"))
+    })
+}
+
+/// The records of a teczka bag against its metadata and schemas.
+fn check_records(archive: &mut SafeArchive) -> anyhow::Result<Vec<String>> {
+    let mut findings = Vec::new();
     let metadata: Value = match read_entry(archive, "data/metadata/archive.json") {
         Ok(text) => serde_json::from_str(&text).context("data/metadata/archive.json")?,
         Err(e) => {
