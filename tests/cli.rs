@@ -267,3 +267,25 @@ fn quiet_and_verbose_set_how_much_is_said_on_standard_error() {
     // The flags go anywhere on the line, and contradict each other.
     dir.run(&["validate", "zle.csv", "-q", "--verbose"]).expect_code(2);
 }
+
+/// Completions and manual pages come from the command definitions (issue 14).
+#[test]
+fn completions_and_manual_pages_cover_every_command() {
+    let dir = Dir::new();
+    let commands = ["validate", "convert", "export", "import", "verify", "sar", "risk", "man"];
+    let bash = dir.run(&["completions", "bash"]).expect_code(0).stdout();
+    for command in commands {
+        assert!(bash.contains(command), "bash completion lacks {command}");
+    }
+    assert!(bash.contains("--policy") && bash.contains("--quiet"), "flags missing");
+    dir.run(&["completions", "fish"]).expect_code(0);
+    dir.run(&["man", "-o", "man1"]).expect_code(0);
+    for command in commands {
+        let page = dir.read(&format!("man1/teczka-{command}.1"));
+        assert!(page.contains(".TH") && page.contains(command), "teczka-{command}.1");
+    }
+    let export = dir.read("man1/teczka-export.1");
+    assert!(export.contains("drop\\-unknown\\-columns"), "export page lacks its flags");
+    let top = dir.run(&["man"]).expect_code(0).stdout();
+    assert!(top.starts_with(".ie") || top.contains(".TH teczka"), "{top:.200}");
+}

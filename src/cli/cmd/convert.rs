@@ -32,11 +32,13 @@ use teczka::write::output::{AtomicDir, AtomicFile, OutFormat};
 ///
 ///   teczka convert export/ --to jsonl -o pupils.jsonl
 ///
-///   teczka convert pupils.xml --to csv --out-delimiter ';' --out-encoding windows-1250 -o dla_excela/
+///   teczka convert pupils.xml --to csv --out-delimiter ';' \
+///       --out-encoding windows-1250 -o dla_excela/
 ///
 ///   teczka convert export/ --policy statistics --to jsonl -o gmina.jsonl
 ///
-///   teczka convert export/ --policy mine.toml --key school.key --to sou -o pseudonymised.xml
+///   teczka convert export/ --policy mine.toml --key school.key --to sou \
+///       -o pseudonymised.xml
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

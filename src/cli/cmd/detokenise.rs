@@ -26,10 +26,12 @@ use teczka::write::output::AtomicFile;
 ///
 /// Examples:
 ///
-///   teczka detokenise out.jsonl --mapping out.tokens.age --identity me.age -o plain.jsonl
+///   teczka detokenise out.jsonl --mapping out.tokens.age --identity me.age \
+///       -o plain.jsonl
 ///
 ///   read -rs MAPPING_PASS; export MAPPING_PASS
-///   teczka detokenise pupils.xml --mapping m.age --passphrase-env MAPPING_PASS -o plain.xml
+///   teczka detokenise pupils.xml --mapping m.age --passphrase-env MAPPING_PASS \
+///       -o plain.xml
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 #[command(group = clap::ArgGroup::new("opener").required(true).args(["identity", "passphrase_env"]))]

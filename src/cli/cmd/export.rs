@@ -31,7 +31,8 @@ use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, Tee, XmlWrite
 /// --zip-aes-env (7-Zip). --unencrypted writes it in the clear anyway and names the categories
 /// of fields it exposes.
 ///
-/// With --sign, the tag manifest is signed with a minisign key (`teczka keygen --minisign`),
+/// With --sign, the tag manifest (the checksums of the bag's own description files, which
+/// cover the payload manifests) is signed with a minisign key (`teczka keygen --minisign`),
 /// so the recipient can check who made the archive (`teczka verify --trusted-key`).
 ///
 /// The same input, policy and key give a byte-identical archive: entries are compressed in
@@ -40,13 +41,16 @@ use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, Tee, XmlWrite
 ///
 /// Examples:
 ///
-///   teczka export export/ --policy transfer --encrypt-to age1… -o przekazanie.zip.age
+///   teczka export export/ --policy transfer --encrypt-to age1… \
+///       -o przekazanie.zip.age
 ///
 ///   teczka export pupils.xml --policy statistics --unencrypted -o gmina-2026.zip
 ///
-///   teczka export export/ --policy transfer --encrypt-to age1… --sign school-sign.key -o t.zip.age
+///   teczka export export/ --policy transfer --encrypt-to age1… \
+///       --sign school-sign.key -o t.zip.age
 ///
-///   ZIP_PASS=… teczka export uczniowie.csv --policy transfer --zip-aes-env ZIP_PASS -o dla_7zip.zip
+///   ZIP_PASS=… teczka export uczniowie.csv --policy transfer \
+///       --zip-aes-env ZIP_PASS -o dla_7zip.zip
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

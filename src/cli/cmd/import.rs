@@ -31,11 +31,14 @@ use teczka::write::{CsvWriteOptions, MappedCsvWriter, Sink};
 ///
 /// Examples:
 ///
-///   teczka import przekazanie.zip.age --identity vendor.age-id --to csv --out-delimiter ';' --out-encoding windows-1250 -o do_excela/
+///   teczka import przekazanie.zip.age --identity vendor.age-id --to csv \
+///       --out-delimiter ';' --out-encoding windows-1250 -o do_excela/
 ///
-///   teczka import przekazanie.zip --to csv --mapping dziennik.toml -o do_dziennika/
+///   teczka import przekazanie.zip --to csv --mapping dziennik.toml \
+///       -o do_dziennika/
 ///
-///   teczka import przekazanie.zip --to csv --mapping dziennik.toml --drop-unmapped -o do_dziennika/
+///   teczka import przekazanie.zip --to csv --mapping dziennik.toml \
+///       --drop-unmapped -o do_dziennika/
 ///
 ///   teczka import przekazanie.zip --to sou -o uczniowie.xml
 #[derive(Debug, clap::Args)]

@@ -37,7 +37,8 @@ use teczka::crypto::keys::{generate_passphrase, Key};
 ///
 ///   teczka keygen --age -o controller.age-identity > controller.recipient
 ///
-///   SIGN_PASS=… teczka keygen --minisign --password-env SIGN_PASS -o school-sign.key
+///   SIGN_PASS=… teczka keygen --minisign --password-env SIGN_PASS \
+///       -o school-sign.key
 ///
 ///   teczka keygen --passphrase
 #[derive(Debug, clap::Args)]

@@ -1,11 +1,13 @@
 //! One file per subcommand, and the run shared by the commands that stream records.
 
+pub mod completions;
 pub mod convert;
 pub mod detokenise;
 pub mod export;
 pub mod generate;
 pub mod import;
 pub mod keygen;
+pub mod man;
 pub mod policy;
 pub mod risk;
 pub mod sar;

@@ -13,9 +13,11 @@ use teczka::pipeline::Discard;
 ///
 /// Reads the inputs, validates them, applies the policy as `convert --policy` would (without
 /// writing the records) and reports, before and after: equivalence classes over the
-/// quasi-identifiers and how many have 1, 2, 3-4, 5-9, 10-19 and 20+ pupils, the smallest
-/// class, the share of unique pupils, the highest and average prosecutor re-identification
-/// risk, pupils suppressed and the l-diversity of the sensitive attributes; the share of pupils
+/// quasi-identifiers (an equivalence class is the pupils who share the same released values of
+/// sex, birth date, postcode and the like; k is the size of the smallest) and how many have 1,
+/// 2, 3-4, 5-9, 10-19 and 20+ pupils, the smallest class, the share of unique pupils, the
+/// highest and average prosecutor re-identification risk (the chance to pick out a pupil one
+/// knows is in the data: 1 / the size of the pupil's class), pupils suppressed and the l-diversity of the sensitive attributes; the share of pupils
 /// an attacker who knows the quasi-identifiers and one more released fact (one exam score, one
 /// achievement) singles out, and which fields single pupils out; journalist risk with
 /// --population; and per class, school and commune, flagging units whose pupils sit in classes
@@ -27,7 +29,8 @@ use teczka::pipeline::Discard;
 ///
 ///   teczka risk export/ --policy statistics
 ///
-///   teczka risk pupils.xml --policy mine.toml --key school.key --report json -o risk.json
+///   teczka risk pupils.xml --policy mine.toml --key school.key \
+///       --report json -o risk.json
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

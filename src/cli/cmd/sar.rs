@@ -54,7 +54,8 @@ use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
 ///       --encrypt-to age1… -o odpowiedz.zip.age
 ///
 ///   teczka sar eksport/ --subject-file - --controller szkola.toml \
-///       --received 2026-11-02 --encrypt-to age1… -o odpowiedz.zip.age < wniosek.txt
+///       --received 2026-11-02 --encrypt-to age1… -o odpowiedz.zip.age \
+///       < wniosek.txt
 ///
 ///   ZIP_PASS=… teczka sar eksport/ --subject email:anna.nowak@example.pl \
 ///       --on-behalf-of-children --controller szkola.toml --received 2026-11-02 \

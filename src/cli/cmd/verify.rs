@@ -47,7 +47,8 @@ use teczka::read::ReadOptions;
 ///
 ///   teczka verify przekazanie.zip.age --identity vendor.age-id
 ///
-///   teczka verify przekazanie.zip.age --identity vendor.age-id --trusted-key school-sign.pub
+///   teczka verify przekazanie.zip.age --identity vendor.age-id \
+///       --trusted-key school-sign.pub
 ///
 ///   teczka verify podpisane.zip --allow-unverified-signer
 ///
