@@ -98,11 +98,21 @@ pub struct Outputs<'a> {
     pub report: &'a mut dyn Report,
 }
 
+/// How far a run has come, as told to a progress callback.
+pub struct Progress<'r> {
+    /// Pupils done: written or rejected (what a school counts; a multi-file export has many
+    /// rows per pupil).
+    pub pupils: u64,
+    /// Where the last record done starts in its input (its file and byte), for a byte-based
+    /// estimate of what is left.
+    pub at: Option<&'r crate::error::Location>,
+}
+
 /// The stages to run, in order, and an optional progress callback.
 #[derive(Default)]
 pub struct Pipeline<'a> {
     stages: Vec<Stage<'a>>,
-    progress: Option<Box<dyn FnMut(u64) + 'a>>,
+    progress: Option<Box<dyn FnMut(Progress<'_>) + 'a>>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -133,9 +143,9 @@ impl<'a> Pipeline<'a> {
         self
     }
 
-    /// Call `progress` with the number of pupils done (written or rejected) after every batch:
-    /// what a school counts, where a multi-file export has many rows per pupil.
-    pub fn progress(mut self, progress: impl FnMut(u64) + 'a) -> Pipeline<'a> {
+    /// Call `progress` after every batch with the pupils done (written or rejected) and where
+    /// in its input the batch's last record lies.
+    pub fn progress(mut self, progress: impl FnMut(Progress<'_>) + 'a) -> Pipeline<'a> {
         self.progress = Some(Box::new(progress));
         self
     }
@@ -164,7 +174,9 @@ impl<'a> Pipeline<'a> {
                     deliver(record, &mut counts, &mut outputs)?;
                 }
                 if let Some(progress) = self.progress.as_mut() {
-                    progress(counts.pupils_out + counts.pupils_rejected);
+                    let pupils = counts.pupils_out + counts.pupils_rejected;
+                    let at = batch.last().and_then(|r| r.parts.first()).map(|p| &p.location);
+                    progress(Progress { pupils, at });
                 }
             }
             Ok::<(), crate::Error>(())

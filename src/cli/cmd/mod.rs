@@ -334,7 +334,8 @@ impl Job<'_> {
             }
         };
 
-        let progress = progress_bar(to_terminal);
+        let input_bytes = InputBytes::of(self.read.inputs());
+        let progress = progress_bar(to_terminal, input_bytes.total);
         let two_passes = self.release.is_some_and(|r| r.policy.needs_two_passes());
         let mut spill: Option<Spill<'_>> = None;
         let accepted: &mut dyn Sink = match self.release {
@@ -363,10 +364,13 @@ impl Job<'_> {
                 record.released = Some(Box::new(released));
                 Ok(())
             })
-            .progress(|pupils| {
-                progress.set_position(pupils);
+            .progress(|done| {
                 let seconds = progress.elapsed().as_secs_f64().max(0.001);
-                progress.set_message(format!("{:.0} pupils/s", pupils as f64 / seconds));
+                let rate = done.pupils as f64 / seconds;
+                progress.set_message(format!("{} pupils, {rate:.0} pupils/s", done.pupils));
+                if let Some(byte) = done.at.and_then(|at| input_bytes.position(at)) {
+                    progress.set_position(byte);
+                }
             })
             .run(
                 opened.records,
@@ -463,20 +467,53 @@ fn make_report<'w>(
     }
 }
 
-/// A record counter on standard error, drawn only on a terminal and only when the report is
-/// not being printed there too.
-fn progress_bar(report_on_terminal: bool) -> ProgressBar {
+/// A progress line on standard error, drawn only on a terminal, only when the report is not
+/// being printed there too, and never under `--quiet`: pupils done and their rate, and, when
+/// the inputs' total size is known, the share read and an estimate of the time left.
+fn progress_bar(report_on_terminal: bool, total_bytes: Option<u64>) -> ProgressBar {
     if report_on_terminal || say::level() == Verbosity::Quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new_spinner();
+    let (bar, template) = match total_bytes {
+        Some(total) => {
+            (ProgressBar::new(total), "{spinner} {msg}: {percent}%, {eta} left ({elapsed})")
+        }
+        None => (ProgressBar::new_spinner(), "{spinner} {msg} ({elapsed})"),
+    };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {human_pos} pupils ({msg}, {elapsed})")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     bar.set_message("reading");
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
+}
+
+/// Where each input file starts in the run's bytes, for a byte-based estimate: known when
+/// every input is a named file (a folder or standard input has no size up front).
+struct InputBytes {
+    start: std::collections::HashMap<String, u64>,
+    total: Option<u64>,
+}
+
+impl InputBytes {
+    fn of(inputs: &[teczka::read::Input]) -> InputBytes {
+        let mut start = std::collections::HashMap::new();
+        let mut total = 0;
+        for input in inputs {
+            let size = std::fs::metadata(&input.path).ok().filter(|m| m.is_file()).map(|m| m.len());
+            let Some(size) = size.filter(|_| !input.is_stdin()) else {
+                return InputBytes { start: Default::default(), total: None };
+            };
+            start.insert(input.path.display().to_string(), total);
+            total += size;
+        }
+        InputBytes { start, total: Some(total).filter(|&t| t > 0) }
+    }
+
+    /// The run's byte position of a record at `at`.
+    fn position(&self, at: &teczka::Location) -> Option<u64> {
+        self.start.get(&*at.source).map(|start| start + at.byte)
+    }
 }
 
 /// The counts of this process's record run, once its pipeline has finished.
@@ -498,5 +535,33 @@ pub fn finish(counts: &Counts) -> Exit {
         Exit::Rejects
     } else {
         Exit::Clean
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use teczka::read::Input;
+
+    #[test]
+    fn byte_positions_run_on_across_the_input_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+        std::fs::write(&a, "x".repeat(100)).unwrap();
+        std::fs::write(&b, "y".repeat(50)).unwrap();
+        let inputs =
+            [Input { path: a.clone(), entity: None }, Input { path: b.clone(), entity: None }];
+        let bytes = InputBytes::of(&inputs);
+        assert_eq!(bytes.total, Some(150));
+        let at = |path: &Path, byte| teczka::Location {
+            source: path.display().to_string().into(),
+            byte,
+            ..teczka::Location::default()
+        };
+        assert_eq!(bytes.position(&at(&a, 40)), Some(40));
+        assert_eq!(bytes.position(&at(&b, 10)), Some(110));
+        // A folder has no size up front: no estimate, only the count.
+        let folder = [Input { path: dir.path().to_path_buf(), entity: None }];
+        assert_eq!(InputBytes::of(&folder).total, None);
     }
 }
