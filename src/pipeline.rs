@@ -108,11 +108,14 @@ pub struct Progress<'r> {
     pub at: Option<&'r crate::error::Location>,
 }
 
+/// A callback told how far a run has come after every batch.
+type ProgressFn<'a> = Box<dyn FnMut(Progress<'_>) + 'a>;
+
 /// The stages to run, in order, and an optional progress callback.
 #[derive(Default)]
 pub struct Pipeline<'a> {
     stages: Vec<Stage<'a>>,
-    progress: Option<Box<dyn FnMut(Progress<'_>) + 'a>>,
+    progress: Option<ProgressFn<'a>>,
 }
 
 impl<'a> Pipeline<'a> {
