@@ -221,6 +221,28 @@ fn import_verifies_then_writes_the_records_for_excel_and_refuses_a_generalised_r
             "{file}"
         );
     }
+    // Or straight into a workbook, byte for byte what `convert --to xlsx` writes.
+    let mut cmd = dir.command(&["import", "t.zip.age", "--passphrase-env", "P"]);
+    cmd.args(["--to", "xlsx", "-o", "import.xlsx"]).env("P", pass);
+    assert_eq!(Run(cmd.output().unwrap()).code(), 0);
+    let direct = ["convert", &fixture("multi-file") as &str, "--to", "xlsx", "-o", "direct.xlsx"];
+    assert_eq!(dir.run(&direct).code(), 0);
+    // The workbooks differ only in their creation time: compare the sheets.
+    let sheets = |name: &str| {
+        let mut zip = zip::ZipArchive::new(fs::File::open(dir.join(name)).unwrap()).unwrap();
+        let mut sheets = Vec::new();
+        for i in 0..zip.len() {
+            let mut entry = zip.by_index(i).unwrap();
+            if entry.name().is_ok_and(|n| n.starts_with("xl/worksheets/")) {
+                let mut text = String::new();
+                entry.read_to_string(&mut text).unwrap();
+                sheets.push(text);
+            }
+        }
+        sheets
+    };
+    assert_eq!(sheets("import.xlsx").len(), 14);
+    assert_eq!(sheets("import.xlsx"), sheets("direct.xlsx"));
     let stats = export(&dir, &["--policy", "statistics", "--unencrypted", "-o", "s.zip"]);
     assert_eq!(stats.code(), 0);
     let refused = dir.run(&["import", "s.zip", "--to", "jsonl", "-o", "s.jsonl"]);

@@ -256,6 +256,32 @@ impl From<FormatArg> for Format {
     }
 }
 
+/// A format records are written in on the command line: the record formats and XLSX.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutArg {
+    /// A folder of CSV files, one per entity.
+    Csv,
+    /// SOU-like XML.
+    #[value(alias = "xml")]
+    Sou,
+    /// JSON Lines of the canonical model.
+    Jsonl,
+    /// An Excel workbook, one sheet per entity, PESELs and other identifiers as text cells.
+    Xlsx,
+}
+
+impl From<OutArg> for teczka::write::output::OutFormat {
+    fn from(format: OutArg) -> teczka::write::output::OutFormat {
+        use teczka::write::output::OutFormat;
+        match format {
+            OutArg::Csv => OutFormat::Csv,
+            OutArg::Sou => OutFormat::Xml,
+            OutArg::Jsonl => OutFormat::Jsonl,
+            OutArg::Xlsx => OutFormat::Xlsx,
+        }
+    }
+}
+
 /// The report a command writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {

@@ -2,7 +2,7 @@
 
 use super::verify::{check, read_entry, OpenArgs, SignerArgs};
 use crate::cli::say::note;
-use crate::cli::{CsvOutArgs, Exit, FormatArg};
+use crate::cli::{CsvOutArgs, Exit, OutArg};
 use anyhow::bail;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -10,7 +10,7 @@ use std::io::BufReader;
 use std::path::PathBuf;
 use teczka::read::jsonl::JsonlReader;
 use teczka::read::xml::XmlReader;
-use teczka::read::{Format, Mapping, ReadOptions};
+use teczka::read::{Mapping, ReadOptions};
 use teczka::write::output::{self, AtomicDir};
 use teczka::write::{CsvWriteOptions, MappedCsvWriter, Sink};
 
@@ -53,7 +53,7 @@ pub struct Args {
     signer: SignerArgs,
     /// Output format.
     #[arg(long, value_enum)]
-    to: FormatArg,
+    to: OutArg,
     /// Output file, or folder for `--to csv`.
     #[arg(short, long, value_name = "OUT")]
     output: PathBuf,
@@ -80,7 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     // The mapping is checked before the archive is opened: a typo in it should not cost a
     // decryption and a verification first.
     let mapping = match &args.mapping {
-        Some(_) if args.to != FormatArg::Csv => {
+        Some(_) if args.to != OutArg::Csv => {
             bail!("--mapping describes a CSV layout: use it with --to csv, or leave it out")
         }
         Some(path) => Some(Mapping::from_path(path)?),
@@ -124,7 +124,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     };
     let name = args.output.display().to_string();
     let imported = match (&mapping, args.to) {
-        (Some(mapping), FormatArg::Csv) => {
+        (Some(mapping), OutArg::Csv) => {
             let dir = AtomicDir::create(&args.output)?;
             let options = args.csv.options_over(CsvWriteOptions::from_mapping(mapping));
             let mut sink = MappedCsvWriter::create(dir.path(), mapping, options)?
@@ -135,7 +135,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             n
         }
         (_, format) => {
-            let mut out = output::open(Format::from(format), &args.output, args.csv.options())?;
+            let mut out = output::open(format, &args.output, args.csv.options())?;
             let n = copy(&mut archive, source, out.sink())?;
             out.commit()?;
             n
