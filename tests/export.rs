@@ -447,3 +447,41 @@ fn verify_checks_an_unzipped_bag_and_a_bagit_python_bag() {
     fs::write(dir.join("theirs/data/uczniowie.csv"), "id;nazwisko\n1;Kowalski\n").unwrap();
     dir.run(&["verify", "theirs"]).expect_code(1);
 }
+
+/// bagit-python writes BagIt 0.97 and, unlike RFC 8493, leaves a `%` in a file name as it is
+/// in its manifests: such a bag verifies as `bagit.py --validate` says, and a changed byte in
+/// that file is named (issue 14).
+#[test]
+fn verify_reads_a_bagit_python_bags_file_names_as_bagit_python_writes_them() {
+    if !crate::util::has_python_module("bagit") {
+        return;
+    }
+    let dir = Dir::new();
+    fs::create_dir_all(dir.join("theirs")).unwrap();
+    fs::write(dir.join("theirs/plan 100%25.txt"), "7a: 28 uczniów\n").unwrap();
+    fs::write(dir.join("theirs/uczniowie.csv"), "id;nazwisko\n1;Nowak\n").unwrap();
+    let bagit = |script: &str| {
+        let run = std::process::Command::new("python3")
+            .args(["-c", script, "theirs"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    };
+    bagit("import bagit, sys; bagit.make_bag(sys.argv[1])");
+    bagit("import bagit, sys; bagit.Bag(sys.argv[1]).validate()");
+    assert!(fs::read_to_string(dir.join("theirs/bagit.txt")).unwrap().contains("0.97"));
+    let manifest = fs::read_to_string(dir.join("theirs/manifest-sha512.txt")).unwrap();
+    assert!(manifest.contains(" data/plan 100%25.txt\n"), "{manifest}");
+
+    let verify = dir.run(&["verify", "theirs"]);
+    assert_eq!(verify.code(), 0, "{}{}", verify.stdout(), verify.stderr());
+    assert!(verify.stdout().starts_with("theirs: sound as a BagIt bag"), "{}", verify.stdout());
+
+    fs::write(dir.join("theirs/data/plan 100%25.txt"), "7a: 29 uczniów\n").unwrap();
+    let verify = dir.run(&["verify", "theirs"]);
+    assert_eq!(verify.code(), 1, "{}{}", verify.stdout(), verify.stderr());
+    let said = verify.stdout();
+    assert!(said.contains("data/plan 100%25.txt: sha512 checksum does not match"), "{said}");
+    assert!(!said.contains("missing from the bag"), "{said}");
+}

@@ -6,6 +6,8 @@
 //! * `bagit.txt` exists, is UTF-8, and says `BagIt-Version: 1.0` (or `0.97`, bagit-python's
 //!   default) and
 //!   `Tag-File-Character-Encoding: UTF-8`;
+//! * manifest paths are read as the declared version writes them: RFC 8493
+//!   percent-encodes CR, LF and `%`, while a 0.97 bag leaves `%` as it is;
 //! * there is a payload manifest in an algorithm teczka checks (`manifest-sha512.txt`,
 //!   `manifest-sha256.txt`; others are reported as unchecked), every payload file under
 //!   `data/` is listed in every manifest, every listed file exists, every checksum matches;
@@ -99,6 +101,52 @@ impl Alg {
     }
 }
 
+/// How a manifest writes a file's path, which is what the bag's `BagIt-Version` says: the one
+/// difference between BagIt 1.0 and 0.97 that changes what a checksum is matched against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PathEncoding {
+    /// RFC 8493 (BagIt 1.0) §2.1.3: CR, LF and `%` are percent-encoded (`%0D`, `%0A`, `%25`).
+    Rfc8493,
+    /// BagIt 0.97 defines no encoding. bagit-python, which writes 0.97, writes CR and LF as
+    /// `%0D` and `%0A` and leaves `%` as it is, so `data/100%25.txt` names a file called
+    /// `100%25.txt`, not `100%.txt`.
+    Draft097,
+}
+
+impl PathEncoding {
+    /// The encoding the `BagIt-Version` in `bagit.txt` (its content) declares: 0.97's for
+    /// `0.97`, RFC 8493's otherwise. Another version, or none, is a finding of its own
+    /// ([`verify_bag`] reports it); the manifests are then read as RFC 8493 writes them.
+    fn declared_in(bagit_txt: &[u8]) -> PathEncoding {
+        let text = String::from_utf8_lossy(bagit_txt);
+        let version = text.lines().find_map(|line| {
+            let (label, value) = line.split_once(':')?;
+            (label.trim_start_matches('\u{feff}').trim() == "BagIt-Version").then(|| value.trim())
+        });
+        match version {
+            Some("0.97") => PathEncoding::Draft097,
+            _ => PathEncoding::Rfc8493,
+        }
+    }
+
+    /// What `archive`'s `bagit.txt` declares (see [`PathEncoding::declared_in`]); RFC 8493's
+    /// when it cannot be read, which is a finding of its own.
+    fn of(archive: &mut SafeArchive) -> PathEncoding {
+        let mut content = Vec::new();
+        let read = archive
+            .open_entry("bagit.txt")
+            .ok()
+            .map(|reader| reader.take(MAX_BAGIT_TXT).read_to_end(&mut content));
+        match read {
+            Some(Ok(_)) => PathEncoding::declared_in(&content),
+            _ => PathEncoding::Rfc8493,
+        }
+    }
+}
+
+/// The most of `bagit.txt` read to learn the bag's version (the file has two short lines).
+const MAX_BAGIT_TXT: u64 = 64 << 10;
+
 /// A parsed (payload or tag) manifest.
 struct Manifest {
     /// `manifest-sha512.txt` and so on.
@@ -154,9 +202,11 @@ pub fn verify_bag(archive: &mut SafeArchive) -> Result<Verification> {
     if !archive.entries().any(|e| e.name == "data" || is_payload(&e.name)) {
         v.find("data/", "the payload folder `data/` is missing: this is not a complete bag");
     }
-    // Tag manifests first: they say which algorithms the other tag files are hashed with.
-    let tag_manifests = read_tag_manifests(archive, &mut v, &files);
-    let tags = read_tag_files(archive, &mut v, &files, &algs_of(&tag_manifests));
+    // The version first: it says how the manifests write paths. Then the tag manifests: they
+    // say which algorithms the other tag files are hashed with.
+    let encoding = PathEncoding::of(archive);
+    let tag_manifests = read_tag_manifests(archive, &mut v, &files, encoding);
+    let tags = read_tag_files(archive, &mut v, &files, &algs_of(&tag_manifests), encoding);
     let info = check_declarations(&mut v, &files, tags.bagit, tags.bag_info, &tags.manifests);
     check_payload(archive, &mut v, &files, &tags.manifests);
     let listed_tags = check_tag_manifests(&mut v, &files, &tag_manifests, &tags.digests);
@@ -199,13 +249,15 @@ fn read_tag_manifests(
     archive: &mut SafeArchive,
     v: &mut Verification,
     files: &[String],
+    encoding: PathEncoding,
 ) -> Vec<Manifest> {
     let mut tag_manifests = Vec::new();
     for name in files.iter().filter(|n| top_level(n)) {
         let Some(alg) = manifest_alg(name, "tagmanifest-") else { continue };
         let Some(alg) = supported(v, name, alg) else { continue };
         if let Some(read) = read_file(archive, v, name, &[], true) {
-            if let Some(manifest) = parse_manifest(v, name, alg, read.content.as_deref()) {
+            let content = read.content.as_deref();
+            if let Some(manifest) = parse_manifest(v, name, alg, content, encoding) {
                 tag_manifests.push(manifest);
             }
         }
@@ -230,6 +282,7 @@ fn read_tag_files(
     v: &mut Verification,
     files: &[String],
     tag_algs: &[Alg],
+    encoding: PathEncoding,
 ) -> TagFiles {
     let mut tags =
         TagFiles { digests: HashMap::new(), manifests: Vec::new(), bagit: None, bag_info: None };
@@ -246,7 +299,7 @@ fn read_tag_files(
             _ => {
                 let Some(alg) = manifest_alg(name, "manifest-") else { continue };
                 let Some(alg) = supported(v, name, alg) else { continue };
-                if let Some(m) = parse_manifest(v, name, alg, read.content.as_deref()) {
+                if let Some(m) = parse_manifest(v, name, alg, read.content.as_deref(), encoding) {
                     tags.manifests.push(m);
                 }
             }
@@ -591,12 +644,14 @@ fn text<'a>(v: &mut Verification, file: &str, content: &'a [u8]) -> Option<&'a s
     }
 }
 
-/// Parse `<checksum> <path>` lines; a malformed line is a finding and is skipped.
+/// Parse `<checksum> <path>` lines, paths decoded as `encoding` says; a malformed line is a
+/// finding and is skipped.
 fn parse_manifest(
     v: &mut Verification,
     file: &str,
     alg: Alg,
     content: Option<&[u8]>,
+    encoding: PathEncoding,
 ) -> Option<Manifest> {
     let text = text(v, file, content?)?;
     let hex_len = match alg {
@@ -612,7 +667,8 @@ fn parse_manifest(
         let parsed = line.split_once([' ', '\t']).and_then(|(sum, path)| {
             let path = path.trim_start_matches([' ', '\t']);
             let ok = sum.len() == hex_len && sum.bytes().all(|b| b.is_ascii_hexdigit());
-            (ok && !path.is_empty()).then(|| (sum.to_ascii_lowercase(), decode_path(path)))
+            (ok && !path.is_empty())
+                .then(|| (sum.to_ascii_lowercase(), decode_path(path, encoding)))
         });
         let Some((sum, path)) = parsed else {
             v.find(
@@ -632,8 +688,9 @@ fn parse_manifest(
     Some(Manifest { file: file.to_string(), alg, sums })
 }
 
-/// Undo RFC 8493 §2.1.3's percent-encoding of CR, LF and `%` in manifest paths.
-fn decode_path(path: &str) -> String {
+/// Undo the percent-encoding of a manifest path: of CR, LF and `%` (RFC 8493 §2.1.3), or of
+/// CR and LF only in a 0.97 bag ([`PathEncoding::Draft097`]).
+fn decode_path(path: &str, encoding: PathEncoding) -> String {
     let mut out = String::with_capacity(path.len());
     let mut rest = path;
     while let Some(at) = rest.find('%') {
@@ -642,7 +699,7 @@ fn decode_path(path: &str) -> String {
         let (decoded, len) = match code.to_ascii_uppercase().as_str() {
             "%0A" => ("\n", 3),
             "%0D" => ("\r", 3),
-            "%25" => ("%", 3),
+            "%25" if encoding == PathEncoding::Rfc8493 => ("%", 3),
             _ => ("%", 1),
         };
         out.push_str(decoded);
@@ -688,8 +745,9 @@ fn check_bagit(v: &mut Verification, content: &[u8]) {
     let file = "bagit.txt";
     let Some(tags) = parse_tags(v, file, content) else { return };
     let get = |label: &str| tags.iter().find(|(l, _)| l == label).map(|(_, value)| value.as_str());
-    // 0.97 is the draft bagit-python still writes by default; for a bag of files with
-    // sha256/sha512 manifests it differs from RFC 8493's 1.0 in nothing teczka checks.
+    // 0.97 is the draft bagit-python still writes by default. Of what teczka checks it differs
+    // from RFC 8493's 1.0 only in how manifests write paths (PathEncoding); 0.97 also let tag
+    // files be in another encoding than UTF-8, which teczka, as for 1.0, does not read.
     match get("BagIt-Version") {
         Some("1.0" | "0.97") => {}
         Some(_) => v.find(
@@ -1122,7 +1180,48 @@ mod tests {
 
     #[test]
     fn manifest_paths_are_percent_decoded() {
-        assert_eq!(decode_path("data/a%0Ab%25c%0d%41"), "data/a\nb%c\r%41");
-        assert_eq!(decode_path("data/100%"), "data/100%");
+        let rfc = PathEncoding::Rfc8493;
+        assert_eq!(decode_path("data/a%0Ab%25c%0d%41", rfc), "data/a\nb%c\r%41");
+        assert_eq!(decode_path("data/100%", rfc), "data/100%");
+        // BagIt 0.97 (bagit-python) encodes CR and LF only: `%25` is a file's own name.
+        let draft = PathEncoding::Draft097;
+        assert_eq!(decode_path("data/a%0Ab%25c%0d%41", draft), "data/a\nb%25c\r%41");
+    }
+
+    #[test]
+    fn the_version_line_says_how_paths_are_encoded() {
+        let declared = PathEncoding::declared_in;
+        assert_eq!(declared(b"BagIt-Version: 0.97\n"), PathEncoding::Draft097);
+        assert_eq!(declared(b"\xef\xbb\xbfBagIt-Version:0.97\r\n"), PathEncoding::Draft097);
+        assert_eq!(declared(b"BagIt-Version: 1.0\n"), PathEncoding::Rfc8493);
+        assert_eq!(declared(b"BagIt-Version: 0.96\n"), PathEncoding::Rfc8493);
+        assert_eq!(declared(b"\xff\xfe"), PathEncoding::Rfc8493);
+    }
+
+    /// A payload file whose own name holds `%25` (a browser's download of `100%.txt`, say) as
+    /// bagit-python lists it in a 0.97 bag, and as RFC 8493 asks a 1.0 bag to list it.
+    #[test]
+    fn a_percent_in_a_file_name_is_read_as_the_bags_version_writes_it() {
+        let name = "data/100%25.txt";
+        let mut files = bag(&[(name, b"hello")]);
+        let bagit_097 = b"BagIt-Version: 0.97\nTag-File-Character-Encoding: UTF-8\n";
+        set(&mut files, "bagit.txt", bagit_097);
+        assert_eq!(findings(&verify(&retag(files.clone()))), Vec::<String>::new());
+
+        // The same listing in a 1.0 bag names `data/100%.txt`, which is not there.
+        let bagit_1 = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
+        set(&mut files, "bagit.txt", bagit_1);
+        assert_eq!(
+            findings(&verify(&retag(files.clone()))),
+            [
+                "data/100%25.txt: is not listed in manifest-sha512.txt: the bag's maker did not \
+                 record this file; it may have been added afterwards",
+                "data/100%.txt: is listed in manifest-sha512.txt but missing from the bag",
+            ]
+        );
+        // RFC 8493 writes the `%` of the name as `%25`.
+        let manifest = format!("{}  data/100%2525.txt\n", sha512(b"hello"));
+        set(&mut files, "manifest-sha512.txt", manifest.as_bytes());
+        assert_eq!(findings(&verify(&retag(files))), Vec::<String>::new());
     }
 }
