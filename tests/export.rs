@@ -448,6 +448,42 @@ fn verify_checks_an_unzipped_bag_and_a_bagit_python_bag() {
     dir.run(&["verify", "theirs"]).expect_code(1);
 }
 
+/// `unzip ARCHIVE.zip -d out && teczka verify out`: the folder an archive was unzipped into is
+/// checked as its bag, and one changed byte in it is found and named (issue 14).
+#[test]
+fn verify_checks_the_folder_an_archive_was_unzipped_into_and_finds_one_changed_byte() {
+    let dir = Dir::new();
+    export(&dir, &["--policy", "statistics", "--unencrypted", "-o", "s.zip"]).expect_code(0);
+    let mut zip = zip::ZipArchive::new(fs::File::open(dir.join("s.zip")).unwrap()).unwrap();
+    zip.extract(dir.join("out")).unwrap();
+    for folder in ["out", "out/s"] {
+        let verify = dir.run(&["verify", folder]);
+        assert_eq!(verify.code(), 0, "{folder}: {}{}", verify.stdout(), verify.stderr());
+        let sound = format!("{folder}: sound — bag, checksums, Payload-Oxum, record counts");
+        assert!(verify.stdout().starts_with(&sound), "{}", verify.stdout());
+    }
+
+    let records = dir.join("out/s/data/records/pupils.jsonl");
+    let mut bytes = fs::read(&records).unwrap();
+    let at = bytes.iter().position(u8::is_ascii_digit).expect("a digit in the records");
+    bytes[at] = if bytes[at] == b'9' { b'8' } else { bytes[at] + 1 };
+    fs::write(&records, bytes).unwrap();
+    for folder in ["out", "out/s"] {
+        let verify = dir.run(&["verify", folder]);
+        assert_eq!(verify.code(), 1, "{folder}: {}{}", verify.stdout(), verify.stderr());
+        let said = verify.stdout();
+        assert!(said.starts_with(&format!("{folder}: ")), "{said}");
+        assert!(
+            said.contains("data/records/pupils.jsonl: sha512 checksum does not match"),
+            "{said}"
+        );
+        assert!(
+            said.contains("data/records/pupils.jsonl: sha256 checksum does not match"),
+            "{said}"
+        );
+    }
+}
+
 /// bagit-python writes BagIt 0.97 and, unlike RFC 8493, leaves a `%` in a file name as it is
 /// in its manifests: such a bag verifies as `bagit.py --validate` says, and a changed byte in
 /// that file is named (issue 14).

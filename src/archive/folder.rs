@@ -6,6 +6,10 @@
 //! the same name rules, limits, manifests and messages apply. A bag holds files only, so a
 //! symbolic link, a device or a socket stops the check before any file is read — following a
 //! link could make the checksums cover a file outside the bag.
+//!
+//! The folder may be the bag (it holds `bagit.txt`) or the folder an archive was unzipped into,
+//! whose one entry is the bag folder — the shape of the zip itself, whose single top folder is
+//! the bag.
 
 use super::read::Limits;
 use crate::error::{Error, Result};
@@ -16,15 +20,31 @@ use std::path::{Path, PathBuf};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
-/// Copy the bag folder `dir` into an anonymous temporary zip whose single top folder is named
-/// after `dir`, and return it rewound.
+/// Copy the bag folder `dir` (or the bag folder that is the one entry of `dir`, as after
+/// `unzip ARCHIVE.zip -d dir`) into an anonymous temporary zip whose single top folder is named after the
+/// bag folder, and return it rewound.
+///
+/// # Errors
+///
+/// [`Error`] (input) when the folder holds a symbolic link or a special file, no file at all, a
+/// name that is not UTF-8, or more entries or bytes than `limits` allow; (I/O) when it cannot
+/// be read or the temporary zip cannot be written.
 pub fn zip_folder(dir: &Path, limits: &Limits) -> Result<File> {
+    let bag = bag_folder(dir)?;
+    let dir = bag.as_path();
     let root = dir
         .canonicalize()
         .ok()
         .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "bag".to_string());
     let files = list_files(dir, limits)?;
+    if files.is_empty() {
+        return Err(Error::input(
+            dir,
+            "holds no file, so no bag: give the folder that holds the bag's `bagit.txt` (or the \
+             folder the archive was unzipped into)",
+        ));
+    }
     let mut zip = ZipWriter::new(private::anonymous_file(None)?);
     let options =
         SimpleFileOptions::default().compression_method(CompressionMethod::Stored).large_file(true);
@@ -39,10 +59,29 @@ pub fn zip_folder(dir: &Path, limits: &Limits) -> Result<File> {
     Ok(file)
 }
 
+/// The bag folder of `dir`: `dir` itself when it holds `bagit.txt` (or anything but exactly one
+/// folder); the one folder inside it when that folder holds `bagit.txt`, as after
+/// `unzip ARCHIVE.zip -d dir`. Links are looked at, never followed.
+fn bag_folder(dir: &Path) -> Result<PathBuf> {
+    let is_file = |path: &Path| fs::symlink_metadata(path).is_ok_and(|m| m.is_file());
+    if is_file(&dir.join("bagit.txt")) {
+        return Ok(dir.to_path_buf());
+    }
+    let mut entries = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let (Some(first), None) = (entries.next(), entries.next()) else {
+        return Ok(dir.to_path_buf());
+    };
+    let first = first.map_err(|e| Error::io(dir, e))?;
+    let inner = first.path();
+    let is_folder = first.file_type().is_ok_and(|kind| kind.is_dir());
+    Ok(if is_folder && is_file(&inner.join("bagit.txt")) { inner } else { dir.to_path_buf() })
+}
+
 /// Every regular file under `dir`, as (`/`-separated relative name, path), sorted by name;
 /// anything else but a folder is refused.
 fn list_files(dir: &Path, limits: &Limits) -> Result<Vec<(String, PathBuf)>> {
     let mut files = Vec::new();
+    let mut total = 0u64;
     let mut pending = vec![(String::new(), dir.to_path_buf())];
     while let Some((prefix, folder)) = pending.pop() {
         let entries = fs::read_dir(&folder).map_err(|e| Error::io(&folder, e))?;
@@ -58,6 +97,19 @@ fn list_files(dir: &Path, limits: &Limits) -> Result<Vec<(String, PathBuf)>> {
             if kind.is_dir() {
                 pending.push((relative, path));
             } else if kind.is_file() {
+                // Checked before a byte is copied, as a zip's sizes are before extraction.
+                let size = entry.metadata().map_err(|e| Error::io(&path, e))?.len();
+                total = total.saturating_add(size);
+                if total > limits.max_total_bytes {
+                    return Err(Error::input(
+                        &path,
+                        format!(
+                            "brings the bag's total size over the limit of {} bytes; raise \
+                             `--max-total-bytes` if the bag is trusted",
+                            limits.max_total_bytes
+                        ),
+                    ));
+                }
                 files.push((relative, path));
             } else {
                 return Err(Error::input(
@@ -110,6 +162,49 @@ mod tests {
         assert_eq!(text, "{}\n");
     }
 
+    fn names(dir: &Path) -> (String, Vec<String>) {
+        let zip = zip_folder(dir, &Limits::default()).unwrap();
+        let archive = SafeArchive::open_reader(zip, dir, &Limits::default(), None).unwrap();
+        let names = archive.entries().map(|e| e.name.clone()).collect();
+        (archive.root().to_string(), names)
+    }
+
+    #[test]
+    fn the_folder_an_archive_was_unzipped_into_opens_as_its_bag() {
+        let dir = tempfile::tempdir().unwrap();
+        let bag = dir.path().join("out/przekazanie");
+        fs::create_dir_all(bag.join("data")).unwrap();
+        fs::write(bag.join("bagit.txt"), "BagIt-Version: 1.0\n").unwrap();
+        fs::write(bag.join("data/x"), "x").unwrap();
+        let bag_names = ("przekazanie".to_string(), vec!["bagit.txt".into(), "data/x".into()]);
+        assert_eq!(names(&dir.path().join("out")), bag_names);
+        assert_eq!(names(&bag), bag_names);
+        // Anything beside the bag folder: the folder given is the bag, and is checked as one.
+        fs::write(dir.path().join("out/notes.txt"), "n").unwrap();
+        let (root, listed) = names(&dir.path().join("out"));
+        assert_eq!(root, "out");
+        assert!(listed.contains(&"przekazanie/bagit.txt".to_string()), "{listed:?}");
+    }
+
+    #[test]
+    fn an_empty_folder_is_no_bag() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = zip_folder(dir.path(), &Limits::default()).unwrap_err().to_string();
+        assert!(err.contains("holds no file, so no bag"), "{err}");
+    }
+
+    #[test]
+    fn a_folder_over_the_size_limit_is_refused_before_it_is_copied() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("data")).unwrap();
+        fs::write(dir.path().join("bagit.txt"), "BagIt-Version: 1.0\n").unwrap();
+        fs::write(dir.path().join("data/x"), [0u8; 100]).unwrap();
+        let limits = Limits { max_total_bytes: 99, ..Limits::default() };
+        let err = zip_folder(dir.path(), &limits).unwrap_err().to_string();
+        assert!(err.contains("over the limit of 99 bytes"), "{err}");
+        assert!(err.contains("--max-total-bytes"), "{err}");
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_symbolic_link_in_the_bag_is_refused_not_followed() {
@@ -119,6 +214,14 @@ mod tests {
         fs::write(dir.path().join("secret.txt"), "outside").unwrap();
         std::os::unix::fs::symlink(dir.path().join("secret.txt"), bag.join("data/x")).unwrap();
         let err = zip_folder(&bag, &Limits::default()).unwrap_err().to_string();
+        assert!(err.contains("symbolic link"), "{err}");
+        // A link as the one entry of the folder given is not taken for the bag folder either.
+        let out = dir.path().join("out");
+        fs::create_dir_all(&out).unwrap();
+        fs::remove_file(bag.join("data/x")).unwrap();
+        fs::write(bag.join("bagit.txt"), "BagIt-Version: 1.0\n").unwrap();
+        std::os::unix::fs::symlink(&bag, out.join("bag")).unwrap();
+        let err = zip_folder(&out, &Limits::default()).unwrap_err().to_string();
         assert!(err.contains("symbolic link"), "{err}");
     }
 }

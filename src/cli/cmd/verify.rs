@@ -27,9 +27,10 @@ use teczka::read::ReadOptions;
 /// --zip-aes-env. Without teczka, a recipient can unzip the archive and run
 /// `bagit.py --validate FOLDER`.
 ///
-/// A bag already unzipped (a folder) is checked as its zip would be; symbolic links in it
-/// are refused, never followed. A bag another tool made (bagit-python writes BagIt 0.97; 1.0
-/// is RFC 8493) is checked as a plain BagIt bag: structure, checksums and Payload-Oxum.
+/// A bag already unzipped (the bag folder, or the folder the archive was unzipped into) is
+/// checked as its zip would be; symbolic links in it are refused, never followed. A bag
+/// another tool made (bagit-python writes BagIt 0.97; 1.0 is RFC 8493) is checked as a plain
+/// BagIt bag: structure, checksums and Payload-Oxum.
 ///
 /// A signed archive (`export --sign`) carries tagmanifest-sha512.txt.minisig. With
 /// --trusted-key (the school's minisign public key, a `.pub` file or the `RW…` key itself) the
@@ -52,7 +53,7 @@ use teczka::read::ReadOptions;
 ///
 ///   teczka verify podpisane.zip --allow-unverified-signer
 ///
-///   teczka verify rozpakowane/przekazanie/
+///   unzip przekazanie.zip -d rozpakowane && teczka verify rozpakowane/
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
