@@ -750,10 +750,13 @@ fn check_bagit(v: &mut Verification, content: &[u8]) {
     // files be in another encoding than UTF-8, which teczka, as for 1.0, does not read.
     match get("BagIt-Version") {
         Some("1.0" | "0.97") => {}
-        Some(_) => v.find(
+        Some(version) => v.find(
             file,
-            "`BagIt-Version` is neither 1.0 (RFC 8493) nor 0.97 (bagit-python's default), the \
-             versions teczka checks",
+            format!(
+                "`BagIt-Version` is `{version}`, neither 1.0 (RFC 8493) nor 0.97 (bagit-python's \
+                 default), the versions teczka checks: make the bag again with a tool that \
+                 writes one of them"
+            ),
         ),
         None => v.find(file, "has no `BagIt-Version`"),
     }
@@ -1065,6 +1068,35 @@ mod tests {
         );
     }
 
+    /// Only the two versions whose differences teczka knows pass: a later or an earlier one
+    /// may write manifests or tags another way, so its checksums would prove nothing.
+    #[test]
+    fn a_bagit_version_other_than_1_0_or_0_97_is_refused_whatever_else_holds() {
+        let mut files = bag(&[("data/x", b"hello")]);
+        for version in ["2.0", "1.1", "0.96", "0.93", "1", ""] {
+            let bagit = format!("BagIt-Version: {version}\nTag-File-Character-Encoding: UTF-8\n");
+            set(&mut files, "bagit.txt", bagit.as_bytes());
+            let verification = verify(&retag(files.clone()));
+            assert!(!verification.is_ok(), "{version}");
+            assert_eq!(
+                findings(&verification),
+                [format!(
+                    "bagit.txt: `BagIt-Version` is `{version}`, neither 1.0 (RFC 8493) nor 0.97 \
+                     (bagit-python's default), the versions teczka checks: make the bag again \
+                     with a tool that writes one of them"
+                )],
+                "{version}"
+            );
+        }
+        // The version is compared whole, after the spaces around it.
+        set(
+            &mut files,
+            "bagit.txt",
+            b"BagIt-Version:   1.0  \r\nTag-File-Character-Encoding: UTF-8\r\n",
+        );
+        assert_eq!(findings(&verify(&retag(files))), Vec::<String>::new());
+    }
+
     #[test]
     fn bagit_txt_must_say_version_1_0_or_0_97_in_utf_8() {
         let mut files = bag(&[("data/x", b"hello")]);
@@ -1078,8 +1110,9 @@ mod tests {
         assert_eq!(
             findings(&verify(&retag(files.clone()))),
             [
-                "bagit.txt: `BagIt-Version` is neither 1.0 (RFC 8493) nor 0.97 (bagit-python's \
-                 default), the versions teczka checks",
+                "bagit.txt: `BagIt-Version` is `0.93`, neither 1.0 (RFC 8493) nor 0.97 \
+                 (bagit-python's default), the versions teczka checks: make the bag again with a \
+                 tool that writes one of them",
                 "bagit.txt: `Tag-File-Character-Encoding` is not UTF-8",
             ]
         );
