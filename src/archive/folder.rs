@@ -10,12 +10,17 @@
 //! The folder may be the bag (it holds `bagit.txt`) or the folder an archive was unzipped into,
 //! whose one entry is the bag folder — the shape of the zip itself, whose single top folder is
 //! the bag.
+//!
+//! What is copied is what was listed: each file is opened without following a link (on Unix)
+//! and must still be the regular file of the same size (and, on Unix, the same file on the
+//! same device) that was listed, so a file or folder swapped for a link between the listing
+//! and the copy — a tree someone else can write to — is refused, not followed out of the bag.
 
 use super::read::Limits;
 use crate::error::{Error, Result};
 use crate::write::private;
-use std::fs::{self, File};
-use std::io::{self, BufReader, Seek, SeekFrom};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
@@ -45,14 +50,98 @@ pub fn zip_folder(dir: &Path, limits: &Limits) -> Result<File> {
              folder the archive was unzipped into)",
         ));
     }
+    write_zip(dir, &root, &files)
+}
+
+/// A regular file of the bag as it was listed: what is copied must still be it.
+#[derive(Debug)]
+struct Listed {
+    /// The `/`-separated name inside the bag folder.
+    relative: String,
+    path: PathBuf,
+    /// Its size when listed; the limits were checked against it.
+    size: u64,
+    /// Its device and inode when listed (Unix), which no link can fake.
+    #[cfg(unix)]
+    id: (u64, u64),
+}
+
+impl Listed {
+    fn new(relative: String, path: PathBuf, metadata: &fs::Metadata) -> Listed {
+        #[cfg(unix)]
+        let id = {
+            use std::os::unix::fs::MetadataExt;
+            (metadata.dev(), metadata.ino())
+        };
+        Listed {
+            relative,
+            path,
+            size: metadata.len(),
+            #[cfg(unix)]
+            id,
+        }
+    }
+
+    /// Open the file listed, never following a link, and check it is still that file.
+    fn open(&self) -> Result<File> {
+        let path = &self.path;
+        let mut options = OpenOptions::new();
+        options.read(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            // A link is an error rather than followed; a FIFO put in a file's place does not
+            // block the open (and is then refused as no regular file).
+            options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+        }
+        let file = options.open(path).map_err(|e| {
+            #[cfg(unix)]
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                return changed(path);
+            }
+            Error::io(path, e)
+        })?;
+        let metadata = file.metadata().map_err(|e| Error::io(path, e))?;
+        #[cfg(unix)]
+        let same = {
+            use std::os::unix::fs::MetadataExt;
+            (metadata.dev(), metadata.ino()) == self.id
+        };
+        #[cfg(not(unix))]
+        let same = true;
+        if !same || !metadata.is_file() || metadata.len() != self.size {
+            return Err(changed(path));
+        }
+        Ok(file)
+    }
+}
+
+/// A file that is not what was listed a moment before.
+fn changed(path: &Path) -> Error {
+    Error::input(
+        path,
+        "changed while the bag was being checked (replaced, resized, or a folder on its path \
+         swapped for a link): check the bag again once nothing else writes to it",
+    )
+}
+
+/// Copy `files` of the bag folder `dir`, each as `root/<relative>`, stored, into an anonymous
+/// temporary zip, and return it rewound.
+fn write_zip(dir: &Path, root: &str, files: &[Listed]) -> Result<File> {
     let mut zip = ZipWriter::new(private::anonymous_file(None)?);
     let options =
         SimpleFileOptions::default().compression_method(CompressionMethod::Stored).large_file(true);
-    for (relative, path) in files {
-        let name = format!("{root}/{relative}");
-        zip.start_file(name, options).map_err(|e| zip_error(dir, e))?;
-        let mut file = BufReader::new(File::open(&path).map_err(|e| Error::io(&path, e))?);
-        io::copy(&mut file, &mut zip).map_err(|e| Error::io(&path, e))?;
+    for listed in files {
+        let path = &listed.path;
+        let file = listed.open()?;
+        zip.start_file(format!("{root}/{}", listed.relative), options)
+            .map_err(|e| zip_error(dir, e))?;
+        // No more than was listed (and held to the limits), and no less.
+        let mut file = BufReader::new(file).take(listed.size);
+        let copied = io::copy(&mut file, &mut zip).map_err(|e| Error::io(path, e))?;
+        if copied != listed.size {
+            return Err(changed(path));
+        }
     }
     let mut file = zip.finish().map_err(|e| zip_error(dir, e))?;
     file.seek(SeekFrom::Start(0)).map_err(|e| Error::io(dir, e))?;
@@ -77,9 +166,8 @@ fn bag_folder(dir: &Path) -> Result<PathBuf> {
     Ok(if is_folder && is_file(&inner.join("bagit.txt")) { inner } else { dir.to_path_buf() })
 }
 
-/// Every regular file under `dir`, as (`/`-separated relative name, path), sorted by name;
-/// anything else but a folder is refused.
-fn list_files(dir: &Path, limits: &Limits) -> Result<Vec<(String, PathBuf)>> {
+/// Every regular file under `dir`, sorted by name; anything else but a folder is refused.
+fn list_files(dir: &Path, limits: &Limits) -> Result<Vec<Listed>> {
     let mut files = Vec::new();
     let mut total = 0u64;
     let mut pending = vec![(String::new(), dir.to_path_buf())];
@@ -98,8 +186,8 @@ fn list_files(dir: &Path, limits: &Limits) -> Result<Vec<(String, PathBuf)>> {
                 pending.push((relative, path));
             } else if kind.is_file() {
                 // Checked before a byte is copied, as a zip's sizes are before extraction.
-                let size = entry.metadata().map_err(|e| Error::io(&path, e))?.len();
-                total = total.saturating_add(size);
+                let metadata = entry.metadata().map_err(|e| Error::io(&path, e))?;
+                total = total.saturating_add(metadata.len());
                 if total > limits.max_total_bytes {
                     return Err(Error::input(
                         &path,
@@ -110,7 +198,7 @@ fn list_files(dir: &Path, limits: &Limits) -> Result<Vec<(String, PathBuf)>> {
                         ),
                     ));
                 }
-                files.push((relative, path));
+                files.push(Listed::new(relative, path, &metadata));
             } else {
                 return Err(Error::input(
                     &path,
@@ -131,7 +219,7 @@ fn list_files(dir: &Path, limits: &Limits) -> Result<Vec<(String, PathBuf)>> {
             }
         }
     }
-    files.sort();
+    files.sort_by(|a, b| a.relative.cmp(&b.relative));
     Ok(files)
 }
 
@@ -223,5 +311,66 @@ mod tests {
         std::os::unix::fs::symlink(&bag, out.join("bag")).unwrap();
         let err = zip_folder(&out, &Limits::default()).unwrap_err().to_string();
         assert!(err.contains("symbolic link"), "{err}");
+    }
+
+    /// A bag folder with `data/x` and `data/y`, listed.
+    #[cfg(unix)]
+    fn listed_bag(dir: &Path) -> (PathBuf, Vec<Listed>) {
+        let bag = dir.join("bag");
+        fs::create_dir_all(bag.join("data")).unwrap();
+        fs::write(bag.join("bagit.txt"), "BagIt-Version: 1.0\n").unwrap();
+        fs::write(bag.join("data/x"), "in the bag").unwrap();
+        fs::write(bag.join("data/y"), "also").unwrap();
+        let files = list_files(&bag, &Limits::default()).unwrap();
+        let listed: Vec<&str> = files.iter().map(|f| f.relative.as_str()).collect();
+        assert_eq!(listed, ["bagit.txt", "data/x", "data/y"]);
+        // Unchanged, it copies.
+        write_zip(&bag, "bag", &files).unwrap();
+        (bag, files)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_swapped_for_a_link_after_it_was_listed_is_refused_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (bag, files) = listed_bag(dir.path());
+        fs::write(dir.path().join("secret.txt"), "outside!!!").unwrap();
+        fs::remove_file(bag.join("data/x")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("secret.txt"), bag.join("data/x")).unwrap();
+        let err = write_zip(&bag, "bag", &files).unwrap_err().to_string();
+        assert!(err.contains("data/x: changed while the bag was being checked"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_swapped_for_a_link_after_it_was_listed_is_refused_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (bag, files) = listed_bag(dir.path());
+        // Elsewhere, files of the same names and sizes; `data` becomes a link to them.
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir_all(&elsewhere).unwrap();
+        fs::write(elsewhere.join("x"), "not in bag").unwrap();
+        fs::write(elsewhere.join("y"), "also").unwrap();
+        fs::rename(bag.join("data"), dir.path().join("moved")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, bag.join("data")).unwrap();
+        let err = write_zip(&bag, "bag", &files).unwrap_err().to_string();
+        assert!(err.contains("data/x: changed while the bag was being checked"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_that_grew_or_became_a_fifo_after_it_was_listed_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (bag, files) = listed_bag(dir.path());
+        fs::write(bag.join("data/y"), "also, and a great deal more").unwrap();
+        let err = write_zip(&bag, "bag", &files).unwrap_err().to_string();
+        assert!(err.contains("data/y: changed while"), "{err}");
+
+        let (bag, files) = listed_bag(&dir.path().join("again"));
+        fs::remove_file(bag.join("data/x")).unwrap();
+        let made = std::process::Command::new("mkfifo").arg(bag.join("data/x")).status();
+        assert!(made.unwrap().success());
+        let err = write_zip(&bag, "bag", &files).unwrap_err().to_string();
+        assert!(err.contains("data/x: changed while"), "{err}");
     }
 }
