@@ -197,8 +197,11 @@ struct Read_ {
 /// ```
 pub fn verify_bag(archive: &mut SafeArchive) -> Result<Verification> {
     let mut v = Verification::default();
-    let files: Vec<String> =
+    // By name, not in the zip's order: a bag's findings read the same whether it comes zipped
+    // or unzipped into a folder, and whichever tool zipped it.
+    let mut files: Vec<String> =
         archive.entries().filter(|e| !e.is_dir).map(|e| e.name.clone()).collect();
+    files.sort();
     if !archive.entries().any(|e| e.name == "data" || is_payload(&e.name)) {
         v.find("data/", "the payload folder `data/` is missing: this is not a complete bag");
     }
@@ -215,6 +218,23 @@ pub fn verify_bag(archive: &mut SafeArchive) -> Result<Verification> {
         check_oxum(&mut v, info);
     }
     Ok(v)
+}
+
+/// Whether a path a manifest lists points out of the bag: absolute, or through `..`. Such a
+/// path is never looked up (the archive holds no such name), only reported.
+fn leaves_the_bag(path: &str) -> bool {
+    path.starts_with(['/', '\\'])
+        || path.split(['/', '\\']).any(|part| part == "..")
+        || path.as_bytes().get(1) == Some(&b':')
+}
+
+/// The finding for a manifest path that [leaves the bag](leaves_the_bag).
+fn leaves(manifest: &str) -> String {
+    format!(
+        "is listed in {manifest} but points outside the bag (an absolute path or `..`): a \
+         manifest lists files inside the bag only, so it was written wrongly or tampered with; \
+         the file was not read"
+    )
 }
 
 fn is_payload(name: &str) -> bool {
@@ -378,7 +398,9 @@ fn check_payload(
     }
     for manifest in manifests {
         for path in manifest.sums.keys() {
-            if !is_payload(path) {
+            if leaves_the_bag(path) {
+                v.find(path, leaves(&manifest.file));
+            } else if !is_payload(path) {
                 v.find(
                     path,
                     format!(
@@ -406,6 +428,7 @@ fn check_tag_manifests<'m>(
         for (path, expected) in &manifest.sums {
             listed.insert(path.as_str());
             match digests.get(path) {
+                None if leaves_the_bag(path) => v.find(path, leaves(&manifest.file)),
                 None if files.contains(path) => {} // unreadable: already a finding
                 None => {
                     v.find(path, format!("is listed in {} but missing from the bag", manifest.file))
@@ -1209,6 +1232,42 @@ mod tests {
               entry is damaged or was altered"]
         );
         assert_eq!((v.files, v.payload_bytes), (2, 15));
+    }
+
+    /// A manifest path out of the bag is named as such, not looked for: the folder a bag was
+    /// unzipped into, or the system around it, is never read (issue 14).
+    #[test]
+    fn a_manifest_path_out_of_the_bag_is_named_and_never_read() {
+        let mut files = bag(&[("data/x", b"hello")]);
+        let mut manifest =
+            files.iter().find(|(n, _)| n == "manifest-sha512.txt").unwrap().1.clone();
+        for path in ["data/../../secret.txt", "/etc/passwd", "C:\\Windows\\win.ini"] {
+            manifest.extend_from_slice(format!("{}  {path}\n", sha512(b"x")).as_bytes());
+        }
+        set(&mut files, "manifest-sha512.txt", &manifest);
+        let mut files = retag(files);
+        let mut tags = files.iter().find(|(n, _)| n == "tagmanifest-sha512.txt").unwrap().1.clone();
+        tags.extend_from_slice(format!("{}  ../bagit.txt\n", sha512(b"x")).as_bytes());
+        set(&mut files, "tagmanifest-sha512.txt", &tags);
+        let leaves = |path: &str, manifest: &str| {
+            format!(
+                "{path}: is listed in {manifest} but points outside the bag (an absolute path or \
+                 `..`): a manifest lists files inside the bag only, so it was written wrongly or \
+                 tampered with; the file was not read"
+            )
+        };
+        let mut expected = vec![
+            leaves("/etc/passwd", "manifest-sha512.txt"),
+            leaves("C:\\Windows\\win.ini", "manifest-sha512.txt"),
+            leaves("data/../../secret.txt", "manifest-sha512.txt"),
+            leaves("../bagit.txt", "tagmanifest-sha512.txt"),
+        ];
+        let mut found = findings(&verify(&files));
+        expected.sort();
+        found.sort();
+        assert_eq!(found, expected);
+        assert!(!leaves_the_bag("data/a..b/..c"));
+        assert!(leaves_the_bag("data/..\\..\\x"));
     }
 
     #[test]
