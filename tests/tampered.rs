@@ -270,3 +270,145 @@ fn a_signature_with_trailing_text_is_not_good() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("is not exactly a minisign signature"), "{out}");
 }
+
+/// Write `entries` under `dir/<name>/` as `unzip ARCHIVE.zip -d <name>` would: the bag folder
+/// is the one entry of `<name>`.
+fn write_folder(dir: &Dir, name: &str, entries: &Entries) -> String {
+    for (entry, content) in entries {
+        let path = dir.join(name).join(entry);
+        if entry.ends_with('/') {
+            std::fs::create_dir_all(&path).unwrap();
+        } else {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, content).unwrap();
+        }
+    }
+    name.to_string()
+}
+
+/// `teczka verify` of `entries` zipped and, as if unzipped, as a folder (issue 14): the same
+/// exit code and the same findings in the same order, the first line naming what was given.
+/// The zip's result.
+fn verify_zip_and_folder(
+    dir: &Dir,
+    name: &str,
+    entries: &Entries,
+    extra: &[&str],
+) -> (i32, String) {
+    let zip = write_zip(dir, &format!("{name}.zip"), entries);
+    let folder = write_folder(dir, name, entries);
+    let (zip_code, zip_out) = verify(dir, &zip, extra);
+    let (folder_code, folder_out) = verify(dir, &folder, extra);
+    assert_eq!(zip_code, folder_code, "zip:\n{zip_out}\nfolder:\n{folder_out}");
+    let said = |out: &str, given: &str| {
+        assert!(out.starts_with(&format!("{given}: ")), "{out}");
+        out[given.len()..].to_string()
+    };
+    assert_eq!(said(&zip_out, &zip), said(&folder_out, &folder));
+    (zip_code, zip_out)
+}
+
+#[test]
+fn an_unzipped_archive_fails_each_check_as_its_zip_does() {
+    let dir = Dir::new();
+    let sound = sound_archive_of(&dir, "broken/orphans", false);
+    let mut rehashed = sound.clone();
+    rehash(&mut rehashed);
+    let (code, out) = verify_zip_and_folder(&dir, "sound", &rehashed, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("record counts and schemas agree"), "{out}");
+
+    // Counts reconciliation in data/metadata/archive.json, checksums recomputed.
+    let mut unbalanced = sound.clone();
+    let archive_json = entry(&mut unbalanced, "metadata/archive.json");
+    let mut metadata: serde_json::Value = serde_json::from_slice(archive_json).unwrap();
+    metadata["counts"]["in"] = (metadata["counts"]["in"].as_u64().unwrap() + 10).into();
+    *archive_json = metadata.to_string().into_bytes();
+    rehash(&mut unbalanced);
+    let (code, out) = verify_zip_and_folder(&dir, "unbalanced", &unbalanced, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("records are unaccounted for"), "{out}");
+
+    // One payload byte changed.
+    let mut changed = sound.clone();
+    let records = entry(&mut changed, "records/pupils.jsonl");
+    let at = records.iter().position(u8::is_ascii_digit).expect("a digit in the records");
+    records[at] = if records[at] == b'9' { b'8' } else { records[at] + 1 };
+    let (code, out) = verify_zip_and_folder(&dir, "changed", &changed, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("data/records/pupils.jsonl: sha512 checksum does not match"), "{out}");
+
+    // A file no manifest lists, in the payload and beside it.
+    let mut added = sound.clone();
+    add(&mut added, "records/notatki.txt", b"dopisane");
+    let root = added[0].0.split('/').next().unwrap().to_string();
+    added.push((format!("{root}/uwagi.txt"), b"dopisane".to_vec()));
+    let (code, out) = verify_zip_and_folder(&dir, "added", &added, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("data/records/notatki.txt: is not listed in manifest-sha512.txt"),
+        "{out}"
+    );
+    assert!(out.contains("uwagi.txt: lies outside `data/`"), "{out}");
+
+    // A manifest line pointing out of the bag is named; the file it names is never read.
+    std::fs::write(dir.join("secret.txt"), "outside the bag").unwrap();
+    let mut escaping = sound;
+    entry(&mut escaping, "/manifest-sha512.txt")
+        .extend_from_slice(format!("{}  data/../../secret.txt\n", "0".repeat(128)).as_bytes());
+    let (code, out) = verify_zip_and_folder(&dir, "escaping", &escaping, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "data/../../secret.txt: is listed in manifest-sha512.txt but points outside the bag"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_unzipped_signed_archive_is_held_to_its_signature_as_its_zip_is() {
+    let dir = Dir::new();
+    let signed = sound_archive(&dir, true);
+    let trusted = ["--trusted-key", "school.pub"];
+    let (code, out) = verify_zip_and_folder(&dir, "signed", &signed, &trusted);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("signature good"), "{out}");
+    let (code, out) = verify_zip_and_folder(&dir, "unchecked", &signed, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("signer NOT verified"), "{out}");
+
+    // Re-hashed after a change, as a forger would: only the signature can tell.
+    let mut forged = signed;
+    *entry(&mut forged, "data/README.txt") = b"podmienione".to_vec();
+    rehash(&mut forged);
+    let (code, out) = verify_zip_and_folder(&dir, "forged", &forged, &trusted);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(".minisig"), "{out}");
+}
+
+/// A link in an unzipped bag stops the check before anything is read (exit 2, as a zip holding
+/// a link does), naming the link; what it points at, inside the bag or out, is never followed.
+#[cfg(unix)]
+#[test]
+fn an_unzipped_bag_holding_a_link_is_refused_and_the_link_named() {
+    let dir = Dir::new();
+    let entries = sound_archive(&dir, false);
+    write_folder(&dir, "out", &entries);
+    std::fs::write(dir.join("secret.txt"), "outside the bag").unwrap();
+    let records = dir.join("out/base/data/records");
+    std::os::unix::fs::symlink(dir.join("secret.txt"), records.join("extra.jsonl")).unwrap();
+    let (code, out) = verify(&dir, "out", &[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("data/records/extra.jsonl: is a symbolic link"), "{out}");
+
+    std::fs::remove_file(records.join("extra.jsonl")).unwrap();
+    std::os::unix::fs::symlink(dir.path(), records.join("up")).unwrap();
+    let (code, out) = verify(&dir, "out/base", &[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("data/records/up: is a symbolic link"), "{out}");
+
+    std::fs::remove_file(records.join("up")).unwrap();
+    let (code, out) = verify(&dir, "out", &[]);
+    assert_eq!(code, 0, "{out}");
+}
