@@ -28,9 +28,10 @@ use teczka::read::ReadOptions;
 /// `bagit.py --validate FOLDER`.
 ///
 /// A bag already unzipped (the bag folder, or the folder the archive was unzipped into) is
-/// checked as its zip would be; symbolic links in it are refused, never followed. A bag
-/// another tool made (bagit-python writes BagIt 0.97; 1.0 is RFC 8493) is checked as a plain
-/// BagIt bag: structure, checksums and Payload-Oxum.
+/// checked as its zip would be, with the same findings and exit codes; symbolic links in it
+/// are refused, never followed. A bag another tool made (bagit-python writes BagIt 0.97; 1.0
+/// is RFC 8493; other versions are refused) is checked as a plain BagIt bag: structure,
+/// checksums and Payload-Oxum.
 ///
 /// A signed archive (`export --sign`) carries tagmanifest-sha512.txt.minisig. With
 /// --trusted-key (the school's minisign public key, a `.pub` file or the `RW…` key itself) the
