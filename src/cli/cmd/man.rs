@@ -6,15 +6,20 @@ use anyhow::Context;
 use clap::CommandFactory;
 use std::path::PathBuf;
 
+/// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
+/// fits 80 columns and pastes into a shell.
+const EXAMPLES: &str = r"Examples:
+
+  teczka man -o ~/.local/share/man/man1 && man teczka-export
+
+  teczka man | man -l -";
+
 /// Write the manual pages: teczka.1 and one page per command (teczka-export.1, …).
 ///
-/// Without -o, the top page goes to standard output. Install, for example:
-///
-///   teczka man -o ~/.local/share/man/man1 && man teczka-export
-///
-///   teczka man | man -l -
+/// Without -o, the top page goes to standard output. The pages say what `--help` says; put
+/// them in a folder on the manual path (`manpath` lists it) to read them with `man`.
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_long_help = EXAMPLES)]
 pub struct Args {
     /// Folder to write every page into (created if missing).
     #[arg(short, long, value_name = "DIR")]
