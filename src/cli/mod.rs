@@ -452,7 +452,8 @@ mod tests {
 
     /// `--help` of every command reads at 80 columns: clap wraps prose and option text within
     /// 80, and every example line arrives whole, as written (no line of `after_long_help` is
-    /// broken by the wrapping). Only the usage line, which clap never wraps, may run over.
+    /// broken by the wrapping). Only the usage line, which clap never wraps, and a line that is
+    /// one unbreakable token (a URL) may run over.
     #[test]
     fn long_help_fits_eighty_columns() {
         for command in every_command() {
@@ -462,7 +463,8 @@ mod tests {
             for line in help.lines() {
                 let width = line.chars().count();
                 let usage = line.starts_with("Usage: ");
-                assert!(width <= 80 || usage, "`{name}` ({width} columns): {line}");
+                let one_token = !line.trim().contains(char::is_whitespace);
+                assert!(width <= 80 || usage || one_token, "`{name}` ({width} columns): {line}");
             }
             let lines: Vec<&str> = help.lines().collect();
             for example in examples.iter().flat_map(|e| e.lines()) {

@@ -33,8 +33,9 @@ const EXAMPLES: &str = r"Examples:
 /// Check a teczka archive: structure, checksums, counts and records against the schemas.
 ///
 /// A teczka archive is a zip holding a BagIt bag (RFC 8493: a folder of files with lists of
-/// their checksums). Checked: the bag's structure, every checksum, Payload-Oxum (the total
-/// bytes and number of the bag's data files, which shows a missing or added file at a glance),
+/// their checksums). Checked: the bag's structure, every checksum, Payload-Oxum (the
+/// `BYTES.FILES` line of bag-info.txt: the total size and number of the bag's data files, which
+/// shows a missing or added file at a glance),
 /// record counts against the metadata, and the records against the schemas.
 ///
 /// The archive is read defensively first (no absolute or `..` paths, links, duplicate or
