@@ -98,17 +98,22 @@ fn collect(command: &clap::Command, pages: &mut Vec<Page>) -> anyhow::Result<()>
 /// The EXAMPLES section of a page from the `Examples:` text of `--help`: blocks separated by
 /// blank lines, each set line by line (`.nf`), with dashes and apostrophes as the ASCII
 /// characters a shell needs.
+///
+/// The blocks are indented two columns from the margin (`.in 2n`), as in `--help`, rather than
+/// the section's usual seven: the example lines are written to fit 80 columns at that indent,
+/// and unfilled lines are never wrapped, so at seven the longest ran past an 80-column
+/// terminal and broke there mid-command.
 fn examples_section(text: &str) -> String {
     use clap_mangen::roff::{roman, Roff};
     let mut roff = Roff::new();
     roff.control("SH", ["EXAMPLES"]);
     let body = text.strip_prefix("Examples:").unwrap_or(text);
     for block in body.split("\n\n").filter(|block| !block.trim().is_empty()) {
-        roff.control("PP", []).control("nf", []);
+        roff.control("PP", []).control("nf", []).control("in", ["2n"]);
         for line in block.trim_matches('\n').lines() {
             roff.text([roman(line.strip_prefix("  ").unwrap_or(line))]);
         }
-        roff.control("fi", []);
+        roff.control("in", []).control("fi", []);
     }
     // `to_roff` leaves `'` as it is, which man shows as a typographic quote; the page's preamble
     // (written by `Man::render`) defines `\*(Aq` as the straight one.
@@ -136,7 +141,7 @@ mod tests {
             }
             let roff = page(&format!("teczka-{name}.1"));
             assert!(roff.contains(&format!(".TH teczka-{name} 1")), "{name}: {roff:.300}");
-            assert!(roff.contains(".SH EXAMPLES\n.PP\n.nf\n"), "{name} has no examples");
+            assert!(roff.contains(".SH EXAMPLES\n.PP\n.nf\n.in 2n\n"), "{name} has no examples");
             assert!(!roff.contains(".SH EXTRA"), "{name}: examples rendered as EXTRA");
             let top = page("teczka.1");
             assert!(top.contains(&format!("teczka\\-{name}(1)")), "teczka.1 lacks {name}");
