@@ -32,10 +32,10 @@ pub struct Cli {
     command: Command,
     /// Say only errors, safety warnings and the summary line: no progress, no list of
     /// problems on the terminal (reports written to files stay whole).
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(short, long, global = true, conflicts_with = "verbose", display_order = 900)]
     quiet: bool,
     /// List every problem on the terminal, not only the first ones, and every notice.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, display_order = 900)]
     verbose: bool,
 }
 
