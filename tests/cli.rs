@@ -272,20 +272,51 @@ fn quiet_and_verbose_set_how_much_is_said_on_standard_error() {
 #[test]
 fn completions_and_manual_pages_cover_every_command() {
     let dir = Dir::new();
-    let commands = ["validate", "convert", "export", "import", "verify", "sar", "risk", "man"];
+    let commands = [
+        "validate",
+        "convert",
+        "schema",
+        "generate",
+        "keygen",
+        "detokenise",
+        "export",
+        "import",
+        "policy",
+        "risk",
+        "sar",
+        "verify",
+        "completions",
+        "man",
+    ];
     let bash = dir.run(&["completions", "bash"]).expect_code(0).stdout();
+    // What `teczka <Tab>` offers: the words of the top level's `opts`.
+    let offered = bash.lines().find(|l| l.trim_start().starts_with("opts=\"-q -v -h -V"));
+    let offered: Vec<&str> = offered.expect("the top level's opts").split(['"', ' ']).collect();
     for command in commands {
-        assert!(bash.contains(command), "bash completion lacks {command}");
+        assert!(offered.contains(&command), "bash completion lacks {command}: {offered:?}");
     }
     assert!(bash.contains("--policy") && bash.contains("--quiet"), "flags missing");
-    dir.run(&["completions", "fish"]).expect_code(0);
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let script = dir.run(&["completions", shell]).expect_code(0).stdout();
+        assert!(script.contains("export"), "{shell} completion lacks export");
+    }
+    dir.run(&["completions", "tcsh"]).expect_code(2);
+
     dir.run(&["man", "-o", "man1"]).expect_code(0);
     for command in commands {
         let page = dir.read(&format!("man1/teczka-{command}.1"));
-        assert!(page.contains(".TH") && page.contains(command), "teczka-{command}.1");
+        assert!(page.contains(&format!(".TH teczka-{command} 1")), "teczka-{command}.1");
+        assert!(page.contains(".SH EXAMPLES"), "teczka-{command}.1 has no examples");
     }
     let export = dir.read("man1/teczka-export.1");
     assert!(export.contains("drop\\-unknown\\-columns"), "export page lacks its flags");
-    let top = dir.run(&["man"]).expect_code(0).stdout();
-    assert!(top.starts_with(".ie") || top.contains(".TH teczka"), "{top:.200}");
+    assert!(dir.read("man1/teczka-policy-show.1").contains(".SH NAME"));
+    let top = dir.read("man1/teczka.1");
+    assert!(top.contains(".TH teczka 1") && top.contains("teczka\\-sar(1)"), "{top:.300}");
+    // Without -o, the top page alone, on standard output.
+    assert_eq!(dir.run(&["man"]).expect_code(0).stdout(), top);
+    // A file where the folder should be is refused by name.
+    dir.create("taken", "");
+    let refused = dir.run(&["man", "-o", "taken"]).expect_code(2).stderr();
+    assert!(refused.contains("taken: cannot create the folder"), "{refused}");
 }

@@ -32,10 +32,10 @@ pub struct Cli {
     command: Command,
     /// Say only errors, safety warnings and the summary line: no progress, no list of
     /// problems on the terminal (reports written to files stay whole).
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(short, long, global = true, conflicts_with = "verbose", display_order = 900)]
     quiet: bool,
     /// List every problem on the terminal, not only the first ones, and every notice.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, display_order = 900)]
     verbose: bool,
 }
 
@@ -417,29 +417,90 @@ mod tests {
         }
     }
 
-    /// Every example command line in every command's long help, as written, fits an
-    /// 80-column terminal (longer ones continue with `\`), so clap never breaks one
-    /// mid-command and each pastes into a shell as printed. Prose and option lines clap wraps
-    /// at word breaks itself.
+    /// Every command, nested ones included, the top one first.
+    pub(crate) fn every_command() -> Vec<clap::Command> {
+        fn collect(command: &clap::Command, all: &mut Vec<clap::Command>) {
+            all.push(command.clone());
+            for sub in command.get_subcommands() {
+                collect(sub, all);
+            }
+        }
+        let mut top = Cli::command();
+        top.build();
+        let mut all = Vec::new();
+        collect(&top, &mut all);
+        all
+    }
+
+    /// Prose is written as one source line per paragraph once clap has joined the doc comment:
+    /// a line break kept inside a paragraph (`verbatim_doc_comment`) makes clap break the
+    /// sentence there and again at the terminal's width, leaving ragged half-lines at 80
+    /// columns. Examples, which need their line breaks, live in `after_long_help`.
     #[test]
-    fn examples_fit_eighty_columns_and_paste() {
-        for command in Cli::command().get_subcommands() {
-            let mut command = command.clone().term_width(10_000).max_term_width(10_000);
-            let help = command.render_long_help().to_string();
-            let mut continued = false;
+    fn help_paragraphs_carry_no_hard_line_breaks() {
+        for command in every_command() {
+            let name = command.get_name().to_string();
+            let abouts = [command.get_about(), command.get_long_about()];
+            let args = command.get_arguments().flat_map(|a| [a.get_help(), a.get_long_help()]);
+            for text in abouts.into_iter().chain(args).flatten() {
+                let text = text.to_string();
+                let lone_breaks = text.replace("\n\n", "");
+                assert!(!lone_breaks.contains('\n'), "`{name}`: a line break inside: {text:?}");
+            }
+        }
+    }
+
+    /// `--help` of every command reads at 80 columns: clap wraps prose and option text within
+    /// 80, and every example line arrives whole, as written (no line of `after_long_help` is
+    /// broken by the wrapping). Only the usage line, which clap never wraps, and a line that is
+    /// one unbreakable token (a URL) may run over.
+    #[test]
+    fn long_help_fits_eighty_columns() {
+        for command in every_command() {
+            let name = command.get_name().to_string();
+            let examples = command.get_after_long_help().map(|e| e.to_string());
+            let help = command.term_width(80).max_term_width(80).render_long_help().to_string();
             for line in help.lines() {
-                let words: Vec<&str> = line.split_whitespace().take(2).collect();
-                let example = continued
-                    || match words[..] {
-                        ["teczka", ..] => true,
-                        [env, "teczka"] => env.contains('='),
-                        _ => false,
-                    };
-                if example {
-                    let width = line.chars().count();
-                    assert!(width <= 80, "`{}` ({width}): {line}", command.get_name());
+                let width = line.chars().count();
+                let usage = line.starts_with("Usage: ");
+                let one_token = !line.trim().contains(char::is_whitespace);
+                assert!(width <= 80 || usage || one_token, "`{name}` ({width} columns): {line}");
+            }
+            let lines: Vec<&str> = help.lines().collect();
+            for example in examples.iter().flat_map(|e| e.lines()) {
+                assert!(lines.contains(&example), "`{name}`: example line broken: {example:?}");
+            }
+        }
+    }
+
+    /// Every command has examples, headed `Examples:`; each example line fits 80 columns as
+    /// written (longer ones continue with `\` and an indented next line), so it pastes into a
+    /// shell as printed, and each example runs teczka.
+    #[test]
+    fn every_command_has_examples_that_fit_eighty_columns_and_paste() {
+        for command in Cli::command().get_subcommands() {
+            let name = command.get_name();
+            let Some(examples) = command.get_after_long_help().map(|e| e.to_string()) else {
+                panic!("`{name}` has no examples (`after_long_help`)");
+            };
+            let body = examples.strip_prefix("Examples:\n\n").unwrap_or_else(|| {
+                panic!("`{name}`: examples start with `Examples:` and a blank line")
+            });
+            for line in body.lines() {
+                let width = line.chars().count();
+                assert!(width <= 80, "`{name}` ({width}): {line}");
+                assert!(line.is_empty() || line.starts_with("  "), "`{name}`: indent: {line}");
+            }
+            for example in body.split("\n\n") {
+                let runs = example.split_whitespace().any(|word| word == "teczka");
+                assert!(runs, "`{name}`: example does not run teczka: {example}");
+                let mut lines = example.lines().peekable();
+                while let Some(line) = lines.next() {
+                    if line.ends_with('\\') {
+                        let next = lines.peek().unwrap_or_else(|| panic!("`{name}`: {example}"));
+                        assert!(next.starts_with("      "), "`{name}`: continuation: {next}");
+                    }
                 }
-                continued = example && line.ends_with('\\');
             }
         }
     }

@@ -46,7 +46,8 @@ pub struct ArchiveArgs {
     /// encrypted.
     #[arg(long, conflicts_with_all = ["encrypt_to", "passphrase_env", "zip_aes_env"])]
     pub unencrypted: bool,
-    /// Sign the bag's tag manifest with this minisign secret key (`teczka keygen --minisign`
+    /// Sign the bag's tag manifest (the checksums of the bag's own description files, which
+    /// cover the record files' checksums) with this minisign secret key (`teczka keygen --minisign`
     /// or `minisign -G`): the signature goes into the bag as tagmanifest-sha512.txt.minisig,
     /// which `teczka verify --trusted-key` and `minisign -V` check.
     #[arg(long, value_name = "KEYFILE")]

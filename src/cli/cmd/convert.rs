@@ -10,6 +10,22 @@ use teczka::report::tables::TablesWriter;
 use teczka::write::output;
 use teczka::write::output::{AtomicDir, AtomicFile, OutFormat};
 
+/// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
+/// fits 80 columns and pastes into a shell.
+const EXAMPLES: &str = r"Examples:
+
+  teczka convert uczniowie.csv --to sou -o uczniowie.xml
+
+  teczka convert export/ --to jsonl -o pupils.jsonl
+
+  teczka convert pupils.xml --to csv --out-delimiter ';' \
+      --out-encoding windows-1250 -o dla_excela/
+
+  teczka convert export/ --policy statistics --to jsonl -o gmina.jsonl
+
+  teczka convert export/ --policy mine.toml --key school.key --to sou \
+      -o pseudonymised.xml";
+
 /// Convert pupil records between CSV, SOU-like XML and JSON Lines, validating on the way.
 ///
 /// Valid records go to OUT; records with errors go, untouched and with every reason, to the
@@ -25,22 +41,8 @@ use teczka::write::output::{AtomicDir, AtomicFile, OutFormat};
 /// written beside OUT: OUT.released.schema.json, and OUT.released.xsd for `--to sou` (the
 /// published ones with the fields the policy turns into text, such as years, typed as text
 /// and nothing required).
-///
-/// Examples:
-///
-///   teczka convert uczniowie.csv --to sou -o uczniowie.xml
-///
-///   teczka convert export/ --to jsonl -o pupils.jsonl
-///
-///   teczka convert pupils.xml --to csv --out-delimiter ';' \
-///       --out-encoding windows-1250 -o dla_excela/
-///
-///   teczka convert export/ --policy statistics --to jsonl -o gmina.jsonl
-///
-///   teczka convert export/ --policy mine.toml --key school.key --to sou \
-///       -o pseudonymised.xml
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_long_help = EXAMPLES)]
 pub struct Args {
     #[command(flatten)]
     read: ReadArgs,

@@ -10,6 +10,17 @@ use std::path::{Path, PathBuf};
 use teczka::policy::tokens::{Identity, TextFormat, TokenMap};
 use teczka::write::output::AtomicFile;
 
+/// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
+/// fits 80 columns and pastes into a shell.
+const EXAMPLES: &str = r"Examples:
+
+  teczka detokenise out.jsonl --mapping out.tokens.age --identity me.age \
+      -o plain.jsonl
+
+  read -rs MAPPING_PASS; export MAPPING_PASS
+  teczka detokenise pupils.xml --mapping m.age --passphrase-env MAPPING_PASS \
+      -o plain.xml";
+
 /// Restore tokenised values with the encrypted token mapping.
 ///
 /// Replaces every token (`tok_…`) in INPUT by the value it stands
@@ -23,17 +34,8 @@ use teczka::write::output::AtomicFile;
 /// Ends with `tokens: replaced=N unknown=N` on standard error. Exit codes: 0 every token was
 /// restored; 1 some token-shaped strings are not in the mapping (another run's?) and were left
 /// as they are; 2 failure (wrong identity or passphrase, unreadable file, …).
-///
-/// Examples:
-///
-///   teczka detokenise out.jsonl --mapping out.tokens.age --identity me.age \
-///       -o plain.jsonl
-///
-///   read -rs MAPPING_PASS; export MAPPING_PASS
-///   teczka detokenise pupils.xml --mapping m.age --passphrase-env MAPPING_PASS \
-///       -o plain.xml
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_long_help = EXAMPLES)]
 #[command(group = clap::ArgGroup::new("opener").required(true).args(["identity", "passphrase_env"]))]
 pub struct Args {
     /// The tokenised file: JSON Lines, XML or CSV.

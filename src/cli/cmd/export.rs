@@ -17,7 +17,25 @@ use teczka::report::tables::TablesWriter;
 use teczka::report::Counts;
 use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, Tee, XmlWriter};
 
+/// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
+/// fits 80 columns and pastes into a shell.
+const EXAMPLES: &str = r"Examples:
+
+  teczka export export/ --policy transfer --encrypt-to age1… \
+      -o przekazanie.zip.age
+
+  teczka export pupils.xml --policy statistics --unencrypted -o gmina-2026.zip
+
+  teczka export export/ --policy transfer --encrypt-to age1… \
+      --sign school-sign.key -o t.zip.age
+
+  ZIP_PASS=… teczka export uczniowie.csv --policy transfer \
+      --zip-aes-env ZIP_PASS -o dla_7zip.zip";
+
 /// Export pupil records as a portable archive: a zip holding one BagIt bag.
+///
+/// A BagIt bag (RFC 8493, the archivists' packaging format) is a folder of files with lists of
+/// their checksums, so the recipient can check that nothing was lost or changed.
 ///
 /// The records are released under the policy (a preset or a file), validated, and written in
 /// the formats asked (SOU-like XML, one CSV per entity, JSON Lines) into data/records/, with the
@@ -31,28 +49,14 @@ use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, Tee, XmlWrite
 /// --zip-aes-env (7-Zip). --unencrypted writes it in the clear anyway and names the categories
 /// of fields it exposes.
 ///
-/// With --sign, the tag manifest (the checksums of the bag's own description files, which
-/// cover the payload manifests) is signed with a minisign key (`teczka keygen --minisign`),
-/// so the recipient can check who made the archive (`teczka verify --trusted-key`).
+/// With --sign, the archive is signed with a minisign key (`teczka keygen --minisign`), so the
+/// recipient can check who made it (`teczka verify --trusted-key`).
 ///
 /// The same input, policy and key give a byte-identical archive: entries are compressed in
 /// parallel but written in a fixed order, stamped with SOURCE_DATE_EPOCH or else the newest
 /// input's modification time. The archive is written to a temporary file and renamed.
-///
-/// Examples:
-///
-///   teczka export export/ --policy transfer --encrypt-to age1… \
-///       -o przekazanie.zip.age
-///
-///   teczka export pupils.xml --policy statistics --unencrypted -o gmina-2026.zip
-///
-///   teczka export export/ --policy transfer --encrypt-to age1… \
-///       --sign school-sign.key -o t.zip.age
-///
-///   ZIP_PASS=… teczka export uczniowie.csv --policy transfer \
-///       --zip-aes-env ZIP_PASS -o dla_7zip.zip
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_long_help = EXAMPLES)]
 pub struct Args {
     #[command(flatten)]
     read: ReadArgs,

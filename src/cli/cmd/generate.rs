@@ -9,23 +9,25 @@ use teczka::read::Format;
 use teczka::synth::{damage, Country, Damage, Detail, Generator, GeneratorConfig};
 use teczka::write::{output, CsvWriteOptions, Sink};
 
+/// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
+/// fits 80 columns and pastes into a shell.
+const EXAMPLES: &str = r"Examples:
+
+  teczka generate -n 1000 --to sou -o pupils.xml
+
+  teczka generate -n 1000000 --detail minimal --to jsonl -o big.jsonl
+
+  teczka generate -n 200 --to csv --out-delimiter ';' \
+      --out-encoding windows-1250 -o export/
+
+  teczka generate -n 100 --damage-every 10 --to jsonl -o broken.jsonl";
+
 /// Generate synthetic pupil records: the same seed always gives the same bytes.
 ///
 /// Valid PESELs or rodná čísla consistent with birth date and sex, real Polish and Czech
 /// names and towns, guardians, grades; no real person is described.
-///
-/// Examples:
-///
-///   teczka generate -n 1000 --to sou -o pupils.xml
-///
-///   teczka generate -n 1000000 --detail minimal --to jsonl -o big.jsonl
-///
-///   teczka generate -n 200 --to csv --out-delimiter ';' \
-///       --out-encoding windows-1250 -o export/
-///
-///   teczka generate -n 100 --damage-every 10 --to jsonl -o broken.jsonl
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_long_help = EXAMPLES)]
 pub struct Args {
     /// Number of pupils.
     #[arg(short = 'n', long, default_value_t = 100)]

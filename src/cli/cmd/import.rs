@@ -14,6 +14,21 @@ use teczka::read::{Mapping, ReadOptions};
 use teczka::write::output::{self, AtomicDir};
 use teczka::write::{CsvWriteOptions, MappedCsvWriter, Sink};
 
+/// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
+/// fits 80 columns and pastes into a shell.
+const EXAMPLES: &str = r"Examples:
+
+  teczka import przekazanie.zip.age --identity vendor.age-id --to csv \
+      --out-delimiter ';' --out-encoding windows-1250 -o do_excela/
+
+  teczka import przekazanie.zip --to csv --mapping dziennik.toml \
+      -o do_dziennika/
+
+  teczka import przekazanie.zip --to csv --mapping dziennik.toml \
+      --drop-unmapped -o do_dziennika/
+
+  teczka import przekazanie.zip --to sou -o uczniowie.xml";
+
 /// Verify an archive, then write its records as CSV, SOU-like XML or JSON Lines.
 ///
 /// Nothing is imported from an archive that does not verify (see `teczka verify`), nor from a
@@ -28,21 +43,8 @@ use teczka::write::{CsvWriteOptions, MappedCsvWriter, Sink};
 /// that reads that system's export with `convert --mapping`). A value the layout has no column
 /// for stops the import, naming every such field, unless --drop-unmapped is given; then what
 /// was left out is listed with counts.
-///
-/// Examples:
-///
-///   teczka import przekazanie.zip.age --identity vendor.age-id --to csv \
-///       --out-delimiter ';' --out-encoding windows-1250 -o do_excela/
-///
-///   teczka import przekazanie.zip --to csv --mapping dziennik.toml \
-///       -o do_dziennika/
-///
-///   teczka import przekazanie.zip --to csv --mapping dziennik.toml \
-///       --drop-unmapped -o do_dziennika/
-///
-///   teczka import przekazanie.zip --to sou -o uczniowie.xml
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_long_help = EXAMPLES)]
 pub struct Args {
     /// The archive (a zip, or an age-encrypted zip).
     #[arg(value_name = "ARCHIVE")]

@@ -9,12 +9,24 @@ use teczka::archive::sign::generate_key_pair;
 use teczka::crypto::age::write_new_age_identity;
 use teczka::crypto::keys::{generate_passphrase, Key};
 
+/// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
+/// fits 80 columns and pastes into a shell.
+const EXAMPLES: &str = r"Examples:
+
+  teczka keygen -o school.key
+
+  teczka keygen --age -o controller.age-identity > controller.recipient
+
+  SIGN_PASS=… teczka keygen --minisign --password-env SIGN_PASS \
+      -o school-sign.key
+
+  teczka keygen --passphrase";
+
 /// Make a secret: a pseudonym key, an age identity, a signing key pair or a passphrase.
 ///
-/// An age identity with `--age`, a minisign key pair with `--minisign`.
-///
 /// Without options: a new secret key for keyed pseudonyms and date shifts. With `--age`: an
-/// age identity that token mappings are encrypted to. With `--minisign`: a key pair that signs
+/// age identity (the private key of age, the file-encryption tool) that token mappings are
+/// encrypted to. With `--minisign`: a key pair (for minisign, a small signing tool) that signs
 /// archives (`export --sign`). With `--passphrase`: a strong passphrase.
 ///
 /// The key file is created with mode 0600 and never overwritten: the same key gives the same
@@ -30,19 +42,8 @@ use teczka::crypto::keys::{generate_passphrase, Key};
 /// --password-env VAR if given, as `minisign -G` does) and the public key beside it with the
 /// extension `.pub`, and prints the public key: publish it where recipients can trust it,
 /// they check archives with `teczka verify --trusted-key` or `minisign -V`.
-///
-/// Examples:
-///
-///   teczka keygen -o school.key
-///
-///   teczka keygen --age -o controller.age-identity > controller.recipient
-///
-///   SIGN_PASS=… teczka keygen --minisign --password-env SIGN_PASS \
-///       -o school-sign.key
-///
-///   teczka keygen --passphrase
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_long_help = EXAMPLES)]
 pub struct Args {
     /// The file to create (it must not exist).
     #[arg(short, long, value_name = "FILE", required_unless_present = "passphrase")]

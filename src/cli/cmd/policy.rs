@@ -6,17 +6,19 @@ use clap::Subcommand;
 use teczka::model::fields::fields;
 use teczka::policy::{op_name, preset, Policy, PRESETS};
 
+/// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
+/// fits 80 columns and pastes into a shell.
+const EXAMPLES: &str = r"Examples:
+
+  teczka policy list
+
+  teczka policy show statistics > gmina.toml
+
+  teczka policy check gmina.toml";
+
 /// Print the shipped policy presets, or check a policy file against the model.
-///
-/// Examples:
-///
-///   teczka policy list
-///
-///   teczka policy show statistics > gmina.toml
-///
-///   teczka policy check gmina.toml
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_long_help = EXAMPLES)]
 pub struct Args {
     #[command(subcommand)]
     action: Action,

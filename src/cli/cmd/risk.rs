@@ -9,30 +9,40 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use teczka::pipeline::Discard;
 
+/// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
+/// fits 80 columns and pastes into a shell.
+const EXAMPLES: &str = r"Examples:
+
+  teczka risk export/ --policy statistics
+
+  teczka risk pupils.xml --policy mine.toml --key school.key \
+      --report json -o risk.json";
+
 /// Measure how re-identifiable the pupils are, before and after a policy.
 ///
-/// Reads the inputs, validates them, applies the policy as `convert --policy` would (without
-/// writing the records) and reports, before and after: equivalence classes over the
-/// quasi-identifiers (an equivalence class is the pupils who share the same released values of
-/// sex, birth date, postcode and the like; k is the size of the smallest) and how many have 1,
-/// 2, 3-4, 5-9, 10-19 and 20+ pupils, the smallest class, the share of unique pupils, the
-/// highest and average prosecutor re-identification risk (the chance to pick out a pupil one
-/// knows is in the data: 1 / the size of the pupil's class), pupils suppressed and the l-diversity of the sensitive attributes; the share of pupils
-/// an attacker who knows the quasi-identifiers and one more released fact (one exam score, one
-/// achievement) singles out, and which fields single pupils out; journalist risk with
-/// --population; and per class, school and commune, flagging units whose pupils sit in classes
-/// smaller than k. A policy without an [anonymity] table is measured over the
-/// quasi-identifiers it releases (sex, birth date, country of birth, citizenship, postcode,
-/// commune, school, class level), every other field it releases counting as a fact.
+/// Reads the inputs, validates them and applies the policy as `convert --policy` would, without
+/// writing the records. The report compares the data before and after the policy.
 ///
-/// Examples:
+/// Quasi-identifiers are the released fields that together can point at one pupil: sex, birth
+/// date, country of birth, citizenship, postcode, commune, school, class level. Pupils who share
+/// the same released values of all of them form an equivalence class; the data is k-anonymous
+/// when every class holds at least k pupils (no pupil can be told apart from k - 1 others).
 ///
-///   teczka risk export/ --policy statistics
+/// Reported before and after: the number of classes and how many hold 1, 2, 3-4, 5-9, 10-19 and
+/// 20+ pupils, the smallest class, the share of unique pupils, and the highest and average
+/// prosecutor risk (the chance that someone who knows a pupil is in the data picks out that
+/// pupil's record: 1 divided by the size of the pupil's class). Also: the pupils suppressed, the
+/// l-diversity of the sensitive fields (how many different values each class holds, so a class
+/// does not give away its pupils' health notes), the share of pupils singled out by someone who
+/// also knows one more released fact (one exam score, one achievement) and which fields single
+/// pupils out, and per class, school and commune the units whose pupils sit in classes smaller
+/// than k. With --population, journalist risk too (the chance when the attacker does not know
+/// who is in the sample).
 ///
-///   teczka risk pupils.xml --policy mine.toml --key school.key \
-///       --report json -o risk.json
+/// A policy without an [anonymity] table is measured over the quasi-identifiers it releases,
+/// every other field it releases counting as a fact.
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_long_help = EXAMPLES)]
 pub struct Args {
     #[command(flatten)]
     read: ReadArgs,
@@ -40,7 +50,8 @@ pub struct Args {
     check: CheckArgs,
     #[command(flatten)]
     policy: PolicyArgs,
-    /// The smallest acceptable group when the policy sets no k (flags smaller classes).
+    /// The smallest acceptable class size (k) when the policy sets none: smaller classes are
+    /// flagged.
     #[arg(long, value_name = "K", default_value_t = 5)]
     k: u64,
     /// The data is a sample of a population of N pupils (e.g. some schools of a municipality

@@ -18,9 +18,30 @@ use teczka::sar::{self, files, Controller, Extension, Lang, Package, Request};
 use teczka::sar::{Disclosure, Role, Scope, Search, Subject};
 use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
 
+/// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
+/// fits 80 columns and pastes into a shell.
+const EXAMPLES: &str = r"Examples:
+
+  SUBJECT=pesel:14210512345 teczka sar eksport/ --subject-env SUBJECT \
+      --controller szkola.toml --received 2026-11-02 \
+      --encrypt-to age1… -o odpowiedz.zip.age
+
+  teczka sar eksport/ --subject-file - --controller szkola.toml \
+      --received 2026-11-02 --encrypt-to age1… -o odpowiedz.zip.age \
+      < wniosek.txt
+
+  ZIP_PASS=… teczka sar eksport/ --subject email:anna.nowak@example.pl \
+      --on-behalf-of-children --controller szkola.toml --received 2026-11-02 \
+      --zip-aes-env ZIP_PASS -o dla_rodzica.zip
+
+  teczka sar matrika.xml --subject rc:140512/1234 --controller skola.toml \
+      --received 2026-11-02 --lang cs --passphrase-env HESLO -o odpoved.zip.age";
+
 /// Answer a subject-access request: everything held about one pupil or guardian.
 ///
-/// A readable report and a machine-readable copy, in one BagIt zip (Archive-Kind: sar).
+/// A subject-access request is someone asking for a copy of what is held about them (GDPR
+/// Art. 15). The answer is a readable report and a machine-readable copy in one zip holding a
+/// BagIt bag (a folder of files with lists of their checksums, RFC 8493; Archive-Kind: sar).
 ///
 /// Every input is searched in one streaming pass for the subject: a pupil by PESEL, rodné
 /// číslo or id; a guardian by id or e-mail. The package's data/ holds index.html (the answer
@@ -46,25 +67,8 @@ use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
 /// mistyped onto another child's record), guardian entries on guardian id, name and phone (one
 /// e-mail address on several guardians). The message names the fields and record positions
 /// that disagree, never their values.
-///
-/// Examples:
-///
-///   SUBJECT=pesel:14210512345 teczka sar eksport/ --subject-env SUBJECT \
-///       --controller szkola.toml --received 2026-11-02 \
-///       --encrypt-to age1… -o odpowiedz.zip.age
-///
-///   teczka sar eksport/ --subject-file - --controller szkola.toml \
-///       --received 2026-11-02 --encrypt-to age1… -o odpowiedz.zip.age \
-///       < wniosek.txt
-///
-///   ZIP_PASS=… teczka sar eksport/ --subject email:anna.nowak@example.pl \
-///       --on-behalf-of-children --controller szkola.toml --received 2026-11-02 \
-///       --zip-aes-env ZIP_PASS -o dla_rodzica.zip
-///
-///   teczka sar matrika.xml --subject rc:140512/1234 --controller skola.toml \
-///       --received 2026-11-02 --lang cs --passphrase-env HESLO -o odpoved.zip.age
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_long_help = EXAMPLES)]
 pub struct Args {
     #[command(flatten)]
     read: ReadArgs,

@@ -4,19 +4,21 @@ use crate::cli::Exit;
 use anyhow::Context;
 use std::io::Write;
 
+/// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
+/// fits 80 columns and pastes into a shell.
+const EXAMPLES: &str = r"Examples:
+
+  teczka schema > pupil.schema.json
+
+  teczka schema --xsd > pupils.xsd";
+
 /// Print the JSON Schema of a pupil record, or with `--xsd` the XSD of the SOU-like XML.
 ///
 /// The JSON Schema is generated from the model.
 ///
 /// Every field carries `x-teczka-class`: direct, quasi, sensitive or plain.
-///
-/// Examples:
-///
-///   teczka schema > pupil.schema.json
-///
-///   teczka schema --xsd > pupils.xsd
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_long_help = EXAMPLES)]
 pub struct Args {
     /// Print the XSD of the SOU-like XML instead.
     #[arg(long)]

@@ -5,21 +5,23 @@ use crate::cli::{Exit, ReadArgs};
 use std::path::PathBuf;
 use teczka::pipeline::Discard;
 
+/// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
+/// fits 80 columns and pastes into a shell.
+const EXAMPLES: &str = r"Examples:
+
+  teczka validate uczniowie.csv
+
+  teczka validate export/ --report json --report-file report.json
+
+  teczka validate pupils=uczniowie.csv grades=oceny.csv --rejects rejects.jsonl";
+
 /// Check pupil records against the schema and the domain rules and report every problem.
 ///
 /// Prints one line per problem (file, record, line, field, rule — never the value), a tally by
 /// rule, and ends with `records: in=N out=N rejected=N` on standard error. Exits 0 when every
 /// record is valid, 1 when some would be rejected, 2 on failure.
-///
-/// Examples:
-///
-///   teczka validate uczniowie.csv
-///
-///   teczka validate export/ --report json --report-file report.json
-///
-///   teczka validate pupils=uczniowie.csv grades=oceny.csv --rejects rejects.jsonl
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_long_help = EXAMPLES)]
 pub struct Args {
     #[command(flatten)]
     read: ReadArgs,

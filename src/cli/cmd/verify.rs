@@ -15,11 +15,28 @@ use teczka::read::jsonl::JsonlReader;
 use teczka::read::xml::XmlReader;
 use teczka::read::ReadOptions;
 
+/// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
+/// fits 80 columns and pastes into a shell.
+const EXAMPLES: &str = r"Examples:
+
+  teczka verify przekazanie.zip
+
+  teczka verify przekazanie.zip.age --identity vendor.age-id
+
+  teczka verify przekazanie.zip.age --identity vendor.age-id \
+      --trusted-key school-sign.pub
+
+  teczka verify podpisane.zip --allow-unverified-signer
+
+  unzip przekazanie.zip -d rozpakowane && teczka verify rozpakowane/";
+
 /// Check a teczka archive: structure, checksums, counts and records against the schemas.
 ///
-/// The bag's structure, every checksum, Payload-Oxum (the payload's byte and file count,
-/// which shows a missing or added file at a glance), record counts against the metadata, and
-/// the records against the schemas.
+/// A teczka archive is a zip holding a BagIt bag (RFC 8493: a folder of files with lists of
+/// their checksums). Checked: the bag's structure, every checksum, Payload-Oxum (the
+/// `BYTES.FILES` line of bag-info.txt: the total size and number of the bag's data files, which
+/// shows a missing or added file at a glance),
+/// record counts against the metadata, and the records against the schemas.
 ///
 /// The archive is read defensively first (no absolute or `..` paths, links, duplicate or
 /// case-colliding names, oversized or over-compressed entries: see the limits below). An
@@ -42,21 +59,8 @@ use teczka::read::ReadOptions;
 ///
 /// Exit codes: 0 the archive is sound; 1 it was read but something does not match, or its
 /// signer was not verified (every finding is listed); 2 it could not be read at all.
-///
-/// Examples:
-///
-///   teczka verify przekazanie.zip
-///
-///   teczka verify przekazanie.zip.age --identity vendor.age-id
-///
-///   teczka verify przekazanie.zip.age --identity vendor.age-id \
-///       --trusted-key school-sign.pub
-///
-///   teczka verify podpisane.zip --allow-unverified-signer
-///
-///   unzip przekazanie.zip -d rozpakowane && teczka verify rozpakowane/
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_long_help = EXAMPLES)]
 pub struct Args {
     /// The archive (a zip, an age-encrypted zip, or a bag already unzipped into a folder).
     #[arg(value_name = "ARCHIVE")]
