@@ -66,10 +66,7 @@ impl Sink for Discard {
         Ok(())
     }
 
-    fn write_released(
-        &mut self,
-        _pupil: &serde_json::Map<String, serde_json::Value>,
-    ) -> Result<()> {
+    fn write_released(&mut self, _pupil: &crate::model::released::ReleasedPupil) -> Result<()> {
         Ok(())
     }
 
@@ -301,11 +298,8 @@ mod tests {
             Ok(())
         }
 
-        fn write_released(
-            &mut self,
-            pupil: &serde_json::Map<String, serde_json::Value>,
-        ) -> Result<()> {
-            self.0.push(pupil["id"].as_str().unwrap_or_default().to_string());
+        fn write_released(&mut self, pupil: &crate::model::released::ReleasedPupil) -> Result<()> {
+            self.0.push(pupil.top_level_text("id").unwrap_or_default().to_string());
             Ok(())
         }
 

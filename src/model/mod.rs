@@ -12,6 +12,7 @@
 mod class;
 pub mod fields;
 pub mod record;
+pub mod released;
 pub mod schema;
 pub mod tree;
 pub mod value;

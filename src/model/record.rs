@@ -9,7 +9,6 @@
 use super::{Entity, Pupil};
 use crate::error::Location;
 use serde::Serialize;
-use serde_json::{Map, Value};
 use std::fmt;
 
 /// One pupil as assembled from the inputs, with its provenance and problems.
@@ -86,8 +85,8 @@ fn non_empty(s: &str) -> Option<String> {
 /// One pupil after the per-record rules.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Released {
-    /// The released object, in the model's shape.
-    pub record: Map<String, Value>,
+    /// The released record, in the model's shape.
+    pub record: super::released::ReleasedPupil,
     /// Per quasi-identifier: the ladder input of every present slot (list item) it occupies,
     /// in record order. Empty unless the policy anonymises.
     pub quasi: Vec<Vec<String>>,

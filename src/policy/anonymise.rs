@@ -10,11 +10,11 @@
 
 use super::anonymity::{self, Histogram, Settings, Solution};
 use super::generalise::TOP;
-use super::release::{for_each_leaf, remove_leaves, set_slots};
 use super::{Op, Policy, Purpose};
 use crate::error::{Error, Result};
 use crate::model::fields::fields;
-use crate::model::record::{Hierarchy, Record, Released};
+use crate::model::record::Record;
+use crate::model::released::ReleasedPupil;
 use crate::model::value::format_leaf;
 use crate::policy::risk::{RiskAccumulator, RiskReport, Units};
 use crate::write::Sink;
@@ -179,7 +179,7 @@ impl<'p> Spill<'p> {
                         }
                         match (shuffle.as_mut(), shuffled) {
                             (Some(shuffle), Some((hash, line))) => shuffle.push(hash, &line)?,
-                            _ => self.target.write_released(&record)?,
+                            _ => self.target.write_released(&ReleasedPupil::from_map(&record)?)?,
                         }
                     }
                 }
@@ -278,44 +278,39 @@ fn release_line(
 ) -> Result<Fate> {
     let line: Line = serde_json::from_str(text)
         .map_err(|e| Error::input("temporary spill file", e.to_string()))?;
-    let mut released = Released {
-        record: line.r,
-        quasi: line.q,
-        units: Hierarchy::default(),
-        text_identifiers: Vec::new(),
-    };
+    let mut record = line.r;
     let mut quasi = Vec::new();
     let mut sensitive = Vec::new();
     let mut known = Vec::new();
     for path in &plan.withheld {
-        remove_leaves(&mut released.record, path);
+        remove_leaves(&mut record, path);
     }
     if let Some(solution) = &plan.solution {
-        let joined = joined_quasi(&released.quasi);
+        let joined = joined_quasi(&line.q);
         let refs: Vec<&str> = joined.iter().map(String::as_str).collect();
         let Some(values) = solution.release(&refs) else {
             return Ok(Fate::Suppressed(line.n));
         };
-        policy.apply_levels(&mut released, &solution.levels);
+        apply_levels(policy, &mut record, &line.q, &solution.levels);
         quasi = values;
-        sensitive = sensitive_values(&plan.sensitive, &released.record);
+        sensitive = sensitive_values(&plan.sensitive, &record);
     }
-    suppress_rare(&mut released.record, rare);
+    suppress_rare(&mut record, rare);
     if policy.purpose() == Purpose::Statistics {
-        canonical_lists(&mut released.record);
+        canonical_lists(&mut record);
     }
     if plan.solution.is_some() {
-        known = fact_values(facts, &released.record);
+        known = fact_values(facts, &record);
     }
     let shuffled = if shuffle {
-        let text = serde_json::to_string(&released.record)
+        let text = serde_json::to_string(&record)
             .map_err(|e| Error::io("temporary shuffle file", std::io::Error::other(e)))?;
         Some((fnv1a(text.as_bytes()), text))
     } else {
         None
     };
     Ok(Fate::Released(Box::new(Kept {
-        record: released.record,
+        record,
         quasi,
         sensitive,
         facts: known,
@@ -355,7 +350,7 @@ impl Sink for Spill<'_> {
         Err(Error::input("spill", "a two-pass release needs the policy stage: this is a bug"))
     }
 
-    fn write_released(&mut self, _pupil: &Map<String, Value>) -> Result<()> {
+    fn write_released(&mut self, _pupil: &ReleasedPupil) -> Result<()> {
         Err(Error::input("spill", "a two-pass release needs the policy stage: this is a bug"))
     }
 
@@ -365,10 +360,12 @@ impl Sink for Spill<'_> {
         };
         self.target.observe(record)?;
         self.pupils += 1;
+        // Pass 2 generalises, withholds and reorders by path: the spill holds the JSON form.
+        let map = released.record.to_map();
         if let Some(histogram) = self.histogram.as_mut() {
             let joined = joined_quasi(&released.quasi);
             let paths = self.policy.anonymity().map_or(&[][..], |a| &a.sensitive[..]);
-            let sensitive = sensitive_values(paths, &released.record);
+            let sensitive = sensitive_values(paths, &map);
             let q: Vec<&str> = joined.iter().map(String::as_str).collect();
             let s: Vec<&str> = sensitive.iter().map(String::as_str).collect();
             histogram.add(&q, &s);
@@ -377,13 +374,13 @@ impl Sink for Spill<'_> {
                 let r: Vec<&str> = raw.iter().map(String::as_str).collect();
                 let u = &released.units;
                 let h = [u.class.clone(), u.school.clone(), u.commune.clone()];
-                let known = fact_values(&self.facts, &released.record);
+                let known = fact_values(&self.facts, &map);
                 before.add_with_facts(&r, &s, &known, &units(&h));
             }
         }
         for (index, _, counts) in &mut self.rare {
             let mut seen = BTreeSet::new();
-            for_each_leaf(&released.record, &fields()[*index].path, &mut |v, _| {
+            for_each_leaf(&map, &fields()[*index].path, &mut |v, _| {
                 if let Some(text) = format_leaf(v) {
                     seen.insert(text);
                 }
@@ -397,7 +394,7 @@ impl Sink for Spill<'_> {
             n: record.input_count(),
             q: &released.quasi,
             h: [&u.class, &u.school, &u.commune],
-            r: &released.record,
+            r: &map,
         };
         let Some(file) = self.file.as_mut() else {
             return Err(Error::input("spill", "a record arrived after the spill was finished"));
@@ -639,4 +636,98 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes
         .iter()
         .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// Finish a released record once anonymisation has chosen the ladder levels: each
+/// quasi-identifier slot of `record` (the released JSON form) is set to its generalised
+/// value (`Exact` keeps the typed original). `quasi` holds the slots' ladder inputs, as
+/// [`crate::model::record::Released::quasi`] does.
+fn apply_levels(
+    policy: &Policy,
+    record: &mut Map<String, Value>,
+    quasi: &[Vec<String>],
+    levels: &[usize],
+) {
+    let Some(anonymity) = policy.anonymity() else { return };
+    for (q, (path, ladder)) in anonymity.quasi.iter().enumerate() {
+        let level = levels.get(q).copied().unwrap_or(ladder.len() - 1);
+        let Some(slots) = quasi.get(q) else { continue };
+        let mut slot = 0;
+        set_slots(record, path, &mut |value: &mut Value| {
+            if let Some(original) = slots.get(slot) {
+                if !ladder.is_exact(level) {
+                    *value = Value::String(ladder.generalise_original(original, level));
+                }
+            }
+            slot += 1;
+        });
+    }
+}
+
+/// Call `f` on every present leaf of `path` (`a.b`, `list[].c`) with the object holding it
+/// (an address, for the ladders that read its siblings).
+fn for_each_leaf(
+    object: &Map<String, Value>,
+    path: &str,
+    f: &mut dyn FnMut(&Value, &Map<String, Value>),
+) {
+    let (head, rest) = path.split_once('.').map_or((path, None), |(h, r)| (h, Some(r)));
+    let key = head.strip_suffix("[]").unwrap_or(head);
+    match (object.get(key), rest) {
+        (Some(Value::Array(items)), Some(rest)) => {
+            for item in items {
+                if let Value::Object(child) = item {
+                    for_each_leaf(child, rest, f);
+                }
+            }
+        }
+        (Some(Value::Object(child)), Some(rest)) => for_each_leaf(child, rest, f),
+        (Some(value), None) if !value.is_null() => f(value, object),
+        _ => {}
+    }
+}
+
+/// Call `f` on every present slot of `path`, in the order [`slots`] and [`for_each_leaf`]
+/// visit them.
+fn set_slots(object: &mut Map<String, Value>, path: &str, f: &mut dyn FnMut(&mut Value)) {
+    let (head, rest) = path.split_once('.').map_or((path, None), |(h, r)| (h, Some(r)));
+    let key = head.strip_suffix("[]").unwrap_or(head);
+    match (object.get_mut(key), rest) {
+        (Some(Value::Array(items)), Some(rest)) => {
+            for item in items {
+                if let Value::Object(child) = item {
+                    set_slots(child, rest, f);
+                }
+            }
+        }
+        (Some(Value::Object(child)), Some(rest)) => set_slots(child, rest, f),
+        (Some(value), None) if !value.is_null() => f(value),
+        _ => {}
+    }
+}
+
+/// Remove every present leaf of `path`, and the object holding it when nothing else is left
+/// in it (an `indicators` group whose one released field is withheld).
+fn remove_leaves(object: &mut Map<String, Value>, path: &str) {
+    let (head, rest) = path.split_once('.').map_or((path, None), |(h, r)| (h, Some(r)));
+    let key = head.strip_suffix("[]").unwrap_or(head);
+    let emptied = match (object.get_mut(key), rest) {
+        (Some(Value::Array(items)), Some(rest)) => {
+            for item in items.iter_mut() {
+                if let Value::Object(child) = item {
+                    remove_leaves(child, rest);
+                }
+            }
+            items.iter().all(|i| i.as_object().is_some_and(Map::is_empty))
+        }
+        (Some(Value::Object(child)), Some(rest)) => {
+            remove_leaves(child, rest);
+            child.is_empty()
+        }
+        (Some(_), None) => true,
+        _ => false,
+    };
+    if emptied {
+        object.shift_remove(key);
+    }
 }

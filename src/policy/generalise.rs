@@ -190,21 +190,37 @@ impl Ladder {
     /// The value of one item at `level`: `None` keeps the original value unchanged
     /// ([`Level::Exact`]), `Some(text)` replaces it.
     pub fn apply(&self, level: usize, value: &Value, item: &Map<String, Value>) -> Option<String> {
+        self.apply_text(level, &leaf_text(value), |name| item_text(item, name))
+    }
+
+    /// [`Ladder::apply`] on a value's text, with `sibling` giving the text of another field
+    /// of the same item (empty fields as `None`).
+    pub fn apply_text(
+        &self,
+        level: usize,
+        text: &str,
+        sibling: impl Fn(&str) -> Option<String>,
+    ) -> Option<String> {
         let level = self.levels.get(level).unwrap_or(&Level::Top);
         if *level == Level::Exact {
             return None;
         }
-        Some(self.generalise(level, &leaf_text(value), |name| item_text(item, name)))
+        Some(self.generalise(level, text, sibling))
     }
 
     /// The ladder input for one item: its value, and its address siblings if a level reads
     /// them. Feed several items' inputs to [`Ladder::join_items`].
     pub fn original(&self, value: &Value, item: &Map<String, Value>) -> String {
-        let mut text = leaf_text(value);
+        self.original_text(&leaf_text(value), |name| item_text(item, name))
+    }
+
+    /// [`Ladder::original`] on a value's text, with siblings as in [`Ladder::apply_text`].
+    pub fn original_text(&self, value: &str, sibling: impl Fn(&str) -> Option<String>) -> String {
+        let mut text = value.to_string();
         if self.reads_address() {
             for name in ADDRESS_LEVELS {
                 text.push(PART);
-                text.push_str(&item_text(item, name).unwrap_or_default());
+                text.push_str(&sibling(name).unwrap_or_default());
             }
         }
         text

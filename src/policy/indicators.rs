@@ -50,6 +50,34 @@ const ACHIEVEMENT_LEVELS: [&[&str]; 5] = [
     &["międzynar", "mezinár", "international"],
 ];
 
+/// Copy into `target` the fields of `derived` that `computed` names (`absence_rate`, …):
+/// a computed indicator replaces any value in the data, even with nothing.
+pub fn merge_computed(
+    target: &mut Indicators,
+    derived: Indicators,
+    computed: impl Fn(&str) -> bool,
+) {
+    macro_rules! take {
+        ($($field:ident),*) => {
+            // Destructured so that a new indicator field fails to compile until listed here.
+            let Indicators { $($field),* } = derived;
+            $(if computed(stringify!($field)) {
+                target.$field = $field;
+            })*
+        };
+    }
+    take!(
+        absence_rate,
+        absences,
+        grade_average,
+        exam_score,
+        achievement_count,
+        achievement_level,
+        counselling,
+        health
+    );
+}
+
 /// Every indicator of one pupil, computed from its lists. An indicator without input (no
 /// attendance recorded, no exam sat) is `None`, except the coded categories, which say `none`.
 pub fn derive(pupil: &Pupil) -> Indicators {

@@ -1,8 +1,9 @@
 //! The per-record stage: a validated pupil in, its released form out.
 //!
-//! The pupil is serialised to a JSON object of the model's shape and walked along the field
-//! catalogue; each present leaf gets its rule. A leaf without a rule stops the run (fail
-//! closed). For anonymising policies the quasi-identifiers are left as they are and their
+//! The typed pupil is walked along the field catalogue into a
+//! [`ReleasedPupil`](crate::model::released::ReleasedPupil) and each present leaf gets its
+//! rule — kept, dropped or replaced by text — without a JSON map. A leaf without a rule stops
+//! the run (fail closed). For anonymising policies the quasi-identifiers are left as they are and their
 //! ladder inputs recorded, because the level to release them at is only known after the whole
 //! data set has been seen (see [`super::anonymise`]).
 
@@ -13,13 +14,15 @@ use crate::crypto::keys::Key;
 use crate::error::{Error, Result};
 use crate::model::fields::fields;
 use crate::model::record::{Hierarchy, Released};
-use crate::model::tree::{pupil_tree, Node};
-use crate::model::value::{format_leaf, parse_date};
+use crate::model::released::{Change, ReleasedPupil, Siblings};
+use crate::model::tree::Node;
+use crate::model::value::parse_date;
 use crate::model::walk::{walk, Scalar, Visitor};
 use crate::model::Pupil;
 use crate::validate::{birth_number_birth, pesel_birth};
 use chrono::Duration;
-use serde_json::{Map, Value};
+
+use std::borrow::Cow;
 use std::cell::RefCell;
 
 /// The secrets some rules need; the CLI checks they are present before a run starts.
@@ -124,20 +127,18 @@ impl Policy {
 
     /// Apply the per-record rules to one validated pupil.
     ///
-    /// Errors stop the run: a present field without a rule, or a rule whose secret is missing.
+    /// The pupil is walked typed into a [`ReleasedPupil`] and each present leaf gets its
+    /// rule; no JSON map is built. Errors stop the run: a present field without a rule, or a
+    /// rule whose secret is missing.
     pub fn release(&self, pupil: &Pupil, secrets: Secrets<'_>) -> Result<Released> {
-        let mut record = match serde_json::to_value(pupil) {
-            Ok(Value::Object(map)) => map,
-            _ => return Err(Error::input("record", "the pupil does not serialise to an object")),
-        };
-        self.derive(&mut record);
-        if self.derives_indicators() {
-            self.derive_indicators(pupil, &mut record);
-        }
+        let derived = self.derived(pupil);
+        let record = ReleasedPupil::of(&derived)?;
         let quasi = match self.anonymity() {
-            Some(anonymity) => {
-                anonymity.quasi.iter().map(|(path, ladder)| slots(&record, path, ladder)).collect()
-            }
+            Some(anonymity) => anonymity
+                .quasi
+                .iter()
+                .map(|(path, ladder)| slots(&record, path, ladder))
+                .collect::<Result<_>>()?,
             None => Vec::new(),
         };
         let walk = Walk {
@@ -148,186 +149,99 @@ impl Policy {
             shifts: RefCell::new(Vec::new()),
             found: RefCell::new(Vec::new()),
         };
-        walk.group(pupil_tree(), &mut record)?;
+        let record = record.rebuild(|node, value, siblings| walk.leaf(node, value, siblings))?;
         let text_identifiers = walk.found.into_inner();
         Ok(Released { record, quasi, units: Hierarchy::of(pupil), text_identifiers })
     }
 
-    /// Replace the `indicators.*` fields the policy derives by their values computed from the
-    /// pupil's lists; a value in the data never stands in for a computed one.
-    fn derive_indicators(&self, pupil: &Pupil, record: &mut Map<String, Value>) {
-        let Ok(Value::Object(derived)) = serde_json::to_value(indicators::derive(pupil)) else {
-            return;
-        };
-        let target = record.entry("indicators").or_insert_with(|| Value::Object(Map::new()));
-        let Value::Object(target) = target else { return };
-        for (index, field) in fields().iter().enumerate() {
-            let Some(name) = field.path.strip_prefix("indicators.") else { continue };
-            if !self.rule(index).is_some_and(|r| r.computed) {
-                continue;
-            }
-            match derived.get(name) {
-                Some(value) => target.insert(name.to_string(), value.clone()),
-                None => target.shift_remove(name),
-            };
-        }
-        if target.is_empty() {
-            record.shift_remove("indicators");
-        }
-    }
-
-    /// Fill `birth_date` and `sex` from a PESEL or rodné číslo where the rule asks and the
-    /// record lacks them.
-    fn derive(&self, record: &mut Map<String, Value>) {
-        for (source, decode) in [
-            ("pesel", pesel_birth as fn(&str) -> Option<(chrono::NaiveDate, crate::model::Sex)>),
-            (
-                "birth_number",
-                birth_number_birth as fn(&str) -> Option<(chrono::NaiveDate, crate::model::Sex)>,
-            ),
+    /// The pupil with what the policy derives filled in: `birth_date` and `sex` from a PESEL
+    /// or rodné číslo where the rule asks and the pupil lacks them, and the computed
+    /// `indicators.*` fields. Borrowed unchanged when there is nothing to derive.
+    fn derived<'p>(&self, pupil: &'p Pupil) -> Cow<'p, Pupil> {
+        let mut out = Cow::Borrowed(pupil);
+        for (source, value, decode) in [
+            ("pesel", pupil.pesel.as_deref(), pesel_birth as Decode),
+            ("birth_number", pupil.birth_number.as_deref(), birth_number_birth as Decode),
         ] {
             let Some(index) = fields().iter().position(|f| f.path == source) else { continue };
             let Some(rule) = self.rule(index).filter(|r| !r.derive.is_empty()) else { continue };
-            let Some((birth, sex)) = record.get(source).and_then(Value::as_str).and_then(decode)
-            else {
-                continue;
-            };
+            let Some((birth, sex)) = value.and_then(decode) else { continue };
             for target in &rule.derive {
-                let value = match target.as_str() {
-                    "birth_date" => Value::String(birth.format("%Y-%m-%d").to_string()),
-                    _ => serde_json::to_value(sex).unwrap_or(Value::Null),
-                };
-                record.entry(target.clone()).or_insert(value);
+                match target.as_str() {
+                    "birth_date" if out.birth_date.is_none() => {
+                        out.to_mut().birth_date = Some(birth)
+                    }
+                    "sex" if out.sex.is_none() => out.to_mut().sex = Some(sex),
+                    _ => {}
+                }
             }
         }
-    }
-
-    /// Finish a released record once anonymisation has chosen the ladder levels: each
-    /// quasi-identifier slot is set to its generalised value (`Exact` keeps the typed original).
-    pub fn apply_levels(&self, released: &mut Released, levels: &[usize]) {
-        let Some(anonymity) = self.anonymity() else { return };
-        for (q, (path, ladder)) in anonymity.quasi.iter().enumerate() {
-            let level = levels.get(q).copied().unwrap_or(ladder.len() - 1);
-            let Some(slots) = released.quasi.get(q) else { continue };
-            let mut slot = 0;
-            set_slots(&mut released.record, path, &mut |value: &mut Value| {
-                if let Some(original) = slots.get(slot) {
-                    if !ladder.is_exact(level) {
-                        *value = Value::String(ladder.generalise_original(original, level));
-                    }
-                }
-                slot += 1;
-            });
+        if self.derives_indicators() {
+            let computed = |name: &str| {
+                let path = format!("indicators.{name}");
+                let index = fields().iter().position(|f| f.path == path);
+                index.and_then(|i| self.rule(i)).is_some_and(|r| r.computed)
+            };
+            let mut indicators = pupil.indicators.clone().unwrap_or_default();
+            indicators::merge_computed(&mut indicators, indicators::derive(pupil), computed);
+            out.to_mut().indicators = Some(indicators);
         }
+        out
     }
 }
 
-impl Walk<'_> {
-    fn group(&self, children: &[Node], object: &mut Map<String, Value>) -> Result<()> {
-        // Replacements are computed against the untouched object first: an address level reads
-        // the sibling fields, which their own rules may drop.
-        let mut changes: Vec<(String, Option<Value>)> = Vec::new();
-        for (key, value) in object.iter() {
-            if value.is_null() {
-                continue;
-            }
-            let Some(node) = children.iter().find(|n| n.name() == key) else {
-                return Err(Error::input(
-                    "record",
-                    format!("field `{key}` is not in the field catalogue: this is a bug in teczka"),
-                ));
-            };
-            if let Node::Leaf { index, .. } = node {
-                if let Some(change) = self.leaf(*index, value, object)? {
-                    changes.push((key.clone(), change));
-                }
-            }
-        }
-        for (key, change) in changes {
-            match change {
-                Some(value) => {
-                    object.insert(key, value);
-                }
-                None => {
-                    // shift_remove keeps the fields in model order (remove would swap).
-                    object.shift_remove(&key);
-                }
-            }
-        }
-        let mut emptied = Vec::new();
-        for node in children {
-            let key = node.name();
-            match (node, object.get_mut(key)) {
-                (Node::Group { children: inner, .. }, Some(Value::Object(child))) => {
-                    self.group(inner, child)?;
-                    // A group whose every field was dropped says nothing: leave it out.
-                    if child.is_empty() {
-                        emptied.push(key);
-                    }
-                }
-                (Node::List { children: inner, .. }, Some(Value::Array(items))) => {
-                    for entry in items.iter_mut() {
-                        if let Value::Object(child) = entry {
-                            self.group(inner, child)?;
-                        }
-                    }
-                    // An entity whose every field was dropped leaves no trace, not even how
-                    // many items there were.
-                    if items.iter().all(|i| i.as_object().is_some_and(Map::is_empty)) {
-                        emptied.push(key);
-                    }
-                }
-                _ => {}
-            }
-        }
-        for key in emptied {
-            object.shift_remove(key);
-        }
-        Ok(())
-    }
+/// Decodes the birth date and sex a national identifier encodes.
+type Decode = fn(&str) -> Option<(chrono::NaiveDate, crate::model::Sex)>;
 
-    /// The change a leaf's rule makes: `None` = keep, `Some(None)` = remove,
-    /// `Some(Some(v))` = replace.
+impl Walk<'_> {
+    /// What the leaf's rule makes of one present value; `siblings` are the other fields of
+    /// its item, which an address ladder reads (as they were before any rule ran).
     fn leaf(
         &self,
-        index: usize,
-        value: &Value,
-        item: &Map<String, Value>,
-    ) -> Result<Option<Option<Value>>> {
+        node: &'static Node,
+        value: Scalar<'_>,
+        siblings: &Siblings<'_>,
+    ) -> Result<Change> {
+        let Node::Leaf { index, .. } = node else { return Ok(Change::Keep) };
+        let index = *index;
         let Some(rule) = self.policy.rule(index) else {
             return Err(self.policy.uncovered(index));
         };
         if self.quasi.get(index).copied().flatten().is_some() {
             // Released at the level anonymisation chooses, in the second pass.
-            return Ok(None);
+            return Ok(Change::Keep);
         }
-        let text = || format_leaf(value).unwrap_or_default();
-        let replaced = |s: String| Ok(Some(Some(Value::String(s))));
+        let text = || {
+            let mut text = String::new();
+            value.push_text(&mut text);
+            text
+        };
+        let kept_or = |replaced: Option<String>| Ok(replaced.map_or(Change::Keep, Change::Replace));
         match &rule.op {
             Op::Keep | Op::Suppress(_) if fields()[index].free_text => {
-                Ok(self.scrub(index, &text()).map(|s| Some(Value::String(s))))
+                kept_or(self.scrub(index, &text()))
             }
-            Op::Keep | Op::Suppress(_) => Ok(None),
-            Op::Drop => Ok(Some(None)),
-            Op::Redact(marker) => replaced(marker.clone()),
-            Op::Mask { start, end } => replaced(mask(&text(), *start, *end)),
-            Op::Pseudonymise(domain) => replaced(self.key(index)?.pseudonym(domain, &text())),
+            Op::Keep | Op::Suppress(_) => Ok(Change::Keep),
+            Op::Drop => Ok(Change::Drop),
+            Op::Redact(marker) => Ok(Change::Replace(marker.clone())),
+            Op::Mask { start, end } => Ok(Change::Replace(mask(&text(), *start, *end))),
+            Op::Pseudonymise(domain) => {
+                Ok(Change::Replace(self.key(index)?.pseudonym(domain, &text())))
+            }
             Op::Tokenise(domain) => {
                 let tokens = self.secrets.tokens.ok_or_else(|| self.missing(index, "tokeniser"))?;
-                replaced(tokens.token(domain, &text()))
+                Ok(Change::Replace(tokens.token(domain, &text())))
             }
-            Op::Generalise(ladder) => {
-                Ok(ladder.apply(0, value, item).map(|s| Some(Value::String(s))))
-            }
+            Op::Generalise(ladder) => kept_or(ladder.apply_text(0, &text(), |n| siblings.text(n))),
             Op::DateShift(max_days) => {
                 let days = self.shift_days(index, *max_days)?;
                 match parse_date(&text())
                     .ok()
                     .and_then(|d| d.checked_add_signed(Duration::days(days)))
                 {
-                    Some(shifted) => replaced(shifted.format("%Y-%m-%d").to_string()),
+                    Some(shifted) => Ok(Change::Replace(shifted.format("%Y-%m-%d").to_string())),
                     // A date the validator let through always parses; never release it unshifted.
-                    None => replaced(TOP.to_string()),
+                    None => Ok(Change::Replace(TOP.to_string())),
                 }
             }
         }
@@ -404,80 +318,17 @@ pub fn mask(text: &str, start: usize, end: usize) -> String {
 
 /// The ladder input of every present slot of `path` in the record, in record order — the
 /// order [`set_slots`] visits them in.
-fn slots(record: &Map<String, Value>, path: &str, ladder: &Ladder) -> Vec<String> {
+fn slots(record: &ReleasedPupil, path: &str, ladder: &Ladder) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for_each_leaf(record, path, &mut |value, item| out.push(ladder.original(value, item)));
-    out
-}
-
-/// Call `f` on every present leaf of `path` (`a.b`, `list[].c`) with the object holding it
-/// (an address, for the ladders that read its siblings).
-pub(super) fn for_each_leaf(
-    object: &Map<String, Value>,
-    path: &str,
-    f: &mut dyn FnMut(&Value, &Map<String, Value>),
-) {
-    let (head, rest) = path.split_once('.').map_or((path, None), |(h, r)| (h, Some(r)));
-    let key = head.strip_suffix("[]").unwrap_or(head);
-    match (object.get(key), rest) {
-        (Some(Value::Array(items)), Some(rest)) => {
-            for item in items {
-                if let Value::Object(child) = item {
-                    for_each_leaf(child, rest, f);
-                }
+    record.each_leaf(|node, value, siblings| {
+        if let Node::Leaf { spec, .. } = node {
+            if spec.path == path {
+                let mut text = String::new();
+                value.push_text(&mut text);
+                out.push(ladder.original_text(&text, |n| siblings.text(n)));
             }
         }
-        (Some(Value::Object(child)), Some(rest)) => for_each_leaf(child, rest, f),
-        (Some(value), None) if !value.is_null() => f(value, object),
-        _ => {}
-    }
-}
-
-/// Call `f` on every present slot of `path`, in the order [`slots`] and [`for_each_leaf`]
-/// visit them.
-pub(super) fn set_slots(
-    object: &mut Map<String, Value>,
-    path: &str,
-    f: &mut dyn FnMut(&mut Value),
-) {
-    let (head, rest) = path.split_once('.').map_or((path, None), |(h, r)| (h, Some(r)));
-    let key = head.strip_suffix("[]").unwrap_or(head);
-    match (object.get_mut(key), rest) {
-        (Some(Value::Array(items)), Some(rest)) => {
-            for item in items {
-                if let Value::Object(child) = item {
-                    set_slots(child, rest, f);
-                }
-            }
-        }
-        (Some(Value::Object(child)), Some(rest)) => set_slots(child, rest, f),
-        (Some(value), None) if !value.is_null() => f(value),
-        _ => {}
-    }
-}
-
-/// Remove every present leaf of `path`, and the object holding it when nothing else is left
-/// in it (an `indicators` group whose one released field is withheld).
-pub(super) fn remove_leaves(object: &mut Map<String, Value>, path: &str) {
-    let (head, rest) = path.split_once('.').map_or((path, None), |(h, r)| (h, Some(r)));
-    let key = head.strip_suffix("[]").unwrap_or(head);
-    let emptied = match (object.get_mut(key), rest) {
-        (Some(Value::Array(items)), Some(rest)) => {
-            for item in items.iter_mut() {
-                if let Value::Object(child) = item {
-                    remove_leaves(child, rest);
-                }
-            }
-            items.iter().all(|i| i.as_object().is_some_and(Map::is_empty))
-        }
-        (Some(Value::Object(child)), Some(rest)) => {
-            remove_leaves(child, rest);
-            child.is_empty()
-        }
-        (Some(_), None) => true,
-        _ => false,
-    };
-    if emptied {
-        object.shift_remove(key);
-    }
+        Ok(())
+    })?;
+    Ok(out)
 }

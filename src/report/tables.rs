@@ -144,7 +144,7 @@ impl Sink for TablesWriter {
     }
 
     /// Tables count the pupils as read (see [`Sink::observe`]); the released form adds nothing.
-    fn write_released(&mut self, _pupil: &Map<String, Value>) -> Result<()> {
+    fn write_released(&mut self, _pupil: &crate::model::released::ReleasedPupil) -> Result<()> {
         Ok(())
     }
 

@@ -23,8 +23,9 @@
 use super::Sink;
 use crate::error::{Error, Result};
 use crate::model::fields::{entity_fields, fields, FieldSpec, ValueKind};
+use crate::model::released::ReleasedPupil;
 use crate::model::tree::Node;
-use crate::model::value::{format_leaf, get_path};
+use crate::model::value::format_leaf;
 use crate::model::walk::{walk, Scalar, Visitor};
 use crate::model::{Entity, Pupil};
 use crate::write::private;
@@ -397,41 +398,6 @@ pub(crate) fn neutralise(text: String) -> String {
     }
 }
 
-impl<D: Tables> TableWriter<D> {
-    /// Write one pupil object, its own row and its children's rows, linked by `id`.
-    fn write_object(&mut self, object: &Map<String, Value>, id: &str) -> Result<()> {
-        let guard = self.neutralise_formulas;
-        for (t, table) in self.tables.iter().enumerate() {
-            let items: Vec<&Map<String, Value>> = match table.entity.collection() {
-                None => vec![object],
-                Some(collection) => object
-                    .get(collection)
-                    .and_then(Value::as_array)
-                    .map(|items| items.iter().filter_map(Value::as_object).collect())
-                    .unwrap_or_default(),
-            };
-            for item in items {
-                let cells = table
-                    .columns
-                    .iter()
-                    .map(|field| (cell_text(field, get_path(item, &field.key), guard), *field))
-                    .collect();
-                let link = (table.entity != Entity::Pupil).then(|| {
-                    if guard {
-                        neutralise(id.to_string())
-                    } else {
-                        id.to_string()
-                    }
-                });
-                let row = Row { link, cells, record: self.written + 1, id };
-                self.dest.row(t, row)?;
-            }
-        }
-        self.written += 1;
-        Ok(())
-    }
-}
-
 /// A pupil as the JSON object the CSV writers walk along the field catalogue.
 pub(super) fn pupil_object(pupil: &Pupil) -> Result<Map<String, Value>> {
     match serde_json::to_value(pupil) {
@@ -445,8 +411,8 @@ pub(super) fn pupil_object(pupil: &Pupil) -> Result<Map<String, Value>> {
 
 /// The id a released pupil's child rows link by: its own, or, when the release dropped it,
 /// its position in the output (`1`, `2`, …), which exists nowhere else.
-pub(super) fn link_id(pupil: &Map<String, Value>, written: u64) -> String {
-    match pupil.get("id").and_then(Value::as_str) {
+pub(super) fn link_id(pupil: &ReleasedPupil, written: u64) -> String {
+    match pupil.top_level_text("id") {
         Some(id) => id.to_string(),
         None => (written + 1).to_string(),
     }
@@ -456,14 +422,29 @@ impl<D: Tables> TableWriter<D> {
     /// Write one typed pupil: its values walked straight into the cells of each table's row
     /// (no JSON map), a child row written as its item ends, the pupil's own row last.
     fn write_typed(&mut self, pupil: &Pupil) -> Result<()> {
+        self.write_walked(&pupil.id, |filler| walk(pupil, filler))
+    }
+
+    /// Write one released pupil the same way, its events replayed into the cells. A pupil
+    /// whose release dropped its `id` links its rows by its position in the output.
+    fn write_replayed(&mut self, released: &ReleasedPupil) -> Result<()> {
+        let id = link_id(released, self.written);
+        self.write_walked(&id, |filler| released.replay(filler))
+    }
+
+    /// Empty the cells, fill them by `walk`ing the pupil, and write the pupil's own row.
+    fn write_walked(
+        &mut self,
+        id: &str,
+        walk: impl FnOnce(&mut Filler<'_, D>) -> Result<()>,
+    ) -> Result<()> {
         for row in &mut self.cells {
             row.fill(None);
         }
-        let mut filler = Filler { writer: self, id: &pupil.id };
-        walk(pupil, &mut filler)?;
+        walk(&mut Filler { writer: self, id })?;
         let pupil_table = self.tables.iter().position(|t| t.entity == Entity::Pupil);
         if let Some(table) = pupil_table {
-            self.write_row(table, &pupil.id)?;
+            self.write_row(table, id)?;
         }
         self.written += 1;
         Ok(())
@@ -527,8 +508,8 @@ impl<D: Tables> Sink for TableWriter<D> {
 
     /// A released pupil without an `id` (an anonymised release drops it) links its rows by
     /// its position in the output, `1`, `2`, …, which exists nowhere else.
-    fn write_released(&mut self, pupil: &Map<String, Value>) -> Result<()> {
-        self.write_object(pupil, &link_id(pupil, self.written))
+    fn write_released(&mut self, pupil: &ReleasedPupil) -> Result<()> {
+        self.write_replayed(pupil)
     }
 
     fn finish(&mut self) -> Result<()> {
@@ -727,7 +708,7 @@ pub(crate) mod tests {
             let mut json_writer = CsvWriter::create(json.path(), options.clone()).unwrap();
             for pupil in &pupils {
                 typed_writer.write(pupil).unwrap();
-                json_writer.write_released(&pupil_object(pupil).unwrap()).unwrap();
+                json_writer.write_released(&ReleasedPupil::of(pupil).unwrap()).unwrap();
             }
             typed_writer.finish().unwrap();
             json_writer.finish().unwrap();

@@ -2,8 +2,9 @@
 
 use super::Sink;
 use crate::error::{Error, Result};
+use crate::model::released::ReleasedPupil;
 use crate::model::Pupil;
-use serde_json::{Map, Value};
+
 use std::io::{BufWriter, Write};
 use std::sync::Arc;
 
@@ -47,8 +48,10 @@ impl<W: Write> Sink for JsonlWriter<W> {
         self.line(pupil)
     }
 
-    fn write_released(&mut self, pupil: &Map<String, Value>) -> Result<()> {
-        self.line(pupil)
+    fn write_released(&mut self, pupil: &ReleasedPupil) -> Result<()> {
+        let io = |e| Error::io(&*self.name, e);
+        pupil.write_json(&mut self.out).map_err(io)?;
+        self.out.write_all(b"\n").map_err(io)
     }
 
     fn write_released_json(&mut self, json: &str) -> Result<()> {

@@ -27,6 +27,7 @@ use super::csv::{cell_text, link_id, neutralise, pupil_object, Rows};
 use super::{CsvWriteOptions, Sink};
 use crate::error::{Error, Result};
 use crate::model::fields::{entity_fields, field, FieldSpec};
+use crate::model::released::ReleasedPupil;
 use crate::model::value::get_path;
 use crate::model::{Entity, Pupil};
 use crate::read::mapping::{address_slot_kind, FileLayout, Mapping, Target};
@@ -437,8 +438,8 @@ impl Sink for MappedCsvWriter {
 
     /// A released pupil without an `id` links its rows by its position in the output, as
     /// [`CsvWriter`](super::CsvWriter) does.
-    fn write_released(&mut self, pupil: &Map<String, Value>) -> Result<()> {
-        self.write_object(pupil, &link_id(pupil, self.written))
+    fn write_released(&mut self, pupil: &ReleasedPupil) -> Result<()> {
+        self.write_object(&pupil.to_map(), &link_id(pupil, self.written))
     }
 
     /// Flush every file; fails if values had no column and dropping them was not asked for.

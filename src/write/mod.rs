@@ -21,8 +21,8 @@ pub use self::xml::XmlWriter;
 
 use crate::error::Result;
 use crate::model::record::Record;
+use crate::model::released::ReleasedPupil;
 use crate::model::Pupil;
-use serde_json::{Map, Value};
 
 /// A destination for accepted pupils.
 pub trait Sink {
@@ -31,14 +31,12 @@ pub trait Sink {
 
     /// Write one pupil in the released form a policy made of it (the model's shape, but
     /// fields may be missing and values generalised to text).
-    fn write_released(&mut self, pupil: &Map<String, Value>) -> Result<()>;
+    fn write_released(&mut self, pupil: &ReleasedPupil) -> Result<()>;
 
     /// Write one released pupil given as a JSON object's text (the anonymisation shuffle keeps
     /// records as text); JSON Lines writes it as it is, other sinks parse it first.
     fn write_released_json(&mut self, json: &str) -> Result<()> {
-        let pupil: Map<String, Value> = serde_json::from_str(json)
-            .map_err(|e| crate::Error::input("released record", e.to_string()))?;
-        self.write_released(&pupil)
+        self.write_released(&released_from_json(json)?)
     }
 
     /// Take an accepted record from the pipeline: its released form when a policy made one,
@@ -73,7 +71,7 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
         (**self).write(pupil)
     }
 
-    fn write_released(&mut self, pupil: &Map<String, Value>) -> Result<()> {
+    fn write_released(&mut self, pupil: &ReleasedPupil) -> Result<()> {
         (**self).write_released(pupil)
     }
 
@@ -98,6 +96,13 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
     }
 }
 
+/// A released record from the JSON text of its object (the anonymisation spill's form).
+fn released_from_json(json: &str) -> Result<ReleasedPupil> {
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json)
+        .map_err(|e| crate::Error::input("released record", e.to_string()))?;
+    ReleasedPupil::from_map(&object)
+}
+
 /// Several sinks fed the same pupils: an archive writes XML, CSV and JSON Lines in one pass.
 pub struct Tee<'a> {
     sinks: Vec<Box<dyn Sink + 'a>>,
@@ -115,7 +120,7 @@ impl Sink for Tee<'_> {
         self.sinks.iter_mut().try_for_each(|s| s.write(pupil))
     }
 
-    fn write_released(&mut self, pupil: &Map<String, Value>) -> Result<()> {
+    fn write_released(&mut self, pupil: &ReleasedPupil) -> Result<()> {
         self.sinks.iter_mut().try_for_each(|s| s.write_released(pupil))
     }
 
@@ -132,9 +137,7 @@ impl Sink for Tee<'_> {
         if self.sinks.len() == 1 {
             return self.sinks[0].write_released_json(json);
         }
-        let pupil: Map<String, Value> = serde_json::from_str(json)
-            .map_err(|e| crate::Error::input("released record", e.to_string()))?;
-        self.write_released(&pupil)
+        self.write_released(&released_from_json(json)?)
     }
 
     fn finish(&mut self) -> Result<()> {

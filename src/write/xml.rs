@@ -8,13 +8,11 @@
 
 use super::Sink;
 use crate::error::{Error, Result};
-use crate::model::fields::join;
-use crate::model::tree::{pupil_tree, Node};
-use crate::model::value::format_leaf;
+use crate::model::released::ReleasedPupil;
+use crate::model::tree::Node;
 use crate::model::walk::{walk, Scalar, Visitor};
 use crate::model::Pupil;
 use crate::read::xml::{is_xml_char, NAMESPACE, ROOT, VERSION};
-use serde_json::{Map, Value};
 use std::io::{BufWriter, Write};
 use std::sync::Arc;
 
@@ -76,36 +74,41 @@ impl<W: Write> XmlWriter<W> {
     }
 }
 
-impl<W: Write> Sink for XmlWriter<W> {
-    /// The typed pupil is walked straight into its elements, without a JSON copy.
-    fn write(&mut self, pupil: &Pupil) -> Result<()> {
+impl<W: Write> XmlWriter<W> {
+    /// Write one `<pupil>` element, its children written by `walk` into an elements writer;
+    /// `id` names the pupil in an error.
+    fn write_walked(
+        &mut self,
+        id: &str,
+        walk: impl FnOnce(&mut Elements<'_>) -> Result<()>,
+    ) -> Result<()> {
         self.buf.clear();
         self.buf.push_str("  <pupil>\n");
         let mut elements = Elements { buf: &mut self.buf, depth: 2, pending: None, refusal: None };
-        let walked = walk(pupil, &mut elements);
+        let walked = walk(&mut elements);
         let refusal = elements.refusal.take();
         self.buf.push_str("  </pupil>\n");
         self.count += 1;
         match (refusal, walked) {
-            (Some(refusal), _) => Err(refusal.into_error(&self.name, self.count, &pupil.id)),
+            (Some(refusal), _) => Err(refusal.into_error(&self.name, self.count, id)),
             (None, Err(error)) => Err(error),
             (None, Ok(())) => {
                 self.out.write_all(self.buf.as_bytes()).map_err(|e| Error::io(&*self.name, e))
             }
         }
     }
+}
 
-    fn write_released(&mut self, object: &Map<String, Value>) -> Result<()> {
-        self.buf.clear();
-        self.buf.push_str("  <pupil>\n");
-        let result = write_children(&mut self.buf, pupil_tree(), object, "", 2);
-        self.buf.push_str("  </pupil>\n");
-        self.count += 1;
-        if let Err(refusal) = result {
-            let id = object.get("id").and_then(Value::as_str).unwrap_or("");
-            return Err(refusal.into_error(&self.name, self.count, id));
-        }
-        self.out.write_all(self.buf.as_bytes()).map_err(|e| Error::io(&*self.name, e))
+impl<W: Write> Sink for XmlWriter<W> {
+    /// The typed pupil is walked straight into its elements, without a JSON copy.
+    fn write(&mut self, pupil: &Pupil) -> Result<()> {
+        self.write_walked(&pupil.id, |elements| walk(pupil, elements))
+    }
+
+    /// The released record's events are replayed into the same elements writer.
+    fn write_released(&mut self, pupil: &ReleasedPupil) -> Result<()> {
+        let id = pupil.top_level_text("id").unwrap_or("");
+        self.write_walked(id, |elements| pupil.replay(elements))
     }
 
     fn finish(&mut self) -> Result<()> {
@@ -229,9 +232,6 @@ impl Visitor for Elements<'_> {
 enum Reason {
     /// A character XML 1.0 cannot represent, even as a character reference.
     Character(char),
-    /// The serialised pupil does not have the catalogue's shape (a model field missing from
-    /// the catalogue): a bug, refused rather than dropped.
-    Shape,
 }
 
 struct Refusal {
@@ -250,11 +250,6 @@ impl Refusal {
                  the character from the source data or write CSV or JSON Lines instead",
                 c as u32
             ),
-            Reason::Shape => format!(
-                "record {ordinal} (pupil `{id}`): field `{field}` has no place in the XML shape; \
-                 this is a bug in teczka (the field catalogue and the model disagree): please \
-                 report it"
-            ),
         };
         Error::input(name, message)
     }
@@ -264,109 +259,6 @@ fn indent(buf: &mut String, depth: usize) {
     for _ in 0..depth {
         buf.push_str("  ");
     }
-}
-
-/// Write the fields of one object (the pupil, a struct or a list item) in catalogue order.
-fn write_children(
-    buf: &mut String,
-    nodes: &'static [Node],
-    object: &Map<String, Value>,
-    path: &str,
-    depth: usize,
-) -> std::result::Result<(), Refusal> {
-    // Serde gives a struct's fields in declaration order, which the catalogue follows, so the
-    // keys are normally a subsequence of the nodes: then one walk pairs them without a hash
-    // lookup per node. Any other order takes the general path below, with the same output.
-    let mut rest = nodes.iter();
-    if object.keys().all(|key| rest.any(|n| n.name() == key.as_str())) {
-        let mut rest = nodes.iter();
-        for (key, value) in object {
-            if let Some(node) = rest.find(|n| n.name() == key.as_str()) {
-                write_node(buf, node, value, path, depth)?;
-            }
-        }
-        return Ok(());
-    }
-    // Refuse keys the catalogue does not know rather than silently leave them out.
-    if let Some(key) = object.keys().find(|k| !nodes.iter().any(|n| n.name() == k.as_str())) {
-        return Err(Refusal { field: join(path, key), reason: Reason::Shape });
-    }
-    for node in nodes {
-        if let Some(value) = object.get(node.name()) {
-            write_node(buf, node, value, path, depth)?;
-        }
-    }
-    Ok(())
-}
-
-/// Write one field of an object whose catalogue path is `path`.
-fn write_node(
-    buf: &mut String,
-    node: &'static Node,
-    value: &Value,
-    path: &str,
-    depth: usize,
-) -> std::result::Result<(), Refusal> {
-    match (node, value) {
-        (_, Value::Null) => {}
-        (Node::Leaf { name, spec, .. }, value) => {
-            let Some(text) = format_leaf(value) else {
-                return Err(Refusal { field: spec.path.clone(), reason: Reason::Shape });
-            };
-            // Only an exponent needs rewriting; other numbers are kept without a copy.
-            let text = if value.is_number() && text.contains(['e', 'E']) {
-                plain_decimal(&text)
-            } else {
-                text
-            };
-            indent(buf, depth);
-            buf.push('<');
-            buf.push_str(name);
-            buf.push('>');
-            escape_into(buf, &text)
-                .map_err(|c| Refusal { field: spec.path.clone(), reason: Reason::Character(c) })?;
-            buf.push_str("</");
-            buf.push_str(name);
-            buf.push_str(">\n");
-        }
-        (Node::Group { name, path, children, .. }, Value::Object(inner)) => {
-            indent(buf, depth);
-            if inner.is_empty() {
-                // Kept (not omitted) so that an empty struct reads back as present.
-                empty_tag(buf, name);
-                return Ok(());
-            }
-            start_tag(buf, name);
-            write_children(buf, children, inner, path, depth + 1)?;
-            indent(buf, depth);
-            end_tag(buf, name);
-        }
-        (Node::List { name, path, item, children, .. }, Value::Array(items)) => {
-            if items.is_empty() {
-                return Ok(());
-            }
-            indent(buf, depth);
-            start_tag(buf, name);
-            for entry in items {
-                let Value::Object(entry) = entry else {
-                    return Err(Refusal { field: path.clone(), reason: Reason::Shape });
-                };
-                indent(buf, depth + 1);
-                if entry.is_empty() {
-                    empty_tag(buf, item);
-                    continue;
-                }
-                start_tag(buf, item);
-                write_children(buf, children, entry, path, depth + 2)?;
-                indent(buf, depth + 1);
-                end_tag(buf, item);
-            }
-            indent(buf, depth);
-            end_tag(buf, name);
-        }
-        (node, _) => return Err(Refusal { field: join(path, node.name()), reason: Reason::Shape }),
-    }
-    Ok(())
 }
 
 // Tags are pushed piecewise rather than with `format!`, which would allocate for each one.
@@ -459,6 +351,7 @@ mod tests {
     use crate::read::xml::XmlReader;
     use crate::read::ReadOptions;
     use proptest::prelude::*;
+    use serde_json::{Map, Value};
     use std::collections::BTreeMap;
 
     /// Tricky text: Polish and Czech letters, markup characters, line ends, edge whitespace.
@@ -548,36 +441,47 @@ mod tests {
     }
 
     #[test]
-    fn typed_pupils_are_written_byte_for_byte_as_their_json_form_is() {
+    fn released_records_are_written_byte_for_byte_as_the_typed_pupils_they_keep() {
         use crate::synth::{Country, Detail, Generator, GeneratorConfig};
-        let mut pupils = vec![
-            Pupil { id: "bare".into(), ..Pupil::default() },
-            Pupil {
-                id: "hollow".into(),
-                guardians: vec![Guardian::default(), Guardian::default()],
-                enrolment: Some(crate::model::Enrolment::default()),
-                ..Pupil::default()
-            },
-        ];
+        let mut pupils = vec![Pupil { id: "bare".into(), ..Pupil::default() }];
         for country in [Country::Pl, Country::Cz] {
             let config = GeneratorConfig { country, detail: Detail::Full, ..Default::default() };
             pupils.extend(Generator::new(config).iter(0..100));
         }
-        let (mut typed, mut json) = (Vec::new(), Vec::new());
+        let (mut typed, mut released) = (Vec::new(), Vec::new());
         {
             let mut typed_writer = XmlWriter::new(&mut typed, "typed").unwrap();
-            let mut json_writer = XmlWriter::new(&mut json, "json").unwrap();
+            let mut released_writer = XmlWriter::new(&mut released, "released").unwrap();
             for pupil in &pupils {
                 typed_writer.write(pupil).unwrap();
-                let Ok(Value::Object(object)) = serde_json::to_value(pupil) else { panic!() };
-                json_writer.write_released(&object).unwrap();
+                released_writer.write_released(&ReleasedPupil::of(pupil).unwrap()).unwrap();
             }
             typed_writer.finish().unwrap();
-            json_writer.finish().unwrap();
+            released_writer.finish().unwrap();
         }
         assert!(typed.len() > 100_000, "the comparison needs full pupils");
-        assert!(String::from_utf8_lossy(&typed).contains("<guardian/>"), "empty items kept");
-        assert_eq!(String::from_utf8(typed).unwrap(), String::from_utf8(json).unwrap());
+        assert_eq!(String::from_utf8(typed).unwrap(), String::from_utf8(released).unwrap());
+    }
+
+    #[test]
+    fn a_pupil_as_read_keeps_empty_parts_and_its_release_leaves_them_out() {
+        let hollow = Pupil {
+            id: "hollow".into(),
+            guardians: vec![Guardian::default(), Guardian::default()],
+            enrolment: Some(crate::model::Enrolment::default()),
+            ..Pupil::default()
+        };
+        let as_read = write_all(std::slice::from_ref(&hollow));
+        assert!(as_read.contains("<guardian/>") && as_read.contains("<enrolment/>"), "{as_read}");
+        let mut out = Vec::new();
+        {
+            let mut writer = XmlWriter::new(&mut out, "released").unwrap();
+            writer.write_released(&ReleasedPupil::of(&hollow).unwrap()).unwrap();
+            writer.finish().unwrap();
+        }
+        let released = String::from_utf8(out).unwrap();
+        assert!(released.contains("<id>hollow</id>"), "{released}");
+        assert!(!released.contains("guardian") && !released.contains("enrolment"), "{released}");
     }
 
     #[test]
@@ -888,7 +792,7 @@ mod tests {
         let mut xsd = Vec::new();
         shape.sequence(root, "", &mut xsd);
         let mut model = vec!["/pupil group*".to_string()];
-        model_shape(pupil_tree(), "/pupil", &mut model);
+        model_shape(crate::model::tree::pupil_tree(), "/pupil", &mut model);
         let missing: Vec<_> = model.iter().filter(|l| !xsd.contains(l)).collect();
         let extra: Vec<_> = xsd.iter().filter(|l| !model.contains(l)).collect();
         assert!(
