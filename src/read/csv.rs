@@ -20,6 +20,7 @@
 //! limit stops the run. Only the current row is held in memory; a multi-file export is joined
 //! by pupil id in `read::join`, in bounded memory.
 
+use super::cells::Item;
 use super::decode::{
     damaged_header, first_non_ascii_sample, prepare, TextDecoder, DAMAGED, SAMPLE_BYTES,
 };
@@ -27,9 +28,10 @@ use super::mapping::{self, address_slot_kind, Target};
 use super::{source_name, Limits, Notice, NoticeLevel, ReadOptions};
 use crate::error::{Error, Location, Result};
 use crate::model::record::{Part, Record, Rule};
-use crate::model::value::{parse_leaf, set_path};
+use crate::model::value::parse_leaf;
 use crate::model::{Entity, Pupil};
-use serde_json::{Map, Value};
+use rayon::prelude::*;
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, Read};
@@ -64,12 +66,19 @@ const CHUNK_BYTES: usize = 64 * 1024;
 /// ```
 pub struct CsvReader {
     file: CsvFile,
-    splitter: Splitter,
     limits: Limits,
     synthetic_ids: bool,
     pub(super) notices: Vec<Notice>,
+    /// Records assembled ahead, in file order.
+    ahead: std::vec::IntoIter<Record>,
+    /// The error that ended the file, given out once the records before it are.
+    stop: Option<Error>,
     done: bool,
 }
+
+/// Rows split and assembled into pupils at once, on every core: enough to keep both busy,
+/// few enough that the rows held ahead stay small.
+const ROWS_AHEAD: usize = 256;
 
 impl CsvReader {
     /// Open a pupil CSV file.
@@ -109,13 +118,39 @@ impl CsvReader {
             ));
         }
         CsvReader {
-            splitter: Splitter::new(file.plan.delimiter),
             file,
             limits: options.limits,
             synthetic_ids,
             notices,
+            ahead: Vec::new().into_iter(),
+            stop: None,
             done: false,
         }
+    }
+
+    /// Read the next rows (up to [`ROWS_AHEAD`]) and assemble their pupils in parallel,
+    /// keeping file order. Reading stays sequential: only the rows' own work is spread.
+    fn read_ahead(&mut self) {
+        let mut rows = Vec::with_capacity(ROWS_AHEAD);
+        while rows.len() < ROWS_AHEAD {
+            match self.file.next_row() {
+                Ok(Some(row)) => rows.push(row),
+                Ok(None) => break,
+                Err(e) => {
+                    self.stop = Some(e);
+                    break;
+                }
+            }
+        }
+        let (plan, limits, synthetic) = (&*self.file.plan, &self.limits, self.synthetic_ids);
+        let records: Vec<Record> = rows
+            .into_par_iter()
+            .map_init(
+                || Splitter::new(plan.delimiter),
+                |splitter, row| pupil_record(plan, row, splitter, limits, synthetic),
+            )
+            .collect();
+        self.ahead = records.into_iter();
     }
 
     /// What was noticed while opening the file: the encoding and delimiter read, columns
@@ -132,17 +167,17 @@ impl Iterator for CsvReader {
         if self.done {
             return None;
         }
-        let step = self.file.next_row().map(|row| {
-            row.map(|row| {
-                pupil_record(
-                    &self.file.plan,
-                    row,
-                    &mut self.splitter,
-                    &self.limits,
-                    self.synthetic_ids,
-                )
-            })
-        });
+        if self.ahead.len() == 0 && self.stop.is_none() {
+            self.read_ahead();
+        }
+        let step = match (self.ahead.next(), self.stop.take()) {
+            (Some(record), stop) => {
+                self.stop = stop;
+                Ok(Some(record))
+            }
+            (None, Some(error)) => Err(error),
+            (None, None) => Ok(None),
+        };
         super::fused(&mut self.done, step)
     }
 }
@@ -641,11 +676,11 @@ pub(crate) type Problem = (String, Rule, String);
 /// What a row's cells say, grouped by where the values go.
 pub(crate) struct Assigned {
     /// Values of the file's own entity (the pupil, or one child item), by key.
-    pub own: Map<String, Value>,
+    pub own: Item,
     /// Inline addresses of a pupil row, by slot.
-    pub addresses: [Option<Map<String, Value>>; 3],
+    pub addresses: [Option<Item>; 3],
     /// Inline guardians of a pupil row, by number.
-    pub guardians: BTreeMap<u32, Map<String, Value>>,
+    pub guardians: BTreeMap<u32, Item>,
     /// The id cell (the pupil's own id, or a child row's pupil reference), trimmed.
     pub id: Option<String>,
     /// Whether the row's values are not used: it has the wrong number of cells, or none of
@@ -658,7 +693,7 @@ pub(crate) struct Assigned {
 /// Parse the cells of one row by the plan.
 pub(crate) fn assign(plan: &FilePlan, cells: &[&str], limits: &Limits) -> Assigned {
     let mut out = Assigned {
-        own: Map::new(),
+        own: Item::default(),
         addresses: [None, None, None],
         guardians: BTreeMap::new(),
         id: plan.id_column.and_then(|i| cells.get(i)).map(|c| c.trim().to_string()),
@@ -731,15 +766,15 @@ pub(crate) fn assign(plan: &FilePlan, cells: &[&str], limits: &Limits) -> Assign
                 continue;
             }
         };
-        let map = match target {
+        let item = match target {
             Target::Address { slot, .. } => {
-                out.addresses.get_mut(*slot).map(|a| a.get_or_insert_with(Map::new))
+                out.addresses.get_mut(*slot).map(|a| a.get_or_insert_with(Item::default))
             }
             Target::Guardian { number, .. } => Some(out.guardians.entry(*number).or_default()),
             _ => Some(&mut out.own),
         };
-        if let Some(map) = map {
-            set_path(map, &field.key, value);
+        if let Some(item) = item {
+            item.set(&field.key, value);
         }
     }
     out
@@ -818,27 +853,22 @@ pub(crate) fn pupil_record(
     let mut own = assigned.own;
     let mut problems = assigned.problems;
     // The pupil keeps its id as written (only matching trims it).
-    if synthetic_id || !own.contains_key("id") {
-        own.insert("id".into(), Value::String(id.clone()));
+    if synthetic_id || !own.contains("id") {
+        own.set("id", Value::String(id.clone()));
     }
-    let addresses: Vec<Value> = assigned
+    let addresses: Vec<Item> = assigned
         .addresses
         .into_iter()
         .enumerate()
         .filter_map(|(slot, address)| {
             let mut address = address?;
-            address.entry("kind").or_insert_with(|| Value::String(address_slot_kind(slot).into()));
-            Some(Value::Object(address))
+            address.set_default("kind", || Value::String(address_slot_kind(slot).into()));
+            Some(address)
         })
         .collect();
-    if !addresses.is_empty() {
-        own.insert("addresses".into(), Value::Array(addresses));
-    }
-    if !assigned.guardians.is_empty() {
-        let guardians = assigned.guardians.into_values().map(Value::Object).collect();
-        own.insert("guardians".into(), Value::Array(guardians));
-    }
-    let pupil = serde_json::from_value::<Pupil>(Value::Object(own)).unwrap_or_else(|_| {
+    let guardians: Vec<Item> = assigned.guardians.into_values().collect();
+    let lists = [("addresses", &addresses[..]), ("guardians", &guardians[..])];
+    let pupil = own.build::<Pupil>(&lists).unwrap_or_else(|_| {
         problems.push((
             String::new(),
             Rule::Type,

@@ -31,13 +31,13 @@
 //! pupils with the same id are both passed on (the validator reports the duplicate); the child
 //! rows go to the first.
 
+use super::cells::Item;
 use super::csv::{assign, pupil_record, CsvFile, FilePlan, RawRow, Splitter};
 use super::{Limits, Notice};
 use crate::error::{Error, Location, Result};
 use crate::model::record::{Part, Record, Rule, Severity};
 use crate::model::{Entity, Pupil};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
@@ -628,7 +628,7 @@ fn attach_row(
     };
     let mut problems = assigned.problems;
     if !assigned.unusable {
-        if let Err(message) = attach(&mut record.pupil, plan.entity, Value::Object(assigned.own)) {
+        if let Err(message) = attach(&mut record.pupil, plan.entity, &assigned.own) {
             problems.push((String::new(), Rule::Type, message));
         }
     }
@@ -643,13 +643,13 @@ fn attach_row(
 pub(crate) fn attach(
     pupil: &mut Pupil,
     entity: Entity,
-    item: Value,
+    item: &Item,
 ) -> std::result::Result<(), String> {
     fn push<T: DeserializeOwned>(
         list: &mut Vec<T>,
-        item: Value,
+        item: &Item,
     ) -> std::result::Result<(), String> {
-        let item = serde_json::from_value(item).map_err(|_| {
+        let item = item.build(&[]).map_err(|_| {
             "the row could not be assembled into an item; please report this as a bug".to_string()
         })?;
         list.push(item);

@@ -6,6 +6,7 @@
 //! at a time (a multi-file CSV export additionally keeps a bounded join buffer, see
 //! `read::join`).
 
+mod cells;
 pub mod csv;
 mod decode;
 mod join;
