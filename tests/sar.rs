@@ -690,3 +690,39 @@ fn regression_14_the_data_comes_first_with_contents_and_lists_as_tables() {
         .map(|needle| position(text, needle));
     assert!(seen.windows(2).all(|w| w[0] < w[1]), "as printed: {seen:?}\n{text}");
 }
+
+/// The search parses only rows whose text may hold the subject (issue 10): a row that parses
+/// to the subject must never be ruled out before it is parsed — here a PESEL written with
+/// spaces in a Windows-1250 file with semicolons and no id column, as Polish Excel saves it,
+/// and a guardian's e-mail address in capitals.
+#[test]
+fn rows_are_prefiltered_without_losing_a_subject_written_otherwise() {
+    let dir = Dir::new();
+    let mut text = String::from("nazwisko;imie;pesel;OPIEKUN1_nazwisko;OPIEKUN1_email\r\n");
+    for n in 0..300 {
+        match n {
+            123 => text.push_str("Żółkowska;Zdeňka;022 113 075 89;Żółkowski;ojciec@example.pl\r\n"),
+            201 => text.push_str("Kowalska;Ewa;;Kowalski;ADAM.KOWALSKI@EXAMPLE.PL\r\n"),
+            _ => text.push_str(&format!("Nowak-{n};Anna;;Nowak;nowak{n}@example.pl\r\n")),
+        }
+    }
+    let (bytes, _, lossy) = encoding_rs::WINDOWS_1250.encode(&text);
+    assert!(!lossy);
+    let input = dir.join("uczniowie.csv");
+    fs::write(&input, &bytes).unwrap();
+    let input = input.to_str().unwrap();
+
+    let run = sar_over(&dir, input, &["--subject", "pesel:02211307589", "-o", "p.zip"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let found = "searched 300 records in 1 file; found the subject as a pupil in 1 record";
+    assert!(run.stderr().contains(found), "{}", run.stderr());
+    let package = contents(&dir.join("p.zip"));
+    assert!(package.values().any(|t| t.contains("Żółkowska")), "the subject's record");
+    assert_absent(&package, &["Nowak-122".into(), "Kowalska".into()], "another pupil");
+
+    let run =
+        sar_over(&dir, input, &["--subject", "email:adam.kowalski@example.pl", "-o", "g.zip"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert!(run.stderr().contains("searched 300 records in 1 file"), "{}", run.stderr());
+    assert!(run.stderr().contains("as a guardian of 1 pupil"), "{}", run.stderr());
+}

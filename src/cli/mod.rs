@@ -179,6 +179,7 @@ impl ReadArgs {
                 max_attributes: self.max_attributes,
             },
             join_budget: self.join_memory << 20,
+            prefilter: None,
         })
     }
 

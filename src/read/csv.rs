@@ -25,7 +25,7 @@ use super::decode::{
     damaged_header, first_non_ascii_sample, prepare, TextDecoder, DAMAGED, SAMPLE_BYTES,
 };
 use super::mapping::{self, address_slot_kind, Target};
-use super::{source_name, Limits, Notice, NoticeLevel, ReadOptions};
+use super::{source_name, Limits, Notice, NoticeLevel, Prefilter, ReadOptions};
 use crate::error::{Error, Location, Result};
 use crate::model::record::{Part, Record, Rule};
 use crate::model::value::parse_leaf;
@@ -73,6 +73,8 @@ pub struct CsvReader {
     ahead: std::vec::IntoIter<Record>,
     /// The error that ended the file, given out once the records before it are.
     stop: Option<Error>,
+    /// Rows it rules out are passed on unparsed ([`ReadOptions::prefilter`]).
+    prefilter: Option<Prefilter>,
     done: bool,
 }
 
@@ -124,6 +126,7 @@ impl CsvReader {
             notices,
             ahead: Vec::new().into_iter(),
             stop: None,
+            prefilter: options.prefilter.clone(),
             done: false,
         }
     }
@@ -143,12 +146,17 @@ impl CsvReader {
             }
         }
         let (plan, limits, synthetic) = (&*self.file.plan, &self.limits, self.synthetic_ids);
+        let prefilter = self.prefilter.as_ref();
         let records: Vec<Record> = rows
             .into_par_iter()
-            .map_init(
-                || Splitter::new(plan.delimiter),
-                |splitter, row| pupil_record(plan, row, splitter, limits, synthetic),
-            )
+            .map(|row| match prefilter {
+                Some(filter) if !admitted(filter, &row, synthetic) => {
+                    unparsed_record(row, synthetic)
+                }
+                _ => with_splitter(plan.delimiter, |splitter| {
+                    pupil_record(plan, row, splitter, limits, synthetic)
+                }),
+            })
             .collect();
         self.ahead = records.into_iter();
     }
@@ -589,15 +597,37 @@ fn count_newlines(bytes: &[u8]) -> u64 {
 
 /// Splits one row's decoded text into its cells (unquoting them).
 pub(crate) struct Splitter {
+    delimiter: u8,
     core: csv_core::Reader,
     out: Vec<u8>,
     ends: Vec<usize>,
+}
+
+/// Run `f` with this thread's splitter for `delimiter`. Building one compiles csv_core's
+/// state machine, which costs more than splitting a few rows: each thread keeps its own.
+fn with_splitter<T>(delimiter: u8, f: impl FnOnce(&mut Splitter) -> T) -> T {
+    thread_local! {
+        static SPLITTERS: std::cell::RefCell<Vec<Splitter>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    SPLITTERS.with(|cell| {
+        let mut splitters = cell.borrow_mut();
+        let at = match splitters.iter().position(|s| s.delimiter == delimiter) {
+            Some(at) => at,
+            None => {
+                splitters.push(Splitter::new(delimiter));
+                splitters.len() - 1
+            }
+        };
+        f(&mut splitters[at])
+    })
 }
 
 impl Splitter {
     /// A splitter for cells separated by `delimiter`.
     pub fn new(delimiter: u8) -> Splitter {
         Splitter {
+            delimiter,
             core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
             out: Vec::new(),
             ends: vec![0; 64],
@@ -835,6 +865,25 @@ fn damaged_cell(plan: &FilePlan, i: usize) -> Problem {
     )
 }
 
+/// The id a pupil row gets when the file has no id column: `row-1`, `row-2`, …
+fn synthetic_id(location: &Location) -> String {
+    format!("row-{}", location.record + 1)
+}
+
+/// Whether `filter` lets a row through: by its text, or by the id the row will get when the
+/// file has none (which appears nowhere in the text).
+fn admitted(filter: &Prefilter, row: &RawRow, synthetic: bool) -> bool {
+    filter.admits(&row.text) || (synthetic && filter.admits(&synthetic_id(&row.location)))
+}
+
+/// The record of a row a prefilter ruled out: its part, and a pupil holding only the id the
+/// row would get when the file has no id column.
+fn unparsed_record(row: RawRow, synthetic: bool) -> Record {
+    let id = if synthetic { synthetic_id(&row.location) } else { String::new() };
+    let part = Part { entity: Entity::Pupil, location: row.location, original: row.text };
+    Record { pupil: Pupil { id, ..Pupil::default() }, parts: vec![part], ..Record::default() }
+}
+
 /// Build the record of one pupil row.
 pub(crate) fn pupil_record(
     plan: &FilePlan,
@@ -846,7 +895,7 @@ pub(crate) fn pupil_record(
     let cells = splitter.split(&row.text);
     let assigned = assign(plan, &cells, limits);
     let id = if synthetic_id {
-        format!("row-{}", row.location.record + 1)
+        self::synthetic_id(&row.location)
     } else {
         assigned.id.clone().unwrap_or_default()
     };
@@ -894,6 +943,54 @@ mod tests {
 
     fn reader(data: &[u8]) -> CsvReader {
         CsvReader::new(io::Cursor::new(data.to_vec()), "p.csv", &ReadOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn rows_a_prefilter_rules_out_come_unparsed_in_order_with_their_positions() {
+        let mut data = String::from("id;surname;pesel\n");
+        for n in 0..600 {
+            data.push_str(&format!("P{n};Nowak;{}\n", if n == 437 { "02211307589" } else { "" }));
+        }
+        let options = ReadOptions {
+            prefilter: Some(Prefilter::new(|text| text.contains("02211307589"))),
+            ..ReadOptions::default()
+        };
+        let records: Vec<Record> =
+            CsvReader::new(io::Cursor::new(data.into_bytes()), "p.csv", &options)
+                .unwrap()
+                .collect::<Result<_>>()
+                .unwrap();
+        assert_eq!(records.len(), 600, "every row is still a record");
+        for (n, record) in records.iter().enumerate() {
+            assert_eq!(record.location().record, n as u64);
+            assert_eq!(record.location().line, n as u64 + 2);
+            if n == 437 {
+                assert_eq!(record.pupil.id, "P437");
+                assert_eq!(record.pupil.pesel.as_deref(), Some("02211307589"));
+            } else {
+                assert_eq!(record.pupil, Pupil::default(), "row {n} is not parsed");
+                assert!(record.parts[0].original.starts_with(&format!("P{n};")));
+            }
+        }
+    }
+
+    #[test]
+    fn without_an_id_column_a_prefilter_also_sees_the_id_a_row_will_get() {
+        let data = b"surname;pesel\nNowak;\nKowal;\nLis;\n";
+        let options = ReadOptions {
+            prefilter: Some(Prefilter::new(|text| text == "row-2")),
+            ..ReadOptions::default()
+        };
+        let records: Vec<Record> =
+            CsvReader::new(io::Cursor::new(data.to_vec()), "p.csv", &options)
+                .unwrap()
+                .collect::<Result<_>>()
+                .unwrap();
+        let ids: Vec<&str> = records.iter().map(|r| r.pupil.id.as_str()).collect();
+        assert_eq!(ids, ["row-1", "row-2", "row-3"]);
+        let surnames: Vec<Option<&str>> =
+            records.iter().map(|r| r.pupil.surname.as_deref()).collect();
+        assert_eq!(surnames, [None, Some("Kowal"), None]);
     }
 
     fn read(data: &[u8]) -> Vec<Record> {

@@ -116,6 +116,33 @@ pub struct ReadOptions {
     /// Memory the multi-file CSV join may use for child rows, in bytes; larger exports are
     /// joined through temporary bucket files (slower, same records).
     pub join_budget: u64,
+    /// For a search that knows what it looks for (`sar`): rows of a single-file CSV whose
+    /// text this rules out are not parsed. Each still comes out, in order, as a record
+    /// holding only its part (position and text) and an empty pupil, so counts stay true.
+    pub prefilter: Option<Prefilter>,
+}
+
+/// A test on a record's decoded text before it is parsed: `false` only when the record
+/// cannot hold what is searched for. Anything the parse could make match must pass.
+#[derive(Clone)]
+pub struct Prefilter(std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>);
+
+impl Prefilter {
+    /// A prefilter running `admits` on each row's text.
+    pub fn new(admits: impl Fn(&str) -> bool + Send + Sync + 'static) -> Prefilter {
+        Prefilter(std::sync::Arc::new(admits))
+    }
+
+    /// Whether the row may hold what is searched for.
+    pub fn admits(&self, text: &str) -> bool {
+        (self.0)(text)
+    }
+}
+
+impl std::fmt::Debug for Prefilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Prefilter(..)")
+    }
 }
 
 /// The default memory budget of the multi-file join: 256 MiB.
@@ -130,6 +157,7 @@ impl Default for ReadOptions {
             mapping: None,
             limits: Limits::default(),
             join_budget: DEFAULT_JOIN_BUDGET,
+            prefilter: None,
         }
     }
 }

@@ -209,6 +209,31 @@ impl Subject {
         format!("{kind} {}", crate::policy::mask(value, 5, 1))
     }
 
+    /// Whether a record's decoded text (a CSV row) may be about the subject, tested before
+    /// the row is parsed: `false` only when no parse of it could match [`Subject::is_pupil`]
+    /// or [`Subject::is_guardian`]. The test is on the text, not on cells, so it admits
+    /// more than it must, never less:
+    ///
+    /// * PESEL and rodné číslo compare by digits, so the row's digits, read as one run, must
+    ///   contain the number (spaces, dashes and slashes in the cell do not hide it); without
+    ///   its leading zeros, which a spreadsheet strips and `--repair-pesel` restores;
+    /// * an e-mail address compares lower-cased, so the lower-cased row must contain it;
+    /// * an id compares as written, so the row must contain it.
+    ///
+    /// A value holding a quote is always admitted: CSV writes a quote doubled.
+    pub fn may_be_in(&self, text: &str) -> bool {
+        match self {
+            Subject::Pesel(v) | Subject::BirthNumber(v) => {
+                let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+                digits.contains(v.trim_start_matches('0'))
+            }
+            Subject::Id(v) => v.contains('"') || text.contains(v.as_str()),
+            Subject::Email(v) if v.contains('"') => true,
+            Subject::Email(v) if text.is_ascii() => text.to_ascii_lowercase().contains(v.as_str()),
+            Subject::Email(v) => text.to_lowercase().contains(v.as_str()),
+        }
+    }
+
     /// Whether the pupil record is the subject's own.
     fn is_pupil(&self, pupil: &Pupil) -> bool {
         match self {
@@ -761,6 +786,29 @@ mod tests {
         let mut search = Search::new(subject.parse().unwrap(), 1);
         records.iter().for_each(|r| search.look_at(r));
         search
+    }
+
+    #[test]
+    fn the_prefilter_admits_every_row_a_parse_could_match_and_rules_out_the_rest() {
+        let subject = |text: &str| text.parse::<Subject>().unwrap();
+        let pesel = subject("pesel:02211307589");
+        assert!(pesel.may_be_in("Nowak;02211307589;x"));
+        assert!(pesel.may_be_in("Nowak;022 113 07589;x"), "separators inside the cell");
+        assert!(pesel.may_be_in("Nowak;2211307589;x"), "leading zero stripped by Excel");
+        assert!(!pesel.may_be_in("Nowak;02211307588;x"));
+        let rc = subject("rc:025113/1234");
+        assert!(rc.may_be_in("Dvořák,025113/1234"));
+        assert!(!rc.may_be_in("Dvořák,025113/1235"));
+        let email = subject("email:Jan.Nowak@Example.PL");
+        assert!(email.may_be_in("a;JAN.NOWAK@EXAMPLE.PL;b"));
+        assert!(email.may_be_in("Żółć;jan.nowak@example.pl;b"), "non-ASCII rows too");
+        assert!(!email.may_be_in("a;jan.nowak@example.com;b"));
+        // U+212A KELVIN SIGN lower-cases to an ASCII `k`: the parse would match it.
+        let kelvin = subject("email:k@example.pl");
+        assert!(kelvin.may_be_in("a;\u{212A}@example.pl;b"));
+        let id = subject("id:P-17");
+        assert!(id.may_be_in("P-17;Nowak") && !id.may_be_in("P-18;Nowak"));
+        assert!(subject("id:P\"1").may_be_in("anything"), "a quote is written doubled");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use teczka::crypto::keys::hex;
 use teczka::model::schema::{pupil_schema_text, PUPILS_XSD};
 use teczka::policy::Policy;
-use teczka::read::Format;
+use teczka::read::{Format, Prefilter};
 use teczka::sar::{self, files, Controller, Extension, Lang, Package, Request};
 use teczka::sar::{Disclosure, Role, Scope, Search, Subject};
 use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
@@ -204,9 +204,13 @@ fn subject(args: &Args) -> anyhow::Result<Subject> {
 
 /// The one streaming pass over every input.
 fn search(args: &Args) -> anyhow::Result<Disclosure> {
-    let options = args.read.options()?;
+    let subject = subject(args)?;
+    let mut options = args.read.options()?;
+    // Rows that cannot be about the subject are counted but not parsed.
+    let filter = subject.clone();
+    options.prefilter = Some(Prefilter::new(move |text| filter.may_be_in(text)));
     let opened = teczka::read::open(args.read.inputs(), &options)?;
-    let mut search = Search::new(subject(args)?, count_files(&args.read));
+    let mut search = Search::new(subject, count_files(&args.read));
     let searching = crate::cli::say::spinner("searching every record for the subject");
     for (n, record) in opened.records.enumerate() {
         if n % 4096 == 0 {
