@@ -33,7 +33,7 @@
 
 use super::cells::Item;
 use super::csv::{assign, pupil_record, CsvFile, FilePlan, RawRow, Splitter};
-use super::{Limits, Notice};
+use super::{Limits, Notice, Prefilter};
 use crate::error::{Error, Location, Result};
 use crate::model::record::{Part, Record, Rule, Severity};
 use crate::model::{Entity, Pupil};
@@ -58,6 +58,9 @@ pub(crate) struct Join {
     /// Plans of every file: the pupil files first, then the child files.
     plans: Vec<Arc<FilePlan>>,
     limits: Limits,
+    /// Pupils none of whose rows it admits are passed on unparsed
+    /// ([`ReadOptions::prefilter`](super::ReadOptions::prefilter)).
+    prefilter: Option<Prefilter>,
     splitters: Splitters,
     current: Option<Bucket>,
     spooled: VecDeque<(SpoolReader, SpoolReader)>,
@@ -74,6 +77,7 @@ impl Join {
         child_bytes: u64,
         limits: Limits,
         budget: u64,
+        prefilter: Option<Prefilter>,
     ) -> Result<Join> {
         let plans: Vec<Arc<FilePlan>> =
             pupils.iter().chain(&children).map(|f| f.plan.clone()).collect();
@@ -81,6 +85,7 @@ impl Join {
         let mut join = Join {
             plans,
             limits,
+            prefilter,
             splitters: Splitters::default(),
             current: None,
             spooled: VecDeque::new(),
@@ -192,7 +197,12 @@ impl Iterator for Join {
                     }
                 },
             };
-            match bucket.next(&self.plans, &mut self.splitters, &self.limits) {
+            let context = Context {
+                plans: &self.plans,
+                limits: &self.limits,
+                prefilter: self.prefilter.as_ref(),
+            };
+            match bucket.next(&context, &mut self.splitters) {
                 Ok(Some(record)) => return Some(Ok(record)),
                 Ok(None) => self.current = None,
                 Err(e) => {
@@ -411,15 +421,17 @@ impl Bucket {
     }
 
     /// The next pupil with its child rows, then the orphans; `None` when the bucket is done.
-    fn next(
-        &mut self,
-        plans: &[Arc<FilePlan>],
-        splitters: &mut Splitters,
-        limits: &Limits,
-    ) -> Result<Option<Record>> {
+    fn next(&mut self, context: &Context<'_>, splitters: &mut Splitters) -> Result<Option<Record>> {
+        let (plans, limits) = (context.plans, context.limits);
         if !self.pupils_done {
             if let Some((n, row)) = self.pupils.next(plans)? {
                 let Some(plan) = plans.get(n) else { return Ok(None) };
+                if let Some(filter) = context.prefilter {
+                    let id = row_id(plan, splitters, &row.text);
+                    if !filter.admits(&row.text) && !self.admits_children(&id, filter) {
+                        return Ok(Some(self.unparsed_pupil(plan, &id, row, plans)));
+                    }
+                }
                 let splitter = splitters.get(plan.delimiter);
                 let mut record = pupil_record(plan, row, splitter, limits, false);
                 self.attach_children(&mut record, plans, splitters, limits);
@@ -435,6 +447,9 @@ impl Bucket {
             }
             let Some((plan, row)) = stored.take(plans) else { continue };
             let id = self.index.ids.get(group).map(|id| &**id).unwrap_or_default();
+            if context.prefilter.is_some_and(|filter| !filter.admits(&row.text)) {
+                return Ok(Some(unparsed(Pupil::default(), vec![part_of(&plan, row)])));
+            }
             return Ok(Some(orphan_record(&plan, id, row, splitters, limits)));
         }
         if self.overflow.is_none() {
@@ -494,6 +509,46 @@ impl Bucket {
             record.parts.push(Part { entity, location: row.location, original: row.text });
         }
         Ok(Some(record))
+    }
+
+    /// Whether `filter` admits any child row of the pupil `id` that is still to be taken.
+    fn admits_children(&self, id: &str, filter: &Prefilter) -> bool {
+        let Some(&group) = self.index.groups.get(id) else { return false };
+        if self.index.matched.get(group as usize).copied().unwrap_or(true) {
+            return false; // an earlier pupil with this id took the rows
+        }
+        let members = self.index.members.get(group as usize).map_or(&[][..], Vec::as_slice);
+        members
+            .iter()
+            .filter_map(|&at| self.index.rows.get(at as usize))
+            .any(|stored| filter.admits(&stored.text))
+    }
+
+    /// The record of a pupil the prefilter rules out: its row and its child rows as parts,
+    /// nothing parsed. The child rows are taken as a parsed pupil would take them.
+    fn unparsed_pupil(
+        &mut self,
+        plan: &FilePlan,
+        id: &str,
+        row: RawRow,
+        plans: &[Arc<FilePlan>],
+    ) -> Record {
+        let mut parts = vec![part_of(plan, row)];
+        if let Some(&group) = self.index.groups.get(id).filter(|_| !id.is_empty()) {
+            let group = group as usize;
+            if let Some(matched) = self.index.matched.get_mut(group).filter(|m| !**m) {
+                *matched = true;
+                let members =
+                    self.index.members.get_mut(group).map(std::mem::take).unwrap_or_default();
+                for at in members {
+                    let Some(stored) = self.index.rows.get_mut(at as usize) else { continue };
+                    if let Some((plan, row)) = stored.take(plans) {
+                        parts.push(part_of(&plan, row));
+                    }
+                }
+            }
+        }
+        unparsed(Pupil::default(), parts)
     }
 
     /// Give the pupil every child row naming its id, unless an earlier pupil with the same id
@@ -577,6 +632,23 @@ impl Bucket {
         }
         None
     }
+}
+
+/// What a bucket needs of the join to produce records.
+struct Context<'j> {
+    plans: &'j [Arc<FilePlan>],
+    limits: &'j Limits,
+    prefilter: Option<&'j Prefilter>,
+}
+
+/// A row as a part of a record.
+fn part_of(plan: &FilePlan, row: RawRow) -> Part {
+    Part { entity: plan.entity, location: row.location, original: row.text }
+}
+
+/// A record of rows left unparsed: the prefilter ruled every one of them out.
+fn unparsed(pupil: Pupil, parts: Vec<Part>) -> Record {
+    Record { pupil, parts, ..Record::default() }
 }
 
 /// A child row whose pupil is missing: its own record, rejected.
@@ -810,6 +882,31 @@ mod tests {
         assert_eq!(orphan.pupil.grades[0].subject.as_deref(), Some("chemia"));
         assert!(records[4].problems[0].message.starts_with("the row names no pupil"));
         assert!(notices.iter().any(|n| n.message.starts_with("joined 2 child file(s)")));
+    }
+
+    #[test]
+    fn a_prefilter_leaves_ruled_out_pupils_unparsed_with_every_row_in_both_join_modes() {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs = export(dir.path());
+        // Pupil 2 is admitted by its guardian row only, pupil 3 by its own row.
+        let prefilter =
+            crate::read::Prefilter::new(|text| text.contains("Kotowa") || text.contains("Lis"));
+        let options = ReadOptions { prefilter: Some(prefilter), ..ReadOptions::default() };
+        for budget in [1 << 20, 1] {
+            let (all, _) = read(&inputs, budget);
+            let opened = open_with_budget(&inputs, &options, budget).unwrap();
+            let some: Vec<Record> = opened.records.collect::<crate::Result<_>>().unwrap();
+            assert_eq!(some.len(), all.len(), "every record still comes out");
+            for (filtered, parsed) in some.iter().zip(&all) {
+                let at =
+                    |r: &Record| r.parts.iter().map(|p| p.location.clone()).collect::<Vec<_>>();
+                assert_eq!(at(filtered), at(parsed), "the same rows, in the same records");
+                match parsed.pupil.id.as_str() {
+                    "2" | "3" => assert_eq!(filtered.pupil, parsed.pupil),
+                    _ => assert_eq!(filtered.pupil, crate::Pupil::default(), "{:?}", parsed.pupil),
+                }
+            }
+        }
     }
 
     #[test]

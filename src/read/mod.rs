@@ -116,9 +116,10 @@ pub struct ReadOptions {
     /// Memory the multi-file CSV join may use for child rows, in bytes; larger exports are
     /// joined through temporary bucket files (slower, same records).
     pub join_budget: u64,
-    /// For a search that knows what it looks for (`sar`): rows of a single-file CSV whose
-    /// text this rules out are not parsed. Each still comes out, in order, as a record
-    /// holding only its part (position and text) and an empty pupil, so counts stay true.
+    /// For a search that knows what it looks for (`sar`): CSV rows and JSON lines whose text
+    /// this rules out are not parsed (in a multi-file export: pupils none of whose rows it
+    /// admits). Each still comes out, in order, as a record holding its parts (positions and
+    /// text) and an empty pupil, so counts stay true. SOU-like XML is always parsed.
     pub prefilter: Option<Prefilter>,
 }
 

@@ -88,7 +88,9 @@ pub fn open_with_budget(inputs: &[Input], options: &ReadOptions, budget: u64) ->
         child_bytes += std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
         child_files.push(CsvFile::open(path, entity, options, &mut notices)?);
     }
-    let joined = join::Join::new(pupil_files, child_files, child_bytes, options.limits, budget)?;
+    let prefilter = options.prefilter.clone();
+    let joined =
+        join::Join::new(pupil_files, child_files, child_bytes, options.limits, budget, prefilter)?;
     notices.push(joined.notice());
     Ok(Opened { records: Box::new(joined), notices })
 }
