@@ -20,11 +20,11 @@
 //! limit stops the run. Only the current row is held in memory; a multi-file export is joined
 //! by pupil id in `read::join`, in bounded memory.
 
-use super::cells::Item;
 use super::decode::{
     damaged_header, first_non_ascii_sample, prepare, TextDecoder, DAMAGED, SAMPLE_BYTES,
 };
 use super::mapping::{self, address_slot_kind, Target};
+use super::object::Object;
 use super::{source_name, Limits, Notice, NoticeLevel, Prefilter, ReadOptions};
 use crate::error::{Error, Location, Result};
 use crate::model::record::{Part, Record, Rule};
@@ -706,11 +706,11 @@ pub(crate) type Problem = (String, Rule, String);
 /// What a row's cells say, grouped by where the values go.
 pub(crate) struct Assigned {
     /// Values of the file's own entity (the pupil, or one child item), by key.
-    pub own: Item,
+    pub own: Object,
     /// Inline addresses of a pupil row, by slot.
-    pub addresses: [Option<Item>; 3],
+    pub addresses: [Option<Object>; 3],
     /// Inline guardians of a pupil row, by number.
-    pub guardians: BTreeMap<u32, Item>,
+    pub guardians: BTreeMap<u32, Object>,
     /// The id cell (the pupil's own id, or a child row's pupil reference), trimmed.
     pub id: Option<String>,
     /// Whether the row's values are not used: it has the wrong number of cells, or none of
@@ -723,7 +723,7 @@ pub(crate) struct Assigned {
 /// Parse the cells of one row by the plan.
 pub(crate) fn assign(plan: &FilePlan, cells: &[&str], limits: &Limits) -> Assigned {
     let mut out = Assigned {
-        own: Item::default(),
+        own: Object::of(plan.entity),
         addresses: [None, None, None],
         guardians: BTreeMap::new(),
         id: plan.id_column.and_then(|i| cells.get(i)).map(|c| c.trim().to_string()),
@@ -796,15 +796,18 @@ pub(crate) fn assign(plan: &FilePlan, cells: &[&str], limits: &Limits) -> Assign
                 continue;
             }
         };
-        let item = match target {
-            Target::Address { slot, .. } => {
-                out.addresses.get_mut(*slot).map(|a| a.get_or_insert_with(Item::default))
+        let object = match target {
+            Target::Address { slot, .. } => out
+                .addresses
+                .get_mut(*slot)
+                .map(|a| a.get_or_insert_with(|| Object::of(Entity::Address))),
+            Target::Guardian { number, .. } => {
+                Some(out.guardians.entry(*number).or_insert_with(|| Object::of(Entity::Guardian)))
             }
-            Target::Guardian { number, .. } => Some(out.guardians.entry(*number).or_default()),
             _ => Some(&mut out.own),
         };
-        if let Some(item) = item {
-            item.set(&field.key, value);
+        if let Some(object) = object {
+            object.set_path(&field.key, value);
         }
     }
     out
@@ -902,22 +905,24 @@ pub(crate) fn pupil_record(
     let mut own = assigned.own;
     let mut problems = assigned.problems;
     // The pupil keeps its id as written (only matching trims it).
-    if synthetic_id || !own.contains("id") {
-        own.set("id", Value::String(id.clone()));
+    if synthetic_id || !own.has("id") {
+        own.set_path("id", Value::String(id.clone()));
     }
-    let addresses: Vec<Item> = assigned
+    let addresses: Vec<Object> = assigned
         .addresses
         .into_iter()
         .enumerate()
         .filter_map(|(slot, address)| {
             let mut address = address?;
-            address.set_default("kind", || Value::String(address_slot_kind(slot).into()));
+            if !address.has("kind") {
+                address.set_path("kind", Value::String(address_slot_kind(slot).into()));
+            }
             Some(address)
         })
         .collect();
-    let guardians: Vec<Item> = assigned.guardians.into_values().collect();
-    let lists = [("addresses", &addresses[..]), ("guardians", &guardians[..])];
-    let pupil = own.build::<Pupil>(&lists).unwrap_or_else(|_| {
+    own.set_list("addresses", addresses);
+    own.set_list("guardians", assigned.guardians.into_values().collect());
+    let pupil = own.build::<Pupil>().unwrap_or_else(|_| {
         problems.push((
             String::new(),
             Rule::Type,

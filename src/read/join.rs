@@ -31,8 +31,8 @@
 //! pupils with the same id are both passed on (the validator reports the duplicate); the child
 //! rows go to the first.
 
-use super::cells::Item;
 use super::csv::{assign, pupil_record, CsvFile, FilePlan, RawRow, Splitter};
+use super::object::Object;
 use super::{Limits, Notice, Prefilter};
 use crate::error::{Error, Location, Result};
 use crate::model::record::{Part, Record, Rule, Severity};
@@ -700,7 +700,7 @@ fn attach_row(
     };
     let mut problems = assigned.problems;
     if !assigned.unusable {
-        if let Err(message) = attach(&mut record.pupil, plan.entity, &assigned.own) {
+        if let Err(message) = attach(&mut record.pupil, plan.entity, assigned.own) {
             problems.push((String::new(), Rule::Type, message));
         }
     }
@@ -715,13 +715,13 @@ fn attach_row(
 pub(crate) fn attach(
     pupil: &mut Pupil,
     entity: Entity,
-    item: &Item,
+    item: Object,
 ) -> std::result::Result<(), String> {
     fn push<T: DeserializeOwned>(
         list: &mut Vec<T>,
-        item: &Item,
+        item: Object,
     ) -> std::result::Result<(), String> {
-        let item = item.build(&[]).map_err(|_| {
+        let item = item.build().map_err(|_| {
             "the row could not be assembled into an item; please report this as a bug".to_string()
         })?;
         list.push(item);

@@ -6,13 +6,13 @@
 //! at a time (a multi-file CSV export additionally keeps a bounded join buffer, see
 //! `read::join`).
 
-mod cells;
 pub mod csv;
 mod decode;
 mod join;
 pub mod jsonl;
 pub mod mapping;
 mod multi_file;
+mod object;
 pub mod xml;
 
 pub use self::decode::{detect_encoding, encoding_by_name};

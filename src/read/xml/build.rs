@@ -1,6 +1,5 @@
 //! Building one pupil from its element's events.
 
-use super::deserialize::ObjectDe;
 use super::tap::utf8;
 use super::{Limits, ROOT};
 use crate::model::fields::{fields, join, FieldSpec, ValueKind};
@@ -8,6 +7,7 @@ use crate::model::record::Rule;
 use crate::model::tree::{pupil_tree, Node};
 use crate::model::value::parse_leaf;
 use crate::model::{Entity, Pupil};
+use crate::read::object::{find_child, Object, ObjectDe, Slot};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -57,52 +57,6 @@ pub(super) enum Home {
     Field(usize),
     /// A list item: appended to the enclosing list.
     Item,
-}
-
-/// One object (the pupil, a nested struct or a list item) under construction: one slot per
-/// child node of its element, in catalogue order.
-///
-/// Slots are indexed by position in the static element tree rather than keyed by name, so
-/// reading a field costs no hashing and no key allocation; the object is handed to serde
-/// directly (see [`ObjectDe`]) instead of through a `serde_json::Map`.
-pub(super) struct Object {
-    pub(super) nodes: &'static [Node],
-    pub(super) slots: Vec<Option<Slot>>,
-}
-
-/// The value of one field of an [`Object`].
-pub(super) enum Slot {
-    Leaf(Value),
-    Object(Object),
-    List(Vec<Object>),
-}
-
-impl Object {
-    pub(super) fn new(nodes: &'static [Node]) -> Object {
-        Object { nodes, slots: std::iter::repeat_with(|| None).take(nodes.len()).collect() }
-    }
-
-    pub(super) fn slot(&self, index: usize) -> Option<&Slot> {
-        self.slots.get(index).and_then(Option::as_ref)
-    }
-
-    pub(super) fn take(&mut self, index: usize) -> Option<Slot> {
-        self.slots.get_mut(index).and_then(Option::take)
-    }
-
-    pub(super) fn set(&mut self, index: usize, slot: Slot) {
-        if let Some(place) = self.slots.get_mut(index) {
-            *place = Some(slot);
-        }
-    }
-}
-
-/// Index of the child element named `local` in `nodes`, searching from `from` onwards first.
-pub(super) fn find_child(nodes: &[Node], local: &[u8], from: usize) -> Option<usize> {
-    let from = from.min(nodes.len());
-    let (before, after) = nodes.split_at(from);
-    let named = |n: &Node| n.name().as_bytes() == local;
-    after.iter().position(named).map(|i| i + from).or_else(|| before.iter().position(named))
 }
 
 /// Assembles one pupil generically from the element tree, then deserialises it, so the XML

@@ -15,7 +15,6 @@
 //! counted here because quick-xml reports byte offsets only.
 
 mod build;
-mod deserialize;
 mod tap;
 
 use self::build::Builder;
