@@ -10,12 +10,17 @@
 //! * [`read`] opens an archive defensively — every entry name and header is checked before a
 //!   byte is extracted, and every read is bounded — and decrypts an age-encrypted one;
 //! * [`folder`] lets a bag that is already unzipped be checked the same way;
+//! * [`record_sink`] opens a record format where every teczka archive keeps it
+//!   (`data/records/pupils.xml`, `pupils.jsonl`, `csv/`);
 //! * [`verify`] checks the bag inside (structure, manifests, checksums, Payload-Oxum) and
 //!   collects every problem rather than stopping at the first.
 
 pub mod bag;
 pub mod folder;
+mod layout;
 pub mod read;
 pub mod sign;
 pub mod verify;
 pub mod zip_writer;
+
+pub use self::layout::record_sink;

@@ -10,12 +10,14 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::path::Path;
+use teczka::archive::record_sink;
 use teczka::crypto::keys::hex;
 use teczka::model::schema::{pupil_schema_text, released_schema_text, released_xsd, PUPILS_XSD};
 use teczka::policy::Purpose;
 use teczka::report::tables::TablesWriter;
 use teczka::report::Counts;
-use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, Tee, XmlWriter};
+use teczka::write::output::OutFormat;
+use teczka::write::{Sink, Tee};
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
 /// fits 80 columns and pastes into a shell.
@@ -162,7 +164,6 @@ fn write_records(
     let mut formats = args.formats.clone();
     formats.dedup();
     for format in formats {
-        let name = |file: &str| records.join(file);
         match format {
             ExportFormat::Tables => {
                 let folder = staging.create_dir("records/tables")?;
@@ -177,24 +178,9 @@ fn write_records(
                 let tables = &release.policy.file.tables;
                 sinks.push(Box::new(TablesWriter::new_in(store, &folder, tables, k)?));
             }
-            ExportFormat::Sou => {
-                let path = name("pupils.xml");
-                let file = store.create(&path)?;
-                sinks.push(Box::new(XmlWriter::new(file, &path.display().to_string())?));
-            }
-            ExportFormat::Jsonl => {
-                let path = name("pupils.jsonl");
-                let file = store.create(&path)?;
-                sinks.push(Box::new(JsonlWriter::new(file, path.display().to_string())));
-            }
-            ExportFormat::Csv => {
-                let folder = name("csv");
-                sinks.push(Box::new(CsvWriter::create_in(
-                    store,
-                    &folder,
-                    CsvWriteOptions::default(),
-                )?));
-            }
+            ExportFormat::Sou => sinks.push(record_sink(store, &records, OutFormat::Xml)?),
+            ExportFormat::Jsonl => sinks.push(record_sink(store, &records, OutFormat::Jsonl)?),
+            ExportFormat::Csv => sinks.push(record_sink(store, &records, OutFormat::Csv)?),
         }
     }
     let mut tee = Tee::new(sinks);

@@ -10,13 +10,14 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::path::PathBuf;
+use teczka::archive::record_sink;
 use teczka::crypto::keys::hex;
 use teczka::model::schema::{pupil_schema_text, PUPILS_XSD};
 use teczka::policy::Policy;
 use teczka::read::{Format, Prefilter};
 use teczka::sar::{self, files, Controller, Extension, Lang, Package, Request};
 use teczka::sar::{Disclosure, Role, Scope, Search, Subject};
-use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
+use teczka::write::output::OutFormat;
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
 /// fits 80 columns and pastes into a shell.
@@ -260,22 +261,14 @@ fn count_files(read: &ReadArgs) -> usize {
 /// The records, written through the staging's store (sealed when the package is encrypted).
 fn write_records(staging: &Staging, disclosure: &Disclosure) -> anyhow::Result<()> {
     let store = staging.store();
-    let csv = staging.create_dir("records/csv")?;
     let records = staging.data().join("records");
-    let xml = records.join("pupils.xml");
-    let jsonl = records.join("pupils.jsonl");
-    let mut sinks: Vec<Box<dyn Sink>> = vec![
-        Box::new(XmlWriter::new(store.create(&xml)?, &xml.display().to_string())?),
-        Box::new(JsonlWriter::new(store.create(&jsonl)?, jsonl.display().to_string())),
-        Box::new(CsvWriter::create_in(store, &csv, CsvWriteOptions::default())?),
-    ];
-    for sink in &mut sinks {
+    for format in [OutFormat::Xml, OutFormat::Jsonl, OutFormat::Csv] {
+        let mut sink = record_sink(store, &records, format)?;
         for pupil in &disclosure.pupils {
             sink.write(pupil)?;
         }
         sink.finish()?;
     }
-    drop(sinks);
     staging.create_dir("schemas")?;
     staging.write("schemas/pupil.schema.json", pupil_schema_text())?;
     staging.write("schemas/pupils.xsd", PUPILS_XSD)?;
