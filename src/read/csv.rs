@@ -312,7 +312,13 @@ impl CsvFile {
 impl FilePlan {
     /// Refuse layouts that would lose data silently, and describe the file in notices.
     fn check(&self, notices: &mut Vec<Notice>) -> Result<()> {
-        let source = self.source.to_string();
+        self.refuse_unusable_layout()?;
+        self.describe(notices);
+        Ok(())
+    }
+
+    /// A layout that would read nothing, read one meaning twice or could not be joined.
+    fn refuse_unusable_layout(&self) -> Result<()> {
         let known = self.targets.iter().filter(|t| !matches!(t, Target::Unknown)).count();
         if known == 0 {
             // Never list the headers here: a file without a header row would have its first
@@ -358,6 +364,12 @@ impl FilePlan {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// The notices: how the file was read, and the columns whose data is left behind.
+    fn describe(&self, notices: &mut Vec<Notice>) {
+        let source = self.source.to_string();
         let delimiter = match self.delimiter {
             b'\t' => "tab".to_string(),
             d => format!("`{}`", d as char),
@@ -410,7 +422,6 @@ impl FilePlan {
                 format!("left out as the mapping file says: {}", skipped.join(", ")),
             ));
         }
-        Ok(())
     }
 
     /// `` `nazwisko` `` or, for a header left empty, `column 7`.

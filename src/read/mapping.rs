@@ -130,125 +130,147 @@ fn child_aliases(entity: Entity) -> &'static [(&'static str, &'static str)] {
         Entity::Pupil => PUPIL_ALIASES,
         Entity::Address => ADDRESS_ALIASES,
         Entity::Guardian => GUARDIAN_ALIASES,
-        Entity::Grade => &[
-            ("rok_szkolny", "school_year"),
-            ("skolni_rok", "school_year"),
-            ("semestr", "term"),
-            ("okres", "term"),
-            ("pololeti", "term"),
-            ("przedmiot", "subject"),
-            ("predmet", "subject"),
-            ("ocena", "grade"),
-            ("znamka", "grade"),
-            ("rodzaj", "kind"),
-            ("rodzaj_oceny", "kind"),
-            ("zachowanie", "behaviour"),
-            ("chovani", "behaviour"),
-        ],
-        Entity::Attendance => &[
-            ("data", "date"),
-            ("datum", "date"),
-            ("lekcja", "period"),
-            ("godzina_lekcyjna", "period"),
-            ("hodina", "period"),
-            ("obecnosc", "status"),
-            ("frekwencja", "status"),
-        ],
-        Entity::Remark => &[
-            ("data", "date"),
-            ("datum", "date"),
-            ("autor", "author"),
-            ("nauczyciel", "author"),
-            ("kategoria", "category"),
-            ("typ", "category"),
-            ("tresc", "text"),
-            ("uwaga", "text"),
-            ("text_poznamky", "text"),
-        ],
-        Entity::Exam => &[
-            ("egzamin", "exam"),
-            ("zkouska", "exam"),
-            ("przedmiot", "subject"),
-            ("predmet", "subject"),
-            ("wynik", "score"),
-            ("wynik_procentowy", "score"),
-            ("procent", "score"),
-            ("centyl", "percentile"),
-            ("percentyl", "percentile"),
-            ("data", "date"),
-            ("datum", "date"),
-        ],
-        Entity::Achievement => &[
-            ("tytul", "title"),
-            ("nazwa", "title"),
-            ("osiagniecie", "title"),
-            ("poziom", "level"),
-            ("uroven", "level"),
-            ("data", "date"),
-            ("datum", "date"),
-        ],
-        Entity::Counselling => &[
-            ("rodzaj", "kind"),
-            ("typ_dokumentu", "kind"),
-            ("numer", "number"),
-            ("nr", "number"),
-            ("wystawca", "issuer"),
-            ("poradnia", "issuer"),
-            ("data_wydania", "issued_on"),
-            ("wazne_do", "valid_until"),
-            ("data_waznosci", "valid_until"),
-            ("uwagi", "notes"),
-        ],
-        Entity::Health => &[
-            ("kategoria", "category"),
-            ("notatka", "note"),
-            ("opis", "note"),
-            ("uwagi", "note"),
-            ("data", "recorded_on"),
-            ("data_wpisu", "recorded_on"),
-        ],
-        Entity::Consent => &[
-            ("cel", "purpose"),
-            ("ucel", "purpose"),
-            ("data_udzielenia", "given_at"),
-            ("udzielona", "given_at"),
-            ("data_wycofania", "withdrawn_at"),
-            ("wycofana", "withdrawn_at"),
-            ("udzielil", "given_by"),
-            ("kto_udzielil", "given_by"),
-        ],
-        Entity::Contract => &[
-            ("rodzaj", "kind"),
-            ("typ", "kind"),
-            ("poczatek", "start"),
-            ("data_od", "start"),
-            ("od", "start"),
-            ("koniec", "end"),
-            ("data_do", "end"),
-            ("do", "end"),
-        ],
-        // `kwota` (an amount in złoty with decimals) is deliberately absent: the model keeps
-        // minor units, and guessing the unit could silently multiply money by a hundred.
-        Entity::Payment => &[
-            ("data", "date"),
-            ("data_wplaty", "date"),
-            ("kwota_gr", "amount_minor"),
-            ("kwota_grosze", "amount_minor"),
-            ("waluta", "currency"),
-            ("mena", "currency"),
-            ("tytul", "title"),
-            ("tytul_wplaty", "title"),
-        ],
-        Entity::Assessment => &[
-            ("data", "date"),
-            ("datum", "date"),
-            ("przedmiot", "subject"),
-            ("jezyk", "subject"),
-            ("poziom", "level"),
-            ("uroven", "level"),
-        ],
+        Entity::Grade => GRADE_ALIASES,
+        Entity::Attendance => ATTENDANCE_ALIASES,
+        Entity::Remark => REMARK_ALIASES,
+        Entity::Exam => EXAM_ALIASES,
+        Entity::Achievement => ACHIEVEMENT_ALIASES,
+        Entity::Counselling => COUNSELLING_ALIASES,
+        Entity::Health => HEALTH_ALIASES,
+        Entity::Consent => CONSENT_ALIASES,
+        Entity::Contract => CONTRACT_ALIASES,
+        Entity::Payment => PAYMENT_ALIASES,
+        Entity::Assessment => ASSESSMENT_ALIASES,
     }
 }
+
+const GRADE_ALIASES: &[(&str, &str)] = &[
+    ("rok_szkolny", "school_year"),
+    ("skolni_rok", "school_year"),
+    ("semestr", "term"),
+    ("okres", "term"),
+    ("pololeti", "term"),
+    ("przedmiot", "subject"),
+    ("predmet", "subject"),
+    ("ocena", "grade"),
+    ("znamka", "grade"),
+    ("rodzaj", "kind"),
+    ("rodzaj_oceny", "kind"),
+    ("zachowanie", "behaviour"),
+    ("chovani", "behaviour"),
+];
+
+const ATTENDANCE_ALIASES: &[(&str, &str)] = &[
+    ("data", "date"),
+    ("datum", "date"),
+    ("lekcja", "period"),
+    ("godzina_lekcyjna", "period"),
+    ("hodina", "period"),
+    ("obecnosc", "status"),
+    ("frekwencja", "status"),
+];
+
+const REMARK_ALIASES: &[(&str, &str)] = &[
+    ("data", "date"),
+    ("datum", "date"),
+    ("autor", "author"),
+    ("nauczyciel", "author"),
+    ("kategoria", "category"),
+    ("typ", "category"),
+    ("tresc", "text"),
+    ("uwaga", "text"),
+    ("text_poznamky", "text"),
+];
+
+const EXAM_ALIASES: &[(&str, &str)] = &[
+    ("egzamin", "exam"),
+    ("zkouska", "exam"),
+    ("przedmiot", "subject"),
+    ("predmet", "subject"),
+    ("wynik", "score"),
+    ("wynik_procentowy", "score"),
+    ("procent", "score"),
+    ("centyl", "percentile"),
+    ("percentyl", "percentile"),
+    ("data", "date"),
+    ("datum", "date"),
+];
+
+const ACHIEVEMENT_ALIASES: &[(&str, &str)] = &[
+    ("tytul", "title"),
+    ("nazwa", "title"),
+    ("osiagniecie", "title"),
+    ("poziom", "level"),
+    ("uroven", "level"),
+    ("data", "date"),
+    ("datum", "date"),
+];
+
+const COUNSELLING_ALIASES: &[(&str, &str)] = &[
+    ("rodzaj", "kind"),
+    ("typ_dokumentu", "kind"),
+    ("numer", "number"),
+    ("nr", "number"),
+    ("wystawca", "issuer"),
+    ("poradnia", "issuer"),
+    ("data_wydania", "issued_on"),
+    ("wazne_do", "valid_until"),
+    ("data_waznosci", "valid_until"),
+    ("uwagi", "notes"),
+];
+
+const HEALTH_ALIASES: &[(&str, &str)] = &[
+    ("kategoria", "category"),
+    ("notatka", "note"),
+    ("opis", "note"),
+    ("uwagi", "note"),
+    ("data", "recorded_on"),
+    ("data_wpisu", "recorded_on"),
+];
+
+const CONSENT_ALIASES: &[(&str, &str)] = &[
+    ("cel", "purpose"),
+    ("ucel", "purpose"),
+    ("data_udzielenia", "given_at"),
+    ("udzielona", "given_at"),
+    ("data_wycofania", "withdrawn_at"),
+    ("wycofana", "withdrawn_at"),
+    ("udzielil", "given_by"),
+    ("kto_udzielil", "given_by"),
+];
+
+const CONTRACT_ALIASES: &[(&str, &str)] = &[
+    ("rodzaj", "kind"),
+    ("typ", "kind"),
+    ("poczatek", "start"),
+    ("data_od", "start"),
+    ("od", "start"),
+    ("koniec", "end"),
+    ("data_do", "end"),
+    ("do", "end"),
+];
+
+// `kwota` (an amount in złoty with decimals) is deliberately absent: the model keeps
+// minor units, and guessing the unit could silently multiply money by a hundred.
+const PAYMENT_ALIASES: &[(&str, &str)] = &[
+    ("data", "date"),
+    ("data_wplaty", "date"),
+    ("kwota_gr", "amount_minor"),
+    ("kwota_grosze", "amount_minor"),
+    ("waluta", "currency"),
+    ("mena", "currency"),
+    ("tytul", "title"),
+    ("tytul_wplaty", "title"),
+];
+
+const ASSESSMENT_ALIASES: &[(&str, &str)] = &[
+    ("data", "date"),
+    ("datum", "date"),
+    ("przedmiot", "subject"),
+    ("jezyk", "subject"),
+    ("poziom", "level"),
+    ("uroven", "level"),
+];
 
 /// Headers that name the owning pupil in a child file.
 const PUPIL_REF_ALIASES: &[&str] = &["pupil_id", "id_ucznia", "uczen_id", "id_zaka"];

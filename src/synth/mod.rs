@@ -850,12 +850,44 @@ impl<'g> Build<'g> {
             });
         }
 
+        let counselling = self.counselling();
+        pupil.counselling.push(counselling);
+
+        let notes = self.rng.range(1, 2);
+        for _ in 0..notes {
+            let (category, note) = self.rng.pick(t.health);
+            pupil.health.push(HealthNote {
+                category: Some(category.to_string()),
+                note: Some(note.to_string()),
+                recorded_on: Some(self.between(self.admission.min(reference), reference)),
+            });
+        }
+
+        self.contracts(pupil);
+
+        let age = age_on(self.birth, reference);
+        let levels: &[&str] = match age {
+            0..=8 => &["Pre-A1", "A1"],
+            9..=12 => &["A1", "A2"],
+            13..=15 => &["A2", "B1"],
+            _ => &["B1", "B2", "C1"],
+        };
+        pupil.assessments.push(Assessment {
+            date: Some(self.between(window, reference)),
+            subject: Some(self.rng.pick(t.languages).to_string()),
+            level: Some(self.rng.pick(levels).to_string()),
+        });
+    }
+
+    /// One counselling document from the centre in the pupil's town.
+    fn counselling(&mut self) -> Counselling {
+        let (t, reference) = (self.t, self.reference());
         let town = t.towns[self.town];
         let place = if town.locative.is_empty() { town.name.to_string() } else { in_town(town) };
         let earliest = add_years(self.birth, 3).min(reference);
         let issued = self.between(add_years(reference, -3).max(earliest), reference);
         let number = self.rng.range(1, 2_500);
-        pupil.counselling.push(Counselling {
+        Counselling {
             kind: Some(self.counselling_kind().to_string()),
             number: Some(match self.country {
                 Country::Cz => format!("PPP/{number}/{}", issued.year()),
@@ -868,19 +900,13 @@ impl<'g> Build<'g> {
             valid_until: (issued < reference && self.rng.percent(50))
                 .then(|| self.between(add_days(issued, 1), reference)),
             notes: Some(self.rng.pick(t.counselling_notes).to_string()),
-        });
-
-        let notes = self.rng.range(1, 2);
-        for _ in 0..notes {
-            let (category, note) = self.rng.pick(t.health);
-            pupil.health.push(HealthNote {
-                category: Some(category.to_string()),
-                note: Some(note.to_string()),
-                recorded_on: Some(self.between(self.admission.min(reference), reference)),
-            });
         }
+    }
 
-        // Contracts of the previous school year, so that both ends are in the past.
+    /// Contracts of the previous school year, so that both ends are in the past, each with
+    /// its payments.
+    fn contracts(&mut self, pupil: &mut Pupil) {
+        let (t, reference, sy) = (self.t, self.reference(), self.generator.school_year);
         let contracts = self.rng.range(1, 2) as usize;
         let first = self.rng.below(t.contracts.len() as u64) as usize;
         for i in 0..contracts.min(t.contracts.len()) {
@@ -915,19 +941,6 @@ impl<'g> Build<'g> {
                 });
             }
         }
-
-        let age = age_on(self.birth, reference);
-        let levels: &[&str] = match age {
-            0..=8 => &["Pre-A1", "A1"],
-            9..=12 => &["A1", "A2"],
-            13..=15 => &["A2", "B1"],
-            _ => &["B1", "B2", "C1"],
-        };
-        pupil.assessments.push(Assessment {
-            date: Some(self.between(window, reference)),
-            subject: Some(self.rng.pick(t.languages).to_string()),
-            level: Some(self.rng.pick(levels).to_string()),
-        });
     }
 
     /// A counselling document kind; the last kind of the table only for the youngest.

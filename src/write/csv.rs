@@ -594,6 +594,23 @@ pub(crate) mod tests {
                 district_school: s("SP 3"),
                 next_school: s("LO 1"),
             }),
+            indicators: Some(crate::model::Indicators {
+                absence_rate: Some(12.5),
+                absences: Some(3),
+                grade_average: Some(4.25),
+                exam_score: Some(71.0),
+                achievement_count: Some(2),
+                achievement_level: Some(3),
+                counselling: s("special-needs"),
+                health: s("none"),
+            }),
+            ..school_records()
+        }
+    }
+
+    /// Every list of the school's records, one or two items each, for [`full_pupil`].
+    fn school_records() -> Pupil {
+        Pupil {
             grades: vec![
                 Grade {
                     school_year: s("2023/2024"),
@@ -663,16 +680,7 @@ pub(crate) mod tests {
                 subject: s("angielski"),
                 level: s("B1"),
             }],
-            indicators: Some(crate::model::Indicators {
-                absence_rate: Some(12.5),
-                absences: Some(3),
-                grade_average: Some(4.25),
-                exam_score: Some(71.0),
-                achievement_count: Some(2),
-                achievement_level: Some(3),
-                counselling: s("special-needs"),
-                health: s("none"),
-            }),
+            ..Pupil::default()
         }
     }
 

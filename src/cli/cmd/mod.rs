@@ -286,16 +286,7 @@ impl Job<'_> {
     /// Read, validate and deliver every record into `sink`; print the summary line; return
     /// the counts. The rejects file is written atomically when asked for.
     pub fn run(self, sink: &mut dyn Sink) -> anyhow::Result<Finished> {
-        // No output of the run may replace an input (`--rejects IN` truncated it).
-        let mut inputs = [self.read.read_paths(), self.check.read_paths()].concat();
-        inputs.extend(self.policy_files.iter().map(PathBuf::as_path));
-        let mapping = self.release.and_then(|r| r.mapping.as_ref()).map(|(path, _)| path.as_path());
-        let outputs: Vec<&Path> =
-            [self.rejects.as_deref(), self.check.report_file.as_deref(), mapping]
-                .into_iter()
-                .flatten()
-                .collect();
-        crate::cli::refuse_overwriting(&inputs, &outputs)?;
+        self.refuse_overwriting_inputs()?;
         let options = self.read.options()?;
         let opened = teczka::read::open(self.read.inputs(), &options)?;
         if self.refuse_dropped_columns {
@@ -317,22 +308,7 @@ impl Job<'_> {
 
         let mut report_file = self.check.report_file.as_deref().map(create).transpose()?;
         let mut buffered = Vec::new();
-        let to_terminal;
-        let mut report: Box<dyn Report + '_> = match (report_file.as_mut(), &self.report_to) {
-            (Some(file), _) => {
-                to_terminal = false;
-                make_report(self.check.report_format(), file, None)
-            }
-            (None, ReportTo::Stdout) => {
-                to_terminal = std::io::stdout().is_terminal();
-                make_report(self.check.report_format(), std::io::stdout().lock(), None)
-            }
-            (None, ReportTo::StderrSummary) => {
-                to_terminal = false;
-                let shown = (say::level() < Verbosity::Verbose).then_some(SHOWN_ON_STDERR);
-                make_report(self.check.report_format(), &mut buffered, shown)
-            }
-        };
+        let (mut report, to_terminal) = self.open_report(report_file.as_mut(), &mut buffered);
 
         let input_bytes = InputBytes::of(self.read.inputs());
         let progress = progress_bar(to_terminal, input_bytes.total);
@@ -347,22 +323,9 @@ impl Job<'_> {
         let counts = Pipeline::new()
             .parallel(|record| validator.check(record))
             .sequential(|record| duplicates.check(record))
-            .fallible(|record| {
-                let Some(release) = release.filter(|_| !record.is_rejected()) else {
-                    return Ok(());
-                };
-                // A policy that keeps everything releases the pupil as read: no copy is made,
-                // and the writers write the typed pupil.
-                if identity {
-                    if let Some(found) = release.policy.release_unchanged(&record.pupil)? {
-                        report_text_identifiers(record, &found, &release.policy);
-                        return Ok(());
-                    }
-                }
-                let released = release.policy.release(&record.pupil, release.secrets())?;
-                report_text_identifiers(record, &released.text_identifiers, &release.policy);
-                record.released = Some(Box::new(released));
-                Ok(())
+            .fallible(|record| match release.filter(|_| !record.is_rejected()) {
+                Some(release) => release_record(release, identity, record),
+                None => Ok(()),
             })
             .progress(|done| {
                 let seconds = progress.elapsed().as_secs_f64().max(0.001);
@@ -399,6 +362,57 @@ impl Job<'_> {
         }
         Ok(Finished { counts, risk })
     }
+
+    /// No output of the run may replace an input (`--rejects IN` truncated it).
+    fn refuse_overwriting_inputs(&self) -> anyhow::Result<()> {
+        let mut inputs = [self.read.read_paths(), self.check.read_paths()].concat();
+        inputs.extend(self.policy_files.iter().map(PathBuf::as_path));
+        let mapping = self.release.and_then(|r| r.mapping.as_ref()).map(|(path, _)| path.as_path());
+        let outputs: Vec<&Path> =
+            [self.rejects.as_deref(), self.check.report_file.as_deref(), mapping]
+                .into_iter()
+                .flatten()
+                .collect();
+        crate::cli::refuse_overwriting(&inputs, &outputs)
+    }
+
+    /// The validation report: into `file` when one is asked for, else on standard output or
+    /// (the first few problems) buffered for standard error. Also whether the report goes to a
+    /// terminal, where no progress bar may draw over it.
+    fn open_report<'r>(
+        &self,
+        file: Option<&'r mut OutFile>,
+        buffered: &'r mut Vec<u8>,
+    ) -> (Box<dyn Report + 'r>, bool) {
+        let format = self.check.report_format();
+        match (file, &self.report_to) {
+            (Some(file), _) => (make_report(format, file, None), false),
+            (None, ReportTo::Stdout) => {
+                let to_terminal = std::io::stdout().is_terminal();
+                (make_report(format, std::io::stdout().lock(), None), to_terminal)
+            }
+            (None, ReportTo::StderrSummary) => {
+                let shown = (say::level() < Verbosity::Verbose).then_some(SHOWN_ON_STDERR);
+                (make_report(format, buffered, shown), false)
+            }
+        }
+    }
+}
+
+/// The policy stage of one accepted record: its released form, and the identifiers its
+/// released free text holds reported on it. A policy that keeps everything (`identity`)
+/// releases the pupil as read: no copy is made, and the writers write the typed pupil.
+fn release_record(release: &Release, identity: bool, record: &mut Record) -> teczka::Result<()> {
+    if identity {
+        if let Some(found) = release.policy.release_unchanged(&record.pupil)? {
+            report_text_identifiers(record, &found, &release.policy);
+            return Ok(());
+        }
+    }
+    let released = release.policy.release(&record.pupil, release.secrets())?;
+    report_text_identifiers(record, &released.text_identifiers, &release.policy);
+    record.released = Some(Box::new(released));
+    Ok(())
 }
 
 /// Say the input notices on the terminal when the report goes to a file (an export's goes into

@@ -70,32 +70,7 @@ fn page(r: &RiskReport) -> Markup {
                         }
                     }
                 }
-                h2 { "An attacker who knows one more fact" }
-                p.note {
-                    "Pupils singled out by the quasi-identifiers together with any one other "
-                    "released field (one item of a list: one exam score), and per field how "
-                    "many pupils it singles out that the quasi-identifiers alone did not."
-                }
-                table {
-                    tr { th { "" } th { "before" } th { "after" } }
-                    tr {
-                        td { "pupils singled out" }
-                        td { (percent(b.attack.singled_out_share)) }
-                        td { (percent(a.attack.singled_out_share)) }
-                    }
-                    @for fa in &a.attack.facts {
-                        tr {
-                            td { (fa.fact) }
-                            td {
-                                @match b.attack.facts.iter().find(|f| f.fact == fa.fact) {
-                                    Some(fb) => (fb.newly_unique),
-                                    None => "-",
-                                }
-                            }
-                            td { (fa.newly_unique) }
-                        }
-                    }
-                }
+                (attack(r))
                 h2 { "Journalist risk" }
                 @match &r.journalist {
                     Some(j) => p {
@@ -122,6 +97,39 @@ fn page(r: &RiskReport) -> Markup {
                 }
                 @if r.counts_only {
                     p.note { "Unit names are left out of an anonymised release: counts only." }
+                }
+            }
+        }
+    }
+}
+
+/// The section on an attacker who knows the quasi-identifiers and one more released fact.
+fn attack(r: &RiskReport) -> Markup {
+    let (b, a) = (&r.before.attack, &r.after.attack);
+    html! {
+        h2 { "An attacker who knows one more fact" }
+        p.note {
+            "Pupils singled out by the quasi-identifiers together with any one other "
+            "released field (one item of a list: one exam score), and per field how "
+            "many pupils it singles out that the quasi-identifiers alone did not."
+        }
+        table {
+            tr { th { "" } th { "before" } th { "after" } }
+            tr {
+                td { "pupils singled out" }
+                td { (percent(b.singled_out_share)) }
+                td { (percent(a.singled_out_share)) }
+            }
+            @for fa in &a.facts {
+                tr {
+                    td { (fa.fact) }
+                    td {
+                        @match b.facts.iter().find(|f| f.fact == fa.fact) {
+                            Some(fb) => (fb.newly_unique),
+                            None => "-",
+                        }
+                    }
+                    td { (fa.newly_unique) }
                 }
             }
         }

@@ -576,6 +576,11 @@ impl RiskReport {
         self.write_attack_text(&mut out)?;
 
         writeln!(out)?;
+        self.write_journalist_text(&mut out)?;
+        self.write_levels_text(&mut out)
+    }
+
+    fn write_journalist_text(&self, out: &mut impl Write) -> io::Result<()> {
         match &self.journalist {
             Some(j) => {
                 writeln!(out, "journalist risk (a sample of {} pupils):", j.population)?;
@@ -594,7 +599,12 @@ impl RiskReport {
                  `population` in the policy's [anonymity] table)"
             )?,
         }
+        Ok(())
+    }
 
+    /// Per level of the school hierarchy: how many units fall below k, and the worst ones.
+    fn write_levels_text(&self, out: &mut impl Write) -> io::Result<()> {
+        let (b, a) = (&self.before, &self.after);
         for (lb, la) in b.levels.iter().zip(&a.levels) {
             writeln!(out)?;
             writeln!(

@@ -172,6 +172,36 @@ impl Builder {
         }
     }
 
+    /// The frame of an element opened inside a list (`path`, `count` items so far): an item
+    /// (`is_item`), unless the list is full; anything else is unknown.
+    fn open_in_list(
+        &mut self,
+        is_item: bool,
+        children: &'static [Node],
+        path: &'static str,
+        count: usize,
+        qname: &[u8],
+        line: u64,
+    ) -> Frame {
+        if is_item && count >= self.max_list_items {
+            let list = path.strip_suffix("[]").unwrap_or(path);
+            let message = format!(
+                "the list `{list}` holds more than {} items (passed at line {line}): the pupil \
+                 is rejected unread; raise --max-list-items if the file is trusted",
+                self.max_list_items
+            );
+            self.too_large(list.to_string(), message);
+            Frame::Skip
+        } else if is_item {
+            Frame::Object { path, object: Object::new(children), home: Home::Item, next: 0 }
+        } else {
+            let wrapper = path.strip_suffix("[]").unwrap_or(path);
+            let qname = utf8(qname);
+            self.unknown(join(wrapper, &qname), &qname, line);
+            Frame::Skip
+        }
+    }
+
     /// Open an element; the names are raw bytes (already checked as UTF-8), compared as bytes
     /// and turned into text only for a message.
     pub(super) fn open(
@@ -251,24 +281,9 @@ impl Builder {
                 }
             }
             Some(Frame::List { item, children, path, items, .. }) => {
-                let (item, children, path) = (*item, *children, *path);
-                if ours && local == item.as_bytes() && items.len() >= self.max_list_items {
-                    let list = path.strip_suffix("[]").unwrap_or(path);
-                    let message = format!(
-                        "the list `{list}` holds more than {} items (passed at line {line}): the \
-                         pupil is rejected unread; raise --max-list-items if the file is trusted",
-                        self.max_list_items
-                    );
-                    self.too_large(list.to_string(), message);
-                    Frame::Skip
-                } else if ours && local == item.as_bytes() {
-                    Frame::Object { path, object: Object::new(children), home: Home::Item, next: 0 }
-                } else {
-                    let wrapper = path.strip_suffix("[]").unwrap_or(path);
-                    let qname = utf8(qname);
-                    self.unknown(join(wrapper, &qname), &qname, line);
-                    Frame::Skip
-                }
+                let (item, children, path, count) = (*item, *children, *path, items.len());
+                let is_item = ours && local == item.as_bytes();
+                self.open_in_list(is_item, children, path, count, qname, line)
             }
         };
         if !attributes.is_empty() {
