@@ -67,7 +67,7 @@ const CHUNK_BYTES: usize = 64 * 1024;
 pub struct CsvReader {
     file: CsvFile,
     limits: Limits,
-    synthetic_ids: bool,
+    ids: RowIds,
     pub(super) notices: Vec<Notice>,
     /// Records assembled ahead, in file order.
     ahead: std::vec::IntoIter<Record>,
@@ -111,23 +111,37 @@ impl CsvReader {
     }
 
     fn with_file(file: CsvFile, options: &ReadOptions, mut notices: Vec<Notice>) -> CsvReader {
-        let synthetic_ids = file.plan.id_column.is_none();
-        if synthetic_ids {
-            notices.push(Notice::info(
-                &*file.plan.source,
-                "no pupil id column (`id`, `id_ucznia`, `pupil_id`): pupils get the ids `row-1`, \
-                 `row-2`, … by their row order",
-            ));
+        let ids = if file.plan.id_column.is_none() { RowIds::Numbered } else { RowIds::Column };
+        if ids == RowIds::Numbered {
+            notices.push(Notice::info(&*file.plan.source, ids.notice(&file.plan.source)));
         }
         CsvReader {
             file,
             limits: options.limits,
-            synthetic_ids,
+            ids,
             notices,
             ahead: Vec::new().into_iter(),
             stop: None,
             prefilter: options.prefilter.clone(),
             done: false,
+        }
+    }
+
+    /// Whether the file has no id column, so its pupils are numbered by row.
+    pub(super) fn numbers_rows(&self) -> bool {
+        self.ids != RowIds::Column
+    }
+
+    /// Number the pupils `FILE:row-1`, `FILE:row-2`, …: another file of the run numbers its
+    /// rows too, and two pupils `row-1` would be one id on two pupils.
+    pub(super) fn number_rows_by_file(&mut self) {
+        if self.ids == RowIds::Numbered {
+            let source = self.file.plan.source.clone();
+            let before = RowIds::Numbered.notice(&source);
+            self.ids = RowIds::NumberedInFile;
+            for notice in self.notices.iter_mut().filter(|n| n.message == before) {
+                notice.message = self.ids.notice(&source);
+            }
         }
     }
 
@@ -145,16 +159,14 @@ impl CsvReader {
                 }
             }
         }
-        let (plan, limits, synthetic) = (&*self.file.plan, &self.limits, self.synthetic_ids);
+        let (plan, limits, ids) = (&*self.file.plan, &self.limits, self.ids);
         let prefilter = self.prefilter.as_ref();
         let records: Vec<Record> = rows
             .into_par_iter()
             .map(|row| match prefilter {
-                Some(filter) if !admitted(filter, &row, synthetic) => {
-                    unparsed_record(row, synthetic)
-                }
+                Some(filter) if !admitted(filter, &row, ids) => unparsed_record(row, ids),
                 _ => with_splitter(plan.delimiter, |splitter| {
-                    pupil_record(plan, row, splitter, limits, synthetic)
+                    pupil_record(plan, row, splitter, limits, ids)
                 }),
             })
             .collect();
@@ -879,21 +891,58 @@ fn damaged_cell(plan: &FilePlan, i: usize) -> Problem {
     )
 }
 
-/// The id a pupil row gets when the file has no id column: `row-1`, `row-2`, …
-fn synthetic_id(location: &Location) -> String {
-    format!("row-{}", location.record + 1)
+/// Where the ids of a file's pupils come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RowIds {
+    /// The file's id column.
+    Column,
+    /// No id column: `row-1`, `row-2`, … by row order.
+    Numbered,
+    /// No id column, and another file of the run is numbered too: `FILE:row-1`, …
+    NumberedInFile,
+}
+
+impl RowIds {
+    /// The id the row at `location` gets, when the file has no id column.
+    fn of(self, location: &Location) -> Option<String> {
+        match self {
+            RowIds::Column => None,
+            RowIds::Numbered => Some(format!("row-{}", location.record + 1)),
+            RowIds::NumberedInFile => {
+                Some(format!("{}:row-{}", location.source, location.record + 1))
+            }
+        }
+    }
+
+    /// What the user is told about the ids of `source`.
+    fn notice(self, source: &str) -> String {
+        let first = RowIds::of(self, &Location { source: source.into(), ..Location::default() });
+        let second =
+            RowIds::of(self, &Location { source: source.into(), record: 1, ..Location::default() });
+        format!(
+            "no pupil id column (`id`, `id_ucznia`, `pupil_id`): pupils get the ids `{}`, `{}`, \
+             … by their row order{}",
+            first.unwrap_or_default(),
+            second.unwrap_or_default(),
+            if self == RowIds::NumberedInFile {
+                " (with the file's name: another input numbers its rows too)"
+            } else {
+                ""
+            }
+        )
+    }
 }
 
 /// Whether `filter` lets a row through: by its text, or by the id the row will get when the
 /// file has none (which appears nowhere in the text).
-fn admitted(filter: &Prefilter, row: &RawRow, synthetic: bool) -> bool {
-    filter.admits(&row.text) || (synthetic && filter.admits(&synthetic_id(&row.location)))
+fn admitted(filter: &Prefilter, row: &RawRow, ids: RowIds) -> bool {
+    filter.admits(&row.text) || ids.of(&row.location).is_some_and(|id| filter.admits(&id))
 }
 
 /// The record of a row a prefilter ruled out: its part, and a pupil holding only the id the
 /// row would get when the file has no id column.
-fn unparsed_record(row: RawRow, synthetic: bool) -> Record {
-    let id = if synthetic { synthetic_id(&row.location) } else { String::new() };
+fn unparsed_record(row: RawRow, ids: RowIds) -> Record {
+    let id = ids.of(&row.location).unwrap_or_default();
     let part = Part { entity: Entity::Pupil, location: row.location, original: row.text };
     Record { pupil: Pupil { id, ..Pupil::default() }, parts: vec![part], ..Record::default() }
 }
@@ -904,19 +953,17 @@ pub(crate) fn pupil_record(
     row: RawRow,
     splitter: &mut Splitter,
     limits: &Limits,
-    synthetic_id: bool,
+    ids: RowIds,
 ) -> Record {
     let cells = splitter.split(&row.text);
     let assigned = assign(plan, &cells, limits);
-    let id = if synthetic_id {
-        self::synthetic_id(&row.location)
-    } else {
-        assigned.id.clone().unwrap_or_default()
-    };
+    let synthetic = ids.of(&row.location);
+    let numbered = synthetic.is_some();
+    let id = synthetic.unwrap_or_else(|| assigned.id.clone().unwrap_or_default());
     let mut own = assigned.own;
     let mut problems = assigned.problems;
     // The pupil keeps its id as written (only matching trims it).
-    if synthetic_id || !own.has("id") {
+    if numbered || !own.has("id") {
         own.set_path("id", Value::String(id.clone()));
     }
     let addresses: Vec<Object> = assigned

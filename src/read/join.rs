@@ -31,7 +31,7 @@
 //! pupils with the same id are both passed on (the validator reports the duplicate); the child
 //! rows go to the first.
 
-use super::csv::{assign, pupil_record, CsvFile, FilePlan, RawRow, Splitter};
+use super::csv::{assign, pupil_record, CsvFile, FilePlan, RawRow, RowIds, Splitter};
 use super::object::Object;
 use super::{Limits, Notice, Prefilter};
 use crate::error::{Error, Location, Result};
@@ -433,7 +433,7 @@ impl Bucket {
                     }
                 }
                 let splitter = splitters.get(plan.delimiter);
-                let mut record = pupil_record(plan, row, splitter, limits, false);
+                let mut record = pupil_record(plan, row, splitter, limits, RowIds::Column);
                 self.attach_children(&mut record, plans, splitters, limits);
                 return Ok(Some(record));
             }

@@ -54,8 +54,16 @@ pub fn open_with_budget(inputs: &[Input], options: &ReadOptions, budget: u64) ->
     let mut notices = Vec::new();
     if children.is_empty() {
         let mut readers = Vec::new();
+        let mut numbered = 0;
         for path in pupils {
             let mut reader = CsvReader::open(path, options)?;
+            if reader.numbers_rows() {
+                numbered += 1;
+                // Two files numbered `row-1`, `row-2`, … would give two pupils one id.
+                if numbered > 1 {
+                    reader.number_rows_by_file();
+                }
+            }
             notices.append(&mut reader.notices);
             readers.push(reader);
         }
@@ -113,6 +121,27 @@ mod tests {
         let err = open(&inputs, &ReadOptions::default()).err().unwrap().to_string();
         assert!(err.contains("export.csv: cannot tell"), "{err}");
         assert!(err.contains("`grades=FILE`"), "{err}");
+    }
+
+    #[test]
+    fn two_pupil_files_without_ids_never_give_two_pupils_one_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            Input { path, entity: Some(Entity::Pupil) }
+        };
+        let inputs = [
+            input("a.csv", "nazwisko,imie\nNowak,Anna\nLis,Jan\n"),
+            input("b.csv", "nazwisko,imie\nKowal,Ewa\n"),
+        ];
+        let opened = open(&inputs, &ReadOptions::default()).unwrap();
+        let notices = opened.notices.clone();
+        let ids: Vec<String> = opened.records.map(|r| r.unwrap().pupil.id).collect();
+        let second = format!("{}:row-1", inputs[1].path.display());
+        assert_eq!(ids, ["row-1", "row-2", second.as_str()]);
+        let told = notices.iter().any(|n| n.message.contains(&format!("`{second}`")));
+        assert!(told, "the notice names the ids the second file's pupils get: {notices:?}");
     }
 
     #[test]
