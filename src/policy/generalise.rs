@@ -11,7 +11,6 @@
 
 use crate::model::ValueKind;
 use chrono::{Datelike, NaiveDate};
-use serde_json::{Map, Value};
 
 /// The value every ladder ends in: nothing released.
 pub const TOP: &str = "*";
@@ -187,14 +186,9 @@ impl Ladder {
         self.levels.iter().any(|l| matches!(l, Level::Address(_)))
     }
 
-    /// The value of one item at `level`: `None` keeps the original value unchanged
-    /// ([`Level::Exact`]), `Some(text)` replaces it.
-    pub fn apply(&self, level: usize, value: &Value, item: &Map<String, Value>) -> Option<String> {
-        self.apply_text(level, &leaf_text(value), |name| item_text(item, name))
-    }
-
-    /// [`Ladder::apply`] on a value's text, with `sibling` giving the text of another field
-    /// of the same item (empty fields as `None`).
+    /// The value of one item at `level`, given its text and `sibling` giving the text of
+    /// another field of the same item (empty fields as `None`): `None` keeps the original
+    /// value unchanged ([`Level::Exact`]), `Some(text)` replaces it.
     pub fn apply_text(
         &self,
         level: usize,
@@ -208,13 +202,9 @@ impl Ladder {
         Some(self.generalise(level, text, sibling))
     }
 
-    /// The ladder input for one item: its value, and its address siblings if a level reads
-    /// them. Feed several items' inputs to [`Ladder::join_items`].
-    pub fn original(&self, value: &Value, item: &Map<String, Value>) -> String {
-        self.original_text(&leaf_text(value), |name| item_text(item, name))
-    }
-
-    /// [`Ladder::original`] on a value's text, with siblings as in [`Ladder::apply_text`].
+    /// The ladder input for one item: its value's text, and its address siblings (as in
+    /// [`Ladder::apply_text`]) if a level reads them. Feed several items' inputs to
+    /// [`Ladder::join_items`].
     pub fn original_text(&self, value: &str, sibling: impl Fn(&str) -> Option<String>) -> String {
         let mut text = value.to_string();
         if self.reads_address() {
@@ -311,18 +301,13 @@ fn age(birth: NaiveDate, at: NaiveDate) -> Option<u32> {
     u32::try_from(at.year() - birth.year()).ok()
 }
 
-fn leaf_text(value: &Value) -> String {
-    crate::model::value::format_leaf(value).unwrap_or_default()
-}
-
-fn item_text(item: &Map<String, Value>, name: &str) -> Option<String> {
-    item.get(name).map(leaf_text).filter(|s| !s.is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    fn none(_: &str) -> Option<String> {
+        None
+    }
 
     fn ladder(names: &[&str], kind: ValueKind, address: bool) -> Ladder {
         let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
@@ -332,9 +317,7 @@ mod tests {
     #[test]
     fn dates_climb_month_year_age_band_to_star() {
         let l = ladder(&["month", "year", "age-band:5", "age-band:10"], ValueKind::Date, false);
-        let item = Map::new();
-        let birth = json!("2014-09-02");
-        let at = |level| l.apply(level, &birth, &item).unwrap();
+        let at = |level| l.apply_text(level, "2014-09-02", none).unwrap();
         // Reaches 12 in 2026, the reference year: the whole year group is 12.
         assert_eq!([at(0), at(1), at(2), at(3), at(4)], ["2014-09", "2014", "10-14", "10-19", "*"]);
         assert_eq!(l.len(), 5);
@@ -345,14 +328,16 @@ mod tests {
     #[test]
     fn towns_climb_their_own_address_fields_and_missing_levels_fall_through() {
         let l = ladder(&["exact", "commune", "county", "region"], ValueKind::Text, true);
-        let address = json!({"town": "Oliwa", "commune": "Gdańsk", "region": "pomorskie"});
-        let item = address.as_object().unwrap();
-        let town = &item["town"];
-        assert_eq!(l.apply(0, town, item), None, "exact keeps the typed value");
-        assert_eq!(l.apply(1, town, item).unwrap(), "Gdańsk");
+        let sibling = |name: &str| match name {
+            "commune" => Some("Gdańsk".to_string()),
+            "region" => Some("pomorskie".to_string()),
+            _ => None,
+        };
+        assert_eq!(l.apply_text(0, "Oliwa", sibling), None, "exact keeps the typed value");
+        assert_eq!(l.apply_text(1, "Oliwa", sibling).unwrap(), "Gdańsk");
         // No county written: the region stands in rather than inventing one.
-        assert_eq!(l.apply(2, town, item).unwrap(), "pomorskie");
-        let original = l.original(town, item);
+        assert_eq!(l.apply_text(2, "Oliwa", sibling).unwrap(), "pomorskie");
+        let original = l.original_text("Oliwa", sibling);
         assert_eq!(l.generalise_original(&original, 1), "Gdańsk");
         assert_eq!(l.generalise_original(&original, 0), "Oliwa");
         assert_eq!(l.generalise_original(&original, 4), "*");
@@ -369,10 +354,9 @@ mod tests {
     #[test]
     fn numbers_band_into_half_open_intervals() {
         let l = ladder(&["band:10", "band:50"], ValueKind::Number, false);
-        let item = Map::new();
-        assert_eq!(l.apply(0, &json!(87.5), &item).unwrap(), "[80,90)");
-        assert_eq!(l.apply(1, &json!(87.5), &item).unwrap(), "[50,100)");
-        assert_eq!(l.apply(0, &json!(-3), &item).unwrap(), "[-10,0)");
+        assert_eq!(l.apply_text(0, "87.5", none).unwrap(), "[80,90)");
+        assert_eq!(l.apply_text(1, "87.5", none).unwrap(), "[50,100)");
+        assert_eq!(l.apply_text(0, "-3", none).unwrap(), "[-10,0)");
     }
 
     #[test]
@@ -395,8 +379,7 @@ mod tests {
     #[test]
     fn unparseable_and_future_values_become_star_not_a_leak() {
         let l = ladder(&["month", "age"], ValueKind::Date, false);
-        let item = Map::new();
-        assert_eq!(l.apply(0, &json!("not a date"), &item).unwrap(), "*");
-        assert_eq!(l.apply(1, &json!("2030-01-01"), &item).unwrap(), "*");
+        assert_eq!(l.apply_text(0, "not a date", none).unwrap(), "*");
+        assert_eq!(l.apply_text(1, "2030-01-01", none).unwrap(), "*");
     }
 }
