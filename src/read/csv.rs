@@ -217,6 +217,9 @@ pub(crate) struct FilePlan {
     pub headers: Vec<String>,
     /// What each column carries.
     pub targets: Vec<Target>,
+    /// Per column, where its value goes in the object of its entity (slot indices along the
+    /// field tree), found once here rather than by name for every cell.
+    pub slots: Vec<Option<Vec<usize>>>,
     /// The column holding the pupil id: `id` in a pupil file, the pupil reference in a child
     /// file.
     pub id_column: Option<usize>,
@@ -298,7 +301,9 @@ impl CsvFile {
         let mapping = options.mapping.as_ref();
         let targets: Vec<Target> =
             headers.iter().map(|h| mapping::resolve(entity, h, mapping)).collect();
+        let slots = targets.iter().map(|t| slot_of(entity, t)).collect();
         let plan = FilePlan {
+            slots,
             id_column: targets.iter().position(|t| match t {
                 Target::Field(f) => entity == Entity::Pupil && f.key == "id",
                 Target::PupilRef => true,
@@ -829,11 +834,22 @@ pub(crate) fn assign(plan: &FilePlan, cells: &[&str], limits: &Limits) -> Assign
             }
             _ => Some(&mut out.own),
         };
-        if let Some(object) = object {
-            object.set_path(&field.key, value);
+        if let (Some(object), Some(Some(slot))) = (object, plan.slots.get(i)) {
+            object.set_at(slot, value);
         }
     }
     out
+}
+
+/// Where a column's value goes: the slot path of its field in the object of the column's
+/// entity (the file's own, or an inline address or guardian).
+fn slot_of(entity: Entity, target: &Target) -> Option<Vec<usize>> {
+    match target {
+        Target::Field(field) => Object::slot_path(entity, &field.key),
+        Target::Address { field, .. } => Object::slot_path(Entity::Address, &field.key),
+        Target::Guardian { field, .. } => Object::slot_path(Entity::Guardian, &field.key),
+        Target::PupilRef | Target::Skip | Target::Unknown => None,
+    }
 }
 
 /// For a row whose quoted cells hold line breaks: how many lines it took, since a quote

@@ -85,6 +85,40 @@ impl Object {
         }
     }
 
+    /// The slot indices of catalogue key `key` in an object of `entity`, group by group down
+    /// to the leaf: what [`Object::set_at`] takes. `None` for a key the tree does not have.
+    pub(crate) fn slot_path(entity: Entity, key: &str) -> Option<Vec<usize>> {
+        let mut nodes = entity_nodes(entity);
+        let mut path = Vec::new();
+        let mut parts = key.split('.').peekable();
+        while let Some(part) = parts.next() {
+            let index = find_child(nodes, part.as_bytes(), 0)?;
+            path.push(index);
+            match (&nodes[index], parts.peek()) {
+                (Node::Group { children, .. }, Some(_)) => nodes = children,
+                (Node::Leaf { .. }, None) => return Some(path),
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// Set the leaf at `path` (from [`Object::slot_path`]), making the groups on the way; a
+    /// later value for a leaf wins.
+    pub(crate) fn set_at(&mut self, path: &[usize], value: Value) {
+        let Some((&index, rest)) = path.split_first() else { return };
+        if rest.is_empty() {
+            return self.set(index, Slot::Leaf(value));
+        }
+        let Some(Node::Group { children, .. }) = self.nodes.get(index) else { return };
+        if !matches!(self.slot(index), Some(Slot::Object(_))) {
+            self.set(index, Slot::Object(Object::new(children)));
+        }
+        if let Some(Some(Slot::Object(inner))) = self.slots.get_mut(index) {
+            inner.set_at(rest, value);
+        }
+    }
+
     /// Whether the leaf `name` of this object holds a value.
     pub(crate) fn has(&self, name: &str) -> bool {
         find_child(self.nodes, name.as_bytes(), 0).is_some_and(|i| self.slot(i).is_some())
@@ -270,6 +304,26 @@ mod tests {
         assert_eq!(built.enrolment.as_ref().unwrap().school_name.as_deref(), Some("SP 12"));
         assert_eq!(built.addresses[0].kind, Some(AddressKind::Registered));
         assert_eq!(built.guardians[0].address.as_ref().unwrap().town.as_deref(), Some("Gdańsk"));
+    }
+
+    #[test]
+    fn a_slot_path_sets_the_same_field_as_its_key() {
+        for (entity, key) in [
+            (Entity::Pupil, "enrolment.class_level"),
+            (Entity::Pupil, "surname"),
+            (Entity::Guardian, "address.town"),
+            (Entity::Grade, "subject"),
+        ] {
+            let (mut by_path, mut by_key) = (Object::of(entity), Object::of(entity));
+            by_path.set_at(&Object::slot_path(entity, key).unwrap(), "x".into());
+            by_key.set_path(key, "x".into());
+            let (a, b): (Value, Value) = (by_path.build().unwrap(), by_key.build().unwrap());
+            assert_eq!(a, b, "{key}");
+            assert_ne!(a, serde_json::json!({}), "{key} was set");
+        }
+        assert_eq!(Object::slot_path(Entity::Pupil, "enrolment"), None, "a group is no leaf");
+        assert_eq!(Object::slot_path(Entity::Pupil, "surname.x"), None);
+        assert_eq!(Object::slot_path(Entity::Pupil, "nickname"), None);
     }
 
     #[test]
