@@ -148,7 +148,8 @@ pub fn create_dir_all(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A named temporary file `<prefix>XXXXXX<suffix>` in `dir`, mode `0600`, removed when dropped.
+/// A named temporary file `<prefix><6 random characters><suffix>` in `dir`, mode `0600`,
+/// removed when dropped.
 pub fn temp_file_in(dir: &Path, prefix: &str, suffix: &str) -> Result<tempfile::NamedTempFile> {
     let mut builder = tempfile::Builder::new();
     builder.prefix(prefix).suffix(suffix);
@@ -162,8 +163,8 @@ pub fn temp_file_in(dir: &Path, prefix: &str, suffix: &str) -> Result<tempfile::
     Ok(temp)
 }
 
-/// A temporary folder `<prefix>XXXXXX` in `dir`, mode `0700`, removed with its contents when
-/// dropped.
+/// A temporary folder `<prefix><6 random characters>` in `dir`, mode `0700`, removed with
+/// its contents when dropped.
 pub fn temp_dir_in(dir: &Path, prefix: &str) -> Result<tempfile::TempDir> {
     let mut builder = tempfile::Builder::new();
     builder.prefix(prefix);
