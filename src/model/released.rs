@@ -76,14 +76,6 @@ impl ReleasedPupil {
         Ok(())
     }
 
-    /// Every present leaf in record order, with its value.
-    pub fn leaves(&self) -> impl Iterator<Item = (&'static Node, Scalar<'_>)> + '_ {
-        self.events.iter().filter_map(|event| match *event {
-            Event::Leaf(node, held) => Some((node, self.scalar(held))),
-            _ => None,
-        })
-    }
-
     /// The text of a top-level leaf of the pupil (`id`), if it is released.
     pub fn top_level_text(&self, name: &str) -> Option<&str> {
         let mut depth = 0usize;
@@ -386,7 +378,7 @@ impl Visitor for ReleasedPupil {
 }
 
 /// The JSON value of a scalar, as serde_json holds it.
-pub fn scalar_value(value: Scalar<'_>) -> Value {
+fn scalar_value(value: Scalar<'_>) -> Value {
     match value {
         Scalar::Text(text) => Value::String(text.to_string()),
         Scalar::Bool(b) => Value::Bool(b),

@@ -932,19 +932,16 @@ impl RowIds {
 
     /// What the user is told about the ids of `source`.
     fn notice(self, source: &str) -> String {
-        let first = RowIds::of(self, &Location { source: source.into(), ..Location::default() });
-        let second =
-            RowIds::of(self, &Location { source: source.into(), record: 1, ..Location::default() });
+        let (prefix, why) = match self {
+            RowIds::NumberedInFile => (
+                format!("{source}:row-"),
+                " (with the file's name: another input numbers its rows too)",
+            ),
+            _ => ("row-".to_string(), ""),
+        };
         format!(
-            "no pupil id column (`id`, `id_ucznia`, `pupil_id`): pupils get the ids `{}`, `{}`, \
-             … by their row order{}",
-            first.unwrap_or_default(),
-            second.unwrap_or_default(),
-            if self == RowIds::NumberedInFile {
-                " (with the file's name: another input numbers its rows too)"
-            } else {
-                ""
-            }
+            "no pupil id column (`id`, `id_ucznia`, `pupil_id`): pupils get the ids `{prefix}1`, \
+             `{prefix}2`, … by their row order{why}"
         )
     }
 }

@@ -513,11 +513,8 @@ impl Bucket {
 
     /// Whether `filter` admits any child row of the pupil `id` that is still to be taken.
     fn admits_children(&self, id: &str, filter: &Prefilter) -> bool {
-        let Some(&group) = self.index.groups.get(id) else { return false };
-        if self.index.matched.get(group as usize).copied().unwrap_or(true) {
-            return false; // an earlier pupil with this id took the rows
-        }
-        let members = self.index.members.get(group as usize).map_or(&[][..], Vec::as_slice);
+        let Some(group) = self.unclaimed(id) else { return false };
+        let members = self.index.members.get(group).map_or(&[][..], Vec::as_slice);
         members
             .iter()
             .filter_map(|&at| self.index.rows.get(at as usize))
@@ -534,21 +531,32 @@ impl Bucket {
         plans: &[Arc<FilePlan>],
     ) -> Record {
         let mut parts = vec![part_of(plan, row)];
-        if let Some(&group) = self.index.groups.get(id).filter(|_| !id.is_empty()) {
-            let group = group as usize;
-            if let Some(matched) = self.index.matched.get_mut(group).filter(|m| !**m) {
-                *matched = true;
-                let members =
-                    self.index.members.get_mut(group).map(std::mem::take).unwrap_or_default();
-                for at in members {
-                    let Some(stored) = self.index.rows.get_mut(at as usize) else { continue };
-                    if let Some((plan, row)) = stored.take(plans) {
-                        parts.push(part_of(&plan, row));
-                    }
-                }
+        let (_, members) = self.claim(id).unwrap_or_default();
+        for at in members {
+            let Some(stored) = self.index.rows.get_mut(at as usize) else { continue };
+            if let Some((plan, row)) = stored.take(plans) {
+                parts.push(part_of(&plan, row));
             }
         }
         unparsed(Pupil::default(), parts)
+    }
+
+    /// The group of child rows naming pupil `id`, unless there is none or an earlier pupil
+    /// with the same id took them.
+    fn unclaimed(&self, id: &str) -> Option<usize> {
+        let group = *self.index.groups.get(id).filter(|_| !id.is_empty())? as usize;
+        (!self.index.matched.get(group).copied().unwrap_or(true)).then_some(group)
+    }
+
+    /// Take the child rows of pupil `id` for this pupil: the group and its rows' indices,
+    /// marked taken so a later pupil with the same id gets none.
+    fn claim(&mut self, id: &str) -> Option<(usize, Vec<u32>)> {
+        let group = self.unclaimed(id)?;
+        if let Some(matched) = self.index.matched.get_mut(group) {
+            *matched = true;
+        }
+        let members = self.index.members.get_mut(group).map(std::mem::take).unwrap_or_default();
+        Some((group, members))
     }
 
     /// Give the pupil every child row naming its id, unless an earlier pupil with the same id
@@ -560,17 +568,7 @@ impl Bucket {
         splitters: &mut Splitters,
         limits: &Limits,
     ) {
-        let id = record.pupil.id.trim();
-        if id.is_empty() {
-            return;
-        }
-        let Some(&group) = self.index.groups.get(id) else { return };
-        let group = group as usize;
-        match self.index.matched.get_mut(group) {
-            Some(matched) if !*matched => *matched = true,
-            _ => return,
-        }
-        let members = self.index.members.get_mut(group).map(std::mem::take).unwrap_or_default();
+        let Some((group, members)) = self.claim(record.pupil.id.trim()) else { return };
         let too_large = self.too_large(group, &members, plans, limits);
         for at in members {
             let Some(stored) = self.index.rows.get_mut(at as usize) else { continue };
