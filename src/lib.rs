@@ -13,6 +13,8 @@
 //! * [`report`] writes the validation report and the rejects file;
 //! * [`archive`] packs the results as a BagIt bag in a deterministic zip, optionally encrypted,
 //!   and reads such archives back safely and verifies them;
+//! * [`log`] is the tamper-evident log of every run on personal data: Merkle-tree entries with
+//!   signed checkpoints;
 //! * [`pipeline`] drives them: read → validate (in parallel) → write, and checks that
 //!   `in = out + rejected`.
 
@@ -22,6 +24,7 @@
 pub mod archive;
 pub mod crypto;
 mod error;
+pub mod log;
 pub mod model;
 pub mod pipeline;
 pub mod policy;

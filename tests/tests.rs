@@ -12,6 +12,7 @@ mod hostile;
 mod import_mapping;
 mod keys;
 mod limits;
+mod log;
 mod policy;
 mod readme;
 mod roundtrip;

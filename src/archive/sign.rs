@@ -131,6 +131,12 @@ impl SigningKey {
         key_id_text(&self.key_id)
     }
 
+    /// A plain Ed25519 signature (RFC 8032) over `message`: what a signed note (the log's
+    /// checkpoints) carries, rather than minisign's own format.
+    pub fn sign_ed25519(&self, message: &[u8]) -> [u8; 64] {
+        self.key.sign(message).to_bytes()
+    }
+
     /// The public key that checks this key's signatures.
     pub fn public_key(&self) -> Result<TrustedKey> {
         let mut raw = Vec::with_capacity(42);
@@ -228,6 +234,21 @@ impl TrustedKey {
     /// The key id, as minisign prints it (16 hexadecimal digits).
     pub fn id(&self) -> String {
         key_id_text(self.key.keynum())
+    }
+
+    /// The raw Ed25519 public key (32 bytes) inside the minisign key.
+    pub fn ed25519(&self) -> [u8; 32] {
+        let bytes = self.key.to_bytes();
+        let mut raw = [0; 32];
+        // minisign's public key: algorithm (2 bytes), key id (8), then the Ed25519 key.
+        raw.copy_from_slice(&bytes[10..42]);
+        raw
+    }
+
+    /// Whether `signature` is a valid Ed25519 signature (RFC 8032) of `message` by this key.
+    pub fn check_ed25519(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+        ed25519_dalek::VerifyingKey::from_bytes(&self.ed25519())
+            .is_ok_and(|key| key.verify_strict(message, &signature.into()).is_ok())
     }
 
     /// The public key's base64 line (`RW…`), what `minisign -P` takes.

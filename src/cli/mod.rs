@@ -3,6 +3,7 @@
 //! Declared only from `main.rs`, so clap types stay out of the library. Each subcommand lives
 //! in `cmd/<name>.rs` with its `Args` and `run(args) -> anyhow::Result<Exit>`.
 
+pub mod audit;
 mod cmd;
 pub mod say;
 
@@ -53,6 +54,7 @@ enum Command {
     Risk(cmd::risk::Args),
     Sar(cmd::sar::Args),
     Verify(cmd::verify::Args),
+    Log(cmd::log::Args),
     Completions(cmd::completions::Args),
     Man(cmd::man::Args),
 }
@@ -64,7 +66,22 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         (_, true) => say::Verbosity::Verbose,
         _ => say::Verbosity::Normal,
     });
-    match cli.command {
+    let session = match cli.command.logged() {
+        Some((name, args, defaults)) => audit::Session::start(name, args, &defaults)?,
+        None => None,
+    };
+    let outcome = dispatch(cli.command);
+    match session.map(|s| s.finish(&outcome)) {
+        // The run's own error comes first; the log's is said beside it.
+        Some(Err(logging)) if outcome.is_err() => eprintln!("teczka: {logging:#}"),
+        Some(Err(logging)) => return Err(logging),
+        _ => {}
+    }
+    outcome
+}
+
+fn dispatch(command: Command) -> anyhow::Result<Exit> {
+    match command {
         Command::Validate(args) => cmd::validate::run(args),
         Command::Convert(args) => cmd::convert::run(args),
         Command::Schema(args) => cmd::schema::run(args),
@@ -77,8 +94,27 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Risk(args) => cmd::risk::run(args),
         Command::Sar(args) => cmd::sar::run(args),
         Command::Verify(args) => cmd::verify::run(args),
+        Command::Log(args) => cmd::log::run(args),
         Command::Completions(args) => cmd::completions::run(args),
         Command::Man(args) => cmd::man::run(args),
+    }
+}
+
+impl Command {
+    /// The name a logged command is entered in the log under, its log flags, and what its
+    /// controller file says about the log; `None` for commands that touch no personal data.
+    fn logged(&self) -> Option<(&'static str, &audit::LogArgs, audit::LogDefaults)> {
+        let none = audit::LogDefaults::default();
+        Some(match self {
+            Command::Validate(a) => ("validate", &a.log, none),
+            Command::Convert(a) => ("convert", &a.log, none),
+            Command::Export(a) => ("export", &a.log, none),
+            Command::Import(a) => ("import", &a.log, none),
+            Command::Risk(a) => ("risk", &a.log, none),
+            Command::Detokenise(a) => ("detokenise", &a.log, none),
+            Command::Sar(a) => ("sar", &a.log, a.log_defaults()),
+            _ => return None,
+        })
     }
 }
 
@@ -331,6 +367,7 @@ pub fn refuse_overwriting(
     inputs: &[&std::path::Path],
     outputs: &[&std::path::Path],
 ) -> anyhow::Result<()> {
+    audit::files(inputs, outputs);
     let outputs: Vec<&std::path::Path> =
         outputs.iter().copied().filter(|o| *o != std::path::Path::new("-")).collect();
     for output in &outputs {

@@ -159,6 +159,22 @@ pub struct Controller {
     /// Extra words on the data subject's rights (Art. 15(1)(e)), e.g. how to file a request.
     #[serde(default)]
     pub rights: Option<Text>,
+    /// The school's tamper-evident log of operations on personal data, if it keeps one.
+    #[serde(default)]
+    pub log: Option<LogSection>,
+}
+
+/// The controller file's `[log]`: where the school's log lies and the key that signs its
+/// checkpoints (paths relative to the controller file's folder).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    /// The log file.
+    pub file: std::path::PathBuf,
+    /// The minisign secret key that signs the checkpoints.
+    pub key: Option<std::path::PathBuf>,
+    /// The environment variable holding the key's password, if it is encrypted.
+    pub key_password_env: Option<String>,
 }
 
 /// A person or body with contact details.

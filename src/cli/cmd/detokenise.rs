@@ -38,6 +38,9 @@ const EXAMPLES: &str = r"Examples:
 #[command(after_long_help = EXAMPLES)]
 #[command(group = clap::ArgGroup::new("opener").required(true).args(["identity", "passphrase_env"]))]
 pub struct Args {
+    /// Where this run is logged.
+    #[command(flatten)]
+    pub log: crate::cli::audit::LogArgs,
     /// The tokenised file: JSON Lines, XML or CSV.
     #[arg(value_name = "INPUT")]
     input: PathBuf,

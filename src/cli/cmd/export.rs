@@ -60,6 +60,9 @@ const EXAMPLES: &str = r"Examples:
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = EXAMPLES)]
 pub struct Args {
+    /// Where this run is logged.
+    #[command(flatten)]
+    pub log: crate::cli::audit::LogArgs,
     #[command(flatten)]
     read: ReadArgs,
     #[command(flatten)]

@@ -46,6 +46,9 @@ const EXAMPLES: &str = r"Examples:
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = EXAMPLES)]
 pub struct Args {
+    /// Where this run is logged.
+    #[command(flatten)]
+    pub log: crate::cli::audit::LogArgs,
     /// The archive (a zip, or an age-encrypted zip).
     #[arg(value_name = "ARCHIVE")]
     archive: PathBuf,

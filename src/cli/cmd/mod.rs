@@ -7,6 +7,7 @@ pub mod export;
 pub mod generate;
 pub mod import;
 pub mod keygen;
+pub mod log;
 pub mod man;
 pub mod policy;
 pub mod risk;
@@ -159,6 +160,11 @@ impl PolicyArgs {
     pub fn load(&self, today: NaiveDate, output: Option<&Path>) -> anyhow::Result<Option<Release>> {
         let Some(name) = &self.policy else { return Ok(None) };
         let policy = Policy::load(name, today)?;
+        let text = match teczka::policy::preset(name) {
+            Some(preset) => preset.as_bytes().to_vec(),
+            None => std::fs::read(name).with_context(|| format!("cannot read {name}"))?,
+        };
+        crate::cli::audit::policy(policy.name(), &text);
         let key = match (&self.key, &self.key_env) {
             (Some(path), _) => Some(Key::load(&KeySource::File(path.clone()))?),
             (None, Some(var)) => Some(Key::load(&KeySource::Env(var.clone()))?),
@@ -169,6 +175,9 @@ impl PolicyArgs {
             ),
             (None, None) => None,
         };
+        if let Some(key) = &key {
+            crate::cli::audit::key_id(&key.id().to_string());
+        }
         let (tokens, mapping) = if policy.tokenises() {
             let recipient = match (&self.token_recipient, &self.token_passphrase_env) {
                 (Some(r), _) => Recipient::Public(r.clone()),
@@ -532,6 +541,11 @@ impl InputBytes {
 
 /// The counts of this process's record run, once its pipeline has finished.
 static RUN_COUNTS: std::sync::OnceLock<Counts> = std::sync::OnceLock::new();
+
+/// The counts of this process's record run, if it ran one to its end.
+pub fn run_counts() -> Option<&'static Counts> {
+    RUN_COUNTS.get()
+}
 
 /// The summary line a failed run of a record command ends with: how far the pipeline came
 /// when the error stopped it, all it read when something after it failed, or nothing read.

@@ -71,6 +71,9 @@ const EXAMPLES: &str = r"Examples:
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = EXAMPLES)]
 pub struct Args {
+    /// Where this run is logged.
+    #[command(flatten)]
+    pub log: crate::cli::audit::LogArgs,
     #[command(flatten)]
     read: ReadArgs,
     /// Who the request is about: pesel:…, rc:… (rodné číslo), id:… (pupil's or guardian's id
@@ -126,6 +129,22 @@ pub struct Args {
     archive: ArchiveArgs,
 }
 
+impl Args {
+    /// The controller file's `[log]`, its paths taken from the controller file's folder;
+    /// nothing when the file cannot be read (the run then says why).
+    pub fn log_defaults(&self) -> crate::cli::audit::LogDefaults {
+        let Some(log) = Controller::load(&self.controller).ok().and_then(|c| c.log) else {
+            return crate::cli::audit::LogDefaults::default();
+        };
+        let folder = self.controller.parent().unwrap_or(std::path::Path::new(""));
+        crate::cli::audit::LogDefaults {
+            file: Some(folder.join(log.file)),
+            key: log.key.map(|key| folder.join(key)),
+            key_password_env: log.key_password_env,
+        }
+    }
+}
+
 /// Run `sar`.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
     let mut reads = vec![args.controller.as_path()];
@@ -163,6 +182,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             request.received
         );
     }
+    crate::cli::audit::subject(&request.reference);
     let package = Package { controller: &controller, request: &request, disclosure: &disclosure };
     write_records(&staging, &disclosure)?;
     write_report(&staging, &package)?;
@@ -376,6 +396,9 @@ fn say_what_was_found(disclosure: &Disclosure, request: &Request) {
         ),
     };
     let withheld = disclosure.withheld.iter().map(|w| w.count).sum::<usize>();
+    crate::cli::audit::count("searched", searched.records);
+    crate::cli::audit::count("found", disclosure.pupils.len() as u64);
+    crate::cli::audit::count("withheld", withheld as u64);
     note!(
         "teczka: searched {} in {}; found {found}; {} withheld to protect others; reference {}",
         count(searched.records as usize, "record"),

@@ -28,6 +28,9 @@ const EXAMPLES: &str = r"Examples:
 
   teczka verify podpisane.zip --allow-unverified-signer
 
+  teczka verify przekazanie.zip.age --identity vendor.age-id \
+      --log przekazanie.proof.json --log-trusted-key school-sign.pub
+
   unzip przekazanie.zip -d rozpakowane && teczka verify rozpakowane/";
 
 /// Check a teczka archive: structure, checksums, counts and records against the schemas.
@@ -69,6 +72,14 @@ pub struct Args {
     signer: SignerArgs,
     #[command(flatten)]
     open: OpenArgs,
+    /// Check that the school's log holds the run that wrote this archive: the proof `teczka log
+    /// prove` wrote, or the log itself. Needs --log-trusted-key.
+    #[arg(long, value_name = "PROOF_OR_LOG", requires = "log_trusted_key")]
+    log: Option<PathBuf>,
+    /// The minisign public key that signs the log's checkpoints (usually the school's
+    /// `school-sign.pub`, the same as --trusted-key).
+    #[arg(long, value_name = "PUBKEY_FILE_OR_KEY", requires = "log")]
+    log_trusted_key: Option<String>,
 }
 
 /// Who must have signed the archive (shared by `verify` and `import`).
@@ -187,6 +198,18 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             String::new()
         }
     };
+    let log_key = args.log_trusted_key.as_deref().map(TrustedKey::from_arg).transpose()?;
+    let logged = match (&args.log, &log_key) {
+        (Some(log), Some(key)) => match logged(&args.archive, log, key)? {
+            Ok(note) => format!("; {note}"),
+            Err(finding) => {
+                findings.push(finding);
+                String::new()
+            }
+        },
+        _ => String::new(),
+    };
+    let signature = format!("{signature}{logged}");
     if findings.is_empty() && plain {
         println!(
             "{name}: sound as a BagIt bag — bag, checksums and Payload-Oxum agree{signature}; \
@@ -206,6 +229,36 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         }
         Ok(Exit::Rejects)
     }
+}
+
+/// Whether the log behind `log` (a proof from `teczka log prove`, or the log itself) holds
+/// the run that wrote `archive`, under a checkpoint `key` signed: the note to print, or the
+/// finding.
+fn logged(archive: &Path, log: &Path, key: &TrustedKey) -> anyhow::Result<Result<String, String>> {
+    if archive.is_dir() {
+        anyhow::bail!(
+            "{}: --log proves the archive file the log recorded: give the zip, not an unzipped \
+             folder",
+            archive.display()
+        );
+    }
+    let file = teczka::log::FileRef::of(archive)?;
+    let text =
+        std::fs::read_to_string(log).with_context(|| format!("cannot read {}", log.display()))?;
+    let proof = match serde_json::from_str::<teczka::log::Proof>(&text) {
+        Ok(proof) => proof,
+        Err(_) => match teczka::log::Proof::of_output(log, &file, key) {
+            Ok(proof) => proof,
+            Err(why) => return Ok(Err(format!("log: {why}"))),
+        },
+    };
+    Ok(match proof.check(&file, key) {
+        Ok(entry) => Ok(format!(
+            "in the log as entry {} (`{}` by {}, {}) under a signed checkpoint of {} entries",
+            entry.seq, entry.command, entry.operator, entry.time, proof.tree_size
+        )),
+        Err(why) => Err(format!("{}: the log proof {why}", log.display())),
+    })
 }
 
 /// What the bag's signature says: `Ok(None)` unsigned, `Ok(Some(note))` signed and checked
