@@ -18,9 +18,11 @@
 pub mod bag;
 pub mod folder;
 mod layout;
+pub mod metadata;
 pub mod read;
 pub mod sign;
 pub mod verify;
 pub mod zip_writer;
 
 pub use self::layout::record_sink;
+pub use self::metadata::ArchiveMetadata;

@@ -6,10 +6,12 @@ use crate::cli::package::{ArchiveArgs, Staging};
 use crate::cli::say::note;
 use crate::cli::{refuse_overwriting_inputs, Exit, ReadArgs, ReportFormat};
 use anyhow::{bail, Context};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::path::Path;
+use teczka::archive::metadata::{
+    self, CsvDialect, ExportMetadata, PolicyInfo, SignatureInfo, SourceFile, TokensInfo, Tool,
+};
 use teczka::archive::record_sink;
 use teczka::crypto::keys::hex;
 use teczka::model::schema::{pupil_schema_text, released_schema_text, released_xsd, PUPILS_XSD};
@@ -246,47 +248,45 @@ fn write_metadata(
     let modified = staging.modified();
     let policy = &release.policy;
     let canonical = toml::to_string(&policy.file).context("cannot serialise the policy")?;
-    let sources: Vec<serde_json::Value> = args
+    let sources = args
         .read
         .inputs()
         .iter()
-        .map(|input| {
-            let name = input.path.file_name().map(|n| n.to_string_lossy().into_owned());
-            let bytes = fs::metadata(&input.path).ok().filter(|m| m.is_file()).map(|m| m.len());
-            json!({ "name": name, "bytes": bytes })
+        .map(|input| SourceFile {
+            name: input.path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            bytes: fs::metadata(&input.path).ok().filter(|m| m.is_file()).map(|m| m.len()),
         })
         .collect();
-    let formats: Vec<&str> = args.formats.iter().map(|f| f.as_str()).collect();
-    let metadata = json!({
-        "tool": { "name": "teczka", "version": env!("CARGO_PKG_VERSION") },
-        "schema_version": 1,
-        "archive_kind": policy.purpose().as_str(),
-        "created": modified.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        "sources": sources,
-        "counts": counts,
-        "policy": {
-            "name": policy.name(),
-            "purpose": policy.purpose().as_str(),
-            "origin": policy.origin,
-            "sha256": hex(&Sha256::digest(canonical.as_bytes())),
-            "text": canonical,
+    let metadata = ExportMetadata {
+        tool: Tool::teczka(),
+        schema_version: metadata::SCHEMA_VERSION,
+        archive_kind: policy.purpose().as_str().to_string(),
+        created: modified.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        sources,
+        counts: *counts,
+        policy: PolicyInfo {
+            name: policy.name().to_string(),
+            purpose: policy.purpose().as_str().to_string(),
+            origin: policy.origin.clone(),
+            sha256: hex(&Sha256::digest(canonical.as_bytes())),
+            text: canonical,
         },
-        "key_id": release.key.as_ref().map(|k| k.id().to_string()),
-        "signature": signed_by.map(|id| json!({
-            "file": teczka::archive::sign::SIGNATURE_FILE,
-            "signs": teczka::archive::sign::SIGNED_FILE,
-            "minisign_key_id": id,
-        })),
-        "tokens": release.tokens.as_ref().map(|t| json!({
-            "values": t.len(),
-            "mapping": "kept by the controller, outside this archive",
-        })),
-        "formats": formats,
-        "csv": { "encoding": "utf-8", "delimiter": ",", "formula_guard": true },
-        "released_as_text": policy.retyped_fields(),
-    });
-    let text = serde_json::to_string_pretty(&metadata)? + "\n";
-    staging.write("metadata/archive.json", text)?;
+        key_id: release.key.as_ref().map(|k| k.id().to_string()),
+        signature: signed_by.map(|id| SignatureInfo {
+            file: teczka::archive::sign::SIGNATURE_FILE.to_string(),
+            signs: teczka::archive::sign::SIGNED_FILE.to_string(),
+            minisign_key_id: id.to_string(),
+        }),
+        tokens: release.tokens.as_ref().map(|t| TokensInfo {
+            values: t.len(),
+            mapping: "kept by the controller, outside this archive".to_string(),
+        }),
+        formats: args.formats.iter().map(|f| f.as_str().to_string()).collect(),
+        csv: CsvDialect::archive(),
+        released_as_text: policy.retyped_fields().iter().map(|f| f.to_string()).collect(),
+    };
+    let text = metadata::to_text(&metadata)?;
+    staging.write(metadata::PATH, text)?;
     Ok(())
 }
 

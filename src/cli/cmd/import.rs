@@ -3,11 +3,11 @@
 use super::verify::{check, read_entry, OpenArgs, SignerArgs};
 use crate::cli::say::note;
 use crate::cli::{CsvOutArgs, Exit, OutArg};
-use anyhow::bail;
-use serde_json::Value;
+use anyhow::{bail, Context};
 use std::collections::BTreeMap;
 use std::io::BufReader;
 use std::path::PathBuf;
+use teczka::archive::ArchiveMetadata;
 use teczka::read::jsonl::JsonlReader;
 use teczka::read::xml::XmlReader;
 use teczka::read::{Mapping, ReadOptions};
@@ -110,10 +110,11 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             findings.len()
         );
     }
-    let metadata: Value =
-        serde_json::from_str(&read_entry(&mut archive, "data/metadata/archive.json")?)?;
-    if let Some(fields) = metadata["released_as_text"].as_array().filter(|a| !a.is_empty()) {
-        let names: Vec<&str> = fields.iter().filter_map(Value::as_str).collect();
+    let metadata =
+        ArchiveMetadata::from_json(&read_entry(&mut archive, "data/metadata/archive.json")?)
+            .context("data/metadata/archive.json")?;
+    if !metadata.released_as_text.is_empty() {
+        let names = &metadata.released_as_text;
         bail!(
             "{}: its policy released {} as text (generalised or masked), which the typed model \
              cannot take back: use data/records/ from the archive as they are",
@@ -146,7 +147,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             n
         }
     };
-    let expected = metadata["counts"]["pupils_out"].as_u64().unwrap_or(imported);
+    let expected = metadata.counts.pupils_out.unwrap_or(imported);
     if imported != expected {
         bail!("imported {imported} pupils but the archive's metadata counts {expected}: a bug");
     }

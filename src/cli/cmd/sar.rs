@@ -6,10 +6,10 @@ use crate::cli::say::note;
 use crate::cli::{refuse_overwriting_inputs, Exit, ReadArgs};
 use anyhow::{bail, Context};
 use chrono::NaiveDate;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::path::PathBuf;
+use teczka::archive::metadata::{self, CsvDialect, SarCounts, SarMetadata, SarRequest, Tool};
 use teczka::archive::record_sink;
 use teczka::crypto::keys::hex;
 use teczka::model::schema::{pupil_schema_text, PUPILS_XSD};
@@ -314,29 +314,32 @@ fn write_metadata(
     parental_rights_confirmed: bool,
 ) -> anyhow::Result<()> {
     let disclosure = package.disclosure;
-    let metadata = json!({
-        "tool": { "name": "teczka", "version": env!("CARGO_PKG_VERSION") },
-        "schema_version": 1,
-        "archive_kind": "sar",
-        "created": staging.modified().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        "request": {
-            "reference": package.request.reference,
-            "received": package.request.received,
-            "answered": package.request.answered,
-            "role": disclosure.role,
-            "on_behalf_of_children": disclosure.on_behalf_of_children,
+    let metadata = SarMetadata {
+        tool: Tool::teczka(),
+        schema_version: metadata::SCHEMA_VERSION,
+        archive_kind: "sar".to_string(),
+        created: staging.modified().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        request: SarRequest {
+            reference: package.request.reference.clone(),
+            received: package.request.received,
+            answered: package.request.answered,
+            role: disclosure.role,
+            on_behalf_of_children: disclosure.on_behalf_of_children,
             // The school vouched for rights its records do not state: an audit must see it.
-            "parental_rights_confirmed": parental_rights_confirmed,
+            parental_rights_confirmed,
         },
-        "searched": disclosure.searched,
-        "counts": { "pupils_out": disclosure.pupils.len(), "withheld_fields": disclosure.withheld.len() },
-        "controller_sha256": controller_sha256,
-        "signed_by": staging.signing_key_id(),
-        "formats": ["sou", "csv", "jsonl"],
-        "csv": { "encoding": "utf-8", "delimiter": ",", "formula_guard": true },
-    });
+        searched: disclosure.searched.clone(),
+        counts: SarCounts {
+            pupils_out: disclosure.pupils.len(),
+            withheld_fields: disclosure.withheld.len(),
+        },
+        controller_sha256: controller_sha256.to_string(),
+        signed_by: staging.signing_key_id(),
+        formats: ["sou", "csv", "jsonl"].map(String::from).to_vec(),
+        csv: CsvDialect::archive(),
+    };
     staging.create_dir("metadata")?;
-    staging.write("metadata/archive.json", serde_json::to_string_pretty(&metadata)? + "\n")?;
+    staging.write(metadata::PATH, metadata::to_text(&metadata)?)?;
     Ok(())
 }
 

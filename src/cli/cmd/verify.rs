@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use teczka::archive::read::{Limits, SafeArchive};
 use teczka::archive::sign::{TrustedKey, SIGNATURE_FILE};
 use teczka::archive::verify::{check_signature, verify_bag, SignatureCheck};
+use teczka::archive::ArchiveMetadata;
 use teczka::crypto::age::Identity;
 use teczka::model::schema::{released_schema, released_schema_text};
 use teczka::read::jsonl::JsonlReader;
@@ -333,17 +334,20 @@ fn made_by_teczka(archive: &mut SafeArchive) -> bool {
 /// The records of a teczka bag against its metadata and schemas.
 fn check_records(archive: &mut SafeArchive) -> anyhow::Result<Vec<String>> {
     let mut findings = Vec::new();
-    let metadata: Value = match read_entry(archive, "data/metadata/archive.json") {
-        Ok(text) => serde_json::from_str(&text).context("data/metadata/archive.json")?,
+    let read = read_entry(archive, ARCHIVE_JSON)
+        .map_err(|e| e.to_string())
+        .and_then(|text| ArchiveMetadata::from_json(&text).map_err(|e| e.to_string()));
+    let metadata = match read {
+        Ok(metadata) => metadata,
         Err(e) => {
-            findings.push(format!("data/metadata/archive.json: {e}"));
+            findings.push(format!("{ARCHIVE_JSON}: {e}"));
             return Ok(findings);
         }
     };
     findings.extend(check_counts(archive, &metadata)?);
-    let pupils = metadata["counts"]["pupils_out"].as_u64().unwrap_or(0);
+    let pupils = metadata.counts.pupils_out.unwrap_or(0);
     // Fields a policy released as text do not parse as their model type, by design.
-    let typed = metadata["released_as_text"].as_array().is_none_or(|a| a.is_empty());
+    let typed = metadata.released_as_text.is_empty();
     // Each pupil of a typed JSON Lines copy by a keyed hash (unforgeable without the key, which
     // lives only in this process), held to the XML copy pupil by pupil.
     let keyed = std::hash::RandomState::new();
@@ -401,10 +405,7 @@ fn check_records(archive: &mut SafeArchive) -> anyhow::Result<Vec<String>> {
         }
     }
     if !typed {
-        let as_text: Vec<&str> = metadata["released_as_text"]
-            .as_array()
-            .map(|fields| fields.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
+        let as_text: Vec<&str> = metadata.released_as_text.iter().map(String::as_str).collect();
         findings.extend(check_released(archive, "data/records/pupils.jsonl", &as_text)?);
     }
     if archive.entry("data/records/csv/pupils.csv").is_some() {
@@ -429,22 +430,23 @@ fn content(record: &teczka::Record) -> String {
 /// is out, rejected or suppressed, and each rejected one is in `reports/rejects.jsonl`
 /// (which a statistics archive never carries). Archives without input counts (a subject-access
 /// package) have nothing to reconcile.
-fn check_counts(archive: &mut SafeArchive, metadata: &Value) -> anyhow::Result<Vec<String>> {
-    const METADATA: &str = "data/metadata/archive.json";
+fn check_counts(
+    archive: &mut SafeArchive,
+    metadata: &ArchiveMetadata,
+) -> anyhow::Result<Vec<String>> {
+    const METADATA: &str = ARCHIVE_JSON;
     const REJECTS: &str = "data/reports/rejects.jsonl";
-    let counts = &metadata["counts"];
-    if counts.get("in").is_none() {
+    let counts = &metadata.counts;
+    let Some(input) = counts.input else {
         return Ok(Vec::new());
-    }
-    let count = |key: &str| counts[key].as_u64();
+    };
     let mut findings = Vec::new();
-    let (Some(input), Some(out), Some(rejected)) = (count("in"), count("out"), count("rejected"))
-    else {
-        findings.push(format!("{METADATA}: counts in, out and rejected must be whole numbers"));
+    let (Some(out), Some(rejected)) = (counts.out, counts.rejected) else {
+        findings.push(format!("{METADATA}: counts in, out and rejected must all be given"));
         return Ok(findings);
     };
-    let suppressed = count("suppressed").unwrap_or(0);
-    let blank = count("blank").unwrap_or(0);
+    let suppressed = counts.suppressed.unwrap_or(0);
+    let blank = counts.blank.unwrap_or(0);
     let accounted = out.saturating_add(rejected).saturating_add(suppressed).saturating_add(blank);
     if input != accounted {
         findings.push(format!(
@@ -462,7 +464,7 @@ fn check_counts(archive: &mut SafeArchive, metadata: &Value) -> anyhow::Result<V
                 "{REJECTS}: {lines} rejected records, but {METADATA} counts rejected={rejected}"
             ));
         }
-    } else if rejected > 0 && metadata["archive_kind"] != "statistics" {
+    } else if rejected > 0 && metadata.archive_kind != "statistics" {
         findings.push(format!(
             "{REJECTS}: missing, but {METADATA} counts rejected={rejected}: the rejected \
              records were not handed over"
