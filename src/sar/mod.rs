@@ -16,6 +16,7 @@
 //! [`Request::due`] counts the one-month deadline as EU law counts months.
 
 mod art15;
+mod art30;
 mod controller;
 mod due;
 mod html;
@@ -25,6 +26,7 @@ mod records;
 mod search;
 
 pub use self::art15::{art15_information, readme_txt, withholding_log};
+pub use self::art30::{DataSubject, MeasureKind, SecurityMeasure, SubjectKind};
 pub use self::controller::{
     Authority, AutomatedDecisions, Category, Controller, Country, Party, Purpose, Recipient,
     Resolved, Retention, Text,
