@@ -37,6 +37,7 @@ pub use self::due::{
     Request,
 };
 pub use self::html::index_html;
+pub use self::labels::is_special_category;
 pub use self::labels::{entity_label, enum_word, field_label};
 pub use self::lang::Lang;
 pub use self::search::{

@@ -24,6 +24,7 @@ h2{font-size:1.25rem;margin:2rem 0 .5rem;padding-top:.5rem;border-top:2px solid 
 h3{font-size:1.1rem;margin:1.5rem 0 .5rem}\
 h4{font-size:1rem;margin:1rem 0 .25rem}\
 p,li,dd,dt{overflow-wrap:anywhere}\
+pre{white-space:pre-wrap;overflow-wrap:anywhere}\
 dl{margin:0}\
 dt{font-weight:600}\
 dd{margin:0 0 .5rem}\
