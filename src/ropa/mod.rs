@@ -321,7 +321,8 @@ pub(crate) mod tests {
     #[test]
     fn every_gaps_example_is_valid_toml_with_its_key() {
         for gap in Gap::ALL {
-            let value: toml::Table = toml::from_str(gap.example()).expect(gap.key());
+            let value: toml::Table =
+                toml::from_str(gap.example()).unwrap_or_else(|e| panic!("{gap:?}: {e}"));
             let top = gap.key().split(['.', '[']).next().unwrap();
             assert!(value.contains_key(top), "{gap:?}: {}", gap.example());
         }

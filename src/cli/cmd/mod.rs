@@ -10,6 +10,7 @@ pub mod keygen;
 pub mod man;
 pub mod policy;
 pub mod risk;
+pub mod ropa;
 pub mod sar;
 pub mod schema;
 pub mod validate;
