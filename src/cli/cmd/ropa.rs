@@ -99,7 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         return Ok(Exit::Clean);
     }
     eprintln!(
-        "teczka: the record is incomplete ({} of Art. 30(1) missing): it says so on the page; \
+        "teczka: the record is incomplete ({} item(s) of Art. 30(1) missing): the page says so; \
          complete {} and run again",
         record.gaps.len(),
         args.controller.display()
