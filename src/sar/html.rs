@@ -198,7 +198,7 @@ impl Page<'_> {
         html! {
             (DOCTYPE)
             html lang=(self.lang.code()) {
-                (page::head(&format!("{title} — {}", self.p.request.reference)))
+                (page::head(&format!("{title} — {}", self.p.request.reference), ""))
                 body {
                     main {
                         // The short answer first, then the way around the page, then the

@@ -24,7 +24,6 @@ h2{font-size:1.25rem;margin:2rem 0 .5rem;padding-top:.5rem;border-top:2px solid 
 h3{font-size:1.1rem;margin:1.5rem 0 .5rem}\
 h4{font-size:1rem;margin:1rem 0 .25rem}\
 p,li,dd,dt{overflow-wrap:anywhere}\
-pre{white-space:pre-wrap;overflow-wrap:anywhere}\
 dl{margin:0}\
 dt{font-weight:600}\
 dd{margin:0 0 .5rem}\
@@ -59,15 +58,16 @@ tr{break-inside:avoid}thead th,tbody tr:nth-child(n){background:none}th,td{borde
 nav .chips a{border:none;padding:0}\
 .rows{display:grid;grid-template-columns:38% 1fr;column-gap:1em}}";
 
-/// The `<head>`: UTF-8, the phone viewport, the stylesheet inline, and `title`.
-pub(crate) fn head(title: &str) -> Markup {
+/// The `<head>`: UTF-8, the phone viewport, the stylesheet inline (with the page's `extra`
+/// rules after it), and `title`.
+pub(crate) fn head(title: &str, extra: &'static str) -> Markup {
     html! {
         head {
             meta charset="utf-8";
             meta name="viewport" content="width=device-width, initial-scale=1";
             meta name="generator" content="teczka";
             title { (title) }
-            style { (PreEscaped(CSS)) }
+            style { (PreEscaped(CSS)) (PreEscaped(extra)) }
         }
     }
 }

@@ -99,9 +99,12 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         return Ok(Exit::Clean);
     }
     eprintln!(
-        "teczka: the record is incomplete ({} item(s) of Art. 30(1) missing): the page says so; \
+        "teczka: the record is incomplete ({} of Art. 30(1) missing): the page says so; \
          complete {} and run again",
-        record.gaps.len(),
+        match record.gaps.len() {
+            1 => "1 item".to_string(),
+            n => format!("{n} items"),
+        },
         args.controller.display()
     );
     Ok(Exit::Rejects)
