@@ -114,7 +114,24 @@ pub fn json(ropa: &Ropa) -> Value {
     if let Some(p) = &c.representative {
         map.insert("dpv:hasRepresentative".into(), party(ropa, p, "dpv:Representative"));
     }
-    let processes = c.purposes.iter().map(|p| {
+    map.insert("dpv:hasProcess".into(), processes(ropa));
+    map.insert("dpv:hasDataSubject".into(), data_subjects(ropa));
+    let all = categories(ropa, ropa.categories.iter().copied());
+    map.insert("dpv:hasPersonalData".into(), all);
+    map.insert("dpv:hasRecipient".into(), recipients(ropa));
+    map.insert("dpv:hasStorageCondition".into(), storage(ropa));
+    let measures = c
+        .security_measures
+        .iter()
+        .map(|m| json!({ "@type": MeasureKind::dpv(m.kind), "dct:description": t(&m.measure) }));
+    map.insert("dpv:hasTechnicalOrganisationalMeasure".into(), measures.collect());
+    record
+}
+
+/// Each purpose as a process: the purpose, its legal bases, the data it covers.
+fn processes(ropa: &Ropa) -> Value {
+    let t = |text: &Text| value(ropa, text);
+    let list = ropa.controller.purposes.iter().map(|p| {
         let mut bases: Vec<Value> = legal_bases_of(ropa, &p.legal_basis)
             .into_iter()
             .map(|id| json!({ "@id": id }))
@@ -127,23 +144,29 @@ pub fn json(ropa: &Ropa) -> Value {
             "dpv:hasPersonalData": categories(ropa, p.categories.iter().map(|c| c.0)),
         })
     });
-    map.insert("dpv:hasProcess".into(), processes.collect());
-    let subjects = c.data_subjects.iter().map(|s| {
+    list.collect()
+}
+
+/// The categories of data subjects, typed by their DPV kinds.
+fn data_subjects(ropa: &Ropa) -> Value {
+    let list = ropa.controller.data_subjects.iter().map(|s| {
         let mut kinds: Vec<&str> = s.kinds.iter().map(|k| k.dpv()).collect();
         if kinds.is_empty() {
             kinds.push("dpv:DataSubject");
         }
         json!({
             "@type": kinds,
-            "dct:description": t(&s.name),
+            "dct:description": value(ropa, &s.name),
             "dpv:hasPersonalData": categories(ropa, s.categories.iter().map(|c| c.0)),
         })
     });
-    map.insert("dpv:hasDataSubject".into(), subjects.collect());
-    let all = categories(ropa, ropa.categories.iter().copied());
-    map.insert("dpv:hasPersonalData".into(), all);
-    map.insert("dpv:hasRecipient".into(), recipients(ropa));
-    let storage = c.retention.iter().map(|r| {
+    list.collect()
+}
+
+/// The retention periods as storage durations.
+fn storage(ropa: &Ropa) -> Value {
+    let t = |text: &Text| value(ropa, text);
+    let list = ropa.controller.retention.iter().map(|r| {
         json!({
             "@type": "dpv:StorageDuration",
             "dct:description": t(&r.data),
@@ -151,13 +174,7 @@ pub fn json(ropa: &Ropa) -> Value {
             "dpv:hasPersonalData": categories(ropa, r.categories.iter().map(|c| c.0)),
         })
     });
-    map.insert("dpv:hasStorageCondition".into(), storage.collect());
-    let measures = c
-        .security_measures
-        .iter()
-        .map(|m| json!({ "@type": MeasureKind::dpv(m.kind), "dct:description": t(&m.measure) }));
-    map.insert("dpv:hasTechnicalOrganisationalMeasure".into(), measures.collect());
-    record
+    list.collect()
 }
 
 /// Recipients, with the third country and the transfer's safeguards where there is one.
