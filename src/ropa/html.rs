@@ -8,7 +8,7 @@
 
 use super::{Gap, Letter, Ropa};
 use crate::sar::page;
-use crate::sar::{entity_label, is_special_category, Lang, MeasureKind, Text};
+use crate::sar::{entity_label, Lang, MeasureKind, Text};
 use maud::{html, Markup, DOCTYPE};
 
 const TITLE: [&str; 3] = [
@@ -218,13 +218,9 @@ impl Page<'_> {
             @if !self.r.categories.is_empty() {
                 h3 { (self.t(["Kategorie danych osobowych", "Kategorie osobních údajů", "Categories of personal data"])) }
                 ul {
+                    // The labels of special categories say so themselves ("… (special-category data)").
                     @for entity in &self.r.categories {
-                        li {
-                            (entity_label(*entity, self.lang))
-                            @if is_special_category(*entity) {
-                                " " span.special { (self.t(["— dane szczególnej kategorii (art. 9 RODO)", "— zvláštní kategorie údajů (čl. 9 GDPR)", "— special-category data (Art. 9 GDPR)"])) }
-                            }
-                        }
+                        li { (entity_label(*entity, self.lang)) }
                     }
                 }
             }
