@@ -17,6 +17,10 @@
 //!   signed checkpoints;
 //! * [`pipeline`] drives them: read → validate (in parallel) → write, and checks that
 //!   `in = out + rejected`.
+//!
+//! Beside the pipeline, for the school's data-protection officer: [`sar`] answers
+//! subject-access requests, and [`ropa`] writes the record of processing activities
+//! (GDPR Art. 30(1)) from the same controller file.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -30,6 +34,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod read;
 pub mod report;
+pub mod ropa;
 pub mod sar;
 pub mod synth;
 pub mod validate;

@@ -284,6 +284,7 @@ fn completions_and_manual_pages_cover_every_command() {
         "policy",
         "risk",
         "sar",
+        "ropa",
         "verify",
         "completions",
         "man",

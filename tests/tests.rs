@@ -15,6 +15,7 @@ mod limits;
 mod log;
 mod policy;
 mod readme;
+mod ropa;
 mod roundtrip;
 mod sar;
 mod security;

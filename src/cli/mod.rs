@@ -53,6 +53,7 @@ enum Command {
     Policy(cmd::policy::Args),
     Risk(cmd::risk::Args),
     Sar(cmd::sar::Args),
+    Ropa(cmd::ropa::Args),
     Verify(cmd::verify::Args),
     Log(cmd::log::Args),
     Completions(cmd::completions::Args),
@@ -93,6 +94,7 @@ fn dispatch(command: Command) -> anyhow::Result<Exit> {
         Command::Policy(args) => cmd::policy::run(args),
         Command::Risk(args) => cmd::risk::run(args),
         Command::Sar(args) => cmd::sar::run(args),
+        Command::Ropa(args) => cmd::ropa::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Log(args) => cmd::log::run(args),
         Command::Completions(args) => cmd::completions::run(args),
@@ -138,7 +140,8 @@ impl Cli {
 pub enum Exit {
     /// Every record went through (warnings allowed).
     Clean = 0,
-    /// The run finished, but some records were rejected (see the rejects file).
+    /// The run finished, but some records were rejected (see the rejects file); for `verify`,
+    /// the archive has findings; for `ropa`, the record was written with gaps.
     Rejects = 1,
     /// The run failed: bad arguments, unreadable input, broken syntax, an I/O error.
     Failure = 2,

@@ -7,6 +7,7 @@
 //! Unknown keys are refused (a misspelt `retention` would otherwise drop the retention periods
 //! from every answer silently); the messages name the file, line and key.
 
+use super::art30::{DataSubject, SecurityMeasure};
 use super::lang::Lang;
 use crate::error::{Error, Result};
 use crate::model::Entity;
@@ -159,6 +160,20 @@ pub struct Controller {
     /// Extra words on the data subject's rights (Art. 15(1)(e)), e.g. how to file a request.
     #[serde(default)]
     pub rights: Option<Text>,
+    /// Art. 30(1)(a): controllers that jointly determine the purposes and means (Art. 26).
+    #[serde(default)]
+    pub joint_controllers: Vec<Party>,
+    /// Art. 30(1)(a): the representative in the Union (Art. 27), which only a controller
+    /// established outside it has.
+    #[serde(default)]
+    pub representative: Option<Party>,
+    /// Art. 30(1)(c): the categories of data subjects (`[[data_subjects]]`).
+    #[serde(default)]
+    pub data_subjects: Vec<DataSubject>,
+    /// Art. 30(1)(g): a general description of the security measures of Art. 32(1)
+    /// (`[[security_measures]]`).
+    #[serde(default)]
+    pub security_measures: Vec<SecurityMeasure>,
     /// The school's tamper-evident log of operations on personal data, if it keeps one.
     #[serde(default)]
     pub log: Option<LogSection>,
@@ -370,6 +385,7 @@ impl Controller {
         if let Some(t) = &self.rights {
             visit("rights".into(), t);
         }
+        self.each_art30_text(visit);
     }
 
     /// A text of this file in `lang`, falling back to the default language.

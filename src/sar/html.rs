@@ -16,15 +16,16 @@
 //! (`scripts/sar-phone-screens.sh` measures it).
 
 use super::art15::{held_counts, rights_text};
-use super::controller::{Party, Resolved, Text};
+use super::controller::{Party, Text};
 use super::labels::{entity_label, field_label, is_special_category};
 use super::lang::Lang;
+use super::page;
 use super::records::{groups, guardian_item, table, Group, Item, Table};
 use super::{full_name, party_text, reason_text, Package};
 use crate::model::fields::field;
 use crate::model::Entity;
 use crate::sar::Role;
-use maud::{html, Markup, PreEscaped, DOCTYPE};
+use maud::{html, Markup, DOCTYPE};
 
 /// The whole report page as UTF-8 HTML.
 pub fn index_html(package: &Package) -> String {
@@ -32,55 +33,6 @@ pub fn index_html(package: &Package) -> String {
     let groups = package.disclosure.pupils.iter().map(|p| groups(p, lang)).collect();
     Page { p: package, lang, groups }.render().into_string()
 }
-
-/// The stylesheet: readable type (18 px), one column on phones, two-column rows from 40 rem,
-/// lists as tables that scroll sideways inside their box when wider than the screen (no
-/// fixed widths), and a print layout without colours that keeps each record item and table
-/// row on one page and repeats a table's header on every page.
-const CSS: &str = "\
-*{box-sizing:border-box}\
-html{-webkit-text-size-adjust:100%;text-size-adjust:100%}\
-body{margin:0;font:18px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans',\
-'DejaVu Sans',Arial,sans-serif;color:#1a1a1a;background:#fff}\
-main{max-width:46rem;margin:0 auto;padding:1rem}\
-h1{font-size:1.5rem;line-height:1.25;margin:.5rem 0 1rem}\
-h2{font-size:1.25rem;margin:2rem 0 .5rem;padding-top:.5rem;border-top:2px solid #1d4f91}\
-h3{font-size:1.1rem;margin:1.5rem 0 .5rem}\
-h4{font-size:1rem;margin:1rem 0 .25rem}\
-p,li,dd,dt{overflow-wrap:anywhere}\
-dl{margin:0}\
-dt{font-weight:600}\
-dd{margin:0 0 .5rem}\
-.item{border:1px solid #c8cfd8;border-radius:.4rem;padding:.5rem .75rem;margin:.5rem 0}\
-.box{background:#eef3fa;border-left:4px solid #1d4f91;padding:.75rem 1rem;margin:1rem 0}\
-.box.late{background:#fdecea;border-left-color:#a4161a}\
-.negative{border-left-color:#8a5a00;background:#fdf6e3}\
-.note{color:#555;font-size:.9rem}\
-.fallback{color:#6b4e00;font-size:.85rem;font-style:italic}\
-.special{color:#8a1c1c;font-size:.9rem}\
-ul{padding-left:1.25rem}\
-a{color:#1d4f91}\
-nav ol{margin:.25rem 0;padding-left:1.5rem}\
-nav li{margin:.25rem 0}\
-nav .chips{list-style:none;padding:0;margin:.25rem 0 .5rem}\
-nav .chips li{display:inline-block;margin:0 .3rem .3rem 0}\
-nav .chips a{display:inline-block;padding:.1rem .5rem;border:1px solid #c8cfd8;\
-border-radius:.3rem;font-size:.9rem;text-decoration:none}\
-.scroll{overflow-x:auto;margin:.5rem 0}\
-table{border-collapse:collapse;width:100%;font-size:.9rem;line-height:1.35}\
-th,td{border:1px solid #c8cfd8;padding:.25rem .4rem;text-align:left;vertical-align:top}\
-thead th{background:#eef3fa}\
-tbody tr:nth-child(even){background:#f6f8fb}\
-@media (min-width:40rem){.rows{display:grid;grid-template-columns:minmax(10rem,38%) 1fr;\
-column-gap:1rem}.rows dd{margin:0 0 .35rem}}\
-@media print{body{font-size:11pt;color:#000}main{max-width:none;padding:0}\
-.box,.negative{background:none;border:1px solid #000}h2{border-top:1px solid #000;\
-break-after:avoid}h3,h4{break-after:avoid}.item{break-inside:avoid}\
-a[href^='http']::after{content:' (' attr(href) ')'}\
-.scroll{overflow:visible}table{font-size:9pt}thead{display:table-header-group}\
-tr{break-inside:avoid}thead th,tbody tr:nth-child(n){background:none}th,td{border-color:#000}\
-nav .chips a{border:none;padding:0}\
-.rows{display:grid;grid-template-columns:38% 1fr;column-gap:1em}}";
 
 // The headings of the page's sections. The sections and the table of contents both take their
 // titles from here, so a link always reads as the heading it leads to.
@@ -234,23 +186,7 @@ impl Page<'_> {
 
     /// A controller text, marked when it is not in the report's language.
     fn text(&self, text: &Text) -> Markup {
-        let Resolved { text, lang } = self.p.controller.text(text, self.lang);
-        html! {
-            (text)
-            @if lang != self.lang {
-                " " span.fallback lang=(self.lang.code()) { "(" (self.provided_only(lang)) ")" }
-            }
-        }
-    }
-
-    /// "provided in Polish only", in the report language.
-    fn provided_only(&self, given: Lang) -> String {
-        let name = self.lang.in_language(given);
-        match self.lang {
-            Lang::Pl => format!("podano tylko {name}"),
-            Lang::Cs => format!("uvedeno pouze {name}"),
-            Lang::En => format!("provided {name} only"),
-        }
+        page::text(self.p.controller, text, self.lang)
     }
 
     fn render(&self) -> Markup {
@@ -262,13 +198,7 @@ impl Page<'_> {
         html! {
             (DOCTYPE)
             html lang=(self.lang.code()) {
-                head {
-                    meta charset="utf-8";
-                    meta name="viewport" content="width=device-width, initial-scale=1";
-                    meta name="generator" content="teczka";
-                    title { (title) " — " (self.p.request.reference) }
-                    style { (PreEscaped(CSS)) }
-                }
+                (page::head(&format!("{title} — {}", self.p.request.reference), ""))
                 body {
                     main {
                         // The short answer first, then the way around the page, then the
@@ -326,16 +256,7 @@ impl Page<'_> {
     }
 
     fn party(&self, party: &Party) -> Markup {
-        html! {
-            (self.text(&party.name))
-            @if let Some(address) = &party.address { br; (address) }
-            @if let Some(email) = &party.email {
-                br; (self.t(["e-mail: ", "e-mail: ", "e-mail: "])) a href={ "mailto:" (email) } { (email) }
-            }
-            @if let Some(phone) = &party.phone {
-                br; (self.t(["tel. ", "tel. ", "phone "])) (phone)
-            }
-        }
+        page::party(self.p.controller, party, self.lang)
     }
 
     fn deadline_rule(&self) -> &'static str {

@@ -16,15 +16,18 @@
 //! [`Request::due`] counts the one-month deadline as EU law counts months.
 
 mod art15;
+mod art30;
 mod controller;
 mod due;
 mod html;
 mod labels;
 mod lang;
+pub(crate) mod page;
 mod records;
 mod search;
 
 pub use self::art15::{art15_information, readme_txt, withholding_log};
+pub use self::art30::{DataSubject, MeasureKind, SecurityMeasure, SubjectKind};
 pub use self::controller::{
     Authority, AutomatedDecisions, Category, Controller, Country, Party, Purpose, Recipient,
     Resolved, Retention, Text,
@@ -34,6 +37,7 @@ pub use self::due::{
     Request,
 };
 pub use self::html::index_html;
+pub use self::labels::is_special_category;
 pub use self::labels::{entity_label, enum_word, field_label};
 pub use self::lang::Lang;
 pub use self::search::{

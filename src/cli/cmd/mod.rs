@@ -11,6 +11,7 @@ pub mod log;
 pub mod man;
 pub mod policy;
 pub mod risk;
+pub mod ropa;
 pub mod sar;
 pub mod schema;
 pub mod validate;
