@@ -87,7 +87,7 @@ impl Duplicates {
         let mut out = Findings::default();
         let pupil = &record.pupil;
         if let Some(pesel) = text(&pupil.pesel) {
-            let key = self.hash(PESEL, pesel.bytes());
+            let key = self.hash(PESEL, pesel.as_bytes());
             if let Some(first) = first_seen(&mut self.national, key, here) {
                 let message = self.message("PESEL", "number", first);
                 out.add_text(
@@ -101,7 +101,8 @@ impl Duplicates {
         }
         if let Some(number) = text(&pupil.birth_number) {
             // With or without the slash, it is the same number.
-            let key = self.hash(BIRTH_NUMBER, number.bytes().filter(|&b| b != b'/'));
+            let digits: Vec<u8> = number.bytes().filter(|&b| b != b'/').collect();
+            let key = self.hash(BIRTH_NUMBER, &digits);
             if let Some(first) = first_seen(&mut self.national, key, here) {
                 let message = self.message("rodné číslo", "number", first);
                 out.add_text(
@@ -114,7 +115,7 @@ impl Duplicates {
             }
         }
         if !pupil.id.trim().is_empty() {
-            let key = self.hash(LOCAL_ID, pupil.id.bytes());
+            let key = self.hash(LOCAL_ID, pupil.id.as_bytes());
             if let Some(first) = first_seen(&mut self.ids, key, here) {
                 let message = self.message("local id", "id", first);
                 out.add_text("id", Item::Pupil, Rule::DuplicateId, Severity::Error, &message);
@@ -125,12 +126,12 @@ impl Duplicates {
         }
     }
 
-    fn hash(&self, domain: u8, bytes: impl Iterator<Item = u8>) -> u64 {
+    /// The keyed hash of `bytes` in `domain`. Fed as one slice: SipHash takes a byte at a
+    /// time through `write_u8` at several times the cost (2 % of a validate run in perf).
+    fn hash(&self, domain: u8, bytes: &[u8]) -> u64 {
         let mut hasher = self.key.build_hasher();
         hasher.write_u8(domain);
-        for b in bytes {
-            hasher.write_u8(b);
-        }
+        hasher.write(bytes);
         hasher.finish()
     }
 
