@@ -4,17 +4,23 @@
 use crate::error::{Error, Result};
 use crate::write::output::OutFormat;
 use crate::write::staged::Store;
-use crate::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
+use crate::write::{CsvWriteOptions, CsvWriter, JsonlWriter, ParquetWriter, Sink, XmlWriter};
 use std::path::Path;
 
 /// Open the writer of `format` in an archive's `records` folder (the staging's
 /// `data/records`), its files written through `store` (sealed when the archive will be
 /// encrypted): SOU-like XML as `pupils.xml`, JSON Lines as `pupils.jsonl`, CSV as the folder
-/// `csv/` with one file per entity.
+/// `csv/` with one file per entity, Parquet as the folder `parquet/` with one file per entity
+/// (`as_text`: the fields a policy released as text, written as text columns).
 ///
 /// An XLSX workbook is refused: its worksheets would spool in the clear while the archive is
 /// staged, which a sealed export must not do.
-pub fn record_sink(store: &Store, records: &Path, format: OutFormat) -> Result<Box<dyn Sink>> {
+pub fn record_sink(
+    store: &Store,
+    records: &Path,
+    format: OutFormat,
+    as_text: &[&str],
+) -> Result<Box<dyn Sink>> {
     crate::write::private::create_dir_all(records)?;
     let named = |file: &str| records.join(file);
     Ok(match format {
@@ -28,6 +34,9 @@ pub fn record_sink(store: &Store, records: &Path, format: OutFormat) -> Result<B
         }
         OutFormat::Csv => {
             Box::new(CsvWriter::create_in(store, &named("csv"), CsvWriteOptions::default())?)
+        }
+        OutFormat::Parquet => {
+            Box::new(ParquetWriter::create_in(store, &named("parquet"), as_text)?)
         }
         OutFormat::Xlsx => {
             return Err(Error::config(
@@ -50,7 +59,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let records = dir.path().join("data/records");
         for format in [OutFormat::Xml, OutFormat::Jsonl, OutFormat::Csv] {
-            let mut sink = record_sink(&Store::plain(), &records, format).unwrap();
+            let mut sink = record_sink(&Store::plain(), &records, format, &[]).unwrap();
             sink.write(&Pupil { id: "P1".into(), ..Pupil::default() }).unwrap();
             sink.finish().unwrap();
         }
@@ -60,7 +69,7 @@ mod tests {
         }
         let mode = std::fs::metadata(&records).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o700);
-        let refused = record_sink(&Store::plain(), &records, OutFormat::Xlsx).err().unwrap();
+        let refused = record_sink(&Store::plain(), &records, OutFormat::Xlsx, &[]).err().unwrap();
         assert!(refused.to_string().contains("teczka import ARCHIVE --to xlsx"), "{refused}");
     }
 }

@@ -308,6 +308,8 @@ pub enum OutArg {
     Jsonl,
     /// An Excel workbook, one sheet per entity, PESELs and other identifiers as text cells.
     Xlsx,
+    /// A folder of Parquet files, one per entity, typed columns.
+    Parquet,
 }
 
 impl From<OutArg> for teczka::write::output::OutFormat {
@@ -318,6 +320,7 @@ impl From<OutArg> for teczka::write::output::OutFormat {
             OutArg::Sou => OutFormat::Xml,
             OutArg::Jsonl => OutFormat::Jsonl,
             OutArg::Xlsx => OutFormat::Xlsx,
+            OutArg::Parquet => OutFormat::Parquet,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod csv;
 pub mod jsonl;
 pub mod mapped;
 pub mod output;
+pub mod parquet;
 pub mod private;
 pub mod staged;
 pub mod xlsx;
@@ -16,6 +17,7 @@ pub mod xml;
 pub use self::csv::{CsvWriteOptions, CsvWriter};
 pub use self::jsonl::JsonlWriter;
 pub use self::mapped::MappedCsvWriter;
+pub use self::parquet::ParquetWriter;
 pub use self::xlsx::XlsxWriter;
 pub use self::xml::XmlWriter;
 

@@ -12,7 +12,8 @@
 //! ([`remove_leftovers`]).
 
 use super::staged::{StagedFile, Store};
-use super::{private, CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XlsxWriter, XmlWriter};
+use super::{private, CsvWriteOptions, CsvWriter, JsonlWriter, ParquetWriter, Sink};
+use super::{XlsxWriter, XmlWriter};
 use crate::error::{Error, Result};
 use crate::read::Format;
 use std::fs::File;
@@ -66,6 +67,8 @@ pub enum OutFormat {
     Jsonl,
     /// An `.xlsx` workbook, one worksheet per entity, identifiers as text cells.
     Xlsx,
+    /// A folder of Parquet files, one per entity, typed columns.
+    Parquet,
 }
 
 impl From<Format> for OutFormat {
@@ -78,20 +81,37 @@ impl From<Format> for OutFormat {
     }
 }
 
-/// Open the output of `format` at `path`: a folder of files for CSV (`options` say how), one
-/// file for XML, JSON Lines and XLSX, standard output for those when `path` is `-`.
+/// Open the output of `format` at `path`: a folder of files for CSV (`options` say how) and
+/// Parquet, one file for XML, JSON Lines and XLSX, standard output for those when `path` is
+/// `-`.
 pub fn open(format: impl Into<OutFormat>, path: &Path, options: CsvWriteOptions) -> Result<Output> {
+    open_released(format, path, options, &[])
+}
+
+/// [`open`] for records a policy released: `as_text` are the fields released as text
+/// (`Policy::retyped_fields`), which a typed format (Parquet) writes as text columns.
+pub fn open_released(
+    format: impl Into<OutFormat>,
+    path: &Path,
+    options: CsvWriteOptions,
+    as_text: &[&str],
+) -> Result<Output> {
     let format = format.into();
     let name = path.display().to_string();
     let stdout = path == Path::new(STDOUT);
     let (sink, target): (Box<dyn Sink>, Target) = match format {
-        OutFormat::Csv if stdout => {
-            let why = "CSV is a folder of files (one per entity): give -o a folder name, not `-`";
+        OutFormat::Csv | OutFormat::Parquet if stdout => {
+            let why = "CSV and Parquet are a folder of files (one per entity): give -o a folder \
+                       name, not `-`";
             return Err(Error::io(path, io::Error::new(io::ErrorKind::InvalidInput, why)));
         }
         OutFormat::Csv => {
             let dir = AtomicDir::create(path)?;
             (Box::new(CsvWriter::create(dir.path(), options)?), Target::Dir(dir))
+        }
+        OutFormat::Parquet => {
+            let dir = AtomicDir::create(path)?;
+            (Box::new(ParquetWriter::create(dir.path(), as_text)?), Target::Dir(dir))
         }
         _ if stdout => (record_sink(format, io::stdout(), &name, None)?, Target::Stdout),
         _ => {

@@ -79,6 +79,8 @@ enum To {
     Jsonl,
     /// An Excel workbook, one sheet per entity, PESELs and other identifiers as text cells.
     Xlsx,
+    /// A folder of Parquet files, one per entity, typed columns (for DuckDB, R, pandas).
+    Parquet,
     /// The policy's `[[tables]]`: counts and means with small cells suppressed.
     Tables,
 }
@@ -90,11 +92,12 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         To::Sou => OutFormat::Xml,
         To::Jsonl => OutFormat::Jsonl,
         To::Xlsx => OutFormat::Xlsx,
+        To::Parquet => OutFormat::Parquet,
         To::Tables => return tables(args),
     };
     let stdout = args.output == Path::new("-");
-    if stdout && to == OutFormat::Csv {
-        bail!("--to csv writes a folder of files: give -o a folder name instead of `-`");
+    if stdout && matches!(to, OutFormat::Csv | OutFormat::Parquet) {
+        bail!("--to csv and --to parquet write a folder of files: give -o a folder name instead of `-`");
     }
     let reads = [args.check.read_paths(), args.policy.read_paths()].concat();
     if !stdout {
@@ -128,7 +131,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         policy_files: args.policy.read_paths().into_iter().map(Path::to_path_buf).collect(),
         refuse_dropped_columns: false,
     };
-    let mut out = output::open(to, &args.output, args.csv.options())?;
+    let as_text = release.as_ref().map(|r| r.policy.retyped_fields()).unwrap_or_default();
+    let mut out = output::open_released(to, &args.output, args.csv.options(), &as_text)?;
     let finished = job.run(out.sink())?;
     // The token mapping first: an output is never committed without the mapping that
     // reverses its tokens.

@@ -96,6 +96,8 @@ enum ExportFormat {
     Jsonl,
     /// The policy's `[[tables]]`, suppressed (CSV per table and tables.html).
     Tables,
+    /// One Parquet file per entity, typed columns (released-as-text fields as text).
+    Parquet,
 }
 
 impl ExportFormat {
@@ -105,6 +107,7 @@ impl ExportFormat {
             ExportFormat::Csv => "csv",
             ExportFormat::Jsonl => "jsonl",
             ExportFormat::Tables => "tables",
+            ExportFormat::Parquet => "parquet",
         }
     }
 }
@@ -183,9 +186,15 @@ fn write_records(
                 let tables = &release.policy.file.tables;
                 sinks.push(Box::new(TablesWriter::new_in(store, &folder, tables, k)?));
             }
-            ExportFormat::Sou => sinks.push(record_sink(store, &records, OutFormat::Xml)?),
-            ExportFormat::Jsonl => sinks.push(record_sink(store, &records, OutFormat::Jsonl)?),
-            ExportFormat::Csv => sinks.push(record_sink(store, &records, OutFormat::Csv)?),
+            ExportFormat::Sou => sinks.push(record_sink(store, &records, OutFormat::Xml, &[])?),
+            ExportFormat::Jsonl => {
+                sinks.push(record_sink(store, &records, OutFormat::Jsonl, &[])?);
+            }
+            ExportFormat::Csv => sinks.push(record_sink(store, &records, OutFormat::Csv, &[])?),
+            ExportFormat::Parquet => {
+                let as_text = release.policy.retyped_fields();
+                sinks.push(record_sink(store, &records, OutFormat::Parquet, &as_text)?);
+            }
         }
     }
     let mut tee = Tee::new(sinks);

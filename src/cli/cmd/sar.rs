@@ -283,7 +283,7 @@ fn write_records(staging: &Staging, disclosure: &Disclosure) -> anyhow::Result<(
     let store = staging.store();
     let records = staging.data().join("records");
     for format in [OutFormat::Xml, OutFormat::Jsonl, OutFormat::Csv] {
-        let mut sink = record_sink(store, &records, format)?;
+        let mut sink = record_sink(store, &records, format, &[])?;
         for pupil in &disclosure.pupils {
             sink.write(pupil)?;
         }
