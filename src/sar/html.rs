@@ -37,7 +37,7 @@ pub fn index_html(package: &Package) -> String {
 /// lists as tables that scroll sideways inside their box when wider than the screen (no
 /// fixed widths), and a print layout without colours that keeps each record item and table
 /// row on one page and repeats a table's header on every page.
-const CSS: &str = "\
+pub(crate) const CSS: &str = "\
 *{box-sizing:border-box}\
 html{-webkit-text-size-adjust:100%;text-size-adjust:100%}\
 body{margin:0;font:18px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans',\

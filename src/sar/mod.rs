@@ -26,14 +26,16 @@ mod search;
 
 pub use self::art15::{art15_information, readme_txt, withholding_log};
 pub use self::controller::{
-    Authority, AutomatedDecisions, Category, Controller, Country, Party, Purpose, Recipient,
-    Resolved, Retention, Text,
+    Authority, AutomatedDecisions, Category, Controller, Country, Hold, Party, Purpose, Recipient,
+    Resolved, Retention, RetentionAction, RetentionEvent, Text,
 };
 pub use self::due::{
     deadline, easter_sunday, is_public_holiday, is_working_day, next_working_day, Extension,
     Request,
 };
 pub use self::html::index_html;
+/// The report pages' stylesheet, shared with the retention protocol page.
+pub(crate) use self::html::CSS;
 pub use self::labels::{entity_label, enum_word, field_label};
 pub use self::lang::Lang;
 pub use self::search::{
