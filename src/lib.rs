@@ -13,6 +13,8 @@
 //! * [`report`] writes the validation report and the rejects file;
 //! * [`archive`] packs the results as a BagIt bag in a deterministic zip, optionally encrypted,
 //!   and reads such archives back safely and verifies them;
+//! * [`retention`] applies the controller file's retention schedule: reports what is past its
+//!   period and writes the retained remainder with a deletion protocol;
 //! * [`pipeline`] drives them: read → validate (in parallel) → write, and checks that
 //!   `in = out + rejected`.
 
@@ -27,6 +29,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod read;
 pub mod report;
+pub mod retention;
 pub mod sar;
 pub mod synth;
 pub mod validate;

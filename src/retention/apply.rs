@@ -1,0 +1,411 @@
+//! `teczka retention apply`: the retained remainder of every record, written to a sink.
+//!
+//! Items past their period are left out (`erase`) or written anonymised (`anonymise`);
+//! held items and pupils are written exactly as read. Anonymising reuses the policy engine's
+//! catalogue and ladders: direct identifiers, free text and special-category fields are
+//! dropped; quasi-identifiers are released as the shipped `statistics` preset releases them
+//! (birth date as the year, communes kept, postcodes and towns dropped), at the first level of
+//! its ladders; plain fields are kept. An anonymised record's id becomes `anon-N`, numbered in
+//! output order. Nothing is measured here: run `teczka risk` on what is released further.
+//!
+//! Every item is counted once as kept, erased or anonymised, and the totals are checked
+//! against the items read before the run reports success.
+
+use super::evaluate::{evaluate, Fate, Outcome, Plan};
+use super::report::{Report, Tally};
+use super::schedule::Schedule;
+use crate::error::{Error, Result};
+use crate::model::record::{Record, Released};
+use crate::model::released::ReleasedPupil;
+use crate::model::tree::Node;
+use crate::model::walk::{walk, Scalar, Visitor};
+use crate::model::{Class, Entity, Pupil};
+use crate::policy::generalise::TOP;
+use crate::policy::{Op, Policy};
+use crate::write::Sink;
+use chrono::Datelike;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// `in = kept + erased + anonymised`, for items or pupils.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Reconciliation {
+    /// Read.
+    #[serde(rename = "in")]
+    pub input: u64,
+    /// Written as read (items past their period removed from a kept record count apart).
+    pub kept: u64,
+    /// Left out.
+    pub erased: u64,
+    /// Written anonymised.
+    pub anonymised: u64,
+}
+
+impl Reconciliation {
+    /// Whether `in = kept + erased + anonymised`.
+    pub fn balances(&self) -> bool {
+        self.kept + self.erased + self.anonymised == self.input
+    }
+
+    fn count(&mut self, outcome: Outcome, n: u64) {
+        self.input += n;
+        match outcome {
+            Outcome::Kept => self.kept += n,
+            Outcome::Erased => self.erased += n,
+            Outcome::Anonymised => self.anonymised += n,
+        }
+    }
+}
+
+impl std::fmt::Display for Reconciliation {
+    /// `in=N kept=N erased=N anonymised=N`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "in={} kept={} erased={} anonymised={}",
+            self.input, self.kept, self.erased, self.anonymised
+        )
+    }
+}
+
+/// What was erased or anonymised under one schedule entry in one category: a line of the
+/// deletion protocol.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Disposal {
+    /// The category.
+    #[serde(serialize_with = "category_name")]
+    pub category: Entity,
+    /// The `[[retention]]` entry (position in the controller file).
+    pub entry: usize,
+    /// Erased or anonymised.
+    pub anonymised: bool,
+    /// Items and the pupils they belonged to.
+    pub count: Tally,
+    /// The earliest and latest year the items' periods ran from (the protocol's date range).
+    pub years: Option<(i32, i32)>,
+}
+
+fn category_name<S: serde::Serializer>(
+    entity: &Entity,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(entity.file_stem())
+}
+
+/// What an apply run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    /// The evaluation, as `retention report` counts it.
+    pub report: Report,
+    /// Items (the records themselves included, one each).
+    pub items: Reconciliation,
+    /// Pupils: a kept record with items removed counts as kept.
+    pub pupils: Reconciliation,
+    /// Per category, in [`Entity`] order.
+    pub categories: Vec<(String, Reconciliation)>,
+    /// The protocol's lines, by category and entry.
+    pub disposals: Vec<Disposal>,
+}
+
+/// Write the retained remainder of `records` into `sink` (and finish it), counting every
+/// item. A record with fields that could not be read stops the run: its retained copy would
+/// lose them.
+pub fn apply(
+    records: impl Iterator<Item = Result<Record>>,
+    schedule: &Schedule,
+    sink: &mut dyn Sink,
+) -> Result<Applied> {
+    let anonymiser = Anonymiser { statistics: Policy::load("statistics", schedule.today)? };
+    let mut tally = Tallies::new(schedule);
+    for record in records {
+        let mut record = record?;
+        if record.is_blank_row() {
+            continue;
+        }
+        if record.is_rejected() {
+            return Err(Error::syntax(
+                record.location(),
+                "this record holds fields that could not be read, which its retained copy \
+                 would lose: correct them first (`teczka validate` lists them); nothing was \
+                 written",
+            ));
+        }
+        let plan = evaluate(schedule, &record.pupil);
+        tally.add(schedule, &plan);
+        remainder(&mut record, &plan, schedule, &anonymiser, &mut tally.next_anonymous)?;
+        if plan.fate != Fate::Erase {
+            sink.accept(&record)?;
+        }
+    }
+    sink.finish()?;
+    tally.finish()
+}
+
+/// Per-run counts.
+struct Tallies {
+    applied: Applied,
+    lines: BTreeMap<(Entity, usize, bool), (Tally, Option<(i32, i32)>)>,
+    next_anonymous: u64,
+}
+
+impl Tallies {
+    fn new(schedule: &Schedule) -> Tallies {
+        let categories =
+            Entity::ALL.iter().map(|e| (e.file_stem().to_string(), Reconciliation::default()));
+        Tallies {
+            applied: Applied {
+                report: Report::new(schedule),
+                categories: categories.collect(),
+                ..Applied::default()
+            },
+            lines: BTreeMap::new(),
+            next_anonymous: 1,
+        }
+    }
+
+    fn add(&mut self, schedule: &Schedule, plan: &Plan) {
+        self.applied.report.add(plan);
+        let pupil_outcome = match plan.fate {
+            Fate::Keep => Outcome::Kept,
+            Fate::Erase => Outcome::Erased,
+            Fate::Anonymise => Outcome::Anonymised,
+        };
+        self.applied.pupils.count(pupil_outcome, 1);
+        for entity in Entity::ALL {
+            let mut per_line: BTreeMap<(usize, bool), (u64, Option<(i32, i32)>)> = BTreeMap::new();
+            for status in plan.statuses(entity) {
+                let outcome = plan.outcome(schedule, entity, status);
+                self.applied.items.count(outcome, 1);
+                self.applied.categories[entity as usize].1.count(outcome, 1);
+                let Some(rule) = schedule.rule(entity).filter(|_| outcome != Outcome::Kept) else {
+                    continue;
+                };
+                let line =
+                    per_line.entry((rule.entry, outcome == Outcome::Anonymised)).or_default();
+                line.0 += 1;
+                line.1 = widen(line.1, status.event.map(|d| d.year()));
+            }
+            for ((entry, anonymised), (items, years)) in per_line {
+                let line = self.lines.entry((entity, entry, anonymised)).or_default();
+                line.0.items += items;
+                line.0.pupils += 1;
+                line.1 = years.map_or(line.1, |(a, b)| widen(widen(line.1, Some(a)), Some(b)));
+            }
+        }
+    }
+
+    fn finish(mut self) -> Result<Applied> {
+        let (items, pupils) = (self.applied.items, self.applied.pupils);
+        if !items.balances() || !pupils.balances() {
+            return Err(Error::input(
+                "retention",
+                format!(
+                    "the counts do not reconcile (items {items}; pupils {pupils}): this is a bug \
+                     in teczka; the output was not committed"
+                ),
+            ));
+        }
+        self.applied.disposals = self
+            .lines
+            .into_iter()
+            .map(|((category, entry, anonymised), (count, years))| Disposal {
+                category,
+                entry,
+                anonymised,
+                count,
+                years,
+            })
+            .collect();
+        Ok(self.applied)
+    }
+}
+
+fn widen(range: Option<(i32, i32)>, year: Option<i32>) -> Option<(i32, i32)> {
+    match (range, year) {
+        (Some((a, b)), Some(y)) => Some((a.min(y), b.max(y))),
+        (None, Some(y)) => Some((y, y)),
+        (range, None) => range,
+    }
+}
+
+/// Turn `record` into its retained remainder: items to erase removed from the typed pupil,
+/// and, when anything is to be anonymised, its released form made; an anonymised record takes
+/// the number `next` (and moves it on).
+fn remainder(
+    record: &mut Record,
+    plan: &Plan,
+    schedule: &Schedule,
+    anonymiser: &Anonymiser,
+    next: &mut u64,
+) -> Result<()> {
+    if plan.fate == Fate::Erase || plan.held_whole.is_some() {
+        return Ok(());
+    }
+    let mut marks: Vec<Vec<bool>> = vec![Vec::new(); Entity::ALL.len()];
+    for entity in Entity::ALL.into_iter().skip(1) {
+        let outcomes: Vec<Outcome> =
+            plan.statuses(entity).iter().map(|s| plan.outcome(schedule, entity, s)).collect();
+        let keep: Vec<bool> = outcomes.iter().map(|o| *o != Outcome::Erased).collect();
+        retain_items(&mut record.pupil, entity, &keep);
+        marks[entity as usize] = outcomes
+            .into_iter()
+            .filter(|o| *o != Outcome::Erased)
+            .map(|o| o == Outcome::Anonymised)
+            .collect();
+    }
+    let whole = plan.fate == Fate::Anonymise;
+    if !whole && !marks.iter().flatten().any(|m| *m) {
+        return Ok(());
+    }
+    let id = if whole {
+        *next += 1;
+        format!("anon-{}", *next - 1)
+    } else {
+        record.pupil.id.clone()
+    };
+    let released = anonymiser.release(&record.pupil, &marks, whole, &id)?;
+    record.released = Some(Box::new(Released { record: released, ..Released::default() }));
+    Ok(())
+}
+
+/// Keep the items of `entity` whose `keep` is true.
+fn retain_items(pupil: &mut Pupil, entity: Entity, keep: &[bool]) {
+    fn retain<T>(items: &mut Vec<T>, keep: &[bool]) {
+        let mut at = 0;
+        items.retain(|_| {
+            at += 1;
+            keep.get(at - 1).copied().unwrap_or(true)
+        });
+    }
+    match entity {
+        Entity::Pupil => {}
+        Entity::Address => retain(&mut pupil.addresses, keep),
+        Entity::Guardian => retain(&mut pupil.guardians, keep),
+        Entity::Grade => retain(&mut pupil.grades, keep),
+        Entity::Attendance => retain(&mut pupil.attendance, keep),
+        Entity::Remark => retain(&mut pupil.remarks, keep),
+        Entity::Exam => retain(&mut pupil.exams, keep),
+        Entity::Achievement => retain(&mut pupil.achievements, keep),
+        Entity::Counselling => retain(&mut pupil.counselling, keep),
+        Entity::Health => retain(&mut pupil.health, keep),
+        Entity::Consent => retain(&mut pupil.consents, keep),
+        Entity::Contract => retain(&mut pupil.contracts, keep),
+        Entity::Payment => retain(&mut pupil.payments, keep),
+        Entity::Assessment => retain(&mut pupil.assessments, keep),
+    }
+}
+
+/// Anonymises marked items (and, for a whole record, the pupil's own fields) by the field
+/// catalogue's classes and the `statistics` preset's ladders; see the module documentation.
+struct Anonymiser {
+    statistics: Policy,
+}
+
+impl Anonymiser {
+    fn release(
+        &self,
+        pupil: &Pupil,
+        marks: &[Vec<bool>],
+        whole: bool,
+        id: &str,
+    ) -> Result<ReleasedPupil> {
+        let mut walker = Walker {
+            out: ReleasedPupil::default(),
+            marks,
+            whole,
+            id,
+            item: None,
+            policy: &self.statistics,
+        };
+        walk(pupil, &mut walker)?;
+        Ok(walker.out)
+    }
+}
+
+struct Walker<'a> {
+    out: ReleasedPupil,
+    marks: &'a [Vec<bool>],
+    whole: bool,
+    id: &'a str,
+    /// The top-level list item being walked.
+    item: Option<usize>,
+    policy: &'a Policy,
+}
+
+impl Visitor for Walker<'_> {
+    fn leaf(&mut self, node: &'static Node, value: Scalar<'_>) -> Result<()> {
+        let Node::Leaf { spec, index, .. } = node else { return Ok(()) };
+        let anonymise = match spec.entity {
+            Entity::Pupil => self.whole,
+            entity => self
+                .item
+                .and_then(|i| self.marks.get(entity as usize).and_then(|m| m.get(i)))
+                .copied()
+                .unwrap_or(false),
+        };
+        if !anonymise {
+            self.out.push_leaf(node, value);
+        } else if spec.entity == Entity::Pupil && spec.path == "id" {
+            self.out.push_leaf(node, Scalar::Text(self.id));
+        } else if let Some(text) =
+            anonymised(self.policy, spec.class, spec.free_text, *index, value)
+        {
+            match text {
+                Some(text) => self.out.push_leaf(node, Scalar::Text(&text)),
+                None => self.out.push_leaf(node, value),
+            }
+        }
+        Ok(())
+    }
+
+    fn enter(&mut self, node: &'static Node) -> Result<()> {
+        self.out.push_enter(node);
+        Ok(())
+    }
+
+    fn leave(&mut self, node: &'static Node) -> Result<()> {
+        self.out.push_leave(node);
+        Ok(())
+    }
+
+    fn enter_item(&mut self, list: &'static Node, index: usize) -> Result<()> {
+        self.item = Some(index);
+        self.out.push_enter_item(list, index);
+        Ok(())
+    }
+
+    fn leave_item(&mut self, list: &'static Node) -> Result<()> {
+        self.item = None;
+        self.out.push_leave_item(list);
+        Ok(())
+    }
+}
+
+/// An anonymised leaf: `None` drops it, `Some(None)` keeps it, `Some(Some(text))` replaces it.
+fn anonymised(
+    statistics: &Policy,
+    class: Class,
+    free_text: bool,
+    index: usize,
+    value: Scalar<'_>,
+) -> Option<Option<String>> {
+    if free_text || matches!(class, Class::Direct | Class::Sensitive) {
+        return None;
+    }
+    if class == Class::Plain {
+        return Some(None);
+    }
+    match statistics.rule(index).map(|r| &r.op) {
+        Some(Op::Keep) => Some(None),
+        Some(Op::Generalise(ladder)) => {
+            let mut text = String::new();
+            value.push_text(&mut text);
+            match ladder.apply_text(0, &text, |_| None) {
+                None => Some(None),
+                Some(general) if general == TOP => None,
+                Some(general) => Some(Some(general)),
+            }
+        }
+        _ => None,
+    }
+}
