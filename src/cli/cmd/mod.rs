@@ -9,6 +9,7 @@ pub mod import;
 pub mod keygen;
 pub mod man;
 pub mod policy;
+pub mod retention;
 pub mod risk;
 pub mod sar;
 pub mod schema;
