@@ -409,3 +409,134 @@ fn anonymised(
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Attendance, Enrolment, Guardian, Remark};
+    use crate::retention::testing::{d, schedule};
+    use crate::write::JsonlWriter;
+    use chrono::NaiveDate;
+    use serde_json::Value;
+
+    const SCHEDULE: &str = r#"
+[[retention]]
+data = "akta ucznia"
+period = "10 lat od ukończenia szkoły, potem anonimizacja"
+categories = ["pupils"]
+years = 10
+from = "leaving"
+action = "anonymise"
+[[retention]]
+data = "dzienniki"
+period = "5 lat"
+categories = ["attendance", "remarks"]
+years = 5
+from = "school-year-end"
+[[retention]]
+data = "rodzice"
+period = "5 lat od ukończenia szkoły, potem anonimizacja"
+categories = ["guardians"]
+years = 5
+from = "leaving"
+action = "anonymise"
+[[holds]]
+case = "I C 1/25"
+pupils = ["P-3"]
+reason = "sąd"
+set_by = "IOD"
+"#;
+
+    fn pupil(id: &str, leaving: NaiveDate) -> Pupil {
+        Pupil {
+            id: id.into(),
+            pesel: Some("10220127656".into()),
+            surname: Some("Rutkowski".into()),
+            first_name: Some("Mikołaj".into()),
+            birth_date: Some(d(2010, 2, 1)),
+            enrolment: Some(Enrolment {
+                leaving_date: Some(leaving),
+                school_id: Some("76475".into()),
+                ..Enrolment::default()
+            }),
+            guardians: vec![Guardian {
+                relation: Some("matka".into()),
+                surname: Some("Rutkowska".into()),
+                phone: Some("+48 600 000 000".into()),
+                ..Guardian::default()
+            }],
+            attendance: vec![Attendance { date: Some(d(2019, 5, 6)), ..Attendance::default() }],
+            remarks: vec![Remark {
+                date: Some(d(2019, 5, 6)),
+                text: Some("Pochwała".into()),
+                ..Remark::default()
+            }],
+            ..Pupil::default()
+        }
+    }
+
+    fn run(pupils: Vec<Pupil>, today: NaiveDate) -> (Applied, Vec<Value>) {
+        let records = pupils.into_iter().map(|pupil| Ok(Record { pupil, ..Record::default() }));
+        let mut out = Vec::new();
+        let mut sink = JsonlWriter::new(&mut out, "test");
+        let applied = apply(records, &schedule(SCHEDULE, today), &mut sink).expect("apply");
+        drop(sink);
+        let lines = String::from_utf8(out).expect("utf-8");
+        (applied, lines.lines().map(|l| serde_json::from_str(l).expect("json")).collect())
+    }
+
+    #[test]
+    fn erase_removes_items_and_anonymise_keeps_them_without_identifiers() {
+        // 2026: the registers (to 2024) are past; guardians (to 2025) are anonymised; the
+        // record itself (to 2030) stays.
+        let (applied, out) = run(vec![pupil("P-1", d(2020, 6, 26))], d(2026, 1, 1));
+        let p = &out[0];
+        assert_eq!(p["id"], "P-1");
+        assert_eq!(p["surname"], "Rutkowski");
+        assert!(p.get("attendance").is_none() && p.get("remarks").is_none(), "{p}");
+        assert_eq!(p["guardians"][0], serde_json::json!({ "relation": "matka" }));
+        assert_eq!(applied.items, Reconciliation { input: 4, kept: 1, erased: 2, anonymised: 1 });
+        assert!(applied.items.balances());
+        assert_eq!(applied.pupils, Reconciliation { input: 1, kept: 1, erased: 0, anonymised: 0 });
+    }
+
+    #[test]
+    fn a_record_past_its_period_is_anonymised_whole() {
+        let (applied, out) = run(vec![pupil("P-1", d(2020, 6, 26))], d(2031, 1, 1));
+        let p = &out[0];
+        assert_eq!(p["id"], "anon-1");
+        assert_eq!(p["birth_date"], "2010", "the birth date generalised to the year");
+        assert_eq!(p["enrolment"]["school_id"], "76475");
+        for gone in ["pesel", "surname", "first_name", "attendance", "remarks"] {
+            assert!(p.get(gone).is_none(), "{gone}: {p}");
+        }
+        assert_eq!(applied.pupils, Reconciliation { input: 1, kept: 0, erased: 0, anonymised: 1 });
+        assert_eq!(applied.items, Reconciliation { input: 4, kept: 0, erased: 2, anonymised: 2 });
+    }
+
+    #[test]
+    fn held_pupils_are_written_as_read_and_counts_reconcile() {
+        let pupils = vec![pupil("P-1", d(2020, 6, 26)), pupil("P-3", d(2020, 6, 26))];
+        let held = pupils[1].clone();
+        let (applied, out) = run(pupils, d(2031, 1, 1));
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[1], serde_json::to_value(&held).expect("json"));
+        assert_eq!(applied.pupils, Reconciliation { input: 2, kept: 1, erased: 0, anonymised: 1 });
+        assert!(applied.items.balances() && applied.pupils.balances());
+        assert_eq!(applied.report.pupils_held, 1);
+        assert_eq!(applied.report.holds[0].pupils, 1);
+        let kept: u64 = applied.categories.iter().map(|(_, r)| r.kept).sum();
+        assert_eq!(kept, applied.items.kept, "the categories add up to the total");
+    }
+
+    #[test]
+    fn a_record_with_unreadable_fields_stops_the_run() {
+        let mut record = Record { pupil: pupil("P-1", d(2020, 6, 26)), ..Record::default() };
+        record.report("birth_date", crate::Rule::Type, crate::Severity::Error, "not a date");
+        let mut sink = JsonlWriter::new(Vec::new(), "test");
+        let e = apply([Ok(record)].into_iter(), &schedule(SCHEDULE, d(2031, 1, 1)), &mut sink)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("could not be read") && e.contains("nothing was written"), "{e}");
+    }
+}

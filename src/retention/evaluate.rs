@@ -267,3 +267,122 @@ fn own_dates(pupil: &Pupil, entity: Entity) -> Vec<(Option<NaiveDate>, Option<Na
         Entity::Assessment => dated(&pupil.assessments, |a| a.date),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Attendance, Enrolment, Grade};
+    use crate::retention::testing::{d, schedule};
+
+    const REGISTERS: &str = r#"
+[[retention]]
+data = "arkusze ocen"
+period = "50 lat"
+categories = ["pupils", "grades"]
+years = 50
+from = "leaving"
+[[retention]]
+data = "dzienniki"
+period = "5 lat od końca roku szkolnego"
+categories = ["attendance"]
+years = 5
+from = "school-year-end"
+"#;
+
+    fn pupil(id: &str, leaving: Option<NaiveDate>) -> Pupil {
+        Pupil {
+            id: id.into(),
+            enrolment: Some(Enrolment { leaving_date: leaving, ..Enrolment::default() }),
+            ..Pupil::default()
+        }
+    }
+
+    fn attended(pupil: &mut Pupil, day: NaiveDate) {
+        pupil.attendance.push(Attendance { date: Some(day), ..Attendance::default() });
+    }
+
+    #[test]
+    fn the_school_year_boundary_is_31_august() {
+        // 31 August 2020 closes 2019/20 (kept to 31 August 2025); 1 September 2020 opens
+        // 2020/21 (kept to 31 August 2026, within a year of the run: due soon).
+        let mut p = pupil("P-1", Some(d(2030, 6, 30)));
+        attended(&mut p, d(2020, 8, 31));
+        attended(&mut p, d(2020, 9, 1));
+        let plan = evaluate(&schedule(REGISTERS, d(2025, 9, 1)), &p);
+        let attendance = plan.statuses(Entity::Attendance);
+        assert_eq!(attendance[0].standing, Standing::Expired);
+        assert_eq!(attendance[0].last_day, Some(d(2025, 8, 31)));
+        assert_eq!(attendance[1].standing, Standing::DueSoon);
+        assert_eq!(attendance[1].last_day, Some(d(2026, 8, 31)));
+        // On the period's last day the entry is still within it.
+        let plan = evaluate(&schedule(REGISTERS, d(2025, 8, 31)), &p);
+        assert_eq!(plan.statuses(Entity::Attendance)[0].standing, Standing::DueSoon);
+    }
+
+    #[test]
+    fn a_record_goes_only_when_every_item_is_past_its_period() {
+        let mut p = pupil("P-1", Some(d(2020, 6, 26)));
+        attended(&mut p, d(2020, 5, 4));
+        let within = evaluate(&schedule(REGISTERS, d(2069, 1, 1)), &p);
+        assert_eq!(within.statuses(Entity::Attendance)[0].standing, Standing::Expired);
+        assert_eq!((within.record.standing, within.fate), (Standing::Current, Fate::Keep));
+        let past = evaluate(&schedule(REGISTERS, d(2071, 1, 1)), &p);
+        assert_eq!((past.record.standing, past.fate), (Standing::Expired, Fate::Erase));
+
+        // Grades on a 50-year period keep a record whose own period is one year.
+        let short = REGISTERS.replacen("categories = [\"pupils\", \"grades\"]", "categories = [\"grades\"]", 1)
+            + "[[retention]]\ndata = \"dane\"\nperiod = \"rok\"\ncategories = [\"pupils\"]\nyears = 1\nfrom = \"leaving\"\n";
+        p.grades.push(Grade { school_year: Some("2019/2020".into()), ..Grade::default() });
+        let plan = evaluate(&schedule(&short, d(2030, 1, 1)), &p);
+        assert_eq!(plan.record.standing, Standing::Expired);
+        assert_eq!(plan.statuses(Entity::Grade)[0].standing, Standing::Current);
+        assert!(plan.kept_for_items);
+        assert_eq!(plan.fate, Fate::Keep);
+    }
+
+    #[test]
+    fn without_a_leaving_date_the_last_school_year_seen_counts() {
+        let mut p = pupil("P-1", None);
+        p.grades.push(Grade { school_year: Some("2018/2019".into()), ..Grade::default() });
+        attended(&mut p, d(2019, 10, 1));
+        assert_eq!(leaving(&p), (Some(d(2020, 8, 31)), true));
+        let plan = evaluate(&schedule(REGISTERS, d(2071, 1, 1)), &p);
+        assert!(plan.leaving_inferred);
+        assert_eq!(plan.record.last_day, Some(d(2070, 8, 31)));
+        // Nothing dated at all: undated, never expired.
+        let bare = evaluate(&schedule(REGISTERS, d(2200, 1, 1)), &pupil("P-2", None));
+        assert_eq!((bare.record.standing, bare.fate), (Standing::Undated, Fate::Keep));
+    }
+
+    #[test]
+    fn holds_keep_what_they_name_until_they_lapse() {
+        let mut p = pupil("P-1", Some(d(2020, 6, 26)));
+        attended(&mut p, d(2020, 5, 4));
+        let whole = format!(
+            "{REGISTERS}[[holds]]\ncase = \"I C 1/25\"\npupils = [\"P-1\"]\nreason = \"sąd\"\n\
+             set_by = \"IOD\"\n"
+        );
+        let plan = evaluate(&schedule(&whole, d(2100, 1, 1)), &p);
+        assert_eq!(plan.held_whole, Some(0));
+        assert_eq!(plan.fate, Fate::Keep);
+        assert_eq!(plan.statuses(Entity::Attendance)[0].standing, Standing::Held);
+        // Another pupil is not held.
+        let other = evaluate(&schedule(&whole, d(2100, 1, 1)), &pupil("P-2", Some(d(2020, 6, 26))));
+        assert_eq!(other.fate, Fate::Erase);
+
+        let category = format!(
+            "{REGISTERS}[[holds]]\ncase = \"kontrola\"\ncategories = [\"attendance\"]\n\
+             reason = \"kontrola\"\nset_by = \"dyrektor\"\n"
+        );
+        let plan = evaluate(&schedule(&category, d(2100, 1, 1)), &p);
+        assert_eq!(plan.held_whole, None);
+        assert_eq!(plan.statuses(Entity::Attendance)[0].standing, Standing::Held);
+        assert_eq!(plan.record.standing, Standing::Expired);
+        assert_eq!(plan.fate, Fate::Keep, "a held item keeps its record");
+
+        let lapsed = format!("{whole}until = 2099-12-31\n");
+        let s = schedule(&lapsed, d(2100, 1, 1));
+        assert_eq!((s.holds().len(), s.lapsed.len()), (0, 1));
+        assert_eq!(evaluate(&s, &p).fate, Fate::Erase);
+    }
+}

@@ -178,3 +178,48 @@ fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     (&mut file).write_all(bytes).map_err(|e| Error::io(&path, e))?;
     file.commit()
 }
+
+/// Controllers, pupils and schedules for the unit tests of this module.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Schedule;
+    use crate::sar::Controller;
+    use chrono::NaiveDate;
+    use std::path::Path;
+
+    /// A date.
+    pub fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("a date")
+    }
+
+    /// A controller file with `schedule` (retention entries and holds) after the fixed
+    /// Art. 15 part.
+    pub fn controller(schedule: &str) -> Controller {
+        let text = format!(
+            r#"
+country = "pl"
+default_language = "pl"
+source = "rodzice"
+[controller]
+name = "Szkoła"
+[dpo]
+name = "IOD"
+[authority]
+name = "Prezes UODO"
+address = "ul. Stawki 2, 00-193 Warszawa"
+website = "https://www.uodo.gov.pl"
+[automated_decisions]
+exists = false
+[[purposes]]
+purpose = "edukacja"
+legal_basis = "art. 6 ust. 1 lit. c RODO"
+{schedule}"#
+        );
+        Controller::from_toml(&text, Path::new("c.toml")).expect("test controller")
+    }
+
+    /// The schedule of `schedule` evaluated at `today`, due soon within 12 months.
+    pub fn schedule(schedule: &str, today: NaiveDate) -> Schedule {
+        Schedule::new(&controller(schedule), Path::new("c.toml"), today, 12).expect("schedule")
+    }
+}

@@ -603,4 +603,33 @@ exists = false
         let automated = MINIMAL.replace("exists = false", "exists = true");
         assert!(load_err(&automated).contains("needs `logic"));
     }
+
+    #[test]
+    fn retention_periods_and_holds_load_and_their_mistakes_are_named() {
+        let schedule = MINIMAL.replace(
+            "period = \"50 lat\"",
+            "period = \"50 lat\"\ncategories = [\"grades\"]\nyears = 50\nfrom = \"leaving\"\n\
+             code = \"B50\"\naction = \"anonymize\"",
+        ) + "[[holds]]\ncase = \"I C 1/25\"\nreason = \"sąd\"\nset_by = \"IOD\"\nsince = 2025-11-03\n";
+        let c = Controller::from_toml(&schedule, Path::new("c.toml")).expect("schedule");
+        let r = &c.retention[0];
+        assert_eq!(
+            (r.years, r.from, r.action),
+            (Some(50), Some(RetentionEvent::Leaving), Some(RetentionAction::Anonymise))
+        );
+        assert_eq!(c.holds[0].since, chrono::NaiveDate::from_ymd_opt(2025, 11, 3));
+
+        let e = load_err(&schedule.replace("from = \"leaving\"\n", ""));
+        assert!(e.contains("`retention[0]` has a period but no `from`"), "{e}");
+        let e = load_err(&schedule.replace("years = 50", "years = 0"));
+        assert!(e.contains("`retention[0]` has retention fields but no period"), "{e}");
+        let e = load_err(&schedule.replace("\"leaving\"", "\"graduation\""));
+        assert!(e.contains("unknown variant `graduation`") && e.contains("line"), "{e}");
+        let e = load_err(&schedule.replace("case = \"I C 1/25\"\n", ""));
+        assert!(e.contains("`holds[0]` names neither a `case` nor `pupils`"), "{e}");
+        let e = load_err(&schedule.replace("set_by", "who"));
+        assert!(e.contains("unknown field `who`") && e.contains("line"), "{e}");
+        let e = load_err(&schedule.replace("since = 2025-11-03", "since = \"3.11.2025\""));
+        assert!(e.contains("write it as YYYY-MM-DD"), "{e}");
+    }
 }
