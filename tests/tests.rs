@@ -14,6 +14,7 @@ mod keys;
 mod limits;
 mod policy;
 mod readme;
+mod retention;
 mod roundtrip;
 mod sar;
 mod security;
