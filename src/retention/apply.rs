@@ -141,10 +141,16 @@ pub fn apply(
     tally.finish()
 }
 
+/// The first and last year of a protocol line's items.
+type Years = Option<(i32, i32)>;
+
+/// A protocol line: the category, the schedule entry, and whether it anonymised.
+type LineKey = (Entity, usize, bool);
+
 /// Per-run counts.
 struct Tallies {
     applied: Applied,
-    lines: BTreeMap<(Entity, usize, bool), (Tally, Option<(i32, i32)>)>,
+    lines: BTreeMap<LineKey, (Tally, Years)>,
     next_anonymous: u64,
 }
 
@@ -172,7 +178,7 @@ impl Tallies {
         };
         self.applied.pupils.count(pupil_outcome, 1);
         for entity in Entity::ALL {
-            let mut per_line: BTreeMap<(usize, bool), (u64, Option<(i32, i32)>)> = BTreeMap::new();
+            let mut per_line: BTreeMap<(usize, bool), (u64, Years)> = BTreeMap::new();
             for status in plan.statuses(entity) {
                 let outcome = plan.outcome(schedule, entity, status);
                 self.applied.items.count(outcome, 1);
@@ -220,7 +226,7 @@ impl Tallies {
     }
 }
 
-fn widen(range: Option<(i32, i32)>, year: Option<i32>) -> Option<(i32, i32)> {
+fn widen(range: Years, year: Option<i32>) -> Years {
     match (range, year) {
         (Some((a, b)), Some(y)) => Some((a.min(y), b.max(y))),
         (None, Some(y)) => Some((y, y)),

@@ -141,7 +141,7 @@ impl Schedule {
     pub fn holds_over(&self, id: &str, entity: Entity) -> impl Iterator<Item = usize> + '_ {
         let id = id.to_string();
         self.holds.iter().enumerate().filter_map(move |(i, h)| {
-            let pupil = h.pupils.is_empty() || h.pupils.iter().any(|p| *p == id);
+            let pupil = h.pupils.is_empty() || h.pupils.contains(&id);
             let category = h.categories.is_empty() || h.categories.iter().any(|c| c.0 == entity);
             (pupil && category).then_some(i)
         })
