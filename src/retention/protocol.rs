@@ -293,7 +293,8 @@ impl Protocol {
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     meta name="generator" content="teczka";
                     title { (self.title) }
-                    style { (PreEscaped(crate::sar::CSS)) }
+                    // The report's stylesheet, with room for the protocol's nine columns.
+                    style { (PreEscaped(crate::sar::CSS)) "main{max-width:72rem}" }
                 }
                 body {
                     main {
