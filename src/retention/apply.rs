@@ -131,7 +131,7 @@ pub fn apply(
             ));
         }
         let plan = evaluate(schedule, &record.pupil);
-        tally.add(schedule, &plan);
+        tally.add(schedule, &plan, &record.pupil.id);
         remainder(&mut record, &plan, schedule, &anonymiser, &mut tally.next_anonymous)?;
         if plan.fate != Fate::Erase {
             sink.accept(&record)?;
@@ -169,8 +169,8 @@ impl Tallies {
         }
     }
 
-    fn add(&mut self, schedule: &Schedule, plan: &Plan) {
-        self.applied.report.add(plan);
+    fn add(&mut self, schedule: &Schedule, plan: &Plan, id: &str) {
+        self.applied.report.add(plan, id, schedule);
         let pupil_outcome = match plan.fate {
             Fate::Keep => Outcome::Kept,
             Fate::Erase => Outcome::Erased,
@@ -533,6 +533,15 @@ set_by = "IOD"
         assert_eq!(applied.report.holds[0].pupils, 1);
         let kept: u64 = applied.categories.iter().map(|(_, r)| r.kept).sum();
         assert_eq!(kept, applied.items.kept, "the categories add up to the total");
+    }
+
+    #[test]
+    fn a_hold_naming_an_id_the_input_lacks_is_counted() {
+        let (applied, _) = run(vec![pupil("P-1", d(2020, 6, 26))], d(2031, 1, 1));
+        assert_eq!((applied.report.holds[0].pupils, applied.report.holds[0].unmatched), (0, 1));
+        let pupils = vec![pupil("P-3", d(2020, 6, 26)), pupil("P-3", d(2020, 6, 26))];
+        let (applied, _) = run(pupils, d(2031, 1, 1));
+        assert_eq!((applied.report.holds[0].pupils, applied.report.holds[0].unmatched), (2, 0));
     }
 
     #[test]

@@ -153,6 +153,8 @@ pub struct HoldLine {
     pub items: u64,
     /// Pupils it kept (whole or in part).
     pub pupils: u64,
+    /// Pupil ids it names that the input did not hold.
+    pub unmatched: u64,
 }
 
 /// The protocol.
@@ -231,8 +233,8 @@ impl Protocol {
                 })
             })
             .collect();
-        let hold_line = |h: &crate::sar::Hold, lapsed: bool, counts: Option<(u64, u64)>| {
-            let (items, pupils) = counts.unwrap_or_default();
+        let hold_line = |h: &crate::sar::Hold, lapsed: bool, counts: Option<(u64, u64, u64)>| {
+            let (items, pupils, unmatched) = counts.unwrap_or_default();
             HoldLine {
                 case: h.case.clone(),
                 reason: text(&h.reason),
@@ -242,6 +244,7 @@ impl Protocol {
                 lapsed,
                 items,
                 pupils,
+                unmatched,
             }
         };
         let mut holds: Vec<HoldLine> = schedule
@@ -249,7 +252,7 @@ impl Protocol {
             .iter()
             .enumerate()
             .map(|(i, h)| {
-                let counts = applied.report.holds.get(i).map(|c| (c.items, c.pupils));
+                let counts = applied.report.holds.get(i).map(|c| (c.items, c.pupils, c.unmatched));
                 hold_line(h, false, counts)
             })
             .collect();
@@ -412,6 +415,13 @@ impl Protocol {
             } @else {
                 " — " (t(["zachowano pozycji", "zachováno položek", "items kept"])) ": " (hold.items)
                 ", " (t(["uczniów", "žáků", "pupils"])) ": " (hold.pupils)
+                @if hold.unmatched > 0 {
+                    span.special { " — " (t([
+                        "identyfikatorów nieobecnych w danych",
+                        "identifikátorů chybějících v datech",
+                        "ids not found in the input",
+                    ])) ": " (hold.unmatched) }
+                }
             }
         } } } }
     }

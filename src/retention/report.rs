@@ -61,6 +61,11 @@ pub struct HoldCounts {
     pub items: u64,
     /// Pupils it protects (whole or in part).
     pub pupils: u64,
+    /// Pupil ids it names that no record of the input has: a mistyped id protects nobody.
+    pub unmatched: u64,
+    /// Which of its named ids were seen.
+    #[serde(skip)]
+    seen: Vec<bool>,
 }
 
 /// What a retention report found.
@@ -101,8 +106,16 @@ impl Report {
                 ..CategoryCounts::default()
             })
             .collect();
-        let holds = (0..schedule.holds().len())
-            .map(|hold| HoldCounts { hold, ..HoldCounts::default() })
+        let holds = schedule
+            .holds()
+            .iter()
+            .enumerate()
+            .map(|(hold, h)| HoldCounts {
+                hold,
+                unmatched: h.pupils.len() as u64,
+                seen: vec![false; h.pupils.len()],
+                ..HoldCounts::default()
+            })
             .collect();
         Report {
             today: Some(schedule.today),
@@ -113,8 +126,16 @@ impl Report {
         }
     }
 
-    /// Count one pupil's plan.
-    pub fn add(&mut self, plan: &Plan) {
+    /// Count one pupil's plan; `id` is the pupil's, matched against the holds' ids.
+    pub fn add(&mut self, plan: &Plan, id: &str, schedule: &Schedule) {
+        for (counts, hold) in self.holds.iter_mut().zip(schedule.holds()) {
+            for (named, seen) in hold.pupils.iter().zip(counts.seen.iter_mut()) {
+                if named == id && !*seen {
+                    *seen = true;
+                    counts.unmatched -= 1;
+                }
+            }
+        }
         self.pupils += 1;
         self.pupils_held += u64::from(plan.held_whole.is_some());
         self.records_expiring += u64::from(plan.fate != super::Fate::Keep);
@@ -167,7 +188,7 @@ pub fn report(
             continue;
         }
         report.unreadable += u64::from(record.is_rejected());
-        report.add(&evaluate(schedule, &record.pupil));
+        report.add(&evaluate(schedule, &record.pupil), &record.pupil.id, schedule);
     }
     Ok(report)
 }

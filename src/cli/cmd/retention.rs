@@ -129,6 +129,7 @@ fn report(args: ReportArgs) -> anyhow::Result<Exit> {
     let options = args.read.options()?;
     let summary =
         retention::run_report(args.read.inputs(), &options, &args.schedule.controller, &schedule)?;
+    warn_unmatched(&summary.report, &schedule, &args.schedule.controller);
     if args.json {
         let text = serde_json::to_string_pretty(&summary).context("cannot write the report")?;
         println!("{text}");
@@ -163,6 +164,7 @@ fn apply(args: ApplyArgs) -> anyhow::Result<Exit> {
     };
     let summary =
         retention::run_apply(args.read.inputs(), &args.read.options()?, &schedule, options)?;
+    warn_unmatched(&summary.report, &schedule, &args.schedule.controller);
     print_applied(&summary, &controller);
     Ok(Exit::Clean)
 }
@@ -225,6 +227,26 @@ fn print_applied(summary: &Summary, controller: &Controller) {
     eprintln!("pupils: {}", applied.pupils);
 }
 
+/// A hold as messages name it: its case, else its position.
+fn hold_name(hold: &teczka::sar::Hold) -> String {
+    hold.case.clone().unwrap_or_else(|| "(no case reference)".to_string())
+}
+
+/// Warn about holds naming pupil ids the input does not hold: a mistyped id protects nobody.
+fn warn_unmatched(report: &Report, schedule: &Schedule, controller: &Path) {
+    for (hold, counts) in schedule.holds().iter().zip(&report.holds) {
+        if counts.unmatched > 0 {
+            eprintln!(
+                "{}: warning: hold {} names {} pupil ids that no input record has: check them \
+                 (a mistyped id protects nobody)",
+                controller.display(),
+                hold_name(hold),
+                counts.unmatched
+            );
+        }
+    }
+}
+
 /// The report as a table for people: one row per category holding items.
 fn report_text(report: &Report, schedule: &Schedule) -> String {
     let mut out = format!(
@@ -274,7 +296,7 @@ fn report_text(report: &Report, schedule: &Schedule) -> String {
     for (hold, counts) in schedule.holds().iter().zip(&report.holds) {
         out.push_str(&format!(
             "hold {}: set by {}: keeps {} items of {} pupils\n",
-            hold.case.as_deref().unwrap_or("(no case reference)"),
+            hold_name(hold),
             hold.set_by,
             counts.items,
             counts.pupils
@@ -283,7 +305,7 @@ fn report_text(report: &Report, schedule: &Schedule) -> String {
     for hold in &schedule.lapsed {
         out.push_str(&format!(
             "hold {}: lapsed on {}: not applied\n",
-            hold.case.as_deref().unwrap_or("(no case reference)"),
+            hold_name(hold),
             hold.until.map(|d| d.to_string()).unwrap_or_default()
         ));
     }
