@@ -310,3 +310,64 @@ fn a_controller_without_a_machine_readable_period_is_refused() {
         run.stderr()
     );
 }
+
+#[test]
+fn a_language_school_anonymises_whole_records_ten_years_after_the_contract() {
+    let dir = Dir::new();
+    copy_fixture(&dir, "multi-file", "export");
+    let controller = fixture("retention/controller-language-school.toml");
+    let run = dir
+        .run(&[
+            "retention",
+            "apply",
+            "export",
+            "--controller",
+            &controller,
+            "--today",
+            "2040-01-01",
+            "--by",
+            "Zarząd",
+            "--to",
+            "jsonl",
+            "-o",
+            "po_anonimizacji",
+        ])
+        .expect_code(0);
+    let stderr = run.stderr();
+    assert!(stderr.ends_with("pupils: in=30 kept=0 erased=0 anonymised=30\n"), "{stderr}");
+    assert!(stderr.contains("items: in=1194 kept=0 erased=165 anonymised=1029"), "{stderr}");
+    let out = dir.read("po_anonimizacji/records.jsonl");
+    let values = personal_values(&dir, "export");
+    assert_no_personal_value(&values, "the anonymised remainder", &out);
+    for (n, line) in out.lines().enumerate() {
+        let pupil: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(pupil["id"], format!("anon-{}", n + 1));
+        assert!(pupil["birth_date"].as_str().is_none_or(|y| y.len() == 4), "{pupil}");
+        for gone in ["pesel", "surname", "first_name", "payments", "health", "counselling"] {
+            assert!(pupil.get(gone).is_none(), "{gone}: {pupil}");
+        }
+        assert!(pupil["enrolment"].get("register_number").is_none(), "{pupil}");
+        for day in pupil["attendance"].as_array().into_iter().flatten() {
+            assert_eq!(day["date"].as_str().map(str::len), Some(4), "{day}");
+        }
+    }
+    // Six years earlier, only health notes are past their period; nothing else changes.
+    let run = dir
+        .run(&[
+            "retention",
+            "report",
+            "export",
+            "--controller",
+            &controller,
+            "--today",
+            "2030-01-01",
+            "--json",
+        ])
+        .expect_code(0);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    let pupils = &json["report"]["categories"][0];
+    assert_eq!(
+        (pupils["expired"]["items"].as_u64(), pupils["total"]["items"].as_u64()),
+        (Some(0), Some(30))
+    );
+}

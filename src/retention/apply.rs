@@ -3,10 +3,13 @@
 //! Items past their period are left out (`erase`) or written anonymised (`anonymise`);
 //! held items and pupils are written exactly as read. Anonymising reuses the policy engine's
 //! catalogue and ladders: direct identifiers, free text and special-category fields are
-//! dropped; quasi-identifiers are released as the shipped `statistics` preset releases them
-//! (birth date as the year, communes kept, postcodes and towns dropped), at the first level of
-//! its ladders; plain fields are kept. An anonymised record's id becomes `anon-N`, numbered in
-//! output order. Nothing is measured here: run `teczka risk` on what is released further.
+//! dropped; the pupil's own fields and every quasi-identifier are released as the shipped
+//! `statistics` preset releases them (birth date as the year, school and class level kept,
+//! class symbol and register number dropped, communes kept, postcodes and towns dropped), at
+//! the first level of its ladders; other dates become their year (an exact day of absence is
+//! a fact someone may know); other plain fields are kept. An anonymised record's id becomes
+//! `anon-N`, numbered in output order. Nothing is measured here: run `teczka risk` on what is
+//! released further.
 //!
 //! Every item is counted once as kept, erased or anonymised, and the totals are checked
 //! against the items read before the run reports success.
@@ -19,9 +22,9 @@ use crate::model::record::{Record, Released};
 use crate::model::released::ReleasedPupil;
 use crate::model::tree::Node;
 use crate::model::walk::{walk, Scalar, Visitor};
-use crate::model::{Class, Entity, Pupil};
+use crate::model::{Class, Entity, FieldSpec, Pupil, ValueKind};
 use crate::policy::generalise::TOP;
-use crate::policy::{Op, Policy};
+use crate::policy::{Ladder, Op, Policy};
 use crate::write::Sink;
 use chrono::Datelike;
 use serde::Serialize;
@@ -115,7 +118,7 @@ pub fn apply(
     schedule: &Schedule,
     sink: &mut dyn Sink,
 ) -> Result<Applied> {
-    let anonymiser = Anonymiser { statistics: Policy::load("statistics", schedule.today)? };
+    let anonymiser = Anonymiser::new(schedule.today)?;
     let mut tally = Tallies::new(schedule);
     for record in records {
         let mut record = record?;
@@ -305,6 +308,16 @@ fn retain_items(pupil: &mut Pupil, entity: Entity, keep: &[bool]) {
 /// catalogue's classes and the `statistics` preset's ladders; see the module documentation.
 struct Anonymiser {
     statistics: Policy,
+    /// Dates to their year.
+    year: Ladder,
+}
+
+impl Anonymiser {
+    fn new(today: chrono::NaiveDate) -> Result<Anonymiser> {
+        let year = Ladder::new(&["year".to_string()], &ValueKind::Date, false, today)
+            .map_err(|m| Error::config("preset statistics", m))?;
+        Ok(Anonymiser { statistics: Policy::load("statistics", today)?, year })
+    }
 }
 
 impl Anonymiser {
@@ -321,7 +334,7 @@ impl Anonymiser {
             whole,
             id,
             item: None,
-            policy: &self.statistics,
+            anonymiser: self,
         };
         walk(pupil, &mut walker)?;
         Ok(walker.out)
@@ -335,7 +348,7 @@ struct Walker<'a> {
     id: &'a str,
     /// The top-level list item being walked.
     item: Option<usize>,
-    policy: &'a Policy,
+    anonymiser: &'a Anonymiser,
 }
 
 impl Visitor for Walker<'_> {
@@ -353,9 +366,7 @@ impl Visitor for Walker<'_> {
             self.out.push_leaf(node, value);
         } else if spec.entity == Entity::Pupil && spec.path == "id" {
             self.out.push_leaf(node, Scalar::Text(self.id));
-        } else if let Some(text) =
-            anonymised(self.policy, spec.class, spec.free_text, *index, value)
-        {
+        } else if let Some(text) = self.anonymiser.leaf(spec, *index, value) {
             match text {
                 Some(text) => self.out.push_leaf(node, Scalar::Text(&text)),
                 None => self.out.push_leaf(node, value),
@@ -387,23 +398,14 @@ impl Visitor for Walker<'_> {
     }
 }
 
-/// An anonymised leaf: `None` drops it, `Some(None)` keeps it, `Some(Some(text))` replaces it.
-fn anonymised(
-    statistics: &Policy,
-    class: Class,
-    free_text: bool,
-    index: usize,
-    value: Scalar<'_>,
-) -> Option<Option<String>> {
-    if free_text || matches!(class, Class::Direct | Class::Sensitive) {
-        return None;
-    }
-    if class == Class::Plain {
-        return Some(None);
-    }
-    match statistics.rule(index).map(|r| &r.op) {
-        Some(Op::Keep) => Some(None),
-        Some(Op::Generalise(ladder)) => {
+impl Anonymiser {
+    /// An anonymised leaf: `None` drops it, `Some(None)` keeps it, `Some(Some(text))`
+    /// replaces it.
+    fn leaf(&self, spec: &FieldSpec, index: usize, value: Scalar<'_>) -> Option<Option<String>> {
+        if spec.free_text || matches!(spec.class, Class::Direct | Class::Sensitive) {
+            return None;
+        }
+        let generalised = |ladder: &Ladder| {
             let mut text = String::new();
             value.push_text(&mut text);
             match ladder.apply_text(0, &text, |_| None) {
@@ -411,8 +413,18 @@ fn anonymised(
                 Some(general) if general == TOP => None,
                 Some(general) => Some(Some(general)),
             }
+        };
+        if spec.entity == Entity::Pupil || spec.class == Class::Quasi {
+            return match self.statistics.rule(index).map(|r| &r.op) {
+                Some(Op::Keep) => Some(None),
+                Some(Op::Generalise(ladder)) => generalised(ladder),
+                _ => None,
+            };
         }
-        _ => None,
+        match spec.kind {
+            ValueKind::Date => generalised(&self.year),
+            _ => Some(None),
+        }
     }
 }
 
