@@ -113,6 +113,35 @@ pub struct Applied {
 /// Write the retained remainder of `records` into `sink` (and finish it), counting every
 /// item. A record with fields that could not be read stops the run: its retained copy would
 /// lose them.
+///
+/// # Example
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use std::path::Path;
+/// use teczka::model::Enrolment;
+/// use teczka::retention::{apply, Schedule};
+/// use teczka::sar::Controller;
+/// use teczka::write::JsonlWriter;
+/// use teczka::{Pupil, Record};
+///
+/// let path = Path::new("fixtures/sar/controller-pl.toml");
+/// let controller = Controller::load(path)?;
+/// let today = NaiveDate::from_ymd_opt(2080, 1, 1).unwrap();
+/// let schedule = Schedule::new(&controller, path, today, 12)?;
+/// let left = NaiveDate::from_ymd_opt(2020, 6, 26);
+/// let enrolment = Enrolment { leaving_date: left, ..Enrolment::default() };
+/// let pupil = Pupil { id: "P-1".into(), enrolment: Some(enrolment), ..Pupil::default() };
+///
+/// let mut out = Vec::new();
+/// let mut sink = JsonlWriter::new(&mut out, "-");
+/// let records = [Ok(Record { pupil, ..Record::default() })];
+/// let applied = apply(records.into_iter(), &schedule, &mut sink)?;
+/// drop(sink);
+/// assert_eq!(applied.pupils.to_string(), "in=1 kept=0 erased=1 anonymised=0");
+/// assert!(out.is_empty(), "50 years after leaving, the record is gone");
+/// # Ok::<(), teczka::Error>(())
+/// ```
 pub fn apply(
     records: impl Iterator<Item = Result<Record>>,
     schedule: &Schedule,
