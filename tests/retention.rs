@@ -229,6 +229,12 @@ fn czech_schedule_anonymises_guardians_keeps_archival_records_and_held_remarks()
     let html = dir.read("po_skartaci/protocol.html");
     assert!(html.contains("Skartační protokol") && html.contains("KRPB-12345/TČ-2025"), "{html}");
     assert!(html.contains("anonymizováno"), "{html}");
+    assert!(html.contains("Archiválie k předání do archivu"), "{html}");
+    let protocol: serde_json::Value =
+        serde_json::from_str(&dir.read("po_skartaci/protocol.json")).unwrap();
+    assert_eq!(protocol["archival"][0]["category"], "pupils");
+    assert_eq!(protocol["archival"][0]["code"], "A 45");
+    assert_eq!(protocol["archival"][0]["items"], 25);
     let values = personal_values(&dir, "zaci.jsonl");
     for file in ["po_skartaci/protocol.json", "po_skartaci/protocol.html"] {
         assert_no_personal_value(&values, file, &dir.read(file));

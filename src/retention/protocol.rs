@@ -10,6 +10,7 @@
 use super::apply::{Applied, Reconciliation};
 use super::schedule::Schedule;
 use crate::error::{Error, Result};
+use crate::model::Entity;
 use crate::sar::{entity_label, Controller, Lang, RetentionEvent};
 use chrono::NaiveDate;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
@@ -134,6 +135,23 @@ pub struct Line {
     pub last_year: Option<i32>,
 }
 
+/// Archival records of one category past their period: kept, to hand over to the archive.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ArchivalLine {
+    /// The category's name in the records.
+    pub category: &'static str,
+    /// The category in the protocol's language.
+    pub category_label: &'static str,
+    /// The `[[retention]]` entry.
+    pub entry: usize,
+    /// The file-plan code (`A 45`).
+    pub code: Option<String>,
+    /// Items.
+    pub items: u64,
+    /// Pupils they belong to.
+    pub pupils: u64,
+}
+
 /// A hold and what it kept.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct HoldLine {
@@ -184,6 +202,9 @@ pub struct Protocol {
     pub output: String,
     /// What was disposed of.
     pub lines: Vec<Line>,
+    /// Archival records (file-plan category `A`) past their period: kept, to be offered to
+    /// the state archive (the Czech *skartační návrh* lists them beside those destroyed).
+    pub archival: Vec<ArchivalLine>,
     /// The holds.
     pub holds: Vec<HoldLine>,
     /// Items: in = kept + erased + anonymised.
@@ -257,6 +278,22 @@ impl Protocol {
             })
             .collect();
         holds.extend(schedule.lapsed.iter().map(|h| hold_line(h, true, None)));
+        let archival = Entity::ALL
+            .into_iter()
+            .zip(&applied.report.categories)
+            .filter(|(_, counts)| counts.archival.items > 0)
+            .filter_map(|(entity, counts)| {
+                let entry = counts.entry?;
+                Some(ArchivalLine {
+                    category: entity.file_stem(),
+                    category_label: entity_label(entity, lang),
+                    entry,
+                    code: c.retention.get(entry).and_then(|r| r.code.clone()),
+                    items: counts.archival.items,
+                    pupils: counts.archival.pupils,
+                })
+            })
+            .collect();
         Protocol {
             document: "teczka retention protocol",
             title: lang.pick(TITLE),
@@ -270,6 +307,7 @@ impl Protocol {
             inputs: meta.inputs,
             output: meta.output,
             lines,
+            archival,
             holds,
             items: applied.items,
             pupils: applied.pupils,
@@ -306,6 +344,14 @@ impl Protocol {
                         h2 { (t(["Wybrakowane dane", "Skartované údaje", "Data disposed of"])) }
                         (self.lines_table())
                         h2 { (t(["Blokady prawne", "Právní blokace", "Legal holds"])) }
+                        @if !self.archival.is_empty() {
+                            h2 { (t([
+                                "Materiały archiwalne do przekazania do archiwum",
+                                "Archiválie k předání do archivu",
+                                "Archival records to hand over to the archive",
+                            ])) }
+                            (self.archival_list())
+                        }
                         (self.holds_list())
                         h2 { (t(["Uzgodnienie liczb", "Kontrola počtů", "Counts reconciled"])) }
                         (self.reconciliation())
@@ -400,6 +446,16 @@ impl Protocol {
         } else {
             t(["usunięto", "vymazáno", "erased"])
         }
+    }
+
+    fn archival_list(&self) -> Markup {
+        let t = |texts: [&'static str; 3]| self.language.pick(texts);
+        html! { ul { @for line in &self.archival { li {
+            (line.category_label) " (" (line.code.as_deref().unwrap_or("A")) "): "
+            (line.items) " " (t(["pozycji", "položek", "items"])) ", "
+            (line.pupils) " " (t(["uczniów", "žáků", "pupils"])) " — "
+            (t(["zachowano, nie usunięto", "zachováno, nevymazáno", "kept, not erased"]))
+        } } } }
     }
 
     fn holds_list(&self) -> Markup {

@@ -147,6 +147,12 @@ fn apply(args: ApplyArgs) -> anyhow::Result<Exit> {
         bail!("-o names a folder (the remainder and the protocol): give a folder name");
     }
     let (controller, schedule) = args.schedule.load()?;
+    if schedule.today > chrono::Local::now().date_naive() {
+        note!(
+            "teczka: note: --today {} is after today's date; the protocol is dated {0}",
+            schedule.today
+        );
+    }
     let signing_key = open_signing_key(args.sign.as_deref(), args.sign_password_env.as_deref())?;
     let format = match args.to {
         Some(to) => OutFormat::from(to),
