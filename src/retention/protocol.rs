@@ -227,73 +227,6 @@ impl Protocol {
         let c = meta.controller;
         let lang = meta.lang;
         let text = |t: &crate::sar::Text| c.text(t, lang).text.to_string();
-        let lines = applied
-            .disposals
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| {
-                let entry = c.retention.get(d.entry)?;
-                let rule = schedule.rule(d.category)?;
-                Some(Line {
-                    number: i + 1,
-                    category: d.category.file_stem(),
-                    category_label: entity_label(d.category, lang),
-                    entry: d.entry,
-                    data: text(&entry.data),
-                    code: entry.code.clone(),
-                    period: text(&entry.period),
-                    months: rule.period.months,
-                    from: rule.from,
-                    calendar_years: rule.period.calendar_years,
-                    basis: entry.basis.as_ref().map(text),
-                    action: if d.anonymised { "anonymised" } else { "erased" },
-                    items: d.count.items,
-                    pupils: d.count.pupils,
-                    first_year: d.years.map(|y| y.0),
-                    last_year: d.years.map(|y| y.1),
-                })
-            })
-            .collect();
-        let hold_line = |h: &crate::sar::Hold, lapsed: bool, counts: Option<(u64, u64, u64)>| {
-            let (items, pupils, unmatched) = counts.unwrap_or_default();
-            HoldLine {
-                case: h.case.clone(),
-                reason: text(&h.reason),
-                set_by: h.set_by.clone(),
-                since: h.since,
-                until: h.until,
-                lapsed,
-                items,
-                pupils,
-                unmatched,
-            }
-        };
-        let mut holds: Vec<HoldLine> = schedule
-            .holds()
-            .iter()
-            .enumerate()
-            .map(|(i, h)| {
-                let counts = applied.report.holds.get(i).map(|c| (c.items, c.pupils, c.unmatched));
-                hold_line(h, false, counts)
-            })
-            .collect();
-        holds.extend(schedule.lapsed.iter().map(|h| hold_line(h, true, None)));
-        let archival = Entity::ALL
-            .into_iter()
-            .zip(&applied.report.categories)
-            .filter(|(_, counts)| counts.archival.items > 0)
-            .filter_map(|(entity, counts)| {
-                let entry = counts.entry?;
-                Some(ArchivalLine {
-                    category: entity.file_stem(),
-                    category_label: entity_label(entity, lang),
-                    entry,
-                    code: c.retention.get(entry).and_then(|r| r.code.clone()),
-                    items: counts.archival.items,
-                    pupils: counts.archival.pupils,
-                })
-            })
-            .collect();
         Protocol {
             document: "teczka retention protocol",
             title: lang.pick(TITLE),
@@ -306,9 +239,9 @@ impl Protocol {
             tool: format!("teczka {}", env!("CARGO_PKG_VERSION")),
             inputs: meta.inputs,
             output: meta.output,
-            lines,
-            archival,
-            holds,
+            lines: lines(applied, schedule, c, lang),
+            archival: archival(applied, c, lang),
+            holds: holds(applied, schedule, c, lang),
             items: applied.items,
             pupils: applied.pupils,
             signed_with: meta.signed_with,
@@ -517,5 +450,114 @@ impl Protocol {
                 @if let Some(sha) = &input.sha256 { br; code.note { (sha) } }
             } } }
         }
+    }
+}
+
+/// The protocol's lines: one per category and schedule entry that disposed of something.
+fn lines(applied: &Applied, schedule: &Schedule, c: &Controller, lang: Lang) -> Vec<Line> {
+    let text = |t: &crate::sar::Text| c.text(t, lang).text.to_string();
+    let line = |(i, d): (usize, &super::Disposal)| {
+        let entry = c.retention.get(d.entry)?;
+        let rule = schedule.rule(d.category)?;
+        Some(Line {
+            number: i + 1,
+            category: d.category.file_stem(),
+            category_label: entity_label(d.category, lang),
+            entry: d.entry,
+            data: text(&entry.data),
+            code: entry.code.clone(),
+            period: text(&entry.period),
+            months: rule.period.months,
+            from: rule.from,
+            calendar_years: rule.period.calendar_years,
+            basis: entry.basis.as_ref().map(text),
+            action: if d.anonymised { "anonymised" } else { "erased" },
+            items: d.count.items,
+            pupils: d.count.pupils,
+            first_year: d.years.map(|y| y.0),
+            last_year: d.years.map(|y| y.1),
+        })
+    };
+    applied.disposals.iter().enumerate().filter_map(line).collect()
+}
+
+/// The holds in force with what each kept, then the lapsed ones.
+fn holds(applied: &Applied, schedule: &Schedule, c: &Controller, lang: Lang) -> Vec<HoldLine> {
+    let line = |h: &crate::sar::Hold, lapsed: bool, counts: Option<&super::HoldCounts>| HoldLine {
+        case: h.case.clone(),
+        reason: c.text(&h.reason, lang).text.to_string(),
+        set_by: h.set_by.clone(),
+        since: h.since,
+        until: h.until,
+        lapsed,
+        items: counts.map_or(0, |n| n.items),
+        pupils: counts.map_or(0, |n| n.pupils),
+        unmatched: counts.map_or(0, |n| n.unmatched),
+    };
+    let in_force = schedule.holds().iter().enumerate();
+    let mut holds: Vec<HoldLine> =
+        in_force.map(|(i, h)| line(h, false, applied.report.holds.get(i))).collect();
+    holds.extend(schedule.lapsed.iter().map(|h| line(h, true, None)));
+    holds
+}
+
+/// Archival records past their period, per category.
+fn archival(applied: &Applied, c: &Controller, lang: Lang) -> Vec<ArchivalLine> {
+    Entity::ALL
+        .into_iter()
+        .zip(&applied.report.categories)
+        .filter(|(_, counts)| counts.archival.items > 0)
+        .filter_map(|(entity, counts)| {
+            let entry = counts.entry?;
+            Some(ArchivalLine {
+                category: entity.file_stem(),
+                category_label: entity_label(entity, lang),
+                entry,
+                code: c.retention.get(entry).and_then(|r| r.code.clone()),
+                items: counts.archival.items,
+                pupils: counts.archival.pupils,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::retention::testing::{controller, d, schedule};
+
+    const SCHEDULE: &str = r#"
+[[retention]]
+data = "dzienniki"
+period = "5 lat"
+categories = ["attendance"]
+years = 5
+from = "item"
+code = "B5"
+"#;
+
+    #[test]
+    fn the_page_escapes_what_people_typed_and_says_when_nothing_was_disposed_of() {
+        let c = controller(SCHEDULE);
+        let s = schedule(SCHEDULE, d(2030, 1, 1));
+        let meta = Meta {
+            controller: &c,
+            lang: Lang::En,
+            performed_by: "<script>alert(1)</script>".into(),
+            inputs: vec![FileDigest { path: "-".into(), bytes: 0, sha256: None }],
+            output: "records.jsonl".into(),
+            signed_with: None,
+        };
+        let protocol = Protocol::new(&Applied::default(), &s, meta);
+        let html = protocol.to_html();
+        assert!(!html.contains("<script"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+        assert!(html.contains("Nothing was disposed of.") && html.contains("No holds."), "{html}");
+        let json: serde_json::Value = serde_json::from_str(&protocol.to_json()).unwrap();
+        assert_eq!(json["date"], "2030-01-01");
+        assert_eq!(
+            json["items"],
+            serde_json::json!({"in": 0, "kept": 0, "erased": 0, "anonymised": 0})
+        );
     }
 }
