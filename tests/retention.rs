@@ -377,3 +377,35 @@ fn a_language_school_anonymises_whole_records_ten_years_after_the_contract() {
         (Some(0), Some(30))
     );
 }
+
+#[test]
+fn anonymised_xml_follows_the_released_xsd_written_beside_it() {
+    let dir = Dir::new();
+    copy_fixture(&dir, "multi-file", "export");
+    let controller = fixture("retention/controller-language-school.toml");
+    dir.run(&[
+        "retention",
+        "apply",
+        "export",
+        "--controller",
+        &controller,
+        "--today",
+        "2040-01-01",
+        "--by",
+        "Zarząd",
+        "--to",
+        "sou",
+        "-o",
+        "out",
+    ])
+    .expect_code(0);
+    let protocol = dir.read("out/protocol.json");
+    assert!(protocol.contains("\"anonymised\": 1029"), "{protocol}");
+    let Some(xmllint) = crate::convert::xmllint() else { return };
+    let lint = std::process::Command::new(xmllint)
+        .args(["--noout", "--schema", "out/records.released.xsd", "out/records.xml"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(lint.status.success(), "{}", String::from_utf8_lossy(&lint.stderr));
+}

@@ -146,7 +146,9 @@ pub fn run_apply(
     };
     let protocol = Protocol::new(&applied, schedule, meta);
     let json = protocol.to_json();
-    let mut written = vec![name, protocol::files::JSON, protocol::files::HTML];
+    let mut written = vec![name.to_string()];
+    written.extend(write_released_schemas(dir.path(), name, options.format, &applied)?);
+    written.extend([protocol::files::JSON.to_string(), protocol::files::HTML.to_string()]);
     write_file(dir.path(), protocol::files::JSON, json.as_bytes())?;
     write_file(dir.path(), protocol::files::HTML, protocol.to_html().as_bytes())?;
     if let Some(key) = &options.signing_key {
@@ -157,7 +159,7 @@ pub fn run_apply(
         );
         let signature = key.sign(json.as_bytes(), &comment)?;
         write_file(dir.path(), protocol::files::SIGNATURE, signature.as_bytes())?;
-        written.push(protocol::files::SIGNATURE);
+        written.push(protocol::files::SIGNATURE.to_string());
     }
     dir.commit()?;
     let mut outputs = vec![options.output.clone()];
@@ -170,6 +172,33 @@ pub fn run_apply(
         report: applied.report.clone(),
         applied: Some(applied),
     })
+}
+
+/// When records were anonymised, their dates are years: the schemas they follow, beside them
+/// (`records.released.schema.json`, and `records.released.xsd` for XML), as `convert --policy`
+/// writes them. Returns the names written.
+fn write_released_schemas(
+    dir: &Path,
+    name: &str,
+    format: OutFormat,
+    applied: &Applied,
+) -> Result<Vec<String>> {
+    if applied.items.anonymised == 0 {
+        return Ok(Vec::new());
+    }
+    let dates: Vec<&str> = crate::model::fields::fields()
+        .iter()
+        .filter(|f| f.kind == crate::model::ValueKind::Date)
+        .map(|f| f.path.as_str())
+        .collect();
+    let stem = name.split('.').next().unwrap_or(name);
+    let mut written = vec![format!("{stem}.released.schema.json")];
+    write_file(dir, &written[0], crate::model::schema::released_schema_text(&dates).as_bytes())?;
+    if format == OutFormat::Xml {
+        written.push(format!("{stem}.released.xsd"));
+        write_file(dir, &written[1], crate::model::schema::released_xsd(&dates).as_bytes())?;
+    }
+    Ok(written)
 }
 
 fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
