@@ -168,9 +168,9 @@ impl Report {
         }
     }
 
-    /// The counts of `entity`.
-    pub fn category(&self, entity: Entity) -> &CategoryCounts {
-        &self.categories[entity as usize]
+    /// The counts of `entity` (`None` in a report not made by [`Report::new`]).
+    pub fn category(&self, entity: Entity) -> Option<&CategoryCounts> {
+        self.categories.get(entity as usize)
     }
 }
 
