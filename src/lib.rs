@@ -15,6 +15,8 @@
 //!   and reads such archives back safely and verifies them;
 //! * [`log`] is the tamper-evident log of every run on personal data: Merkle-tree entries with
 //!   signed checkpoints;
+//! * [`retention`] applies the controller file's retention schedule: reports what is past its
+//!   period and writes the retained remainder with a deletion protocol;
 //! * [`pipeline`] drives them: read → validate (in parallel) → write, and checks that
 //!   `in = out + rejected`.
 //!
@@ -34,6 +36,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod read;
 pub mod report;
+pub mod retention;
 pub mod ropa;
 pub mod sar;
 pub mod synth;

@@ -16,6 +16,7 @@ mod log;
 mod parquet;
 mod policy;
 mod readme;
+mod retention;
 mod ropa;
 mod roundtrip;
 mod sar;

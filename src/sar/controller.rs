@@ -153,6 +153,10 @@ pub struct Controller {
     pub recipients: Vec<Recipient>,
     /// Art. 15(1)(d): how long each kind of data is kept, or the criteria.
     pub retention: Vec<Retention>,
+    /// Legal holds: records no retention run may erase or anonymise while the hold lasts
+    /// (a court case, an inspection, a pending request); see [`crate::retention`].
+    #[serde(default)]
+    pub holds: Vec<Hold>,
     /// Art. 15(1)(g): where the data comes from.
     pub source: Text,
     /// Art. 15(1)(h): automated decision-making, including profiling.
@@ -261,6 +265,97 @@ pub struct Retention {
     /// The categories it covers, if it maps onto the records' categories.
     #[serde(default)]
     pub categories: Vec<Category>,
+    /// Machine-readable period, whole years (added to `months`); with `from`, it makes the
+    /// entry one `teczka retention` acts on. Entries without it are Art. 15 text only.
+    #[serde(default)]
+    pub years: Option<u32>,
+    /// Machine-readable period, months (added to `years`).
+    #[serde(default)]
+    pub months: Option<u32>,
+    /// The event the period runs from.
+    #[serde(default)]
+    pub from: Option<RetentionEvent>,
+    /// Count the period in whole calendar years from 1 January after the event, as the Polish
+    /// office instruction and the Czech archives act count it; default: from the event's day.
+    #[serde(default)]
+    pub calendar_years: bool,
+    /// What happens to an item past its period: `erase` (default) or `anonymise`.
+    #[serde(default)]
+    pub action: Option<RetentionAction>,
+    /// The file-plan code: the Czech skartační znak and lhůta (`S 10`, `V 5`, `A 45`) or the
+    /// Polish JRWA archival category (`B5`, `B50`, `A`). Category `A` is archival: past its
+    /// period it is handed to the state archive, never erased.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// The legal basis of the period (the file plan, the regulation that sets it).
+    #[serde(default)]
+    pub basis: Option<Text>,
+}
+
+/// The event a retention period runs from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RetentionEvent {
+    /// The pupil leaves the school (the recorded leaving date, else the end of the last
+    /// school year the record shows).
+    Leaving,
+    /// The end (31 August) of the school year the item belongs to.
+    SchoolYearEnd,
+    /// The end of the pupil's last contract (a contract item: its own end).
+    ContractEnd,
+    /// The item's own date (an attendance day, a payment, a consent's withdrawal).
+    Item,
+}
+
+/// What happens to data past its retention period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RetentionAction {
+    /// Removed from the retained records.
+    Erase,
+    /// Kept with its direct identifiers, free text and special-category data removed and its
+    /// quasi-identifiers generalised.
+    #[serde(alias = "anonymize")]
+    Anonymise,
+}
+
+/// A legal hold: data that must stay whatever its retention period says.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hold {
+    /// The case the hold serves (a court file number, an inspection's reference).
+    #[serde(default)]
+    pub case: Option<String>,
+    /// The pupils held, by their id in the records; none: every pupil.
+    #[serde(default)]
+    pub pupils: Vec<String>,
+    /// The categories held; none: every category (the whole record).
+    #[serde(default)]
+    pub categories: Vec<Category>,
+    /// Why the data is held.
+    pub reason: Text,
+    /// Who set the hold.
+    pub set_by: String,
+    /// Since when.
+    #[serde(default, deserialize_with = "toml_date")]
+    pub since: Option<chrono::NaiveDate>,
+    /// Until when, if it ends on a known day; a hold past it has lapsed.
+    #[serde(default, deserialize_with = "toml_date")]
+    pub until: Option<chrono::NaiveDate>,
+}
+
+/// A date written as a TOML date (`2025-11-03`) or a string (`"2025-11-03"`).
+fn toml_date<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<chrono::NaiveDate>, D::Error> {
+    let text = match toml::Value::deserialize(d)? {
+        toml::Value::Datetime(dt) => dt.to_string(),
+        toml::Value::String(s) => s,
+        _ => return Err(de::Error::custom("expected a date such as 2025-11-03")),
+    };
+    chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| de::Error::custom(format!("`{text}` is not a date: write it as YYYY-MM-DD")))
 }
 
 /// Automated decision-making, including profiling (Art. 22).
@@ -341,6 +436,7 @@ impl Controller {
                 ));
             }
         }
+        self.check_schedule()?;
         let ad = &self.automated_decisions;
         if ad.exists && ad.logic.is_none() {
             return Err(
@@ -348,6 +444,51 @@ impl Controller {
                         requires meaningful information about the logic involved"
                     .into(),
             );
+        }
+        Ok(())
+    }
+
+    /// Check the machine-readable retention fields and the holds: an entry that gives any of
+    /// them gives a period, its event and its categories; a hold names its case or pupils.
+    fn check_schedule(&self) -> std::result::Result<(), String> {
+        for (i, r) in self.retention.iter().enumerate() {
+            let machine = r.years.is_some()
+                || r.months.is_some()
+                || r.from.is_some()
+                || r.action.is_some()
+                || r.calendar_years;
+            if !machine {
+                continue;
+            }
+            if r.years.unwrap_or(0) == 0 && r.months.unwrap_or(0) == 0 {
+                return Err(format!(
+                    "`retention[{i}]` has retention fields but no period: add `years = N` or \
+                     `months = N` (above 0)"
+                ));
+            }
+            if r.from.is_none() {
+                return Err(format!(
+                    "`retention[{i}]` has a period but no `from`: say what it runs from, one of \
+                     \"leaving\", \"school-year-end\", \"contract-end\", \"item\""
+                ));
+            }
+            if r.categories.is_empty() {
+                return Err(format!(
+                    "`retention[{i}]` has a period but no `categories`: name the records it \
+                     covers (e.g. categories = [\"attendance\"])"
+                ));
+            }
+        }
+        for (i, h) in self.holds.iter().enumerate() {
+            if h.case.is_none() && h.pupils.is_empty() {
+                return Err(format!(
+                    "`holds[{i}]` names neither a `case` nor `pupils`: give the case reference \
+                     or the pupils' ids, so the hold says what it protects"
+                ));
+            }
+            if h.set_by.trim().is_empty() {
+                return Err(format!("`holds[{i}].set_by` is empty: say who set the hold"));
+            }
         }
         Ok(())
     }
@@ -374,6 +515,12 @@ impl Controller {
         for (i, r) in self.retention.iter().enumerate() {
             visit(format!("retention[{i}].data"), &r.data);
             visit(format!("retention[{i}].period"), &r.period);
+            if let Some(basis) = &r.basis {
+                visit(format!("retention[{i}].basis"), basis);
+            }
+        }
+        for (i, h) in self.holds.iter().enumerate() {
+            visit(format!("holds[{i}].reason"), &h.reason);
         }
         visit("source".into(), &self.source);
         let ad = &self.automated_decisions;
@@ -487,5 +634,34 @@ exists = false
 
         let automated = MINIMAL.replace("exists = false", "exists = true");
         assert!(load_err(&automated).contains("needs `logic"));
+    }
+
+    #[test]
+    fn retention_periods_and_holds_load_and_their_mistakes_are_named() {
+        let schedule = MINIMAL.replace(
+            "period = \"50 lat\"",
+            "period = \"50 lat\"\ncategories = [\"grades\"]\nyears = 50\nfrom = \"leaving\"\n\
+             code = \"B50\"\naction = \"anonymize\"",
+        ) + "[[holds]]\ncase = \"I C 1/25\"\nreason = \"sąd\"\nset_by = \"IOD\"\nsince = 2025-11-03\n";
+        let c = Controller::from_toml(&schedule, Path::new("c.toml")).expect("schedule");
+        let r = &c.retention[0];
+        assert_eq!(
+            (r.years, r.from, r.action),
+            (Some(50), Some(RetentionEvent::Leaving), Some(RetentionAction::Anonymise))
+        );
+        assert_eq!(c.holds[0].since, chrono::NaiveDate::from_ymd_opt(2025, 11, 3));
+
+        let e = load_err(&schedule.replace("from = \"leaving\"\n", ""));
+        assert!(e.contains("`retention[0]` has a period but no `from`"), "{e}");
+        let e = load_err(&schedule.replace("years = 50", "years = 0"));
+        assert!(e.contains("`retention[0]` has retention fields but no period"), "{e}");
+        let e = load_err(&schedule.replace("\"leaving\"", "\"graduation\""));
+        assert!(e.contains("unknown variant `graduation`") && e.contains("line"), "{e}");
+        let e = load_err(&schedule.replace("case = \"I C 1/25\"\n", ""));
+        assert!(e.contains("`holds[0]` names neither a `case` nor `pupils`"), "{e}");
+        let e = load_err(&schedule.replace("set_by", "who"));
+        assert!(e.contains("unknown field `who`") && e.contains("line"), "{e}");
+        let e = load_err(&schedule.replace("since = 2025-11-03", "since = \"3.11.2025\""));
+        assert!(e.contains("write it as YYYY-MM-DD"), "{e}");
     }
 }

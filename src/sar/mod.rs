@@ -29,8 +29,8 @@ mod search;
 pub use self::art15::{art15_information, readme_txt, withholding_log};
 pub use self::art30::{DataSubject, MeasureKind, SecurityMeasure, SubjectKind};
 pub use self::controller::{
-    Authority, AutomatedDecisions, Category, Controller, Country, Party, Purpose, Recipient,
-    Resolved, Retention, Text,
+    Authority, AutomatedDecisions, Category, Controller, Country, Hold, Party, Purpose, Recipient,
+    Resolved, Retention, RetentionAction, RetentionEvent, Text,
 };
 pub use self::due::{
     deadline, easter_sunday, is_public_holiday, is_working_day, next_working_day, Extension,
@@ -40,6 +40,8 @@ pub use self::html::index_html;
 pub use self::labels::is_special_category;
 pub use self::labels::{entity_label, enum_word, field_label};
 pub use self::lang::Lang;
+/// The report pages' stylesheet, shared with the retention protocol page.
+pub(crate) use self::page::CSS;
 pub use self::search::{
     Disclosure, LinkedPupil, Role, Scope, Search, Searched, Subject, ThirdParty, Withheld,
     CHILD_RECORD,

@@ -10,6 +10,7 @@ pub mod keygen;
 pub mod log;
 pub mod man;
 pub mod policy;
+pub mod retention;
 pub mod risk;
 pub mod ropa;
 pub mod sar;
