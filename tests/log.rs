@@ -302,3 +302,40 @@ fn the_controller_files_log_section_is_used_by_sar() {
     let run = dir.run(&["log", "verify", "dziennik.log", "--trusted-key", "school.pub"]);
     assert_eq!(run.code(), 0, "{}", run.stdout());
 }
+
+#[test]
+fn a_retention_run_is_logged_with_its_reconciliation() {
+    let dir = school();
+    let run = logged(
+        &dir,
+        &[
+            "retention",
+            "apply",
+            &fixture("multi-file"),
+            "--controller",
+            &fixture("retention/controller-language-school.toml"),
+            "--today",
+            "2040-01-01",
+            "--by",
+            "Jan Nowak, dyrektor",
+            "-o",
+            "po-brakowaniu",
+        ],
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let show = dir.run(&["log", "show", "teczka.log", "--json"]).expect_code(0);
+    let entry: serde_json::Value = serde_json::from_str(show.stdout().trim()).unwrap();
+    assert_eq!(entry["command"], "retention apply");
+    let counts = &entry["counts"];
+    let sum = |what: &str| -> u64 {
+        ["kept", "erased", "anonymised"]
+            .iter()
+            .map(|k| counts[format!("{what}_{k}")].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!(counts["items_in"].as_u64().unwrap(), sum("items"), "{entry}");
+    assert_eq!(counts["pupils_in"], 30, "{entry}");
+    // The protocol, the remainder and the rest: every file written, by hash.
+    assert!(entry["outputs"].as_array().unwrap().len() >= 3, "{entry}");
+    verify_log(&dir, &[]).expect_code(0);
+}

@@ -50,6 +50,21 @@ pub struct LogDefaults {
     pub key_password_env: Option<String>,
 }
 
+impl LogDefaults {
+    /// The `[log]` of the controller file at `controller`, its paths taken from the file's
+    /// folder; nothing when the file cannot be read (the command then says why).
+    pub fn of_controller(controller: &Path) -> LogDefaults {
+        let loaded = teczka::sar::Controller::load(controller).ok().and_then(|c| c.log);
+        let Some(log) = loaded else { return LogDefaults::default() };
+        let folder = controller.parent().unwrap_or(Path::new(""));
+        LogDefaults {
+            file: Some(folder.join(log.file)),
+            key: log.key.map(|key| folder.join(key)),
+            key_password_env: log.key_password_env,
+        }
+    }
+}
+
 /// What the command did, gathered as it goes.
 struct Gathered {
     inputs: Vec<PathBuf>,

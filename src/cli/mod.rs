@@ -117,6 +117,7 @@ impl Command {
             Command::Risk(a) => ("risk", &a.log, none),
             Command::Detokenise(a) => ("detokenise", &a.log, none),
             Command::Sar(a) => ("sar", &a.log, a.log_defaults()),
+            Command::Retention(a) => a.logged(),
             _ => return None,
         })
     }

@@ -1,6 +1,7 @@
 //! `teczka retention`: what is past its retention period (`report`), and the retained
 //! remainder with a deletion protocol (`apply`).
 
+use crate::cli::audit::{self, LogArgs, LogDefaults};
 use crate::cli::say::note;
 use crate::cli::{refuse_overwriting_inputs, CsvOutArgs, Exit, OutArg, ReadArgs};
 use anyhow::{bail, Context};
@@ -74,6 +75,9 @@ impl ScheduleArgs {
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = EXAMPLES)]
 struct ReportArgs {
+    /// Where this run is logged.
+    #[command(flatten)]
+    log: LogArgs,
     #[command(flatten)]
     read: ReadArgs,
     #[command(flatten)]
@@ -89,6 +93,9 @@ struct ReportArgs {
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = EXAMPLES)]
 struct ApplyArgs {
+    /// Where this run is logged.
+    #[command(flatten)]
+    log: LogArgs,
     #[command(flatten)]
     read: ReadArgs,
     #[command(flatten)]
@@ -116,6 +123,20 @@ struct ApplyArgs {
     csv: CsvOutArgs,
 }
 
+impl Args {
+    /// The name this run is logged under, its log flags and the controller file's `[log]`.
+    pub fn logged(&self) -> (&'static str, &LogArgs, LogDefaults) {
+        match &self.command {
+            Sub::Report(a) => {
+                ("retention report", &a.log, LogDefaults::of_controller(&a.schedule.controller))
+            }
+            Sub::Apply(a) => {
+                ("retention apply", &a.log, LogDefaults::of_controller(&a.schedule.controller))
+            }
+        }
+    }
+}
+
 /// Run `retention`.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
     match args.command {
@@ -127,8 +148,12 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
 fn report(args: ReportArgs) -> anyhow::Result<Exit> {
     let (_, schedule) = args.schedule.load()?;
     let options = args.read.options()?;
+    let mut reads = args.read.read_paths();
+    reads.push(&args.schedule.controller);
+    audit::files(&reads, &[]);
     let summary =
         retention::run_report(args.read.inputs(), &options, &args.schedule.controller, &schedule)?;
+    log_counts(&summary);
     warn_unmatched(&summary.report, &schedule, &args.schedule.controller);
     if args.json {
         let text = serde_json::to_string_pretty(&summary).context("cannot write the report")?;
@@ -170,9 +195,27 @@ fn apply(args: ApplyArgs) -> anyhow::Result<Exit> {
     };
     let summary =
         retention::run_apply(args.read.inputs(), &args.read.options()?, &schedule, options)?;
+    log_counts(&summary);
     warn_unmatched(&summary.report, &schedule, &args.schedule.controller);
     print_applied(&summary, &controller);
     Ok(Exit::Clean)
+}
+
+/// The run's counts, for its log entry: pupils and what the schedule found, and for `apply`
+/// the reconciliation of items and pupils.
+fn log_counts(summary: &Summary) {
+    let report = &summary.report;
+    audit::count("pupils", report.pupils);
+    audit::count("pupils_held", report.pupils_held);
+    audit::count("records_expiring", report.records_expiring);
+    if let Some(applied) = &summary.applied {
+        for (what, r) in [("items", &applied.items), ("pupils", &applied.pupils)] {
+            audit::count(&format!("{what}_in"), r.input);
+            audit::count(&format!("{what}_kept"), r.kept);
+            audit::count(&format!("{what}_erased"), r.erased);
+            audit::count(&format!("{what}_anonymised"), r.anonymised);
+        }
+    }
 }
 
 /// The format of the inputs: `--format`, else the first input's extension; a folder is a

@@ -130,18 +130,11 @@ pub struct Args {
 }
 
 impl Args {
-    /// The controller file's `[log]`, its paths taken from the controller file's folder;
-    /// nothing when the file cannot be read (the run then says why).
+    /// The controller file's `[log]` (see [`LogDefaults::of_controller`]).
+    ///
+    /// [`LogDefaults::of_controller`]: crate::cli::audit::LogDefaults::of_controller
     pub fn log_defaults(&self) -> crate::cli::audit::LogDefaults {
-        let Some(log) = Controller::load(&self.controller).ok().and_then(|c| c.log) else {
-            return crate::cli::audit::LogDefaults::default();
-        };
-        let folder = self.controller.parent().unwrap_or(std::path::Path::new(""));
-        crate::cli::audit::LogDefaults {
-            file: Some(folder.join(log.file)),
-            key: log.key.map(|key| folder.join(key)),
-            key_password_env: log.key_password_env,
-        }
+        crate::cli::audit::LogDefaults::of_controller(&self.controller)
     }
 }
 
