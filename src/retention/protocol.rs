@@ -15,8 +15,6 @@ use crate::sar::{entity_label, Controller, Lang, RetentionEvent};
 use chrono::NaiveDate;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// The file names an apply run writes beside the remainder.
@@ -65,20 +63,8 @@ fn digest(path: &Path) -> Result<FileDigest> {
     if path == Path::new("-") {
         return Ok(FileDigest { path: shown, bytes: 0, sha256: None });
     }
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    let mut bytes = 0u64;
-    loop {
-        let n = file.read(&mut buffer).map_err(|e| Error::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-        bytes += n as u64;
-    }
-    let sha256 = Some(crate::crypto::keys::hex(&hasher.finalize()));
-    Ok(FileDigest { path: shown, bytes, sha256 })
+    let file = crate::log::FileRef::of(path)?;
+    Ok(FileDigest { path: shown, bytes: file.bytes, sha256: Some(file.sha256) })
 }
 
 /// Who ran the disposal, and on what.

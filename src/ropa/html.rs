@@ -257,22 +257,7 @@ impl Page<'_> {
                     "The controller file names no recipient in a third country or international organisation.",
                 ])) }
             }
-            @for r in transfers {
-                div.item {
-                    dl {
-                        dt { (self.t(["Odbiorca", "Příjemce", "Recipient"])) }
-                        dd { (self.text(&r.name)) }
-                        @if let Some(country) = &r.third_country {
-                            dt { (self.t(["Państwo trzecie", "Třetí země", "Third country"])) }
-                            dd { (self.text(country)) }
-                        }
-                        @if let Some(safeguards) = &r.safeguards {
-                            dt { (self.t(["Zabezpieczenia (art. 46 RODO)", "Záruky (čl. 46 GDPR)", "Safeguards (Art. 46 GDPR)"])) }
-                            dd { (self.text(safeguards)) }
-                        }
-                    }
-                }
-            }
+            (page::transfers(self.r.controller, &transfers, self.lang))
         }
     }
 

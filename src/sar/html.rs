@@ -604,22 +604,7 @@ impl Page<'_> {
                     "We do not transfer your data to countries outside the European Economic Area or to international organisations.",
                 ])) }
             } @else {
-                @for r in transfers {
-                    div.item {
-                        dl {
-                            dt { (self.t(["Odbiorca", "Příjemce", "Recipient"])) }
-                            dd { (self.text(&r.name)) }
-                            @if let Some(country) = &r.third_country {
-                                dt { (self.t(["Państwo trzecie", "Třetí země", "Third country"])) }
-                                dd { (self.text(country)) }
-                            }
-                            @if let Some(safeguards) = &r.safeguards {
-                                dt { (self.t(["Zabezpieczenia (art. 46 RODO)", "Záruky (čl. 46 GDPR)", "Safeguards (Art. 46 GDPR)"])) }
-                                dd { (self.text(safeguards)) }
-                            }
-                        }
-                    }
-                }
+                (page::transfers(self.p.controller, &transfers, self.lang))
             }
         }
     }

@@ -5,7 +5,7 @@
 //! Every value goes through maud's auto-escaping `html!`; the only unescaped string is the
 //! constant stylesheet below.
 
-use super::controller::{Controller, Party, Resolved, Text};
+use super::controller::{Controller, Party, Recipient, Resolved, Text};
 use super::lang::Lang;
 use maud::{html, Markup, PreEscaped};
 
@@ -91,6 +91,31 @@ fn provided_only(lang: Lang, given: Lang) -> String {
         Lang::Pl => format!("podano tylko {name}"),
         Lang::Cs => format!("uvedeno pouze {name}"),
         Lang::En => format!("provided {name} only"),
+    }
+}
+
+/// Each recipient in a third country with the country and the transfer's safeguards (Art.
+/// 46), one box each: the same on the answer to a parent (Art. 15(2)) and in the record of
+/// processing (Art. 30(1)(e)).
+pub(crate) fn transfers(controller: &Controller, transfers: &[&Recipient], lang: Lang) -> Markup {
+    let t = |texts: [&'static str; 3]| lang.pick(texts);
+    html! {
+        @for r in transfers {
+            div.item {
+                dl {
+                    dt { (t(["Odbiorca", "Příjemce", "Recipient"])) }
+                    dd { (text(controller, &r.name, lang)) }
+                    @if let Some(country) = &r.third_country {
+                        dt { (t(["Państwo trzecie", "Třetí země", "Third country"])) }
+                        dd { (text(controller, country, lang)) }
+                    }
+                    @if let Some(safeguards) = &r.safeguards {
+                        dt { (t(["Zabezpieczenia (art. 46 RODO)", "Záruky (čl. 46 GDPR)", "Safeguards (Art. 46 GDPR)"])) }
+                        dd { (text(controller, safeguards, lang)) }
+                    }
+                }
+            }
+        }
     }
 }
 
