@@ -25,7 +25,7 @@ mod verify;
 pub use checkpoint::Checkpoint;
 pub use entry::{Entry, FileRef, PolicyRef};
 pub use proof::Proof;
-pub use verify::{verify, Broken, Verified};
+pub use verify::{verify, verify_lines, Broken, Verified};
 
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -72,6 +72,11 @@ pub enum Line {
 /// Read every line of a log file (line numbers follow the order).
 pub fn read_lines(path: &Path) -> Result<Vec<Line>> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    lines_of(&bytes, path)
+}
+
+/// The lines of a log's bytes; `path` names it in messages.
+pub fn lines_of(bytes: &[u8], path: &Path) -> Result<Vec<Line>> {
     let mut lines = Vec::new();
     let mut rest = &bytes[..];
     while !rest.is_empty() {

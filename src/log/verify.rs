@@ -41,10 +41,11 @@ pub fn verify(
     kept: Option<&str>,
 ) -> Result<std::result::Result<Verified, Broken>> {
     let lines = read_lines(path)?;
-    Ok(check_lines(&lines, key, kept))
+    Ok(verify_lines(&lines, key, kept))
 }
 
-fn check_lines(
+/// [`verify`] over lines already read ([`lines_of`](super::lines_of)).
+pub fn verify_lines(
     lines: &[Line],
     key: &TrustedKey,
     kept: Option<&str>,
