@@ -29,6 +29,10 @@ pub fn record_sink(store: &Store, records: &Path, format: OutFormat) -> Result<B
         OutFormat::Csv => {
             Box::new(CsvWriter::create_in(store, &named("csv"), CsvWriteOptions::default())?)
         }
+        OutFormat::OneRoster => {
+            let today = chrono::Local::now().date_naive();
+            Box::new(crate::write::OneRosterWriter::create_in(store, &named("oneroster"), today)?)
+        }
         OutFormat::Xlsx => {
             return Err(Error::config(
                 "--formats",

@@ -7,6 +7,7 @@
 pub mod csv;
 pub mod jsonl;
 pub mod mapped;
+pub mod oneroster;
 pub mod output;
 pub mod private;
 pub mod staged;
@@ -16,6 +17,7 @@ pub mod xml;
 pub use self::csv::{CsvWriteOptions, CsvWriter};
 pub use self::jsonl::JsonlWriter;
 pub use self::mapped::MappedCsvWriter;
+pub use self::oneroster::OneRosterWriter;
 pub use self::xlsx::XlsxWriter;
 pub use self::xml::XmlWriter;
 

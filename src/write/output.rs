@@ -11,7 +11,9 @@
 //! the same folder removes such leftovers of processes that no longer exist
 //! ([`remove_leftovers`]).
 
+use super::oneroster::NotWritten;
 use super::staged::{StagedFile, Store};
+use super::OneRosterWriter;
 use super::{private, CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XlsxWriter, XmlWriter};
 use crate::error::{Error, Result};
 use crate::read::Format;
@@ -46,6 +48,7 @@ pub const STDOUT: &str = "-";
 pub struct Output {
     sink: Box<dyn Sink>,
     target: Target,
+    not_written: Option<NotWritten>,
 }
 
 /// Where an [`Output`]'s bytes go until the commit.
@@ -66,6 +69,8 @@ pub enum OutFormat {
     Jsonl,
     /// An `.xlsx` workbook, one worksheet per entity, identifiers as text cells.
     Xlsx,
+    /// A OneRoster 1.2 bulk CSV folder (`manifest.csv` and a table per file).
+    OneRoster,
 }
 
 impl From<Format> for OutFormat {
@@ -74,6 +79,7 @@ impl From<Format> for OutFormat {
             Format::Csv => OutFormat::Csv,
             Format::Xml => OutFormat::Xml,
             Format::Jsonl => OutFormat::Jsonl,
+            Format::OneRoster => OutFormat::OneRoster,
         }
     }
 }
@@ -85,6 +91,8 @@ pub fn open(format: impl Into<OutFormat>, path: &Path, options: CsvWriteOptions)
     let name = path.display().to_string();
     let stdout = path == Path::new(STDOUT);
     let (sink, target): (Box<dyn Sink>, Target) = match format {
+        // Classes belong to the school year holding today; `open_oneroster` takes the date.
+        OutFormat::OneRoster => return open_oneroster(path, chrono::Local::now().date_naive()),
         OutFormat::Csv if stdout => {
             let why = "CSV is a folder of files (one per entity): give -o a folder name, not `-`";
             return Err(Error::io(path, io::Error::new(io::ErrorKind::InvalidInput, why)));
@@ -102,7 +110,20 @@ pub fn open(format: impl Into<OutFormat>, path: &Path, options: CsvWriteOptions)
             (record_sink(format, handle, &name, tempdir)?, Target::File(file))
         }
     };
-    Ok(Output { sink, target })
+    Ok(Output { sink, target, not_written: None })
+}
+
+/// Open a OneRoster 1.2 bulk CSV folder at `path`, its classes in the school year holding
+/// `today`; [`Output::not_written`] then counts the values it has no column for.
+pub fn open_oneroster(path: &Path, today: chrono::NaiveDate) -> Result<Output> {
+    if path == Path::new(STDOUT) {
+        let why = "OneRoster is a folder of files: give -o a folder name, not `-`";
+        return Err(Error::io(path, io::Error::new(io::ErrorKind::InvalidInput, why)));
+    }
+    let dir = AtomicDir::create(path)?;
+    let writer = OneRosterWriter::create(dir.path(), today)?;
+    let not_written = Some(writer.not_written());
+    Ok(Output { sink: Box::new(writer), target: Target::Dir(dir), not_written })
 }
 
 /// The one-stream writer of `format` (XML, JSON Lines or XLSX) on `out`.
@@ -123,6 +144,11 @@ impl Output {
     /// The sink to write the pupils into; call its [`Sink::finish`] before [`Output::commit`].
     pub fn sink(&mut self) -> &mut dyn Sink {
         &mut *self.sink
+    }
+
+    /// For a OneRoster output, the counts of values it had no column for, by field.
+    pub fn not_written(&self) -> Option<NotWritten> {
+        self.not_written.clone()
     }
 
     /// Whether the output is standard output (nothing to name, nothing beside it).

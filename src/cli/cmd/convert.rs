@@ -7,6 +7,7 @@ use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 use teczka::model::schema::{released_schema_text, released_xsd};
 use teczka::report::tables::TablesWriter;
+use teczka::write::oneroster::not_written_lines;
 use teczka::write::output;
 use teczka::write::output::{AtomicDir, AtomicFile, OutFormat};
 
@@ -81,6 +82,10 @@ enum To {
     Xlsx,
     /// The policy's `[[tables]]`: counts and means with small cells suppressed.
     Tables,
+    /// A OneRoster 1.2 bulk CSV folder (manifest.csv, users.csv, classes.csv, …) for a
+    /// learning platform's roster import.
+    #[value(name = "oneroster")]
+    OneRoster,
 }
 
 /// Run `convert`.
@@ -91,10 +96,14 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         To::Jsonl => OutFormat::Jsonl,
         To::Xlsx => OutFormat::Xlsx,
         To::Tables => return tables(args),
+        To::OneRoster => OutFormat::OneRoster,
     };
     let stdout = args.output == Path::new("-");
-    if stdout && to == OutFormat::Csv {
-        bail!("--to csv writes a folder of files: give -o a folder name instead of `-`");
+    if stdout && matches!(to, OutFormat::Csv | OutFormat::OneRoster) {
+        bail!(
+            "--to {} writes a folder of files: give -o a folder name instead of `-`",
+            to_name(to)
+        );
     }
     let reads = [args.check.read_paths(), args.policy.read_paths()].concat();
     if !stdout {
@@ -128,12 +137,21 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         policy_files: args.policy.read_paths().into_iter().map(Path::to_path_buf).collect(),
         refuse_dropped_columns: false,
     };
-    let mut out = output::open(to, &args.output, args.csv.options())?;
+    let mut out = match to {
+        OutFormat::OneRoster => output::open_oneroster(&args.output, args.check.today())?,
+        _ => output::open(to, &args.output, args.csv.options())?,
+    };
+    let not_written = out.not_written();
     let finished = job.run(out.sink())?;
     // The token mapping first: an output is never committed without the mapping that
     // reverses its tokens.
     write_mapping(release.as_ref())?;
     out.commit()?;
+    if let Some(counts) = &not_written {
+        for line in not_written_lines(counts) {
+            note!("teczka: oneroster: {line}");
+        }
+    }
     if let Some(release) = release.as_ref().filter(|_| !stdout) {
         write_released_schemas(&args.output, to, &release.policy.retyped_fields())?;
     }
@@ -219,6 +237,14 @@ fn write_released_schemas(output: &Path, to: OutFormat, as_text: &[&str]) -> any
         write("released.xsd", released_xsd(as_text))?;
     }
     Ok(())
+}
+
+/// The `--to` value of an output format, for messages.
+fn to_name(to: OutFormat) -> &'static str {
+    match to {
+        OutFormat::OneRoster => "oneroster",
+        _ => "csv",
+    }
 }
 
 fn default_rejects_path(output: &Path, stdout: bool) -> anyhow::Result<PathBuf> {
