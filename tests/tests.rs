@@ -13,6 +13,7 @@ mod import_mapping;
 mod keys;
 mod limits;
 mod log;
+mod oneroster;
 mod policy;
 mod readme;
 mod ropa;

@@ -67,6 +67,9 @@ struct Table {
     reader: csv::Reader<Box<dyn Read + Send>>,
     raw: csv::ByteRecord,
     limits: Limits,
+    /// Whether rows end in CRLF: the CSV reader then reports each row from the `\n` that
+    /// ended the previous one, a line and a byte early.
+    crlf: bool,
 }
 
 impl Table {
@@ -102,7 +105,9 @@ impl Table {
             ));
         }
         let width = raw.len();
-        Ok(Some(Table { name, columns, width, reader, raw, limits }))
+        // After a header ending in LF the reader stands on line 2; after CRLF, still on 1.
+        let crlf = reader.position().line() == 1 && reader.position().byte() > 0;
+        Ok(Some(Table { name, columns, width, reader, raw, limits, crlf }))
     }
 
     /// The next data row, or `None` at the end.
@@ -112,11 +117,12 @@ impl Table {
             return Ok(None);
         }
         let position = self.raw.position().cloned().unwrap_or_else(csv::Position::new);
+        let skew = u64::from(self.crlf);
         let location = Location {
             source: Arc::clone(&self.name),
             record: position.record().saturating_sub(1),
-            line: position.line(),
-            byte: position.byte(),
+            line: position.line() + skew,
+            byte: position.byte() + skew,
         };
         if self.raw.as_slice().len() > self.limits.max_record_bytes {
             let hint = "raise it with --max-record-bytes if the row is genuine";
@@ -136,7 +142,7 @@ impl Table {
 
     /// The cell of `column` in `row` (empty when the row is short).
     fn cell<'r>(&self, row: &'r Row, column: &str) -> &'r str {
-        self.columns.get(column).and_then(|&i| row.cells.get(i)).map_or("", |c| c.trim())
+        self.columns.get(column).and_then(|&i| row.cells.get(i)).map_or("", String::as_str)
     }
 
     /// `column N `name``, for messages.
@@ -528,8 +534,10 @@ impl Index {
 
     /// `{PESEL:…},{rodneCislo:…}` into the national ids.
     fn user_ids(&self, record: &mut Record, users: &Table, row: &Row, cell: &str) {
-        for entry in cell.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let inner = entry.strip_prefix('{').and_then(|e| e.strip_suffix('}'));
+        // Space between entries is allowed; a value inside the braces is taken as it is.
+        for entry in cell.split(',').filter(|e| !e.trim().is_empty()) {
+            let inner =
+                entry.trim_start().strip_prefix('{').and_then(|e| e.trim_end().strip_suffix('}'));
             let Some((label, value)) = inner.and_then(|e| e.split_once(':')) else {
                 let message =
                     format!("{}: an entry is not `{{type:identifier}}`", users.column("userIds"));
@@ -537,7 +545,7 @@ impl Index {
                 continue;
             };
             let field = USER_ID_TYPES.iter().find(|(_, l)| *l == label.trim()).map(|(f, _)| *f);
-            let value = Some(value.trim().to_string());
+            let value = Some(value.to_string());
             match field {
                 Some("pesel") => record.pupil.pesel = value,
                 Some("birth_number") => record.pupil.birth_number = value,
@@ -802,5 +810,33 @@ impl Index {
             "a user not in users.csv"
         };
         format!("{}: names {what}", self.column(table, column))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opener(files: &'static [(&'static str, &'static str)]) -> Opener {
+        Arc::new(move |stem: &str| {
+            let file = files.iter().find(|(name, _)| *name == stem);
+            Ok(file.map(|(_, text)| {
+                Box::new(io::Cursor::new(text.as_bytes())) as Box<dyn Read + Send>
+            }))
+        })
+    }
+
+    #[test]
+    fn rows_are_placed_by_line_and_byte_with_lf_and_crlf() {
+        for (text, second) in [("a,b\n1,2\n3,4\n", (3, 8)), ("a,b\r\n1,2\r\n3,4\r\n", (3, 10))] {
+            let files: &'static [(&str, &str)] = Box::leak(Box::new([("x", text)]));
+            let mut t =
+                Table::open("f", &opener(files), "x", &["a"], Limits::default()).unwrap().unwrap();
+            let first = t.next().unwrap().unwrap().location;
+            assert_eq!((first.record, first.line), (0, 2), "{text:?}");
+            let next = t.next().unwrap().unwrap().location;
+            assert_eq!((next.line, next.byte), second, "{text:?}");
+            assert!(t.next().unwrap().is_none());
+        }
     }
 }

@@ -197,7 +197,7 @@ pub const ABSENT: &[&str] = &[
 pub const NO_SCHOOL: &str = "(school not recorded)";
 
 /// The UUIDv5 namespace of teczka's `sourcedId`s: the UUIDv5 of the URL
-/// `urn:teczka:oneroster:1` in the URL namespace, `57a3a0a8-…` (see the test).
+/// `urn:teczka:oneroster:1` in the URL namespace, `24fe5023-609d-5720-a77a-d913b1215a93`.
 pub fn namespace() -> Uuid {
     Uuid::new_v5(&Uuid::NAMESPACE_URL, b"urn:teczka:oneroster:1")
 }
@@ -382,15 +382,16 @@ impl OneRosterWriter {
         for (guardian, sid) in guardians.iter().zip(&agents) {
             self.guardian(guardian, sid, &student, &school)?;
         }
-        if let Some(class) = class {
-            let (begin, end) = (field("admission_date"), field("leaving_date"));
+        if let Some(class) = &class {
+            let date = |name| field(name).filter(|d| is_date(d));
+            let (begin, end) = (date("admission_date"), date("leaving_date"));
             let sid = sourced_id("enrollment", &format!("{student}\0{class}"));
             let row =
                 [&sid, "", "", &class, &school, &student, "student", "", &or(begin), &or(end)];
             self.stream(ENROLLMENT_ROWS, &row.map(String::from))?;
         }
         self.demographics(pupil, &student)?;
-        self.count_unwritten(pupil, ids);
+        self.count_unwritten(pupil, Held { ids, class: class.is_some() });
         Ok(())
     }
 
@@ -521,10 +522,10 @@ impl OneRosterWriter {
     }
 
     /// Count every value of `pupil` that no column took.
-    fn count_unwritten(&self, pupil: &Map<String, Value>, ids: bool) {
+    fn count_unwritten(&self, pupil: &Map<String, Value>, held: Held) {
         let mut counts = BTreeMap::new();
         for (key, value) in pupil {
-            count_leaves(value, key, ids, &mut counts);
+            count_leaves(value, key, held, &mut counts);
         }
         if counts.is_empty() {
             return;
@@ -666,13 +667,24 @@ fn is_country(text: &str) -> bool {
     text.len() == 2 && text.bytes().all(|b| b.is_ascii_uppercase())
 }
 
-/// Whether the value at `path` has a column, given whether national ids are written.
-fn is_written(path: &str, value: &Value, ids: bool) -> bool {
+/// What a pupil's tables hold beyond the fixed columns.
+#[derive(Clone, Copy)]
+struct Held {
+    /// National ids are written.
+    ids: bool,
+    /// The pupil has a class, so an enrollment (with its dates).
+    class: bool,
+}
+
+/// Whether the value at `path` has a column.
+fn is_written(path: &str, value: &Value, held: Held) -> bool {
     let text = value.as_str().unwrap_or("");
+    let ids = held.ids;
     match path {
+        "enrolment.admission_date" | "enrolment.leaving_date" => held.class && is_date(text),
         "id" | "first_name" | "surname" | "second_name" | "birth_place" => true,
         "sex" => matches!(text, "female" | "male"),
-        "birth_date" | "enrolment.admission_date" | "enrolment.leaving_date" => is_date(text),
+        "birth_date" => is_date(text),
         "birth_country" => is_country(text),
         "pesel" | "birth_number" | "foreign_document" | "education_id" => ids && id_safe(text),
         "enrolment.school_name" | "enrolment.school_id" | "enrolment.class_level" => true,
@@ -684,16 +696,16 @@ fn is_written(path: &str, value: &Value, ids: bool) -> bool {
 }
 
 /// Count the leaves under `value` that have no column, by field.
-fn count_leaves(value: &Value, path: &str, ids: bool, counts: &mut BTreeMap<String, u64>) {
+fn count_leaves(value: &Value, path: &str, held: Held, counts: &mut BTreeMap<String, u64>) {
     match value {
         Value::Object(map) => {
             for (key, child) in map {
-                count_leaves(child, &format!("{path}.{key}"), ids, counts);
+                count_leaves(child, &format!("{path}.{key}"), held, counts);
             }
         }
-        Value::Array(items) => items.iter().for_each(|i| count_leaves(i, path, ids, counts)),
+        Value::Array(items) => items.iter().for_each(|i| count_leaves(i, path, held, counts)),
         Value::Null => {}
-        leaf if !is_written(path, leaf, ids) => {
+        leaf if !is_written(path, leaf, held) => {
             let key = match path.split_once('.') {
                 Some(("guardians", rest)) if rest.starts_with("address.") => {
                     "guardians.address".into()
@@ -715,8 +727,9 @@ pub fn reason(field: &str) -> &'static str {
             "national ids go to userIds only in records a policy released"
         }
         "birth_country" => "countryOfBirthCode takes a two-letter ISO 3166 code, not a name",
-        "sex" | "birth_date" | "enrolment.admission_date" | "enrolment.leaving_date" => {
-            "not in the form OneRoster takes (female or male, a full date)"
+        "sex" | "birth_date" => "not in the form OneRoster takes (female or male, a full date)",
+        "enrolment.admission_date" | "enrolment.leaving_date" => {
+            "a date goes to enrollments.csv, and the pupil has no class (or it is not a full date)"
         }
         "guardians.relation" => "OneRoster keeps only the role (parent or guardian)",
         _ => "OneRoster has no home for them",
@@ -746,7 +759,7 @@ mod tests {
         assert_eq!(Uuid::parse_str(&a).unwrap().get_version_num(), 5);
     }
 
-    const NAMESPACE_TEXT: &str = "57a3a0a8-0000-0000-0000-000000000000";
+    const NAMESPACE_TEXT: &str = "24fe5023-609d-5720-a77a-d913b1215a93";
 
     #[test]
     fn levels_become_ceds_grades_and_years_start_in_september() {
