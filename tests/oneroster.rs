@@ -259,3 +259,35 @@ proptest! {
         prop_assert_eq!(back, expected);
     }
 }
+
+#[test]
+fn an_export_holds_the_folder_in_records_oneroster() {
+    let dir = Dir::new();
+    let input = fixture("sou/pupils.xml");
+    let mut cmd = dir.command(&[
+        "export",
+        &input,
+        "--policy",
+        "transfer",
+        "--formats",
+        "jsonl,oneroster",
+        "--today",
+        TODAY,
+        "--zip-aes-env",
+        "TECZKA_TEST_PASS",
+        "-o",
+        "a.zip",
+    ]);
+    let out = cmd.env("TECZKA_TEST_PASS", "Wrzos-Kamien-Lodka-77-Zegar!").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("teczka: oneroster: grades: 2042 values not written"), "{stderr}");
+    let file = std::fs::File::open(dir.join("a.zip")).unwrap();
+    let mut archive = zip::ZipArchive::new(file).unwrap();
+    let names: Vec<String> = (0..archive.len())
+        .map(|i| archive.by_index_raw(i).unwrap().name().unwrap().into_owned())
+        .collect();
+    for name in ["a/data/records/oneroster/manifest.csv", "a/data/records/oneroster/users.csv"] {
+        assert!(names.iter().any(|n| n == name), "{name}: {names:?}");
+    }
+}

@@ -839,4 +839,100 @@ mod tests {
             assert!(t.next().unwrap().is_none());
         }
     }
+
+    const MANIFEST: &str = "propertyName,value\noneroster.version,1.2\nfile.users,bulk\n";
+    const USERS: &str = "sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,\
+                         familyName,middleName,identifier,email,sms,phone,agentSourcedIds\n";
+
+    /// The records of an in-memory folder, or the error that stopped it.
+    fn read(files: &'static [(&'static str, &'static str)]) -> Result<Vec<Record>> {
+        OneRosterReader::new("or", opener(files), Limits::default())?.collect()
+    }
+
+    macro_rules! refused {
+        ($name:ident, $files:expr, $message:expr) => {
+            #[test]
+            fn $name() {
+                let error = read($files).err().expect("refused").to_string();
+                assert!(error.contains($message), "{error}");
+            }
+        };
+    }
+
+    refused!(no_manifest, &[("users", USERS)], "or/manifest.csv: a OneRoster folder needs");
+    refused!(
+        version_1_1,
+        &[("manifest", "propertyName,value\noneroster.version,1.1\n"), ("users", USERS)],
+        "or/manifest.csv: record 1 (line 2, byte 19): `oneroster.version` is not 1.2"
+    );
+    refused!(
+        delta,
+        &[("manifest", "propertyName,value\noneroster.version,1.2\nfile.users,delta\n")],
+        "`file.users` is not `bulk`"
+    );
+    refused!(no_users, &[("manifest", MANIFEST)], "or/users.csv: the OneRoster folder has no");
+    refused!(
+        header_without_a_column,
+        &[("manifest", MANIFEST), ("users", "sourcedId,givenName\n")],
+        "or/users.csv: record 1 (line 1, byte 0): the header has no `familyName` column"
+    );
+    fn problems(record: &Record) -> Vec<String> {
+        record
+            .problems
+            .iter()
+            .map(|v| format!("{}: {}: {}", v.location.line, v.rule.code(), v.message))
+            .collect()
+    }
+
+    #[test]
+    fn a_student_gets_ids_demographics_class_and_guardian_and_strays_are_orphans() {
+        let roles =
+            "sourcedId,userSourcedId,roleType,role\nr1,s1,primary,student\nr2,g1,primary,parent\n\
+                     r3,g2,primary,guardian\n";
+        let files: &'static [(&str, &str)] = Box::leak(Box::new([
+            ("manifest", MANIFEST),
+            ("users", Box::leak(format!("{USERS}s1,,,true,P1,\"{{PESEL:05210112345}}, {{x:1}}\",Anna,Nowak,,P1,,,,g1\n\
+                                  g1,,,true,m,,Ewa,Nowak,,,,,,s1\ng2,,,true,m,,Jan,Lis,,,,,,\ns2,,,true\n").into_boxed_str())),
+            ("roles", roles),
+            ("demographics", "sourcedId,birthDate,sex\ns1,2015-02-30,other\nzz,2015-01-01,male\n"),
+            ("enrollments", "sourcedId,classSourcedId,schoolSourcedId,userSourcedId\ne1,c1,,s1\ne2,c9,,s1\n"),
+            ("classes", "sourcedId,courseSourcedId,schoolSourcedId,classCode\nc1,k1,o1,b\n"),
+            ("courses", "sourcedId,courseCode\nk1,3\n"),
+            ("orgs", "sourcedId,name,identifier\no1,SP 1,123\n"),
+        ]));
+        let records = read(files).unwrap();
+        let pupil = &records[0].pupil;
+        assert_eq!(pupil.pesel.as_deref(), Some("05210112345"));
+        assert_eq!(pupil.guardians[0].relation.as_deref(), Some("parent"));
+        let enrolment = pupil.enrolment.as_ref().unwrap();
+        assert_eq!(
+            (enrolment.class_level.as_deref(), enrolment.class_symbol.as_deref()),
+            (Some("3"), Some("b"))
+        );
+        assert_eq!(enrolment.school_name.as_deref(), Some("SP 1"));
+        assert_eq!(
+            problems(&records[0]),
+            [
+                "2: unknown-field: column 6 `userIds`: an identifier of a type the model has no field for (it holds PESEL, rodneCislo, foreignDocument)",
+                "2: type: column 2 `birthDate`: not a date (YYYY-MM-DD)",
+                "2: type: column 3 `sex`: a value the model has no counterpart for (it holds female, male)",
+                "3: unknown-field: a further class for this pupil: the model holds one class, this enrollment is not carried over",
+            ]
+        );
+        assert_eq!(
+            records[0].input_count(),
+            5,
+            "the user, guardian, demographics and both enrollment rows"
+        );
+        assert_eq!(problems(&records[1]), ["5: ragged-row: the row has 4 cells, the header 14"]);
+        assert_eq!(
+            problems(&records[2]),
+            ["4: orphan: a parent or guardian no student names in `agentSourcedIds`"]
+        );
+        assert_eq!(
+            problems(&records[3]),
+            ["3: orphan: column 1 `sourcedId`: names a user not in users.csv"]
+        );
+        assert_eq!(records.len(), 4);
+    }
 }

@@ -18,7 +18,9 @@ use teczka::model::schema::{pupil_schema_text, released_schema_text, released_xs
 use teczka::policy::Purpose;
 use teczka::report::tables::TablesWriter;
 use teczka::report::Counts;
+use teczka::write::oneroster::not_written_lines;
 use teczka::write::output::OutFormat;
+use teczka::write::OneRosterWriter;
 use teczka::write::{Sink, Tee};
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
@@ -96,6 +98,9 @@ enum ExportFormat {
     Jsonl,
     /// The policy's `[[tables]]`, suppressed (CSV per table and tables.html).
     Tables,
+    /// A OneRoster 1.2 bulk CSV folder (data/records/oneroster/).
+    #[value(name = "oneroster")]
+    OneRoster,
 }
 
 impl ExportFormat {
@@ -105,6 +110,7 @@ impl ExportFormat {
             ExportFormat::Csv => "csv",
             ExportFormat::Jsonl => "jsonl",
             ExportFormat::Tables => "tables",
+            ExportFormat::OneRoster => "oneroster",
         }
     }
 }
@@ -166,6 +172,7 @@ fn write_records(
     let store = staging.store();
     let records = data.join("records");
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    let mut not_written = None;
     let mut formats = args.formats.clone();
     formats.dedup();
     for format in formats {
@@ -186,6 +193,12 @@ fn write_records(
             ExportFormat::Sou => sinks.push(record_sink(store, &records, OutFormat::Xml)?),
             ExportFormat::Jsonl => sinks.push(record_sink(store, &records, OutFormat::Jsonl)?),
             ExportFormat::Csv => sinks.push(record_sink(store, &records, OutFormat::Csv)?),
+            ExportFormat::OneRoster => {
+                let folder = records.join("oneroster");
+                let writer = OneRosterWriter::create_in(store, &folder, args.check.today())?;
+                not_written = Some(writer.not_written());
+                sinks.push(Box::new(writer));
+            }
         }
     }
     let mut tee = Tee::new(sinks);
@@ -208,6 +221,9 @@ fn write_records(
     };
     let finished = job.run(&mut tee)?;
     drop(tee);
+    for line in not_written.iter().flat_map(not_written_lines) {
+        note!("teczka: oneroster: {line}");
+    }
     if let Some(risk) = &finished.risk {
         note!("teczka: {}", super::anonymity_summary(risk));
         // Class, school and commune names are what the release generalised away: an
