@@ -133,6 +133,11 @@ impl Table {
                 hint,
             ));
         }
+        if let Some(long) = self.raw.iter().find(|f| f.len() > self.limits.max_field_bytes) {
+            let hint = "raise it with --max-field-bytes if the value is genuine";
+            let what = format!("a cell of {} bytes", long.len());
+            return Err(Error::limit(location, &what, self.limits.max_field_bytes as u64, hint));
+        }
         let mut cells = Vec::with_capacity(self.raw.len());
         for field in self.raw.iter() {
             cells.push(std::str::from_utf8(field).map_err(|_| encoding(&location))?.to_string());
@@ -287,6 +292,15 @@ impl OneRosterReader {
             let role = self.index.roles.get(&id).map(|(r, _)| r.as_str());
             if matches!(role, Some("parent" | "guardian" | "relative")) {
                 continue;
+            }
+            if role.is_some_and(|r| r != "student") {
+                // Staff are no pupils: the row is rejected with its reason, not dropped.
+                let message = "a user whose role in roles.csv is not student, parent, guardian \
+                               or relative (staff): teczka holds pupils and their guardians";
+                let part = users.part(&row, Entity::Pupil);
+                let mut record = Record { parts: vec![part], ..Record::default() };
+                record.report("id", Rule::UnknownField, Severity::Error, message);
+                return Ok(Some(record));
             }
             let users = self.users.as_ref().ok_or_else(|| Error::input("users.csv", "closed"))?;
             return Ok(Some(self.index.student(users, &row, &id)));
@@ -934,5 +948,27 @@ mod tests {
             ["3: orphan: column 1 `sourcedId`: names a user not in users.csv"]
         );
         assert_eq!(records.len(), 4);
+    }
+
+    #[test]
+    fn staff_are_rejected_with_the_reason_and_long_cells_stop_the_run() {
+        let files: &'static [(&str, &str)] = &[
+            ("manifest", MANIFEST),
+            ("users", "sourcedId,givenName,familyName\nt1,Ola,Lis\n"),
+            ("roles", "sourcedId,userSourcedId,role\nr1,t1,teacher\n"),
+        ];
+        let records = read(files).unwrap();
+        assert!(records[0].is_rejected(), "{:?}", records[0].problems);
+        assert!(records[0].problems[0].message.contains("(staff)"));
+        let opener = opener(&[
+            ("manifest", MANIFEST),
+            ("users", "sourcedId,givenName,familyName\nt1,Olaaaaaaaaaaaaaaaaaaaaaa,Lis\n"),
+        ]);
+        let limits = Limits { max_field_bytes: 20, ..Limits::default() };
+        let error = OneRosterReader::new("or", opener, limits).err().unwrap().to_string();
+        assert!(
+            error.contains("or/users.csv: record 1 (line 2, byte 31): a cell of 24 bytes exceeds"),
+            "{error}"
+        );
     }
 }

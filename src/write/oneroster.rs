@@ -386,8 +386,7 @@ impl OneRosterWriter {
             let date = |name| field(name).filter(|d| is_date(d));
             let (begin, end) = (date("admission_date"), date("leaving_date"));
             let sid = sourced_id("enrollment", &format!("{student}\0{class}"));
-            let row =
-                [&sid, "", "", &class, &school, &student, "student", "", &or(begin), &or(end)];
+            let row = [&sid, "", "", class, &school, &student, "student", "", &or(begin), &or(end)];
             self.stream(ENROLLMENT_ROWS, &row.map(String::from))?;
         }
         self.demographics(pupil, &student)?;
@@ -517,7 +516,9 @@ impl OneRosterWriter {
     }
 
     fn stream(&mut self, table: usize, row: &[String]) -> Result<()> {
-        let (path, out) = &mut self.streams[table];
+        let Some((path, out)) = self.streams.get_mut(table) else {
+            return Err(Error::input(&*self.dir, "a pupil written after the output was finished"));
+        };
         out.write_record(row).map_err(|e| csv_error(path, e))
     }
 
