@@ -33,7 +33,9 @@ const EXAMPLES: &str = r"Examples:
 /// rejects file (OUT.rejects.jsonl unless --rejects says otherwise). `--to csv` writes a
 /// folder with one file per entity (pupils.csv, guardians.csv, grades.csv, …) joined by
 /// `pupil_id`; cells a spreadsheet would run as a formula are prefixed with `'` unless
-/// --no-formula-guard is given (XML and JSON Lines keep exact values).
+/// --no-formula-guard is given (XML and JSON Lines keep exact values). `--to oneroster` writes
+/// a OneRoster 1.2 bulk CSV folder (manifest.csv, users.csv, classes.csv, …) for a learning
+/// platform and prints, per field, how many values it has no column for.
 ///
 /// With --policy, every accepted record is released under the policy first (fields dropped,
 /// masked, pseudonymised, generalised…; see `teczka policy show`). An anonymising policy
@@ -58,7 +60,7 @@ pub struct Args {
     /// tables.html) instead of records.
     #[arg(long, value_enum)]
     to: To,
-    /// Output file (`-` for standard output), or folder for `--to csv`.
+    /// Output file (`-` for standard output), or folder for `--to csv` and `--to oneroster`.
     #[arg(short, long, value_name = "OUT")]
     output: PathBuf,
     /// Where rejected records go (JSON Lines); default OUT.rejects.jsonl.
