@@ -4,8 +4,10 @@
 //! The small tables (`orgs`, `academicSessions`, `courses`, `classes`) and the per-user link
 //! tables (`roles`, `enrollments`, `demographics`, and the guardians' rows of `users.csv`) are
 //! indexed first; then `users.csv` is streamed and each student becomes one [`Record`]
-//! holding its own row and the rows joined to it. Memory grows with the link tables (about
-//! 200 bytes a pupil), never with what a student row carries.
+//! holding its own row and the rows joined to it. Memory grows with the link tables, whose
+//! rows keep their text for the rejects (measured: 50,000 pupils, 237,522 rows, in 327 MB,
+//! about 5 KB a pupil); a student row is never held past its record. This reader is not
+//! bounded in the number of pupils as the CSV, XML and JSON Lines readers are.
 //!
 //! Referential checks: an enrollment, role or demographics row naming a user that is not in
 //! `users.csv`, a guardian no student names, is a record of its own, rejected as an orphan; a
