@@ -8,7 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 use std::io::{Cursor, Read};
 use std::sync::Arc;
-use teczka::read::oneroster::{Opener, OneRosterReader};
+use teczka::read::oneroster::{OneRosterReader, Opener};
 use teczka::read::Limits;
 
 const STEMS: [&str; 9] = [
