@@ -221,6 +221,21 @@ fn a_pseudonymising_policy_gives_uuids_of_keyed_pseudonyms_and_no_local_id() {
 }
 
 #[test]
+fn an_anonymised_release_is_refused_and_nothing_is_written() {
+    let dir = Dir::new();
+    crate::util::generate_jsonl(&dir, &["-n", "400"], "g.jsonl");
+    let args = ["convert", "g.jsonl", "--policy", "statistics", "--to", "oneroster", "-o", "st"];
+    let run = dir.run(&args);
+    assert_ne!(run.code(), 0);
+    assert!(
+        run.stderr().contains("needs a policy that keeps or pseudonymises `id`"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!dir.join("st").exists());
+}
+
+#[test]
 fn oneroster_on_standard_output_is_refused() {
     let dir = Dir::new();
     let input = fixture("sou/pupils.xml");

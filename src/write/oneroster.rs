@@ -351,7 +351,15 @@ impl OneRosterWriter {
 
     /// Write one pupil given as the JSON object of the model (as read, or as released).
     fn put(&mut self, pupil: &Map<String, Value>, ids: bool) -> Result<()> {
-        let id = text(pupil, "id").unwrap_or_default();
+        let Some(id) = text(pupil, "id") else {
+            // Every user of a roster is someone: without an id all would share one sourcedId.
+            return Err(Error::config(
+                &*self.dir,
+                "a record without `id` cannot be a OneRoster user (a roster names each pupil): \
+                 OneRoster output needs a policy that keeps or pseudonymises `id`, not an \
+                 anonymised release",
+            ));
+        };
         let student = sourced_id("student", &id);
         let enrolment = pupil.get("enrolment").and_then(Value::as_object);
         let field = |name: &str| enrolment.and_then(|e| text(e, name));
