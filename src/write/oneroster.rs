@@ -353,8 +353,9 @@ impl OneRosterWriter {
     fn put(&mut self, pupil: &Map<String, Value>, ids: bool) -> Result<()> {
         let Some(id) = text(pupil, "id") else {
             // Every user of a roster is someone: without an id all would share one sourcedId.
+            // Named by the format: the folder is still a temporary one.
             return Err(Error::config(
-                &*self.dir,
+                "oneroster",
                 "a record without `id` cannot be a OneRoster user (a roster names each pupil): \
                  OneRoster output needs a policy that keeps or pseudonymises `id`, not an \
                  anonymised release",
