@@ -38,6 +38,10 @@ pub fn record_sink(
         OutFormat::Parquet => {
             Box::new(ParquetWriter::create_in(store, &named("parquet"), as_text)?)
         }
+        OutFormat::OneRoster => {
+            let today = chrono::Local::now().date_naive();
+            Box::new(crate::write::OneRosterWriter::create_in(store, &named("oneroster"), today)?)
+        }
         OutFormat::Xlsx => {
             return Err(Error::config(
                 "--formats",

@@ -78,7 +78,7 @@ pub fn read_lines(path: &Path) -> Result<Vec<Line>> {
 /// The lines of a log's bytes; `path` names it in messages.
 pub fn lines_of(bytes: &[u8], path: &Path) -> Result<Vec<Line>> {
     let mut lines = Vec::new();
-    let mut rest = &bytes[..];
+    let mut rest = bytes;
     while !rest.is_empty() {
         let Some(end) = rest.iter().position(|b| *b == b'\n') else {
             lines.push(Line::Torn { checkpoint: rest.starts_with(b"{\"checkpoint\"") });

@@ -13,6 +13,7 @@ pub mod jsonl;
 pub mod mapping;
 mod multi_file;
 mod object;
+pub mod oneroster;
 pub mod xml;
 
 pub use self::decode::{detect_encoding, encoding_by_name};
@@ -38,6 +39,8 @@ pub enum Format {
     Xml,
     /// JSON Lines of the canonical model (`.jsonl`, `.ndjson`).
     Jsonl,
+    /// A OneRoster 1.2 CSV folder: a folder holding `manifest.csv`, or that file.
+    OneRoster,
 }
 
 impl Format {
@@ -59,6 +62,7 @@ impl fmt::Display for Format {
             Format::Csv => "csv",
             Format::Xml => "xml",
             Format::Jsonl => "jsonl",
+            Format::OneRoster => "oneroster",
         })
     }
 }
@@ -261,6 +265,11 @@ pub fn open(inputs: &[Input], options: &ReadOptions) -> Result<Opened> {
     let mut streams: Vec<Records> = Vec::new();
     let mut notices = Vec::new();
     for input in expand_folders(inputs)? {
+        let oneroster = options.format == Some(Format::OneRoster);
+        if !input.is_stdin() && (oneroster || oneroster::is_oneroster(&input.path)) {
+            streams.push(oneroster::open(&input.path, options)?);
+            continue;
+        }
         if input.is_stdin() {
             let (stream, notes) = open_stdin(inputs, options)?;
             streams.push(stream);
@@ -279,6 +288,7 @@ pub fn open(inputs: &[Input], options: &ReadOptions) -> Result<Opened> {
             Format::Jsonl => {
                 streams.push(Box::new(jsonl::JsonlReader::open(&input.path, options)?))
             }
+            Format::OneRoster => streams.push(oneroster::open(&input.path, options)?),
         }
     }
     if !csv_inputs.is_empty() {
@@ -304,6 +314,12 @@ fn open_stdin(inputs: &[Input], options: &ReadOptions) -> Result<(Records, Vec<N
     Ok(match format {
         Format::Xml => (Box::new(xml::XmlReader::new(stdin, STDIN, options)), Vec::new()),
         Format::Jsonl => (Box::new(jsonl::JsonlReader::new(stdin, STDIN, options)), Vec::new()),
+        Format::OneRoster => {
+            return Err(Error::input(
+                STDIN,
+                "OneRoster is a folder of files: name the folder (the one with manifest.csv)",
+            ))
+        }
         Format::Csv => {
             let csv_files = inputs.iter().filter(|i| {
                 i.is_stdin() || i.path.is_dir() || Format::from_path(&i.path) == Some(Format::Csv)
@@ -335,7 +351,9 @@ fn sniff_format(head: &[u8]) -> Format {
 fn expand_folders(inputs: &[Input]) -> Result<Vec<Input>> {
     let mut out = Vec::new();
     for input in inputs {
-        if input.path.is_dir() {
+        if input.path.is_dir() && oneroster::is_oneroster(&input.path) {
+            out.push(input.clone());
+        } else if input.path.is_dir() {
             let mut files: Vec<PathBuf> = std::fs::read_dir(&input.path)
                 .map_err(|e| Error::io(&input.path, e))?
                 .filter_map(|entry| entry.ok().map(|e| e.path()))

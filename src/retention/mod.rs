@@ -116,6 +116,7 @@ pub fn remainder_name(format: OutFormat) -> &'static str {
         OutFormat::Jsonl => "records.jsonl",
         OutFormat::Xlsx => "records.xlsx",
         OutFormat::Parquet => "records-parquet",
+        OutFormat::OneRoster => "records-oneroster",
     }
 }
 
@@ -130,6 +131,14 @@ pub fn run_apply(
 ) -> Result<Summary> {
     let paths: Vec<PathBuf> = inputs.iter().map(|i| i.path.clone()).collect();
     // Digests before reading: the protocol names the bytes the run started from.
+    if options.format == OutFormat::OneRoster {
+        // A roster has no column for most of what is retained (grades, health, …).
+        return Err(crate::Error::config(
+            "--to",
+            "a OneRoster roster cannot carry the retained records whole: give --to jsonl, sou \
+             or csv",
+        ));
+    }
     let digests = digest_inputs(&paths)?;
     let dir = AtomicDir::create(&options.output)?;
     let name = remainder_name(options.format);

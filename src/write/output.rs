@@ -11,9 +11,10 @@
 //! the same folder removes such leftovers of processes that no longer exist
 //! ([`remove_leftovers`]).
 
+use super::oneroster::NotWritten;
 use super::staged::{StagedFile, Store};
 use super::{private, CsvWriteOptions, CsvWriter, JsonlWriter, ParquetWriter, Sink};
-use super::{XlsxWriter, XmlWriter};
+use super::{OneRosterWriter, XlsxWriter, XmlWriter};
 use crate::error::{Error, Result};
 use crate::read::Format;
 use std::fs::File;
@@ -47,6 +48,7 @@ pub const STDOUT: &str = "-";
 pub struct Output {
     sink: Box<dyn Sink>,
     target: Target,
+    not_written: Option<NotWritten>,
 }
 
 /// Where an [`Output`]'s bytes go until the commit.
@@ -69,6 +71,8 @@ pub enum OutFormat {
     Xlsx,
     /// A folder of Parquet files, one per entity, typed columns.
     Parquet,
+    /// A OneRoster 1.2 bulk CSV folder (`manifest.csv` and a table per file).
+    OneRoster,
 }
 
 impl From<Format> for OutFormat {
@@ -77,6 +81,7 @@ impl From<Format> for OutFormat {
             Format::Csv => OutFormat::Csv,
             Format::Xml => OutFormat::Xml,
             Format::Jsonl => OutFormat::Jsonl,
+            Format::OneRoster => OutFormat::OneRoster,
         }
     }
 }
@@ -100,6 +105,8 @@ pub fn open_released(
     let name = path.display().to_string();
     let stdout = path == Path::new(STDOUT);
     let (sink, target): (Box<dyn Sink>, Target) = match format {
+        // Classes belong to the school year holding today; `open_oneroster` takes the date.
+        OutFormat::OneRoster => return open_oneroster(path, chrono::Local::now().date_naive()),
         OutFormat::Csv | OutFormat::Parquet if stdout => {
             let why = "CSV and Parquet are a folder of files (one per entity): give -o a folder \
                        name, not `-`";
@@ -122,7 +129,20 @@ pub fn open_released(
             (record_sink(format, handle, &name, tempdir)?, Target::File(file))
         }
     };
-    Ok(Output { sink, target })
+    Ok(Output { sink, target, not_written: None })
+}
+
+/// Open a OneRoster 1.2 bulk CSV folder at `path`, its classes in the school year holding
+/// `today`; [`Output::not_written`] then counts the values it has no column for.
+pub fn open_oneroster(path: &Path, today: chrono::NaiveDate) -> Result<Output> {
+    if path == Path::new(STDOUT) {
+        let why = "OneRoster is a folder of files: give -o a folder name, not `-`";
+        return Err(Error::io(path, io::Error::new(io::ErrorKind::InvalidInput, why)));
+    }
+    let dir = AtomicDir::create(path)?;
+    let writer = OneRosterWriter::create(dir.path(), today)?;
+    let not_written = Some(writer.not_written());
+    Ok(Output { sink: Box::new(writer), target: Target::Dir(dir), not_written })
 }
 
 /// The one-stream writer of `format` (XML, JSON Lines or XLSX) on `out`.
@@ -143,6 +163,11 @@ impl Output {
     /// The sink to write the pupils into; call its [`Sink::finish`] before [`Output::commit`].
     pub fn sink(&mut self) -> &mut dyn Sink {
         &mut *self.sink
+    }
+
+    /// For a OneRoster output, the counts of values it had no column for, by field.
+    pub fn not_written(&self) -> Option<NotWritten> {
+        self.not_written.clone()
     }
 
     /// Whether the output is standard output (nothing to name, nothing beside it).

@@ -7,6 +7,7 @@ use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 use teczka::model::schema::{released_schema_text, released_xsd};
 use teczka::report::tables::TablesWriter;
+use teczka::write::oneroster::not_written_lines;
 use teczka::write::output;
 use teczka::write::output::{AtomicDir, AtomicFile, OutFormat};
 
@@ -32,7 +33,9 @@ const EXAMPLES: &str = r"Examples:
 /// rejects file (OUT.rejects.jsonl unless --rejects says otherwise). `--to csv` writes a
 /// folder with one file per entity (pupils.csv, guardians.csv, grades.csv, …) joined by
 /// `pupil_id`; cells a spreadsheet would run as a formula are prefixed with `'` unless
-/// --no-formula-guard is given (XML and JSON Lines keep exact values).
+/// --no-formula-guard is given (XML and JSON Lines keep exact values). `--to oneroster` writes
+/// a OneRoster 1.2 bulk CSV folder (manifest.csv, users.csv, classes.csv, …) for a learning
+/// platform and prints, per field, how many values it has no column for.
 ///
 /// With --policy, every accepted record is released under the policy first (fields dropped,
 /// masked, pseudonymised, generalised…; see `teczka policy show`). An anonymising policy
@@ -57,7 +60,7 @@ pub struct Args {
     /// tables.html) instead of records.
     #[arg(long, value_enum)]
     to: To,
-    /// Output file (`-` for standard output), or folder for `--to csv`.
+    /// Output file (`-` for standard output), or folder for `--to csv` and `--to oneroster`.
     #[arg(short, long, value_name = "OUT")]
     output: PathBuf,
     /// Where rejected records go (JSON Lines); default OUT.rejects.jsonl.
@@ -83,6 +86,10 @@ enum To {
     Parquet,
     /// The policy's `[[tables]]`: counts and means with small cells suppressed.
     Tables,
+    /// A OneRoster 1.2 bulk CSV folder (manifest.csv, users.csv, classes.csv, …) for a
+    /// learning platform's roster import.
+    #[value(name = "oneroster")]
+    OneRoster,
 }
 
 /// Run `convert`.
@@ -94,10 +101,14 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         To::Xlsx => OutFormat::Xlsx,
         To::Parquet => OutFormat::Parquet,
         To::Tables => return tables(args),
+        To::OneRoster => OutFormat::OneRoster,
     };
     let stdout = args.output == Path::new("-");
-    if stdout && matches!(to, OutFormat::Csv | OutFormat::Parquet) {
-        bail!("--to csv and --to parquet write a folder of files: give -o a folder name instead of `-`");
+    if stdout && matches!(to, OutFormat::Csv | OutFormat::Parquet | OutFormat::OneRoster) {
+        bail!(
+            "--to {} writes a folder of files: give -o a folder name instead of `-`",
+            to_name(to)
+        );
     }
     let reads = [args.check.read_paths(), args.policy.read_paths()].concat();
     if !stdout {
@@ -132,12 +143,21 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         refuse_dropped_columns: false,
     };
     let as_text = release.as_ref().map(|r| r.policy.retyped_fields()).unwrap_or_default();
-    let mut out = output::open_released(to, &args.output, args.csv.options(), &as_text)?;
+    let mut out = match to {
+        OutFormat::OneRoster => output::open_oneroster(&args.output, args.check.today())?,
+        _ => output::open_released(to, &args.output, args.csv.options(), &as_text)?,
+    };
+    let not_written = out.not_written();
     let finished = job.run(out.sink())?;
     // The token mapping first: an output is never committed without the mapping that
     // reverses its tokens.
     write_mapping(release.as_ref())?;
     out.commit()?;
+    if let Some(counts) = &not_written {
+        for line in not_written_lines(counts) {
+            note!("teczka: oneroster: {line}");
+        }
+    }
     if let Some(release) = release.as_ref().filter(|_| !stdout) {
         write_released_schemas(&args.output, to, &release.policy.retyped_fields())?;
     }
@@ -223,6 +243,15 @@ fn write_released_schemas(output: &Path, to: OutFormat, as_text: &[&str]) -> any
         write("released.xsd", released_xsd(as_text))?;
     }
     Ok(())
+}
+
+/// The `--to` value of an output format, for messages.
+fn to_name(to: OutFormat) -> &'static str {
+    match to {
+        OutFormat::OneRoster => "oneroster",
+        OutFormat::Parquet => "parquet",
+        _ => "csv",
+    }
 }
 
 fn default_rejects_path(output: &Path, stdout: bool) -> anyhow::Result<PathBuf> {

@@ -18,7 +18,9 @@ use teczka::model::schema::{pupil_schema_text, released_schema_text, released_xs
 use teczka::policy::Purpose;
 use teczka::report::tables::TablesWriter;
 use teczka::report::Counts;
+use teczka::write::oneroster::not_written_lines;
 use teczka::write::output::OutFormat;
+use teczka::write::OneRosterWriter;
 use teczka::write::{Sink, Tee};
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
@@ -98,6 +100,9 @@ enum ExportFormat {
     Tables,
     /// One Parquet file per entity, typed columns (released-as-text fields as text).
     Parquet,
+    /// A OneRoster 1.2 bulk CSV folder (data/records/oneroster/).
+    #[value(name = "oneroster")]
+    OneRoster,
 }
 
 impl ExportFormat {
@@ -108,6 +113,7 @@ impl ExportFormat {
             ExportFormat::Jsonl => "jsonl",
             ExportFormat::Tables => "tables",
             ExportFormat::Parquet => "parquet",
+            ExportFormat::OneRoster => "oneroster",
         }
     }
 }
@@ -169,6 +175,7 @@ fn write_records(
     let store = staging.store();
     let records = data.join("records");
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    let mut not_written = None;
     let mut formats = args.formats.clone();
     formats.dedup();
     for format in formats {
@@ -195,6 +202,12 @@ fn write_records(
                 let as_text = release.policy.retyped_fields();
                 sinks.push(record_sink(store, &records, OutFormat::Parquet, &as_text)?);
             }
+            ExportFormat::OneRoster => {
+                let folder = records.join("oneroster");
+                let writer = OneRosterWriter::create_in(store, &folder, args.check.today())?;
+                not_written = Some(writer.not_written());
+                sinks.push(Box::new(writer));
+            }
         }
     }
     let mut tee = Tee::new(sinks);
@@ -217,6 +230,9 @@ fn write_records(
     };
     let finished = job.run(&mut tee)?;
     drop(tee);
+    for line in not_written.iter().flat_map(not_written_lines) {
+        note!("teczka: oneroster: {line}");
+    }
     if let Some(risk) = &finished.risk {
         note!("teczka: {}", super::anonymity_summary(risk));
         // Class, school and commune names are what the release generalised away: an
