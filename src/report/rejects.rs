@@ -137,7 +137,13 @@ mod tests {
     fn part(source: &str, line: u64, original: &str, entity: Entity) -> Part {
         Part {
             entity,
-            location: Location { source: source.into(), record: line - 2, line, byte: 0 },
+            location: Location {
+                source: source.into(),
+                record: line - 2,
+                line,
+                byte: 0,
+                sheet: None,
+            },
             original: original.into(),
         }
     }

@@ -74,6 +74,7 @@ impl From<Format> for OutFormat {
             Format::Csv => OutFormat::Csv,
             Format::Xml => OutFormat::Xml,
             Format::Jsonl => OutFormat::Jsonl,
+            Format::Spreadsheet => OutFormat::Xlsx,
         }
     }
 }

@@ -1,0 +1,539 @@
+//! Spreadsheets (`.xlsx`, `.xls`, `.ods`) read as CSV is: each worksheet is one table.
+//!
+//! This module owns the workbook formats and nothing else. A worksheet's first row holding a
+//! value is its header; every row after it that holds a value becomes a [`RawRow`] whose text
+//! is the row's cells joined as one CSV row (`,`, quoted where needed). From there the CSV
+//! reader's machinery takes over unchanged: header mapping and aliases, value parsing, PESEL
+//! repair, the multi-file join (`read::multi_file`, one sheet per entity).
+//!
+//! Cells become text as a person reads them in the spreadsheet:
+//!
+//! * numbers without `.0` and without exponent (a PESEL stored as the number 2270803628 reads
+//!   as `2270803628`, and the CSV path reports its lost leading zero);
+//! * date-formatted cells, and plain numbers in a column whose field is a date, as ISO dates
+//!   (Excel serials, 1900 date system for plain numbers; a time of day is kept when present);
+//! * booleans as `true`/`false`, error cells as Excel shows them (`#N/A`), formulas as their
+//!   cached value.
+//!
+//! A row's [`Location`] names the sheet and the row the spreadsheet shows (`Oceny`, 17);
+//! problems with one cell name the cell (`Oceny!C17`).
+//!
+//! Memory: `.xlsx` worksheets are streamed cell by cell (calamine's cell reader) on a thread
+//! of their own that hands rows over through a bounded channel; the workbook's shared-string
+//! table is held whole, as calamine loads it. `.xls` and `.ods` can only be read whole sheet at
+//! a time, so those files are refused over [`MAX_WHOLE_SHEET_FILE`].
+
+use super::csv::{CsvFile, FilePlan, Layout, RawRow};
+use super::{source_name, Notice, ReadOptions};
+use crate::error::{Error, Location, Result};
+use crate::model::fields::ValueKind;
+use crate::model::Entity;
+use calamine::{Data, ExcelDateTime, ExcelDateTimeType, Ods, Reader, Xls, Xlsx};
+use crossbeam_channel::{Receiver, Sender};
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The largest `.xls` or `.ods` file read: calamine reads these a whole sheet at a time, which
+/// takes memory many times the file's size (about 40 bytes a cell plus the text).
+pub const MAX_WHOLE_SHEET_FILE: u64 = 32 << 20;
+
+/// Rows read ahead of the consumer, per worksheet.
+const ROWS_AHEAD: usize = 1024;
+
+/// The most columns a worksheet has (Excel's limit); a cell beyond is damage.
+const MAX_COLUMNS: u32 = 16_384;
+
+/// The three workbook formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Office Open XML (`.xlsx`, `.xlsm`), streamed.
+    Xlsx,
+    /// The legacy binary format (`.xls`), read whole sheet at a time.
+    Xls,
+    /// OpenDocument (`.ods`), read whole sheet at a time.
+    Ods,
+}
+
+/// An OLE compound file, the container of `.xls`.
+const OLE_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+
+impl Kind {
+    /// The workbook format of `path`: by its first bytes (a zip holding an ODS `mimetype` is
+    /// ODS, another zip is XLSX, an OLE file is XLS), else by its extension.
+    pub fn of(path: &Path) -> Result<Kind> {
+        let mut head = [0; 128];
+        let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut len = 0;
+        while len < head.len() {
+            match file.read(&mut head[len..]) {
+                Ok(0) => break,
+                Ok(n) => len += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::io(path, e)),
+            }
+        }
+        let head = &head[..len];
+        let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        if head.starts_with(OLE_MAGIC) {
+            return Ok(Kind::Xls);
+        }
+        if head.starts_with(b"PK\x03\x04") {
+            let ods = head.windows(8).any(|w| w == b"mimetype")
+                && head.windows(11).any(|w| w == b"opendocumen");
+            return Ok(if ods { Kind::Ods } else { Kind::Xlsx });
+        }
+        Err(Error::input(
+            path,
+            format!(
+                "not a spreadsheet: {} files start as a zip package (`.xlsx`, `.ods`) or an OLE \
+                 file (`.xls`); if it is text, read it as CSV (`--format csv`)",
+                extension.map_or("spreadsheet".to_string(), |e| format!("`.{e}`"))
+            ),
+        ))
+    }
+}
+
+/// Whether a file name names a workbook.
+pub fn is_workbook_name(path: &Path) -> bool {
+    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    matches!(extension.as_deref(), Some("xlsx" | "xlsm" | "xls" | "ods"))
+}
+
+/// An opened workbook.
+pub(crate) enum Workbook {
+    /// `.xlsx`.
+    Xlsx(Box<Xlsx<BufReader<File>>>),
+    /// `.xls`.
+    Xls(Box<Xls<BufReader<File>>>),
+    /// `.ods`.
+    Ods(Box<Ods<BufReader<File>>>),
+}
+
+impl Workbook {
+    /// Open the workbook at `path`.
+    pub fn open(path: &Path) -> Result<Workbook> {
+        let kind = Kind::of(path)?;
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        if kind != Kind::Xlsx {
+            let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
+            if size > MAX_WHOLE_SHEET_FILE {
+                return Err(Error::input(
+                    path,
+                    format!(
+                        "the file is {size} bytes: `.xls` and `.ods` workbooks are read a whole \
+                         sheet at a time, which needs many times that in memory, so teczka reads \
+                         them up to {MAX_WHOLE_SHEET_FILE} bytes; save it as `.xlsx` (read cell \
+                         by cell) or CSV"
+                    ),
+                ));
+            }
+        }
+        let reader = BufReader::new(file);
+        let damaged = |e: &dyn std::fmt::Display| damaged(path, None, e);
+        Ok(match kind {
+            Kind::Xlsx => Workbook::Xlsx(Box::new(Xlsx::new(reader).map_err(|e| damaged(&e))?)),
+            Kind::Xls => Workbook::Xls(Box::new(Xls::new(reader).map_err(|e| damaged(&e))?)),
+            Kind::Ods => Workbook::Ods(Box::new(Ods::new(reader).map_err(|e| damaged(&e))?)),
+        })
+    }
+
+    /// The worksheets' names, in workbook order (chart sheets left out).
+    pub fn sheet_names(&self) -> Vec<String> {
+        match self {
+            Workbook::Xlsx(book) => book.sheet_names(),
+            Workbook::Xls(book) => book.sheet_names(),
+            Workbook::Ods(book) => book.sheet_names(),
+        }
+    }
+}
+
+/// An error of a damaged workbook. calamine's messages name parts and elements of the
+/// package, never cell values.
+fn damaged(path: &Path, sheet: Option<&str>, e: &dyn std::fmt::Display) -> Error {
+    let what = sheet.map_or(String::new(), |s| format!("sheet `{s}`: "));
+    Error::input(
+        path,
+        format!("{what}the workbook cannot be read ({e}); open and save it again in a spreadsheet"),
+    )
+}
+
+/// One cell's value as the reading thread hands it over.
+#[derive(Debug)]
+enum Value {
+    Text(String),
+    Number(f64),
+    /// A date-formatted cell, already as ISO text.
+    Date(String),
+}
+
+/// One worksheet row as read: the row's index (from 0) and its cells by column (from 0).
+#[derive(Debug)]
+struct SheetRow {
+    row: u32,
+    cells: Vec<(u32, Value)>,
+}
+
+/// The data rows of one worksheet, as CSV row text with their positions.
+pub(crate) struct SheetRows {
+    rows: Receiver<Result<SheetRow>>,
+    plan: Option<Arc<FilePlan>>,
+    /// Per column, whether its field is a date (plain numbers there are Excel serials).
+    dates: Vec<bool>,
+    width: usize,
+    next_record: u64,
+    done: bool,
+}
+
+/// Open sheet `sheet` of the workbook at `path` as a table of `entity`. `book` is the
+/// workbook, when already open (it is moved to the reading thread).
+pub(crate) fn open(
+    path: &Path,
+    book: Option<Workbook>,
+    sheet: &str,
+    entity: Entity,
+    options: &ReadOptions,
+    notices: &mut Vec<Notice>,
+) -> Result<CsvFile> {
+    let book = match book {
+        Some(book) => book,
+        None => Workbook::open(path)?,
+    };
+    let receiver = spawn(path.to_path_buf(), book, sheet.to_string(), options.limits);
+    let mut rows = SheetRows {
+        rows: receiver,
+        plan: None,
+        dates: Vec::new(),
+        width: 0,
+        next_record: 0,
+        done: false,
+    };
+    let sheet_name: Arc<str> = sheet.into();
+    let header = match rows.rows.recv() {
+        Ok(row) => row?,
+        Err(_) => {
+            return Err(Error::input(
+                path,
+                format!("sheet `{sheet}` is empty: its first row must be a header row"),
+            ))
+        }
+    };
+    let texts = header_texts(&header);
+    let cells: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let layout = Layout { source: source_name(path), entity, delimiter: b',', encoding: "UTF-8" };
+    let plan = FilePlan::new(layout, &cells, Some(sheet_name), options, notices)?;
+    rows.dates = plan
+        .targets
+        .iter()
+        .map(|t| {
+            let field = match t {
+                super::mapping::Target::Field(f) => Some(*f),
+                super::mapping::Target::Address { field, .. }
+                | super::mapping::Target::Guardian { field, .. } => Some(*field),
+                _ => None,
+            };
+            field.is_some_and(|f| matches!(f.kind, ValueKind::Date))
+        })
+        .collect();
+    rows.width = plan.targets.len();
+    let plan = Arc::new(plan);
+    rows.plan = Some(plan.clone());
+    Ok(CsvFile::sheet(plan, rows))
+}
+
+/// The header row's cells as text, up to its last cell holding one.
+fn header_texts(header: &SheetRow) -> Vec<String> {
+    let width = header.cells.last().map_or(0, |(c, _)| *c as usize + 1);
+    let mut texts = vec![String::new(); width];
+    for (column, value) in &header.cells {
+        if let Some(text) = texts.get_mut(*column as usize) {
+            *text = cell_text(value, false);
+        }
+    }
+    texts
+}
+
+impl SheetRows {
+    /// The next data row, or `None` at the end of the sheet.
+    pub fn next_row(&mut self) -> Result<Option<RawRow>> {
+        if self.done {
+            return Ok(None);
+        }
+        let row = match self.rows.recv() {
+            Ok(Ok(row)) => row,
+            Ok(Err(e)) => {
+                self.done = true;
+                return Err(e);
+            }
+            Err(_) => {
+                self.done = true;
+                return Ok(None);
+            }
+        };
+        let Some(plan) = &self.plan else { return Ok(None) };
+        let width = row.cells.last().map_or(0, |(c, _)| *c as usize + 1).max(self.width);
+        let mut texts = vec![String::new(); width];
+        for (column, value) in &row.cells {
+            let date = self.dates.get(*column as usize).copied().unwrap_or(false);
+            if let Some(text) = texts.get_mut(*column as usize) {
+                *text = cell_text(value, date);
+            }
+        }
+        let location = plan.location(self.next_record, u64::from(row.row) + 1, 0);
+        self.next_record += 1;
+        Ok(Some(RawRow { location, text: csv_row(&texts) }))
+    }
+}
+
+/// Start the thread that reads `sheet` and hands its non-empty rows over, in order; the
+/// channel closes at the end of the sheet, after an error, or when the reader is dropped.
+fn spawn(
+    path: PathBuf,
+    book: Workbook,
+    sheet: String,
+    limits: super::Limits,
+) -> Receiver<Result<SheetRow>> {
+    let (sender, receiver) = crossbeam_channel::bounded(ROWS_AHEAD);
+    std::thread::spawn(move || {
+        let mut rows = RowBuilder { sender, current: None, bytes: 0, limits, path, sheet };
+        let result = match book {
+            Workbook::Xlsx(mut book) => stream_xlsx(&mut book, &mut rows),
+            Workbook::Xls(mut book) => match book.worksheet_range(&rows.sheet) {
+                Ok(range) => whole_range(&range, &mut rows),
+                Err(e) => Err(damaged(&rows.path, Some(&rows.sheet), &e)),
+            },
+            Workbook::Ods(mut book) => match book.worksheet_range(&rows.sheet) {
+                Ok(range) => whole_range(&range, &mut rows),
+                Err(e) => Err(damaged(&rows.path, Some(&rows.sheet), &e)),
+            },
+        };
+        match result.and_then(|()| rows.flush()) {
+            Ok(()) => {}
+            // The reader is gone, or told of the error: nothing is left to do either way.
+            Err(e) => drop(rows.sender.send(Err(e))),
+        }
+    });
+    receiver
+}
+
+/// Gathers cells into rows on the reading thread.
+struct RowBuilder {
+    sender: Sender<Result<SheetRow>>,
+    current: Option<SheetRow>,
+    /// The text bytes of the current row, against the record-size limit.
+    bytes: usize,
+    limits: super::Limits,
+    path: PathBuf,
+    sheet: String,
+}
+
+impl RowBuilder {
+    /// Add one cell; a cell of another row than the current one sends the current row.
+    fn cell(&mut self, row: u32, column: u32, value: &Data) -> Result<()> {
+        let Some(value) = value_of(value) else { return Ok(()) };
+        if column >= MAX_COLUMNS {
+            return Err(
+                self.error_at(row, "a cell lies beyond column XFD, the last a worksheet has")
+            );
+        }
+        if self.current.as_ref().is_some_and(|r| r.row != row) {
+            self.flush()?;
+        }
+        let current = self.current.get_or_insert_with(|| SheetRow { row, cells: Vec::new() });
+        self.bytes += match &value {
+            Value::Text(t) | Value::Date(t) => t.len() + 3,
+            Value::Number(_) => 24,
+        };
+        if self.bytes > self.limits.max_record_bytes {
+            return Err(Error::limit(
+                self.location(row),
+                "worksheet row length",
+                self.limits.max_record_bytes as u64,
+                "raise --max-record-bytes if the file is trusted",
+            ));
+        }
+        match current.cells.last() {
+            // Cells come in column order; one out of order (a damaged file) keeps its place.
+            Some((last, _)) if *last >= column => {
+                let at = current.cells.partition_point(|(c, _)| *c < column);
+                if current.cells.get(at).is_some_and(|(c, _)| *c == column) {
+                    return Err(self.error_at(row, "two cells of the row have the same column"));
+                }
+                current.cells.insert(at, (column, value));
+            }
+            _ => current.cells.push((column, value)),
+        }
+        Ok(())
+    }
+
+    /// Send the current row, if any.
+    fn flush(&mut self) -> Result<()> {
+        self.bytes = 0;
+        if let Some(row) = self.current.take() {
+            if self.sender.send(Ok(row)).is_err() {
+                return Err(Error::input(&self.path, "the reader stopped"));
+            }
+        }
+        Ok(())
+    }
+
+    fn location(&self, row: u32) -> Location {
+        Location {
+            source: source_name(&self.path),
+            record: 0,
+            line: u64::from(row) + 1,
+            byte: 0,
+            sheet: Some(self.sheet.as_str().into()),
+        }
+    }
+
+    fn error_at(&self, row: u32, what: &str) -> Error {
+        Error::syntax(
+            self.location(row),
+            format!("{what}: the file is damaged; open and save it again in a spreadsheet"),
+        )
+    }
+}
+
+/// Stream an `.xlsx` worksheet cell by cell.
+fn stream_xlsx(book: &mut Xlsx<BufReader<File>>, rows: &mut RowBuilder) -> Result<()> {
+    let sheet = rows.sheet.clone();
+    let path = rows.path.clone();
+    let mut cells =
+        book.worksheet_cells_reader(&sheet).map_err(|e| damaged(&path, Some(&sheet), &e))?;
+    loop {
+        match cells.next_cell() {
+            Ok(Some(cell)) => {
+                let (row, column) = cell.get_position();
+                let value = Data::from(cell.get_value().clone());
+                rows.cell(row, column, &value)?;
+            }
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(damaged(&path, Some(&sheet), &e)),
+        }
+    }
+}
+
+/// Hand over a sheet read whole (`.xls`, `.ods`).
+fn whole_range(range: &calamine::Range<Data>, rows: &mut RowBuilder) -> Result<()> {
+    let Some((top, left)) = range.start() else { return Ok(()) };
+    for (r, cells) in range.rows().enumerate() {
+        for (c, value) in cells.iter().enumerate() {
+            rows.cell(top + r as u32, left + c as u32, value)?;
+        }
+    }
+    Ok(())
+}
+
+/// A cell's value, `None` for an empty cell.
+fn value_of(data: &Data) -> Option<Value> {
+    Some(match data {
+        Data::Empty => return None,
+        Data::String(s) if s.is_empty() => return None,
+        Data::String(s) => Value::Text(s.clone()),
+        Data::Int(n) => Value::Text(n.to_string()),
+        Data::Float(f) => Value::Number(*f),
+        Data::Bool(b) => Value::Text(b.to_string()),
+        Data::DateTime(dt) => match excel_date(dt) {
+            Some(text) => Value::Date(text),
+            None => Value::Number(dt.as_f64()),
+        },
+        Data::DateTimeIso(s) => Value::Date(s.strip_suffix("T00:00:00").unwrap_or(s).to_string()),
+        Data::DurationIso(s) => Value::Text(s.clone()),
+        Data::Error(e) => Value::Text(e.to_string()),
+    })
+}
+
+/// Serials from 1900-01-01 to 9999-12-31: outside them a number is no date.
+const SERIALS: std::ops::Range<f64> = 1.0..2_958_466.0;
+
+/// An Excel date-time as ISO text: the date, with the time only when it has one.
+fn excel_date(dt: &ExcelDateTime) -> Option<String> {
+    if !dt.is_datetime() || !SERIALS.contains(&dt.as_f64()) {
+        return None;
+    }
+    let datetime = dt.as_datetime()?;
+    Some(if datetime.time() == chrono::NaiveTime::MIN {
+        datetime.format("%Y-%m-%d").to_string()
+    } else {
+        datetime.format("%Y-%m-%dT%H:%M:%S").to_string()
+    })
+}
+
+/// A cell as the text a person reads; `date` when its column holds a date field, where a
+/// plain number is an Excel serial.
+fn cell_text(value: &Value, date: bool) -> String {
+    match value {
+        Value::Text(text) | Value::Date(text) => text.clone(),
+        Value::Number(n) if date && SERIALS.contains(n) => {
+            let serial = ExcelDateTime::new(*n, ExcelDateTimeType::DateTime, false);
+            excel_date(&serial).unwrap_or_else(|| number_text(*n))
+        }
+        Value::Number(n) => number_text(*n),
+    }
+}
+
+/// A number as written, never with `.0` nor an exponent: `2270803628`, `4.5`.
+fn number_text(n: f64) -> String {
+    // Rust's `Display` for f64 prints every digit, never an exponent, and no `.0` for whole
+    // numbers: the shortest text that reads back as the same number.
+    let text = n.to_string();
+    if text == "-0" {
+        "0".to_string()
+    } else {
+        text
+    }
+}
+
+/// Cells joined as one CSV row: `,` between, quoted when they hold `,`, `"` or a line break.
+fn csv_row(cells: &[String]) -> String {
+    let mut out = String::with_capacity(cells.iter().map(|c| c.len() + 1).sum());
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if cell.contains([',', '"', '\n', '\r']) {
+            out.push('"');
+            out.push_str(&cell.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(cell);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_as_written_without_point_zero_or_exponent() {
+        assert_eq!(number_text(2270803628.0), "2270803628");
+        assert_eq!(number_text(4.5), "4.5");
+        assert_eq!(number_text(1e20), "100000000000000000000");
+        assert_eq!(number_text(-0.0), "0");
+        assert_eq!(number_text(0.1 + 0.2), "0.30000000000000004");
+    }
+
+    #[test]
+    fn serials_in_date_columns_become_iso_dates() {
+        assert_eq!(cell_text(&Value::Number(40975.0), true), "2012-03-07");
+        assert_eq!(cell_text(&Value::Number(40975.0), false), "40975");
+        assert_eq!(cell_text(&Value::Number(40975.5), true), "2012-03-07T12:00:00");
+        // Out of the calendar's range a number stays a number.
+        assert_eq!(cell_text(&Value::Number(-3.0), true), "-3");
+        assert_eq!(cell_text(&Value::Number(1e300), true), number_text(1e300));
+    }
+
+    #[test]
+    fn cells_are_joined_as_one_csv_row() {
+        let cells =
+            ["a".to_string(), "b,c".into(), "say \"hi\"".into(), "x\ny".into(), String::new()];
+        assert_eq!(csv_row(&cells), "a,\"b,c\",\"say \"\"hi\"\"\",\"x\ny\",");
+        let mut splitter = super::super::csv::Splitter::new(b',');
+        let back: Vec<&str> = splitter.split(&csv_row(&cells));
+        assert_eq!(back, cells.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+}
