@@ -77,7 +77,8 @@ pub fn open(inputs: &[Input], options: &ReadOptions) -> Result<Opened> {
 /// [`open`], with the memory budget of the multi-file join in bytes: child files whose total
 /// size is under it are joined in memory, larger ones through temporary bucket files.
 pub fn open_with_budget(inputs: &[Input], options: &ReadOptions, budget: u64) -> Result<Opened> {
-    let tables = tables(inputs, options)?;
+    let mut notices = Vec::new();
+    let tables = tables(inputs, options, &mut notices)?;
     let alone = tables.len() == 1;
     let mut pupils = Vec::new();
     let mut children = Vec::new();
@@ -93,9 +94,8 @@ pub fn open_with_budget(inputs: &[Input], options: &ReadOptions, budget: u64) ->
             children.push((table, entity));
         }
     }
-    let mut notices = Vec::new();
     if children.is_empty() {
-        return stream_pupils(pupils, options);
+        return stream_pupils(pupils, options, notices);
     }
     if pupils.is_empty() {
         let child = children.first().map(|(t, _)| t.path()).unwrap_or(Path::new("-"));
@@ -133,8 +133,11 @@ pub fn open_with_budget(inputs: &[Input], options: &ReadOptions, budget: u64) ->
 }
 
 /// Pupil tables without child tables, streamed one after another.
-fn stream_pupils(pupils: Vec<Table<'_>>, options: &ReadOptions) -> Result<Opened> {
-    let mut notices = Vec::new();
+fn stream_pupils(
+    pupils: Vec<Table<'_>>,
+    options: &ReadOptions,
+    mut notices: Vec<Notice>,
+) -> Result<Opened> {
     let mut readers = Vec::new();
     let mut numbered = 0;
     for table in pupils {
@@ -154,10 +157,12 @@ fn stream_pupils(pupils: Vec<Table<'_>>, options: &ReadOptions) -> Result<Opened
     Ok(Opened { records: Box::new(readers.into_iter().flatten()), notices })
 }
 
-/// The tables of the inputs, each with the entity its name (or `entity=`) gives, if any.
+/// The tables of the inputs, each with the entity its name (or `entity=`) gives, if any. An
+/// empty sheet whose name says nothing, among others, is left out (and `notices` say so).
 fn tables<'a>(
     inputs: &'a [Input],
     options: &ReadOptions,
+    notices: &mut Vec<Notice>,
 ) -> Result<Vec<(Table<'a>, Option<Entity>)>> {
     let mapping = options.mapping.as_ref();
     let mut tables = Vec::new();
@@ -182,6 +187,11 @@ fn tables<'a>(
                 true => input.entity.or(by_name).or(named),
                 false => by_name,
             };
+            if entity.is_none() && !single && sheet::is_empty(path, &name, options)? {
+                let message = format!("sheet `{name}` is empty: nothing to read");
+                notices.push(Notice::info(path.display().to_string(), message));
+                continue;
+            }
             tables.push((Table::Sheet { path, book: book.take(), name }, entity));
         }
     }

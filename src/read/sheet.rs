@@ -242,6 +242,16 @@ pub(crate) fn open(
     Ok(CsvFile::sheet(plan, rows))
 }
 
+/// Whether sheet `sheet` of the workbook at `path` holds no value at all (Excel's empty
+/// `Sheet2`, `Arkusz2`).
+pub(crate) fn is_empty(path: &Path, sheet: &str, options: &ReadOptions) -> Result<bool> {
+    let rows = spawn(path.to_path_buf(), Workbook::open(path)?, sheet.to_string(), options.limits);
+    match rows.recv() {
+        Ok(first) => first.map(|_| false),
+        Err(_) => Ok(true),
+    }
+}
+
 /// The header row's cells as text, up to its last cell holding one.
 fn header_texts(header: &SheetRow) -> Vec<String> {
     let width = header.cells.last().map_or(0, |(c, _)| *c as usize + 1);
@@ -507,6 +517,135 @@ fn csv_row(cells: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::record::Record;
+    use crate::read::{multi_file, Input};
+    use rust_xlsxwriter::Workbook as Book;
+
+    /// A school's workbook: pupils with a PESEL stored as a number and birth dates as plain
+    /// serials, and a second sheet of grades, one of an unknown kind.
+    fn school(dir: &Path) -> PathBuf {
+        let mut book = Book::new();
+        let pupils = book.add_worksheet().set_name("Uczniowie").unwrap();
+        for (col, header) in ["id", "nazwisko", "data_ur", "pesel"].iter().enumerate() {
+            pupils.write_string(0, col as u16, *header).unwrap();
+        }
+        pupils.write_string(1, 0, "U-1").unwrap();
+        pupils.write_string(1, 1, "Nowak").unwrap();
+        pupils.write_number(1, 2, 38367.0).unwrap(); // 2005-01-15, no date format
+        pupils.write_number(1, 3, 5211501236.0).unwrap(); // the zero Excel strips
+        pupils.write_number(2, 0, 2.0).unwrap();
+        pupils.write_string(2, 1, "Lis, Jan \"Junior\"").unwrap();
+        let grades = book.add_worksheet().set_name("Oceny").unwrap();
+        for (col, header) in ["id_ucznia", "przedmiot", "ocena", "rodzaj_oceny"].iter().enumerate()
+        {
+            grades.write_string(0, col as u16, *header).unwrap();
+        }
+        for (row, (id, kind)) in
+            [("U-1", "final"), ("U-1", "???"), ("2", "final")].iter().enumerate()
+        {
+            let row = row as u32 + 1;
+            grades.write_string(row, 0, *id).unwrap();
+            grades.write_string(row, 1, "matematyka").unwrap();
+            grades.write_number(row, 2, 5.0).unwrap();
+            grades.write_string(row, 3, *kind).unwrap();
+        }
+        let path = dir.join("szkola.xlsx");
+        book.save(&path).unwrap();
+        path
+    }
+
+    fn read(path: &Path, options: &ReadOptions) -> Result<Vec<Record>> {
+        let inputs = [Input { path: path.to_path_buf(), entity: None }];
+        multi_file::open(&inputs, options)?.records.collect()
+    }
+
+    #[test]
+    fn a_workbook_is_an_export_of_one_sheet_per_entity_with_cells_as_positions() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = read(&school(dir.path()), &ReadOptions::default()).unwrap();
+        assert_eq!(records.len(), 2);
+        let first = &records[0];
+        assert_eq!(first.pupil.birth_date.map(|d| d.to_string()).as_deref(), Some("2005-01-15"));
+        assert_eq!(first.pupil.pesel.as_deref(), Some("5211501236"), "as read: validation repairs");
+        assert_eq!(first.pupil.grades.len(), 2);
+        assert_eq!(first.parts.len(), 3, "the pupil row and both grade rows");
+        let problem = &first.problems[0];
+        assert_eq!(
+            problem.location.to_string(),
+            format!("{}: record 2 (Oceny!D3)", dir.path().join("szkola.xlsx").display())
+        );
+        assert!(!problem.message.contains("???"), "values never in messages");
+        let second = &records[1];
+        assert_eq!(second.pupil.id, "2", "a number id reads as written");
+        assert_eq!(second.pupil.surname.as_deref(), Some("Lis, Jan \"Junior\""));
+        assert_eq!(second.location().line, 3);
+        assert_eq!(second.location().sheet.as_deref(), Some("Uczniowie"));
+    }
+
+    #[test]
+    fn sheet_picks_one_sheet_and_names_the_sheets_when_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = school(dir.path());
+        let options = ReadOptions { sheet: Some("Uczniowie".into()), ..ReadOptions::default() };
+        let records = read(&path, &options).unwrap();
+        assert_eq!(records.len(), 2);
+        assert!(records.iter().all(|r| r.pupil.grades.is_empty()));
+        let options = ReadOptions { sheet: Some("Arkusz1".into()), ..ReadOptions::default() };
+        let err = read(&path, &options).err().unwrap().to_string();
+        assert!(err.contains("no sheet `Arkusz1`: its sheets are `Uczniowie`, `Oceny`"), "{err}");
+    }
+
+    #[test]
+    fn a_value_right_of_the_header_rejects_its_row_naming_the_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut book = Book::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "nazwisko").unwrap();
+        sheet.write_string(1, 0, "Nowak").unwrap();
+        sheet.write_string(1, 2, "zgubione").unwrap();
+        sheet.write_string(3, 0, "Lis").unwrap();
+        let path = dir.path().join("lista.xlsx");
+        book.save(&path).unwrap();
+        let records = read(&path, &ReadOptions::default()).unwrap();
+        assert_eq!(records.len(), 2, "the empty row 3 is no row");
+        assert!(records[0].problems[0].message.contains("value in column C, right of"));
+        assert_eq!(records[1].location().line, 4);
+    }
+
+    #[test]
+    fn an_empty_sheet_whose_name_says_nothing_is_left_out_a_full_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut book = Book::new();
+        book.add_worksheet().set_name("Uczniowie").unwrap().write_string(0, 0, "nazwisko").unwrap();
+        book.add_worksheet().set_name("Arkusz2").unwrap();
+        let path = dir.path().join("lista.xlsx");
+        book.save(&path).unwrap();
+        let inputs = [Input { path: path.clone(), entity: None }];
+        let opened = multi_file::open(&inputs, &ReadOptions::default()).unwrap();
+        assert!(opened
+            .notices
+            .iter()
+            .any(|n| n.message == "sheet `Arkusz2` is empty: nothing to read"));
+        let mut book = Book::new();
+        book.add_worksheet().set_name("Uczniowie").unwrap().write_string(0, 0, "nazwisko").unwrap();
+        book.add_worksheet().set_name("Arkusz2").unwrap().write_string(0, 0, "x").unwrap();
+        book.save(&path).unwrap();
+        let err = read(&path, &ReadOptions::default()).err().unwrap().to_string();
+        assert!(err.contains("the name of sheet `Arkusz2`"), "{err}");
+    }
+
+    #[test]
+    fn damaged_and_foreign_files_are_refused_with_their_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dir.path().join("lista.xlsx");
+        std::fs::write(&text, "nazwisko\nNowak\n").unwrap();
+        let err = read(&text, &ReadOptions::default()).err().unwrap().to_string();
+        assert!(err.contains("not a spreadsheet"), "{err}");
+        let zip = dir.path().join("zip.xlsx");
+        std::fs::write(&zip, b"PK\x03\x04 and then nothing").unwrap();
+        let err = read(&zip, &ReadOptions::default()).err().unwrap().to_string();
+        assert!(err.contains("zip.xlsx: the workbook cannot be read"), "{err}");
+    }
 
     #[test]
     fn numbers_read_as_written_without_point_zero_or_exponent() {
