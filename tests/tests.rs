@@ -18,6 +18,7 @@ mod readme;
 mod roundtrip;
 mod sar;
 mod security;
+mod sheets;
 mod sign;
 mod strategy;
 mod tables;
