@@ -286,8 +286,9 @@ pub enum FormatArg {
     Sou,
     /// JSON Lines of the canonical model.
     Jsonl,
-    /// A spreadsheet workbook (`.xlsx`, `.xls`, `.ods`; which one is told by its content).
-    #[value(alias = "xls", alias = "ods", alias = "spreadsheet")]
+    /// A spreadsheet: written as `.xlsx`; read as `.xlsx`, `.xls` or `.ods`, whichever its
+    /// content is.
+    #[value(alias = "spreadsheet")]
     Xlsx,
 }
 
