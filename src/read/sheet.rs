@@ -177,7 +177,7 @@ struct SheetRow {
 
 /// The data rows of one worksheet, as CSV row text with their positions.
 pub(crate) struct SheetRows {
-    rows: Receiver<Result<SheetRow>>,
+    rows: Reading,
     plan: Option<Arc<FilePlan>>,
     /// Per column, whether its field is a date (plain numbers there are Excel serials).
     dates: Vec<bool>,
@@ -200,9 +200,9 @@ pub(crate) fn open(
         Some(book) => book,
         None => Workbook::open(path)?,
     };
-    let receiver = spawn(path.to_path_buf(), book, sheet.to_string(), options.limits);
+    let reading = spawn(path.to_path_buf(), book, sheet.to_string(), options.limits);
     let mut rows = SheetRows {
-        rows: receiver,
+        rows: reading,
         plan: None,
         dates: Vec::new(),
         width: 0,
@@ -210,14 +210,11 @@ pub(crate) fn open(
         done: false,
     };
     let sheet_name: Arc<str> = sheet.into();
-    let header = match rows.rows.recv() {
-        Ok(row) => row?,
-        Err(_) => {
-            return Err(Error::input(
-                path,
-                format!("sheet `{sheet}` is empty: its first row must be a header row"),
-            ))
-        }
+    let Some(header) = rows.rows.next()? else {
+        return Err(Error::input(
+            path,
+            format!("sheet `{sheet}` is empty: its first row must be a header row"),
+        ));
     };
     let texts = header_texts(&header);
     let cells: Vec<&str> = texts.iter().map(String::as_str).collect();
@@ -245,11 +242,9 @@ pub(crate) fn open(
 /// Whether sheet `sheet` of the workbook at `path` holds no value at all (Excel's empty
 /// `Sheet2`, `Arkusz2`).
 pub(crate) fn is_empty(path: &Path, sheet: &str, options: &ReadOptions) -> Result<bool> {
-    let rows = spawn(path.to_path_buf(), Workbook::open(path)?, sheet.to_string(), options.limits);
-    match rows.recv() {
-        Ok(first) => first.map(|_| false),
-        Err(_) => Ok(true),
-    }
+    let mut rows =
+        spawn(path.to_path_buf(), Workbook::open(path)?, sheet.to_string(), options.limits);
+    Ok(rows.next()?.is_none())
 }
 
 /// The header row's cells as text, up to its last cell holding one.
@@ -270,15 +265,15 @@ impl SheetRows {
         if self.done {
             return Ok(None);
         }
-        let row = match self.rows.recv() {
-            Ok(Ok(row)) => row,
-            Ok(Err(e)) => {
-                self.done = true;
-                return Err(e);
-            }
-            Err(_) => {
+        let row = match self.rows.next() {
+            Ok(Some(row)) => row,
+            Ok(None) => {
                 self.done = true;
                 return Ok(None);
+            }
+            Err(e) => {
+                self.done = true;
+                return Err(e);
             }
         };
         let Some(plan) = &self.plan else { return Ok(None) };
@@ -296,16 +291,37 @@ impl SheetRows {
     }
 }
 
+/// The rows of a sheet as its reading thread hands them over.
+struct Reading {
+    receiver: Receiver<Result<SheetRow>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    path: PathBuf,
+    sheet: String,
+}
+
+impl Reading {
+    /// The next row; `None` once the thread has finished the sheet. A thread that ended by a
+    /// panic (a bug in reading a damaged file) is an error, never a sheet cut short.
+    fn next(&mut self) -> Result<Option<SheetRow>> {
+        match self.receiver.recv() {
+            Ok(row) => row.map(Some),
+            Err(_) => match self.thread.take().map(std::thread::JoinHandle::join) {
+                Some(Err(_)) => {
+                    let why = "the spreadsheet reader failed (the file is probably damaged)";
+                    Err(damaged(&self.path, Some(&self.sheet), &why))
+                }
+                _ => Ok(None),
+            },
+        }
+    }
+}
+
 /// Start the thread that reads `sheet` and hands its non-empty rows over, in order; the
 /// channel closes at the end of the sheet, after an error, or when the reader is dropped.
-fn spawn(
-    path: PathBuf,
-    book: Workbook,
-    sheet: String,
-    limits: super::Limits,
-) -> Receiver<Result<SheetRow>> {
+fn spawn(path: PathBuf, book: Workbook, sheet: String, limits: super::Limits) -> Reading {
     let (sender, receiver) = crossbeam_channel::bounded(ROWS_AHEAD);
-    std::thread::spawn(move || {
+    let (own_path, own_sheet) = (path.clone(), sheet.clone());
+    let thread = std::thread::spawn(move || {
         let mut rows = RowBuilder { sender, current: None, bytes: 0, limits, path, sheet };
         let result = match book {
             Workbook::Xlsx(mut book) => stream_xlsx(&mut book, &mut rows),
@@ -324,7 +340,7 @@ fn spawn(
             Err(e) => drop(rows.sender.send(Err(e))),
         }
     });
-    receiver
+    Reading { receiver, thread: Some(thread), path: own_path, sheet: own_sheet }
 }
 
 /// Gathers cells into rows on the reading thread.
