@@ -86,3 +86,50 @@ fn sheet_a_workbook_on_standard_input_or_in_disguise_is_refused_clearly() {
     let run = crate::util::Run(cmd.output().unwrap()).expect_code(2);
     assert!(run.stderr().contains("cannot be read from standard input"), "{}", run.stderr());
 }
+
+#[test]
+fn sheet_export_risk_and_sar_read_a_workbook_as_they_read_csv() {
+    let dir = Dir::new();
+    let workbook = fixture("xlsx/szkola-openpyxl.xlsx");
+    let mut export = dir.command(&[
+        "export",
+        &workbook,
+        "--repair-pesel",
+        "--policy",
+        "transfer",
+        "--passphrase-env",
+        "P",
+        "--today",
+        "2025-09-01",
+        "--source-organization",
+        "SP 1",
+        "-o",
+        "t.zip.age",
+    ]);
+    export.env("P", "korytarz-jesien-parapet-42-Zebra");
+    let run = crate::util::Run(export.output().unwrap()).expect_code(0);
+    assert!(run.summary().contains("in=551 out=551 rejected=0"), "{}", run.stderr());
+    let risk = ["risk", &workbook, "--repair-pesel", "--policy", "statistics"];
+    let run = dir.run(&[&risk[..], &["--today", "2025-09-01"]].concat()).expect_code(0);
+    assert!(run.stdout().contains("risk report: policy `statistics`"), "{}", run.stdout());
+    let mut sar = dir.command(&[
+        "sar",
+        &workbook,
+        "--subject-env",
+        "S",
+        "--controller",
+        &fixture("sar/controller-pl.toml"),
+        "--received",
+        "2026-11-02",
+        "--answered",
+        "2026-11-20",
+        "--source-organization",
+        "SP 1",
+        "--unencrypted",
+        "-o",
+        "sar.zip",
+    ]);
+    sar.env("S", "id:P-000001");
+    let run = crate::util::Run(sar.output().unwrap()).expect_code(0);
+    assert!(run.stderr().contains("found the subject as a pupil in 1 record"), "{}", run.stderr());
+}
