@@ -131,11 +131,11 @@ impl Workbook {
             }
         }
         let reader = BufReader::new(file);
-        let damaged = |e: &dyn std::fmt::Display| damaged(path, None, e);
+        let damaged = || damaged(path, None, PACKAGE);
         Ok(match kind {
-            Kind::Xlsx => Workbook::Xlsx(Box::new(Xlsx::new(reader).map_err(|e| damaged(&e))?)),
-            Kind::Xls => Workbook::Xls(Box::new(Xls::new(reader).map_err(|e| damaged(&e))?)),
-            Kind::Ods => Workbook::Ods(Box::new(Ods::new(reader).map_err(|e| damaged(&e))?)),
+            Kind::Xlsx => Workbook::Xlsx(Box::new(Xlsx::new(reader).map_err(|_| damaged())?)),
+            Kind::Xls => Workbook::Xls(Box::new(Xls::new(reader).map_err(|_| damaged())?)),
+            Kind::Ods => Workbook::Ods(Box::new(Ods::new(reader).map_err(|_| damaged())?)),
         })
     }
 
@@ -149,15 +149,23 @@ impl Workbook {
     }
 }
 
-/// An error of a damaged workbook. calamine's messages name parts and elements of the
-/// package, never cell values.
-fn damaged(path: &Path, sheet: Option<&str>, e: &dyn std::fmt::Display) -> Error {
-    let what = sheet.map_or(String::new(), |s| format!("sheet `{s}`: "));
+/// An error of a damaged workbook, saying what could not be read. calamine's own message is
+/// left out on purpose: some of its errors quote the text they failed on (an error cell's
+/// text, a boolean that is none), which may be a pupil's data.
+fn damaged(path: &Path, sheet: Option<&str>, what: &str) -> Error {
+    let at = sheet.map_or(String::new(), |s| format!("sheet `{s}`: "));
     Error::input(
         path,
-        format!("{what}the workbook cannot be read ({e}); open and save it again in a spreadsheet"),
+        format!(
+            "{at}the workbook cannot be read ({what}); open and save it again in a spreadsheet"
+        ),
     )
 }
+
+/// What [`damaged`] says of a package that does not open.
+const PACKAGE: &str = "its package or workbook part is damaged";
+/// What [`damaged`] says of a sheet whose cells do not read.
+const CELLS: &str = "the sheet's cells are damaged";
 
 /// One cell's value as the reading thread hands it over.
 #[derive(Debug)]
@@ -307,8 +315,8 @@ impl Reading {
             Ok(row) => row.map(Some),
             Err(_) => match self.thread.take().map(std::thread::JoinHandle::join) {
                 Some(Err(_)) => {
-                    let why = "the spreadsheet reader failed (the file is probably damaged)";
-                    Err(damaged(&self.path, Some(&self.sheet), &why))
+                    let why = "the spreadsheet reader failed on it";
+                    Err(damaged(&self.path, Some(&self.sheet), why))
                 }
                 _ => Ok(None),
             },
@@ -327,11 +335,11 @@ fn spawn(path: PathBuf, book: Workbook, sheet: String, limits: super::Limits) ->
             Workbook::Xlsx(mut book) => stream_xlsx(&mut book, &mut rows),
             Workbook::Xls(mut book) => match book.worksheet_range(&rows.sheet) {
                 Ok(range) => whole_range(&range, &mut rows),
-                Err(e) => Err(damaged(&rows.path, Some(&rows.sheet), &e)),
+                Err(_) => Err(damaged(&rows.path, Some(&rows.sheet), CELLS)),
             },
             Workbook::Ods(mut book) => match book.worksheet_range(&rows.sheet) {
                 Ok(range) => whole_range(&range, &mut rows),
-                Err(e) => Err(damaged(&rows.path, Some(&rows.sheet), &e)),
+                Err(_) => Err(damaged(&rows.path, Some(&rows.sheet), CELLS)),
             },
         };
         match result.and_then(|()| rows.flush()) {
@@ -427,7 +435,7 @@ fn stream_xlsx(book: &mut Xlsx<BufReader<File>>, rows: &mut RowBuilder) -> Resul
     let sheet = rows.sheet.clone();
     let path = rows.path.clone();
     let mut cells =
-        book.worksheet_cells_reader(&sheet).map_err(|e| damaged(&path, Some(&sheet), &e))?;
+        book.worksheet_cells_reader(&sheet).map_err(|_| damaged(&path, Some(&sheet), CELLS))?;
     loop {
         match cells.next_cell() {
             Ok(Some(cell)) => {
@@ -436,7 +444,7 @@ fn stream_xlsx(book: &mut Xlsx<BufReader<File>>, rows: &mut RowBuilder) -> Resul
                 rows.cell(row, column, &value)?;
             }
             Ok(None) => return Ok(()),
-            Err(e) => return Err(damaged(&path, Some(&sheet), &e)),
+            Err(_) => return Err(damaged(&path, Some(&sheet), CELLS)),
         }
     }
 }
@@ -648,6 +656,45 @@ mod tests {
         book.save(&path).unwrap();
         let err = read(&path, &ReadOptions::default()).err().unwrap().to_string();
         assert!(err.contains("the name of sheet `Arkusz2`"), "{err}");
+    }
+
+    /// A minimal `.xlsx` package by hand, its one sheet `Uczniowie` holding `cells` (the
+    /// inside of `<sheetData>`).
+    fn package(path: &Path, cells: &str) {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(File::create(path).unwrap());
+        let parts = [
+            ("[Content_Types].xml", r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.to_string()),
+            ("_rels/.rels", r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_string()),
+            ("xl/workbook.xml", r#"<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Uczniowie" sheetId="1" r:id="rId1"/></sheets></workbook>"#.to_string()),
+            ("xl/_rels/workbook.xml.rels", r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#.to_string()),
+            ("xl/worksheets/sheet1.xml", format!(r#"<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{cells}</sheetData></worksheet>"#)),
+        ];
+        for (name, text) in parts {
+            zip.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+            zip.write_all(text.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+
+    #[test]
+    fn a_damaged_cell_stops_the_run_at_its_sheet_without_quoting_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("uczniowie.xlsx");
+        let header = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>nazwisko</t></is></c></row>"#;
+        let good = r#"<row r="2"><c r="A2" t="inlineStr"><is><t>Nowak</t></is></c></row>"#;
+        package(&path, &format!("{header}{good}"));
+        let records = read(&path, &ReadOptions::default()).unwrap();
+        assert_eq!(records[0].pupil.surname.as_deref(), Some("Nowak"));
+        let bad = r#"<row r="3"><c r="A3" t="e"><v>Kowalski</v></c></row>"#;
+        package(&path, &format!("{header}{good}{bad}"));
+        let err = read(&path, &ReadOptions::default()).err().unwrap().to_string();
+        assert!(err.contains("sheet `Uczniowie`: the workbook cannot be read"), "{err}");
+        assert!(!err.contains("Kowalski"), "{err}");
+        let far = r#"<row r="3"><c r="XFE3" t="inlineStr"><is><t>Lis</t></is></c></row>"#;
+        package(&path, &format!("{header}{far}"));
+        let err = read(&path, &ReadOptions::default()).err().unwrap().to_string();
+        assert!(err.contains("(sheet `Uczniowie`, row 3): a cell lies beyond column XFD"), "{err}");
     }
 
     #[test]
