@@ -61,6 +61,10 @@ fn sheet_an_ods_workbook_names_the_cell_of_a_bad_value() {
     let pupils = dir.read("p.jsonl");
     assert!(pupils.contains(r#""pesel":"07261687225""#), "the float PESEL repaired: {pupils}");
     assert!(pupils.contains(r#""birth_date":"2007-06-16""#), "the date cell: {pupils}");
+    let rejects = dir.read("p.jsonl.rejects.jsonl");
+    assert_eq!(rejects.lines().count(), 4, "{rejects}");
+    let row = r#""sheet":"Oceny","record":2,"line":3,"byte":0,"entity":"grades""#;
+    assert!(rejects.contains(row), "a rejected row names its sheet and row: {rejects}");
 }
 
 #[test]

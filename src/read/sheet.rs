@@ -95,12 +95,6 @@ impl Kind {
     }
 }
 
-/// Whether a file name names a workbook.
-pub fn is_workbook_name(path: &Path) -> bool {
-    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-    matches!(extension.as_deref(), Some("xlsx" | "xlsm" | "xls" | "ods"))
-}
-
 /// An opened workbook.
 pub(crate) enum Workbook {
     /// `.xlsx`.
