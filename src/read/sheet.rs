@@ -45,6 +45,9 @@ const ROWS_AHEAD: usize = 1024;
 /// The most columns a worksheet has (Excel's limit); a cell beyond is damage.
 const MAX_COLUMNS: u32 = 16_384;
 
+/// The most rows a worksheet has (Excel's limit); a cell beyond is damage.
+const MAX_ROWS: u32 = 1_048_576;
+
 /// The three workbook formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -125,12 +128,16 @@ impl Workbook {
             }
         }
         let reader = BufReader::new(file);
-        let damaged = || damaged(path, None, PACKAGE);
-        Ok(match kind {
-            Kind::Xlsx => Workbook::Xlsx(Box::new(Xlsx::new(reader).map_err(|_| damaged())?)),
-            Kind::Xls => Workbook::Xls(Box::new(Xls::new(reader).map_err(|_| damaged())?)),
-            Kind::Ods => Workbook::Ods(Box::new(Ods::new(reader).map_err(|_| damaged())?)),
-        })
+        // calamine has panicked on damaged files (arithmetic overflow on a cell reference, found
+        // by fuzzing): a panic here is a damaged file, not a crash.
+        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Some(match kind {
+                Kind::Xlsx => Workbook::Xlsx(Box::new(Xlsx::new(reader).ok()?)),
+                Kind::Xls => Workbook::Xls(Box::new(Xls::new(reader).ok()?)),
+                Kind::Ods => Workbook::Ods(Box::new(Ods::new(reader).ok()?)),
+            })
+        }));
+        opened.ok().flatten().ok_or_else(|| damaged(path, None, PACKAGE))
     }
 
     /// The worksheets' names, in workbook order (chart sheets left out).
@@ -202,7 +209,7 @@ pub(crate) fn open(
         Some(book) => book,
         None => Workbook::open(path)?,
     };
-    let reading = spawn(path.to_path_buf(), book, sheet.to_string(), options.limits);
+    let reading = spawn(path.to_path_buf(), book, sheet.to_string(), options.limits)?;
     let mut rows = SheetRows {
         rows: reading,
         plan: None,
@@ -245,7 +252,7 @@ pub(crate) fn open(
 /// `Sheet2`, `Arkusz2`).
 pub(crate) fn is_empty(path: &Path, sheet: &str, options: &ReadOptions) -> Result<bool> {
     let mut rows =
-        spawn(path.to_path_buf(), Workbook::open(path)?, sheet.to_string(), options.limits);
+        spawn(path.to_path_buf(), Workbook::open(path)?, sheet.to_string(), options.limits)?;
     Ok(rows.next()?.is_none())
 }
 
@@ -320,10 +327,10 @@ impl Reading {
 
 /// Start the thread that reads `sheet` and hands its non-empty rows over, in order; the
 /// channel closes at the end of the sheet, after an error, or when the reader is dropped.
-fn spawn(path: PathBuf, book: Workbook, sheet: String, limits: super::Limits) -> Reading {
+fn spawn(path: PathBuf, book: Workbook, sheet: String, limits: super::Limits) -> Result<Reading> {
     let (sender, receiver) = crossbeam_channel::bounded(ROWS_AHEAD);
     let (own_path, own_sheet) = (path.clone(), sheet.clone());
-    let thread = std::thread::spawn(move || {
+    let thread = std::thread::Builder::new().name(READER_THREAD.into()).spawn(move || {
         let mut rows = RowBuilder { sender, current: None, bytes: 0, limits, path, sheet };
         let result = match book {
             Workbook::Xlsx(mut book) => stream_xlsx(&mut book, &mut rows),
@@ -342,8 +349,13 @@ fn spawn(path: PathBuf, book: Workbook, sheet: String, limits: super::Limits) ->
             Err(e) => drop(rows.sender.send(Err(e))),
         }
     });
-    Reading { receiver, thread: Some(thread), path: own_path, sheet: own_sheet }
+    let thread = thread.map_err(|e| Error::io(&own_path, e))?;
+    Ok(Reading { receiver, thread: Some(thread), path: own_path, sheet: own_sheet })
 }
+
+/// The name of the threads reading worksheets: a panic there (calamine's, on a damaged file)
+/// is reported as a damaged sheet by [`Reading::next`].
+pub const READER_THREAD: &str = "teczka-sheet";
 
 /// Gathers cells into rows on the reading thread.
 struct RowBuilder {
@@ -360,6 +372,11 @@ impl RowBuilder {
     /// Add one cell; a cell of another row than the current one sends the current row.
     fn cell(&mut self, row: u32, column: u32, value: &Data) -> Result<()> {
         let Some(value) = value_of(value) else { return Ok(()) };
+        if row >= MAX_ROWS {
+            return Err(
+                self.error_at(row, "a cell lies beyond row 1048576, the last a worksheet has")
+            );
+        }
         if column >= MAX_COLUMNS {
             return Err(
                 self.error_at(row, "a cell lies beyond column XFD, the last a worksheet has")
@@ -685,6 +702,12 @@ mod tests {
         let err = read(&path, &ReadOptions::default()).err().unwrap().to_string();
         assert!(err.contains("sheet `Uczniowie`: the workbook cannot be read"), "{err}");
         assert!(!err.contains("Kowalski"), "{err}");
+        // Found by fuzzing: calamine's cell reference arithmetic overflows (a panic in debug
+        // builds, caught; a wrapped number in release builds, refused as past the last row).
+        let huge = r#"<row r="3"><c r="A99999999999" t="inlineStr"><is><t>Lis</t></is></c></row>"#;
+        package(&path, &format!("{header}{huge}"));
+        let err = read(&path, &ReadOptions::default()).err().unwrap().to_string();
+        assert!(err.contains("sheet `Uczniowie`"), "{err}");
         let far = r#"<row r="3"><c r="XFE3" t="inlineStr"><is><t>Lis</t></is></c></row>"#;
         package(&path, &format!("{header}{far}"));
         let err = read(&path, &ReadOptions::default()).err().unwrap().to_string();
