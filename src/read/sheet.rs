@@ -36,7 +36,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The largest `.xls` or `.ods` file read: calamine reads these a whole sheet at a time, which
-/// takes memory many times the file's size (about 40 bytes a cell plus the text).
+/// takes memory many times the file's size (32 bytes for every cell of the sheet's used
+/// rectangle, plus the text).
 pub const MAX_WHOLE_SHEET_FILE: u64 = 32 << 20;
 
 /// Rows read ahead of the consumer, per worksheet.
