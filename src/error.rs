@@ -24,6 +24,10 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// Modelled on rust-csv's `Position`: `byte` counts from 0, `line` from 1, `record` from 0 (the
 /// first data row of a CSV file, the first pupil element of an XML file, the first line of a
 /// JSON Lines file).
+///
+/// A spreadsheet has no lines nor bytes to point at, so there `sheet` names the worksheet,
+/// `line` is the row number the spreadsheet shows (from 1) and `byte` the column, from 1
+/// (`A` is 1; 0 for the whole row): a cell is shown as `Oceny!C17`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Location {
     /// The input file's name as the user gave it.
@@ -32,21 +36,53 @@ pub struct Location {
     pub record: u64,
     /// The line the record starts on, from 1 (0 when unknown).
     pub line: u64,
-    /// The byte offset the record starts at, from 0, in the undecoded input.
+    /// The byte offset the record starts at, from 0, in the undecoded input; in a
+    /// spreadsheet, the column, from 1 (0: the whole row).
     pub byte: u64,
+    /// The worksheet, when the source is a spreadsheet (`None` for text inputs).
+    pub sheet: Option<Arc<str>>,
 }
 
 impl Location {
     /// A location at the start of `source`, before any record.
     pub fn start_of(source: impl Into<Arc<str>>) -> Location {
-        Location { source: source.into(), record: 0, line: 1, byte: 0 }
+        Location { source: source.into(), record: 0, line: 1, byte: 0, sheet: None }
     }
+
+    /// The cell a spreadsheet location names, `Oceny!C17`; `None` for text inputs and for a
+    /// whole row.
+    pub fn cell(&self) -> Option<String> {
+        let sheet = self.sheet.as_deref()?;
+        let column = self.byte.checked_sub(1)?;
+        Some(format!("{sheet}!{}{}", column_letters(column), self.line))
+    }
+}
+
+/// A spreadsheet column's letters: 0 is `A`, 25 `Z`, 26 `AA`.
+pub fn column_letters(column: u64) -> String {
+    let mut letters = Vec::new();
+    let mut n = column + 1;
+    while n > 0 {
+        let digit = ((n - 1) % 26) as u8;
+        letters.push(char::from(b'A' + digit));
+        n = (n - 1) / 26;
+    }
+    letters.iter().rev().collect()
 }
 
 impl fmt::Display for Location {
     /// `students.xml: record 12 (line 40, byte 803)`; the record number is shown from 1, as a
-    /// person counts.
+    /// person counts. In a spreadsheet: `szkola.xlsx: record 16 (Oceny!C17)` for a cell,
+    /// ``szkola.xlsx: record 16 (sheet `Oceny`, row 17)`` for a row.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (source, record) = (&self.source, self.record + 1);
+        match (self.cell(), &self.sheet) {
+            (Some(cell), _) => return write!(f, "{source}: record {record} ({cell})"),
+            (None, Some(sheet)) => {
+                return write!(f, "{source}: record {record} (sheet `{sheet}`, row {})", self.line)
+            }
+            (None, None) => {}
+        }
         write!(
             f,
             "{}: record {} (line {}, byte {})",
@@ -251,8 +287,25 @@ mod tests {
 
     #[test]
     fn location_displays_record_from_one_and_line_and_byte() {
-        let loc = Location { source: "students.xml".into(), record: 11, line: 40, byte: 803 };
+        let loc = Location {
+            source: "students.xml".into(),
+            record: 11,
+            line: 40,
+            byte: 803,
+            sheet: None,
+        };
         assert_eq!(loc.to_string(), "students.xml: record 12 (line 40, byte 803)");
+    }
+
+    #[test]
+    fn a_spreadsheet_location_names_its_sheet_and_cell() {
+        let sheet = Some("Oceny".into());
+        let loc = Location { source: "szkola.xlsx".into(), record: 15, line: 17, byte: 3, sheet };
+        assert_eq!(loc.to_string(), "szkola.xlsx: record 16 (Oceny!C17)");
+        let row = Location { byte: 0, ..loc };
+        assert_eq!(row.to_string(), "szkola.xlsx: record 16 (sheet `Oceny`, row 17)");
+        let letters: Vec<String> = [0, 25, 26, 51, 52, 701, 702].map(column_letters).into();
+        assert_eq!(letters, ["A", "Z", "AA", "AZ", "BA", "ZZ", "AAA"]);
     }
 
     #[test]

@@ -281,7 +281,7 @@ mod tests {
         record.pupil.id = format!("P{i}");
         record.parts.push(Part {
             entity: Entity::Pupil,
-            location: Location { source: "p".into(), record: i, line: i + 2, byte: 0 },
+            location: Location { source: "p".into(), record: i, line: i + 2, byte: 0, sheet: None },
             original: String::new(),
         });
         if bad {

@@ -4,7 +4,7 @@ use crate::strategy::pupil;
 use proptest::prelude::*;
 use teczka::model::{Address, Enrolment};
 use teczka::read::{jsonl::JsonlReader, xml::XmlReader, Input, ReadOptions};
-use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
+use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XlsxWriter, XmlWriter};
 use teczka::Pupil;
 
 fn read_back<I: Iterator<Item = teczka::Result<teczka::Record>>>(records: I) -> Vec<Pupil> {
@@ -71,6 +71,25 @@ proptest! {
         let inputs = [Input { path: dir.path().to_path_buf(), entity: None }];
         let read_options = ReadOptions { encoding: Some(encoding), delimiter: Some(delimiter), ..ReadOptions::default() };
         let opened = teczka::read::open(&inputs, &read_options).unwrap();
+        let back = read_back(opened.records);
+        prop_assert_eq!(back, pupils.into_iter().map(without_empty_parts).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn xlsx_round_trip(pupils in proptest::collection::vec(pupil(), 1..4)) {
+        let pupils = unique_ids(pupils);
+        let mut out = Vec::new();
+        let mut writer = XlsxWriter::new(&mut out, "p.xlsx", None).unwrap();
+        for p in &pupils {
+            writer.write(p).unwrap();
+        }
+        writer.finish().unwrap();
+        drop(writer);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.xlsx");
+        std::fs::write(&path, out).unwrap();
+        let inputs = [Input { path, entity: None }];
+        let opened = teczka::read::open(&inputs, &ReadOptions::default()).unwrap();
         let back = read_back(opened.records);
         prop_assert_eq!(back, pupils.into_iter().map(without_empty_parts).collect::<Vec<_>>());
     }

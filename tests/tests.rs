@@ -22,6 +22,7 @@ mod ropa;
 mod roundtrip;
 mod sar;
 mod security;
+mod sheets;
 mod sign;
 mod strategy;
 mod tables;

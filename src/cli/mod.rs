@@ -160,8 +160,8 @@ impl From<Exit> for ExitCode {
 #[derive(Debug, Args)]
 pub struct ReadArgs {
     /// Input files or folders: CSV (one csv2sou-style file, or one file per entity joined by
-    /// pupil id), SOU-like XML, JSON Lines. Name a file's entity with `grades=FILE` when its
-    /// name does not say it. `-` is standard input (its format from --format or its first
+    /// pupil id), SOU-like XML, JSON Lines, spreadsheets (`.xlsx`, `.xls`, `.ods`: one sheet
+    /// per entity). Name a file's entity with `grades=FILE` when its name does not say it. `-` is standard input (its format from --format or its first
     /// byte).
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<Input>,
@@ -175,6 +175,10 @@ pub struct ReadArgs {
     /// CSV delimiter: `;`, `,`, `tab` or any single character; detected when absent.
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
     delimiter: Option<u8>,
+    /// Read only this worksheet of each spreadsheet input (else every sheet, each as the
+    /// entity its name says: `Uczniowie`, `Oceny`, …).
+    #[arg(long, value_name = "NAME")]
+    sheet: Option<String>,
     /// Column mapping for CSV layouts the built-in csv2sou aliases do not cover (TOML).
     #[arg(long, value_name = "FILE")]
     mapping: Option<PathBuf>,
@@ -222,6 +226,7 @@ impl ReadArgs {
             },
             join_budget: self.join_memory << 20,
             prefilter: None,
+            sheet: self.sheet.clone(),
         })
     }
 
@@ -287,6 +292,10 @@ pub enum FormatArg {
     Sou,
     /// JSON Lines of the canonical model.
     Jsonl,
+    /// A spreadsheet: written as `.xlsx`; read as `.xlsx`, `.xls` or `.ods`, whichever its
+    /// content is.
+    #[value(alias = "spreadsheet")]
+    Xlsx,
 }
 
 impl From<FormatArg> for Format {
@@ -295,6 +304,7 @@ impl From<FormatArg> for Format {
             FormatArg::Csv => Format::Csv,
             FormatArg::Sou => Format::Xml,
             FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Xlsx => Format::Spreadsheet,
         }
     }
 }

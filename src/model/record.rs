@@ -290,8 +290,20 @@ impl Serialize for crate::error::Location {
         let mut s = serializer.serialize_struct("Location", 4)?;
         s.serialize_field("source", &*self.source)?;
         s.serialize_field("record", &(self.record + 1))?;
-        s.serialize_field("line", &self.line)?;
-        s.serialize_field("byte", &self.byte)?;
+        match &self.sheet {
+            // A spreadsheet row has no byte offsets: its sheet, row and (for a cell) column.
+            Some(sheet) => {
+                s.serialize_field("sheet", &**sheet)?;
+                s.serialize_field("line", &self.line)?;
+                if let Some(cell) = self.cell() {
+                    s.serialize_field("cell", &cell)?;
+                }
+            }
+            None => {
+                s.serialize_field("line", &self.line)?;
+                s.serialize_field("byte", &self.byte)?;
+            }
+        }
         s.end()
     }
 }
@@ -312,7 +324,13 @@ mod tests {
             pupil: Pupil { id: "P-17".into(), ..Pupil::default() },
             parts: vec![Part {
                 entity: Entity::Pupil,
-                location: Location { source: "pupils.csv".into(), record: 2, line: 4, byte: 180 },
+                location: Location {
+                    source: "pupils.csv".into(),
+                    record: 2,
+                    line: 4,
+                    byte: 180,
+                    sheet: None,
+                },
                 original: String::new(),
             }],
             problems: Vec::new(),

@@ -26,7 +26,7 @@ use super::decode::{
 use super::mapping::{self, address_slot_kind, Target};
 use super::object::Object;
 use super::{source_name, Limits, Notice, NoticeLevel, Prefilter, ReadOptions};
-use crate::error::{Error, Location, Result};
+use crate::error::{column_letters, Error, Location, Result};
 use crate::model::record::{Part, Record, Rule};
 use crate::model::value::parse_leaf;
 use crate::model::{Entity, Pupil};
@@ -110,7 +110,12 @@ impl CsvReader {
         Ok(CsvReader::with_file(file, options, notices))
     }
 
-    fn with_file(file: CsvFile, options: &ReadOptions, mut notices: Vec<Notice>) -> CsvReader {
+    /// Stream the pupils of an opened file (a CSV file or a worksheet).
+    pub(super) fn with_file(
+        file: CsvFile,
+        options: &ReadOptions,
+        mut notices: Vec<Notice>,
+    ) -> CsvReader {
         let ids = if file.plan.id_column.is_none() { RowIds::Numbered } else { RowIds::Column };
         if ids == RowIds::Numbered {
             notices.push(Notice::info(&*file.plan.source, ids.notice(&file.plan.source)));
@@ -223,6 +228,8 @@ pub(crate) struct FilePlan {
     /// The column holding the pupil id: `id` in a pupil file, the pupil reference in a child
     /// file.
     pub id_column: Option<usize>,
+    /// The worksheet, when the table is one (its locations name cells).
+    pub sheet: Option<Arc<str>>,
 }
 
 /// One row as read: where it starts and its decoded text without the line terminator.
@@ -232,10 +239,18 @@ pub(crate) struct RawRow {
     pub text: String,
 }
 
-/// An opened CSV file: its plan and its rows after the header.
+/// An opened CSV file (or worksheet, read as one): its plan and its rows after the header.
 pub(crate) struct CsvFile {
     pub plan: Arc<FilePlan>,
-    rows: RowReader,
+    rows: Rows,
+}
+
+/// Where a table's rows come from.
+enum Rows {
+    /// Delimited text (boxed: its buffers make it the larger by far).
+    Text(Box<RowReader>),
+    /// A worksheet, its cells already joined into CSV row text.
+    Sheet(super::sheet::SheetRows),
 }
 
 impl CsvFile {
@@ -293,8 +308,50 @@ impl CsvFile {
             return Err(damaged_header(&header.location, rows.decoder.name()));
         }
         let mut splitter = Splitter::new(delimiter);
-        let headers: Vec<String> = splitter
-            .split(&header.text)
+        let headers: Vec<&str> = splitter.split(&header.text);
+        let layout = Layout { source, entity, delimiter, encoding: prepared.file_encoding.name() };
+        let plan = FilePlan::new(layout, &headers, None, options, notices)?;
+        Ok(CsvFile { plan: Arc::new(plan), rows: Rows::Text(Box::new(rows)) })
+    }
+
+    /// A worksheet read as a CSV file: `plan` from its header row, `rows` its data rows.
+    pub(super) fn sheet(plan: Arc<FilePlan>, rows: super::sheet::SheetRows) -> CsvFile {
+        CsvFile { plan, rows: Rows::Sheet(rows) }
+    }
+
+    /// The next data row, or `None` at the end of the file.
+    pub fn next_row(&mut self) -> Result<Option<RawRow>> {
+        match &mut self.rows {
+            Rows::Text(rows) => rows.next_row(),
+            Rows::Sheet(rows) => rows.next_row(),
+        }
+    }
+}
+
+/// How a table's text is laid out, before its header is read.
+pub(crate) struct Layout {
+    /// The file's name as the user gave it.
+    pub source: Arc<str>,
+    /// What its rows are.
+    pub entity: Entity,
+    /// The cell delimiter of the row text.
+    pub delimiter: u8,
+    /// The text encoding, for messages.
+    pub encoding: &'static str,
+}
+
+impl FilePlan {
+    /// The plan of a table with these header cells, checked, its layout described in
+    /// `notices`; `sheet` names the worksheet it is, if one.
+    pub(crate) fn new(
+        layout: Layout,
+        header: &[&str],
+        sheet: Option<Arc<str>>,
+        options: &ReadOptions,
+        notices: &mut Vec<Notice>,
+    ) -> Result<FilePlan> {
+        let Layout { source, entity, delimiter, encoding } = layout;
+        let headers: Vec<String> = header
             .iter()
             .map(|h| h.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}').to_string())
             .collect();
@@ -312,21 +369,43 @@ impl CsvFile {
             source,
             entity,
             delimiter,
-            encoding: prepared.file_encoding.name(),
+            encoding,
             headers,
             targets,
+            sheet,
         };
         plan.check(notices)?;
-        Ok(CsvFile { plan: Arc::new(plan), rows })
+        Ok(plan)
     }
 
-    /// The next data row, or `None` at the end of the file.
-    pub fn next_row(&mut self) -> Result<Option<RawRow>> {
-        self.rows.next_row()
+    /// The location of a row of this table.
+    pub(crate) fn location(&self, record: u64, line: u64, byte: u64) -> Location {
+        Location { source: self.source.clone(), record, line, byte, sheet: self.sheet.clone() }
     }
-}
 
-impl FilePlan {
+    /// Where a problem with `field` on the row at `row` is: in a worksheet the field's cell
+    /// (`Oceny!C17`), else the row.
+    pub(crate) fn problem_location(&self, row: &Location, field: &str) -> Location {
+        let column = match self.sheet {
+            Some(_) if !field.is_empty() => {
+                (0..self.targets.len()).find(|&i| self.field_path(i) == field)
+            }
+            _ => None,
+        };
+        match column {
+            Some(i) => Location { byte: i as u64 + 1, ..row.clone() },
+            None => row.clone(),
+        }
+    }
+
+    /// The table's name in messages: the file, and its sheet if it is a worksheet.
+    fn name(&self) -> String {
+        match &self.sheet {
+            Some(sheet) => format!("{}: sheet `{sheet}`", self.source),
+            None => self.source.to_string(),
+        }
+    }
+
     /// Refuse layouts that would lose data silently, and describe the file in notices.
     fn check(&self, notices: &mut Vec<Notice>) -> Result<()> {
         self.refuse_unusable_layout()?;
@@ -341,7 +420,7 @@ impl FilePlan {
             // Never list the headers here: a file without a header row would have its first
             // record's values printed.
             return Err(Error::input(
-                &*self.source,
+                self.name(),
                 format!(
                     "none of the {} column headers is known to teczka: the first row must be a \
                      header row with the names the README lists, or pass a mapping file \
@@ -361,7 +440,7 @@ impl FilePlan {
             };
             if let Some(first) = seen.insert(meaning.clone(), i) {
                 return Err(Error::input(
-                    &*self.source,
+                    self.name(),
                     format!(
                         "columns {} and {} both mean `{meaning}`: remove one, or map one \
                          elsewhere in a mapping file",
@@ -373,7 +452,7 @@ impl FilePlan {
         }
         if self.entity != Entity::Pupil && self.id_column.is_none() {
             return Err(Error::input(
-                &*self.source,
+                self.name(),
                 format!(
                     "no column names the pupil of each {} row: add a `pupil_id` (or \
                      `id_ucznia`) column, or map one in a mapping file",
@@ -386,20 +465,20 @@ impl FilePlan {
 
     /// The notices: how the file was read, and the columns whose data is left behind.
     fn describe(&self, notices: &mut Vec<Notice>) {
-        let source = self.source.to_string();
+        let source = self.name();
         let delimiter = match self.delimiter {
             b'\t' => "tab".to_string(),
             d => format!("`{}`", d as char),
         };
-        notices.push(Notice::info(
-            &source,
-            format!(
-                "read as {} records, {}, cells separated by {delimiter}, {} columns",
-                self.entity,
+        let how = match self.sheet {
+            Some(_) => format!("a worksheet, {} columns", self.headers.len()),
+            None => format!(
+                "{}, cells separated by {delimiter}, {} columns",
                 self.encoding,
                 self.headers.len()
             ),
-        ));
+        };
+        notices.push(Notice::info(&source, format!("read as {} records, {how}", self.entity)));
         let list = |wanted: fn(&Target) -> bool| -> Vec<String> {
             (0..self.targets.len())
                 .filter(|&i| wanted(&self.targets[i]))
@@ -442,10 +521,14 @@ impl FilePlan {
     }
 
     /// `` `nazwisko` `` or, for a header left empty, `column 7`.
+    /// In a worksheet: `` `ocena` (column C) `` or `column C (no name)`.
     fn column_name(&self, i: usize) -> String {
-        match self.headers.get(i) {
-            Some(h) if !h.is_empty() => format!("`{h}`"),
-            _ => format!("column {} (no name)", i + 1),
+        let header = self.headers.get(i).filter(|h| !h.is_empty());
+        match (header, &self.sheet) {
+            (Some(h), None) => format!("`{h}`"),
+            (None, None) => format!("column {} (no name)", i + 1),
+            (Some(h), Some(_)) => format!("`{h}` (column {})", column_letters(i as u64)),
+            (None, Some(_)) => format!("column {} (no name)", column_letters(i as u64)),
         }
     }
 
@@ -555,6 +638,7 @@ impl RowReader {
             record: self.next_record,
             line: self.line,
             byte: self.base + (self.row_start + skipped) as u64,
+            sheet: None,
         }
     }
 
@@ -773,17 +857,26 @@ pub(crate) fn assign(plan: &FilePlan, cells: &[&str], limits: &Limits) -> Assign
         out.problems.push((
             String::new(),
             Rule::RaggedRow,
-            format!(
-                "the row has {} cells but the header has {}: a delimiter or a quote is missing \
-                 or extra in this row; fix it and read the file again{}",
-                cells.len(),
-                plan.targets.len(),
-                spanned_lines(cells)
-            ),
+            match plan.sheet {
+                Some(_) => format!(
+                    "the row has a value in column {}, right of the last column with a header \
+                     ({}): give that column a header (or move the value) and read the file again",
+                    column_letters(cells.len() as u64 - 1),
+                    column_letters(plan.targets.len().saturating_sub(1) as u64)
+                ),
+                None => format!(
+                    "the row has {} cells but the header has {}: a delimiter or a quote is \
+                     missing or extra in this row; fix it and read the file again{}",
+                    cells.len(),
+                    plan.targets.len(),
+                    spanned_lines(cells)
+                ),
+            },
         ));
         return out;
     }
-    if let Some(problem) = swallowed_rows(plan, cells) {
+    // A worksheet's cells are split by the reader, never by quotes in the text.
+    if let Some(problem) = swallowed_rows(plan, cells).filter(|_| plan.sheet.is_none()) {
         out.unusable = true;
         out.problems.push(problem);
         return out;
@@ -1001,11 +1094,13 @@ pub(crate) fn pupil_record(
         ));
         Pupil { id, ..Pupil::default() }
     });
-    let part = Part { entity: Entity::Pupil, location: row.location, original: row.text };
-    let mut record = Record { pupil, parts: vec![part], ..Record::default() };
+    let mut record = Record { pupil, ..Record::default() };
     for (field, rule, message) in problems {
-        record.report(&field, rule, rule.reader_severity(), message);
+        let location = plan.problem_location(&row.location, &field);
+        record.report_at(location, &field, rule, rule.reader_severity(), message);
     }
+    let part = Part { entity: Entity::Pupil, location: row.location, original: row.text };
+    record.parts.push(part);
     record
 }
 
@@ -1074,7 +1169,7 @@ mod tests {
     }
 
     fn loc(record: u64, line: u64, byte: u64) -> Location {
-        Location { source: "p.csv".into(), record, line, byte }
+        Location { source: "p.csv".into(), record, line, byte, sheet: None }
     }
 
     #[test]

@@ -279,12 +279,7 @@ impl StoredRow {
     /// Take the row out (its text is moved, so memory is released as pupils take rows).
     fn take(&mut self, plans: &[Arc<FilePlan>]) -> Option<(Arc<FilePlan>, RawRow)> {
         let plan = plans.get(self.file as usize)?.clone();
-        let location = Location {
-            source: plan.source.clone(),
-            record: self.record,
-            line: self.line,
-            byte: self.byte,
-        };
+        let location = plan.location(self.record, self.line, self.byte);
         let text = std::mem::take(&mut self.text).into_string();
         Some((plan, RawRow { location, text }))
     }
@@ -613,12 +608,7 @@ impl Bucket {
             let Some(slot) = Entity::ALL.iter().position(|&e| e == plan.entity) else { continue };
             counts[slot] += 1;
             if counts[slot] > limits.max_list_items {
-                let location = Location {
-                    source: plan.source.clone(),
-                    record: stored.record,
-                    line: stored.line,
-                    byte: stored.byte,
-                };
+                let location = plan.location(stored.record, stored.line, stored.byte);
                 return Some(format!(
                     "the pupil has more than {} `{}` rows (passed at {location}): the pupil and \
                      every row of it are rejected; raise --max-list-items if the files are \
@@ -704,7 +694,8 @@ fn attach_row(
     }
     let location = row.location;
     for (field, rule, message) in problems {
-        record.report_at(location.clone(), &field, rule, rule.reader_severity(), message);
+        let at = plan.problem_location(&location, &field);
+        record.report_at(at, &field, rule, rule.reader_severity(), message);
     }
     record.parts.push(Part { entity: plan.entity, location, original: row.text });
 }
@@ -791,8 +782,11 @@ impl SpoolReader {
             String::from_utf8(bytes).map_err(io::Error::other)
         };
         let (id, text) = (text()?, text()?);
-        let source = plans.get(file).map(|p| p.source.clone()).unwrap_or_else(|| "".into());
-        Ok(Some((file, id, RawRow { location: Location { source, record, line, byte }, text })))
+        let location = match plans.get(file) {
+            Some(plan) => plan.location(record, line, byte),
+            None => Location { record, line, byte, ..Location::default() },
+        };
+        Ok(Some((file, id, RawRow { location, text })))
     }
 }
 
@@ -861,7 +855,7 @@ mod tests {
         let grades = dir.path().join("oceny.csv").display().to_string();
         assert_eq!(
             problem.location,
-            Location { source: grades.as_str().into(), record: 3, line: 5, byte: 91 }
+            Location { source: grades.as_str().into(), record: 3, line: 5, byte: 91, sheet: None }
         );
 
         let second = &records[1].pupil;

@@ -105,6 +105,7 @@ impl<R: Read> JsonlReader<R> {
             record: self.record,
             line: self.line,
             byte: self.byte,
+            sheet: None,
         }
     }
 
@@ -433,7 +434,7 @@ mod tests {
         let second = records[1].as_ref().unwrap();
         assert_eq!(
             second.location(),
-            Location { source: "p.jsonl".into(), record: 1, line: 3, byte: 12 }
+            Location { source: "p.jsonl".into(), record: 1, line: 3, byte: 12, sheet: None }
         );
     }
 

@@ -4,7 +4,7 @@
 //! pairs), picks a reader per format and chains them into one iterator; downstream stages see
 //! only model types. Readers stream: one CSV row, one XML pupil element, one JSON line in memory
 //! at a time (a multi-file CSV export additionally keeps a bounded join buffer, see
-//! `read::join`).
+//! `read::join`). A spreadsheet's worksheets are tables like CSV files (`read::sheet`).
 
 pub mod csv;
 mod decode;
@@ -14,6 +14,7 @@ pub mod mapping;
 mod multi_file;
 mod object;
 pub mod oneroster;
+pub mod sheet;
 pub mod xml;
 
 pub use self::decode::{detect_encoding, encoding_by_name};
@@ -41,6 +42,9 @@ pub enum Format {
     Jsonl,
     /// A OneRoster 1.2 CSV folder: a folder holding `manifest.csv`, or that file.
     OneRoster,
+    /// A spreadsheet workbook (`.xlsx`, `.xlsm`, `.xls`, `.ods`; which one is told by its
+    /// first bytes): one worksheet per entity, each read like a CSV file.
+    Spreadsheet,
 }
 
 impl Format {
@@ -51,6 +55,7 @@ impl Format {
             "csv" | "tsv" | "txt" => Some(Format::Csv),
             "xml" | "sou" => Some(Format::Xml),
             "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "xlsx" | "xlsm" | "xls" | "ods" => Some(Format::Spreadsheet),
             _ => None,
         }
     }
@@ -63,6 +68,7 @@ impl fmt::Display for Format {
             Format::Xml => "xml",
             Format::Jsonl => "jsonl",
             Format::OneRoster => "oneroster",
+            Format::Spreadsheet => "spreadsheet",
         })
     }
 }
@@ -125,6 +131,9 @@ pub struct ReadOptions {
     /// admits). Each still comes out, in order, as a record holding its parts (positions and
     /// text) and an empty pupil, so counts stay true. SOU-like XML is always parsed.
     pub prefilter: Option<Prefilter>,
+    /// Read only this worksheet of each spreadsheet (else every worksheet, each as the entity
+    /// its name says: `Uczniowie`, `Oceny`, …).
+    pub sheet: Option<String>,
 }
 
 /// A test on a record's decoded text before it is parsed: `false` only when the record
@@ -163,6 +172,7 @@ impl Default for ReadOptions {
             limits: Limits::default(),
             join_budget: DEFAULT_JOIN_BUDGET,
             prefilter: None,
+            sheet: None,
         }
     }
 }
@@ -258,7 +268,7 @@ pub fn open(inputs: &[Input], options: &ReadOptions) -> Result<Opened> {
     if inputs.is_empty() {
         return Err(Error::input(
             "-",
-            "no input given: name at least one CSV, XML or JSON Lines file",
+            "no input given: name at least one CSV, XML, JSON Lines or spreadsheet file",
         ));
     }
     let mut csv_inputs = Vec::new();
@@ -276,14 +286,17 @@ pub fn open(inputs: &[Input], options: &ReadOptions) -> Result<Opened> {
             notices.extend(notes);
             continue;
         }
-        let format = options.format.or_else(|| Format::from_path(&input.path)).ok_or_else(|| {
-            Error::input(
+        let format =
+            options.format.or_else(|| Format::from_path(&input.path)).ok_or_else(|| {
+                Error::input(
                 &input.path,
-                "cannot tell the format from the file name: use .csv, .xml or .jsonl, or pass --format",
+                "cannot tell the format from the file name: use .csv, .xml, .jsonl or .xlsx, or \
+                 pass --format",
             )
-        })?;
+            })?;
         match format {
-            Format::Csv => csv_inputs.push(input),
+            // Worksheets are tables like CSV files: all of them form one export.
+            Format::Csv | Format::Spreadsheet => csv_inputs.push(input),
             Format::Xml => streams.push(Box::new(xml::XmlReader::open(&input.path, options)?)),
             Format::Jsonl => {
                 streams.push(Box::new(jsonl::JsonlReader::open(&input.path, options)?))
@@ -312,6 +325,13 @@ fn open_stdin(inputs: &[Input], options: &ReadOptions) -> Result<(Records, Vec<N
         None => sniff_format(stdin.fill_buf().map_err(|e| Error::io(STDIN, e))?),
     };
     Ok(match format {
+        Format::Spreadsheet => {
+            return Err(Error::input(
+                STDIN,
+                "a spreadsheet cannot be read from standard input (its parts are read out of \
+                 order): give it by its path",
+            ))
+        }
         Format::Xml => (Box::new(xml::XmlReader::new(stdin, STDIN, options)), Vec::new()),
         Format::Jsonl => (Box::new(jsonl::JsonlReader::new(stdin, STDIN, options)), Vec::new()),
         Format::OneRoster => {
@@ -341,6 +361,9 @@ fn open_stdin(inputs: &[Input], options: &ReadOptions) -> Result<(Records, Vec<N
 /// The format the first bytes of a stream show (after a UTF-8 BOM and white space).
 fn sniff_format(head: &[u8]) -> Format {
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"\xD0\xCF\x11\xE0") {
+        return Format::Spreadsheet;
+    }
     match head.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'<') => Format::Xml,
         Some(b'{') => Format::Jsonl,
@@ -363,7 +386,7 @@ fn expand_folders(inputs: &[Input]) -> Result<Vec<Input>> {
             if files.is_empty() {
                 return Err(Error::input(
                     &input.path,
-                    "the folder holds no .csv, .xml or .jsonl file",
+                    "the folder holds no .csv, .xml, .jsonl or spreadsheet file",
                 ));
             }
             out.extend(files.into_iter().map(|path| Input { path, entity: None }));

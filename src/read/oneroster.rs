@@ -125,6 +125,7 @@ impl Table {
             record: position.record().saturating_sub(1),
             line: position.line() + skew,
             byte: position.byte() + skew,
+            sheet: None,
         };
         if self.raw.as_slice().len() > self.limits.max_record_bytes {
             let hint = "raise it with --max-record-bytes if the row is genuine";

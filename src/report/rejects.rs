@@ -41,6 +41,9 @@ pub struct RejectsWriter<W: Write> {
 #[derive(Serialize)]
 struct RejectLine<'a> {
     source: &'a str,
+    /// The worksheet of a spreadsheet row (then `line` is its row number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sheet: Option<&'a str>,
     record: u64,
     line: u64,
     byte: u64,
@@ -106,6 +109,7 @@ impl<W: Write> RejectsWriter<W> {
             }
             let line = RejectLine {
                 source: &part.location.source,
+                sheet: part.location.sheet.as_deref(),
                 record: part.location.record + 1,
                 line: part.location.line,
                 byte: part.location.byte,
@@ -137,7 +141,13 @@ mod tests {
     fn part(source: &str, line: u64, original: &str, entity: Entity) -> Part {
         Part {
             entity,
-            location: Location { source: source.into(), record: line - 2, line, byte: 0 },
+            location: Location {
+                source: source.into(),
+                record: line - 2,
+                line,
+                byte: 0,
+                sheet: None,
+            },
             original: original.into(),
         }
     }

@@ -256,7 +256,13 @@ mod tests {
 
     fn violation(rule: Rule, severity: Severity) -> Violation {
         Violation {
-            location: Location { source: "p.csv".into(), record: 0, line: 2, byte: 10 },
+            location: Location {
+                source: "p.csv".into(),
+                record: 0,
+                line: 2,
+                byte: 10,
+                sheet: None,
+            },
             record_id: Some("P1".into()),
             field: "pesel".into(),
             rule,

@@ -775,7 +775,13 @@ mod tests {
             let n = i as u64;
             record.parts = vec![Part {
                 entity: Entity::Pupil,
-                location: Location { source: "zaci.jsonl".into(), record: n, line: n + 1, byte: n },
+                location: Location {
+                    source: "zaci.jsonl".into(),
+                    record: n,
+                    line: n + 1,
+                    byte: n,
+                    sheet: None,
+                },
                 original: String::new(),
             }];
         }

@@ -234,6 +234,7 @@ mod tests {
                     record: number,
                     line: number + 2,
                     byte: 0,
+                    sheet: None,
                 },
                 original: String::new(),
             }],

@@ -82,6 +82,7 @@ impl From<Format> for OutFormat {
             Format::Xml => OutFormat::Xml,
             Format::Jsonl => OutFormat::Jsonl,
             Format::OneRoster => OutFormat::OneRoster,
+            Format::Spreadsheet => OutFormat::Xlsx,
         }
     }
 }

@@ -166,6 +166,7 @@ impl<R: Read> XmlReader<R> {
             record: self.record,
             line: tap.line_at(offset),
             byte: tap.bom + offset,
+            sheet: None,
         }
     }
 
@@ -747,7 +748,7 @@ mod tests {
     }
 
     fn at(line: u64, byte: u64, record: u64) -> Location {
-        Location { source: "p.xml".into(), record, line, byte }
+        Location { source: "p.xml".into(), record, line, byte, sheet: None }
     }
 
     fn problems(record: &Record) -> Vec<(String, Rule)> {
