@@ -842,41 +842,7 @@ pub(crate) fn assign(plan: &FilePlan, cells: &[&str], limits: &Limits) -> Assign
         unusable: false,
         problems: Vec::new(),
     };
-    if cells.iter().all(|cell| cell.trim().is_empty()) {
-        out.unusable = true;
-        out.problems.push((
-            String::new(),
-            Rule::BlankRow,
-            "the row holds no values, only delimiters (a blank row in a spreadsheet): skipped"
-                .into(),
-        ));
-        return out;
-    }
-    if cells.len() != plan.targets.len() {
-        out.unusable = true;
-        out.problems.push((
-            String::new(),
-            Rule::RaggedRow,
-            match plan.sheet {
-                Some(_) => format!(
-                    "the row has a value in column {}, right of the last column with a header \
-                     ({}): give that column a header (or move the value) and read the file again",
-                    column_letters(cells.len() as u64 - 1),
-                    column_letters(plan.targets.len().saturating_sub(1) as u64)
-                ),
-                None => format!(
-                    "the row has {} cells but the header has {}: a delimiter or a quote is \
-                     missing or extra in this row; fix it and read the file again{}",
-                    cells.len(),
-                    plan.targets.len(),
-                    spanned_lines(cells)
-                ),
-            },
-        ));
-        return out;
-    }
-    // A worksheet's cells are split by the reader, never by quotes in the text.
-    if let Some(problem) = swallowed_rows(plan, cells).filter(|_| plan.sheet.is_none()) {
+    if let Some(problem) = unusable_row(plan, cells) {
         out.unusable = true;
         out.problems.push(problem);
         return out;
@@ -932,6 +898,39 @@ pub(crate) fn assign(plan: &FilePlan, cells: &[&str], limits: &Limits) -> Assign
         }
     }
     out
+}
+
+/// Why a row cannot be read cell by cell, if it cannot: blank, ragged (more or fewer cells than
+/// the header), or holding whole rows inside a quoted cell.
+fn unusable_row(plan: &FilePlan, cells: &[&str]) -> Option<Problem> {
+    if cells.iter().all(|cell| cell.trim().is_empty()) {
+        return Some((
+            String::new(),
+            Rule::BlankRow,
+            "the row holds no values, only delimiters (a blank row in a spreadsheet): skipped"
+                .into(),
+        ));
+    }
+    if cells.len() != plan.targets.len() {
+        let message = match plan.sheet {
+            Some(_) => format!(
+                "the row has a value in column {}, right of the last column with a header ({}): \
+                 give that column a header (or move the value) and read the file again",
+                column_letters(cells.len() as u64 - 1),
+                column_letters(plan.targets.len().saturating_sub(1) as u64)
+            ),
+            None => format!(
+                "the row has {} cells but the header has {}: a delimiter or a quote is missing \
+                 or extra in this row; fix it and read the file again{}",
+                cells.len(),
+                plan.targets.len(),
+                spanned_lines(cells)
+            ),
+        };
+        return Some((String::new(), Rule::RaggedRow, message));
+    }
+    // A worksheet's cells are split by the reader, never by quotes in the text.
+    swallowed_rows(plan, cells).filter(|_| plan.sheet.is_none())
 }
 
 /// Where a column's value goes: the slot path of its field in the object of the column's
