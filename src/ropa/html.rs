@@ -263,16 +263,7 @@ impl Page<'_> {
 
     /// (f): how long each kind of data is kept.
     fn retention(&self) -> Markup {
-        html! {
-            @for r in &self.r.controller.retention {
-                div.item {
-                    dl {
-                        dt { (self.text(&r.data)) }
-                        dd { (self.text(&r.period)) }
-                    }
-                }
-            }
-        }
+        page::retention(self.r.controller, self.lang)
     }
 
     /// (g): the security measures, each with its kind.

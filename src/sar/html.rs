@@ -537,16 +537,7 @@ impl Page<'_> {
 
     /// Art. 15(1)(d): how long each kind of data is kept.
     fn retention(&self) -> Markup {
-        html! {
-            @for r in &self.p.controller.retention {
-                div.item {
-                    dl {
-                        dt { (self.text(&r.data)) }
-                        dd { (self.text(&r.period)) }
-                    }
-                }
-            }
-        }
+        page::retention(self.p.controller, self.lang)
     }
 
     /// Art. 15(1)(e): the rights, and what the controller adds about them.

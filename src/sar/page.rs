@@ -119,6 +119,21 @@ pub(crate) fn transfers(controller: &Controller, transfers: &[&Recipient], lang:
     }
 }
 
+/// Each kind of data with how long it is kept, as the controller file words it: the same on
+/// the answer to a parent (Art. 15(1)(d)) and in the record of processing (Art. 30(1)(f)).
+pub(crate) fn retention(controller: &Controller, lang: Lang) -> Markup {
+    html! {
+        @for r in &controller.retention {
+            div.item {
+                dl {
+                    dt { (text(controller, &r.data, lang)) }
+                    dd { (text(controller, &r.period, lang)) }
+                }
+            }
+        }
+    }
+}
+
 /// A party's name and each contact detail it has, one per line.
 pub(crate) fn party(controller: &Controller, party: &Party, lang: Lang) -> Markup {
     html! {
