@@ -726,3 +726,37 @@ fn rows_are_prefiltered_without_losing_a_subject_written_otherwise() {
     assert!(run.stderr().contains("searched 300 records in 1 file"), "{}", run.stderr());
     assert!(run.stderr().contains("as a guardian of 1 pupil"), "{}", run.stderr());
 }
+
+/// Szymon Nowak, U-1004, born 2005: Excel stripped his PESEL's leading zero in the
+/// Windows-1250 fixture. His records are his whatever a spreadsheet did to the number, so a
+/// request with the full PESEL finds them, in that file and in the undamaged one alike.
+#[test]
+fn a_pesel_that_lost_its_leading_zero_in_excel_is_still_the_pupils() {
+    let dir = Dir::new();
+    for (input, out) in [
+        ("csv2sou/uczniowie-cp1250.csv", "cp1250.zip"),
+        ("csv2sou/uczniowie-utf8-bom.csv", "u.zip"),
+    ] {
+        let run = sar_over(&dir, &fixture(input), &["--subject", "pesel:05221421151", "-o", out]);
+        assert_eq!(run.code(), 0, "{input}: {}", run.stderr());
+        assert!(
+            run.stderr().contains("found the subject as a pupil in 1 record;"),
+            "{input}: {}",
+            run.stderr()
+        );
+        let package = contents(&dir.join(out));
+        assert!(
+            package["data/index.html"].contains("Szymon"),
+            "{input}: his name is in the answer"
+        );
+        assert!(!package["data/index.html"].contains("Zofia"), "{input}: nobody else is");
+    }
+    // A 10-digit number that is not a stripped PESEL of this pupil matches nobody: one digit
+    // of the request changed gives a negative answer, not his record.
+    let other = sar_over(
+        &dir,
+        &fixture("csv2sou/uczniowie-cp1250.csv"),
+        &["--subject", "pesel:05221421152", "-o", "none.zip"],
+    );
+    assert!(other.stderr().contains("nobody matching the subject"), "{}", other.stderr());
+}

@@ -196,6 +196,24 @@ fn digits_only(text: &str) -> String {
     text.chars().filter(char::is_ascii_digit).collect()
 }
 
+/// The pupil's PESEL as digits, with the leading zero a spreadsheet stripped restored: the
+/// record is the child's whatever Excel did to the number, and an answer that missed it would
+/// tell the parent the school holds nothing.
+fn pesel_of(pupil: &Pupil) -> Option<String> {
+    let digits = digits_only(pupil.pesel.as_deref()?);
+    Some(crate::validate::pesel_with_restored_zero(&digits, pupil.birth_date).unwrap_or(digits))
+}
+
+/// The pupil's rodné číslo as digits, with a stripped leading zero restored when the recorded
+/// birth date says so (see [`crate::validate::birth_number_with_restored_zero`]).
+fn birth_number_of(pupil: &Pupil) -> Option<String> {
+    let digits = digits_only(pupil.birth_number.as_deref()?);
+    Some(
+        crate::validate::birth_number_with_restored_zero(&digits, pupil.birth_date)
+            .unwrap_or(digits),
+    )
+}
+
 impl Subject {
     /// The subject for messages on the terminal and in logs: the kind and at most half of the
     /// value (`PESEL 14210*****5`). The package itself shows it in full to its recipient.
@@ -237,10 +255,8 @@ impl Subject {
     /// Whether the pupil record is the subject's own.
     fn is_pupil(&self, pupil: &Pupil) -> bool {
         match self {
-            Subject::Pesel(v) => pupil.pesel.as_deref().is_some_and(|p| digits_only(p) == *v),
-            Subject::BirthNumber(v) => {
-                pupil.birth_number.as_deref().is_some_and(|p| digits_only(p) == *v)
-            }
+            Subject::Pesel(v) => pesel_of(pupil).is_some_and(|p| p == *v),
+            Subject::BirthNumber(v) => birth_number_of(pupil).is_some_and(|p| p == *v),
             Subject::Id(v) => pupil.id.trim() == v,
             Subject::Email(_) => false,
         }
@@ -438,8 +454,8 @@ impl Identity {
             whose: Role::Pupil,
             at: at.to_string(),
             fields: vec![
-                ("pesel", pupil.pesel.as_deref().map(digits_only)),
-                ("birth_number", pupil.birth_number.as_deref().map(digits_only)),
+                ("pesel", pesel_of(pupil)),
+                ("birth_number", birth_number_of(pupil)),
                 ("foreign_document", pupil.foreign_document.as_deref().map(normalise_text)),
                 ("first_name", pupil.first_name.as_deref().map(normalise_text)),
                 ("surname", pupil.surname.as_deref().map(normalise_text)),

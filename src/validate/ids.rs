@@ -99,16 +99,15 @@ const TERYT: Problem = Problem::error(
 /// Check the identifiers of `pupil`; with `repair` on, pad a PESEL that lost its leading zero.
 pub(super) fn check(pupil: &mut Pupil, repair: bool, out: &mut Findings) {
     if let Some(value) = text(&pupil.pesel) {
-        let problems = pesel(value, pupil.birth_date, pupil.sex);
-        if repair && problems == [PESEL_LEADING_ZERO] {
-            let padded = format!("0{value}");
+        let restored = pesel_with_restored_zero(value, pupil.birth_date);
+        if let (true, Some(padded)) = (repair, restored) {
             out.add("pesel", Item::Pupil, PESEL_REPAIRED);
             for p in pesel(&padded, pupil.birth_date, pupil.sex) {
                 out.add("pesel", Item::Pupil, p);
             }
             pupil.pesel = Some(padded);
         } else {
-            for p in problems {
+            for p in pesel(value, pupil.birth_date, pupil.sex) {
                 out.add("pesel", Item::Pupil, p);
             }
         }
@@ -207,6 +206,26 @@ fn pesel(text: &str, birth: Option<NaiveDate>, sex: Option<Sex>) -> Vec<Problem>
         problems.push(PESEL_OTHER_SEX);
     }
     problems
+}
+
+/// The PESEL `text` stands for once the leading zero a spreadsheet stripped is restored:
+/// `Some` exactly for the values validation reports as [`PESEL_LEADING_ZERO`] (10 digits whose
+/// zero-padded form is a valid PESEL whose date agrees with `birth`, when recorded). A
+/// 10-digit PESEL does not exist, so the restored one is the only reading of such a value.
+pub fn pesel_with_restored_zero(text: &str, birth: Option<NaiveDate>) -> Option<String> {
+    (pesel(text, birth, None) == [PESEL_LEADING_ZERO]).then(|| format!("0{text}"))
+}
+
+/// The rodné číslo 9 digits stand for once the leading zero a spreadsheet stripped is
+/// restored: `Some` only when the recorded `birth` date is known and the zero-padded number is
+/// a valid rodné číslo of that date. Unlike a 10-digit PESEL, 9 digits can be a real (pre-1954)
+/// rodné číslo, so the recorded birth date must say which one it is.
+pub fn birth_number_with_restored_zero(text: &str, birth: Option<NaiveDate>) -> Option<String> {
+    let padded = format!("0{text}");
+    (digits::<9>(text).is_some()
+        && birth.is_some()
+        && birth_number(&padded, birth, None).is_empty())
+    .then_some(padded)
 }
 
 /// What a rodné číslo says: whether its check digit fits, its birth date (if that date exists)
@@ -552,5 +571,29 @@ mod tests {
             out.items.iter().any(|f| f.rule == Rule::Regon),
             "a Polish record's 9-digit id is checked"
         );
+    }
+
+    #[test]
+    fn a_stripped_leading_zero_is_restored_only_where_no_other_reading_exists() {
+        let born = date("2005-01-15");
+        assert_eq!(
+            pesel_with_restored_zero("5211501236", Some(born)).as_deref(),
+            Some("05211501236")
+        );
+        assert_eq!(pesel_with_restored_zero("5211501236", None).as_deref(), Some("05211501236"));
+        assert_eq!(pesel_with_restored_zero("5211501236", Some(date("2005-01-16"))), None);
+        assert_eq!(pesel_with_restored_zero("5211501237", Some(born)), None, "checksum");
+        assert_eq!(pesel_with_restored_zero("05211501236", Some(born)), None, "not damaged");
+
+        // Without its zero, 045212/5443 is 9 digits, which a pre-1954 rodné číslo can be: the
+        // recorded birth date must say which it is.
+        let girl = date("2004-02-12");
+        assert_eq!(
+            birth_number_with_restored_zero("452125443", Some(girl)).as_deref(),
+            Some("0452125443")
+        );
+        assert_eq!(birth_number_with_restored_zero("452125443", None), None);
+        assert_eq!(birth_number_with_restored_zero("452125443", Some(date("1945-02-12"))), None);
+        assert_eq!(birth_number_with_restored_zero("0452125443", Some(girl)), None);
     }
 }

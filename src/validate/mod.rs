@@ -40,7 +40,9 @@ mod required;
 mod schema;
 
 pub use duplicates::Duplicates;
-pub use ids::{birth_number_birth, pesel_birth};
+pub use ids::{
+    birth_number_birth, birth_number_with_restored_zero, pesel_birth, pesel_with_restored_zero,
+};
 
 use crate::error::Result;
 use crate::model::record::{Record, Rule, Severity};
