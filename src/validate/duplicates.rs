@@ -8,11 +8,14 @@
 //! # Memory
 //!
 //! Values are not stored: each is reduced to a 64-bit SipHash-1-3 keyed with a random key
-//! drawn for this run (std's `RandomState`), mapped to where it was first seen (source and
-//! record packed into 64 bits). That is 16 bytes per entry plus the table's overhead, about
-//! 36 MB per million values at worst (a PESEL or rodné číslo and a local id for a million
-//! pupils: two tables, about 72 MB), and no national id is kept in memory longer than its
-//! record.
+//! drawn for this run (std's `RandomState`), mapped to the ordinal of the record it was first
+//! seen on (32 bits). An entry is 12 bytes (13 with the table's control byte), so a million
+//! pupils with a PESEL or rodné číslo and a local id fill two tables of 2²¹ slots: about 55 MB
+//! at worst, 68 MB while the second one grows. No national id is kept in memory longer than
+//! its record.
+//!
+//! Where an ordinal's record is comes from [`Places`]: runs of consecutive records of one
+//! source, so a file read in order is one run whatever its length.
 //!
 //! The trade-off: two different values sharing a hash would be reported as a duplicate.
 //! With n values the chance of any such collision in a run is about n² / 2⁶⁵ — 3 in 100
@@ -22,7 +25,7 @@
 use super::{text, Findings, Item};
 use crate::model::record::{Record, Rule, Severity};
 use std::collections::hash_map::{Entry, HashMap, RandomState};
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
 
 /// Domain separation: a PESEL and a local id that happen to be the same text are different
@@ -31,10 +34,29 @@ const PESEL: u8 = 1;
 const BIRTH_NUMBER: u8 = 2;
 const LOCAL_ID: u8 = 3;
 
-/// Record numbers get 40 bits (a trillion records), source indexes the other 24.
-const RECORD_BITS: u32 = 40;
-/// A packed location too large to pack: reported as "an earlier record".
-const UNKNOWN: u64 = u64::MAX;
+/// The ordinal of a record whose place is not kept (after 4 billion records): reported as
+/// "an earlier record".
+const UNKNOWN: u32 = u32::MAX;
+
+/// A keyed 64-bit hash, stored as two `u32`s so that an entry with its `u32` ordinal packs
+/// into 12 bytes (a `u64` would align the entry to 16).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Key([u32; 2]);
+
+impl Key {
+    fn new(hash: u64) -> Key {
+        Key([(hash >> 32) as u32, hash as u32])
+    }
+}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(u64::from(self.0[0]) << 32 | u64::from(self.0[1]));
+    }
+}
+
+/// A table from keyed hash to the ordinal of the record it was first seen on.
+type Seen = HashMap<Key, u32, BuildHasherDefault<PassThrough>>;
 
 /// Finds pupils that share a national id (PESEL, rodné číslo) or a local id.
 ///
@@ -60,10 +82,9 @@ const UNKNOWN: u64 = u64::MAX;
 #[derive(Debug, Default)]
 pub struct Duplicates {
     key: RandomState,
-    national: HashMap<u64, u64, BuildHasherDefault<PassThrough>>,
-    ids: HashMap<u64, u64, BuildHasherDefault<PassThrough>>,
-    /// Input names seen so far; a packed location holds an index into this.
-    sources: Vec<Arc<str>>,
+    national: Seen,
+    ids: Seen,
+    places: Places,
 }
 
 impl Duplicates {
@@ -83,7 +104,7 @@ impl Duplicates {
         {
             return;
         }
-        let here = self.pack(&record.location());
+        let here = self.places.ordinal_of(&record.location());
         let mut out = Findings::default();
         let pupil = &record.pupil;
         if let Some(pesel) = text(&pupil.pesel) {
@@ -135,32 +156,11 @@ impl Duplicates {
         hasher.finish()
     }
 
-    /// Pack a record's source and record number into 64 bits.
-    fn pack(&mut self, location: &crate::Location) -> u64 {
-        // Records arrive grouped by source, so the last source is almost always the one.
-        let index = match self.sources.iter().rposition(|s| *s == location.source) {
-            Some(index) => index,
-            None => {
-                self.sources.push(location.source.clone());
-                self.sources.len() - 1
-            }
-        };
-        let index = index as u64;
-        if index >> (64 - RECORD_BITS) != 0 || location.record >> RECORD_BITS != 0 {
-            return UNKNOWN;
-        }
-        index << RECORD_BITS | location.record
-    }
-
     /// The message for a value of `what` first seen at `first`.
-    fn message(&self, what: &str, noun: &str, first: u64) -> String {
-        let source = usize::try_from(first >> RECORD_BITS).ok().and_then(|i| self.sources.get(i));
-        let place = match source {
-            Some(source) if first != UNKNOWN => {
-                let record = (first & ((1 << RECORD_BITS) - 1)) + 1;
-                format!("`{source}` record {record}")
-            }
-            _ => "an earlier record".to_string(),
+    fn message(&self, what: &str, noun: &str, first: u32) -> String {
+        let place = match self.places.place_of(first) {
+            Some((source, record)) => format!("`{source}` record {}", record + 1),
+            None => "an earlier record".to_string(),
         };
         format!(
             "the same {what} is already on the pupil in {place}: each pupil must appear once, so \
@@ -170,17 +170,78 @@ impl Duplicates {
 }
 
 /// Where `key` was first seen, or `None` after remembering it as seen `here`.
-fn first_seen(
-    map: &mut HashMap<u64, u64, BuildHasherDefault<PassThrough>>,
-    key: u64,
-    here: u64,
-) -> Option<u64> {
-    match map.entry(key) {
+fn first_seen(map: &mut Seen, key: u64, here: u32) -> Option<u32> {
+    match map.entry(Key::new(key)) {
         Entry::Occupied(seen) => Some(*seen.get()),
         Entry::Vacant(slot) => {
             slot.insert(here);
             None
         }
+    }
+}
+
+/// Where each checked record is, by ordinal: runs of consecutive records of one source.
+///
+/// Records arrive in input order, so a file's pupils are one run (a run breaks only where
+/// records were skipped, such as orphan child rows, or a new source starts): a few runs in
+/// place of a location per record.
+#[derive(Debug, Default)]
+struct Places {
+    /// Input names seen so far; a run holds an index into this.
+    sources: Vec<Arc<str>>,
+    /// Runs in ordinal order.
+    runs: Vec<Run>,
+    /// Records given an ordinal so far.
+    next: u64,
+}
+
+/// Records `first_ordinal..` are records `first_record..` of source `source`.
+#[derive(Debug)]
+struct Run {
+    first_ordinal: u32,
+    source: u32,
+    first_record: u64,
+}
+
+impl Places {
+    /// The next ordinal, given to the record at `location`.
+    fn ordinal_of(&mut self, location: &crate::Location) -> u32 {
+        let ordinal = u32::try_from(self.next).unwrap_or(UNKNOWN);
+        if ordinal == UNKNOWN {
+            return UNKNOWN;
+        }
+        self.next += 1;
+        let source = self.source_index(&location.source);
+        let extends = self.runs.last().is_some_and(|run| {
+            run.source == source
+                && run.first_record + u64::from(ordinal - run.first_ordinal) == location.record
+        });
+        if !extends {
+            self.runs.push(Run { first_ordinal: ordinal, source, first_record: location.record });
+        }
+        ordinal
+    }
+
+    fn source_index(&mut self, source: &Arc<str>) -> u32 {
+        // Records arrive grouped by source, so the last source is almost always the one.
+        let index = match self.sources.iter().rposition(|s| s == source) {
+            Some(index) => index,
+            None => {
+                self.sources.push(source.clone());
+                self.sources.len() - 1
+            }
+        };
+        index as u32
+    }
+
+    /// The source and record number (from 0) of the record given `ordinal`.
+    fn place_of(&self, ordinal: u32) -> Option<(&str, u64)> {
+        if ordinal == UNKNOWN {
+            return None;
+        }
+        let run = &self.runs[self.runs.partition_point(|r| r.first_ordinal <= ordinal) - 1];
+        let source = self.sources.get(run.source as usize)?;
+        Some((source, run.first_record + u64::from(ordinal - run.first_ordinal)))
     }
 }
 
@@ -342,10 +403,42 @@ mod tests {
     }
 
     #[test]
-    fn locations_too_large_to_pack_are_named_as_earlier() {
+    fn places_follow_runs_across_sources_and_gaps() {
+        let at = |source: &str, record: u64| Location {
+            source: source.into(),
+            record,
+            line: record + 2,
+            byte: 0,
+            sheet: None,
+        };
+        let mut places = Places::default();
+        let checked = [("a.csv", 0), ("a.csv", 1), ("a.csv", 5), ("b.csv", 0), ("a.csv", 6)];
+        let ordinals: Vec<u32> =
+            checked.iter().map(|&(s, r)| places.ordinal_of(&at(s, r))).collect();
+        assert_eq!(ordinals, [0, 1, 2, 3, 4]);
+        assert_eq!(places.runs.len(), 4, "one run per gap or change of source");
+        for (ordinal, &(source, record)) in ordinals.iter().zip(&checked) {
+            assert_eq!(places.place_of(*ordinal), Some((source, record)));
+        }
+        assert_eq!(places.place_of(UNKNOWN), None);
+    }
+
+    #[test]
+    fn a_file_read_in_order_is_one_run() {
         let mut duplicates = Duplicates::new();
-        let mut first = record("a.csv", 1 << RECORD_BITS, "P-1", None, None);
-        let mut second = record("a.csv", 0, "P-1", None, None);
+        for i in 0..10_000 {
+            duplicates.check(&mut record("a.csv", i, &format!("P-{i}"), None, None));
+        }
+        assert_eq!(duplicates.places.runs.len(), 1);
+        assert_eq!(std::mem::size_of::<(Key, u32)>(), 12, "an entry packs into 12 bytes");
+    }
+
+    #[test]
+    fn records_past_the_ordinals_are_named_as_earlier() {
+        let mut duplicates = Duplicates::new();
+        duplicates.places.next = u64::from(UNKNOWN);
+        let mut first = record("a.csv", 1, "P-1", None, None);
+        let mut second = record("a.csv", 2, "P-1", None, None);
         duplicates.check(&mut first);
         duplicates.check(&mut second);
         assert!(second.problems[0].message.contains("the pupil in an earlier record"));
