@@ -5,7 +5,9 @@
 #
 # The same jobs as ../shared/bench/compare.sh: the peer (validate, HMAC-SHA-256 of seven fields,
 # deflated zip) against `teczka export` under the peer-equivalent policy (CSV records, deflate
-# level 6 and 1), and the real vendor-change job (transfer preset, all formats, age). The peer
+# level 6 and 1), and the real vendor-change job (transfer preset, all formats, age); then the
+# issue's other whole-process targets on the same pupils: `sar` for one PESEL over the CSV, and
+# SOU-like XML validation against `xmllint --stream` (when installed). The peer
 # policy releases direct identifiers, so teczka refuses to write its archive in the clear unless
 # told: `--unencrypted` is passed here, and every run's exit status is checked, so a refused
 # run can never pass for a fast one. Machines are noisy: compare ratios, not seconds.
@@ -28,11 +30,23 @@ run same "$T" export "$csv" --policy "$B/teczka-peer-policy.toml" --key "$W/key"
 run same-l1 "$T" export "$csv" --policy "$B/teczka-peer-policy.toml" --key "$W/key" --formats csv --level 1 --unencrypted -o "$W/same-l1.zip"
 run transfer "$T" export "$csv" --policy transfer --encrypt-to "$rcpt" -o "$W/transfer.zip.age"
 run validate "$T" validate "$csv"
-python3 - "$W" <<'PY'
+# A parent's request for the pupil in the middle of the file (the issue's `sar` target).
+pesel=$(awk -F, -v n=$((N / 2 + 1)) 'NR == n { print $7; exit }' "$csv")
+run sar "$T" sar "$csv" --subject "pesel:$pesel" --controller fixtures/sar/controller-pl.toml \
+  --received 2026-11-02 --unencrypted -o "$W/sar.zip"
+# The same pupils as SOU-like XML: teczka's streaming validation against xmllint's streaming
+# parse (well-formedness only, no schema), when xmllint is installed.
+[ -f "$W/pupils-$N.xml" ] || "$T" convert "$csv" --to sou -o "$W/pupils-$N.xml" >/dev/null 2>&1 || [ $? -eq 1 ]
+run validate-xml "$T" validate "$W/pupils-$N.xml"
+rows="peer same same-l1 transfer validate sar validate-xml"
+if command -v xmllint >/dev/null; then run xmllint xmllint --stream --noout "$W/pupils-$N.xml"; rows="$rows xmllint"; fi
+python3 - "$W" $rows <<'PY'
 import sys
 w = sys.argv[1]
-t = {k: open(f"{w}/{k}.time").read().split()[-3:] for k in ("peer", "same", "same-l1", "transfer", "validate")}
+t = {k: open(f"{w}/{k}.time").read().split()[-3:] for k in sys.argv[2:]}
 peer = float(t["peer"][0])
 for k, (s, kb, cpu) in t.items():
-    print(f"{k:9s} {float(s):7.2f} s  {int(kb) / 1024:6.0f} MiB  CPU {cpu:>5s}  peer/this = {peer / float(s):5.1f}x")
+    print(f"{k:12s} {float(s):7.2f} s  {int(kb) / 1024:6.0f} MiB  CPU {cpu:>5s}  peer/this = {peer / float(s):5.1f}x")
+if "xmllint" in t:
+    print(f"SOU XML validate: xmllint --stream / teczka = {float(t['xmllint'][0]) / float(t['validate-xml'][0]):.2f}x")
 PY
