@@ -811,6 +811,28 @@ mod tests {
     }
 
     #[test]
+    fn a_national_id_a_spreadsheet_stripped_of_its_zero_matches_only_where_the_date_says_so() {
+        let subject = |text: &str| text.parse::<Subject>().unwrap();
+        let born = |date: &str| Some(date.parse().unwrap());
+        let pupil = |pesel: Option<&str>, rc: Option<&str>, birth_date| Pupil {
+            pesel: pesel.map(String::from),
+            birth_number: rc.map(String::from),
+            birth_date,
+            ..Pupil::default()
+        };
+        let pesel = subject("pesel:05221421151");
+        assert!(pesel.is_pupil(&pupil(Some("5221421151"), None, born("2005-02-14"))));
+        assert!(pesel.is_pupil(&pupil(Some("5221421151"), None, None)));
+        assert!(!pesel.is_pupil(&pupil(Some("5221421151"), None, born("2005-02-15"))));
+        assert!(!subject("pesel:05221421152").is_pupil(&pupil(Some("5221421151"), None, None)));
+
+        let rc = subject("rc:045212/5443");
+        assert!(rc.is_pupil(&pupil(None, Some("452125443"), born("2004-02-12"))));
+        assert!(!rc.is_pupil(&pupil(None, Some("452125443"), None)), "9 digits may be real");
+        assert!(rc.is_pupil(&pupil(None, Some("045212/5443"), None)));
+    }
+
+    #[test]
     fn the_prefilter_admits_every_row_a_parse_could_match_and_rules_out_the_rest() {
         let subject = |text: &str| text.parse::<Subject>().unwrap();
         let pesel = subject("pesel:02211307589");
