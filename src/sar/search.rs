@@ -196,6 +196,44 @@ fn digits_only(text: &str) -> String {
     text.chars().filter(char::is_ascii_digit).collect()
 }
 
+/// Whether the ASCII digits of `text`, read as one run, contain `needle` (digits only).
+///
+/// A Knuth–Morris–Pratt scan over the digits as they come, with no copy of the text: it runs
+/// on every row of a search (collecting each row's digits into a string was 4 % of a search
+/// over a 14-file export). ASCII digit bytes never occur inside a multi-byte UTF-8 character,
+/// so reading bytes sees exactly the text's ASCII digits.
+fn digits_contain(text: &str, needle: &[u8]) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    // fallback[i]: the length of the longest proper prefix of needle[..=i] that is also its
+    // suffix, where a mismatch after i + 1 matched digits resumes.
+    let mut fallback = vec![0; needle.len()];
+    let mut k = 0;
+    for i in 1..needle.len() {
+        while k > 0 && needle[i] != needle[k] {
+            k = fallback[k - 1];
+        }
+        if needle[i] == needle[k] {
+            k += 1;
+        }
+        fallback[i] = k;
+    }
+    let mut matched = 0;
+    for &digit in text.as_bytes().iter().filter(|b| b.is_ascii_digit()) {
+        while matched > 0 && needle[matched] != digit {
+            matched = fallback[matched - 1];
+        }
+        if needle[matched] == digit {
+            matched += 1;
+            if matched == needle.len() {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 /// The pupil's PESEL as digits, with the leading zero a spreadsheet stripped restored: the
 /// record is the child's whatever Excel did to the number, and an answer that missed it would
 /// tell the parent the school holds nothing.
@@ -242,8 +280,7 @@ impl Subject {
     pub fn may_be_in(&self, text: &str) -> bool {
         match self {
             Subject::Pesel(v) | Subject::BirthNumber(v) => {
-                let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-                digits.contains(v.trim_start_matches('0'))
+                digits_contain(text, v.trim_start_matches('0').as_bytes())
             }
             Subject::Id(v) => v.contains('"') || text.contains(v.as_str()),
             Subject::Email(v) if v.contains('"') => true,
@@ -830,6 +867,53 @@ mod tests {
         assert!(rc.is_pupil(&pupil(None, Some("452125443"), born("2004-02-12"))));
         assert!(!rc.is_pupil(&pupil(None, Some("452125443"), None)), "9 digits may be real");
         assert!(rc.is_pupil(&pupil(None, Some("045212/5443"), None)));
+    }
+
+    #[test]
+    fn the_digit_scan_agrees_with_collecting_the_digits() {
+        let naive = |text: &str, needle: &str| {
+            text.chars().filter(char::is_ascii_digit).collect::<String>().contains(needle)
+        };
+        let texts = [
+            "",
+            "a;b",
+            "0",
+            "00;0",
+            "1;2;1;2;1;2;3",
+            "Nowak;022 113 07589;x",
+            "12-12-123",
+            "aab;aaab",
+            "Żółć 4;4 5/45",
+            "9999999999;99",
+            "121 12 1213",
+        ];
+        let needles = ["", "1", "12", "121213", "1213", "2211307589", "99999999999", "445", "0"];
+        for text in texts {
+            for needle in needles {
+                assert_eq!(
+                    digits_contain(text, needle.as_bytes()),
+                    naive(text, needle),
+                    "{text:?} / {needle:?}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// On texts of digits, separators and non-ASCII letters, and on needles made of few
+        /// distinct digits (where partial matches overlap most), the scan finds exactly what
+        /// collecting the digits finds.
+        #[test]
+        fn the_digit_scan_finds_what_the_collected_digits_hold(
+            text in "[0-2 ;/ż-]{0,40}",
+            needle in "[0-2]{0,8}",
+        ) {
+            let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+            proptest::prop_assert_eq!(
+                digits_contain(&text, needle.as_bytes()),
+                digits.contains(&needle)
+            );
+        }
     }
 
     #[test]
