@@ -296,6 +296,8 @@ pub enum FormatArg {
     /// content is.
     #[value(alias = "spreadsheet")]
     Xlsx,
+    /// The Czech MŠMT školní matrika XML (`<MATRIKA>` root; recognised without this flag).
+    Matrika,
 }
 
 impl From<FormatArg> for Format {
@@ -305,6 +307,7 @@ impl From<FormatArg> for Format {
             FormatArg::Sou => Format::Xml,
             FormatArg::Jsonl => Format::Jsonl,
             FormatArg::Xlsx => Format::Spreadsheet,
+            FormatArg::Matrika => Format::Matrika,
         }
     }
 }
@@ -323,6 +326,8 @@ pub enum OutArg {
     Xlsx,
     /// A folder of Parquet files, one per entity, typed columns.
     Parquet,
+    /// The Czech MŠMT školní matrika XML; what it has no item for is counted and reported.
+    Matrika,
 }
 
 impl From<OutArg> for teczka::write::output::OutFormat {
@@ -334,6 +339,7 @@ impl From<OutArg> for teczka::write::output::OutFormat {
             OutArg::Jsonl => OutFormat::Jsonl,
             OutArg::Xlsx => OutFormat::Xlsx,
             OutArg::Parquet => OutFormat::Parquet,
+            OutArg::Matrika => OutFormat::Matrika,
         }
     }
 }
