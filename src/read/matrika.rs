@@ -31,8 +31,8 @@
 //! identified by `KOD_ZAKA` (the school's code in anonymised files) or `RODC`, and validation
 //! asks no name of a pupil that holds register codes.
 
-use super::xml::Collect;
-use super::Limits;
+use super::xml::{Collect, Dialect, XmlReader};
+use super::{Limits, ReadOptions};
 use crate::model::record::Rule;
 use crate::model::{Address, AddressKind, Counselling, CzRegister, Enrolment, Pupil, Sex};
 use chrono::NaiveDate;
@@ -42,6 +42,32 @@ pub const ROOT: &str = "MATRIKA";
 
 /// The element of one record (*věta*).
 pub const RECORD: &str = "VETA";
+
+/// Read a školní matrika document from any reader, one record at a time; `source` names it
+/// in locations. A document whose root is not `<MATRIKA>` stops the reading with an error.
+///
+/// # Example
+///
+/// ```
+/// use teczka::read::{matrika, ReadOptions};
+///
+/// let data = "<MATRIKA>\n<VETA><RODC>155725X001</RODC><KSTPR>9</KSTPR></VETA>\n</MATRIKA>";
+/// let records: Vec<_> = matrika::reader(data.as_bytes(), "m.xml", &ReadOptions::default())
+///     .collect::<Result<_, _>>()?;
+/// assert_eq!(records[0].pupil.birth_number.as_deref(), Some("155725X001"));
+/// assert_eq!(records[0].pupil.id, "veta-1");
+/// let problem = &records[0].problems[0];
+/// assert_eq!(problem.field, "cz_register.citizenship_kind");
+/// assert!(problem.message.contains("`<KSTPR>` at line 2") && !problem.message.contains('9'));
+/// # Ok::<(), teczka::Error>(())
+/// ```
+pub fn reader<R: std::io::Read>(
+    input: R,
+    source: impl Into<std::sync::Arc<str>>,
+    options: &ReadOptions,
+) -> XmlReader<R> {
+    XmlReader::new(input, source, options).with_dialect(Dialect::Matrika)
+}
 
 /// How an item's value is checked.
 #[derive(Clone, Copy, Debug)]
@@ -625,18 +651,187 @@ pub fn is_record_id(id: &str) -> bool {
 
 /// The problem of an item whose value fails its check.
 fn invalid(spec: &ItemSpec, line: u64) -> Problem {
-    let (rule, what) = match spec.check {
-        Check::Date => (Rule::Type, "is not a real date in the form DD.MM.RRRR"),
-        _ => (Rule::Code, "is not in its code list"),
-    };
     let name = spec.name;
-    let expected = spec.expected;
+    let (rule, what) = match spec.check {
+        Check::Date => (Rule::Type, "is not a real date in the form DD.MM.RRRR".to_string()),
+        _ => (Rule::Code, format!("is not in its code list (expected {})", spec.expected)),
+    };
     (
         spec.field.to_string(),
         rule,
         format!(
-            "item `<{name}>` at line {line} {what} (expected {expected}): correct it in the \
-             školní matrika and export the file again"
+            "item `<{name}>` at line {line} {what}: correct it in the školní matrika and \
+             export the file again"
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::model::record::Record;
+
+    fn read_with(data: &str, limits: Limits) -> Vec<crate::Result<Record>> {
+        let options = ReadOptions { limits, ..ReadOptions::default() };
+        reader(data.as_bytes(), "m.xml", &options).collect()
+    }
+
+    fn records(data: &str) -> Vec<Record> {
+        read_with(data, Limits::default()).into_iter().collect::<crate::Result<_>>().unwrap()
+    }
+
+    /// The problems of the single record of `veta` (the body of one `<VETA>`).
+    fn problems(veta: &str) -> Vec<(String, Rule, String)> {
+        let data = format!("<MATRIKA>\n<VETA>\n{veta}\n</VETA>\n</MATRIKA>\n");
+        let record = records(&data).remove(0);
+        record.problems.into_iter().map(|v| (v.field, v.rule, v.message)).collect()
+    }
+
+    /// A problem table row: the items, then the field, rule and the start of the message.
+    macro_rules! problem_cases {
+        ($($name:ident: $veta:expr => $field:expr, $rule:expr, $start:expr;)*) => {$(
+            #[test]
+            fn $name() {
+                let found = problems($veta);
+                assert_eq!(found.len(), 1, "{found:?}");
+                let (field, rule, message) = &found[0];
+                assert_eq!((field.as_str(), *rule), ($field, $rule));
+                assert!(message.starts_with($start), "{message}");
+            }
+        )*};
+    }
+
+    problem_cases! {
+        unknown_qualifier: "<RODC>1403151233</RODC><KSTPR>8</KSTPR>" =>
+            "cz_register.citizenship_kind", Rule::Code, "item `<KSTPR>` at line 3 is not in its code list";
+        sex_as_a_letter: "<RODC>1403151233</RODC>\n<POHLAVI>M</POHLAVI>" =>
+            "sex", Rule::Code, "item `<POHLAVI>` at line 4";
+        iso_date: "<RODC>1403151233</RODC><ZAHDAT>2020-09-01</ZAHDAT>" =>
+            "enrolment.admission_date", Rule::Type, "item `<ZAHDAT>` at line 3 is not a real date";
+        impossible_date: "<RODC>1403151233</RODC><UKONDAT>31.06.2025</UKONDAT>" =>
+            "enrolment.leaving_date", Rule::Type, "item `<UKONDAT>`";
+        district_by_name: "<RODC>1403151233</RODC><OKRESB>Olomouc</OKRESB>" =>
+            "addresses[].county", Rule::Code, "item `<OKRESB>`";
+        field_not_kkov: "<RODC>1403151233</RODC><OBOR>7901C01</OBOR>" =>
+            "cz_register.field_of_study", Rule::Code, "item `<OBOR>`";
+        year_eleven: "<RODC>1403151233</RODC><ROCNIK>11</ROCNIK>" =>
+            "enrolment.class_level", Rule::Code, "item `<ROCNIK>`";
+        degree_six: "<RODC>1403151233</RODC><PO>6</PO>" =>
+            "counselling[].kind", Rule::Code, "item `<PO>`";
+        unknown_item: "<RODC>1403151233</RODC><JMENO>x</JMENO>" =>
+            "JMENO", Rule::UnknownField, "element `<JMENO>` at line 3 is not an item";
+        repeated_item: "<RODC>1403151233</RODC>\n<IZO>102345678</IZO>\n<IZO>102345679</IZO>" =>
+            "enrolment.school_id", Rule::Schema, "item `<IZO>` appears a second time in the record (line 5)";
+        nested_element: "<RODC>1403151233</RODC><TRIDA>6<b>A</b></TRIDA>" =>
+            "enrolment.class_symbol", Rule::Schema, "element `<b>` at line 3 inside item `<TRIDA>`";
+        attribute: "<RODC typ=\"x\">1403151233</RODC>" =>
+            "RODC@typ", Rule::UnknownField, "attribute `typ` on `<RODC>` at line 3";
+        stray_text: "<RODC>1403151233</RODC>oops" =>
+            "", Rule::Schema, "text directly inside `<VETA>` at line 3";
+        no_identity: "<POHLAVI>1</POHLAVI>" =>
+            "id", Rule::Required, "the record has neither `<RODC>` nor `<KOD_ZAKA>`";
+    }
+
+    #[test]
+    fn a_full_record_maps_onto_the_model_and_messages_never_hold_values() {
+        let data = "<?xml version=\"1.0\"?>\n<MATRIKA>\n  <VETA>\n<RDAT>30.09.2025</RDAT>\
+                    <IZO>102345678</IZO><KOD_ZAKA>Z-7</KOD_ZAKA><RODC>155725X001</RODC>\
+                    <POHLAVI>2</POHLAVI><DAT_NAROZ>25.07.2015</DAT_NAROZ><STPR>804</STPR>\
+                    <KSTPR>7</KSTPR><OBECB>999999</OBECB><OKRESB>999804</OKRESB>\
+                    <ZAHDAT>14.03.2025</ZAHDAT><KOD_ZAH>U</KOD_ZAH><ROCNIK>4</ROCNIK>\
+                    <TRIDA> 4.B </TRIDA><PO>2</PO><PO>3</PO></VETA>\n</MATRIKA>";
+        let record = records(data).remove(0);
+        assert!(record.problems.is_empty(), "{:?}", record.problems);
+        assert_eq!(record.location().line, 3);
+        let p = &record.pupil;
+        assert_eq!(p.id, "Z-7");
+        assert_eq!(p.birth_number.as_deref(), Some("155725X001"));
+        assert_eq!(p.sex, Some(Sex::Female));
+        assert_eq!((p.national_citizen, p.eu_citizen), (Some(false), Some(false)));
+        assert_eq!(p.addresses[0].commune.as_deref(), Some("999999"));
+        let e = p.enrolment.as_ref().unwrap();
+        assert_eq!((e.class_level.as_deref(), e.class_symbol.as_deref()), (Some("4"), Some("4.B")));
+        assert_eq!(p.counselling.len(), 2);
+        assert_eq!(support_degree(p.counselling[1].kind.as_deref().unwrap()), Some("3"));
+        let r = p.cz_register.as_ref().unwrap();
+        assert_eq!(
+            (r.citizenship.as_deref(), r.admission_code.as_deref()),
+            (Some("804"), Some("U"))
+        );
+        assert_eq!(r.collection_date, NaiveDate::from_ymd_opt(2025, 9, 30));
+    }
+
+    #[test]
+    fn another_element_under_the_root_is_a_rejected_record_and_reading_goes_on() {
+        let data = "<MATRIKA><HLAVICKA><IZO>1</IZO></HLAVICKA>\n<VETA><RODC>1403151233</RODC>\
+                    </VETA></MATRIKA>";
+        let read = records(data);
+        assert_eq!(read.len(), 2);
+        assert_eq!(read[0].problems[0].rule, Rule::UnknownField);
+        assert!(read[0].problems[0].message.contains("is not a `<VETA>` record"));
+        assert_eq!(read[1].pupil.id, "veta-2");
+        assert!(read[1].problems.is_empty());
+    }
+
+    #[test]
+    fn too_many_support_items_reject_the_record_whole_and_long_values_are_field_size() {
+        let limits = Limits { max_list_items: 2, max_field_bytes: 16, ..Limits::default() };
+        let data = "<MATRIKA><VETA><RODC>1403151233</RODC><PO>1</PO><PO>2</PO><PO>3</PO></VETA>\
+                    <VETA><RODC>1403151233</RODC><TRIDA>0123456789abcdefgh</TRIDA></VETA>\
+                    </MATRIKA>";
+        let read: Vec<Record> =
+            read_with(data, limits).into_iter().collect::<crate::Result<_>>().unwrap();
+        assert_eq!(read[0].problems.len(), 1);
+        assert_eq!(read[0].problems[0].rule, Rule::RecordTooLarge);
+        assert_eq!(read[0].pupil, Pupil::default());
+        assert_eq!(read[1].problems[0].rule, Rule::FieldSize);
+        assert!(!read[1].problems[0].message.contains("0123"));
+    }
+
+    #[test]
+    fn the_sou_readers_protections_hold_for_the_register() {
+        let laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE MATRIKA [<!ENTITY a \"aaaa\">]>\n\
+                      <MATRIKA><VETA><RODC>&a;</RODC></VETA></MATRIKA>";
+        let e = read_with(laughs, Limits::default()).pop().unwrap().unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::Doctype { .. }), "{e}");
+        let deep = format!("<MATRIKA><VETA><RODC>{}", "<x>".repeat(40));
+        let e = read_with(&deep, Limits::default()).pop().unwrap().unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::Limit { .. }), "{e}");
+        let truncated = "<MATRIKA>\n<VETA><RODC>1403151233</RODC></VETA>\n";
+        let e = read_with(truncated, Limits::default()).pop().unwrap().unwrap_err();
+        assert!(e.to_string().contains("ends before `</MATRIKA>`"), "{e}");
+        let stray = "<MATRIKA>text</MATRIKA>";
+        let e = read_with(stray, Limits::default()).pop().unwrap().unwrap_err();
+        assert!(e.to_string().contains("text outside any `<VETA>` element"), "{e}");
+        let sou = "<pupils><pupil><id>A</id></pupil></pupils>";
+        let e = read_with(sou, Limits::default()).pop().unwrap().unwrap_err();
+        assert!(e.to_string().contains("not a školní matrika file"), "{e}");
+    }
+
+    #[test]
+    fn auto_detection_tells_the_register_from_sou_by_the_root() {
+        let options = ReadOptions::default();
+        let data = "<MATRIKA><VETA><RODC>1403151233</RODC></VETA></MATRIKA>";
+        let read: Vec<Record> =
+            crate::read::xml::XmlReader::new(data.as_bytes(), "a.xml", &options)
+                .collect::<crate::Result<_>>()
+                .unwrap();
+        assert_eq!(read[0].pupil.birth_number.as_deref(), Some("1403151233"));
+        assert!(read[0].pupil.cz_register.is_some());
+    }
+
+    #[test]
+    fn codes_and_dates_follow_their_lists() {
+        assert!(kkov("79-01-C/01") && !kkov("79-01-c/01") && !kkov("79-01-C/1"));
+        assert!(district("CZ0712") && district("CZ064A") && district("999804"));
+        assert!(!district("CZ071") && !district("123456"));
+        assert!(short_code("U") && short_code("10") && !short_code("u") && !short_code("100"));
+        assert_eq!(parse_date("30.09.2025"), NaiveDate::from_ymd_opt(2025, 9, 30));
+        assert_eq!(parse_date("30.9.2025"), None);
+        assert_eq!(support_degree(&support_kind("4")), Some("4"));
+        assert_eq!(support_degree("doporučení"), None);
+        assert!(is_record_id("veta-12") && !is_record_id("veta-012") && !is_record_id("veta-"));
+        assert!(is_eu("203") && is_eu("703") && !is_eu("804"));
+    }
 }
