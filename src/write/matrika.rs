@@ -335,3 +335,79 @@ pub fn not_written_lines(counts: &NotWritten) -> Vec<String> {
         .map(|(field, n)| format!("{field}: {n} values not written: {}", reason(field)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Address, AddressKind, Enrolment, Guardian};
+
+    fn written(write: impl FnOnce(&mut MatrikaWriter<&mut Vec<u8>>)) -> (String, Vec<String>) {
+        let mut out = Vec::new();
+        let mut writer = MatrikaWriter::new(&mut out, "m.xml").unwrap();
+        write(&mut writer);
+        writer.finish().unwrap();
+        let lines = not_written_lines(&writer.not_written());
+        drop(writer);
+        (String::from_utf8(out).unwrap(), lines)
+    }
+
+    #[test]
+    fn items_are_escaped_in_order_and_every_value_left_out_is_counted() {
+        let pupil = Pupil {
+            id: "veta-1".into(),
+            birth_number: Some("140315/1233".into()),
+            surname: Some("Dvořák".into()),
+            national_citizen: Some(true),
+            eu_citizen: Some(true),
+            addresses: vec![Address {
+                kind: Some(AddressKind::Residence),
+                commune: Some("Olomouc".into()),
+                county: Some("CZ0712".into()),
+                town: Some("Olomouc".into()),
+                ..Address::default()
+            }],
+            guardians: vec![Guardian {
+                surname: Some("Dvořáková".into()), ..Guardian::default()
+            }],
+            enrolment: Some(Enrolment {
+                class_symbol: Some("6&A".into()),
+                class_level: Some("VI".into()),
+                school_name: Some("ZŠ".into()),
+                ..Enrolment::default()
+            }),
+            ..Pupil::default()
+        };
+        let (xml, lines) = written(|w| w.write(&pupil).unwrap());
+        assert_eq!(
+            xml,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MATRIKA>\n  <VETA>\n    \
+             <RODC>1403151233</RODC>\n    <STPR>203</STPR>\n    <OKRESB>CZ0712</OKRESB>\n    \
+             <TRIDA>6&amp;A</TRIDA>\n  </VETA>\n</MATRIKA>\n"
+        );
+        assert_eq!(
+            lines,
+            [
+                "addresses[].commune: 1 values not written: the register takes the residence's \
+                 ZÚJ and district codes, not names",
+                "addresses[].town: 1 values not written: the školní matrika has no item for them",
+                "enrolment.class_level: 1 values not written: not in the form the register's \
+                 code list takes",
+                "enrolment.school_name: 1 values not written: the školní matrika has no item \
+                 for them",
+                "guardians: 1 values not written: the školní matrika has no item for them",
+                "surname: 1 values not written: the školní matrika has no item for them",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_released_year_is_no_register_date_and_is_counted() {
+        let map = serde_json::json!({ "id": "Z1", "birth_date": "2014", "sex": "female" });
+        let released = ReleasedPupil::from_map(map.as_object().unwrap()).unwrap();
+        let (xml, lines) = written(|w| w.write_released(&released).unwrap());
+        assert!(xml.contains("<KOD_ZAKA>Z1</KOD_ZAKA>\n    <POHLAVI>2</POHLAVI>"), "{xml}");
+        assert!(!xml.contains("DAT_NAROZ"));
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].starts_with("birth_date: 1 values not written: not a full date"));
+    }
+}
