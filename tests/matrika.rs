@@ -108,6 +108,21 @@ fn what_the_register_cannot_hold_is_counted_per_field_and_printed() {
     assert_eq!(run.summary(), "records: in=25 out=25 rejected=0");
 }
 
+#[test]
+fn an_archive_carries_the_register_and_import_writes_it_back() {
+    let dir = Dir::new();
+    let input = fixture("matrika/matrika.xml");
+    let pass = "Correct-Horse-42-Battery";
+    let mut cmd = dir.command(&["export", &input, "--policy", "transfer", "--passphrase-env", "P"]);
+    cmd.args(["--formats", "jsonl,matrika", "-o", "t.zip.age", "--today", TODAY]).env("P", pass);
+    let run = crate::util::Run(cmd.output().unwrap()).expect_code(0);
+    assert!(!run.stderr().contains("not written"), "{}", run.stderr());
+    let mut cmd = dir.command(&["import", "t.zip.age", "--passphrase-env", "P"]);
+    cmd.args(["--to", "matrika", "-o", "back.xml"]).env("P", pass);
+    crate::util::Run(cmd.output().unwrap()).expect_code(0);
+    assert_eq!(dir.read("back.xml"), fixture_records());
+}
+
 /// Mostly valid register values in the fields the generic strategy fills with text.
 fn register_pupil() -> BoxedStrategy<Pupil> {
     (
