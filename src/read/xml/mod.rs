@@ -13,6 +13,11 @@
 //! external resource is fetched), allows only the five predefined entities and numeric character
 //! references, bounds nesting depth, and reports invalid UTF-8 with its byte position. Lines are
 //! counted here because quick-xml reports byte offsets only.
+//!
+//! The same reader reads the Czech školní matrika ([`crate::read::matrika`]): when the root
+//! element is `<MATRIKA>` (or `--format matrika` asks for it), each record element goes to the
+//! matrika's collector instead of the SOU element builder, through the `Collect` trait, so both
+//! families share every protection above.
 
 mod build;
 mod tap;
