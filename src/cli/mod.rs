@@ -287,7 +287,8 @@ impl CsvOutArgs {
 pub enum FormatArg {
     /// Delimited text.
     Csv,
-    /// SOU-like XML.
+    /// SOU-like XML only (without `--format`, an `.xml` file is read as its root element
+    /// says: `<pupils>` or a školní matrika's `<MATRIKA>`).
     #[value(alias = "xml")]
     Sou,
     /// JSON Lines of the canonical model.

@@ -807,6 +807,8 @@ mod tests {
         let sou = "<pupils><pupil><id>A</id></pupil></pupils>";
         let e = read_with(sou, Limits::default()).pop().unwrap().unwrap_err();
         assert!(e.to_string().contains("not a školní matrika file"), "{e}");
+        let e = read_with("<!-- nothing -->", Limits::default()).pop().unwrap().unwrap_err();
+        assert!(e.to_string().contains("no `<MATRIKA>` root element"), "{e}");
     }
 
     #[test]
@@ -819,6 +821,21 @@ mod tests {
                 .unwrap();
         assert_eq!(read[0].pupil.birth_number.as_deref(), Some("1403151233"));
         assert!(read[0].pupil.cz_register.is_some());
+    }
+
+    #[test]
+    fn format_sou_reads_only_sou_and_an_xml_file_is_told_by_its_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.xml");
+        std::fs::write(&path, "<MATRIKA><VETA><RODC>1403151233</RODC></VETA></MATRIKA>").unwrap();
+        let input = [crate::read::Input { path, entity: None }];
+        let auto = crate::read::open(&input, &ReadOptions::default()).unwrap();
+        let read: Vec<Record> = auto.records.collect::<crate::Result<_>>().unwrap();
+        assert_eq!(read[0].pupil.id, "veta-1");
+        let sou = ReadOptions { format: Some(crate::read::Format::Xml), ..ReadOptions::default() };
+        let mut forced = crate::read::open(&input, &sou).unwrap().records;
+        let e = forced.next().unwrap().unwrap_err();
+        assert!(e.to_string().contains("the root element is `<MATRIKA>`, not `<pupils>`"), "{e}");
     }
 
     #[test]

@@ -303,7 +303,10 @@ pub fn open(inputs: &[Input], options: &ReadOptions) -> Result<Opened> {
         match format {
             // Worksheets are tables like CSV files: all of them form one export.
             Format::Csv | Format::Spreadsheet => csv_inputs.push(input),
-            Format::Xml => streams.push(Box::new(xml::XmlReader::open(&input.path, options)?)),
+            Format::Xml => {
+                let reader = xml::XmlReader::open(&input.path, options)?;
+                streams.push(Box::new(reader.with_dialect(xml_dialect(options))))
+            }
             Format::Matrika => streams.push(Box::new(
                 xml::XmlReader::open(&input.path, options)?.with_dialect(xml::Dialect::Matrika),
             )),
@@ -341,7 +344,10 @@ fn open_stdin(inputs: &[Input], options: &ReadOptions) -> Result<(Records, Vec<N
                  order): give it by its path",
             ))
         }
-        Format::Xml => (Box::new(xml::XmlReader::new(stdin, STDIN, options)), Vec::new()),
+        Format::Xml => {
+            let reader = xml::XmlReader::new(stdin, STDIN, options);
+            (Box::new(reader.with_dialect(xml_dialect(options))), Vec::new())
+        }
         Format::Matrika => {
             let reader = xml::XmlReader::new(stdin, STDIN, options);
             (Box::new(reader.with_dialect(xml::Dialect::Matrika)), Vec::new())
@@ -369,6 +375,15 @@ fn open_stdin(inputs: &[Input], options: &ReadOptions) -> Result<(Records, Vec<N
             (Box::new(reader), notices)
         }
     })
+}
+
+/// Which XML an `.xml` input may be: the SOU-like kind only when `--format sou` says so, else
+/// whichever its root element names (`<pupils>` or a školní matrika's `<MATRIKA>`).
+fn xml_dialect(options: &ReadOptions) -> xml::Dialect {
+    match options.format {
+        Some(Format::Xml) => xml::Dialect::Sou,
+        _ => xml::Dialect::Auto,
+    }
 }
 
 /// The format the first bytes of a stream show (after a UTF-8 BOM and white space).

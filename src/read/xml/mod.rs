@@ -430,13 +430,19 @@ impl<R: Read> XmlReader<R> {
                 Event::Eof => {
                     return match self.state {
                         State::Epilog => Ok(None),
-                        State::Prolog => Err(self.syntax(
-                            before,
-                            format!(
-                                "the document has no `<{ROOT}>` root element: is it empty or \
-                                 not teczka's SOU-like XML?"
-                            ),
-                        )),
+                        State::Prolog => {
+                            let (root, kind) = match self.dialect {
+                                Dialect::Matrika => (self.root_name(), "a školní matrika file"),
+                                _ => (ROOT, "teczka's SOU-like XML"),
+                            };
+                            Err(self.syntax(
+                                before,
+                                format!(
+                                    "the document has no `<{root}>` root element: is it empty \
+                                     or not {kind}?"
+                                ),
+                            ))
+                        }
                         State::Root => {
                             let root = self.root_name();
                             Err(self.syntax(
