@@ -294,6 +294,39 @@ fn identity() -> BoxedStrategy<Pupil> {
         .boxed()
 }
 
+/// A Czech register code: one valid for its item (`valid`) or any text.
+fn code(valid: &'static str) -> impl Strategy<Value = Option<String>> {
+    option::of(prop_oneof![3 => valid, 1 => text()])
+}
+
+/// The codes of the Czech školní matrika, mostly valid ones.
+pub fn cz_register() -> BoxedStrategy<CzRegister> {
+    (
+        (opt_date(), code("0[1-9]"), code("[0-9]{3}"), code("[1-7]"), code("[0-9]{3}")),
+        (code("[0-9]{9}"), code("[0-9A-Z]{1,2}"), code("[0-9A-Z]{1,2}")),
+        (code("[0-9]{2}-[0-9]{2}-[A-Z]/[0-9]{2}"), code("[0-9]{2}")),
+    )
+        .prop_map(|(a, b, c)| {
+            let (collection_date, school_part, citizenship, citizenship_kind, previous_education) =
+                a;
+            let (previous_school, admission_code, leaving_code) = b;
+            let (field_of_study, education_form) = c;
+            CzRegister {
+                collection_date,
+                school_part,
+                citizenship,
+                citizenship_kind,
+                previous_education,
+                previous_school,
+                admission_code,
+                leaving_code,
+                field_of_study,
+                education_form,
+            }
+        })
+        .boxed()
+}
+
 /// A pupil with every entity possible, each list short.
 pub fn pupil() -> BoxedStrategy<Pupil> {
     (
@@ -305,11 +338,13 @@ pub fn pupil() -> BoxedStrategy<Pupil> {
         vec(attendance(), 0..3).boxed(),
         lists(),
         more_lists(),
+        option::of(cz_register()),
     )
-        .prop_map(|(p, addresses, guardians, enrolment, grades, attendance, lists, more)| {
+        .prop_map(|(p, addresses, guardians, enrolment, grades, attendance, lists, more, cz)| {
             let (remarks, exams, achievements, counselling, health) = lists;
             let (consents, contracts, payments, assessments) = more;
             Pupil {
+                cz_register: cz,
                 addresses,
                 guardians,
                 enrolment,

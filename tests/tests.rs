@@ -13,6 +13,7 @@ mod import_mapping;
 mod keys;
 mod limits;
 mod log;
+mod matrika;
 mod oneroster;
 mod parquet;
 mod policy;

@@ -42,6 +42,13 @@ pub fn record_sink(
             let today = chrono::Local::now().date_naive();
             Box::new(crate::write::OneRosterWriter::create_in(store, &named("oneroster"), today)?)
         }
+        OutFormat::Matrika => {
+            let path = named("matrika.xml");
+            Box::new(crate::write::MatrikaWriter::new(
+                store.create(&path)?,
+                path.display().to_string(),
+            )?)
+        }
         OutFormat::Xlsx => {
             return Err(Error::config(
                 "--formats",

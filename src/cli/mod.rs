@@ -287,7 +287,8 @@ impl CsvOutArgs {
 pub enum FormatArg {
     /// Delimited text.
     Csv,
-    /// SOU-like XML.
+    /// SOU-like XML only (without `--format`, an `.xml` file is read as its root element
+    /// says: `<pupils>` or a školní matrika's `<MATRIKA>`).
     #[value(alias = "xml")]
     Sou,
     /// JSON Lines of the canonical model.
@@ -296,6 +297,8 @@ pub enum FormatArg {
     /// content is.
     #[value(alias = "spreadsheet")]
     Xlsx,
+    /// The Czech MŠMT školní matrika XML (`<MATRIKA>` root; recognised without this flag).
+    Matrika,
 }
 
 impl From<FormatArg> for Format {
@@ -305,6 +308,7 @@ impl From<FormatArg> for Format {
             FormatArg::Sou => Format::Xml,
             FormatArg::Jsonl => Format::Jsonl,
             FormatArg::Xlsx => Format::Spreadsheet,
+            FormatArg::Matrika => Format::Matrika,
         }
     }
 }
@@ -323,6 +327,8 @@ pub enum OutArg {
     Xlsx,
     /// A folder of Parquet files, one per entity, typed columns.
     Parquet,
+    /// The Czech MŠMT školní matrika XML; what it has no item for is counted and reported.
+    Matrika,
 }
 
 impl From<OutArg> for teczka::write::output::OutFormat {
@@ -334,6 +340,7 @@ impl From<OutArg> for teczka::write::output::OutFormat {
             OutArg::Jsonl => OutFormat::Jsonl,
             OutArg::Xlsx => OutFormat::Xlsx,
             OutArg::Parquet => OutFormat::Parquet,
+            OutArg::Matrika => OutFormat::Matrika,
         }
     }
 }

@@ -145,6 +145,10 @@ pub struct Pupil {
     /// policy's `derive` operator, never by the school's own data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub indicators: Option<Indicators>,
+    /// Codes of the Czech school register (*školní matrika*, the MŠMT collections) that have
+    /// no other home in the model; filled when a matrika file is read, so nothing of it is lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cz_register: Option<CzRegister>,
 }
 
 /// Sex as recorded in the school register.
@@ -618,4 +622,54 @@ pub struct Indicators {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-teczka-class" = "sensitive"))]
     pub health: Option<String>,
+}
+
+/// What a record (*věta*) of the Czech MŠMT školní matrika holds beyond the rest of the model:
+/// each field keeps the code exactly as the register writes it (see `read::matrika` for the
+/// code lists), so a file read and written again carries the same codes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CzRegister {
+    /// The collection's reference date (`RDAT`: 30 September or 31 March).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-teczka-class" = "plain"))]
+    pub collection_date: Option<NaiveDate>,
+    /// Part of the school (`CAST`, `01`, `02`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-teczka-class" = "quasi"))]
+    pub school_part: Option<String>,
+    /// Citizenship as a numeric country code (`STPR`, `203` for Czechia).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-teczka-class" = "quasi"))]
+    pub citizenship: Option<String>,
+    /// Citizenship qualifier (`KSTPR`: citizen, foreigner with or without permanent residence,
+    /// temporary protection, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-teczka-class" = "quasi"))]
+    pub citizenship_kind: Option<String>,
+    /// Where the pupil was before admission (`ODHL`: `010` nursery school, `600` a school
+    /// abroad, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-teczka-class" = "quasi"))]
+    pub previous_education: Option<String>,
+    /// IZO of the previous school (`IZOZ`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-teczka-class" = "quasi"))]
+    pub previous_school: Option<String>,
+    /// How education at the school began (`KOD_ZAH`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-teczka-class" = "quasi"))]
+    pub admission_code: Option<String>,
+    /// How education at the school ended (`KOD_UKON`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-teczka-class" = "quasi"))]
+    pub leaving_code: Option<String>,
+    /// Field of education (`OBOR`, a KKOV code such as `79-01-C/01`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-teczka-class" = "quasi"))]
+    pub field_of_study: Option<String>,
+    /// Form of education (`FST`: daily, evening, distance, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-teczka-class" = "quasi"))]
+    pub education_form: Option<String>,
 }

@@ -198,6 +198,8 @@ pub enum Rule {
     Regon,
     /// A TERYT code of the wrong shape.
     Teryt,
+    /// A code outside its code list (a číselník of the Czech školní matrika).
+    Code,
     /// A currency code that is not three capital letters.
     Currency,
     /// The same PESEL or rodné číslo on two pupils.

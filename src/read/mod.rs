@@ -11,6 +11,7 @@ mod decode;
 mod join;
 pub mod jsonl;
 pub mod mapping;
+pub mod matrika;
 mod multi_file;
 mod object;
 pub mod oneroster;
@@ -36,8 +37,12 @@ pub type Records = Box<dyn Iterator<Item = Result<Record>> + Send>;
 pub enum Format {
     /// Delimited text (`.csv`, `.tsv`, `.txt`): one file per entity, or one csv2sou-style file.
     Csv,
-    /// SOU-like XML (`.xml`).
+    /// XML (`.xml`): teczka's SOU-like `<pupils>`, or a Czech školní matrika, told apart by
+    /// the root element.
     Xml,
+    /// The Czech MŠMT školní matrika XML only (`--format matrika`; an `.xml` file whose root
+    /// is `<MATRIKA>` is read as one without it).
+    Matrika,
     /// JSON Lines of the canonical model (`.jsonl`, `.ndjson`).
     Jsonl,
     /// A OneRoster 1.2 CSV folder: a folder holding `manifest.csv`, or that file.
@@ -66,6 +71,7 @@ impl fmt::Display for Format {
         f.write_str(match self {
             Format::Csv => "csv",
             Format::Xml => "xml",
+            Format::Matrika => "matrika",
             Format::Jsonl => "jsonl",
             Format::OneRoster => "oneroster",
             Format::Spreadsheet => "spreadsheet",
@@ -297,7 +303,13 @@ pub fn open(inputs: &[Input], options: &ReadOptions) -> Result<Opened> {
         match format {
             // Worksheets are tables like CSV files: all of them form one export.
             Format::Csv | Format::Spreadsheet => csv_inputs.push(input),
-            Format::Xml => streams.push(Box::new(xml::XmlReader::open(&input.path, options)?)),
+            Format::Xml => {
+                let reader = xml::XmlReader::open(&input.path, options)?;
+                streams.push(Box::new(reader.with_dialect(xml_dialect(options))))
+            }
+            Format::Matrika => streams.push(Box::new(
+                xml::XmlReader::open(&input.path, options)?.with_dialect(xml::Dialect::Matrika),
+            )),
             Format::Jsonl => {
                 streams.push(Box::new(jsonl::JsonlReader::open(&input.path, options)?))
             }
@@ -332,7 +344,14 @@ fn open_stdin(inputs: &[Input], options: &ReadOptions) -> Result<(Records, Vec<N
                  order): give it by its path",
             ))
         }
-        Format::Xml => (Box::new(xml::XmlReader::new(stdin, STDIN, options)), Vec::new()),
+        Format::Xml => {
+            let reader = xml::XmlReader::new(stdin, STDIN, options);
+            (Box::new(reader.with_dialect(xml_dialect(options))), Vec::new())
+        }
+        Format::Matrika => {
+            let reader = xml::XmlReader::new(stdin, STDIN, options);
+            (Box::new(reader.with_dialect(xml::Dialect::Matrika)), Vec::new())
+        }
         Format::Jsonl => (Box::new(jsonl::JsonlReader::new(stdin, STDIN, options)), Vec::new()),
         Format::OneRoster => {
             return Err(Error::input(
@@ -356,6 +375,15 @@ fn open_stdin(inputs: &[Input], options: &ReadOptions) -> Result<(Records, Vec<N
             (Box::new(reader), notices)
         }
     })
+}
+
+/// Which XML an `.xml` input may be: the SOU-like kind only when `--format sou` says so, else
+/// whichever its root element names (`<pupils>` or a školní matrika's `<MATRIKA>`).
+fn xml_dialect(options: &ReadOptions) -> xml::Dialect {
+    match options.format {
+        Some(Format::Xml) => xml::Dialect::Sou,
+        _ => xml::Dialect::Auto,
+    }
 }
 
 /// The format the first bytes of a stream show (after a UTF-8 BOM and white space).

@@ -117,6 +117,7 @@ pub fn remainder_name(format: OutFormat) -> &'static str {
         OutFormat::Xlsx => "records.xlsx",
         OutFormat::Parquet => "records-parquet",
         OutFormat::OneRoster => "records-oneroster",
+        OutFormat::Matrika => "records-matrika.xml",
     }
 }
 
@@ -131,12 +132,12 @@ pub fn run_apply(
 ) -> Result<Summary> {
     let paths: Vec<PathBuf> = inputs.iter().map(|i| i.path.clone()).collect();
     // Digests before reading: the protocol names the bytes the run started from.
-    if options.format == OutFormat::OneRoster {
-        // A roster has no column for most of what is retained (grades, health, …).
+    if matches!(options.format, OutFormat::OneRoster | OutFormat::Matrika) {
+        // A roster or the register has no place for most of what is retained (grades, …).
         return Err(crate::Error::config(
             "--to",
-            "a OneRoster roster cannot carry the retained records whole: give --to jsonl, sou \
-             or csv",
+            "a OneRoster roster or a školní matrika cannot carry the retained records whole: \
+             give --to jsonl, sou or csv",
         ));
     }
     let digests = digest_inputs(&paths)?;

@@ -181,6 +181,16 @@ const FIELD_LABELS: &[(&str, [&str; 3])] = &[
     ("indicators.achievement_level", ["Najwyższy poziom osiągnięć", "Nejvyšší úroveň úspěchů", "Highest achievement level"]),
     ("indicators.counselling", ["Rodzaje dokumentów poradni (kody)", "Druhy dokumentů poradny (kódy)", "Kinds of counselling documents (codes)"]),
     ("indicators.health", ["Kategorie informacji o zdrowiu (kody)", "Kategorie zdravotních údajů (kódy)", "Health-note categories (codes)"]),
+    ("cz_register.collection_date", ["Data zbierania danych MŠMT", "Rozhodné datum sběru", "Register collection date"]),
+    ("cz_register.school_part", ["Część szkoły", "Část školy", "Part of the school"]),
+    ("cz_register.citizenship", ["Obywatelstwo (kod)", "Státní občanství (kód)", "Citizenship (code)"]),
+    ("cz_register.citizenship_kind", ["Rodzaj obywatelstwa (kod)", "Kvalifikátor státního občanství", "Citizenship qualifier"]),
+    ("cz_register.previous_education", ["Poprzednie miejsce nauki (kod)", "Předchozí působiště", "Previous education (code)"]),
+    ("cz_register.previous_school", ["IZO poprzedniej szkoły", "IZO předchozí školy", "Previous school (IZO)"]),
+    ("cz_register.admission_code", ["Sposób przyjęcia (kod)", "Kód zahájení vzdělávání", "Admission (code)"]),
+    ("cz_register.leaving_code", ["Sposób zakończenia (kod)", "Kód ukončení vzdělávání", "Leaving (code)"]),
+    ("cz_register.field_of_study", ["Kierunek kształcenia (kod)", "Obor vzdělání", "Field of education (code)"]),
+    ("cz_register.education_form", ["Forma kształcenia (kod)", "Forma vzdělávání", "Form of education (code)"]),
 ];
 
 /// An enum value of the model (`female`, `mid_year`, `excused`, …) in words, or `None` for a

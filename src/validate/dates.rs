@@ -123,6 +123,9 @@ fn visit(pupil: &Pupil, mut f: impl FnMut(&'static str, Item, Option<NaiveDate>,
     for (i, a) in pupil.assessments.iter().enumerate() {
         f("assessments[].date", Item::Nth("assessment", i), a.date, Event);
     }
+    if let Some(r) = &pupil.cz_register {
+        f("cz_register.collection_date", Item::Pupil, r.collection_date, Event);
+    }
 }
 
 /// Check every date of `pupil` for its range, and the pairs that must be in order.
@@ -215,6 +218,7 @@ mod tests {
             contracts: vec![Contract::default()],
             payments: vec![Payment::default()],
             assessments: vec![Assessment::default()],
+            cz_register: Some(crate::model::CzRegister::default()),
             ..Pupil::default()
         };
         let mut visited = Vec::new();

@@ -49,7 +49,8 @@ const PESEL_REPAIRED: Problem = Problem::warning(
 const BIRTH_NUMBER_FORMAT: Problem = Problem::error(
     Rule::BirthNumberFormat,
     "a rodné číslo must be 9 or 10 digits, with an optional slash after the sixth \
-     (YYMMDD/NNNN): correct it from the pupil's documents",
+     (YYMMDD/NNNN), or the register's form for pupils without one (YYMMDD/X and three \
+     digits): correct it from the pupil's documents",
 );
 const BIRTH_NUMBER_NINE_DIGITS_LATE: Problem = Problem::error(
     Rule::BirthNumberFormat,
@@ -243,6 +244,11 @@ fn birth_number_facts(text: &str) -> Result<BirthNumberFacts, Problem> {
         Some(_) => return Err(BIRTH_NUMBER_FORMAT),
         None => (text.get(..6).unwrap_or(text), text.get(6..).unwrap_or("")),
     };
+    // Pupils without a Czech rodné číslo get one from the school for the MŠMT register:
+    // the date part by the same rules, then `X` and a three-digit serial of the school's
+    // (`RRNNDDX###`). It has no check digit; its date and sex are checked as usual.
+    let foreign = serial.len() == 4 && serial.starts_with('X');
+    let serial = if foreign { &serial[1..] } else { serial };
     let (Some(d), true) = (digits::<6>(date_part), serial.bytes().all(|b| b.is_ascii_digit()))
     else {
         return Err(BIRTH_NUMBER_FORMAT);
@@ -251,6 +257,8 @@ fn birth_number_facts(text: &str) -> Result<BirthNumberFacts, Problem> {
     let mut checksum_ok = true;
     let year = match serial.len() {
         // 9 digits: issued until 1953, no check digit.
+        3 if foreign && yy < 54 => 2000 + yy,
+        3 if foreign => 1900 + yy,
         3 if yy < 54 => 1900 + yy,
         3 => return Err(BIRTH_NUMBER_NINE_DIGITS_LATE),
         4 => {
@@ -439,6 +447,12 @@ mod tests {
         rc_other_date: "785212/1233", "1978-02-13", None => [BIRTH_NUMBER_OTHER_DATE];
         rc_other_sex: "785212/1233", "", M => [BIRTH_NUMBER_OTHER_SEX];
         rc_other_sex_plus_20: "047101/1233", "", M => [BIRTH_NUMBER_OTHER_SEX];
+        rc_register_form_1998: "985725/X001", "1998-07-25", F => [];
+        rc_register_form_no_slash_2012: "125725X001", "2012-07-25", F => [];
+        rc_register_form_other_sex: "125725X001", "", M => [BIRTH_NUMBER_OTHER_SEX];
+        rc_register_form_no_date: "121325X001", "", None => [BIRTH_NUMBER_NO_DATE];
+        rc_register_form_lowercase: "125725x001", "", None => [BIRTH_NUMBER_FORMAT];
+        rc_register_form_short: "125725X01", "", None => [BIRTH_NUMBER_FORMAT];
     }
 
     #[test]

@@ -27,10 +27,16 @@ pub(super) fn check(pupil: &Pupil, out: &mut Findings) {
     if pupil.id.trim().is_empty() {
         out.add("id", Item::Pupil, ID);
     }
-    if text(&pupil.surname).is_none() {
+    // The Czech MŠMT register (školní matrika) carries no names: its pupils are identified by
+    // rodné číslo. A pupil read from it (holding its codes) and named nowhere is complete.
+    let (surname, first_name) = (text(&pupil.surname), text(&pupil.first_name));
+    if pupil.cz_register.is_some() && surname.is_none() && first_name.is_none() {
+        return;
+    }
+    if surname.is_none() {
         out.add("surname", Item::Pupil, SURNAME);
     }
-    if text(&pupil.first_name).is_none() {
+    if first_name.is_none() {
         out.add("first_name", Item::Pupil, FIRST_NAME);
     }
 }
@@ -68,5 +74,20 @@ mod tests {
             assert_eq!(got, expected, "{pupil:?}");
         }
         assert_eq!(ID.severity, crate::Severity::Error);
+    }
+
+    #[test]
+    fn a_register_pupil_named_nowhere_needs_no_name_but_half_a_name_is_still_an_error() {
+        let register = Some(crate::model::CzRegister::default());
+        let nameless =
+            Pupil { id: "P-1".into(), cz_register: register.clone(), ..Pupil::default() };
+        let mut out = Findings::default();
+        check(&nameless, &mut out);
+        assert!(out.items.is_empty());
+        let half = Pupil { surname: Some("Nováková".into()), ..nameless };
+        let mut out = Findings::default();
+        check(&half, &mut out);
+        let fields: Vec<_> = out.items.iter().map(|f| f.field.as_ref()).collect();
+        assert_eq!(fields, ["first_name"]);
     }
 }

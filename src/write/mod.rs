@@ -7,6 +7,7 @@
 pub mod csv;
 pub mod jsonl;
 pub mod mapped;
+pub mod matrika;
 pub mod oneroster;
 pub mod output;
 pub mod parquet;
@@ -18,6 +19,7 @@ pub mod xml;
 pub use self::csv::{CsvWriteOptions, CsvWriter};
 pub use self::jsonl::JsonlWriter;
 pub use self::mapped::MappedCsvWriter;
+pub use self::matrika::MatrikaWriter;
 pub use self::oneroster::OneRosterWriter;
 pub use self::parquet::ParquetWriter;
 pub use self::xlsx::XlsxWriter;

@@ -14,7 +14,7 @@
 use super::oneroster::NotWritten;
 use super::staged::{StagedFile, Store};
 use super::{private, CsvWriteOptions, CsvWriter, JsonlWriter, ParquetWriter, Sink};
-use super::{OneRosterWriter, XlsxWriter, XmlWriter};
+use super::{MatrikaWriter, OneRosterWriter, XlsxWriter, XmlWriter};
 use crate::error::{Error, Result};
 use crate::read::Format;
 use std::fs::File;
@@ -73,6 +73,8 @@ pub enum OutFormat {
     Parquet,
     /// A OneRoster 1.2 bulk CSV folder (`manifest.csv` and a table per file).
     OneRoster,
+    /// A Czech MŠMT školní matrika document (`<MATRIKA>`, one `<VETA>` per pupil).
+    Matrika,
 }
 
 impl From<Format> for OutFormat {
@@ -80,6 +82,7 @@ impl From<Format> for OutFormat {
         match format {
             Format::Csv => OutFormat::Csv,
             Format::Xml => OutFormat::Xml,
+            Format::Matrika => OutFormat::Matrika,
             Format::Jsonl => OutFormat::Jsonl,
             Format::OneRoster => OutFormat::OneRoster,
             Format::Spreadsheet => OutFormat::Xlsx,
@@ -121,6 +124,7 @@ pub fn open_released(
             let dir = AtomicDir::create(path)?;
             (Box::new(ParquetWriter::create(dir.path(), as_text)?), Target::Dir(dir))
         }
+        OutFormat::Matrika => return open_matrika(path),
         _ if stdout => (record_sink(format, io::stdout(), &name, None)?, Target::Stdout),
         _ => {
             let file = AtomicFile::create(path)?;
@@ -146,6 +150,37 @@ pub fn open_oneroster(path: &Path, today: chrono::NaiveDate) -> Result<Output> {
     Ok(Output { sink: Box::new(writer), target: Target::Dir(dir), not_written })
 }
 
+/// Open a školní matrika document at `path` (standard output for `-`);
+/// [`Output::not_written`] then counts the values the register has no item for.
+pub fn open_matrika(path: &Path) -> Result<Output> {
+    let name = path.display().to_string();
+    if path == Path::new(STDOUT) {
+        let writer = MatrikaWriter::new(io::stdout(), name)?;
+        let not_written = Some(writer.not_written());
+        return Ok(Output { sink: Box::new(writer), target: Target::Stdout, not_written });
+    }
+    let file = AtomicFile::create(path)?;
+    let handle = file.temp.as_file().try_clone().map_err(|e| Error::io(path, e))?;
+    let writer = MatrikaWriter::new(handle, name)?;
+    let not_written = Some(writer.not_written());
+    Ok(Output { sink: Box::new(writer), target: Target::File(file), not_written })
+}
+
+/// The run's notices for the values an output had no place for, one line per field, named by
+/// the format: `matrika: surname: 24 values not written: …`.
+pub fn not_written_notes(format: OutFormat, counts: &NotWritten) -> Vec<String> {
+    match format {
+        OutFormat::Matrika => super::matrika::not_written_lines(counts)
+            .into_iter()
+            .map(|line| format!("matrika: {line}"))
+            .collect(),
+        _ => super::oneroster::not_written_lines(counts)
+            .into_iter()
+            .map(|line| format!("oneroster: {line}"))
+            .collect(),
+    }
+}
+
 /// The one-stream writer of `format` (XML, JSON Lines or XLSX) on `out`.
 fn record_sink<W: Write + Send + 'static>(
     format: OutFormat,
@@ -166,7 +201,8 @@ impl Output {
         &mut *self.sink
     }
 
-    /// For a OneRoster output, the counts of values it had no column for, by field.
+    /// For a OneRoster or matrika output, the counts of values it had no place for, by
+    /// field.
     pub fn not_written(&self) -> Option<NotWritten> {
         self.not_written.clone()
     }

@@ -7,7 +7,6 @@ use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 use teczka::model::schema::{released_schema_text, released_xsd};
 use teczka::report::tables::TablesWriter;
-use teczka::write::oneroster::not_written_lines;
 use teczka::write::output;
 use teczka::write::output::{AtomicDir, AtomicFile, OutFormat};
 
@@ -90,6 +89,9 @@ enum To {
     /// learning platform's roster import.
     #[value(name = "oneroster")]
     OneRoster,
+    /// The Czech MŠMT školní matrika XML (one <VETA> per pupil); what it has no item for
+    /// (names, guardians, grades, …) is counted and reported.
+    Matrika,
 }
 
 /// Run `convert`.
@@ -102,6 +104,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         To::Parquet => OutFormat::Parquet,
         To::Tables => return tables(args),
         To::OneRoster => OutFormat::OneRoster,
+        To::Matrika => OutFormat::Matrika,
     };
     let stdout = args.output == Path::new("-");
     if stdout && matches!(to, OutFormat::Csv | OutFormat::Parquet | OutFormat::OneRoster) {
@@ -154,8 +157,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     write_mapping(release.as_ref())?;
     out.commit()?;
     if let Some(counts) = &not_written {
-        for line in not_written_lines(counts) {
-            note!("teczka: oneroster: {line}");
+        for line in output::not_written_notes(to, counts) {
+            note!("teczka: {line}");
         }
     }
     if let Some(release) = release.as_ref().filter(|_| !stdout) {

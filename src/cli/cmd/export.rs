@@ -18,7 +18,6 @@ use teczka::model::schema::{pupil_schema_text, released_schema_text, released_xs
 use teczka::policy::Purpose;
 use teczka::report::tables::TablesWriter;
 use teczka::report::Counts;
-use teczka::write::oneroster::not_written_lines;
 use teczka::write::output::OutFormat;
 use teczka::write::OneRosterWriter;
 use teczka::write::{Sink, Tee};
@@ -103,6 +102,9 @@ enum ExportFormat {
     /// A OneRoster 1.2 bulk CSV folder (data/records/oneroster/).
     #[value(name = "oneroster")]
     OneRoster,
+    /// The Czech MŠMT školní matrika XML (data/records/matrika.xml); what it has no item for
+    /// is counted and reported.
+    Matrika,
 }
 
 impl ExportFormat {
@@ -114,6 +116,7 @@ impl ExportFormat {
             ExportFormat::Tables => "tables",
             ExportFormat::Parquet => "parquet",
             ExportFormat::OneRoster => "oneroster",
+            ExportFormat::Matrika => "matrika",
         }
     }
 }
@@ -176,6 +179,7 @@ fn write_records(
     let records = data.join("records");
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     let mut not_written = None;
+    let mut matrika_not_written = None;
     let mut formats = args.formats.clone();
     formats.dedup();
     for format in formats {
@@ -205,7 +209,14 @@ fn write_records(
             ExportFormat::OneRoster => {
                 let folder = records.join("oneroster");
                 let writer = OneRosterWriter::create_in(store, &folder, args.check.today())?;
-                not_written = Some(writer.not_written());
+                not_written = Some((OutFormat::OneRoster, writer.not_written()));
+                sinks.push(Box::new(writer));
+            }
+            ExportFormat::Matrika => {
+                let path = records.join("matrika.xml");
+                let name = path.display().to_string();
+                let writer = teczka::write::MatrikaWriter::new(store.create(&path)?, name)?;
+                matrika_not_written = Some((OutFormat::Matrika, writer.not_written()));
                 sinks.push(Box::new(writer));
             }
         }
@@ -230,8 +241,10 @@ fn write_records(
     };
     let finished = job.run(&mut tee)?;
     drop(tee);
-    for line in not_written.iter().flat_map(not_written_lines) {
-        note!("teczka: oneroster: {line}");
+    for (format, counts) in not_written.iter().chain(&matrika_not_written) {
+        for line in teczka::write::output::not_written_notes(*format, counts) {
+            note!("teczka: {line}");
+        }
     }
     if let Some(risk) = &finished.risk {
         note!("teczka: {}", super::anonymity_summary(risk));

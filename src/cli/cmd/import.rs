@@ -142,8 +142,13 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         }
         (_, format) => {
             let mut out = output::open(format, &args.output, args.csv.options())?;
+            let not_written = out.not_written();
             let n = copy(&mut archive, source, out.sink())?;
             out.commit()?;
+            for line in not_written.iter().flat_map(|c| output::not_written_notes(format.into(), c))
+            {
+                eprintln!("teczka: {line}");
+            }
             n
         }
     };

@@ -13,6 +13,11 @@
 //! external resource is fetched), allows only the five predefined entities and numeric character
 //! references, bounds nesting depth, and reports invalid UTF-8 with its byte position. Lines are
 //! counted here because quick-xml reports byte offsets only.
+//!
+//! The same reader reads the Czech školní matrika ([`crate::read::matrika`]): when the root
+//! element is `<MATRIKA>` (or `--format matrika` asks for it), each record element goes to the
+//! matrika's collector instead of the SOU element builder, through the `Collect` trait, so both
+//! families share every protection above.
 
 mod build;
 mod tap;
@@ -46,6 +51,56 @@ pub const ROOT: &str = "pupils";
 pub(crate) fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
         || c >= '\u{10000}'
+}
+
+/// Which XML document family a reader accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// Whichever the root element names: `<pupils>` or the matrika root.
+    Auto,
+    /// teczka's SOU-like `<pupils>` only.
+    Sou,
+    /// The Czech MŠMT školní matrika only ([`crate::read::matrika`]).
+    Matrika,
+}
+
+/// Gathers one record element's events into a pupil: the SOU-like [`Builder`] or the
+/// matrika's flat record ([`crate::read::matrika`]). The reader owns the XML safety (depth,
+/// entities, encoding, sizes); a collector sees only checked names and text.
+pub(crate) trait Collect {
+    /// An element opens inside the record (names as raw bytes, already checked as UTF-8).
+    fn open(&mut self, local: &[u8], qname: &[u8], ours: bool, line: u64, attributes: &[String]);
+    /// The innermost open element closes; `true` when it was the record's own element.
+    fn close(&mut self) -> bool;
+    /// Checked text inside the innermost open element.
+    fn text(&mut self, text: &str, line: u64);
+    /// Whether whitespace read now would be dropped, so the reader may skip it unchecked.
+    fn drops_space(&self) -> bool;
+    /// Give up: drop what was read, read past the rest, reject the record for `message`.
+    fn too_large(&mut self, field: String, message: String);
+    /// The pupil and every problem found, as `(field, rule, message)`.
+    fn finish(self: Box<Self>) -> (crate::model::Pupil, Vec<(String, crate::Rule, String)>);
+}
+
+impl Collect for Builder {
+    fn open(&mut self, local: &[u8], qname: &[u8], ours: bool, line: u64, attributes: &[String]) {
+        Builder::open(self, local, qname, ours, line, attributes)
+    }
+    fn close(&mut self) -> bool {
+        Builder::close(self)
+    }
+    fn text(&mut self, text: &str, line: u64) {
+        Builder::text(self, text, line)
+    }
+    fn drops_space(&self) -> bool {
+        Builder::drops_space(self)
+    }
+    fn too_large(&mut self, field: String, message: String) {
+        Builder::too_large(self, field, message)
+    }
+    fn finish(self: Box<Self>) -> (crate::model::Pupil, Vec<(String, crate::Rule, String)>) {
+        Builder::finish(*self)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -124,6 +179,7 @@ pub struct XmlReader<R> {
     started: bool,
     record: u64,
     done: bool,
+    dialect: Dialect,
 }
 
 impl XmlReader<File> {
@@ -155,7 +211,14 @@ impl<R: Read> XmlReader<R> {
             started: false,
             record: 0,
             done: false,
+            dialect: Dialect::Auto,
         }
+    }
+
+    /// Accept only the given document family (a forced `--format`).
+    pub(crate) fn with_dialect(mut self, dialect: Dialect) -> XmlReader<R> {
+        self.dialect = dialect;
+        self
     }
 
     /// A location at quick-xml offset `offset` (which must not precede the checkpoint).
@@ -253,7 +316,7 @@ impl<R: Read> XmlReader<R> {
     /// Decode and check a text or CDATA section, then add it to the field being read.
     fn add_char_data<E: std::fmt::Display>(
         &mut self,
-        builder: &mut Builder,
+        builder: &mut dyn Collect,
         offset: u64,
         content: std::result::Result<std::borrow::Cow<'_, str>, E>,
     ) -> Result<()> {
@@ -267,7 +330,7 @@ impl<R: Read> XmlReader<R> {
     }
 
     /// Add checked text to the field being read, noting its line for messages.
-    fn add_text(&mut self, builder: &mut Builder, offset: u64, text: &str) {
+    fn add_text(&mut self, builder: &mut dyn Collect, offset: u64, text: &str) {
         let line = self.xml.get_mut().line_at(offset);
         builder.text(text, line);
     }
@@ -367,20 +430,29 @@ impl<R: Read> XmlReader<R> {
                 Event::Eof => {
                     return match self.state {
                         State::Epilog => Ok(None),
-                        State::Prolog => Err(self.syntax(
-                            before,
-                            format!(
-                                "the document has no `<{ROOT}>` root element: is it empty or \
-                                 not teczka's SOU-like XML?"
-                            ),
-                        )),
-                        State::Root => Err(self.syntax(
-                            before,
-                            format!(
-                                "the document ends before `</{ROOT}>`: the file is truncated; \
-                                 export or copy it again"
-                            ),
-                        )),
+                        State::Prolog => {
+                            let (root, kind) = match self.dialect {
+                                Dialect::Matrika => (self.root_name(), "a školní matrika file"),
+                                _ => (ROOT, "teczka's SOU-like XML"),
+                            };
+                            Err(self.syntax(
+                                before,
+                                format!(
+                                    "the document has no `<{root}>` root element: is it empty \
+                                     or not {kind}?"
+                                ),
+                            ))
+                        }
+                        State::Root => {
+                            let root = self.root_name();
+                            Err(self.syntax(
+                                before,
+                                format!(
+                                    "the document ends before `</{root}>`: the file is \
+                                     truncated; export or copy it again"
+                                ),
+                            ))
+                        }
                     };
                 }
             }
@@ -406,10 +478,11 @@ impl<R: Read> XmlReader<R> {
             State::Root => self.read_pupil(buf, before, ns, start, empty).map(Some),
             State::Epilog => {
                 let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
+                let root = self.root_name();
                 Err(self.syntax(
                     before,
                     format!(
-                        "element `{name}` after the end of `</{ROOT}>`: a document has only one \
+                        "element `{name}` after the end of `</{root}>`: a document has only one \
                          root element"
                     ),
                 ))
@@ -421,6 +494,24 @@ impl<R: Read> XmlReader<R> {
         self.check_depth(1, before)?;
         let ours = self.namespace_ok(before, ns)?;
         let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
+        let matrika = start.name().as_ref() == crate::read::matrika::ROOT.as_bytes();
+        match (self.dialect, matrika) {
+            (Dialect::Auto | Dialect::Matrika, true) => {
+                self.dialect = Dialect::Matrika;
+                return self.root_attributes_within_limit(before, start);
+            }
+            (Dialect::Matrika, false) => {
+                return Err(self.syntax(
+                    before,
+                    format!(
+                        "the root element is `<{name}>`, not `<{}>`: this is not a školní \
+                         matrika file; drop --format matrika to read other XML",
+                        crate::read::matrika::ROOT
+                    ),
+                ))
+            }
+            _ => self.dialect = Dialect::Sou,
+        }
         if start.local_name().as_ref() != ROOT.as_bytes() {
             return Err(self.syntax(
                 before,
@@ -439,14 +530,7 @@ impl<R: Read> XmlReader<R> {
                 ),
             ));
         }
-        if self.attribute_count(before, start)?.is_none() {
-            return Err(Error::limit(
-                self.location_at(before),
-                "attributes on the root element",
-                self.limits.max_attributes as u64,
-                "raise --max-attributes only if the file is trusted",
-            ));
-        }
+        self.root_attributes_within_limit(before, start)?;
         for attribute in start.attributes() {
             let attribute = match attribute {
                 Ok(attribute) => attribute,
@@ -472,7 +556,37 @@ impl<R: Read> XmlReader<R> {
         Ok(())
     }
 
+    fn root_attributes_within_limit(&mut self, before: u64, start: &BytesStart<'_>) -> Result<()> {
+        if self.attribute_count(before, start)?.is_none() {
+            return Err(Error::limit(
+                self.location_at(before),
+                "attributes on the root element",
+                self.limits.max_attributes as u64,
+                "raise --max-attributes only if the file is trusted",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The root element of the document family being read.
+    fn root_name(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Matrika => crate::read::matrika::ROOT,
+            _ => ROOT,
+        }
+    }
+
     fn stray_text(&mut self, offset: u64) -> Error {
+        if self.dialect == Dialect::Matrika {
+            let (root, record) = (crate::read::matrika::ROOT, crate::read::matrika::RECORD);
+            return self.syntax(
+                offset,
+                format!(
+                    "text outside any `<{record}>` element: the `<{root}>` document holds text \
+                     only inside record items; remove it"
+                ),
+            );
+        }
         self.syntax(
             offset,
             format!(
@@ -577,7 +691,7 @@ impl<R: Read> XmlReader<R> {
     /// Open an element inside a record.
     fn open_child(
         &mut self,
-        builder: &mut Builder,
+        builder: &mut dyn Collect,
         at: u64,
         depth: usize,
         ns: &Ns,
@@ -614,13 +728,14 @@ impl<R: Read> XmlReader<R> {
         let ours = self.namespace_ok(before, &ns)?;
         let attributes = self.attribute_names(before, &start)?;
         let qname = String::from_utf8_lossy(start.name().as_ref()).into_owned();
-        let mut builder =
-            if ours && start.local_name().as_ref() == Entity::Pupil.element().as_bytes() {
-                let names = attributes.as_deref().unwrap_or_default();
-                Builder::pupil(&self.limits, location.line, names)
-            } else {
-                Builder::other(&qname, location.line, &self.limits)
-            };
+        let names = attributes.as_deref().unwrap_or_default();
+        let mut builder: Box<dyn Collect> = if self.dialect == Dialect::Matrika {
+            crate::read::matrika::collector(&self.limits, &qname, location.line, names, self.record)
+        } else if ours && start.local_name().as_ref() == Entity::Pupil.element().as_bytes() {
+            Box::new(Builder::pupil(&self.limits, location.line, names))
+        } else {
+            Box::new(Builder::other(&qname, location.line, &self.limits))
+        };
         if attributes.is_none() {
             let message = self.too_many_attributes(qname.as_bytes(), location.line);
             builder.too_large(String::new(), message);
@@ -632,10 +747,10 @@ impl<R: Read> XmlReader<R> {
             match event {
                 Event::Start(e) => {
                     depth += 1;
-                    self.open_child(&mut builder, at, depth, &ns, &e)?;
+                    self.open_child(&mut *builder, at, depth, &ns, &e)?;
                 }
                 Event::Empty(e) => {
-                    self.open_child(&mut builder, at, depth + 1, &ns, &e)?;
+                    self.open_child(&mut *builder, at, depth + 1, &ns, &e)?;
                     builder.close();
                 }
                 Event::End(_) => {
@@ -648,13 +763,15 @@ impl<R: Read> XmlReader<R> {
                     if builder.drops_space() && is_plain_space(&text) {
                         continue;
                     }
-                    self.add_char_data(&mut builder, at, text.xml10_content())?;
+                    self.add_char_data(&mut *builder, at, text.xml10_content())?;
                 }
-                Event::CData(data) => self.add_char_data(&mut builder, at, data.xml10_content())?,
+                Event::CData(data) => {
+                    self.add_char_data(&mut *builder, at, data.xml10_content())?
+                }
                 Event::GeneralRef(reference) => {
                     let raw = reference.to_vec();
                     let text = self.resolve_ref(at, &raw)?;
-                    self.add_text(&mut builder, at, &text);
+                    self.add_text(&mut *builder, at, &text);
                 }
                 Event::Comment(_) | Event::PI(_) => {}
                 Event::Decl(_) => {

@@ -1,0 +1,413 @@
+//! Czech MŠMT školní matrika XML output: one `<VETA>` per pupil under a `<MATRIKA>` root, the
+//! items [`crate::read::matrika`] reads, in its order ([`ITEMS`], then the `PO` items).
+//!
+//! Only what the register can hold is written, and only in the form its code lists take: a
+//! rodné číslo without the slash (`RRNNDDXXXX`), dates as `DD.MM.RRRR`, the residence address
+//! as its `OBECB`/`OKRESB` codes, support measures as their degree (`PO`). The local id goes
+//! to `KOD_ZAKA` unless it is the rodné číslo itself. A value that fails its item's check (a
+//! commune given by name, a class level `IV`) is not written.
+//!
+//! Nothing is dropped silently: every value not written — names, guardians, grades, address
+//! lines, health, a value in a form the register does not take — is counted per field
+//! ([`MatrikaWriter::not_written`]); the commands print the counts.
+
+use super::oneroster::NotWritten;
+use super::Sink;
+use crate::error::{Error, Result};
+use crate::model::released::ReleasedPupil;
+use crate::model::Pupil;
+use crate::read::matrika::{
+    format_date, is_eu, is_valid, support_degree, Check, CZECHIA, ITEMS, RECORD, ROOT, SUPPORT,
+};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashSet};
+use std::io::{BufWriter, Write};
+use std::sync::Arc;
+
+/// Writes pupils as a školní matrika document: see the [module documentation](self).
+///
+/// # Example
+///
+/// ```
+/// use teczka::write::{MatrikaWriter, Sink};
+/// use teczka::Pupil;
+///
+/// let mut out = Vec::new();
+/// let mut writer = MatrikaWriter::new(&mut out, "-")?;
+/// let pupil = Pupil {
+///     id: "125725X001".into(),
+///     birth_number: Some("125725/X001".into()),
+///     surname: Some("Nováková".into()),
+///     ..Pupil::default()
+/// };
+/// writer.write(&pupil)?;
+/// writer.finish()?;
+/// let counts = writer.not_written();
+/// drop(writer);
+/// let text = String::from_utf8(out)?;
+/// assert!(text.contains("<RODC>125725X001</RODC>"));
+/// assert_eq!(counts.lock().unwrap().get("surname"), Some(&1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct MatrikaWriter<W: Write> {
+    out: BufWriter<W>,
+    name: Arc<str>,
+    not_written: NotWritten,
+    finished: bool,
+}
+
+impl<W: Write> MatrikaWriter<W> {
+    /// Start the document on `out`; `name` is used in error messages.
+    pub fn new(out: W, name: impl Into<Arc<str>>) -> Result<MatrikaWriter<W>> {
+        let mut writer = MatrikaWriter {
+            out: BufWriter::with_capacity(1 << 16, out),
+            name: name.into(),
+            not_written: NotWritten::default(),
+            finished: false,
+        };
+        let head = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{ROOT}>\n");
+        writer.put(head.as_bytes())?;
+        Ok(writer)
+    }
+
+    /// The counts of values the register has no item for, by field (`surname`,
+    /// `guardians`, `addresses[].town`); filled as pupils are written.
+    pub fn not_written(&self) -> NotWritten {
+        Arc::clone(&self.not_written)
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        self.out.write_all(bytes).map_err(|e| Error::io(&*self.name, e))
+    }
+
+    /// Write one pupil given as the JSON object of the model (as read, or as released).
+    fn record(&mut self, pupil: &Map<String, Value>) -> Result<()> {
+        let (items, written) = items(pupil);
+        let mut text = format!("  <{RECORD}>\n");
+        for (name, value) in items {
+            let value = quick_xml::escape::escape(value.as_str());
+            text.push_str(&format!("    <{name}>{value}</{name}>\n"));
+        }
+        text.push_str(&format!("  </{RECORD}>\n"));
+        self.put(text.as_bytes())?;
+        let mut counts = BTreeMap::new();
+        for (key, value) in pupil {
+            count(value, key, &group(key), &written, &mut counts);
+        }
+        if let Ok(mut total) = self.not_written.lock() {
+            for (key, n) in counts {
+                *total.entry(key).or_insert(0) += n;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Sink for MatrikaWriter<W> {
+    fn write(&mut self, pupil: &Pupil) -> Result<()> {
+        let value = serde_json::to_value(pupil)
+            .map_err(|e| Error::input(&*self.name, format!("cannot lay out a pupil: {e}")))?;
+        let Value::Object(map) = value else { return Ok(()) };
+        self.record(&map)
+    }
+
+    fn write_released(&mut self, pupil: &ReleasedPupil) -> Result<()> {
+        self.record(&pupil.to_map())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        if self.finished {
+            return Ok(());
+        }
+        self.finished = true;
+        self.put(format!("</{ROOT}>\n").as_bytes())?;
+        self.out.flush().map_err(|e| Error::io(&*self.name, e))
+    }
+}
+
+/// A pupil's items in writing order, and the concrete paths (`addresses.0.commune`) of the
+/// values they hold.
+struct Veta<'a> {
+    pupil: &'a Map<String, Value>,
+    values: BTreeMap<&'static str, String>,
+    support: Vec<String>,
+    written: HashSet<String>,
+}
+
+impl Veta<'_> {
+    /// Take the text at `path` (`enrolment.school_id`) as item `name` if it passes the check.
+    fn take(&mut self, name: &'static str, path: &str) {
+        let Some(text) = lookup(self.pupil, path) else { return };
+        let text = text.trim();
+        let Some(spec) = ITEMS.iter().find(|i| i.name == name) else { return };
+        // The model keeps dates as ISO text; the register writes them DD.MM.RRRR.
+        let value = match spec.check {
+            Check::Date => match chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+                Ok(date) => format_date(date),
+                Err(_) => return,
+            },
+            _ => text.to_string(),
+        };
+        if is_valid(spec.check, &value) && !value.is_empty() {
+            self.values.insert(name, value);
+            self.written.insert(path.to_string());
+        }
+    }
+}
+
+/// The items of `pupil` and the paths written.
+fn items(pupil: &Map<String, Value>) -> (Vec<(&'static str, String)>, HashSet<String>) {
+    let mut veta =
+        Veta { pupil, values: BTreeMap::new(), support: Vec::new(), written: HashSet::new() };
+    for spec in &ITEMS {
+        match spec.field {
+            "id" | "birth_number" | "sex" | "addresses[].commune" | "addresses[].county" => {}
+            field => veta.take(spec.name, field),
+        }
+    }
+    identity(&mut veta);
+    residence(&mut veta);
+    citizenship(&mut veta);
+    for (i, entry) in array(pupil, "counselling").iter().enumerate() {
+        let kind = entry.get("kind").and_then(Value::as_str).and_then(support_degree);
+        if let Some(degree) = kind.filter(|d| is_valid(SUPPORT.check, d)) {
+            veta.support.push(degree.to_string());
+            veta.written.insert(format!("counselling.{i}.kind"));
+        }
+    }
+    let Veta { mut values, support, written, .. } = veta;
+    let mut out: Vec<(&'static str, String)> =
+        ITEMS.iter().filter_map(|i| values.remove(i.name).map(|v| (i.name, v))).collect();
+    out.extend(support.into_iter().map(|d| (SUPPORT.name, d)));
+    (out, written)
+}
+
+/// `RODC` (without the slash) and `KOD_ZAKA` (the id, unless it is the rodné číslo).
+fn identity(veta: &mut Veta<'_>) {
+    let birth_number = lookup(veta.pupil, "birth_number").map(|b| b.trim().replace('/', ""));
+    let usable = |b: &String| !b.is_empty() && b.chars().all(|c| c.is_ascii_alphanumeric());
+    if let Some(rodc) = birth_number.filter(usable) {
+        veta.values.insert("RODC", rodc);
+        veta.written.insert("birth_number".into());
+    }
+    let sex = match veta.pupil.get("sex").and_then(Value::as_str) {
+        Some("male") => Some("1"),
+        Some("female") => Some("2"),
+        _ => None,
+    };
+    if let Some(code) = sex {
+        veta.values.insert("POHLAVI", code.into());
+        veta.written.insert("sex".into());
+    }
+    let id = lookup(veta.pupil, "id").unwrap_or_default();
+    // A `veta-N` id is the record's place, which the reader gives it again.
+    if crate::read::matrika::is_record_id(&id) {
+        veta.written.insert("id".into());
+    } else {
+        veta.take("KOD_ZAKA", "id");
+    }
+}
+
+/// `OBECB` and `OKRESB` from the first residence address.
+fn residence(veta: &mut Veta<'_>) {
+    let addresses = array(veta.pupil, "addresses");
+    let residence = addresses.iter().position(|a| a.get("kind") == Some(&Value::from("residence")));
+    let Some(i) = residence else { return };
+    let before = veta.written.len();
+    veta.take("OBECB", &format!("addresses.{i}.commune"));
+    veta.take("OKRESB", &format!("addresses.{i}.county"));
+    if veta.written.len() > before {
+        veta.written.insert(format!("addresses.{i}.kind"));
+    }
+}
+
+/// `STPR` from the register code, or Czechia from `national_citizen`; the citizenship flags
+/// count as written when the code says the same.
+fn citizenship(veta: &mut Veta<'_>) {
+    let czech = veta.pupil.get("national_citizen") == Some(&Value::Bool(true));
+    if czech && !veta.values.contains_key("STPR") {
+        veta.values.insert("STPR", CZECHIA.into());
+    }
+    let Some(code) = veta.values.get("STPR").cloned() else { return };
+    let flags = [("national_citizen", code == CZECHIA), ("eu_citizen", is_eu(&code))];
+    for (flag, value) in flags {
+        if veta.pupil.get(flag) == Some(&Value::Bool(value)) {
+            veta.written.insert(flag.into());
+        }
+    }
+}
+
+/// The text at a dotted path of plain fields (`enrolment.school_id`, `addresses.0.commune`).
+fn lookup(pupil: &Map<String, Value>, path: &str) -> Option<String> {
+    let mut value = None::<&Value>;
+    for (i, step) in path.split('.').enumerate() {
+        value = if i == 0 {
+            pupil.get(step)
+        } else {
+            match value? {
+                Value::Object(map) => map.get(step),
+                Value::Array(items) => items.get(step.parse::<usize>().ok()?),
+                _ => None,
+            }
+        };
+    }
+    match value? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn array<'a>(pupil: &'a Map<String, Value>, key: &str) -> &'a [Value] {
+    pupil.get(key).and_then(Value::as_array).map_or(&[], Vec::as_slice)
+}
+
+/// The key a top-level field's unwritten values are counted under: lists the register has
+/// no item for at all are counted whole (`grades`), the rest field by field.
+fn group(key: &str) -> String {
+    match key {
+        "addresses" | "counselling" => format!("{key}[]"),
+        _ => key.to_string(),
+    }
+}
+
+/// Count the leaves under `value` (at concrete `path`, counted under `key`) not written.
+fn count(
+    value: &Value,
+    path: &str,
+    key: &str,
+    written: &HashSet<String>,
+    counts: &mut BTreeMap<String, u64>,
+) {
+    match value {
+        Value::Object(map) => {
+            for (name, child) in map {
+                let key = if key.contains('.') || key.ends_with("[]") || is_struct(key) {
+                    format!("{key}.{name}")
+                } else {
+                    key.to_string()
+                };
+                count(child, &format!("{path}.{name}"), &key, written, counts);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                count(item, &format!("{path}.{i}"), key, written, counts);
+            }
+        }
+        Value::Null => {}
+        _ if written.contains(path) => {}
+        _ => *counts.entry(key.to_string()).or_insert(0) += 1,
+    }
+}
+
+/// Top-level structs counted field by field (`enrolment.school_name`).
+fn is_struct(key: &str) -> bool {
+    matches!(key, "enrolment" | "cz_register" | "indicators")
+}
+
+/// Why the values of a field were not written, for the run's notice.
+pub fn reason(field: &str) -> &'static str {
+    match field {
+        "birth_date" | "enrolment.admission_date" | "enrolment.leaving_date" => {
+            "not a full date (a released year or month cannot be a register date)"
+        }
+        "addresses[].commune" | "addresses[].county" => {
+            "the register takes the residence's ZÚJ and district codes, not names"
+        }
+        "national_citizen" | "eu_citizen" => {
+            "the register holds the citizenship as a country code (STPR), and none is known"
+        }
+        "id" => "KOD_ZAKA takes 1-20 letters, digits, `-` or `_`",
+        _ if crate::read::matrika::ITEMS.iter().any(|i| i.field == field) => {
+            "not in the form the register's code list takes"
+        }
+        _ => "the školní matrika has no item for them",
+    }
+}
+
+/// The run's notices for what a matrika output left out, one line per field:
+/// `surname: 24 values not written: the školní matrika has no item for them`.
+pub fn not_written_lines(counts: &NotWritten) -> Vec<String> {
+    let Ok(counts) = counts.lock() else { return Vec::new() };
+    counts
+        .iter()
+        .map(|(field, n)| format!("{field}: {n} values not written: {}", reason(field)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Address, AddressKind, Enrolment, Guardian};
+
+    fn written(write: impl FnOnce(&mut MatrikaWriter<&mut Vec<u8>>)) -> (String, Vec<String>) {
+        let mut out = Vec::new();
+        let mut writer = MatrikaWriter::new(&mut out, "m.xml").unwrap();
+        write(&mut writer);
+        writer.finish().unwrap();
+        let lines = not_written_lines(&writer.not_written());
+        drop(writer);
+        (String::from_utf8(out).unwrap(), lines)
+    }
+
+    #[test]
+    fn items_are_escaped_in_order_and_every_value_left_out_is_counted() {
+        let pupil = Pupil {
+            id: "veta-1".into(),
+            birth_number: Some("140315/1233".into()),
+            surname: Some("Dvořák".into()),
+            national_citizen: Some(true),
+            eu_citizen: Some(true),
+            addresses: vec![Address {
+                kind: Some(AddressKind::Residence),
+                commune: Some("Olomouc".into()),
+                county: Some("CZ0712".into()),
+                town: Some("Olomouc".into()),
+                ..Address::default()
+            }],
+            guardians: vec![Guardian {
+                surname: Some("Dvořáková".into()), ..Guardian::default()
+            }],
+            enrolment: Some(Enrolment {
+                class_symbol: Some("6&A".into()),
+                class_level: Some("VI".into()),
+                school_name: Some("ZŠ".into()),
+                ..Enrolment::default()
+            }),
+            ..Pupil::default()
+        };
+        let (xml, lines) = written(|w| w.write(&pupil).unwrap());
+        assert_eq!(
+            xml,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MATRIKA>\n  <VETA>\n    \
+             <RODC>1403151233</RODC>\n    <STPR>203</STPR>\n    <OKRESB>CZ0712</OKRESB>\n    \
+             <TRIDA>6&amp;A</TRIDA>\n  </VETA>\n</MATRIKA>\n"
+        );
+        assert_eq!(
+            lines,
+            [
+                "addresses[].commune: 1 values not written: the register takes the residence's \
+                 ZÚJ and district codes, not names",
+                "addresses[].town: 1 values not written: the školní matrika has no item for them",
+                "enrolment.class_level: 1 values not written: not in the form the register's \
+                 code list takes",
+                "enrolment.school_name: 1 values not written: the školní matrika has no item \
+                 for them",
+                "guardians: 1 values not written: the školní matrika has no item for them",
+                "surname: 1 values not written: the školní matrika has no item for them",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_released_year_is_no_register_date_and_is_counted() {
+        let map = serde_json::json!({ "id": "Z1", "birth_date": "2014", "sex": "female" });
+        let released = ReleasedPupil::from_map(map.as_object().unwrap()).unwrap();
+        let (xml, lines) = written(|w| w.write_released(&released).unwrap());
+        assert!(xml.contains("<KOD_ZAKA>Z1</KOD_ZAKA>\n    <POHLAVI>2</POHLAVI>"), "{xml}");
+        assert!(!xml.contains("DAT_NAROZ"));
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].starts_with("birth_date: 1 values not written: not a full date"));
+    }
+}
