@@ -68,7 +68,7 @@ fn bad_codes_are_reported_by_line_and_element_never_by_value() {
          code: item `<KSTPR>` at line 8 is not in its code list",
         "record 2 (line 11, byte 283): pupil `veta-2`: field `birth_number`: \
          birth-number-checksum",
-        "field `BOTY`: unknown-field: element `<BOTY>` at line 22",
+        "field `Boty`: unknown-field: element `<Boty>` at line 22",
         "field `enrolment.admission_date`: type: item `<ZAHDAT>` at line 20 is not a real date",
         "field `addresses[].commune`: code: item `<OBECB>` at line 21",
     ] {
@@ -175,6 +175,16 @@ fn held(p: &Pupil, i: u64) -> Pupil {
         leaving_code: item("KOD_UKON", r.leaving_code.as_deref()),
         field_of_study: item("OBOR", r.field_of_study.as_deref()),
         education_form: item("FST", r.education_form.as_deref()),
+        // Items named as one teczka reads into a field are not written back (the field is
+        // counted as not written); values come back trimmed, as every item's.
+        other_items: r.other_items.as_deref().and_then(|text| {
+            let kept: Vec<(String, String)> = matrika::decode_other_items(text)
+                .into_iter()
+                .filter(|(name, _)| matrika::is_other_item_name(name))
+                .map(|(name, value)| (name, value.trim().to_string()))
+                .collect();
+            matrika::encode_other_items(&kept)
+        }),
     };
     let e = p.enrolment.clone().unwrap_or_default();
     let enrolment = Enrolment {

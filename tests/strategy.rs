@@ -304,13 +304,19 @@ pub fn cz_register() -> BoxedStrategy<CzRegister> {
     (
         (opt_date(), code("0[1-9]"), code("[0-9]{3}"), code("[1-7]"), code("[0-9]{3}")),
         (code("[0-9]{9}"), code("[0-9A-Z]{1,2}"), code("[0-9A-Z]{1,2}")),
-        (code("[0-9]{2}-[0-9]{2}-[A-Z]/[0-9]{2}"), code("[0-9]{2}")),
+        (
+            code("[0-9]{2}-[0-9]{2}-[A-Z]/[0-9]{2}"),
+            code("[0-9]{2}"),
+            option::of(
+                "([A-Z][A-Z0-9_]{0,6}=[0-9A-Za-z]{0,4}\n){0,2}[A-Z][A-Z0-9_]{0,6}=[0-9A-Za-z]{1,4}",
+            ),
+        ),
     )
         .prop_map(|(a, b, c)| {
             let (collection_date, school_part, citizenship, citizenship_kind, previous_education) =
                 a;
             let (previous_school, admission_code, leaving_code) = b;
-            let (field_of_study, education_form) = c;
+            let (field_of_study, education_form, other_items) = c;
             CzRegister {
                 collection_date,
                 school_part,
@@ -322,6 +328,7 @@ pub fn cz_register() -> BoxedStrategy<CzRegister> {
                 leaving_code,
                 field_of_study,
                 education_form,
+                other_items,
             }
         })
         .boxed()

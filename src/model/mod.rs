@@ -672,4 +672,11 @@ pub struct CzRegister {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-teczka-class" = "quasi"))]
     pub education_form: Option<String>,
+    /// Items of the record teczka has no field for, in file order, carried so that nothing
+    /// is lost: one `CODE=value` per line, `%`, `=` and line breaks in a value written as
+    /// `%25`, `%3D`, `%0A` and `%0D` (`ZPUSOB=1\nFIN=3`). What they hold is not known, so
+    /// they are classed as direct identifiers: a policy must say what becomes of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-teczka-class" = "direct"))]
+    pub other_items: Option<String>,
 }

@@ -285,12 +285,66 @@ type Problem = (String, Rule, String);
 
 /// An item's text being read.
 struct Open {
-    /// Index into [`ITEMS`], or `None` for `PO`.
+    /// Index into [`ITEMS`], or `None` for `PO` or an item teczka has no field for.
     item: Option<usize>,
+    /// The name of an item teczka has no field for, carried in `cz_register.other_items`.
+    other: Option<String>,
     text: String,
     line: u64,
     /// Set when the value is dropped (too long, nested elements): it was reported.
     spoilt: bool,
+}
+
+impl Open {
+    /// The item's element name and the model field it goes to, for messages.
+    fn names(&self) -> (&str, &'static str) {
+        match (self.item, &self.other) {
+            (Some(i), _) => (ITEMS[i].name, ITEMS[i].field),
+            (None, Some(other)) => (other, OTHER_ITEMS),
+            (None, None) => (SUPPORT.name, SUPPORT.field),
+        }
+    }
+}
+
+/// The model field carrying the items teczka has no field for.
+pub const OTHER_ITEMS: &str = "cz_register.other_items";
+
+/// Whether `name` can be an item teczka carries without knowing it: named like the
+/// register's items (a capital letter, then capitals, digits or `_`, at most 32), and not
+/// one of the items teczka reads into fields.
+pub fn is_other_item_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    name.len() <= 32
+        && bytes.next().is_some_and(|b| b.is_ascii_uppercase())
+        && bytes.all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && name != SUPPORT.name
+        && ITEMS.iter().all(|i| i.name != name)
+}
+
+/// The carried items as `cz_register.other_items` holds them: `NAME=value` lines, with `%`
+/// and line breaks in a value escaped (`%25`, `%0A`, `%0D`) so that every value is one line.
+pub fn encode_other_items(items: &[(String, String)]) -> Option<String> {
+    let lines: Vec<String> = items
+        .iter()
+        .map(|(name, value)| {
+            let value = value.replace('%', "%25").replace('\n', "%0A").replace('\r', "%0D");
+            format!("{name}={value}")
+        })
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
+/// The items in a `cz_register.other_items` text, in order; a line without `=` is an item
+/// with an empty value.
+pub fn decode_other_items(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            let (name, value) = line.split_once('=').unwrap_or((line, ""));
+            let value = value.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%");
+            (name.to_string(), value)
+        })
+        .collect()
 }
 
 /// Gathers one `<VETA>` (or reports another element under the root); see [`collector`].
@@ -304,6 +358,8 @@ struct Veta {
     open: Option<Open>,
     values: [Option<(String, u64)>; ITEMS.len()],
     support: Vec<(String, u64)>,
+    /// Items teczka has no field for, in file order: name and value.
+    others: Vec<(String, String)>,
     problems: Vec<Problem>,
     too_large: Option<(String, String)>,
     stray_text: bool,
@@ -326,6 +382,7 @@ pub(crate) fn collector(
         open: None,
         values: Default::default(),
         support: Vec::new(),
+        others: Vec::new(),
         problems: Vec::new(),
         too_large: None,
         stray_text: false,
@@ -371,16 +428,27 @@ impl Veta {
         let name = String::from_utf8_lossy(qname).into_owned();
         let index = ITEMS.iter().position(|i| ours && i.name.as_bytes() == local);
         let support = ours && local == SUPPORT.name.as_bytes();
-        if index.is_none() && !support {
+        let other = (ours && index.is_none() && !support && is_other_item_name(&name))
+            .then(|| name.clone());
+        if index.is_none() && !support && other.is_none() {
             self.report(
                 &name,
                 Rule::UnknownField,
                 format!(
-                    "element `<{name}>` at line {line} is not an item teczka knows of a školní \
-                     matrika record (see the README's list), so its content would be lost: \
-                     remove it, or export the file again without it"
+                    "element `<{name}>` at line {line} is not named as a školní matrika item \
+                     is (capital letters, digits and `_`, no namespace), so it cannot be \
+                     carried: remove it, or export the file again without it"
                 ),
             );
+            return;
+        }
+        if other.is_some() && self.others.len() >= self.max_list_items {
+            let message = format!(
+                "the record holds more than {} items teczka has no field for (passed at line \
+                 {line}): it is rejected unread; raise --max-list-items if the file is trusted",
+                self.max_list_items
+            );
+            self.too_large(OTHER_ITEMS.into(), message);
             return;
         }
         if let Some(i) = index.filter(|&i| self.values[i].is_some()) {
@@ -404,7 +472,7 @@ impl Veta {
             self.too_large(SUPPORT.field.into(), message);
             return;
         }
-        self.open = Some(Open { item: index, text: String::new(), line, spoilt: false });
+        self.open = Some(Open { item: index, other, text: String::new(), line, spoilt: false });
     }
 
     /// Store a closed item's text (trimmed: a code is the same code with spaces around it).
@@ -413,9 +481,10 @@ impl Veta {
             return;
         }
         let value = (open.text.trim().to_string(), open.line);
-        match open.item {
-            Some(i) => self.values[i] = Some(value),
-            None => self.support.push(value),
+        match (open.item, open.other) {
+            (Some(i), _) => self.values[i] = Some(value),
+            (None, Some(name)) => self.others.push((name, value.0)),
+            (None, None) => self.support.push(value),
         }
     }
 }
@@ -435,8 +504,8 @@ impl Collect for Veta {
             2 => {
                 let Some(open) = self.open.as_mut() else { return };
                 open.spoilt = true;
-                let item = open.item.map_or(SUPPORT.name, |i| ITEMS[i].name);
-                let field = open.item.map_or(SUPPORT.field, |i| ITEMS[i].field);
+                let (item, field) = open.names();
+                let item = item.to_string();
                 self.report(
                     field,
                     Rule::Schema,
@@ -484,9 +553,9 @@ impl Collect for Veta {
             return;
         }
         open.spoilt = true;
-        let (item, field, at) =
-            (open.item.map_or(SUPPORT.name, |i| ITEMS[i].name), open.item, open.line);
-        let field = field.map_or(SUPPORT.field, |i| ITEMS[i].field);
+        let at = open.line;
+        let (item, field) = open.names();
+        let item = item.to_string();
         self.report(
             field,
             Rule::FieldSize,
@@ -518,7 +587,12 @@ impl Collect for Veta {
         if !veta.is_record {
             return (Pupil::default(), veta.problems);
         }
-        let mut build = Build { values: veta.values, problems: veta.problems, record: veta.record };
+        let mut build = Build {
+            values: veta.values,
+            others: veta.others,
+            problems: veta.problems,
+            record: veta.record,
+        };
         let pupil = build.pupil(&veta.support);
         (pupil, build.problems)
     }
@@ -532,6 +606,7 @@ impl Collect for Veta {
 struct Build {
     record: u64,
     values: [Option<(String, u64)>; ITEMS.len()],
+    others: Vec<(String, String)>,
     problems: Vec<Problem>,
 }
 
@@ -617,6 +692,7 @@ impl Build {
             leaving_code: self.get("KOD_UKON"),
             field_of_study: self.get("OBOR"),
             education_form: self.get("FST"),
+            other_items: encode_other_items(&self.others),
         }
     }
 
@@ -719,8 +795,10 @@ mod tests {
             "enrolment.class_level", Rule::Code, "item `<ROCNIK>`";
         degree_six: "<RODC>1403151233</RODC><PO>6</PO>" =>
             "counselling[].kind", Rule::Code, "item `<PO>`";
-        unknown_item: "<RODC>1403151233</RODC><JMENO>x</JMENO>" =>
-            "JMENO", Rule::UnknownField, "element `<JMENO>` at line 3 is not an item";
+        unknown_element: "<RODC>1403151233</RODC><Jmeno>x</Jmeno>" =>
+            "Jmeno", Rule::UnknownField, "element `<Jmeno>` at line 3 is not named as";
+        nested_other_item: "<RODC>1403151233</RODC><ZPUSOB>1<b/></ZPUSOB>" =>
+            "cz_register.other_items", Rule::Schema, "element `<b>` at line 3 inside item `<ZPUSOB>`";
         repeated_item: "<RODC>1403151233</RODC>\n<IZO>102345678</IZO>\n<IZO>102345679</IZO>" =>
             "enrolment.school_id", Rule::Schema, "item `<IZO>` appears a second time in the record (line 5)";
         nested_element: "<RODC>1403151233</RODC><TRIDA>6<b>A</b></TRIDA>" =>
@@ -760,6 +838,40 @@ mod tests {
             (Some("804"), Some("U"))
         );
         assert_eq!(r.collection_date, NaiveDate::from_ymd_opt(2025, 9, 30));
+    }
+
+    #[test]
+    fn items_without_a_field_are_carried_in_order_and_never_in_a_message() {
+        let data = "<MATRIKA><VETA><RODC>1403151233</RODC><ZPUSOB>1</ZPUSOB>\
+                    <JAZYK_O> CZ </JAZYK_O><PRERUS></PRERUS><ZPUSOB>2</ZPUSOB></VETA></MATRIKA>";
+        let record = records(data).remove(0);
+        assert!(record.problems.is_empty(), "{:?}", record.problems);
+        let carried = record.pupil.cz_register.unwrap().other_items.unwrap();
+        assert_eq!(carried, "ZPUSOB=1\nJAZYK_O=CZ\nPRERUS=\nZPUSOB=2");
+        assert_eq!(
+            decode_other_items(&carried),
+            [("ZPUSOB", "1"), ("JAZYK_O", "CZ"), ("PRERUS", ""), ("ZPUSOB", "2")]
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+        );
+        for name in ["ZPUSOB", "FIN", "JAZYK_O", "A1"] {
+            assert!(is_other_item_name(name), "{name}");
+        }
+        for name in ["IZO", "PO", "Zpusob", "1A", "_A", "", &"A".repeat(33), "ZP-1"] {
+            assert!(!is_other_item_name(name), "{name}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever a carried value holds (line breaks, `%`, `=`), it comes back as it was.
+        #[test]
+        fn carried_items_decode_to_what_was_encoded(
+            items in proptest::collection::vec(("[A-Z][A-Z0-9_]{0,5}", "[a-z=%\r\n0-9 ]{0,12}"), 0..5)
+        ) {
+            let items: Vec<(String, String)> = items;
+            let encoded = encode_other_items(&items);
+            proptest::prop_assert_eq!(encoded.is_none(), items.is_empty());
+            proptest::prop_assert_eq!(decode_other_items(&encoded.unwrap_or_default()), items);
+        }
     }
 
     #[test]

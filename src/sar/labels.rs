@@ -191,6 +191,7 @@ const FIELD_LABELS: &[(&str, [&str; 3])] = &[
     ("cz_register.leaving_code", ["Sposób zakończenia (kod)", "Kód ukončení vzdělávání", "Leaving (code)"]),
     ("cz_register.field_of_study", ["Kierunek kształcenia (kod)", "Obor vzdělání", "Field of education (code)"]),
     ("cz_register.education_form", ["Forma kształcenia (kod)", "Forma vzdělávání", "Form of education (code)"]),
+    ("cz_register.other_items", ["Inne pozycje matriki (kod=wartość)", "Další položky matriky (kód=hodnota)", "Other register items (code=value)"]),
 ];
 
 /// An enum value of the model (`female`, `mid_year`, `excused`, …) in words, or `None` for a

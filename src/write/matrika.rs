@@ -1,5 +1,6 @@
 //! Czech MŠMT školní matrika XML output: one `<VETA>` per pupil under a `<MATRIKA>` root, the
-//! items [`crate::read::matrika`] reads, in its order ([`ITEMS`], then the `PO` items).
+//! items [`crate::read::matrika`] reads, in its order ([`ITEMS`], then the `PO` items, then
+//! the items a register file carried that teczka has no field for, `cz_register.other_items`).
 //!
 //! Only what the register can hold is written, and only in the form its code lists take: a
 //! rodné číslo without the slash (`RRNNDDXXXX`), dates as `DD.MM.RRRR`, the residence address
@@ -17,7 +18,8 @@ use crate::error::{Error, Result};
 use crate::model::released::ReleasedPupil;
 use crate::model::Pupil;
 use crate::read::matrika::{
-    format_date, is_eu, is_valid, support_degree, Check, CZECHIA, ITEMS, RECORD, ROOT, SUPPORT,
+    decode_other_items, format_date, is_eu, is_other_item_name, is_valid, support_degree, Check,
+    CZECHIA, ITEMS, OTHER_ITEMS, RECORD, ROOT, SUPPORT,
 };
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashSet};
@@ -156,7 +158,7 @@ impl Veta<'_> {
 }
 
 /// The items of `pupil` and the paths written.
-fn items(pupil: &Map<String, Value>) -> (Vec<(&'static str, String)>, HashSet<String>) {
+fn items(pupil: &Map<String, Value>) -> (Vec<(String, String)>, HashSet<String>) {
     let mut veta =
         Veta { pupil, values: BTreeMap::new(), support: Vec::new(), written: HashSet::new() };
     for spec in &ITEMS {
@@ -175,11 +177,27 @@ fn items(pupil: &Map<String, Value>) -> (Vec<(&'static str, String)>, HashSet<St
             veta.written.insert(format!("counselling.{i}.kind"));
         }
     }
+    let others = other_items(&mut veta);
     let Veta { mut values, support, written, .. } = veta;
-    let mut out: Vec<(&'static str, String)> =
-        ITEMS.iter().filter_map(|i| values.remove(i.name).map(|v| (i.name, v))).collect();
-    out.extend(support.into_iter().map(|d| (SUPPORT.name, d)));
+    let mut out: Vec<(String, String)> = ITEMS
+        .iter()
+        .filter_map(|i| values.remove(i.name).map(|v| (i.name.to_string(), v)))
+        .collect();
+    out.extend(support.into_iter().map(|d| (SUPPORT.name.to_string(), d)));
+    out.extend(others);
     (out, written)
+}
+
+/// The items a register file carried that teczka has no field for, written back last, in
+/// their order. The field counts as written only when every item in it could be (an item
+/// named like one teczka reads into a field would be read back as that field).
+fn other_items(veta: &mut Veta<'_>) -> Vec<(String, String)> {
+    let Some(text) = lookup(veta.pupil, OTHER_ITEMS) else { return Vec::new() };
+    let items = decode_other_items(&text);
+    if items.iter().all(|(name, _)| is_other_item_name(name)) {
+        veta.written.insert(OTHER_ITEMS.into());
+    }
+    items.into_iter().filter(|(name, _)| is_other_item_name(name)).collect()
 }
 
 /// `RODC` (without the slash) and `KOD_ZAKA` (the id, unless it is the rodné číslo).
