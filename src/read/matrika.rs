@@ -6,7 +6,7 @@
 //! The items and their forms are taken from the vendors' public descriptions:
 //! * Bakaláři, *Stručný popis formátu souboru předávaných dat ze školní matriky*
 //!   (<https://napoveda.bakalari.cz/ev_eltpopisformatu.htm>: `RDAT` as `DD.MM.RRRR`, `IZO` 9
-//!   characters, `CAST` 2, `RODC` as `RRNNDDXXXX`) and the item pages
+//!   characters, `CAST` 2, `RODC` as `RRNNDD` and a 4-character serial) and the item pages
 //!   `https://napoveda.bakalari.cz/elt_<item>.htm` (`elt_stpr`, `elt_kstpr`, `elt_obecb`,
 //!   `elt_zahdat`, `elt_kod_ukon`, `elt_pohlavi`, `elt_kod_zaka`, `elt_kod_zmen`);
 //! * Bakaláři FAQ ZN0076 (<https://bakalari.cz/Schools/FaqDetail?KId=ZN0076>): a pupil without

@@ -3,7 +3,7 @@
 //! the items a register file carried that teczka has no field for, `cz_register.other_items`).
 //!
 //! Only what the register can hold is written, and only in the form its code lists take: a
-//! rodné číslo without the slash (`RRNNDDXXXX`), dates as `DD.MM.RRRR`, the residence address
+//! rodné číslo without the slash (`RRNNDD` and its serial), dates as `DD.MM.RRRR`, the residence address
 //! as its `OBECB`/`OKRESB` codes, support measures as their degree (`PO`). The local id goes
 //! to `KOD_ZAKA` unless it is the rodné číslo itself. A value that fails its item's check (a
 //! commune given by name, a class level `IV`) is not written.
