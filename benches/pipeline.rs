@@ -60,6 +60,31 @@ fn readers(c: &mut Criterion) {
             opened.records.for_each(|r| drop(black_box(r.expect("record"))))
         })
     });
+    // The pupils file alone: the single-file CSV path (rows split and assembled in parallel).
+    let pupils_file = [Input { path: csv_dir.path().join("pupils.csv"), entity: None }];
+    group.bench_function("csv_pupils_file", |b| {
+        b.iter(|| {
+            let opened = teczka::read::open(&pupils_file, &options).expect("open");
+            opened.records.for_each(|r| drop(black_box(r.expect("record"))))
+        })
+    });
+    group.finish();
+    search(c, &std::fs::read_to_string(csv_dir.path().join("grades.csv")).expect("grades"));
+}
+
+/// The subject-access prefilter on every row of a child file: what a search costs per row
+/// before anything is parsed.
+fn search(c: &mut Criterion, rows: &str) {
+    let rows: Vec<&str> = rows.lines().collect();
+    let mut group = c.benchmark_group("search");
+    group.sample_size(10).throughput(Throughput::Elements(rows.len() as u64));
+    for subject in ["pesel:05221421151", "email:jan.nowak@example.pl", "id:P-000042"] {
+        let subject: teczka::sar::Subject = subject.parse().expect("subject");
+        group.bench_function(
+            format!("prefilter_{}", subject.masked().split(' ').next().unwrap_or("")),
+            |b| b.iter(|| rows.iter().filter(|row| subject.may_be_in(row)).count()),
+        );
+    }
     group.finish();
 }
 
@@ -73,6 +98,17 @@ fn validate(c: &mut Criterion) {
         b.iter_batched_ref(
             || records.clone(),
             |records| records.iter_mut().for_each(|r| validator.check(r)),
+            BatchSize::LargeInput,
+        )
+    });
+    // The one sequential stage: a fresh index each iteration, as a run starts with one.
+    group.bench_function("duplicates", |b| {
+        b.iter_batched_ref(
+            || records.clone(),
+            |records| {
+                let mut duplicates = teczka::validate::Duplicates::new();
+                records.iter_mut().for_each(|r| duplicates.check(r));
+            },
             BatchSize::LargeInput,
         )
     });
