@@ -344,16 +344,6 @@ pub fn reason(field: &str) -> &'static str {
     }
 }
 
-/// The run's notices for what a matrika output left out, one line per field:
-/// `surname: 24 values not written: the školní matrika has no item for them`.
-pub fn not_written_lines(counts: &NotWritten) -> Vec<String> {
-    let Ok(counts) = counts.lock() else { return Vec::new() };
-    counts
-        .iter()
-        .map(|(field, n)| format!("{field}: {n} values not written: {}", reason(field)))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,7 +354,11 @@ mod tests {
         let mut writer = MatrikaWriter::new(&mut out, "m.xml").unwrap();
         write(&mut writer);
         writer.finish().unwrap();
-        let lines = not_written_lines(&writer.not_written());
+        let lines = crate::write::output::not_written_notes(
+            crate::write::output::OutFormat::Matrika,
+            &writer.not_written(),
+        );
+        let lines = lines.into_iter().map(|l| l.replacen("matrika: ", "", 1)).collect();
         drop(writer);
         (String::from_utf8(out).unwrap(), lines)
     }

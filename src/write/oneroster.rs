@@ -746,16 +746,6 @@ pub fn reason(field: &str) -> &'static str {
     }
 }
 
-/// The run's notices for what a OneRoster output left out, one line per field:
-/// `grades: 1204 values not written: OneRoster has no home for them`.
-pub fn not_written_lines(counts: &NotWritten) -> Vec<String> {
-    let Ok(counts) = counts.lock() else { return Vec::new() };
-    counts
-        .iter()
-        .map(|(field, n)| format!("{field}: {n} values not written: {}", reason(field)))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -169,16 +169,15 @@ pub fn open_matrika(path: &Path) -> Result<Output> {
 /// The run's notices for the values an output had no place for, one line per field, named by
 /// the format: `matrika: surname: 24 values not written: …`.
 pub fn not_written_notes(format: OutFormat, counts: &NotWritten) -> Vec<String> {
-    match format {
-        OutFormat::Matrika => super::matrika::not_written_lines(counts)
-            .into_iter()
-            .map(|line| format!("matrika: {line}"))
-            .collect(),
-        _ => super::oneroster::not_written_lines(counts)
-            .into_iter()
-            .map(|line| format!("oneroster: {line}"))
-            .collect(),
-    }
+    let (name, reason): (&str, fn(&str) -> &'static str) = match format {
+        OutFormat::Matrika => ("matrika", super::matrika::reason),
+        _ => ("oneroster", super::oneroster::reason),
+    };
+    let Ok(counts) = counts.lock() else { return Vec::new() };
+    counts
+        .iter()
+        .map(|(field, n)| format!("{name}: {field}: {n} values not written: {}", reason(field)))
+        .collect()
 }
 
 /// The one-stream writer of `format` (XML, JSON Lines or XLSX) on `out`.
