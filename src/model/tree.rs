@@ -68,6 +68,18 @@ pub fn pupil_tree() -> &'static [Node] {
     })
 }
 
+/// The fields of `entity`: the pupil's own, or those of one item of its list.
+pub fn entity_nodes(entity: Entity) -> &'static [Node] {
+    let Some(collection) = entity.collection() else { return pupil_tree() };
+    pupil_tree()
+        .iter()
+        .find_map(|node| match node {
+            Node::List { name, children, .. } if *name == collection => Some(&children[..]),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 fn insert(
     nodes: &mut Vec<Node>,
     segments: &[&'static str],

@@ -9,28 +9,64 @@ use super::fields::ValueKind;
 use chrono::NaiveDate;
 use serde_json::{Map, Number, Value};
 
+/// One leaf value parsed from its text, borrowing the text (or the enum's word) where the
+/// value is the text as written, so a reader that fills the model straight from its cells
+/// allocates nothing it does not keep.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell<'a> {
+    /// Text as written, a canonical `YYYY-MM-DD` date, or an enum's word.
+    Text(&'a str),
+    /// Text that had to be rewritten: a date given as `DD.MM.YYYY`.
+    Owned(String),
+    /// A yes/no value.
+    Bool(bool),
+    /// A whole or decimal number.
+    Number(Number),
+}
+
+impl Cell<'_> {
+    /// The value as JSON, as [`parse_leaf`] gives it.
+    pub fn into_value(self) -> Value {
+        match self {
+            Cell::Text(text) => Value::String(text.to_string()),
+            Cell::Owned(text) => Value::String(text),
+            Cell::Bool(b) => Value::Bool(b),
+            Cell::Number(n) => Value::Number(n),
+        }
+    }
+}
+
 /// Parse one text leaf into a JSON value of the field's kind.
 ///
 /// Returns `Ok(None)` for an empty cell (absent), and `Err` with a plain-language message that
 /// never contains the value.
 pub fn parse_leaf(kind: &ValueKind, text: &str) -> Result<Option<Value>, String> {
+    Ok(parse_cell(kind, text)?.map(Cell::into_value))
+}
+
+/// Parse one text leaf into a [`Cell`] of the field's kind: what [`parse_leaf`] does, without
+/// building a JSON value (the CSV reader's path, a cell at a time).
+pub fn parse_cell<'a>(kind: &'a ValueKind, text: &'a str) -> Result<Option<Cell<'a>>, String> {
     if text.is_empty() {
         return Ok(None);
     }
     let trimmed = text.trim();
     let value = match kind {
-        ValueKind::Text => Value::String(text.to_string()),
-        ValueKind::Date => Value::String(match iso_date(trimmed) {
+        ValueKind::Text => Cell::Text(text),
+        ValueKind::Date => match iso_date(trimmed) {
             // Already canonical: keep the text, no parse-and-format round trip.
-            Some(_) => trimmed.to_string(),
-            None => parse_date(trimmed)?.format("%Y-%m-%d").to_string(),
-        }),
-        ValueKind::Bool => Value::Bool(parse_bool(trimmed)?),
-        ValueKind::Integer => {
-            trimmed.parse::<i64>().map(Value::from).map_err(|_| "not a whole number".to_string())?
-        }
-        ValueKind::Number => Value::Number(parse_number(trimmed)?),
-        ValueKind::Enum(words) => Value::String(parse_enum(words, trimmed)?),
+            Some(_) => Cell::Text(trimmed),
+            None => Cell::Owned(parse_date(trimmed)?.format("%Y-%m-%d").to_string()),
+        },
+        ValueKind::Bool => Cell::Bool(parse_bool(trimmed)?),
+        ValueKind::Integer => Cell::Number(
+            trimmed
+                .parse::<i64>()
+                .map(Number::from)
+                .map_err(|_| "not a whole number".to_string())?,
+        ),
+        ValueKind::Number => Cell::Number(parse_number(trimmed)?),
+        ValueKind::Enum(words) => Cell::Text(enum_word(words, trimmed)?),
     };
     Ok(Some(value))
 }
@@ -125,19 +161,22 @@ const ENUM_ALIASES: &[(&str, &str)] = &[
     ("sp", "late"),
 ];
 
-fn parse_enum(words: &[String], text: &str) -> Result<String, String> {
+/// The word of `words` that `text` means: the word itself, in any case and with `-` or
+/// spaces for `_`, or one of its Polish and Czech aliases.
+fn enum_word<'w>(words: &'w [String], text: &str) -> Result<&'w str, String> {
     if let Some(word) = words.iter().find(|w| *w == text) {
-        return Ok(word.clone());
+        return Ok(word);
     }
     let lower = text.to_lowercase();
     let canonical = lower.replace(['-', ' '], "_");
     if let Some(word) = words.iter().find(|w| **w == canonical) {
-        return Ok(word.clone());
+        return Ok(word);
     }
     ENUM_ALIASES
         .iter()
-        .find(|(alias, word)| *alias == lower && words.iter().any(|w| w == word))
-        .map(|(_, word)| word.to_string())
+        .filter(|(alias, _)| *alias == lower)
+        .find_map(|(_, word)| words.iter().find(|w| w == word))
+        .map(String::as_str)
         .ok_or_else(|| format!("not one of the allowed values: use {}", words.join(", ")))
 }
 

@@ -23,16 +23,16 @@
 use super::decode::{
     damaged_header, first_non_ascii_sample, prepare, TextDecoder, DAMAGED, SAMPLE_BYTES,
 };
-use super::mapping::{self, address_slot_kind, Target};
-use super::object::Object;
+use super::fill::{Row, Shape};
+use super::mapping::{self, Target};
 use super::{source_name, Limits, Notice, NoticeLevel, Prefilter, ReadOptions};
 use crate::error::{column_letters, Error, Location, Result};
 use crate::model::record::{Part, Record, Rule};
-use crate::model::value::parse_leaf;
+use crate::model::value::{parse_cell, Cell};
+use crate::model::FieldSpec;
 use crate::model::{Entity, Pupil};
 use rayon::prelude::*;
-use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
@@ -222,9 +222,9 @@ pub(crate) struct FilePlan {
     pub headers: Vec<String>,
     /// What each column carries.
     pub targets: Vec<Target>,
-    /// Per column, where its value goes in the object of its entity (slot indices along the
-    /// field tree), found once here rather than by name for every cell.
-    pub slots: Vec<Option<Vec<usize>>>,
+    /// Which column fills which field of the model object a row reads into, compiled once
+    /// here rather than looked up by name for every cell.
+    pub shape: Shape,
     /// The column holding the pupil id: `id` in a pupil file, the pupil reference in a child
     /// file.
     pub id_column: Option<usize>,
@@ -358,9 +358,8 @@ impl FilePlan {
         let mapping = options.mapping.as_ref();
         let targets: Vec<Target> =
             headers.iter().map(|h| mapping::resolve(entity, h, mapping)).collect();
-        let slots = targets.iter().map(|t| slot_of(entity, t)).collect();
         let plan = FilePlan {
-            slots,
+            shape: Shape::of_file(entity, &targets),
             id_column: targets.iter().position(|t| match t {
                 Target::Field(f) => entity == Entity::Pupil && f.key == "id",
                 Target::PupilRef => true,
@@ -747,7 +746,7 @@ impl Splitter {
     }
 
     /// The cells of `text`, which holds exactly one row.
-    pub fn split(&mut self, text: &str) -> Vec<&str> {
+    pub fn split<'a>(&'a mut self, text: &'a str) -> Vec<&'a str> {
         self.core.reset();
         // Unquoting only ever shortens the text, so the output always fits.
         self.out.resize(text.len() + 1, 0);
@@ -817,14 +816,11 @@ pub(crate) fn detect_delimiter(head: &[u8], complete: bool) -> u8 {
 /// A problem found while reading one row: field path, rule, message.
 pub(crate) type Problem = (String, Rule, String);
 
-/// What a row's cells say, grouped by where the values go.
-pub(crate) struct Assigned {
-    /// Values of the file's own entity (the pupil, or one child item), by key.
-    pub own: Object,
-    /// Inline addresses of a pupil row, by slot.
-    pub addresses: [Option<Object>; 3],
-    /// Inline guardians of a pupil row, by number.
-    pub guardians: BTreeMap<u32, Object>,
+/// What a row's cells say.
+pub(crate) struct Assigned<'c> {
+    /// Per column, its cell parsed by its field's kind; `None` for an empty cell, one that
+    /// did not parse (see `problems`) and a column that maps to no field.
+    pub cells: Vec<Option<Cell<'c>>>,
     /// The id cell (the pupil's own id, or a child row's pupil reference), trimmed.
     pub id: Option<String>,
     /// Whether the row's values are not used: it has the wrong number of cells, or none of
@@ -835,11 +831,9 @@ pub(crate) struct Assigned {
 }
 
 /// Parse the cells of one row by the plan.
-pub(crate) fn assign(plan: &FilePlan, cells: &[&str], limits: &Limits) -> Assigned {
+pub(crate) fn assign<'c>(plan: &FilePlan, cells: &[&'c str], limits: &Limits) -> Assigned<'c> {
     let mut out = Assigned {
-        own: Object::of(plan.entity),
-        addresses: [None, None, None],
-        guardians: BTreeMap::new(),
+        cells: Vec::new(),
         id: plan.id_column.and_then(|i| cells.get(i)).map(|c| c.trim().to_string()),
         unusable: false,
         problems: Vec::new(),
@@ -849,58 +843,50 @@ pub(crate) fn assign(plan: &FilePlan, cells: &[&str], limits: &Limits) -> Assign
         out.problems.push(problem);
         return out;
     }
-    for (i, (cell, target)) in cells.iter().zip(&plan.targets).enumerate() {
-        let field = match target {
-            Target::Field(f) => *f,
-            Target::Address { field, .. } | Target::Guardian { field, .. } => *field,
-            Target::PupilRef | Target::Skip | Target::Unknown => continue,
+    out.cells.reserve_exact(cells.len());
+    for (i, (&cell, target)) in cells.iter().zip(&plan.targets).enumerate() {
+        let parsed = match target {
+            Target::Field(field)
+            | Target::Address { field, .. }
+            | Target::Guardian { field, .. } => parse_column(plan, i, field, cell, limits),
+            Target::PupilRef | Target::Skip | Target::Unknown => Ok(None),
         };
-        // `is_ascii` first: most cells are digits and dates, and the char search costs more.
-        if !cell.is_ascii() && cell.contains(DAMAGED) {
-            out.problems.push(damaged_cell(plan, i));
-            continue;
-        }
-        if cell.len() > limits.max_field_bytes {
-            out.problems.push((
-                plan.field_path(i),
-                Rule::FieldSize,
-                format!(
-                    "column {}: the value is {} bytes long, over the limit of {}; raise \
-                     --max-field-bytes if the file is trusted",
-                    plan.column_name(i),
-                    cell.len(),
-                    limits.max_field_bytes
-                ),
-            ));
-            continue;
-        }
-        let value = match parse_leaf(&field.kind, cell) {
-            Ok(Some(value)) => value,
-            Ok(None) => continue,
-            Err(message) => {
-                out.problems.push((
-                    plan.field_path(i),
-                    Rule::Type,
-                    format!("column {}: {message}", plan.column_name(i)),
-                ));
-                continue;
-            }
-        };
-        let object = match target {
-            Target::Address { slot, .. } => out
-                .addresses
-                .get_mut(*slot)
-                .map(|a| a.get_or_insert_with(|| Object::of(Entity::Address))),
-            Target::Guardian { number, .. } => {
-                Some(out.guardians.entry(*number).or_insert_with(|| Object::of(Entity::Guardian)))
-            }
-            _ => Some(&mut out.own),
-        };
-        if let (Some(object), Some(Some(slot))) = (object, plan.slots.get(i)) {
-            object.set_at(slot, value);
-        }
+        out.cells.push(parsed.unwrap_or_else(|problem| {
+            out.problems.push(problem);
+            None
+        }));
     }
     out
+}
+
+/// Parse the cell of column `i`, whose field is `field`: its value, or the problem with it.
+fn parse_column<'c>(
+    plan: &FilePlan,
+    i: usize,
+    field: &'static FieldSpec,
+    cell: &'c str,
+    limits: &Limits,
+) -> std::result::Result<Option<Cell<'c>>, Problem> {
+    // `is_ascii` first: most cells are digits and dates, and the char search costs more.
+    if !cell.is_ascii() && cell.contains(DAMAGED) {
+        return Err(damaged_cell(plan, i));
+    }
+    if cell.len() > limits.max_field_bytes {
+        return Err((
+            plan.field_path(i),
+            Rule::FieldSize,
+            format!(
+                "column {}: the value is {} bytes long, over the limit of {}; raise \
+                 --max-field-bytes if the file is trusted",
+                plan.column_name(i),
+                cell.len(),
+                limits.max_field_bytes
+            ),
+        ));
+    }
+    parse_cell(&field.kind, cell).map_err(|message| {
+        (plan.field_path(i), Rule::Type, format!("column {}: {message}", plan.column_name(i)))
+    })
 }
 
 /// Why a row cannot be read cell by cell, if it cannot: blank, ragged (more or fewer cells than
@@ -934,17 +920,6 @@ fn unusable_row(plan: &FilePlan, cells: &[&str]) -> Option<Problem> {
     }
     // A worksheet's cells are split by the reader, never by quotes in the text.
     swallowed_rows(plan, cells).filter(|_| plan.sheet.is_none())
-}
-
-/// Where a column's value goes: the slot path of its field in the object of the column's
-/// entity (the file's own, or an inline address or guardian).
-fn slot_of(entity: Entity, target: &Target) -> Option<Vec<usize>> {
-    match target {
-        Target::Field(field) => Object::slot_path(entity, &field.key),
-        Target::Address { field, .. } => Object::slot_path(Entity::Address, &field.key),
-        Target::Guardian { field, .. } => Object::slot_path(Entity::Guardian, &field.key),
-        Target::PupilRef | Target::Skip | Target::Unknown => None,
-    }
 }
 
 /// For a row whose quoted cells hold line breaks: how many lines it took, since a quote
@@ -1063,39 +1038,30 @@ pub(crate) fn pupil_record(
     limits: &Limits,
     ids: RowIds,
 ) -> Record {
-    let cells = splitter.split(&row.text);
-    let assigned = assign(plan, &cells, limits);
     let synthetic = ids.of(&row.location);
-    let numbered = synthetic.is_some();
-    let id = synthetic.unwrap_or_else(|| assigned.id.clone().unwrap_or_default());
-    let mut own = assigned.own;
-    let mut problems = assigned.problems;
-    // The pupil keeps its id as written (only matching trims it).
-    if numbered || !own.has("id") {
-        own.set_path("id", Value::String(id.clone()));
-    }
-    let addresses: Vec<Object> = assigned
-        .addresses
-        .into_iter()
-        .enumerate()
-        .filter_map(|(slot, address)| {
-            let mut address = address?;
-            if !address.has("kind") {
-                address.set_path("kind", Value::String(address_slot_kind(slot).into()));
-            }
-            Some(address)
-        })
-        .collect();
-    own.set_list("addresses", addresses);
-    own.set_list("guardians", assigned.guardians.into_values().collect());
-    let pupil = own.build::<Pupil>().unwrap_or_else(|_| {
-        problems.push((
-            String::new(),
-            Rule::Type,
-            "the row could not be assembled into a pupil; please report this as a bug".into(),
-        ));
-        Pupil { id, ..Pupil::default() }
-    });
+    let (pupil, problems) = {
+        let cells = splitter.split(&row.text);
+        let assigned = assign(plan, &cells, limits);
+        let own_id = plan.id_column.and_then(|i| assigned.cells.get(i)?.as_ref());
+        // The pupil keeps its id as written (only matching trims it), unless it has none.
+        let id = match (synthetic, own_id) {
+            (Some(id), _) => Some(id),
+            (None, Some(_)) => None,
+            (None, None) => Some(assigned.id.clone().unwrap_or_default()),
+        };
+        let values = Row { cells: &assigned.cells, id: id.as_deref() };
+        let mut problems = assigned.problems;
+        let pupil = plan.shape.build::<Pupil>(&values).unwrap_or_else(|_| {
+            problems.push((
+                String::new(),
+                Rule::Type,
+                "the row could not be assembled into a pupil; please report this as a bug".into(),
+            ));
+            let id = id.or(assigned.id).unwrap_or_default();
+            Pupil { id, ..Pupil::default() }
+        });
+        (pupil, problems)
+    };
     let mut record = Record { pupil, ..Record::default() };
     for (field, rule, message) in problems {
         let location = plan.problem_location(&row.location, &field);

@@ -32,7 +32,7 @@
 //! rows go to the first.
 
 use super::csv::{assign, pupil_record, CsvFile, FilePlan, RawRow, RowIds, Splitter};
-use super::object::Object;
+use super::fill::{Row, Shape};
 use super::{Limits, Notice, Prefilter};
 use crate::error::{Error, Location, Result};
 use crate::model::record::{Part, Record, Rule, Severity};
@@ -682,16 +682,18 @@ fn attach_row(
     splitters: &mut Splitters,
     limits: &Limits,
 ) {
-    let assigned = {
+    let problems = {
         let cells = splitters.get(plan.delimiter).split(&row.text);
-        assign(plan, &cells, limits)
-    };
-    let mut problems = assigned.problems;
-    if !assigned.unusable {
-        if let Err(message) = attach(&mut record.pupil, plan.entity, assigned.own) {
-            problems.push((String::new(), Rule::Type, message));
+        let assigned = assign(plan, &cells, limits);
+        let mut problems = assigned.problems;
+        if !assigned.unusable {
+            let values = Row { cells: &assigned.cells, id: None };
+            if let Err(message) = attach(&mut record.pupil, plan.entity, &plan.shape, &values) {
+                problems.push((String::new(), Rule::Type, message));
+            }
         }
-    }
+        problems
+    };
     let location = row.location;
     for (field, rule, message) in problems {
         let at = plan.problem_location(&location, &field);
@@ -700,22 +702,24 @@ fn attach_row(
     record.parts.push(Part { entity: plan.entity, location, original: row.text });
 }
 
-/// Add one child item to the pupil's list for `entity`.
-pub(crate) fn attach(
+/// Add the child item `row` holds (read by `shape`) to the pupil's list for `entity`.
+fn attach(
     pupil: &mut Pupil,
     entity: Entity,
-    item: Object,
+    shape: &Shape,
+    row: &Row<'_, '_>,
 ) -> std::result::Result<(), String> {
     fn push<T: DeserializeOwned>(
         list: &mut Vec<T>,
-        item: Object,
+        (shape, row): (&Shape, &Row<'_, '_>),
     ) -> std::result::Result<(), String> {
-        let item = item.build().map_err(|_| {
+        let item = shape.build(row).map_err(|_| {
             "the row could not be assembled into an item; please report this as a bug".to_string()
         })?;
         list.push(item);
         Ok(())
     }
+    let item = (shape, row);
     match entity {
         Entity::Pupil => Err("a pupil row cannot belong to another pupil".into()),
         Entity::Address => push(&mut pupil.addresses, item),

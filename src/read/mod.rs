@@ -8,6 +8,7 @@
 
 pub mod csv;
 mod decode;
+mod fill;
 mod join;
 pub mod jsonl;
 pub mod mapping;
