@@ -25,6 +25,35 @@ pub enum Cell<'a> {
 }
 
 impl Cell<'_> {
+    /// The text of a text value (dates and enum words included); `None` for yes/no and numbers.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Cell::Text(text) => Some(text),
+            Cell::Owned(text) => Some(text),
+            Cell::Bool(_) | Cell::Number(_) => None,
+        }
+    }
+
+    /// The same value borrowing this one's text.
+    pub fn borrowed(&self) -> Cell<'_> {
+        match self {
+            Cell::Text(text) => Cell::Text(text),
+            Cell::Owned(text) => Cell::Text(text),
+            Cell::Bool(b) => Cell::Bool(*b),
+            Cell::Number(n) => Cell::Number(n.clone()),
+        }
+    }
+
+    /// The same value owning its text, to outlive the text it was parsed from.
+    pub fn into_owned(self) -> Cell<'static> {
+        match self {
+            Cell::Text(text) => Cell::Owned(text.to_string()),
+            Cell::Owned(text) => Cell::Owned(text),
+            Cell::Bool(b) => Cell::Bool(b),
+            Cell::Number(n) => Cell::Number(n),
+        }
+    }
+
     /// The value as JSON, as [`parse_leaf`] gives it.
     pub fn into_value(self) -> Value {
         match self {

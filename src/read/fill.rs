@@ -239,8 +239,8 @@ impl<'de> de::MapAccess<'de> for FieldsAccess<'_, '_, '_> {
         seed: V,
     ) -> serde_json::Result<V::Value> {
         match self.pending.take() {
-            Some(Pending::Cell(cell)) => seed.deserialize(CellDe(cell)),
-            Some(Pending::Text(text)) => seed.deserialize(CellDe(&Cell::Text(text))),
+            Some(Pending::Cell(cell)) => seed.deserialize(CellDe(cell.borrowed())),
+            Some(Pending::Text(text)) => seed.deserialize(CellDe(Cell::Text(text))),
             Some(Pending::Group(shape)) => seed.deserialize(ShapeDe { shape, row: self.row }),
             Some(Pending::Items(items)) => seed.deserialize(ItemsDe { items, row: self.row }),
             None => Err(de::Error::custom("a map value was asked for before its key")),
@@ -294,28 +294,19 @@ impl<'de, 's, I: Iterator<Item = &'s Shape>> de::SeqAccess<'de> for ItemsAccess<
 }
 
 /// Deserialises one parsed cell as the JSON value it stands for would: text as a string (or
-/// an enum's unit variant), yes/no as a bool, numbers as serde_json's numbers.
-struct CellDe<'a, 'c>(&'a Cell<'c>);
+/// an enum's unit variant), yes/no as a bool, numbers as serde_json's numbers. Owned text is
+/// moved into the model, borrowed text copied once.
+pub(crate) struct CellDe<'c>(pub(crate) Cell<'c>);
 
-impl CellDe<'_, '_> {
-    fn text(&self) -> Option<&str> {
-        match self.0 {
-            Cell::Text(text) => Some(text),
-            Cell::Owned(text) => Some(text),
-            Cell::Bool(_) | Cell::Number(_) => None,
-        }
-    }
-}
-
-impl<'de> de::Deserializer<'de> for CellDe<'_, '_> {
+impl<'de> de::Deserializer<'de> for CellDe<'_> {
     type Error = serde_json::Error;
 
     fn deserialize_any<V: de::Visitor<'de>>(self, visitor: V) -> serde_json::Result<V::Value> {
         match self.0 {
             Cell::Text(text) => visitor.visit_str(text),
-            Cell::Owned(text) => visitor.visit_str(text),
-            Cell::Bool(b) => visitor.visit_bool(*b),
-            Cell::Number(n) => de::Deserializer::deserialize_any(n.clone(), visitor),
+            Cell::Owned(text) => visitor.visit_string(text),
+            Cell::Bool(b) => visitor.visit_bool(b),
+            Cell::Number(n) => de::Deserializer::deserialize_any(n, visitor),
         }
     }
 
@@ -329,7 +320,7 @@ impl<'de> de::Deserializer<'de> for CellDe<'_, '_> {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> serde_json::Result<V::Value> {
-        match self.text() {
+        match self.0.as_text() {
             Some(text) => {
                 visitor.visit_enum(IntoDeserializer::<serde_json::Error>::into_deserializer(text))
             }
@@ -345,7 +336,6 @@ impl<'de> de::Deserializer<'de> for CellDe<'_, '_> {
         ignored_any
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,9 +6,10 @@
 //! shape instead: `read::fill`). Slots are indexed by position in the static field tree, so
 //! setting a field costs no hashing and no key allocation.
 
+use super::fill::CellDe;
 use crate::model::tree::Node;
+use crate::model::value::Cell;
 use serde::de;
-use serde_json::Value;
 
 /// One object (the pupil, a nested struct or a list item) under construction: one slot per
 /// child node of its element, in catalogue order.
@@ -23,7 +24,7 @@ pub(crate) struct Object {
 
 /// The value of one field of an [`Object`].
 pub(crate) enum Slot {
-    Leaf(Value),
+    Leaf(Cell<'static>),
     Object(Object),
     List(Vec<Object>),
 }
@@ -126,7 +127,7 @@ impl<'de> de::MapAccess<'de> for ObjectAccess {
         seed: V,
     ) -> serde_json::Result<V::Value> {
         match self.value.take() {
-            Some(Slot::Leaf(value)) => seed.deserialize(value),
+            Some(Slot::Leaf(value)) => seed.deserialize(CellDe(value)),
             Some(Slot::Object(object)) => seed.deserialize(ObjectDe(object)),
             Some(Slot::List(items)) => seed.deserialize(ListDe(items)),
             None => Err(de::Error::custom("a map value was asked for before its key")),

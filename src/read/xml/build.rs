@@ -5,11 +5,10 @@ use super::{Limits, ROOT};
 use crate::model::fields::{fields, join, FieldSpec, ValueKind};
 use crate::model::record::Rule;
 use crate::model::tree::{pupil_tree, Node};
-use crate::model::value::parse_leaf;
+use crate::model::value::{parse_cell, Cell};
 use crate::model::{Entity, Pupil};
 use crate::read::object::{find_child, Object, ObjectDe, Slot};
 use serde::Deserialize;
-use serde_json::Value;
 
 /// What the element being read is, in the pupil's shape.
 pub(super) enum Frame {
@@ -147,7 +146,7 @@ impl Builder {
         }
         if let Some(Frame::Object { object, .. }) = self.frames.first() {
             let id = pupil_tree().iter().position(|n| n.name() == "id");
-            if let Some(Slot::Leaf(Value::String(id))) = id.and_then(|i| object.slot(i)) {
+            if let Some(Slot::Leaf(Cell::Owned(id))) = id.and_then(|i| object.slot(i)) {
                 self.id = id.clone();
             }
         }
@@ -369,10 +368,10 @@ impl Builder {
                         ),
                     );
                 } else {
-                    match parse_leaf(&spec.kind, &text) {
+                    match parse_cell(&spec.kind, &text) {
                         Ok(Some(value)) => {
                             if let Some(Frame::Object { object, .. }) = self.frames.last_mut() {
-                                object.set(index, Slot::Leaf(value));
+                                object.set(index, Slot::Leaf(value.into_owned()));
                             }
                         }
                         Ok(None) => {}
@@ -440,14 +439,14 @@ impl Builder {
                     ),
                 ));
                 if spec.kind == ValueKind::Text {
-                    object.set(index, Slot::Leaf(Value::String(String::new())));
+                    object.set(index, Slot::Leaf(Cell::Owned(String::new())));
                 }
             }
         } else if let Some(index) = position("id") {
-            object.set(index, Slot::Leaf(Value::String(String::new())));
+            object.set(index, Slot::Leaf(Cell::Owned(String::new())));
         }
         let id = match position("id").and_then(|index| object.slot(index)) {
-            Some(Slot::Leaf(Value::String(id))) => id.clone(),
+            Some(Slot::Leaf(Cell::Owned(id))) => id.clone(),
             _ => String::new(),
         };
         match Pupil::deserialize(ObjectDe(object)) {
