@@ -79,6 +79,9 @@ pub fn parse_cell<'a>(kind: &'a ValueKind, text: &'a str) -> Result<Option<Cell<
     if text.is_empty() {
         return Ok(None);
     }
+    if *kind == ValueKind::Text {
+        return Ok(Some(Cell::Text(text)));
+    }
     let trimmed = text.trim();
     let value = match kind {
         ValueKind::Text => Cell::Text(text),

@@ -929,8 +929,12 @@ fn unusable_row(plan: &FilePlan, cells: &[&str]) -> Option<Problem> {
         };
         return Some((String::new(), Rule::RaggedRow, message));
     }
-    // A worksheet's cells are split by the reader, never by quotes in the text.
-    swallowed_rows(plan, cells).filter(|_| plan.sheet.is_none())
+    // A worksheet's cells are split by the reader, never by quotes in the text; and only a
+    // cell with a line break can hold swallowed rows (one look per cell, most have none).
+    if plan.sheet.is_some() || !cells.iter().any(|cell| cell.as_bytes().contains(&b'\n')) {
+        return None;
+    }
+    swallowed_rows(plan, cells)
 }
 
 /// For a row whose quoted cells hold line breaks: how many lines it took, since a quote
