@@ -9,7 +9,7 @@
 //!   classified field catalogue;
 //! * [`validate`] checks domain rules (PESEL, rodné číslo, postcodes, dates, duplicates) and
 //!   adds [`Violation`]s;
-//! * [`write`] turns accepted records into CSV, SOU-like XML or JSON Lines;
+//! * `write` turns accepted records into CSV, SOU-like XML or JSON Lines;
 //! * [`report`] writes the validation report and the rejects file;
 //! * [`archive`] packs the results as a BagIt bag in a deterministic zip, optionally encrypted,
 //!   and reads such archives back safely and verifies them;

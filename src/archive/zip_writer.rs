@@ -28,7 +28,7 @@
 //! crate writes AE-1 (which stores the plaintext's CRC-32 in the clear) for every entry of 20
 //! bytes or more; a CRC-32 of a small file such as an 82-byte `health.csv` lets anyone without
 //! the password confirm a guessed content offline. So [`prepare`] patches the single-entry zip
-//! it made before the entry is copied (see [`make_ae2`]). Entry names and sizes stay visible in
+//! it made before the entry is copied (see `make_ae2`). Entry names and sizes stay visible in
 //! any zip, encrypted or not; age hides them.
 //!
 //! When the archive will be encrypted, [`ZipOptions::store`] is sealed (see

@@ -224,7 +224,7 @@ impl Ladder {
         items.join(&ITEM.to_string())
     }
 
-    /// The released text of a ladder input (from [`Ladder::original`] or
+    /// The released text of a ladder input (from `Ladder::original` or
     /// [`Ladder::join_items`]) at `level`: each item generalised, repeats removed, joined by
     /// `|`. This is the function anonymisation climbs.
     pub fn generalise_original(&self, original: &str, level: usize) -> String {

@@ -14,7 +14,7 @@
 //!    first, the offset counts bytes of the UTF-8 text).
 //!
 //! Each row becomes a [`Record`] whose [`Part`] holds the row's exact text (decoded, without
-//! its line terminator). Cells are parsed with [`parse_leaf`] by the field's kind; a cell that
+//! its line terminator). Cells are parsed with `model::value::parse_cell` by the field's kind; a cell that
 //! does not parse, a cell over the field-size limit and a row with the wrong number of cells
 //! are violations on the record (it is rejected, never dropped); a row over the record-size
 //! limit stops the run. Only the current row is held in memory; a multi-file export is joined

@@ -1,4 +1,4 @@
-//! JSON Lines of the canonical model: one [`Pupil`](crate::Pupil) object per line.
+//! JSON Lines of the canonical model: one [`Pupil`] object per line.
 
 use super::{source_name, Prefilter, ReadOptions};
 use crate::error::{Error, Location, Result};

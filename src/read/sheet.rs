@@ -1,7 +1,7 @@
 //! Spreadsheets (`.xlsx`, `.xls`, `.ods`) read as CSV is: each worksheet is one table.
 //!
 //! This module owns the workbook formats and nothing else. A worksheet's first row holding a
-//! value is its header; every row after it that holds a value becomes a [`RawRow`] whose text
+//! value is its header; every row after it that holds a value becomes a `RawRow` whose text
 //! is the row's cells joined as one CSV row (`,`, quoted where needed). From there the CSV
 //! reader's machinery takes over unchanged: header mapping and aliases, value parsing, PESEL
 //! repair, the multi-file join (`read::multi_file`, one sheet per entity).
@@ -355,7 +355,7 @@ fn spawn(path: PathBuf, book: Workbook, sheet: String, limits: super::Limits) ->
 }
 
 /// The name of the threads reading worksheets: a panic there (calamine's, on a damaged file)
-/// is reported as a damaged sheet by [`Reading::next`].
+/// is reported as a damaged sheet by `Reading::next`.
 pub const READER_THREAD: &str = "teczka-sheet";
 
 /// Gathers cells into rows on the reading thread.

@@ -1,5 +1,5 @@
 //! Reports: the run's accounting, the validation report (text for people, JSON for machines),
-//! the rejects file, and the subject-access report ([`sar`]).
+//! the rejects file, and the subject-access report (`sar`).
 //!
 //! Reports travel — into e-mails, tickets and archives — so they name places, fields and rules
 //! but never a value. The rejects file is the exception by design: it is data (the untouched

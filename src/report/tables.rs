@@ -12,7 +12,7 @@
 //! equations (each row and column sums to its total, the totals to the grand total) in which
 //! the hidden entries are the unknowns; an unknown is recoverable exactly when its unit vector
 //! lies in the row space of those equations — for these equations, exactly when the hidden
-//! entry lies on no cycle of hidden entries (see [`determined`]). While any hidden entry is recoverable, the
+//! entry lies on no cycle of hidden entries (see `determined`). While any hidden entry is recoverable, the
 //! smallest published non-zero entry sharing an equation with it is hidden too. Zeros are
 //! published: an empty cell says nothing about a pupil.
 //!

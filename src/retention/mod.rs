@@ -8,7 +8,7 @@
 //!
 //! * [`schedule`] builds the run's [`Schedule`] (a rule per category; categories without one
 //!   follow the `pupils` entry) and counts periods as the civil codes do;
-//! * [`evaluate`] decides, per pupil, where every item stands on the run's day and what becomes
+//! * `evaluate` decides, per pupil, where every item stands on the run's day and what becomes
 //!   of the record (its module documentation says where each period runs from);
 //! * [`report()`] counts, per category, what is past its period, due soon, held or undated;
 //! * [`apply()`] writes the retained remainder into a [`Sink`](crate::write::Sink), checking

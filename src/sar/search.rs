@@ -266,8 +266,8 @@ impl Subject {
     }
 
     /// Whether a record's decoded text (a CSV row) may be about the subject, tested before
-    /// the row is parsed: `false` only when no parse of it could match [`Subject::is_pupil`]
-    /// or [`Subject::is_guardian`]. The test is on the text, not on cells, so it admits
+    /// the row is parsed: `false` only when no parse of it could match `Subject::is_pupil`
+    /// or `Subject::is_guardian`. The test is on the text, not on cells, so it admits
     /// more than it must, never less:
     ///
     /// * PESEL and rodné číslo compare by digits, so the row's digits, read as one run, must
@@ -385,7 +385,7 @@ impl Search {
     ///
     /// Refuses (rather than guess) when the identifier fits more than one person: an id used
     /// by a pupil and by a guardian, or records found for it that do not agree on who they are
-    /// about ([`Identity`]: a PESEL mistyped onto another child's record, an e-mail address on
+    /// about (`Identity`: a PESEL mistyped onto another child's record, an e-mail address on
     /// several guardians). Disclosing the wrong person's data would itself be a breach. On
     /// behalf of children, refuses unless the guardian holds parental rights over each.
     pub fn disclose(self, scope: Scope) -> Result<Disclosure> {

@@ -210,7 +210,7 @@ fn pesel(text: &str, birth: Option<NaiveDate>, sex: Option<Sex>) -> Vec<Problem>
 }
 
 /// The PESEL `text` stands for once the leading zero a spreadsheet stripped is restored:
-/// `Some` exactly for the values validation reports as [`PESEL_LEADING_ZERO`] (10 digits whose
+/// `Some` exactly for the values validation reports as `PESEL_LEADING_ZERO` (10 digits whose
 /// zero-padded form is a valid PESEL whose date agrees with `birth`, when recorded). A
 /// 10-digit PESEL does not exist, so the restored one is the only reading of such a value.
 pub fn pesel_with_restored_zero(text: &str, birth: Option<NaiveDate>) -> Option<String> {

@@ -13,7 +13,7 @@
 //! disk is ciphertext under a key that died with it.
 //!
 //! A [`Store::plain`] writes ordinary files; both create them `0600` (see
-//! [`private`](crate::write::private)), so the writers take a store and need not know which.
+//! [`private`]), so the writers take a store and need not know which.
 //!
 //! The key protects against what is left on disk (another local account, a backup of the
 //! temporary folder, a killed run's leftovers, a stolen disk); it cannot protect against

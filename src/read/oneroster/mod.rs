@@ -19,11 +19,13 @@
 //! enrols pupils in every subject's class; the model keeps one class) is a warning on the
 //! record; a sex other than female or male rejects the record.
 
+pub mod spec;
+
+use self::spec::{NO_SCHOOL, USER_ID_TYPES};
 use super::{Limits, ReadOptions, Records};
 use crate::error::{Error, ErrorKind, Location, Result};
 use crate::model::record::{Part, Record, Rule, Severity};
 use crate::model::{Enrolment, Entity, Guardian, Sex};
-use crate::write::oneroster::{self as spec, NO_SCHOOL, USER_ID_TYPES};
 use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{self, Read};
