@@ -10,7 +10,7 @@
 //! Messages name the place and the fix, and never echo a field value: records are personal data
 //! and error messages travel (into logs, e-mails and tickets).
 
-use crate::report::Counts;
+use crate::model::record::Counts;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;

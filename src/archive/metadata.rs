@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::Counts;
+use crate::model::record::Counts;
 use crate::sar::{Role, Searched};
 
 /// Where the metadata lies in the bag's payload (`data/` is the bag's).
