@@ -22,6 +22,27 @@ use crate::model::Entity;
 use serde::de::{self, DeserializeOwned, IntoDeserializer};
 use std::collections::BTreeSet;
 
+/// The rest of a `Deserializer` over a value the model takes as it is: an optional field is
+/// present whenever it is offered (absent ones are never offered), and every other type asks
+/// `deserialize_any`.
+macro_rules! offered_and_forwarded {
+    () => {
+        fn deserialize_option<V: de::Visitor<'de>>(
+            self,
+            visitor: V,
+        ) -> serde_json::Result<V::Value> {
+            visitor.visit_some(self)
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier
+            ignored_any
+        }
+    };
+}
+pub(crate) use offered_and_forwarded;
+
 /// Where the fields of one model object come from in a row of a file, in model order.
 #[derive(Debug, Default)]
 pub(crate) struct Shape {
@@ -172,15 +193,7 @@ impl<'de> de::Deserializer<'de> for ShapeDe<'_, '_, '_> {
         })
     }
 
-    fn deserialize_option<V: de::Visitor<'de>>(self, visitor: V) -> serde_json::Result<V::Value> {
-        visitor.visit_some(self)
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier
-        ignored_any
-    }
+    offered_and_forwarded!();
 }
 
 /// A field's value, found when its key was given.
@@ -263,15 +276,7 @@ impl<'de> de::Deserializer<'de> for ItemsDe<'_, '_, '_> {
         visitor.visit_seq(ItemsAccess { items: present, row })
     }
 
-    fn deserialize_option<V: de::Visitor<'de>>(self, visitor: V) -> serde_json::Result<V::Value> {
-        visitor.visit_some(self)
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier
-        ignored_any
-    }
+    offered_and_forwarded!();
 }
 
 struct ItemsAccess<'s, 'r, 'c, I> {

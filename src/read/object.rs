@@ -6,7 +6,7 @@
 //! shape instead: `read::fill`). Slots are indexed by position in the static field tree, so
 //! setting a field costs no hashing and no key allocation.
 
-use super::fill::CellDe;
+use super::fill::{offered_and_forwarded, CellDe};
 use crate::model::tree::Node;
 use crate::model::value::Cell;
 use serde::de;
@@ -72,15 +72,7 @@ impl<'de> de::Deserializer<'de> for ObjectDe {
         visitor.visit_map(ObjectAccess { entries: nodes.iter().zip(slots), value: None })
     }
 
-    fn deserialize_option<V: de::Visitor<'de>>(self, visitor: V) -> serde_json::Result<V::Value> {
-        visitor.visit_some(self)
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier
-        ignored_any
-    }
+    offered_and_forwarded!();
 }
 
 impl<'de> de::Deserializer<'de> for ListDe {
@@ -90,15 +82,7 @@ impl<'de> de::Deserializer<'de> for ListDe {
         visitor.visit_seq(ListAccess(self.0.into_iter()))
     }
 
-    fn deserialize_option<V: de::Visitor<'de>>(self, visitor: V) -> serde_json::Result<V::Value> {
-        visitor.visit_some(self)
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier
-        ignored_any
-    }
+    offered_and_forwarded!();
 }
 
 pub(crate) struct ObjectAccess {

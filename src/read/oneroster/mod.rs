@@ -205,6 +205,11 @@ struct Class {
     location: Location,
 }
 
+/// Reject `record` for a link its class row makes to nothing, at the class row.
+fn dangling_class_link(record: &mut Record, class: &Class, message: String) {
+    record.report_at(class.location.clone(), "enrolment", Rule::Orphan, Severity::Error, message);
+}
+
 /// A user row joined to a student: a guardian, an enrollment or a demographics row.
 struct Joined<T> {
     value: T,
@@ -731,32 +736,17 @@ impl Index {
         match self.courses.get(&class.course) {
             Some(code) => enrolment.class_level = Some(code.clone()).filter(|c| !c.is_empty()),
             None => {
-                let message = format!(
-                    "classes.csv {}: names a course not in courses.csv",
-                    self.column("classes", "courseSourcedId")
-                );
-                record.report_at(
-                    class.location.clone(),
-                    "enrolment",
-                    Rule::Orphan,
-                    Severity::Error,
-                    message,
-                );
+                let column = self.column("classes", "courseSourcedId");
+                let message = format!("classes.csv {column}: names a course not in courses.csv");
+                dangling_class_link(record, class, message);
             }
         }
         for term in class.terms.split(',').map(str::trim).filter(|t| !t.is_empty()) {
             if !self.sessions.contains(term) {
-                let message = format!(
-                    "classes.csv {}: names a session not in academicSessions.csv",
-                    self.column("classes", "termSourcedIds")
-                );
-                record.report_at(
-                    class.location.clone(),
-                    "enrolment",
-                    Rule::Orphan,
-                    Severity::Error,
-                    message,
-                );
+                let column = self.column("classes", "termSourcedIds");
+                let message =
+                    format!("classes.csv {column}: names a session not in academicSessions.csv");
+                dangling_class_link(record, class, message);
             }
         }
         let school = if e.school.is_empty() { &class.school } else { &e.school };
