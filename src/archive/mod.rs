@@ -10,6 +10,8 @@
 //! * [`read`] opens an archive defensively — every entry name and header is checked before a
 //!   byte is extracted, and every read is bounded — and decrypts an age-encrypted one;
 //! * [`folder`] lets a bag that is already unzipped be checked the same way;
+//! * [`staging`] is the archive a command fills and then seals: the staging folder that becomes
+//!   the bag's `data/`, the bag's description, signing, encryption and the atomic rename;
 //! * [`record_sink`] opens a record format where every teczka archive keeps it
 //!   (`data/records/pupils.xml`, `pupils.jsonl`, `csv/`);
 //! * [`verify`] checks the bag inside (structure, manifests, checksums, Payload-Oxum) and
@@ -21,6 +23,7 @@ mod layout;
 pub mod metadata;
 pub mod read;
 pub mod sign;
+pub mod staging;
 pub mod verify;
 pub mod zip_writer;
 

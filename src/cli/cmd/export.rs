@@ -2,7 +2,7 @@
 //! BagIt bag in a deterministic zip — optionally encrypted.
 
 use super::{finish, CheckArgs, Job, PolicyArgs, Release, ReportTo};
-use crate::cli::package::{ArchiveArgs, Staging};
+use crate::cli::package::{self, ArchiveArgs};
 use crate::cli::say::note;
 use crate::cli::{refuse_overwriting_inputs, Exit, ReadArgs, ReportFormat};
 use anyhow::{bail, Context};
@@ -13,6 +13,7 @@ use teczka::archive::metadata::{
     self, CsvDialect, ExportMetadata, PolicyInfo, SignatureInfo, SourceFile, TokensInfo, Tool,
 };
 use teczka::archive::record_sink;
+use teczka::archive::staging::Staging;
 use teczka::crypto::keys::hex;
 use teczka::model::schema::{pupil_schema_text, released_schema_text, released_xsd, PUPILS_XSD};
 use teczka::policy::Purpose;
@@ -139,7 +140,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     // Decided from the policy, not from a flag in it a copied policy can lose.
     let released = format!("policy `{}`", release.policy.name());
     args.archive.refuse_cleartext(&release.policy.exposure(), &released)?;
-    let staging = Staging::create(&args.archive, &args.read)?;
+    let staging = args.archive.staging(&args.read)?;
     if release.policy.file.policy.require_encryption && !staging.encrypted() {
         bail!(
             "policy `{}` requires an encrypted archive: pass --encrypt-to age1… (the receiver's \
@@ -162,7 +163,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         "README.txt",
         readme(&release, &counts, statistics, !retyped.is_empty(), signed_by.as_deref()),
     )?;
-    staging.seal(release.policy.purpose().as_str())?;
+    package::seal(staging, release.policy.purpose().as_str())?;
     Ok(finish(&counts))
 }
 
