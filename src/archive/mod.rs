@@ -14,6 +14,7 @@
 //!   the bag's `data/`, the bag's description, signing, encryption and the atomic rename;
 //! * [`record_sink`] opens a record format where every teczka archive keeps it
 //!   (`data/records/pupils.xml`, `pupils.jsonl`, `csv/`);
+//! * [`readme`] is the `README.txt` an export carries;
 //! * [`verify`] checks the bag inside (structure, manifests, checksums, Payload-Oxum) and
 //!   collects every problem rather than stopping at the first.
 
@@ -22,6 +23,7 @@ pub mod folder;
 mod layout;
 pub mod metadata;
 pub mod read;
+pub mod readme;
 pub mod sign;
 pub mod staging;
 pub mod verify;

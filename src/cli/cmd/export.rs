@@ -12,6 +12,7 @@ use std::path::Path;
 use teczka::archive::metadata::{
     self, CsvDialect, ExportMetadata, PolicyInfo, SignatureInfo, SourceFile, TokensInfo, Tool,
 };
+use teczka::archive::readme::ExportReadme;
 use teczka::archive::record_sink;
 use teczka::archive::staging::Staging;
 use teczka::crypto::keys::hex;
@@ -161,7 +162,16 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     write_metadata(&args, &release, &staging, &counts, signed_by.as_deref())?;
     staging.write(
         "README.txt",
-        readme(&release, &counts, statistics, !retyped.is_empty(), signed_by.as_deref()),
+        ExportReadme {
+            policy: release.policy.name(),
+            purpose: release.policy.purpose().as_str(),
+            counts: &counts,
+            statistics,
+            retyped: !retyped.is_empty(),
+            signed_by: signed_by.as_deref(),
+            pseudonymised: release.key.is_some(),
+        }
+        .text(),
     )?;
     package::seal(staging, release.policy.purpose().as_str())?;
     Ok(finish(&counts))
@@ -327,96 +337,4 @@ fn write_metadata(
     let text = metadata::to_text(&metadata)?;
     staging.write(metadata::PATH, text)?;
     Ok(())
-}
-
-fn readme(
-    release: &Release,
-    counts: &Counts,
-    statistics: bool,
-    retyped: bool,
-    signed_by: Option<&str>,
-) -> String {
-    let policy = &release.policy;
-    let mut text = format!(
-        "This archive was made by teczka {version} under the policy `{name}` ({purpose}).\n\n\
-         Pupils: {pupils} released from {input} input records ({rejected} rejected{suppressed}).\n\n",
-        version = env!("CARGO_PKG_VERSION"),
-        name = policy.name(),
-        purpose = policy.purpose().as_str(),
-        pupils = counts.pupils_out,
-        input = counts.input,
-        rejected = counts.rejected,
-        suppressed = if counts.suppressed > 0 {
-            format!(", {} left out to keep every group of at least k pupils", counts.pupils_suppressed)
-        } else {
-            String::new()
-        },
-    );
-    let (xsd, json_schema) = if retyped {
-        ("schemas/released.xsd", "schemas/released.schema.json")
-    } else {
-        ("schemas/pupils.xsd", "schemas/pupil.schema.json")
-    };
-    text.push_str(&format!(
-        "WHAT IS HERE\n\
-         data/records/     the pupils: pupils.xml (SOU-like XML, {xsd}),\n\
-         \x20                 csv/ (one UTF-8 file per entity, joined by pupil_id),\n\
-         \x20                 pupils.jsonl (one JSON object per pupil, {json_schema}),\n\
-         \x20                 tables/ (when asked: aggregate tables, one CSV each, tables.html)\n",
-    ));
-    if statistics {
-        text.push_str(
-            "data/reports/     counts only, nothing about a single pupil: validation.json\n\
-             \x20                 (problems found, counted by rule and field), risk.txt,\n\
-             \x20                 risk.json and risk.html (re-identification risk; per class,\n\
-             \x20                 school and commune only the number of units)\n",
-        );
-    } else {
-        text.push_str(
-            "data/reports/     validation.json (every problem found), rejects.jsonl (records not\n\
-             \x20                 taken, with reasons), risk.json / risk.txt / risk.html\n\
-             \x20                 (re-identification risk, when the policy anonymises)\n",
-        );
-    }
-    text.push_str(
-        "data/schemas/     the schemas: pupil.schema.json and pupils.xsd as published;\n\
-         \x20                 released.schema.json and released.xsd, the same with the fields\n\
-         \x20                 the release turned into text (years, bands, `*`) typed as text\n\
-         \x20                 and nothing required, when the policy does that\n\
-         data/metadata/    archive.json: tool, sources, counts, the policy and its SHA-256, key id\n\n\
-         HOW TO CHECK IT\n\
-         teczka verify ARCHIVE, or without teczka: unzip it and run `bagit.py --validate FOLDER`\n\
-         (pip install bagit), or `sha512sum -c manifest-sha512.txt` inside the folder;\n",
-    );
-    text.push_str(&format!(
-        "xmllint --noout --schema data/{xsd} data/records/pupils.xml checks the XML.\n\n"
-    ));
-    if let Some(id) = signed_by {
-        text.push_str(&format!(
-            "WHO MADE IT\n\
-             The bag is signed with minisign key {id}: tagmanifest-sha512.txt.minisig signs\n\
-             tagmanifest-sha512.txt, which pins every other file. With the school's public key:\n\
-             teczka verify ARCHIVE --trusted-key school-sign.pub, or inside the unzipped folder\n\
-             `minisign -Vm tagmanifest-sha512.txt -p school-sign.pub`.\n\n"
-        ));
-    }
-    if statistics {
-        text.push_str(
-            "This is an anonymised statistical release: no names, identifiers or contact data;\n\
-             quasi-identifiers are generalised (see reports/risk.txt). Do not try to\n\
-             re-identify anyone.\n",
-        );
-    } else {
-        text.push_str(
-            "This archive holds personal data of children. Keep it encrypted, give access only\n\
-             to those who need it, and delete it when its purpose is fulfilled.\n",
-        );
-    }
-    if release.key.is_some() {
-        text.push_str(
-            "Identifiers marked pseudonymised are keyed tokens: archives with the same key id\n\
-             (metadata/archive.json) link; the key stays with the school.\n",
-        );
-    }
-    text
 }
