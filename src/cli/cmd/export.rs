@@ -189,6 +189,8 @@ fn write_records(
     let store = staging.store();
     let records = data.join("records");
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    // The tables count the pupils as read, not as released: a sink of their own.
+    let mut tables = None;
     let mut not_written = None;
     let mut matrika_not_written = None;
     let mut formats = args.formats.clone();
@@ -205,8 +207,8 @@ fn write_records(
                         release.policy.origin
                     );
                 }
-                let tables = &release.policy.file.tables;
-                sinks.push(Box::new(TablesWriter::new_in(store, &folder, tables, k)?));
+                let writer = TablesWriter::new_in(store, &folder, &release.policy.file.tables, k)?;
+                tables = Some(writer);
             }
             ExportFormat::Sou => sinks.push(record_sink(store, &records, OutFormat::Xml, &[])?),
             ExportFormat::Jsonl => {
@@ -250,7 +252,7 @@ fn write_records(
         policy_files: args.policy.read_paths().into_iter().map(Path::to_path_buf).collect(),
         refuse_dropped_columns: release.policy.is_identity() && !args.drop_unknown_columns,
     };
-    let finished = job.run(&mut tee)?;
+    let finished = job.run(&mut tee, tables.as_mut().map(|t| t as &mut dyn Sink))?;
     drop(tee);
     for (format, counts) in not_written.iter().chain(&matrika_not_written) {
         for line in teczka::write::output::not_written_notes(*format, counts) {

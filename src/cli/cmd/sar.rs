@@ -19,6 +19,7 @@ use teczka::read::{Format, Prefilter};
 use teczka::sar::{self, files, Controller, Extension, Lang, Package, Request};
 use teczka::sar::{Disclosure, Role, Scope, Search, Subject};
 use teczka::write::output::OutFormat;
+use teczka::write::Outgoing;
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
 /// fits 80 columns and pastes into a shell.
@@ -279,7 +280,7 @@ fn write_records(staging: &Staging, disclosure: &Disclosure) -> anyhow::Result<(
     for format in [OutFormat::Xml, OutFormat::Jsonl, OutFormat::Csv] {
         let mut sink = record_sink(store, &records, format, &[])?;
         for pupil in &disclosure.pupils {
-            sink.write(pupil)?;
+            sink.write(Outgoing::Pupil(pupil))?;
         }
         sink.finish()?;
     }
