@@ -10,7 +10,7 @@ use teczka::policy::{Policy, Secrets};
 use teczka::read::{jsonl::JsonlReader, xml::XmlReader, Input, ReadOptions};
 use teczka::synth::{Generator, GeneratorConfig};
 use teczka::validate::ValidatorBuilder;
-use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XmlWriter};
+use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Outgoing, Sink, XmlWriter};
 use teczka::{Pupil, Record};
 
 const PUPILS: u64 = 2_000;
@@ -21,7 +21,7 @@ fn pupils() -> Vec<Pupil> {
 
 fn written(pupils: &[Pupil], sink: &mut dyn Sink) {
     for p in pupils {
-        sink.write(p).expect("write");
+        sink.write(Outgoing::Pupil(p)).expect("write");
     }
     sink.finish().expect("finish");
 }
@@ -132,7 +132,7 @@ fn writers(c: &mut Criterion) {
         b.iter(|| {
             let mut writer = XmlWriter::new(std::io::sink(), "-").expect("xml");
             for pupil in &released {
-                writer.write_released(pupil).expect("write");
+                writer.write(Outgoing::Released(pupil)).expect("write");
             }
             writer.finish().expect("finish");
         })
@@ -141,7 +141,7 @@ fn writers(c: &mut Criterion) {
         b.iter(|| {
             let mut writer = JsonlWriter::new(std::io::sink(), "-");
             for pupil in &released {
-                writer.write_released(pupil).expect("write");
+                writer.write(Outgoing::Released(pupil)).expect("write");
             }
             writer.finish().expect("finish");
         })

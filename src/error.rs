@@ -179,6 +179,16 @@ pub enum ErrorKind {
         /// What is wrong and what to do.
         message: String,
     },
+    /// An archive could not be staged or sealed (its folder or staging not created, its time
+    /// not fixed). The message says what and what to do; the cause, if any, is the source.
+    #[error("{message}")]
+    Archive {
+        /// What could not be done, and what to do.
+        message: String,
+        /// What made it fail.
+        #[source]
+        source: Option<Box<Error>>,
+    },
     /// The program's own accounting failed: records in ≠ records out + rejected. This is a bug
     /// in teczka, reported rather than hidden.
     #[error(
@@ -254,6 +264,11 @@ impl Error {
         ErrorKind::Config { path: path.into(), message: message.into() }.into()
     }
 
+    /// An archive that could not be staged or sealed, because of `source` if given.
+    pub fn archive(message: impl Into<String>, source: Option<Error>) -> Error {
+        ErrorKind::Archive { message: message.into(), source: source.map(Box::new) }.into()
+    }
+
     /// A safety limit exceeded.
     pub fn limit(location: Location, what: &str, limit: u64, hint: &str) -> Error {
         ErrorKind::Limit { location, what: what.into(), limit, hint: hint.into() }.into()
@@ -276,6 +291,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.0.kind {
             ErrorKind::Io { source, .. } => Some(source),
+            ErrorKind::Archive { source: Some(source), .. } => Some(source.as_ref()),
             _ => None,
         }
     }

@@ -1,17 +1,19 @@
-//! The pipeline: read → stages (validate, and later policy) → write, with the accounting.
+//! The pipeline: read → stages (validate, policy) → (barrier) → write, with the accounting.
 //!
 //! One thread reads and parses records into batches; a bounded channel (a few batches deep)
 //! keeps memory flat however large the input. The main thread runs each batch through the
 //! stages — per-record stages in parallel with rayon, stateful ones (duplicate detection) in
 //! input order — then hands every record, in input order, either to the sink or to the rejects.
-//! This module is the only user of threads, so output never depends on scheduling.
+//! A [`Barrier`] (anonymisation) takes the accepted records instead of the sink and releases
+//! them into it once the input has ended. This module is the only user of threads, so output
+//! never depends on scheduling.
 
 use crate::error::Result;
 use crate::model::record::{Record, Severity};
 use crate::model::Entity;
 use crate::read::{Notice, Records};
 use crate::report::{Counts, RejectsWriter, Report};
-use crate::write::Sink;
+use crate::write::{Outgoing, Sink};
 use rayon::prelude::*;
 use std::io::Write;
 
@@ -39,6 +41,28 @@ pub enum Stage<'a> {
     Fallible(Box<FallibleStage<'a>>),
 }
 
+/// A stage that needs every accepted record before it can release any: anonymisation
+/// chooses its generalisation over the whole data set. The pipeline hands it the accepted
+/// records (collect) instead of the sink and, once the input has ended, lets it choose and
+/// write what it releases into the sink (search, release).
+pub trait Barrier {
+    /// Take one accepted record, already through the per-record stages.
+    fn collect(&mut self, record: &Record) -> Result<()>;
+
+    /// Write every record it releases into `sink` (without finishing it); say what it left
+    /// out, so the accounting can say where those records went.
+    fn release(&mut self, sink: &mut dyn Sink) -> Result<Withheld>;
+}
+
+/// What a [`Barrier`] deliberately did not write (suppressed by anonymisation).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Withheld {
+    /// Input records of the pupils left out.
+    pub records: u64,
+    /// Pupils left out.
+    pub pupils: u64,
+}
+
 /// Where rejected records go.
 pub trait RejectSink {
     /// Write every part of a rejected record; return how many input records that was.
@@ -62,11 +86,7 @@ impl<W: Write> RejectSink for RejectsWriter<W> {
 pub struct Discard;
 
 impl Sink for Discard {
-    fn write(&mut self, _pupil: &crate::model::Pupil) -> Result<()> {
-        Ok(())
-    }
-
-    fn write_released(&mut self, _pupil: &crate::model::released::ReleasedPupil) -> Result<()> {
+    fn write(&mut self, _pupil: Outgoing<'_>) -> Result<()> {
         Ok(())
     }
 
@@ -87,8 +107,11 @@ impl RejectSink for Discard {
 
 /// Where a run's results go.
 pub struct Outputs<'a> {
-    /// Accepted pupils.
+    /// Accepted pupils, as released (or as read, when no policy released them).
     pub accepted: &'a mut dyn Sink,
+    /// Every accepted pupil as read, before any policy released it or a barrier left it out:
+    /// for outputs that aggregate the data themselves (the aggregate tables).
+    pub as_read: Option<&'a mut dyn Sink>,
     /// Rejected records, with their reasons.
     pub rejected: &'a mut dyn RejectSink,
     /// Every notice and problem.
@@ -112,6 +135,7 @@ type ProgressFn<'a> = Box<dyn FnMut(Progress<'_>) + 'a>;
 #[derive(Default)]
 pub struct Pipeline<'a> {
     stages: Vec<Stage<'a>>,
+    barrier: Option<&'a mut dyn Barrier>,
     progress: Option<ProgressFn<'a>>,
 }
 
@@ -143,6 +167,13 @@ impl<'a> Pipeline<'a> {
         self
     }
 
+    /// Hand the accepted records to `barrier` instead of the sink, and let it release them
+    /// into the sink once the input has ended.
+    pub fn barrier(mut self, barrier: &'a mut dyn Barrier) -> Pipeline<'a> {
+        self.barrier = Some(barrier);
+        self
+    }
+
     /// Call `progress` after every batch with the pupils done (written or rejected) and where
     /// in its input the batch's last record lies.
     pub fn progress(mut self, progress: impl FnMut(Progress<'_>) + 'a) -> Pipeline<'a> {
@@ -171,7 +202,7 @@ impl<'a> Pipeline<'a> {
                 let mut batch = batch?;
                 self.apply_stages(&mut batch)?;
                 for record in &batch {
-                    deliver(record, &mut counts, &mut outputs)?;
+                    deliver(record, &mut counts, &mut outputs, self.barrier.as_deref_mut())?;
                 }
                 if let Some(progress) = self.progress.as_mut() {
                     let pupils = counts.pupils_out + counts.pupils_rejected;
@@ -187,12 +218,18 @@ impl<'a> Pipeline<'a> {
             let _ = outputs.report.abort(&error, &counts);
             return Err(error.stopped_after(&counts));
         }
+        let withheld = match self.barrier.as_deref_mut() {
+            Some(barrier) => barrier.release(&mut *outputs.accepted)?,
+            None => Withheld::default(),
+        };
         outputs.accepted.finish()?;
-        let (records, pupils) = outputs.accepted.withheld();
-        counts.output -= records.min(counts.output);
-        counts.suppressed += records;
-        counts.pupils_out -= pupils.min(counts.pupils_out);
-        counts.pupils_suppressed += pupils;
+        if let Some(as_read) = outputs.as_read.as_deref_mut() {
+            as_read.finish()?;
+        }
+        counts.output -= withheld.records.min(counts.output);
+        counts.suppressed += withheld.records;
+        counts.pupils_out -= withheld.pupils.min(counts.pupils_out);
+        counts.pupils_suppressed += withheld.pupils;
         outputs.rejected.finish()?;
         counts.check()?;
         outputs.report.finish(&counts)?;
@@ -247,8 +284,14 @@ fn read_batches(records: Records, sender: crossbeam_channel::Sender<Result<Vec<R
     }
 }
 
-/// Send one record to the sink or the rejects, report its problems, and count it.
-fn deliver(record: &Record, counts: &mut Counts, outputs: &mut Outputs<'_>) -> Result<()> {
+/// Send one record to the sink (or the barrier before it) or the rejects, report its
+/// problems, and count it.
+fn deliver(
+    record: &Record,
+    counts: &mut Counts,
+    outputs: &mut Outputs<'_>,
+    barrier: Option<&mut (dyn Barrier + '_)>,
+) -> Result<()> {
     for violation in &record.problems {
         outputs.report.violation(violation)?;
     }
@@ -260,7 +303,13 @@ fn deliver(record: &Record, counts: &mut Counts, outputs: &mut Outputs<'_>) -> R
         // An orphan child row is a rejected record but not a rejected pupil.
         counts.pupils_rejected += u64::from(record.parts.iter().any(|p| p.entity == Entity::Pupil));
     } else {
-        outputs.accepted.accept(record)?;
+        if let Some(as_read) = outputs.as_read.as_deref_mut() {
+            as_read.write(Outgoing::Pupil(&record.pupil))?;
+        }
+        match barrier {
+            Some(barrier) => barrier.collect(record)?,
+            None => outputs.accepted.write(Outgoing::of(record))?,
+        }
         counts.output += record.input_count();
         counts.pupils_out += 1;
         counts.warnings +=
@@ -293,13 +342,13 @@ mod tests {
     struct Collect(Vec<String>);
 
     impl Sink for Collect {
-        fn write(&mut self, pupil: &crate::model::Pupil) -> Result<()> {
-            self.0.push(pupil.id.clone());
-            Ok(())
-        }
-
-        fn write_released(&mut self, pupil: &crate::model::released::ReleasedPupil) -> Result<()> {
-            self.0.push(pupil.top_level_text("id").unwrap_or_default().to_string());
+        fn write(&mut self, pupil: Outgoing<'_>) -> Result<()> {
+            let id = match pupil {
+                Outgoing::Pupil(pupil) => pupil.id.clone(),
+                Outgoing::Released(pupil) => pupil.top_level_text("id").unwrap_or_default().into(),
+                Outgoing::ReleasedJson(json) => json.to_string(),
+            };
+            self.0.push(id);
             Ok(())
         }
 
@@ -319,7 +368,12 @@ mod tests {
             .run(
                 records,
                 &[],
-                Outputs { accepted: &mut sink, rejected: &mut Discard, report: &mut report },
+                Outputs {
+                    accepted: &mut sink,
+                    as_read: None,
+                    rejected: &mut Discard,
+                    report: &mut report,
+                },
             )
             .unwrap();
         assert_eq!(
@@ -344,7 +398,12 @@ mod tests {
             .run(
                 records,
                 &[],
-                Outputs { accepted: &mut sink, rejected: &mut Discard, report: &mut report },
+                Outputs {
+                    accepted: &mut sink,
+                    as_read: None,
+                    rejected: &mut Discard,
+                    report: &mut report,
+                },
             )
             .unwrap_err();
         assert!(err.to_string().contains("broken"));

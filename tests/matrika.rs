@@ -238,7 +238,7 @@ proptest! {
         let mut out = Vec::new();
         let mut writer = MatrikaWriter::new(&mut out, "m.xml").unwrap();
         for p in &pupils {
-            writer.write(p).unwrap();
+            writer.write(p.into()).unwrap();
         }
         writer.finish().unwrap();
         drop(writer);

@@ -266,7 +266,7 @@ proptest! {
             })
             .collect();
         for p in &pupils {
-            writer.write(p).unwrap();
+            writer.write(p.into()).unwrap();
         }
         writer.finish().unwrap();
         let back = read_folder(dir.path());

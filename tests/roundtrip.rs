@@ -25,7 +25,7 @@ proptest! {
         let mut out = Vec::new();
         let mut writer = JsonlWriter::new(&mut out, "-");
         for p in &pupils {
-            writer.write(p).unwrap();
+            writer.write(p.into()).unwrap();
         }
         writer.finish().unwrap();
         drop(writer);
@@ -38,7 +38,7 @@ proptest! {
         let mut out = Vec::new();
         let mut writer = XmlWriter::new(&mut out, "-").unwrap();
         for p in &pupils {
-            writer.write(p).unwrap();
+            writer.write(p.into()).unwrap();
         }
         writer.finish().unwrap();
         drop(writer);
@@ -64,7 +64,7 @@ proptest! {
         let options = CsvWriteOptions { delimiter, encoding, bom, neutralise_formulas: false };
         let mut writer = CsvWriter::create(dir.path(), options).unwrap();
         for p in &pupils {
-            writer.write(p).unwrap();
+            writer.write(p.into()).unwrap();
         }
         writer.finish().unwrap();
         drop(writer);
@@ -81,7 +81,7 @@ proptest! {
         let mut out = Vec::new();
         let mut writer = XlsxWriter::new(&mut out, "p.xlsx", None).unwrap();
         for p in &pupils {
-            writer.write(p).unwrap();
+            writer.write(p.into()).unwrap();
         }
         writer.finish().unwrap();
         drop(writer);

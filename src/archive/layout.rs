@@ -63,6 +63,7 @@ pub fn record_sink(
 mod tests {
     use super::*;
     use crate::model::Pupil;
+    use crate::write::Outgoing;
     use std::os::unix::fs::PermissionsExt;
 
     #[test]
@@ -71,7 +72,7 @@ mod tests {
         let records = dir.path().join("data/records");
         for format in [OutFormat::Xml, OutFormat::Jsonl, OutFormat::Csv] {
             let mut sink = record_sink(&Store::plain(), &records, format, &[]).unwrap();
-            sink.write(&Pupil { id: "P1".into(), ..Pupil::default() }).unwrap();
+            sink.write(Outgoing::Pupil(&Pupil { id: "P1".into(), ..Pupil::default() })).unwrap();
             sink.finish().unwrap();
         }
         for file in ["pupils.xml", "pupils.jsonl", "csv/pupils.csv"] {

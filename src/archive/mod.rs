@@ -10,8 +10,11 @@
 //! * [`read`] opens an archive defensively — every entry name and header is checked before a
 //!   byte is extracted, and every read is bounded — and decrypts an age-encrypted one;
 //! * [`folder`] lets a bag that is already unzipped be checked the same way;
+//! * [`staging`] is the archive a command fills and then seals: the staging folder that becomes
+//!   the bag's `data/`, the bag's description, signing, encryption and the atomic rename;
 //! * [`record_sink`] opens a record format where every teczka archive keeps it
 //!   (`data/records/pupils.xml`, `pupils.jsonl`, `csv/`);
+//! * [`readme`] is the `README.txt` an export carries;
 //! * [`verify`] checks the bag inside (structure, manifests, checksums, Payload-Oxum) and
 //!   collects every problem rather than stopping at the first.
 
@@ -20,7 +23,9 @@ pub mod folder;
 mod layout;
 pub mod metadata;
 pub mod read;
+pub mod readme;
 pub mod sign;
+pub mod staging;
 pub mod verify;
 pub mod zip_writer;
 

@@ -1,11 +1,12 @@
 //! Two-pass releases: anonymisation and rare-value suppression need the whole data set.
 //!
-//! Pass 1 is the ordinary pipeline with a [`Spill`] as its sink: each released pupil goes to a
-//! temporary file (one JSON line, with its quasi-identifier ladder inputs), while the
-//! quasi-identifier histogram, the "before" risk and the value counts for `suppress` are
-//! gathered. Between the passes the lattice search chooses the generalisation. Pass 2 reads
-//! the spill back, releases each pupil at the chosen levels (or suppresses it), and writes it
-//! to the real sink while measuring the "after" risk. Memory holds the histogram — distinct
+//! [`TwoPassRelease`] is the pipeline's barrier stage ([`crate::pipeline::Barrier`]). Pass 1
+//! collects: each released pupil goes to a temporary file (one JSON line, with its
+//! quasi-identifier ladder inputs), while the quasi-identifier histogram, the "before" risk
+//! and the value counts for `suppress` are gathered. Once the input has ended, the lattice
+//! search chooses the generalisation, and pass 2 reads the spill back, releases each pupil at
+//! the chosen levels (or suppresses it), and writes it to the pipeline's sink while measuring
+//! the "after" risk. Memory holds the histogram — distinct
 //! quasi-identifier combinations, never records; the spill is deleted when the run ends.
 
 use super::anonymity::{self, Histogram, Settings, Solution};
@@ -16,8 +17,9 @@ use crate::model::fields::fields;
 use crate::model::record::Record;
 use crate::model::released::ReleasedPupil;
 use crate::model::value::format_leaf;
+use crate::pipeline::{Barrier, Withheld};
 use crate::policy::risk::{RiskAccumulator, RiskReport, Units};
-use crate::write::Sink;
+use crate::write::{Outgoing, Sink};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -60,11 +62,12 @@ struct LineRef<'a> {
     r: &'a Map<String, Value>,
 }
 
-/// Pass 1's sink: spills released pupils and measures the data set; its [`Sink::finish`] runs
-/// pass 2 into the real sink, so the pipeline's accounting sees the suppressed pupils.
-pub struct Spill<'p> {
+/// A release that needs the whole data set (anonymisation, rare-value suppression): a
+/// pipeline [`Barrier`] that spills the released pupils and measures the data set as they are
+/// collected, then chooses the generalisation and releases them into the pipeline's sink,
+/// telling the accounting which pupils it suppressed.
+pub struct TwoPassRelease<'p> {
     policy: &'p Policy,
-    target: &'p mut dyn Sink,
     file: Option<BufWriter<std::fs::File>>,
     outcome: Option<Outcome>,
     histogram: Option<Histogram>,
@@ -76,10 +79,10 @@ pub struct Spill<'p> {
     facts: Vec<Fact>,
 }
 
-impl<'p> Spill<'p> {
-    /// A spill in a fresh anonymous temporary file (removed by the OS when closed), releasing
-    /// into `target` when finished.
-    pub fn new(policy: &'p Policy, target: &'p mut dyn Sink) -> Result<Spill<'p>> {
+impl<'p> TwoPassRelease<'p> {
+    /// A release under `policy` spilling into a fresh anonymous temporary file (removed by the
+    /// OS when closed).
+    pub fn new(policy: &'p Policy) -> Result<TwoPassRelease<'p>> {
         let file = tempfile::tempfile().map_err(|e| Error::io("temporary spill file", e))?;
         let default_below = policy.anonymity().map_or(5, |a| a.k);
         let rare = fields()
@@ -104,9 +107,8 @@ impl<'p> Spill<'p> {
             ),
             None => (None, None),
         };
-        Ok(Spill {
+        Ok(TwoPassRelease {
             policy,
-            target,
             file: Some(BufWriter::new(file)),
             outcome: None,
             histogram,
@@ -117,13 +119,13 @@ impl<'p> Spill<'p> {
         })
     }
 
-    /// What pass 2 did, once the pipeline has finished.
+    /// What pass 2 did, once the pipeline has run.
     pub fn outcome(&mut self) -> Option<Outcome> {
         self.outcome.take()
     }
 
-    /// Choose the generalisation and write every pupil to the target.
-    fn pass_two(&mut self) -> Result<Outcome> {
+    /// Choose the generalisation and write every pupil it releases to `target`.
+    fn pass_two(&mut self, target: &mut dyn Sink) -> Result<Outcome> {
         let Some(spill) = self.file.take() else {
             return Err(Error::input("spill", "the spill was finished twice: a bug"));
         };
@@ -179,16 +181,18 @@ impl<'p> Spill<'p> {
                         }
                         match (shuffle.as_mut(), shuffled) {
                             (Some(shuffle), Some((hash, line))) => shuffle.push(hash, &line)?,
-                            _ => self.target.write_released(&ReleasedPupil::from_map(&record)?)?,
+                            _ => {
+                                let released = ReleasedPupil::from_map(&record)?;
+                                target.write(Outgoing::Released(&released))?;
+                            }
                         }
                     }
                 }
             }
         }
         if let Some(shuffle) = shuffle {
-            shuffle.drain_into(&mut *self.target)?;
+            shuffle.drain_into(target)?;
         }
-        self.target.finish()?;
         if let (Some(solution), Some(before), Some(after), Some(a)) =
             (&plan.solution, self.before.take(), after, self.policy.anonymity())
         {
@@ -345,20 +349,11 @@ struct Kept {
     shuffled: Option<(u64, String)>,
 }
 
-impl Sink for Spill<'_> {
-    fn write(&mut self, _pupil: &crate::model::Pupil) -> Result<()> {
-        Err(Error::input("spill", "a two-pass release needs the policy stage: this is a bug"))
-    }
-
-    fn write_released(&mut self, _pupil: &ReleasedPupil) -> Result<()> {
-        Err(Error::input("spill", "a two-pass release needs the policy stage: this is a bug"))
-    }
-
-    fn accept(&mut self, record: &Record) -> Result<()> {
+impl Barrier for TwoPassRelease<'_> {
+    fn collect(&mut self, record: &Record) -> Result<()> {
         let Some(released) = record.released.as_deref() else {
             return Err(Error::input("spill", "a record reached the spill unreleased: a bug"));
         };
-        self.target.observe(record)?;
         self.pupils += 1;
         // Pass 2 generalises, withholds and reorders by path: the spill holds the JSON form.
         let map = released.record.to_map();
@@ -404,14 +399,12 @@ impl Sink for Spill<'_> {
         file.write_all(b"\n").map_err(|e| Error::io("temporary spill file", e))
     }
 
-    fn finish(&mut self) -> Result<()> {
-        let outcome = self.pass_two()?;
+    fn release(&mut self, sink: &mut dyn Sink) -> Result<Withheld> {
+        let outcome = self.pass_two(sink)?;
+        let withheld =
+            Withheld { records: outcome.suppressed_records, pupils: outcome.suppressed_pupils };
         self.outcome = Some(outcome);
-        Ok(())
-    }
-
-    fn withheld(&self) -> (u64, u64) {
-        self.outcome.as_ref().map_or((0, 0), |o| (o.suppressed_records, o.suppressed_pupils))
+        Ok(withheld)
     }
 }
 
@@ -624,7 +617,7 @@ impl Shuffle {
                 .map_err(io)?;
             lines.sort_unstable();
             for (_, line) in &lines {
-                sink.write_released_json(line)?;
+                sink.write(Outgoing::ReleasedJson(line))?;
             }
         }
         Ok(())

@@ -18,7 +18,7 @@ pub mod risk;
 pub mod scrub;
 pub mod tokens;
 
-pub use self::anonymise::{Outcome, Spill};
+pub use self::anonymise::{Outcome, TwoPassRelease};
 pub use self::file::{
     check_tables, OpName, PolicyFile, Purpose, TableMeasure, TableSpec, TextIdentifiers,
 };

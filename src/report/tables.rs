@@ -24,7 +24,7 @@ use crate::model::Pupil;
 use crate::policy::indicators;
 use crate::policy::{check_tables, TableMeasure as Measure, TableSpec};
 use crate::write::staged::Store;
-use crate::write::Sink;
+use crate::write::{Outgoing, Sink};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -106,8 +106,9 @@ impl TablesWriter {
     }
 }
 
-impl Sink for TablesWriter {
-    fn write(&mut self, pupil: &Pupil) -> Result<()> {
+impl TablesWriter {
+    /// Count one pupil as read into every table's cell.
+    fn count(&mut self, pupil: &Pupil) -> Result<()> {
         let mut value = match serde_json::to_value(pupil) {
             Ok(Value::Object(map)) => map,
             _ => return Err(Error::input("record", "the pupil does not serialise to an object")),
@@ -142,18 +143,20 @@ impl Sink for TablesWriter {
         }
         Ok(())
     }
+}
 
-    /// Tables count the pupils as read (see [`Sink::observe`]); the released form adds nothing.
-    fn write_released(&mut self, _pupil: &crate::model::released::ReleasedPupil) -> Result<()> {
-        Ok(())
-    }
-
-    fn accept(&mut self, record: &crate::model::record::Record) -> Result<()> {
-        self.write(&record.pupil)
-    }
-
-    fn observe(&mut self, record: &crate::model::record::Record) -> Result<()> {
-        self.write(&record.pupil)
+/// The tables count every accepted pupil as read, before any policy released it or the
+/// anonymiser left it out: the pipeline feeds them as its `as_read` sink
+/// ([`crate::pipeline::Outputs::as_read`]), never the released pupils.
+impl Sink for TablesWriter {
+    fn write(&mut self, pupil: Outgoing<'_>) -> Result<()> {
+        match pupil {
+            Outgoing::Pupil(pupil) => self.count(pupil),
+            Outgoing::Released(_) | Outgoing::ReleasedJson(_) => Err(Error::input(
+                "tables",
+                "aggregate tables count pupils as read, not as released: a bug",
+            )),
+        }
     }
 
     fn finish(&mut self) -> Result<()> {
@@ -633,7 +636,7 @@ mod tests {
                 .unwrap();
         for (commune, sex, n) in pupils {
             for _ in 0..*n {
-                w.write(&pupil(commune, sex)).unwrap();
+                w.write(Outgoing::Pupil(&pupil(commune, sex))).unwrap();
             }
         }
         w.published().remove(0)

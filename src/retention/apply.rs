@@ -25,7 +25,7 @@ use crate::model::walk::{walk, Scalar, Visitor};
 use crate::model::{Class, Entity, FieldSpec, Pupil, ValueKind};
 use crate::policy::generalise::TOP;
 use crate::policy::{Ladder, Op, Policy};
-use crate::write::Sink;
+use crate::write::{Outgoing, Sink};
 use chrono::Datelike;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -166,7 +166,7 @@ pub fn apply(
         tally.add(schedule, &plan, &record.pupil.id);
         remainder(&mut record, &plan, schedule, &anonymiser, &mut tally.next_anonymous)?;
         if plan.fate != Fate::Erase {
-            sink.accept(&record)?;
+            sink.write(Outgoing::of(&record))?;
         }
     }
     sink.finish()?;

@@ -20,7 +20,7 @@
 //!   instead of running it. Numbers, dates and yes/no values are never touched. Output written
 //!   this way is for people; turn it off for output that is read back by a program.
 
-use super::Sink;
+use super::{released_from_json, Outgoing, Sink};
 use crate::error::{Error, Result};
 use crate::model::fields::{entity_fields, fields, FieldSpec, ValueKind};
 use crate::model::released::ReleasedPupil;
@@ -77,14 +77,14 @@ impl CsvWriteOptions {
 /// # Example
 ///
 /// ```
-/// use teczka::write::{CsvWriteOptions, CsvWriter, Sink};
+/// use teczka::write::{CsvWriteOptions, CsvWriter, Outgoing, Sink};
 /// use teczka::Pupil;
 ///
 /// let dir = tempfile::tempdir().unwrap();
 /// let options = CsvWriteOptions { delimiter: b';', ..CsvWriteOptions::default() };
 /// let mut writer = CsvWriter::create(dir.path(), options).unwrap();
 /// let pupil = Pupil { id: "P1".into(), surname: Some("=Nowak".into()), ..Pupil::default() };
-/// writer.write(&pupil).unwrap();
+/// writer.write(Outgoing::Pupil(&pupil)).unwrap();
 /// writer.finish().unwrap();
 ///
 /// let pupils = std::fs::read_to_string(dir.path().join("pupils.csv")).unwrap();
@@ -502,14 +502,14 @@ impl<D: Tables> Visitor for Filler<'_, D> {
 }
 
 impl<D: Tables> Sink for TableWriter<D> {
-    fn write(&mut self, pupil: &Pupil) -> Result<()> {
-        self.write_typed(pupil)
-    }
-
     /// A released pupil without an `id` (an anonymised release drops it) links its rows by
     /// its position in the output, `1`, `2`, …, which exists nowhere else.
-    fn write_released(&mut self, pupil: &ReleasedPupil) -> Result<()> {
-        self.write_replayed(pupil)
+    fn write(&mut self, pupil: Outgoing<'_>) -> Result<()> {
+        match pupil {
+            Outgoing::Pupil(pupil) => self.write_typed(pupil),
+            Outgoing::Released(pupil) => self.write_replayed(pupil),
+            Outgoing::ReleasedJson(json) => self.write_replayed(&released_from_json(json)?),
+        }
     }
 
     fn finish(&mut self) -> Result<()> {
@@ -687,7 +687,7 @@ pub(crate) mod tests {
     fn write_all(dir: &Path, options: CsvWriteOptions, pupils: &[Pupil]) {
         let mut writer = CsvWriter::create(dir, options).unwrap();
         for pupil in pupils {
-            writer.write(pupil).unwrap();
+            writer.write(Outgoing::Pupil(pupil)).unwrap();
         }
         writer.finish().unwrap();
     }
@@ -715,8 +715,8 @@ pub(crate) mod tests {
             let mut typed_writer = CsvWriter::create(typed.path(), options.clone()).unwrap();
             let mut json_writer = CsvWriter::create(json.path(), options.clone()).unwrap();
             for pupil in &pupils {
-                typed_writer.write(pupil).unwrap();
-                json_writer.write_released(&ReleasedPupil::of(pupil).unwrap()).unwrap();
+                typed_writer.write(Outgoing::Pupil(pupil)).unwrap();
+                json_writer.write(Outgoing::Released(&ReleasedPupil::of(pupil).unwrap())).unwrap();
             }
             typed_writer.finish().unwrap();
             json_writer.finish().unwrap();
@@ -783,9 +783,9 @@ pub(crate) mod tests {
     fn unrepresentable_characters_are_an_error_naming_file_record_and_field() {
         let dir = tempfile::tempdir().unwrap();
         let mut writer = CsvWriter::create(dir.path(), CsvWriteOptions::excel()).unwrap();
-        writer.write(&full_pupil("P1")).unwrap();
+        writer.write(Outgoing::Pupil(&full_pupil("P1"))).unwrap();
         let pupil = Pupil { id: "P2".into(), birth_place: s("Київ"), ..Pupil::default() };
-        let err = writer.write(&pupil).unwrap_err().to_string();
+        let err = writer.write(Outgoing::Pupil(&pupil)).unwrap_err().to_string();
         let path = dir.path().join("pupils.csv").display().to_string();
         assert_eq!(
             err,

@@ -1,9 +1,7 @@
 //! JSON Lines of the canonical model: the exact values, one pupil per line.
 
-use super::Sink;
+use super::{Outgoing, Sink};
 use crate::error::{Error, Result};
-use crate::model::released::ReleasedPupil;
-use crate::model::Pupil;
 
 use std::io::{BufWriter, Write};
 use std::sync::Arc;
@@ -13,12 +11,12 @@ use std::sync::Arc;
 /// # Example
 ///
 /// ```
-/// use teczka::write::{JsonlWriter, Sink};
+/// use teczka::write::{JsonlWriter, Outgoing, Sink};
 /// use teczka::Pupil;
 ///
 /// let mut out = Vec::new();
 /// let mut writer = JsonlWriter::new(&mut out, "-");
-/// writer.write(&Pupil { id: "P1".into(), ..Pupil::default() }).unwrap();
+/// writer.write(Outgoing::Pupil(&Pupil { id: "P1".into(), ..Pupil::default() })).unwrap();
 /// writer.finish().unwrap();
 /// drop(writer);
 /// assert_eq!(out, b"{\"id\":\"P1\"}\n");
@@ -44,19 +42,14 @@ impl<W: Write> JsonlWriter<W> {
 }
 
 impl<W: Write> Sink for JsonlWriter<W> {
-    fn write(&mut self, pupil: &Pupil) -> Result<()> {
-        self.line(pupil)
-    }
-
-    fn write_released(&mut self, pupil: &ReleasedPupil) -> Result<()> {
+    fn write(&mut self, pupil: Outgoing<'_>) -> Result<()> {
         let io = |e| Error::io(&*self.name, e);
-        pupil.write_json(&mut self.out).map_err(io)?;
-        self.out.write_all(b"\n").map_err(io)
-    }
-
-    fn write_released_json(&mut self, json: &str) -> Result<()> {
-        let io = |e| Error::io(&*self.name, e);
-        self.out.write_all(json.as_bytes()).map_err(io)?;
+        match pupil {
+            Outgoing::Pupil(pupil) => return self.line(pupil),
+            Outgoing::Released(pupil) => pupil.write_json(&mut self.out).map_err(io)?,
+            // Already one JSON object: written as it is, not parsed and written again.
+            Outgoing::ReleasedJson(json) => self.out.write_all(json.as_bytes()).map_err(io)?,
+        }
         self.out.write_all(b"\n").map_err(io)
     }
 

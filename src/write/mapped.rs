@@ -24,12 +24,12 @@
 //!   is nothing to reverse.
 
 use super::csv::{cell_text, link_id, neutralise, pupil_object, Rows};
-use super::{CsvWriteOptions, Sink};
+use super::{released_from_json, CsvWriteOptions, Outgoing, Sink};
 use crate::error::{Error, Result};
 use crate::model::fields::{entity_fields, field, FieldSpec};
 use crate::model::released::ReleasedPupil;
 use crate::model::value::get_path;
-use crate::model::{Entity, Pupil};
+use crate::model::Entity;
 use crate::read::mapping::{address_slot_kind, FileLayout, Mapping, Target};
 use crate::write::private;
 use crate::write::staged::{StagedFile, Store};
@@ -44,7 +44,7 @@ use std::path::{Path, PathBuf};
 ///
 /// ```
 /// use teczka::read::Mapping;
-/// use teczka::write::{CsvWriteOptions, MappedCsvWriter, Sink};
+/// use teczka::write::{CsvWriteOptions, MappedCsvWriter, Outgoing, Sink};
 /// use teczka::Pupil;
 ///
 /// let toml = "delimiter = \";\"\n[pupils]\nfile = \"lista\"\n[pupils.columns]\n\
@@ -54,7 +54,7 @@ use std::path::{Path, PathBuf};
 /// let options = CsvWriteOptions { delimiter: b';', ..CsvWriteOptions::default() };
 /// let mut writer = MappedCsvWriter::create(dir.path(), &mapping, options).unwrap();
 /// let pupil = Pupil { id: "P1".into(), surname: Some("=Nowak".into()), ..Pupil::default() };
-/// writer.write(&pupil).unwrap();
+/// writer.write(Outgoing::Pupil(&pupil)).unwrap();
 /// writer.finish().unwrap();
 /// let lista = std::fs::read_to_string(dir.path().join("lista.csv")).unwrap();
 /// assert_eq!(lista, "Nr;Nazwisko\r\nP1;'=Nowak\r\n");
@@ -62,7 +62,7 @@ use std::path::{Path, PathBuf};
 /// // A first name has no column: refused, naming the field.
 /// let mut writer = MappedCsvWriter::create(dir.path(), &mapping, CsvWriteOptions::default())
 ///     .unwrap();
-/// writer.write(&Pupil { first_name: Some("Ala".into()), ..pupil }).unwrap();
+/// writer.write(Outgoing::Pupil(&Pupil { first_name: Some("Ala".into()), ..pupil })).unwrap();
 /// let err = writer.finish().unwrap_err().to_string();
 /// assert!(err.contains("`first_name` (1 value)"), "{err}");
 /// ```
@@ -310,6 +310,11 @@ impl MappedCsvWriter {
         cell_text(field, item.and_then(|i| get_path(i, &field.key)), self.neutralise_formulas)
     }
 
+    /// Write a released pupil, linking its rows by its position when it has no `id`.
+    fn write_released(&mut self, pupil: &ReleasedPupil) -> Result<()> {
+        self.write_object(&pupil.to_map(), &link_id(pupil, self.written))
+    }
+
     /// Write one pupil object: its row, then its children's rows in each mapped file.
     fn write_object(&mut self, object: &Map<String, Value>, id: &str) -> Result<()> {
         let addresses = place_addresses(items(object, "addresses"), &self.address_slots);
@@ -432,14 +437,14 @@ impl MappedCsvWriter {
 }
 
 impl Sink for MappedCsvWriter {
-    fn write(&mut self, pupil: &Pupil) -> Result<()> {
-        self.write_object(&pupil_object(pupil)?, &pupil.id)
-    }
-
     /// A released pupil without an `id` links its rows by its position in the output, as
     /// [`CsvWriter`](super::CsvWriter) does.
-    fn write_released(&mut self, pupil: &ReleasedPupil) -> Result<()> {
-        self.write_object(&pupil.to_map(), &link_id(pupil, self.written))
+    fn write(&mut self, pupil: Outgoing<'_>) -> Result<()> {
+        match pupil {
+            Outgoing::Pupil(pupil) => self.write_object(&pupil_object(pupil)?, &pupil.id),
+            Outgoing::Released(pupil) => self.write_released(pupil),
+            Outgoing::ReleasedJson(json) => self.write_released(&released_from_json(json)?),
+        }
     }
 
     /// Flush every file; fails if values had no column and dropping them was not asked for.
@@ -459,7 +464,7 @@ impl Sink for MappedCsvWriter {
 mod tests {
     use super::*;
     use crate::model::fields::fields;
-    use crate::model::{Address, AddressKind, Guardian};
+    use crate::model::{Address, AddressKind, Guardian, Pupil};
     use crate::read::{open, Input, ReadOptions};
     use crate::write::csv::tests::full_pupil;
 
@@ -474,7 +479,7 @@ mod tests {
         };
         let mut writer = MappedCsvWriter::create(dir, mapping, options)?;
         for pupil in pupils {
-            writer.write(pupil)?;
+            writer.write(Outgoing::Pupil(pupil))?;
         }
         writer.finish()?;
         Ok(writer)
@@ -593,7 +598,7 @@ mod tests {
         let options = CsvWriteOptions::from_mapping(&mapping);
         let mut writer =
             MappedCsvWriter::create(dir.path(), &mapping, options).unwrap().drop_unmapped(true);
-        writer.write(&pupil("P1")).unwrap();
+        writer.write(Outgoing::Pupil(&pupil("P1"))).unwrap();
         writer.finish().unwrap();
         assert_eq!(writer.dropped().get("surname"), Some(&1));
         let pupils = std::fs::read_to_string(dir.path().join("pupils.csv")).unwrap();
@@ -658,7 +663,7 @@ mod tests {
             }],
             ..Pupil::default()
         };
-        writer.write(&pupil).unwrap();
+        writer.write(Outgoing::Pupil(&pupil)).unwrap();
         writer.finish().unwrap();
         let text = std::fs::read_to_string(dir.path().join("pupils.csv")).unwrap();
         assert_eq!(text, "Nr,N,T\r\n'@1,\"'=HYPERLINK(\"\"x\"\")\",'-cmd\r\n");

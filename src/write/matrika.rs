@@ -13,10 +13,8 @@
 //! ([`MatrikaWriter::not_written`]); the commands print the counts.
 
 use super::oneroster::NotWritten;
-use super::Sink;
+use super::{released_from_json, Outgoing, Sink};
 use crate::error::{Error, Result};
-use crate::model::released::ReleasedPupil;
-use crate::model::Pupil;
 use crate::read::matrika::{
     decode_other_items, format_date, is_eu, is_other_item_name, is_valid, support_degree, Check,
     CZECHIA, ITEMS, OTHER_ITEMS, RECORD, ROOT, SUPPORT,
@@ -31,7 +29,7 @@ use std::sync::Arc;
 /// # Example
 ///
 /// ```
-/// use teczka::write::{MatrikaWriter, Sink};
+/// use teczka::write::{MatrikaWriter, Outgoing, Sink};
 /// use teczka::Pupil;
 ///
 /// let mut out = Vec::new();
@@ -42,7 +40,7 @@ use std::sync::Arc;
 ///     surname: Some("Nováková".into()),
 ///     ..Pupil::default()
 /// };
-/// writer.write(&pupil)?;
+/// writer.write(Outgoing::Pupil(&pupil))?;
 /// writer.finish()?;
 /// let counts = writer.not_written();
 /// drop(writer);
@@ -106,15 +104,18 @@ impl<W: Write> MatrikaWriter<W> {
 }
 
 impl<W: Write> Sink for MatrikaWriter<W> {
-    fn write(&mut self, pupil: &Pupil) -> Result<()> {
-        let value = serde_json::to_value(pupil)
-            .map_err(|e| Error::input(&*self.name, format!("cannot lay out a pupil: {e}")))?;
-        let Value::Object(map) = value else { return Ok(()) };
-        self.record(&map)
-    }
-
-    fn write_released(&mut self, pupil: &ReleasedPupil) -> Result<()> {
-        self.record(&pupil.to_map())
+    fn write(&mut self, pupil: Outgoing<'_>) -> Result<()> {
+        match pupil {
+            Outgoing::Pupil(pupil) => {
+                let value = serde_json::to_value(pupil).map_err(|e| {
+                    Error::input(&*self.name, format!("cannot lay out a pupil: {e}"))
+                })?;
+                let Value::Object(map) = value else { return Ok(()) };
+                self.record(&map)
+            }
+            Outgoing::Released(pupil) => self.record(&pupil.to_map()),
+            Outgoing::ReleasedJson(json) => self.record(&released_from_json(json)?.to_map()),
+        }
     }
 
     fn finish(&mut self) -> Result<()> {
@@ -347,7 +348,8 @@ pub fn reason(field: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Address, AddressKind, Enrolment, Guardian};
+    use crate::model::released::ReleasedPupil;
+    use crate::model::{Address, AddressKind, Enrolment, Guardian, Pupil};
 
     fn written(write: impl FnOnce(&mut MatrikaWriter<&mut Vec<u8>>)) -> (String, Vec<String>) {
         let mut out = Vec::new();
@@ -389,7 +391,7 @@ mod tests {
             }),
             ..Pupil::default()
         };
-        let (xml, lines) = written(|w| w.write(&pupil).unwrap());
+        let (xml, lines) = written(|w| w.write(Outgoing::Pupil(&pupil)).unwrap());
         assert_eq!(
             xml,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MATRIKA>\n  <VETA>\n    \
@@ -416,7 +418,7 @@ mod tests {
     fn a_released_year_is_no_register_date_and_is_counted() {
         let map = serde_json::json!({ "id": "Z1", "birth_date": "2014", "sex": "female" });
         let released = ReleasedPupil::from_map(map.as_object().unwrap()).unwrap();
-        let (xml, lines) = written(|w| w.write_released(&released).unwrap());
+        let (xml, lines) = written(|w| w.write(Outgoing::Released(&released)).unwrap());
         assert!(xml.contains("<KOD_ZAKA>Z1</KOD_ZAKA>\n    <POHLAVI>2</POHLAVI>"), "{xml}");
         assert!(!xml.contains("DAT_NAROZ"));
         assert_eq!(lines.len(), 1);

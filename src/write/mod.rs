@@ -1,8 +1,9 @@
 //! Writing: the push sinks that turn accepted records into CSV, SOU-like XML or JSON Lines.
 //!
 //! Every writer implements [`Sink`] (modelled on ripgrep's `Sink`): the constructor begins the
-//! output, [`Sink::write`] takes one pupil, [`Sink::finish`] closes documents and flushes. The
-//! pipeline is the only caller, from one thread, in input order, so outputs are deterministic.
+//! output, [`Sink::write`] takes one [`Outgoing`] pupil — as read or as released —,
+//! [`Sink::finish`] closes documents and flushes. The pipeline is the only caller, from one
+//! thread, in input order, so outputs are deterministic.
 
 pub mod csv;
 pub mod jsonl;
@@ -30,71 +31,56 @@ use crate::model::record::Record;
 use crate::model::released::ReleasedPupil;
 use crate::model::Pupil;
 
-/// A destination for accepted pupils.
-pub trait Sink {
-    /// Write one pupil.
-    fn write(&mut self, pupil: &Pupil) -> Result<()>;
+/// One accepted pupil on its way into a sink: as read, or as a policy released it.
+#[derive(Clone, Copy, Debug)]
+pub enum Outgoing<'r> {
+    /// The pupil as read (no policy released it, or the policy keeps everything as it is).
+    Pupil(&'r Pupil),
+    /// The released form a policy made of it: the model's shape, but fields may be missing
+    /// and values generalised to text.
+    Released(&'r ReleasedPupil),
+    /// A released pupil as the text of its JSON object: the anonymiser's content-ordered
+    /// output stays text, which JSON Lines writes as it is and other sinks parse with
+    /// [`released_from_json`].
+    ReleasedJson(&'r str),
+}
 
-    /// Write one pupil in the released form a policy made of it (the model's shape, but
-    /// fields may be missing and values generalised to text).
-    fn write_released(&mut self, pupil: &ReleasedPupil) -> Result<()>;
-
-    /// Write one released pupil given as a JSON object's text (the anonymisation shuffle keeps
-    /// records as text); JSON Lines writes it as it is, other sinks parse it first.
-    fn write_released_json(&mut self, json: &str) -> Result<()> {
-        self.write_released(&released_from_json(json)?)
-    }
-
-    /// Take an accepted record from the pipeline: its released form when a policy made one,
-    /// else the pupil as read. Sinks that need more of the record (the anonymisation spill)
-    /// override this.
-    fn accept(&mut self, record: &Record) -> Result<()> {
+impl<'r> Outgoing<'r> {
+    /// What the sinks get of an accepted record: its released form when a policy made one,
+    /// else the pupil as read.
+    pub fn of(record: &'r Record) -> Outgoing<'r> {
         match &record.released {
-            Some(released) => self.write_released(&released.record),
-            None => self.write(&record.pupil),
+            Some(released) => Outgoing::Released(&released.record),
+            None => Outgoing::Pupil(&record.pupil),
         }
-    }
-
-    /// See an accepted record as read, before any policy released it. Only sinks that
-    /// aggregate the data themselves (aggregate tables) use it; a two-pass release calls it in
-    /// its first pass, where the released records are not written yet.
-    fn observe(&mut self, _record: &Record) -> Result<()> {
-        Ok(())
-    }
-
-    /// Finish the output (close the document, flush buffers). Called once, last.
-    fn finish(&mut self) -> Result<()>;
-
-    /// After [`Sink::finish`]: the input records and pupils accepted but deliberately not
-    /// written (suppressed by anonymisation), so the accounting can say where they went.
-    fn withheld(&self) -> (u64, u64) {
-        (0, 0)
     }
 }
 
+impl<'r> From<&'r Pupil> for Outgoing<'r> {
+    fn from(pupil: &'r Pupil) -> Outgoing<'r> {
+        Outgoing::Pupil(pupil)
+    }
+}
+
+impl<'r> From<&'r ReleasedPupil> for Outgoing<'r> {
+    fn from(pupil: &'r ReleasedPupil) -> Outgoing<'r> {
+        Outgoing::Released(pupil)
+    }
+}
+
+/// A destination for accepted pupils: the constructor begins the output, [`Sink::write`]
+/// takes one pupil, [`Sink::finish`] ends it.
+pub trait Sink {
+    /// Write one pupil.
+    fn write(&mut self, pupil: Outgoing<'_>) -> Result<()>;
+
+    /// Finish the output (close the document, flush buffers). Called once, last.
+    fn finish(&mut self) -> Result<()>;
+}
+
 impl<S: Sink + ?Sized> Sink for Box<S> {
-    fn write(&mut self, pupil: &Pupil) -> Result<()> {
+    fn write(&mut self, pupil: Outgoing<'_>) -> Result<()> {
         (**self).write(pupil)
-    }
-
-    fn write_released(&mut self, pupil: &ReleasedPupil) -> Result<()> {
-        (**self).write_released(pupil)
-    }
-
-    fn accept(&mut self, record: &Record) -> Result<()> {
-        (**self).accept(record)
-    }
-
-    fn observe(&mut self, record: &Record) -> Result<()> {
-        (**self).observe(record)
-    }
-
-    fn withheld(&self) -> (u64, u64) {
-        (**self).withheld()
-    }
-
-    fn write_released_json(&mut self, json: &str) -> Result<()> {
-        (**self).write_released_json(json)
     }
 
     fn finish(&mut self) -> Result<()> {
@@ -102,8 +88,8 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
     }
 }
 
-/// A released record from the JSON text of its object (the anonymisation spill's form).
-fn released_from_json(json: &str) -> Result<ReleasedPupil> {
+/// A released record from the JSON text of its object (the anonymiser's output form).
+pub fn released_from_json(json: &str) -> Result<ReleasedPupil> {
     let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json)
         .map_err(|e| crate::Error::input("released record", e.to_string()))?;
     ReleasedPupil::from_map(&object)
@@ -122,28 +108,15 @@ impl<'a> Tee<'a> {
 }
 
 impl Sink for Tee<'_> {
-    fn write(&mut self, pupil: &Pupil) -> Result<()> {
-        self.sinks.iter_mut().try_for_each(|s| s.write(pupil))
-    }
-
-    fn write_released(&mut self, pupil: &ReleasedPupil) -> Result<()> {
-        self.sinks.iter_mut().try_for_each(|s| s.write_released(pupil))
-    }
-
-    fn accept(&mut self, record: &Record) -> Result<()> {
-        self.sinks.iter_mut().try_for_each(|s| s.accept(record))
-    }
-
-    fn observe(&mut self, record: &Record) -> Result<()> {
-        self.sinks.iter_mut().try_for_each(|s| s.observe(record))
-    }
-
-    fn write_released_json(&mut self, json: &str) -> Result<()> {
-        // Parsed once for all the sinks that need a value, not once per sink.
-        if self.sinks.len() == 1 {
-            return self.sinks[0].write_released_json(json);
+    fn write(&mut self, pupil: Outgoing<'_>) -> Result<()> {
+        match pupil {
+            // Parsed once for all the sinks that need a value, not once per sink.
+            Outgoing::ReleasedJson(json) if self.sinks.len() > 1 => {
+                let released = released_from_json(json)?;
+                self.sinks.iter_mut().try_for_each(|s| s.write(Outgoing::Released(&released)))
+            }
+            _ => self.sinks.iter_mut().try_for_each(|s| s.write(pupil)),
         }
-        self.write_released(&released_from_json(json)?)
     }
 
     fn finish(&mut self) -> Result<()> {

@@ -35,10 +35,8 @@
 
 use super::private;
 use super::staged::{StagedFile, Store};
-use super::Sink;
+use super::{released_from_json, Outgoing, Sink};
 use crate::error::{Error, Result};
-use crate::model::released::ReleasedPupil;
-use crate::model::Pupil;
 pub use crate::read::oneroster::spec::*;
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
@@ -58,7 +56,7 @@ type Table = csv::Writer<BufWriter<StagedFile>>;
 /// # Example
 ///
 /// ```
-/// use teczka::write::{OneRosterWriter, Sink};
+/// use teczka::write::{OneRosterWriter, Outgoing, Sink};
 /// use teczka::model::Enrolment;
 /// use teczka::Pupil;
 ///
@@ -76,7 +74,7 @@ type Table = csv::Writer<BufWriter<StagedFile>>;
 ///     enrolment: Some(enrolment),
 ///     ..Pupil::default()
 /// };
-/// writer.write(&pupil)?;
+/// writer.write(Outgoing::Pupil(&pupil))?;
 /// writer.finish()?;
 /// let classes = std::fs::read_to_string(dir.path().join("classes.csv"))?;
 /// assert!(classes.contains(",3b,03,"));
@@ -384,15 +382,18 @@ impl OneRosterWriter {
 }
 
 impl Sink for OneRosterWriter {
-    fn write(&mut self, pupil: &Pupil) -> Result<()> {
-        let value = serde_json::to_value(pupil)
-            .map_err(|e| Error::input(&*self.dir, format!("cannot lay out a pupil: {e}")))?;
-        let Value::Object(map) = value else { return Ok(()) };
-        self.put(&map, self.national_ids)
-    }
-
-    fn write_released(&mut self, pupil: &ReleasedPupil) -> Result<()> {
-        self.put(&pupil.to_map(), true)
+    fn write(&mut self, pupil: Outgoing<'_>) -> Result<()> {
+        match pupil {
+            Outgoing::Pupil(pupil) => {
+                let value = serde_json::to_value(pupil).map_err(|e| {
+                    Error::input(&*self.dir, format!("cannot lay out a pupil: {e}"))
+                })?;
+                let Value::Object(map) = value else { return Ok(()) };
+                self.put(&map, self.national_ids)
+            }
+            Outgoing::Released(pupil) => self.put(&pupil.to_map(), true),
+            Outgoing::ReleasedJson(json) => self.put(&released_from_json(json)?.to_map(), true),
+        }
     }
 
     fn finish(&mut self) -> Result<()> {

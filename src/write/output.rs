@@ -32,13 +32,13 @@ pub const STDOUT: &str = "-";
 ///
 /// ```
 /// use teczka::read::Format;
-/// use teczka::write::{output, CsvWriteOptions};
+/// use teczka::write::{output, CsvWriteOptions, Outgoing};
 /// use teczka::Pupil;
 ///
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("pupils.jsonl");
 /// let mut out = output::open(Format::Jsonl, &path, CsvWriteOptions::default())?;
-/// out.sink().write(&Pupil { id: "P-1".into(), ..Pupil::default() })?;
+/// out.sink().write(Outgoing::Pupil(&Pupil { id: "P-1".into(), ..Pupil::default() }))?;
 /// out.sink().finish()?;
 /// assert!(!path.exists(), "nothing under the name before the commit");
 /// out.commit()?;
@@ -463,6 +463,7 @@ fn owned_by_us(_meta: &std::fs::Metadata) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::write::Outgoing;
     use crate::Pupil;
 
     #[test]
@@ -498,7 +499,9 @@ mod tests {
             let path = dir.path().join(name);
             let mut out = open(format, &path, CsvWriteOptions::default()).unwrap();
             assert!(!out.is_stdout());
-            out.sink().write(&Pupil { id: "P-1".into(), ..Pupil::default() }).unwrap();
+            out.sink()
+                .write(Outgoing::Pupil(&Pupil { id: "P-1".into(), ..Pupil::default() }))
+                .unwrap();
             out.sink().finish().unwrap();
             assert!(!path.exists(), "{name} before the commit");
             out.commit().unwrap();

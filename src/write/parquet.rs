@@ -40,12 +40,12 @@ pub const ROW_GROUP: usize = 65_536;
 /// # Example
 ///
 /// ```
-/// use teczka::write::{ParquetWriter, Sink};
+/// use teczka::write::{ParquetWriter, Outgoing, Sink};
 /// use teczka::Pupil;
 ///
 /// let dir = tempfile::tempdir().unwrap();
 /// let mut writer = ParquetWriter::create(dir.path(), &[]).unwrap();
-/// writer.write(&Pupil { id: "P1".into(), pesel: Some("02270803628".into()), ..Pupil::default() }).unwrap();
+/// writer.write(Outgoing::Pupil(&Pupil { id: "P1".into(), pesel: Some("02270803628".into()), ..Pupil::default() })).unwrap();
 /// writer.finish().unwrap();
 /// let bytes = std::fs::read(dir.path().join("pupils.parquet")).unwrap();
 /// assert_eq!(&bytes[..4], b"PAR1");

@@ -31,13 +31,13 @@ use std::path::Path;
 /// # Example
 ///
 /// ```
-/// use teczka::write::{Sink, XlsxWriter};
+/// use teczka::write::{Outgoing, Sink, XlsxWriter};
 /// use teczka::Pupil;
 ///
 /// let mut out = Vec::new();
 /// let mut writer = XlsxWriter::new(&mut out, "uczniowie.xlsx", None).unwrap();
 /// let pupil = Pupil { id: "P1".into(), pesel: Some("02270803628".into()), ..Pupil::default() };
-/// writer.write(&pupil).unwrap();
+/// writer.write(Outgoing::Pupil(&pupil)).unwrap();
 /// writer.finish().unwrap();
 /// drop(writer);
 /// assert!(out.starts_with(b"PK")); // a zip package, as every .xlsx is
@@ -226,7 +226,7 @@ fn xlsx_error(name: &str, e: XlsxError) -> Error {
 mod tests {
     use super::*;
     use crate::model::{Grade, Pupil};
-    use crate::write::Sink;
+    use crate::write::{Outgoing, Sink};
     use chrono::NaiveDate;
     use std::io::Read;
 
@@ -243,7 +243,7 @@ mod tests {
         let mut out = Vec::new();
         let mut writer = XlsxWriter::new(&mut out, "t.xlsx", None).unwrap();
         for pupil in pupils {
-            writer.write(pupil).unwrap();
+            writer.write(Outgoing::Pupil(pupil)).unwrap();
         }
         writer.finish().unwrap();
         drop(writer);
@@ -280,7 +280,9 @@ mod tests {
         let mut out = Vec::new();
         let mut writer = XlsxWriter::new(&mut out, "t.xlsx", None).unwrap();
         writer.dest.next_row[0] = MAX_ROWS;
-        let err = writer.write(&Pupil { id: "P1".into(), ..Pupil::default() }).unwrap_err();
+        let err = writer
+            .write(Outgoing::Pupil(&Pupil { id: "P1".into(), ..Pupil::default() }))
+            .unwrap_err();
         assert!(err.to_string().contains("--to csv"), "{err}");
     }
 }

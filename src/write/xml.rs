@@ -6,12 +6,11 @@
 //! keeps what CSV for spreadsheets must neutralise); a value holding a character that XML 1.0
 //! cannot carry is refused with an error rather than written as a broken document.
 
-use super::Sink;
+use super::{released_from_json, Outgoing, Sink};
 use crate::error::{Error, Result};
 use crate::model::released::ReleasedPupil;
 use crate::model::tree::Node;
 use crate::model::walk::{walk, Scalar, Visitor};
-use crate::model::Pupil;
 use crate::read::xml::{is_xml_char, NAMESPACE, ROOT, VERSION};
 use std::io::{BufWriter, Write};
 use std::sync::Arc;
@@ -24,13 +23,13 @@ use std::sync::Arc;
 /// # Example
 ///
 /// ```
-/// use teczka::write::{Sink, XmlWriter};
+/// use teczka::write::{Outgoing, Sink, XmlWriter};
 /// use teczka::Pupil;
 ///
 /// let mut out = Vec::new();
 /// let mut writer = XmlWriter::new(&mut out, "-").unwrap();
 /// writer
-///     .write(&Pupil { id: "P1".into(), surname: Some("Żółć & syn".into()), ..Pupil::default() })
+///     .write(Outgoing::Pupil(&Pupil { id: "P1".into(), surname: Some("Żółć & syn".into()), ..Pupil::default() }))
 ///     .unwrap();
 /// writer.finish().unwrap();
 /// drop(writer);
@@ -75,6 +74,12 @@ impl<W: Write> XmlWriter<W> {
 }
 
 impl<W: Write> XmlWriter<W> {
+    /// Write a released record: its events replayed into the elements writer.
+    fn write_released(&mut self, pupil: &ReleasedPupil) -> Result<()> {
+        let id = pupil.top_level_text("id").unwrap_or("");
+        self.write_walked(id, |elements| pupil.replay(elements))
+    }
+
     /// Write one `<pupil>` element, its children written by `walk` into an elements writer;
     /// `id` names the pupil in an error.
     fn write_walked(
@@ -100,15 +105,16 @@ impl<W: Write> XmlWriter<W> {
 }
 
 impl<W: Write> Sink for XmlWriter<W> {
-    /// The typed pupil is walked straight into its elements, without a JSON copy.
-    fn write(&mut self, pupil: &Pupil) -> Result<()> {
-        self.write_walked(&pupil.id, |elements| walk(pupil, elements))
-    }
-
-    /// The released record's events are replayed into the same elements writer.
-    fn write_released(&mut self, pupil: &ReleasedPupil) -> Result<()> {
-        let id = pupil.top_level_text("id").unwrap_or("");
-        self.write_walked(id, |elements| pupil.replay(elements))
+    /// The typed pupil is walked straight into its elements, without a JSON copy; a released
+    /// record's events are replayed into the same elements writer.
+    fn write(&mut self, pupil: Outgoing<'_>) -> Result<()> {
+        match pupil {
+            Outgoing::Pupil(pupil) => {
+                self.write_walked(&pupil.id, |elements| walk(pupil, elements))
+            }
+            Outgoing::Released(pupil) => self.write_released(pupil),
+            Outgoing::ReleasedJson(json) => self.write_released(&released_from_json(json)?),
+        }
     }
 
     fn finish(&mut self) -> Result<()> {
@@ -347,6 +353,7 @@ mod tests {
     use super::*;
     use crate::model::fields::{fields, ValueKind};
     use crate::model::value::set_path;
+    use crate::model::Pupil;
     use crate::model::{Guardian, Remark};
     use crate::read::xml::XmlReader;
     use crate::read::ReadOptions;
@@ -427,7 +434,7 @@ mod tests {
         let mut out = Vec::new();
         let mut writer = XmlWriter::new(&mut out, "out.xml").unwrap();
         for pupil in pupils {
-            writer.write(pupil).unwrap();
+            writer.write(Outgoing::Pupil(pupil)).unwrap();
         }
         writer.finish().unwrap();
         drop(writer);
@@ -453,8 +460,10 @@ mod tests {
             let mut typed_writer = XmlWriter::new(&mut typed, "typed").unwrap();
             let mut released_writer = XmlWriter::new(&mut released, "released").unwrap();
             for pupil in &pupils {
-                typed_writer.write(pupil).unwrap();
-                released_writer.write_released(&ReleasedPupil::of(pupil).unwrap()).unwrap();
+                typed_writer.write(Outgoing::Pupil(pupil)).unwrap();
+                released_writer
+                    .write(Outgoing::Released(&ReleasedPupil::of(pupil).unwrap()))
+                    .unwrap();
             }
             typed_writer.finish().unwrap();
             released_writer.finish().unwrap();
@@ -476,7 +485,7 @@ mod tests {
         let mut out = Vec::new();
         {
             let mut writer = XmlWriter::new(&mut out, "released").unwrap();
-            writer.write_released(&ReleasedPupil::of(&hollow).unwrap()).unwrap();
+            writer.write(Outgoing::Released(&ReleasedPupil::of(&hollow).unwrap())).unwrap();
             writer.finish().unwrap();
         }
         let released = String::from_utf8(out).unwrap();
@@ -546,14 +555,14 @@ mod tests {
     fn a_value_xml_cannot_carry_is_refused_and_the_document_stays_well_formed() {
         let mut out = Vec::new();
         let mut writer = XmlWriter::new(&mut out, "out.xml").unwrap();
-        writer.write(&Pupil { id: "P1".into(), ..Pupil::default() }).unwrap();
+        writer.write(Outgoing::Pupil(&Pupil { id: "P1".into(), ..Pupil::default() })).unwrap();
         let bad = Pupil {
             id: "P2".into(),
             surname: Some("Nowak".into()),
             remarks: vec![Remark { text: Some("secret\u{1}value".into()), ..Remark::default() }],
             ..Pupil::default()
         };
-        let e = writer.write(&bad).unwrap_err();
+        let e = writer.write(Outgoing::Pupil(&bad)).unwrap_err();
         assert_eq!(
             e.to_string(),
             "out.xml: record 2 (pupil `P2`): field `remarks[].text` holds the control character \

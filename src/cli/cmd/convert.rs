@@ -151,7 +151,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         _ => output::open_released(to, &args.output, args.csv.options(), &as_text)?,
     };
     let not_written = out.not_written();
-    let finished = job.run(out.sink())?;
+    let finished = job.run(out.sink(), None)?;
     // The token mapping first: an output is never committed without the mapping that
     // reverses its tokens.
     write_mapping(release.as_ref())?;
@@ -212,7 +212,7 @@ fn tables(args: Args) -> anyhow::Result<Exit> {
     };
     let dir = AtomicDir::create(&args.output)?;
     let mut sink = TablesWriter::new(dir.path(), specs, k)?;
-    let finished = job.run(&mut sink)?;
+    let finished = job.run(&mut sink, None)?;
     dir.commit()?;
     note!(
         "teczka: {} tables written to {} (counts below {k} and what would reveal them hidden)",

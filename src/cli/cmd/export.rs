@@ -2,7 +2,7 @@
 //! BagIt bag in a deterministic zip — optionally encrypted.
 
 use super::{finish, CheckArgs, Job, PolicyArgs, Release, ReportTo};
-use crate::cli::package::{ArchiveArgs, Staging};
+use crate::cli::package::{self, ArchiveArgs};
 use crate::cli::say::note;
 use crate::cli::{refuse_overwriting_inputs, Exit, ReadArgs, ReportFormat};
 use anyhow::{bail, Context};
@@ -12,7 +12,9 @@ use std::path::Path;
 use teczka::archive::metadata::{
     self, CsvDialect, ExportMetadata, PolicyInfo, SignatureInfo, SourceFile, TokensInfo, Tool,
 };
+use teczka::archive::readme::ExportReadme;
 use teczka::archive::record_sink;
+use teczka::archive::staging::Staging;
 use teczka::crypto::keys::hex;
 use teczka::model::schema::{pupil_schema_text, released_schema_text, released_xsd, PUPILS_XSD};
 use teczka::policy::Purpose;
@@ -139,7 +141,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     // Decided from the policy, not from a flag in it a copied policy can lose.
     let released = format!("policy `{}`", release.policy.name());
     args.archive.refuse_cleartext(&release.policy.exposure(), &released)?;
-    let staging = Staging::create(&args.archive, &args.read)?;
+    let staging = args.archive.staging(&args.read)?;
     if release.policy.file.policy.require_encryption && !staging.encrypted() {
         bail!(
             "policy `{}` requires an encrypted archive: pass --encrypt-to age1… (the receiver's \
@@ -160,9 +162,18 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     write_metadata(&args, &release, &staging, &counts, signed_by.as_deref())?;
     staging.write(
         "README.txt",
-        readme(&release, &counts, statistics, !retyped.is_empty(), signed_by.as_deref()),
+        ExportReadme {
+            policy: release.policy.name(),
+            purpose: release.policy.purpose().as_str(),
+            counts: &counts,
+            statistics,
+            retyped: !retyped.is_empty(),
+            signed_by: signed_by.as_deref(),
+            pseudonymised: release.key.is_some(),
+        }
+        .text(),
     )?;
-    staging.seal(release.policy.purpose().as_str())?;
+    package::seal(staging, release.policy.purpose().as_str())?;
     Ok(finish(&counts))
 }
 
@@ -178,6 +189,8 @@ fn write_records(
     let store = staging.store();
     let records = data.join("records");
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    // The tables count the pupils as read, not as released: a sink of their own.
+    let mut tables = None;
     let mut not_written = None;
     let mut matrika_not_written = None;
     let mut formats = args.formats.clone();
@@ -194,8 +207,8 @@ fn write_records(
                         release.policy.origin
                     );
                 }
-                let tables = &release.policy.file.tables;
-                sinks.push(Box::new(TablesWriter::new_in(store, &folder, tables, k)?));
+                let writer = TablesWriter::new_in(store, &folder, &release.policy.file.tables, k)?;
+                tables = Some(writer);
             }
             ExportFormat::Sou => sinks.push(record_sink(store, &records, OutFormat::Xml, &[])?),
             ExportFormat::Jsonl => {
@@ -239,7 +252,7 @@ fn write_records(
         policy_files: args.policy.read_paths().into_iter().map(Path::to_path_buf).collect(),
         refuse_dropped_columns: release.policy.is_identity() && !args.drop_unknown_columns,
     };
-    let finished = job.run(&mut tee)?;
+    let finished = job.run(&mut tee, tables.as_mut().map(|t| t as &mut dyn Sink))?;
     drop(tee);
     for (format, counts) in not_written.iter().chain(&matrika_not_written) {
         for line in teczka::write::output::not_written_notes(*format, counts) {
@@ -326,96 +339,4 @@ fn write_metadata(
     let text = metadata::to_text(&metadata)?;
     staging.write(metadata::PATH, text)?;
     Ok(())
-}
-
-fn readme(
-    release: &Release,
-    counts: &Counts,
-    statistics: bool,
-    retyped: bool,
-    signed_by: Option<&str>,
-) -> String {
-    let policy = &release.policy;
-    let mut text = format!(
-        "This archive was made by teczka {version} under the policy `{name}` ({purpose}).\n\n\
-         Pupils: {pupils} released from {input} input records ({rejected} rejected{suppressed}).\n\n",
-        version = env!("CARGO_PKG_VERSION"),
-        name = policy.name(),
-        purpose = policy.purpose().as_str(),
-        pupils = counts.pupils_out,
-        input = counts.input,
-        rejected = counts.rejected,
-        suppressed = if counts.suppressed > 0 {
-            format!(", {} left out to keep every group of at least k pupils", counts.pupils_suppressed)
-        } else {
-            String::new()
-        },
-    );
-    let (xsd, json_schema) = if retyped {
-        ("schemas/released.xsd", "schemas/released.schema.json")
-    } else {
-        ("schemas/pupils.xsd", "schemas/pupil.schema.json")
-    };
-    text.push_str(&format!(
-        "WHAT IS HERE\n\
-         data/records/     the pupils: pupils.xml (SOU-like XML, {xsd}),\n\
-         \x20                 csv/ (one UTF-8 file per entity, joined by pupil_id),\n\
-         \x20                 pupils.jsonl (one JSON object per pupil, {json_schema}),\n\
-         \x20                 tables/ (when asked: aggregate tables, one CSV each, tables.html)\n",
-    ));
-    if statistics {
-        text.push_str(
-            "data/reports/     counts only, nothing about a single pupil: validation.json\n\
-             \x20                 (problems found, counted by rule and field), risk.txt,\n\
-             \x20                 risk.json and risk.html (re-identification risk; per class,\n\
-             \x20                 school and commune only the number of units)\n",
-        );
-    } else {
-        text.push_str(
-            "data/reports/     validation.json (every problem found), rejects.jsonl (records not\n\
-             \x20                 taken, with reasons), risk.json / risk.txt / risk.html\n\
-             \x20                 (re-identification risk, when the policy anonymises)\n",
-        );
-    }
-    text.push_str(
-        "data/schemas/     the schemas: pupil.schema.json and pupils.xsd as published;\n\
-         \x20                 released.schema.json and released.xsd, the same with the fields\n\
-         \x20                 the release turned into text (years, bands, `*`) typed as text\n\
-         \x20                 and nothing required, when the policy does that\n\
-         data/metadata/    archive.json: tool, sources, counts, the policy and its SHA-256, key id\n\n\
-         HOW TO CHECK IT\n\
-         teczka verify ARCHIVE, or without teczka: unzip it and run `bagit.py --validate FOLDER`\n\
-         (pip install bagit), or `sha512sum -c manifest-sha512.txt` inside the folder;\n",
-    );
-    text.push_str(&format!(
-        "xmllint --noout --schema data/{xsd} data/records/pupils.xml checks the XML.\n\n"
-    ));
-    if let Some(id) = signed_by {
-        text.push_str(&format!(
-            "WHO MADE IT\n\
-             The bag is signed with minisign key {id}: tagmanifest-sha512.txt.minisig signs\n\
-             tagmanifest-sha512.txt, which pins every other file. With the school's public key:\n\
-             teczka verify ARCHIVE --trusted-key school-sign.pub, or inside the unzipped folder\n\
-             `minisign -Vm tagmanifest-sha512.txt -p school-sign.pub`.\n\n"
-        ));
-    }
-    if statistics {
-        text.push_str(
-            "This is an anonymised statistical release: no names, identifiers or contact data;\n\
-             quasi-identifiers are generalised (see reports/risk.txt). Do not try to\n\
-             re-identify anyone.\n",
-        );
-    } else {
-        text.push_str(
-            "This archive holds personal data of children. Keep it encrypted, give access only\n\
-             to those who need it, and delete it when its purpose is fulfilled.\n",
-        );
-    }
-    if release.key.is_some() {
-        text.push_str(
-            "Identifiers marked pseudonymised are keyed tokens: archives with the same key id\n\
-             (metadata/archive.json) link; the key stays with the school.\n",
-        );
-    }
-    text
 }

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use std::path::PathBuf;
 use teczka::read::Format;
 use teczka::synth::{damage, Country, Damage, Detail, Generator, GeneratorConfig};
-use teczka::write::{output, CsvWriteOptions, Sink};
+use teczka::write::{output, CsvWriteOptions, Outgoing, Sink};
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
 /// fits 80 columns and pastes into a shell.
@@ -101,7 +101,7 @@ fn write_all(generator: &Generator, args: &Args, sink: &mut dyn Sink) -> anyhow:
             })
             .collect();
         for pupil in &pupils {
-            sink.write(pupil).context("cannot write a generated pupil")?;
+            sink.write(Outgoing::Pupil(pupil)).context("cannot write a generated pupil")?;
         }
         start = end;
     }

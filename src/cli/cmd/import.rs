@@ -12,7 +12,7 @@ use teczka::read::jsonl::JsonlReader;
 use teczka::read::xml::XmlReader;
 use teczka::read::{Mapping, ReadOptions};
 use teczka::write::output::{self, AtomicDir};
-use teczka::write::{CsvWriteOptions, MappedCsvWriter, Sink};
+use teczka::write::{CsvWriteOptions, MappedCsvWriter, Outgoing, Sink};
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
 /// fits 80 columns and pastes into a shell.
@@ -196,7 +196,7 @@ fn copy(
         if let Some(problem) = record.problems.first() {
             bail!("{source}: {problem}: the archive's records do not follow the model");
         }
-        sink.write(&record.pupil)?;
+        sink.write(Outgoing::Pupil(&record.pupil))?;
         count += 1;
     }
     sink.finish()?;

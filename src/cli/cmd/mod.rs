@@ -34,7 +34,7 @@ use teczka::model::fields::fields;
 use teczka::pipeline::{Discard, Outputs, Pipeline, RejectSink};
 use teczka::policy::risk::RiskReport;
 use teczka::policy::tokens::{Recipient, Tokeniser};
-use teczka::policy::{Policy, Secrets, Spill, TextIdentifiers};
+use teczka::policy::{Policy, Secrets, TextIdentifiers, TwoPassRelease};
 use teczka::read::{Notice, NoticeLevel};
 use teczka::report::{Counts, CountsReport, JsonReport, RejectsWriter, Report, TextReport};
 use teczka::validate::{Duplicates, Validator, ValidatorBuilder};
@@ -294,9 +294,14 @@ pub struct Finished {
 }
 
 impl Job<'_> {
-    /// Read, validate and deliver every record into `sink`; print the summary line; return
-    /// the counts. The rejects file is written atomically when asked for.
-    pub fn run(self, sink: &mut dyn Sink) -> anyhow::Result<Finished> {
+    /// Read, validate and deliver every record into `sink` (and, as read, into `as_read`, for
+    /// the aggregate tables); print the summary line; return the counts. The rejects file is
+    /// written atomically when asked for.
+    pub fn run(
+        self,
+        sink: &mut dyn Sink,
+        as_read: Option<&mut dyn Sink>,
+    ) -> anyhow::Result<Finished> {
         self.refuse_overwriting_inputs()?;
         let options = self.read.options()?;
         let opened = teczka::read::open(self.read.inputs(), &options)?;
@@ -324,14 +329,13 @@ impl Job<'_> {
         let input_bytes = InputBytes::of(self.read.inputs());
         let progress = progress_bar(to_terminal, input_bytes.total);
         let two_passes = self.release.is_some_and(|r| r.policy.needs_two_passes());
-        let mut spill: Option<Spill<'_>> = None;
-        let accepted: &mut dyn Sink = match self.release {
-            Some(release) if two_passes => spill.insert(Spill::new(&release.policy, sink)?),
-            _ => sink,
+        let mut two_pass = match self.release {
+            Some(release) if two_passes => Some(TwoPassRelease::new(&release.policy)?),
+            _ => None,
         };
         let release = self.release;
         let identity = release.is_some_and(|r| r.policy.is_identity());
-        let counts = Pipeline::new()
+        let mut pipeline = Pipeline::new()
             .parallel(|record| validator.check(record))
             .sequential(|record| duplicates.check(record))
             .fallible(|record| match release.filter(|_| !record.is_rejected()) {
@@ -345,12 +349,17 @@ impl Job<'_> {
                 if let Some(byte) = done.at.and_then(|at| input_bytes.position(at)) {
                     progress.set_position(byte);
                 }
-            })
-            .run(
-                opened.records,
-                &opened.notices,
-                Outputs { accepted, rejected, report: report.as_mut() },
-            );
+            });
+        if let Some(two_pass) = two_pass.as_mut() {
+            pipeline = pipeline.barrier(two_pass);
+        }
+        // Reborrowed for the run alone (`Option` hides the `&mut dyn` from the coercion).
+        let as_read = as_read.map(|sink| sink as &mut dyn Sink);
+        let counts = pipeline.run(
+            opened.records,
+            &opened.notices,
+            Outputs { accepted: sink, as_read, rejected, report: report.as_mut() },
+        );
         progress.finish_and_clear();
         drop(report);
         // The problems found before a stop are shown too: they may be why it stopped.
@@ -360,7 +369,7 @@ impl Job<'_> {
         let counts = counts?;
         // Whatever fails after this point, the run's summary line says what was read.
         let _ = RUN_COUNTS.set(counts);
-        let risk = spill.as_mut().and_then(|s| s.outcome()).and_then(|o| o.risk);
+        let risk = two_pass.as_mut().and_then(|s| s.outcome()).and_then(|o| o.risk);
         drop(rejects_writer);
         if let Some(file) = report_file {
             file.commit()?;

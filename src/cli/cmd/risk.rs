@@ -93,7 +93,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         policy_files: args.policy.read_paths().into_iter().map(Path::to_path_buf).collect(),
         refuse_dropped_columns: false,
     };
-    let finished = job.run(&mut Discard)?;
+    let finished = job.run(&mut Discard, None)?;
     let Some(mut risk) = finished.risk else {
         bail!("the policy measured no quasi-identifier: it drops them all, so nothing to measure");
     };

@@ -1,7 +1,7 @@
 //! `teczka sar`: answer a subject-access request (GDPR Art. 15) with one package holding
 //! everything the school's records say about one person.
 
-use crate::cli::package::{ArchiveArgs, Staging};
+use crate::cli::package::{self, ArchiveArgs};
 use crate::cli::say::note;
 use crate::cli::{refuse_overwriting_inputs, Exit, ReadArgs};
 use anyhow::{bail, Context};
@@ -11,6 +11,7 @@ use std::fs;
 use std::path::PathBuf;
 use teczka::archive::metadata::{self, CsvDialect, SarCounts, SarMetadata, SarRequest, Tool};
 use teczka::archive::record_sink;
+use teczka::archive::staging::Staging;
 use teczka::crypto::keys::hex;
 use teczka::model::schema::{pupil_schema_text, PUPILS_XSD};
 use teczka::policy::Policy;
@@ -18,6 +19,7 @@ use teczka::read::{Format, Prefilter};
 use teczka::sar::{self, files, Controller, Extension, Lang, Package, Request};
 use teczka::sar::{Disclosure, Role, Scope, Search, Subject};
 use teczka::write::output::OutFormat;
+use teczka::write::Outgoing;
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
 /// fits 80 columns and pastes into a shell.
@@ -153,7 +155,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         format!("{}: cannot read the controller file", args.controller.display())
     })?;
     let controller = Controller::from_toml(&controller_text, &args.controller)?;
-    let staging = Staging::create(&args.archive, &args.read)?;
+    let staging = args.archive.staging(&args.read)?;
     let disclosure = search(&args)?;
     let request = Request {
         reference: match &args.reference {
@@ -182,7 +184,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let controller_sha256 = hex(&Sha256::digest(controller_text.as_bytes()));
     let confirmed = args.parental_rights_confirmed;
     write_metadata(&package, &staging, &controller_sha256, confirmed)?;
-    staging.seal("sar")?;
+    package::seal(staging, "sar")?;
     say_what_was_found(&disclosure, &request);
     warn_if_late(&request, &controller);
     Ok(Exit::Clean)
@@ -278,7 +280,7 @@ fn write_records(staging: &Staging, disclosure: &Disclosure) -> anyhow::Result<(
     for format in [OutFormat::Xml, OutFormat::Jsonl, OutFormat::Csv] {
         let mut sink = record_sink(store, &records, format, &[])?;
         for pupil in &disclosure.pupils {
-            sink.write(pupil)?;
+            sink.write(Outgoing::Pupil(pupil))?;
         }
         sink.finish()?;
     }

@@ -47,6 +47,6 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         policy_files: Vec::new(),
         refuse_dropped_columns: false,
     };
-    let finished = job.run(&mut Discard)?;
+    let finished = job.run(&mut Discard, None)?;
     Ok(finish(&finished.counts))
 }
