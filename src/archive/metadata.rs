@@ -1,11 +1,12 @@
-//! `data/metadata/archive.json`: what an archive says about itself. `export` and `sar` write
-//! it from these types and `verify` and `import` read it back through [`ArchiveMetadata`], so
-//! the writers and the readers cannot drift apart on a key's name or type.
+//! `data/metadata/archive.json`: what an archive says about itself. `export` writes it from
+//! these types, `sar` from its own on the same [`Tool`] and [`CsvDialect`]
+//! (`crate::sar::metadata`, so the archive stage needs nothing of a later one), and `verify` and
+//! `import` read it back through [`ArchiveMetadata`], so the writers and the readers cannot
+//! drift apart on a key's name or type.
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::record::Counts;
-use crate::sar::{Role, Searched};
 
 /// Where the metadata lies in the bag's payload (`data/` is the bag's).
 pub const PATH: &str = "metadata/archive.json";
@@ -120,59 +121,6 @@ pub struct ExportMetadata {
     pub csv: CsvDialect,
     /// Fields released as text (generalised, masked), which the typed model cannot take back.
     pub released_as_text: Vec<String>,
-}
-
-/// The request a subject-access package answers.
-#[derive(Clone, Debug, Serialize)]
-pub struct SarRequest {
-    /// The case number.
-    pub reference: String,
-    /// When the request came.
-    pub received: chrono::NaiveDate,
-    /// When it was answered.
-    pub answered: chrono::NaiveDate,
-    /// As whom the subject was found.
-    pub role: Option<Role>,
-    /// Whether a guardian asked on behalf of their children.
-    pub on_behalf_of_children: bool,
-    /// Whether the school vouched for parental rights its records do not state.
-    pub parental_rights_confirmed: bool,
-}
-
-/// What a subject-access package counts.
-#[derive(Clone, Debug, Serialize)]
-pub struct SarCounts {
-    /// Pupils disclosed.
-    pub pupils_out: usize,
-    /// Fields withheld to protect others.
-    pub withheld_fields: usize,
-}
-
-/// `archive.json` of a subject-access package.
-#[derive(Clone, Debug, Serialize)]
-pub struct SarMetadata {
-    /// The writer.
-    pub tool: Tool,
-    /// [`SCHEMA_VERSION`].
-    pub schema_version: u32,
-    /// Always `sar`.
-    pub archive_kind: String,
-    /// The archive's time, RFC 3339 UTC.
-    pub created: String,
-    /// The request.
-    pub request: SarRequest,
-    /// How much was searched.
-    pub searched: Searched,
-    /// What was disclosed and withheld.
-    pub counts: SarCounts,
-    /// SHA-256 of the controller file the answer was made from.
-    pub controller_sha256: String,
-    /// The signing key's id, if signed.
-    pub signed_by: Option<String>,
-    /// The record formats inside.
-    pub formats: Vec<String>,
-    /// The CSV dialect.
-    pub csv: CsvDialect,
 }
 
 /// What `verify` and `import` read of any teczka archive's `archive.json`; other keys are

@@ -2,7 +2,7 @@
 //! without teczka, who signed it and how to treat it. Kept beside the layout it describes, so
 //! the two change together.
 
-use crate::report::Counts;
+use crate::model::record::Counts;
 
 /// What an export's README says about the release it describes.
 #[derive(Clone, Copy, Debug)]

@@ -122,17 +122,7 @@ impl ArchiveArgs {
 
     /// The `--sign` key, opened with the password from `--sign-password-env` if given.
     fn signing_key(&self) -> anyhow::Result<Option<SigningKey>> {
-        let Some(path) = &self.sign else { return Ok(None) };
-        let password = self
-            .sign_password_env
-            .as_deref()
-            .map(|var| {
-                std::env::var(var)
-                    .map(zeroize::Zeroizing::new)
-                    .with_context(|| format!("environment variable {var} is not set"))
-            })
-            .transpose()?;
-        Ok(Some(SigningKey::read(path, password.as_ref().map(|p| p.as_str()))?))
+        open_signing_key(self.sign.as_deref(), self.sign_password_env.as_deref())
     }
 }
 
@@ -155,4 +145,21 @@ pub fn seal(staging: Staging, kind: &str) -> anyhow::Result<BagSummary> {
         signed_by.map(|id| format!(", signed with minisign key {id}")).unwrap_or_default()
     );
     Ok(summary)
+}
+
+/// A `--sign` key, opened with the password in the environment variable `var` if one is named
+/// (`export`, `sar` and `retention` take the same two flags).
+pub(crate) fn open_signing_key(
+    path: Option<&Path>,
+    var: Option<&str>,
+) -> anyhow::Result<Option<SigningKey>> {
+    let Some(path) = path else { return Ok(None) };
+    let password = var
+        .map(|var| {
+            std::env::var(var)
+                .map(zeroize::Zeroizing::new)
+                .with_context(|| format!("environment variable {var} is not set"))
+        })
+        .transpose()?;
+    Ok(Some(SigningKey::read(path, password.as_ref().map(|p| p.as_str()))?))
 }

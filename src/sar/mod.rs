@@ -22,6 +22,7 @@ mod due;
 mod html;
 mod labels;
 mod lang;
+pub mod metadata;
 pub(crate) mod page;
 mod records;
 mod search;

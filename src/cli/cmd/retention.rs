@@ -2,12 +2,12 @@
 //! remainder with a deletion protocol (`apply`).
 
 use crate::cli::audit::{self, LogArgs, LogDefaults};
+use crate::cli::package::open_signing_key;
 use crate::cli::say::note;
 use crate::cli::{refuse_overwriting_inputs, CsvOutArgs, Exit, OutArg, ReadArgs};
 use anyhow::{bail, Context};
 use chrono::NaiveDate;
 use std::path::{Path, PathBuf};
-use teczka::archive::sign::SigningKey;
 use teczka::read::Format;
 use teczka::retention::{self, ApplyOptions, Report, Schedule, Summary};
 use teczka::sar::{Controller, Lang};
@@ -235,19 +235,6 @@ fn input_format(read: &ReadArgs) -> anyhow::Result<OutFormat> {
             first.display()
         ),
     }
-}
-
-/// The `--sign` key, opened with the password from `--sign-password-env` if given.
-fn open_signing_key(path: Option<&Path>, var: Option<&str>) -> anyhow::Result<Option<SigningKey>> {
-    let Some(path) = path else { return Ok(None) };
-    let password = var
-        .map(|var| {
-            std::env::var(var)
-                .map(zeroize::Zeroizing::new)
-                .with_context(|| format!("environment variable {var} is not set"))
-        })
-        .transpose()?;
-    Ok(Some(SigningKey::read(path, password.as_ref().map(|p| p.as_str()))?))
 }
 
 /// What apply did, on standard error: the files, one line per disposal, the reconciliation.
