@@ -19,7 +19,7 @@ pub(crate) struct Assigned<'c> {
     /// did not parse (see `problems`) and a column that maps to no field.
     pub cells: Vec<Option<Cell<'c>>>,
     /// The id cell (the pupil's own id, or a child row's pupil reference), trimmed.
-    pub id: Option<String>,
+    pub id: Option<&'c str>,
     /// Whether the row's values are not used: it has the wrong number of cells, or none of
     /// its cells holds anything (Excel's blank rows, only delimiters).
     pub unusable: bool,
@@ -31,7 +31,7 @@ pub(crate) struct Assigned<'c> {
 pub(crate) fn assign<'c>(plan: &FilePlan, cells: &[&'c str], limits: &Limits) -> Assigned<'c> {
     let mut out = Assigned {
         cells: Vec::new(),
-        id: plan.id_column.and_then(|i| cells.get(i)).map(|c| c.trim().to_string()),
+        id: plan.id_column.and_then(|i| cells.get(i)).map(|c| c.trim()),
         unusable: false,
         problems: Vec::new(),
     };

@@ -279,7 +279,7 @@ pub(crate) fn pupil_record(
         let id = match (synthetic, own_id) {
             (Some(id), _) => Some(id),
             (None, Some(_)) => None,
-            (None, None) => Some(assigned.id.clone().unwrap_or_default()),
+            (None, None) => Some(assigned.id.unwrap_or_default().to_string()),
         };
         let values = Row { cells: &assigned.cells, id: id.as_deref() };
         let mut problems = assigned.problems;
@@ -289,7 +289,7 @@ pub(crate) fn pupil_record(
                 Rule::Type,
                 "the row could not be assembled into a pupil; please report this as a bug".into(),
             ));
-            let id = id.or(assigned.id).unwrap_or_default();
+            let id = id.or_else(|| assigned.id.map(str::to_string)).unwrap_or_default();
             Pupil { id, ..Pupil::default() }
         });
         (pupil, problems)
