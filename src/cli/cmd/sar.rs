@@ -15,7 +15,7 @@ use teczka::archive::staging::Staging;
 use teczka::crypto::keys::hex;
 use teczka::model::schema::{pupil_schema_text, PUPILS_XSD};
 use teczka::policy::Policy;
-use teczka::read::{Format, Prefilter};
+use teczka::read::Format;
 use teczka::sar::metadata::{SarCounts, SarMetadata, SarRequest};
 use teczka::sar::{self, files, Controller, Extension, Lang, Package, Request};
 use teczka::sar::{Disclosure, Role, Scope, Search, Subject};
@@ -224,8 +224,7 @@ fn search(args: &Args) -> anyhow::Result<Disclosure> {
     let subject = subject(args)?;
     let mut options = args.read.options()?;
     // Rows that cannot be about the subject are counted but not parsed.
-    let filter = subject.clone();
-    options.prefilter = Some(Prefilter::new(move |text| filter.may_be_in(text)));
+    options.prefilter = Some(subject.prefilter());
     let opened = teczka::read::open(args.read.inputs(), &options)?;
     let mut search = Search::new(subject, count_files(&args.read));
     let searching = crate::cli::say::spinner("searching every record for the subject");
