@@ -6,6 +6,7 @@
 //! at a time (a multi-file CSV export additionally keeps a bounded join buffer, see
 //! `read::join`). A spreadsheet's worksheets are tables like CSV files (`read::sheet`).
 
+mod candidates;
 pub mod csv;
 mod decode;
 mod fill;
@@ -134,9 +135,12 @@ pub struct ReadOptions {
     /// joined through temporary bucket files (slower, same records).
     pub join_budget: u64,
     /// For a search that knows what it looks for (`sar`): CSV rows and JSON lines whose text
-    /// this rules out are not parsed (in a multi-file export: pupils none of whose rows it
-    /// admits). Each still comes out, in order, as a record holding its parts (positions and
-    /// text) and an empty pupil, so counts stay true. SOU-like XML is always parsed.
+    /// this rules out are not parsed. From a single file each still comes out, in order, as
+    /// a record holding its part (position and text) and an empty pupil. A multi-file export
+    /// is searched first (`read::candidates`): only the pupils one of whose rows it admits
+    /// are joined and parsed; every other record (a pupil with its rows, or a child row
+    /// naming no pupil) is counted on the prefilter ([`Prefilter::ruled_out`]), not built,
+    /// so counts stay true. SOU-like XML is always parsed.
     pub prefilter: Option<Prefilter>,
     /// Read only this worksheet of each spreadsheet (else every worksheet, each as the entity
     /// its name says: `Uczniowie`, `Oceny`, …).
@@ -145,18 +149,34 @@ pub struct ReadOptions {
 
 /// A test on a record's decoded text before it is parsed: `false` only when the record
 /// cannot hold what is searched for. Anything the parse could make match must pass.
+///
+/// Clones share one count of the records ruled out without being built.
 #[derive(Clone)]
-pub struct Prefilter(std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>);
+pub struct Prefilter {
+    admits: std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>,
+    ruled_out: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
 
 impl Prefilter {
     /// A prefilter running `admits` on each row's text.
     pub fn new(admits: impl Fn(&str) -> bool + Send + Sync + 'static) -> Prefilter {
-        Prefilter(std::sync::Arc::new(admits))
+        Prefilter { admits: std::sync::Arc::new(admits), ruled_out: Default::default() }
     }
 
     /// Whether the row may hold what is searched for.
     pub fn admits(&self, text: &str) -> bool {
-        (self.0)(text)
+        (self.admits)(text)
+    }
+
+    /// How many records a reader ruled out without building them (so none came out for
+    /// them): add it to the records seen to count what was searched.
+    pub fn ruled_out(&self) -> u64 {
+        self.ruled_out.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Count `records` ruled out without being built.
+    pub(crate) fn rule_out(&self, records: u64) {
+        self.ruled_out.fetch_add(records, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

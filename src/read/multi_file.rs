@@ -6,6 +6,7 @@
 //! Deciding which files (and sheets) hold which records, and whether a join is needed, happens
 //! here so that neither of them needs the other's entry point.
 
+use super::candidates::{self, Files};
 use super::csv::{CsvFile, CsvReader};
 use super::sheet::{self, Workbook};
 use super::{join, Format};
@@ -75,10 +76,59 @@ pub fn open(inputs: &[Input], options: &ReadOptions) -> Result<Opened> {
 }
 
 /// [`open`], with the memory budget of the multi-file join in bytes: child files whose total
-/// size is under it are joined in memory, larger ones through temporary bucket files.
+/// size is under it are joined in memory, larger ones through temporary bucket files. A search
+/// ([`ReadOptions::prefilter`]) scans the files for its candidates first
+/// ([`candidates`](super::candidates)) and joins only theirs.
 pub fn open_with_budget(inputs: &[Input], options: &ReadOptions, budget: u64) -> Result<Opened> {
     let mut notices = Vec::new();
-    let tables = tables(inputs, options, &mut notices)?;
+    let (files, child_bytes) = match open_export(inputs, options, &mut notices)? {
+        Export::Pupils(pupils) => return stream_pupils(pupils, options, notices),
+        Export::Joined { files, child_bytes } => (files, child_bytes),
+    };
+    let (limits, prefilter) = (options.limits, options.prefilter.clone());
+    let mut files = Some(files);
+    if let Some(filter) = &prefilter {
+        let reopen = || reopen_joined(inputs, options);
+        let opened = files.take().map_or_else(reopen, Ok)?;
+        if let Some(joined) = candidates::join(opened, reopen, limits, budget, filter)? {
+            notices.push(joined.notice());
+            return Ok(Opened { records: Box::new(joined), notices });
+        }
+    }
+    let Files { pupils, children } = files.map_or_else(|| reopen_joined(inputs, options), Ok)?;
+    let joined = join::Join::new(pupils, children, child_bytes, limits, budget, prefilter)?;
+    notices.push(joined.notice());
+    Ok(Opened { records: Box::new(joined), notices })
+}
+
+/// An export as opened: pupil tables alone (streamed), or files to join.
+enum Export<'a> {
+    Pupils(Vec<Table<'a>>),
+    Joined {
+        files: Files,
+        /// The child files' text size, which chooses between the in-memory and on-disk join.
+        child_bytes: u64,
+    },
+}
+
+/// The files of an export with child files, opened again (for a search's next scan).
+fn reopen_joined(inputs: &[Input], options: &ReadOptions) -> Result<Files> {
+    match open_export(inputs, options, &mut Vec::new())? {
+        Export::Joined { files, .. } => Ok(files),
+        Export::Pupils(_) => Err(Error::input(
+            inputs.first().map_or(Path::new("-"), |i| i.path.as_path()),
+            "the export changed while it was read (its child files are gone): read it again",
+        )),
+    }
+}
+
+/// Open the inputs as one export: decide which tables hold pupils and which child rows.
+fn open_export<'a>(
+    inputs: &'a [Input],
+    options: &ReadOptions,
+    notices: &mut Vec<Notice>,
+) -> Result<Export<'a>> {
+    let tables = tables(inputs, options, notices)?;
     let alone = tables.len() == 1;
     let mut pupils = Vec::new();
     let mut children = Vec::new();
@@ -95,7 +145,7 @@ pub fn open_with_budget(inputs: &[Input], options: &ReadOptions, budget: u64) ->
         }
     }
     if children.is_empty() {
-        return stream_pupils(pupils, options, notices);
+        return Ok(Export::Pupils(pupils));
     }
     if pupils.is_empty() {
         let child = children.first().map(|(t, _)| t.path()).unwrap_or(Path::new("-"));
@@ -109,7 +159,7 @@ pub fn open_with_budget(inputs: &[Input], options: &ReadOptions, budget: u64) ->
     let mut pupil_files = Vec::new();
     for table in pupils {
         let path = table.path().to_path_buf();
-        let file = table.open(Entity::Pupil, options, &mut notices)?;
+        let file = table.open(Entity::Pupil, options, notices)?;
         if file.plan.id_column.is_none() {
             return Err(Error::input(
                 path,
@@ -123,13 +173,10 @@ pub fn open_with_budget(inputs: &[Input], options: &ReadOptions, budget: u64) ->
     let mut child_bytes = 0u64;
     for (table, entity) in children {
         child_bytes = child_bytes.saturating_add(table.text_bytes()?);
-        child_files.push(table.open(entity, options, &mut notices)?);
+        child_files.push(table.open(entity, options, notices)?);
     }
-    let prefilter = options.prefilter.clone();
-    let joined =
-        join::Join::new(pupil_files, child_files, child_bytes, options.limits, budget, prefilter)?;
-    notices.push(joined.notice());
-    Ok(Opened { records: Box::new(joined), notices })
+    let files = Files { pupils: pupil_files, children: child_files };
+    Ok(Export::Joined { files, child_bytes })
 }
 
 /// Pupil tables without child tables, streamed one after another.

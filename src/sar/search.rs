@@ -376,6 +376,12 @@ impl Search {
         }
     }
 
+    /// Count `records` a reader's prefilter ruled out without building them
+    /// ([`Prefilter::ruled_out`]): searched, and not about the subject.
+    pub fn count_ruled_out(&mut self, records: u64) {
+        self.searched.records += records;
+    }
+
     /// Look at one record; keep it if it is about the subject.
     pub fn look_at(&mut self, record: &Record) {
         self.searched.records += 1;

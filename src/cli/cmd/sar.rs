@@ -224,7 +224,8 @@ fn search(args: &Args) -> anyhow::Result<Disclosure> {
     let subject = subject(args)?;
     let mut options = args.read.options()?;
     // Rows that cannot be about the subject are counted but not parsed.
-    options.prefilter = Some(subject.prefilter());
+    let prefilter = subject.prefilter();
+    options.prefilter = Some(prefilter.clone());
     let opened = teczka::read::open(args.read.inputs(), &options)?;
     let mut search = Search::new(subject, count_files(&args.read));
     let searching = crate::cli::say::spinner("searching every record for the subject");
@@ -240,6 +241,7 @@ fn search(args: &Args) -> anyhow::Result<Disclosure> {
         })?;
         search.look_at(&record);
     }
+    search.count_ruled_out(prefilter.ruled_out());
     searching.finish_and_clear();
     for problem in search.unreadable() {
         eprintln!(
