@@ -38,14 +38,85 @@ use std::sync::Arc;
 /// their rows and cannot find more, since the admitted rows are the same in every scan.
 pub(crate) const MAX_SCANS: usize = 3;
 
-/// What a pupil id costs in the map of pupil ids besides its text: the box, the count, the
-/// map's slot and its spare capacity.
-const ID_COST: u64 = 48;
+/// What a pupil row's id costs in [`PupilIds`] besides its text: its end and its place in
+/// the sorted order.
+const ID_COST: u64 = 8;
 
 type Hasher = foldhash::fast::RandomState;
 
-/// Pupil ids, each with how many pupil rows have it.
-type PupilIds = HashMap<Box<str>, u32, Hasher>;
+/// The id of every pupil row, in file order, and the rows sorted by id.
+///
+/// Kept compact (the ids' text in one string, 8 bytes a row besides) because it holds a
+/// million pupils' ids. Child files list their rows pupil by pupil, mostly in the pupils
+/// file's order, so the rows just after the last one found are tried before a binary search:
+/// looking every child row's id up in a map of a million boxed ids was a sixth of a search.
+#[derive(Default)]
+struct PupilIds {
+    text: String,
+    /// Where each row's id ends in `text` (it starts where the previous one ends).
+    ends: Vec<u32>,
+    /// Row numbers ordered by id, then by row ([`PupilIds::sort`]).
+    sorted: Vec<u32>,
+}
+
+/// How many rows after the last one found are tried before the binary search.
+const NEAR: u32 = 4;
+
+impl PupilIds {
+    /// Add the next pupil row's id; `false` when the ids no longer fit a `u32` offset.
+    fn push(&mut self, id: &str) -> bool {
+        self.text.push_str(id);
+        match u32::try_from(self.text.len()) {
+            Ok(end) => {
+                self.ends.push(end);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The id of pupil row `row`.
+    fn id(&self, row: u32) -> &str {
+        let end = self.ends.get(row as usize).copied().unwrap_or(0) as usize;
+        let start = match row.checked_sub(1) {
+            Some(before) => self.ends.get(before as usize).copied().unwrap_or(0) as usize,
+            None => 0,
+        };
+        self.text.get(start..end).unwrap_or("")
+    }
+
+    /// Order the rows by id, once every pupil row is in.
+    fn sort(&mut self) {
+        let mut sorted: Vec<u32> = (0..self.ends.len() as u32).collect();
+        sorted.par_sort_unstable_by(|&a, &b| self.id(a).cmp(self.id(b)).then(a.cmp(&b)));
+        self.sorted = sorted;
+    }
+
+    /// A pupil row with id `id`, trying the few after row `last` first.
+    fn find(&self, id: &str, last: Option<u32>) -> Option<u32> {
+        let next = last.map_or(0, |n| n + 1);
+        let rows = self.ends.len() as u32;
+        if let Some(near) = (next..rows.min(next + NEAR)).find(|&row| self.id(row) == id) {
+            return Some(near);
+        }
+        let at = self.sorted.partition_point(|&row| self.id(row) < id);
+        self.sorted.get(at).copied().filter(|&row| self.id(row) == id)
+    }
+
+    /// How many pupil rows have the id `id`.
+    fn rows_with(&self, id: &str) -> usize {
+        let from = self.sorted.partition_point(|&row| self.id(row) < id);
+        self.sorted[from..].partition_point(|&row| self.id(row) == id)
+    }
+
+    /// Every distinct id with its number of rows.
+    fn rows(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.sorted.chunk_by(|&a, &b| self.id(a) == self.id(b)).map(|same| {
+            let id = same.first().map_or("", |&row| self.id(row));
+            (id, same.len() as u32)
+        })
+    }
+}
 
 /// Ids of candidate pupils.
 type Candidates = HashSet<Box<str>, Hasher>;
@@ -106,6 +177,8 @@ struct Scan {
     plans: Vec<Arc<FilePlan>>,
     /// The candidates' pupil rows with their file numbers, in file order.
     held: VecDeque<(usize, RawRow)>,
+    /// How many pupil rows of each candidate were kept.
+    held_ids: HashMap<Box<str>, usize, Hasher>,
     /// Child rows kept (candidates' and admitted orphans'), with file number and pupil id,
     /// in file order.
     kept: Vec<(usize, String, RawRow)>,
@@ -129,6 +202,7 @@ fn scan(
     let mut scan = Scan {
         plans,
         held: VecDeque::new(),
+        held_ids: HashMap::default(),
         kept: Vec::new(),
         pupils: PupilIds::default(),
         candidates,
@@ -140,6 +214,8 @@ fn scan(
             return Ok(None);
         }
     }
+    scan.pupils.sort();
+    scan.late_pupils();
     let known = (&scan.pupils, &scan.candidates);
     let children: Vec<Result<Option<ChildScan>>> = files
         .children
@@ -170,44 +246,41 @@ impl Scan {
         while let Some(row) = file.next_row()? {
             let id = row_id(&file.plan, &mut splitters, &row.text);
             let admitted = filter.admits(&row.text);
-            let seen = match self.pupils.get_mut(id.as_str()) {
-                Some(rows) => {
-                    *rows += 1;
-                    true
-                }
-                None => {
-                    if !room.take(id.len() as u64 + ID_COST) {
-                        return Ok(false);
-                    }
-                    self.pupils.insert(id.as_str().into(), 1);
-                    false
-                }
-            };
+            if !room.take(id.len() as u64 + ID_COST) || !self.pupils.push(&id) {
+                return Ok(false);
+            }
             let candidate = self.candidates.contains(id.as_str());
             if admitted && !candidate {
-                // An earlier row with this id was passed over: scan again to keep it.
-                if seen {
-                    self.late.insert(id.as_str().into());
-                }
-                self.candidates.insert(id.into());
+                self.candidates.insert(id.as_str().into());
             }
             if admitted || candidate {
                 if !room.take(row.text.len() as u64 + ROW_COST) {
                     return Ok(false);
                 }
+                *self.held_ids.entry(id.into()).or_default() += 1;
                 self.held.push_back((n, row));
             }
         }
         Ok(true)
     }
 
+    /// Mark late the candidates with pupil rows that were not kept: a row with the same id
+    /// came before the one the prefilter admitted.
+    fn late_pupils(&mut self) {
+        for (id, held) in &self.held_ids {
+            if self.pupils.rows_with(id) > *held {
+                self.late.insert(id.clone());
+            }
+        }
+    }
+
     /// The join of what was kept; the records not kept are counted on `filter`.
     fn into_join(self, limits: Limits, filter: &Prefilter) -> Result<Join> {
         let ruled_out_pupils: u64 = self
             .pupils
-            .iter()
-            .filter(|(id, _)| !self.candidates.contains(&**id))
-            .map(|(_, &rows)| u64::from(rows))
+            .rows()
+            .filter(|(id, _)| !self.candidates.contains(*id))
+            .map(|(_, rows)| u64::from(rows))
             .sum();
         filter.rule_out(ruled_out_pupils + self.orphans_ruled_out);
         let mut index = ChildIndex::new(&limits);
@@ -251,6 +324,7 @@ fn scan_child_file(
         ChildScan { kept: Vec::new(), late: Candidates::default(), orphans_ruled_out: 0 };
     // A pupil's child rows mostly follow one another: the last row's answers are reused.
     let mut last: Option<(String, bool, bool)> = None;
+    let mut last_pupil = None;
     while let Some(row) = file.next_row()? {
         let id = row_id(&file.plan, &mut splitters, &row.text);
         let admitted = filter.admits(&row.text);
@@ -259,7 +333,9 @@ fn scan_child_file(
             _ => {
                 // An empty id names no pupil, even when a pupil row has none (as the full
                 // join has it).
-                let orphan = id.is_empty() || !pupils.contains_key(id.as_str());
+                let pupil = pupils.find(&id, last_pupil).filter(|_| !id.is_empty());
+                last_pupil = pupil.or(last_pupil);
+                let orphan = pupil.is_none();
                 let candidate = candidates.contains(id.as_str());
                 last = Some((id.clone(), orphan, candidate));
                 (orphan, candidate)
@@ -326,6 +402,25 @@ mod tests {
     fn full(inputs: &[Input]) -> Vec<Record> {
         let opened = open_with_budget(inputs, &ReadOptions::default(), u64::MAX).unwrap();
         opened.records.collect::<crate::Result<_>>().unwrap()
+    }
+
+    #[test]
+    fn pupil_ids_are_found_in_order_and_out_of_it() {
+        let mut ids = PupilIds::default();
+        for id in ["c", "a", "b", "", "e", "f", "g", "h", "i", "b"] {
+            assert!(ids.push(id));
+        }
+        ids.sort();
+        assert_eq!(ids.find("a", Some(0)), Some(1), "the next one");
+        assert_eq!(ids.find("c", Some(1)), Some(0), "an earlier one");
+        assert_eq!(ids.find("i", Some(1)), Some(8), "a later one than the rows tried first");
+        assert_eq!(ids.find("b", Some(8)), Some(9), "the next one, a second row of an id");
+        assert_eq!(ids.find("", None).map(|row| ids.id(row)), Some(""));
+        assert_eq!(ids.find("z", Some(2)), None);
+        assert_eq!(ids.find("bb", None), None);
+        assert_eq!((ids.rows_with("b"), ids.rows_with("a"), ids.rows_with("z")), (2, 1, 0));
+        let rows: Vec<(&str, u32)> = ids.rows().collect();
+        assert_eq!(rows[..4], [("", 1), ("a", 1), ("b", 2), ("c", 1)]);
     }
 
     #[test]
