@@ -52,14 +52,6 @@ pub fn create_new_file(path: &Path) -> Result<File> {
     open_private(path, &mut options)
 }
 
-/// Create (or truncate) `path`, mode `0600`, opened for reading and writing (a temporary
-/// file that is read back).
-pub fn create_read_write(path: &Path) -> Result<File> {
-    let mut options = OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(true);
-    open_private(path, &mut options)
-}
-
 fn open_private(path: &Path, options: &mut OpenOptions) -> Result<File> {
     #[cfg(unix)]
     {
@@ -241,9 +233,6 @@ mod tests {
         assert_eq!(mode(temp.path()), 0o600);
         let folder = temp_dir_in(&nested, ".teczka-").unwrap();
         assert_eq!(mode(folder.path()), 0o700);
-        let both = nested.join("spill");
-        create_read_write(&both).unwrap();
-        assert_eq!(mode(&both), 0o600);
     }
 
     #[test]
