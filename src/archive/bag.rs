@@ -79,14 +79,13 @@ pub enum Source {
 ///
 /// ```
 /// use std::io::Cursor;
-/// use teczka::archive::bag::{BagBuilder, Source};
-/// use teczka::archive::zip_writer::{parse_source_date_epoch, ZipOptions};
+/// use teczka::{parse_source_date_epoch, BagBuilder, BagSource, ZipOptions};
 ///
 /// let mut bag = BagBuilder::new("transfer-2024")?;
 /// bag.info("Source-Organization", "Szkoła Podstawowa nr 1")?;
 /// bag.info("Archive-Kind", "transfer")?;
-/// bag.add("README.txt", Source::Bytes(b"How to read this archive.\n".to_vec()))?;
-/// bag.add("records/pupils.jsonl", Source::Bytes(b"{}\n".to_vec()))?;
+/// bag.add("README.txt", BagSource::Bytes(b"How to read this archive.\n".to_vec()))?;
+/// bag.add("records/pupils.jsonl", BagSource::Bytes(b"{}\n".to_vec()))?;
 ///
 /// let options = ZipOptions::new(parse_source_date_epoch("1700000000")?);
 /// let mut zip = Cursor::new(Vec::new());

@@ -431,10 +431,10 @@ fn zip_io(e: ZipError) -> io::Error {
 ///
 /// ```
 /// use std::io::Cursor;
-/// use teczka::archive::zip_writer::{prepare, DeterministicZip, ZipOptions};
+/// use teczka::{prepare_zip_entry, DeterministicZip, ZipOptions};
 ///
-/// let options = ZipOptions::new(teczka::archive::zip_writer::parse_source_date_epoch("0")?);
-/// let entry = prepare("docs/a.txt", &mut &b"hello"[..], 5, &options)?;
+/// let options = ZipOptions::new(teczka::parse_source_date_epoch("0")?);
+/// let entry = prepare_zip_entry("docs/a.txt", &mut &b"hello"[..], 5, &options)?;
 /// let mut zip = DeterministicZip::new(Cursor::new(Vec::new()), &options);
 /// zip.add_directory("docs/")?;
 /// zip.append(entry)?;

@@ -62,7 +62,7 @@ const AGE_MAGIC: &[u8] = b"age-encryption.org/v1\n";
 /// # Example
 ///
 /// ```
-/// use teczka::crypto::age::read_age_header;
+/// use teczka::read_age_header;
 ///
 /// let key = age::x25519::Identity::generate();
 /// let sealed = age::encrypt(&key.to_public(), b"PK...").unwrap();
@@ -135,7 +135,7 @@ pub fn read_age_header(input: &mut impl Read) -> io::Result<std::result::Result<
 /// let key = age::x25519::Identity::generate();
 /// let recipient = key.to_public().to_string();
 /// let mut sealed = Vec::new();
-/// teczka::crypto::age::encrypt_to_recipients(&b"PK..."[..], &mut sealed, &[recipient])?;
+/// teczka::encrypt_to_recipients(&b"PK..."[..], &mut sealed, &[recipient])?;
 /// assert_eq!(age::decrypt(&key, &sealed).unwrap(), b"PK...");
 /// # Ok::<(), teczka::Error>(())
 /// ```

@@ -189,7 +189,7 @@ impl Key {
     /// contain a 0 byte (checked in debug builds).
     ///
     /// ```
-    /// use teczka::crypto::keys::Key;
+    /// use teczka::Key;
     ///
     /// let key = Key::from_bytes([7; 32]);
     /// let a = key.pseudonym("pupil.pesel", "05210112345");
@@ -219,7 +219,7 @@ impl Key {
     /// is below 2·`max_days`/2^64, far under anything measurable.
     ///
     /// ```
-    /// use teczka::crypto::keys::Key;
+    /// use teczka::Key;
     ///
     /// let key = Key::from_bytes([7; 32]);
     /// let shift = key.date_shift_days("P0001", 30);

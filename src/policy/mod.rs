@@ -18,14 +18,13 @@ pub mod risk;
 pub mod scrub;
 pub mod tokens;
 
-pub use self::anonymise::{Outcome, TwoPassRelease};
+pub use self::anonymise::TwoPassRelease;
 pub use self::file::{
     check_tables, OpName, PolicyFile, Purpose, TableMeasure, TableSpec, TextIdentifiers,
 };
 pub use self::generalise::Ladder;
 pub use self::presets::{preset, PRESETS};
 pub use self::release::{mask, Secrets};
-pub use crate::model::record::{Hierarchy, Released};
 
 use crate::error::{Error, Result};
 use crate::model::fields::{fields, Entity, FieldSpec};

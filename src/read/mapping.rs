@@ -511,7 +511,7 @@ fn resolve_pupil(name: &str) -> Target {
 /// # Example
 ///
 /// ```
-/// use teczka::read::Mapping;
+/// use teczka::Mapping;
 ///
 /// let toml = "[grades]\nfile = \"arkusz\"\n[grades.columns]\n\"Nr ucznia\" = \"pupil_id\"\n";
 /// let mapping = Mapping::from_reader(toml.as_bytes(), "map.toml").unwrap();

@@ -29,8 +29,7 @@ use std::sync::Arc;
 /// # Example
 ///
 /// ```
-/// use teczka::write::{MatrikaWriter, Outgoing, Sink};
-/// use teczka::Pupil;
+/// use teczka::{MatrikaWriter, Outgoing, Pupil, Sink};
 ///
 /// let mut out = Vec::new();
 /// let mut writer = MatrikaWriter::new(&mut out, "-")?;

@@ -56,9 +56,7 @@ type Table = csv::Writer<BufWriter<StagedFile>>;
 /// # Example
 ///
 /// ```
-/// use teczka::write::{OneRosterWriter, Outgoing, Sink};
-/// use teczka::model::Enrolment;
-/// use teczka::Pupil;
+/// use teczka::{Enrolment, OneRosterWriter, Outgoing, Pupil, Sink};
 ///
 /// let dir = tempfile::tempdir()?;
 /// let today = chrono::NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();

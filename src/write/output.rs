@@ -31,13 +31,11 @@ pub const STDOUT: &str = "-";
 /// # Example
 ///
 /// ```
-/// use teczka::read::Format;
-/// use teczka::write::{output, CsvWriteOptions, Outgoing};
-/// use teczka::Pupil;
+/// use teczka::{open_output, CsvWriteOptions, Format, Outgoing, Pupil};
 ///
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("pupils.jsonl");
-/// let mut out = output::open(Format::Jsonl, &path, CsvWriteOptions::default())?;
+/// let mut out = open_output(Format::Jsonl, &path, CsvWriteOptions::default())?;
 /// out.sink().write(Outgoing::Pupil(&Pupil { id: "P-1".into(), ..Pupil::default() }))?;
 /// out.sink().finish()?;
 /// assert!(!path.exists(), "nothing under the name before the commit");

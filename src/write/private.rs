@@ -34,7 +34,7 @@ pub const DIR_MODE: u32 = 0o700;
 /// use std::os::unix::fs::PermissionsExt;
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("health.csv");
-/// teczka::write::private::create_file(&path)?;
+/// teczka::create_private_file(&path)?;
 /// assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o777, 0o600);
 /// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -116,7 +116,7 @@ pub fn set_dir_mode(path: &Path) -> std::io::Result<()> {
 /// use std::os::unix::fs::PermissionsExt;
 /// let dir = tempfile::tempdir()?;
 /// let csv = dir.path().join("out/csv");
-/// teczka::write::private::create_dir_all(&csv)?;
+/// teczka::create_private_dir_all(&csv)?;
 /// assert_eq!(std::fs::metadata(&csv)?.permissions().mode() & 0o777, 0o700);
 /// assert_eq!(std::fs::metadata(dir.path().join("out"))?.permissions().mode() & 0o777, 0o700);
 /// # }

@@ -34,7 +34,7 @@ use crate::write::private;
 ///
 /// ```
 /// use std::io::{Read, Write};
-/// use teczka::write::staged::Store;
+/// use teczka::Store;
 ///
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("pupils.jsonl");
