@@ -207,8 +207,7 @@ impl SafeArchive {
     }
 
     /// Open a bag that is already unzipped (the folder `dir`, holding `bagit.txt`) as an
-    /// archive of its files, so every check of a zip applies unchanged (see
-    /// [`crate::archive::folder`]).
+    /// archive of its files, so every check of a zip applies unchanged.
     pub fn open_folder(dir: &Path, limits: &Limits) -> Result<SafeArchive> {
         let zip = super::folder::zip_folder(dir, limits)?;
         SafeArchive::open_reader(io::BufReader::new(zip), dir, limits, None)

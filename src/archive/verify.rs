@@ -163,9 +163,9 @@ struct Read_ {
     bytes: u64,
 }
 
-/// Verify the bag in `archive`: structure, manifests, checksums and Payload-Oxum (see the
-/// module documentation). Problems with the bag are [`Finding`]s; an `Err` means the archive
-/// itself could not be read.
+/// Verify the bag in `archive`: structure, manifests, checksums and Payload-Oxum, as
+/// `bagit.py --validate` checks them and more. Problems with the bag are the findings of the
+/// verification it returns; an `Err` means the archive itself could not be read.
 ///
 /// # Example
 ///

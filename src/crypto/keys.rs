@@ -43,8 +43,8 @@ const MAKE_A_KEY: &str = "make a key with `teczka keygen -o FILE`";
 
 /// The secret key: 32 bytes from the operating system's random source.
 ///
-/// `Debug` prints only the [`KeyId`]; there is no `Display`. The secret is zeroed when the
-/// key is dropped.
+/// `Debug` prints only the key's id ([`Key::id`]); there is no `Display`. The secret is zeroed
+/// when the key is dropped.
 #[derive(Clone)]
 pub struct Key {
     secret: Zeroizing<[u8; 32]>,

@@ -289,8 +289,9 @@ impl Policy {
         self.anonymity.as_ref()
     }
 
-    /// This policy, set up to measure risk: a policy without `[anonymity]` gets the
-    /// [`MEASURED_QUASI`] fields it releases unchanged or generalised as quasi-identifiers and
+    /// This policy, set up to measure risk: a policy without `[anonymity]` gets the fields that
+    /// most often single a child out (sex, birth date and country, citizenship, postcode,
+    /// commune, school, class level) it releases unchanged or generalised as quasi-identifiers and
     /// the sensitive fields it releases, measured against `k` but not enforced.
     pub fn for_measurement(mut self, k: u64) -> Policy {
         if self.anonymity.is_some() {

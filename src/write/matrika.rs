@@ -24,7 +24,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::{BufWriter, Write};
 use std::sync::Arc;
 
-/// Writes pupils as a školní matrika document: see the [module documentation](self).
+/// Writes pupils as a školní matrika document: one `<VETA>` per pupil under a `<MATRIKA>` root,
+/// only what the register can hold and only in the form its code lists take. Nothing is dropped
+/// silently: every value not written is counted per field ([`MatrikaWriter::not_written`]).
 ///
 /// # Example
 ///

@@ -136,7 +136,7 @@ pub fn open_released(
 }
 
 /// Open a OneRoster 1.2 bulk CSV folder at `path`, its classes in the school year holding
-/// `today`; [`Output::not_written`] then counts the values it has no column for.
+/// `today`; the output's `not_written` then counts the values it has no column for.
 pub fn open_oneroster(path: &Path, today: chrono::NaiveDate) -> Result<Output> {
     if path == Path::new(STDOUT) {
         let why = "OneRoster is a folder of files: give -o a folder name, not `-`";
