@@ -6,7 +6,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use teczka::policy::anonymity::{anonymise, Histogram, Ladder, Settings};
+use teczka::{anonymise, AnonymityLadder, AnonymitySettings, Histogram};
 
 const RECORDS: u64 = 1_000_000;
 
@@ -52,10 +52,10 @@ fn record(rng: &mut Rng) -> ([String; 6], [String; 1]) {
     )
 }
 
-fn ladders() -> Vec<Ladder> {
+fn ladders() -> Vec<AnonymityLadder> {
     let star = || "*".to_string();
     vec![
-        Ladder::new("birth_date", 5, move |v, level| match level {
+        AnonymityLadder::new("birth_date", 5, move |v, level| match level {
             0 => v.to_string(),
             1 => v.get(..7).unwrap_or(v).to_string(),
             2 => v.get(..4).unwrap_or(v).to_string(),
@@ -65,12 +65,12 @@ fn ladders() -> Vec<Ladder> {
             }
             _ => star(),
         }),
-        Ladder::new("address.postcode", 5, move |v, level| match level {
+        AnonymityLadder::new("address.postcode", 5, move |v, level| match level {
             0 => v.to_string(),
             1..=3 => format!("{}{}", v.get(..6 - level).unwrap_or(v), "*".repeat(level)),
             _ => star(),
         }),
-        Ladder::new("address.commune", 4, move |v, level| {
+        AnonymityLadder::new("address.commune", 4, move |v, level| {
             let c: u32 = v.parse().unwrap_or(0);
             match level {
                 0 => v.to_string(),
@@ -79,7 +79,7 @@ fn ladders() -> Vec<Ladder> {
                 _ => star(),
             }
         }),
-        Ladder::new("grade", 4, move |v, level| {
+        AnonymityLadder::new("grade", 4, move |v, level| {
             let g: u32 = v.parse().unwrap_or(0);
             match level {
                 0 => v.to_string(),
@@ -88,7 +88,7 @@ fn ladders() -> Vec<Ladder> {
                 _ => star(),
             }
         }),
-        Ladder::new("nationality", 4, move |v, level| {
+        AnonymityLadder::new("nationality", 4, move |v, level| {
             let n: u32 = v.parse().unwrap_or(0);
             match level {
                 0 => v.to_string(),
@@ -97,7 +97,7 @@ fn ladders() -> Vec<Ladder> {
                 _ => star(),
             }
         }),
-        Ladder::new("entry_year", 4, move |v, level| {
+        AnonymityLadder::new("entry_year", 4, move |v, level| {
             let y: u32 = v.parse().unwrap_or(0);
             match level {
                 0 => v.to_string(),
@@ -124,8 +124,8 @@ fn bench(c: &mut Criterion) {
     let h = histogram();
     let ladders = ladders();
     eprintln!("histogram: {} records, {} combinations", h.records(), h.combinations());
-    let k5 = Settings { k: 5, l: None, max_suppression: 0.05 };
-    let k5l2 = Settings { k: 5, l: Some(2), max_suppression: 0.05 };
+    let k5 = AnonymitySettings { k: 5, l: None, max_suppression: 0.05 };
+    let k5l2 = AnonymitySettings { k: 5, l: Some(2), max_suppression: 0.05 };
     for (name, s) in [("k5", &k5), ("k5_l2", &k5l2)] {
         let started = std::time::Instant::now();
         let solution = anonymise(&h, &ladders, s).expect("anonymise");

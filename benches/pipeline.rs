@@ -4,14 +4,11 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::hint::black_box;
-use teczka::crypto::keys::Key;
-use teczka::model::released::ReleasedPupil;
-use teczka::policy::{Policy, Secrets};
-use teczka::read::{jsonl::JsonlReader, xml::XmlReader, Input, ReadOptions};
-use teczka::synth::{Generator, GeneratorConfig};
-use teczka::validate::ValidatorBuilder;
-use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Outgoing, Sink, XmlWriter};
-use teczka::{Pupil, Record};
+use teczka::{
+    CsvWriteOptions, CsvWriter, Generator, GeneratorConfig, Input, JsonlReader, JsonlWriter, Key,
+    Outgoing, Policy, Pupil, ReadOptions, Record, ReleasedPupil, Secrets, Sink, ValidatorBuilder,
+    XmlReader, XmlWriter,
+};
 
 const PUPILS: u64 = 2_000;
 
@@ -56,7 +53,7 @@ fn readers(c: &mut Criterion) {
     let inputs = [Input { path: csv_dir.path().to_path_buf(), entity: None }];
     group.bench_function("csv_multi_file", |b| {
         b.iter(|| {
-            let opened = teczka::read::open(&inputs, &options).expect("open");
+            let opened = teczka::open(&inputs, &options).expect("open");
             opened.records.for_each(|r| drop(black_box(r.expect("record"))))
         })
     });
@@ -64,7 +61,7 @@ fn readers(c: &mut Criterion) {
     let pupils_file = [Input { path: csv_dir.path().join("pupils.csv"), entity: None }];
     group.bench_function("csv_pupils_file", |b| {
         b.iter(|| {
-            let opened = teczka::read::open(&pupils_file, &options).expect("open");
+            let opened = teczka::open(&pupils_file, &options).expect("open");
             opened.records.for_each(|r| drop(black_box(r.expect("record"))))
         })
     });
@@ -79,7 +76,7 @@ fn search(c: &mut Criterion, rows: &str) {
     let mut group = c.benchmark_group("search");
     group.sample_size(10).throughput(Throughput::Elements(rows.len() as u64));
     for subject in ["pesel:05221421151", "email:jan.nowak@example.pl", "id:P-000042"] {
-        let subject: teczka::sar::Subject = subject.parse().expect("subject");
+        let subject: teczka::SarSubject = subject.parse().expect("subject");
         group.bench_function(
             format!("prefilter_{}", subject.masked().split(' ').next().unwrap_or("")),
             |b| {
@@ -109,7 +106,7 @@ fn validate(c: &mut Criterion) {
         b.iter_batched_ref(
             || records.clone(),
             |records| {
-                let mut duplicates = teczka::validate::Duplicates::new();
+                let mut duplicates = teczka::Duplicates::new();
                 records.iter_mut().for_each(|r| duplicates.check(r));
             },
             BatchSize::LargeInput,

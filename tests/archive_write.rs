@@ -1,4 +1,4 @@
-//! Archives written by `teczka::archive`, checked by the tools recipients use: `unzip -t`,
+//! Archives written by `teczka::BagBuilder`, checked by the tools recipients use: `unzip -t`,
 //! 7-Zip (`7z t`, with the password for AES entries), bagit-python (`bagit.py --validate`) and
 //! the age CLI.
 //!
@@ -11,8 +11,7 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use teczka::archive::bag::{BagBuilder, Source};
-use teczka::archive::zip_writer::{parse_source_date_epoch, ZipOptions};
+use teczka::{parse_source_date_epoch, BagBuilder, BagSource, ZipOptions};
 
 use crate::util::Dir;
 
@@ -50,11 +49,12 @@ fn sample_bag(dir: &Dir) -> BagBuilder {
     bag.info("Source-Organization", "Szkoła Podstawowa nr 1 w Łodzi").unwrap();
     bag.info("External-Identifier", "transfer-2024").unwrap();
     bag.info("Archive-Kind", "transfer").unwrap();
-    bag.add("README.txt", Source::Bytes(b"What is here and how to verify it.\n".to_vec())).unwrap();
-    bag.add("records/pupils.xml", Source::File(pupils)).unwrap();
-    bag.add("records/oceny — żółć.csv", Source::Bytes("ocena;5\n".as_bytes().to_vec())).unwrap();
-    bag.add("reports/rejects.csv", Source::Bytes(Vec::new())).unwrap();
-    bag.add("metadata/archive.json", Source::Bytes(b"{\"in\":20000}".to_vec())).unwrap();
+    bag.add("README.txt", BagSource::Bytes(b"What is here and how to verify it.\n".to_vec()))
+        .unwrap();
+    bag.add("records/pupils.xml", BagSource::File(pupils)).unwrap();
+    bag.add("records/oceny — żółć.csv", BagSource::Bytes("ocena;5\n".as_bytes().to_vec())).unwrap();
+    bag.add("reports/rejects.csv", BagSource::Bytes(Vec::new())).unwrap();
+    bag.add("metadata/archive.json", BagSource::Bytes(b"{\"in\":20000}".to_vec())).unwrap();
     bag
 }
 
@@ -143,7 +143,7 @@ fn the_age_cli_decrypts_an_archive_sealed_to_its_key() {
     sample_bag(&dir).write_zip(&mut zip, &options()).unwrap();
     let zip = zip.into_inner();
     let mut sealed = Vec::new();
-    teczka::crypto::age::encrypt_to_recipients(&zip[..], &mut sealed, &[public]).unwrap();
+    teczka::encrypt_to_recipients(&zip[..], &mut sealed, &[public]).unwrap();
     fs::write(dir.join("transfer-2024.zip.age"), &sealed).unwrap();
 
     let args = ["-d", "-i", "key.txt", "-o", "opened.zip", "transfer-2024.zip.age"];
@@ -166,9 +166,10 @@ fn zip64_archives_pass_unzip_and_seven_zip() {
     let big = dir.join("big.bin");
     fs::File::create(&big).unwrap().set_len((4 << 30) + 12_345).unwrap();
     let mut bag = BagBuilder::new("large").unwrap();
-    bag.add("records/big.bin", Source::File(big)).unwrap();
+    bag.add("records/big.bin", BagSource::File(big)).unwrap();
     for i in 0..70_000 {
-        bag.add(&format!("many/{i:05}.txt"), Source::Bytes(format!("{i}\n").into_bytes())).unwrap();
+        bag.add(&format!("many/{i:05}.txt"), BagSource::Bytes(format!("{i}\n").into_bytes()))
+            .unwrap();
     }
     let summary = bag.write_zip_file(&dir.join("large.zip"), &options()).unwrap();
     assert_eq!(summary.files, 70_001);

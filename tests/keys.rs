@@ -2,7 +2,7 @@
 //! what the library tokenised and refuses the wrong identity or passphrase.
 
 use crate::util::Dir;
-use teczka::policy::tokens::{Recipient, Tokeniser};
+use teczka::{TokenRecipient, Tokeniser};
 
 /// The mode bits of a file, for the 0600 checks.
 #[cfg(unix)]
@@ -55,13 +55,13 @@ fn keygen_passphrase_prints_a_strong_passphrase() {
     let dir = Dir::new();
     let run = dir.run(&["keygen", "--passphrase"]).expect_code(0);
     let passphrase = run.stdout();
-    teczka::crypto::keys::check_passphrase(passphrase.trim_end()).unwrap();
+    teczka::check_passphrase(passphrase.trim_end()).unwrap();
     assert_ne!(dir.run(&["keygen", "--passphrase"]).stdout(), passphrase);
     dir.run(&["keygen", "--passphrase", "-o", "x"]).expect_code(2);
 }
 
 /// A tokenised JSON Lines file and its mapping, encrypted to `to`.
-fn tokenised(dir: &Dir, to: &Recipient) -> String {
+fn tokenised(dir: &Dir, to: &TokenRecipient) -> String {
     let tokeniser = Tokeniser::new();
     let pesel = tokeniser.token("pupil.pesel", "05210112345");
     let surname = tokeniser.token("pupil.surname", "Nowak \"Ala\"");
@@ -85,7 +85,7 @@ fn detokenise_restores_values_with_the_identity_and_refuses_another() {
     let dir = Dir::new();
     let run = dir.run(&["keygen", "--age", "-o", "id.txt"]).expect_code(0);
     let recipient = run.stdout().trim_end().to_string();
-    let text = tokenised(&dir, &Recipient::Public(recipient));
+    let text = tokenised(&dir, &TokenRecipient::Public(recipient));
     assert!(!text.contains("05210112345"));
 
     let args = ["detokenise", "export.jsonl", "--mapping", "export.tokens.age"];
@@ -114,7 +114,7 @@ fn detokenise_restores_values_with_the_identity_and_refuses_another() {
 fn detokenise_with_a_passphrase_from_the_environment() {
     let dir = Dir::new();
     let passphrase = "Correct-Horse-9-Battery";
-    tokenised(&dir, &Recipient::Passphrase(passphrase.into()));
+    tokenised(&dir, &TokenRecipient::Passphrase(passphrase.into()));
     let args = [
         "detokenise",
         "export.jsonl",
@@ -151,7 +151,9 @@ fn detokenise_csv_and_xml_by_extension_and_counts_unknown_tokens() {
     let tokeniser = Tokeniser::new();
     let town = tokeniser.token("pupil.address.town", "Bielsko-Biała; Kamienica");
     let mut file = std::fs::File::create(dir.join("m.age")).unwrap();
-    tokeniser.write_mapping(&mut file, &Recipient::Public(run.stdout().trim_end().into())).unwrap();
+    tokeniser
+        .write_mapping(&mut file, &TokenRecipient::Public(run.stdout().trim_end().into()))
+        .unwrap();
     dir.create("pupils.csv", format!("id;town\nP1;{town}\n"));
     dir.create("pupils.xml", format!("<pupil town=\"{town}\"><town>{town}</town></pupil>\n"));
     let unknown = "tok_aaaaaaaaaaaaaaaaaaaaaaaaaa";

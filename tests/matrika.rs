@@ -7,11 +7,11 @@ use crate::strategy::{cz_register, pupil};
 use crate::util::{fixture, Dir};
 use proptest::option;
 use proptest::prelude::*;
-use teczka::model::{Address, AddressKind, Counselling, CzRegister, Enrolment};
-use teczka::read::matrika::{self, is_valid, record_id, support_degree, CZECHIA, ITEMS};
-use teczka::read::ReadOptions;
-use teczka::write::{MatrikaWriter, Sink};
-use teczka::Pupil;
+use teczka::matrika::{self, is_valid, record_id, support_degree, CZECHIA, ITEMS};
+use teczka::{
+    Address, AddressKind, Counselling, CzRegister, Enrolment, MatrikaWriter, Pupil, ReadOptions,
+    Sink,
+};
 
 const TODAY: &str = "2025-09-01";
 

@@ -7,11 +7,8 @@ use crate::util::{fixture, Dir};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
-use teczka::model::{Enrolment, Guardian};
-use teczka::read::{Input, ReadOptions};
-use teczka::write::oneroster::guardian_role;
-use teczka::write::{OneRosterWriter, Sink};
-use teczka::Pupil;
+use teczka::oneroster::guardian_role;
+use teczka::{Enrolment, Guardian, Input, OneRosterWriter, Pupil, ReadOptions, Sink};
 
 const TODAY: &str = "2025-09-01";
 
@@ -145,7 +142,7 @@ fn held(p: &Pupil, ids: bool) -> Pupil {
 /// Read every pupil of a OneRoster folder, failing on any error-level problem.
 fn read_folder(folder: &Path) -> Vec<Pupil> {
     let input = Input { path: folder.to_path_buf(), entity: None };
-    let opened = teczka::read::open(&[input], &ReadOptions::default()).unwrap();
+    let opened = teczka::open(&[input], &ReadOptions::default()).unwrap();
     opened
         .records
         .map(|r| {

@@ -249,9 +249,7 @@ fn a_signed_protocol_verifies_with_the_public_key() {
     apply_pl(&dir, &["--sign", "school.key"]).expect_code(0);
     let json = fs::read(dir.join("out/protocol.json")).unwrap();
     let signature = dir.read("out/protocol.json.minisig");
-    let key =
-        teczka::archive::sign::TrustedKey::from_arg(&dir.join("school.pub").display().to_string())
-            .unwrap();
+    let key = teczka::TrustedKey::from_arg(&dir.join("school.pub").display().to_string()).unwrap();
     key.check(&json, &signature).expect("the signature verifies");
     let protocol: serde_json::Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(protocol["signed_with"].as_str(), Some(key.id().as_str()));

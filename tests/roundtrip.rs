@@ -2,10 +2,10 @@
 
 use crate::strategy::pupil;
 use proptest::prelude::*;
-use teczka::model::{Address, Enrolment};
-use teczka::read::{jsonl::JsonlReader, xml::XmlReader, Input, ReadOptions};
-use teczka::write::{CsvWriteOptions, CsvWriter, JsonlWriter, Sink, XlsxWriter, XmlWriter};
-use teczka::Pupil;
+use teczka::{
+    Address, CsvWriteOptions, CsvWriter, Enrolment, Input, JsonlReader, JsonlWriter, Pupil,
+    ReadOptions, Sink, XlsxWriter, XmlReader, XmlWriter,
+};
 
 fn read_back<I: Iterator<Item = teczka::Result<teczka::Record>>>(records: I) -> Vec<Pupil> {
     records
@@ -57,7 +57,7 @@ proptest! {
         ]),
     ) {
         let (delimiter, encoding, bom) = layout;
-        let encoding = teczka::read::encoding_by_name(encoding).unwrap();
+        let encoding = teczka::encoding_by_name(encoding).unwrap();
         let pupils: Vec<Pupil> = pupils.into_iter().map(|p| representable(p, encoding)).collect();
         let pupils = unique_ids(pupils);
         let dir = tempfile::tempdir().unwrap();
@@ -70,7 +70,7 @@ proptest! {
         drop(writer);
         let inputs = [Input { path: dir.path().to_path_buf(), entity: None }];
         let read_options = ReadOptions { encoding: Some(encoding), delimiter: Some(delimiter), ..ReadOptions::default() };
-        let opened = teczka::read::open(&inputs, &read_options).unwrap();
+        let opened = teczka::open(&inputs, &read_options).unwrap();
         let back = read_back(opened.records);
         prop_assert_eq!(back, pupils.into_iter().map(without_empty_parts).collect::<Vec<_>>());
     }
@@ -89,7 +89,7 @@ proptest! {
         let path = dir.path().join("p.xlsx");
         std::fs::write(&path, out).unwrap();
         let inputs = [Input { path, entity: None }];
-        let opened = teczka::read::open(&inputs, &ReadOptions::default()).unwrap();
+        let opened = teczka::open(&inputs, &ReadOptions::default()).unwrap();
         let back = read_back(opened.records);
         prop_assert_eq!(back, pupils.into_iter().map(without_empty_parts).collect::<Vec<_>>());
     }

@@ -5,7 +5,11 @@ use chrono::NaiveDate;
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
-use teczka::model::*;
+use teczka::{
+    Achievement, Address, AddressKind, Assessment, Attendance, AttendanceStatus, Consent, Contract,
+    Counselling, CzRegister, Enrolment, Exam, Grade, GradeKind, Guardian, HealthNote, Payment,
+    Pupil, Remark, Sex,
+};
 
 /// Text as schools write it, with the characters that break naive writers.
 pub fn text() -> impl Strategy<Value = String> {

@@ -5,11 +5,10 @@
 use libfuzzer_sys::fuzz_target;
 use std::io::Cursor;
 use std::path::Path;
-use teczka::archive::read::{Limits, SafeArchive};
-use teczka::archive::verify::verify_bag;
+use teczka::{verify_bag, ArchiveLimits, SafeArchive};
 
 fuzz_target!(|data: &[u8]| {
-    let limits = Limits {
+    let limits = ArchiveLimits {
         max_entries: 64,
         max_entry_bytes: 1 << 20,
         max_total_bytes: 4 << 20,

@@ -3,16 +3,16 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use teczka::read::{csv::CsvReader, Limits, ReadOptions};
+use teczka::{CsvReader, ReadLimits, ReadOptions};
 
 fuzz_target!(|data: &[u8]| {
     let options = ReadOptions {
-        limits: Limits {
+        limits: ReadLimits {
             max_depth: 16,
             max_field_bytes: 4096,
             max_record_bytes: 65536,
             max_list_items: 8,
-            ..Limits::default()
+            ..ReadLimits::default()
         },
         ..ReadOptions::default()
     };

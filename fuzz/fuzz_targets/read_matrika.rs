@@ -3,11 +3,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use teczka::read::{matrika, Limits, ReadOptions};
+use teczka::{matrika, ReadLimits, ReadOptions};
 
 fuzz_target!(|data: &[u8]| {
     let options = ReadOptions {
-        limits: Limits {
+        limits: ReadLimits {
             max_depth: 16,
             max_field_bytes: 4096,
             max_record_bytes: 65536,

@@ -8,8 +8,8 @@
 use libfuzzer_sys::fuzz_target;
 use std::io::{Cursor, Read};
 use std::sync::Arc;
-use teczka::read::oneroster::{OneRosterReader, Opener};
-use teczka::read::Limits;
+use teczka::oneroster::Opener;
+use teczka::{OneRosterReader, ReadLimits};
 
 const STEMS: [&str; 9] = [
     "manifest",
@@ -36,7 +36,8 @@ fuzz_target!(|data: &[u8]| {
         let part = index.and_then(|i| parts.get(i)).cloned();
         Ok(part.map(|bytes| Box::new(Cursor::new(bytes)) as Box<dyn Read + Send>))
     });
-    let limits = Limits { max_field_bytes: 4096, max_record_bytes: 65536, ..Limits::default() };
+    let limits =
+        ReadLimits { max_field_bytes: 4096, max_record_bytes: 65536, ..ReadLimits::default() };
     let Ok(reader) = OneRosterReader::new("fuzz", opener, limits) else {
         return;
     };

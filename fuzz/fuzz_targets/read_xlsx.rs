@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use teczka::read::{Input, Limits, ReadOptions};
+use teczka::{Input, ReadLimits, ReadOptions};
 
 /// calamine panics on some damaged files (arithmetic overflow on a cell reference): teczka
 /// catches those panics (the sheet's thread is joined, the workbook's opening is unwound) and
@@ -31,18 +31,18 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let options = ReadOptions {
-        limits: Limits {
+        limits: ReadLimits {
             max_depth: 16,
             max_field_bytes: 4096,
             max_record_bytes: 65536,
             max_list_items: 8,
-            ..Limits::default()
+            ..ReadLimits::default()
         },
         join_budget: 1 << 16,
         ..ReadOptions::default()
     };
     let inputs = [Input { path, entity: None }];
-    let Ok(opened) = teczka::read::open(&inputs, &options) else {
+    let Ok(opened) = teczka::open(&inputs, &options) else {
         return;
     };
     for record in opened.records {

@@ -2,11 +2,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use teczka::read::{xml::XmlReader, Limits, ReadOptions};
+use teczka::{ReadLimits, ReadOptions, XmlReader};
 
 fuzz_target!(|data: &[u8]| {
     let options = ReadOptions {
-        limits: Limits {
+        limits: ReadLimits {
             max_depth: 16,
             max_field_bytes: 4096,
             max_record_bytes: 65536,

@@ -62,7 +62,7 @@ pub enum Source {
     Bytes(Vec<u8>),
     /// A file on disk, read once and streamed (the records, which may be gigabytes).
     File(PathBuf),
-    /// A file written through `store` (sealed staging: see [`staged`](crate::write::staged)),
+    /// A file written through `store` (sealed staging: see [`Store`](crate::write::staged::Store)),
     /// decrypted as it is read, hashed and compressed.
     Stored {
         /// Where the file is.
@@ -79,14 +79,13 @@ pub enum Source {
 ///
 /// ```
 /// use std::io::Cursor;
-/// use teczka::archive::bag::{BagBuilder, Source};
-/// use teczka::archive::zip_writer::{parse_source_date_epoch, ZipOptions};
+/// use teczka::{parse_source_date_epoch, BagBuilder, BagSource, ZipOptions};
 ///
 /// let mut bag = BagBuilder::new("transfer-2024")?;
 /// bag.info("Source-Organization", "Szkoła Podstawowa nr 1")?;
 /// bag.info("Archive-Kind", "transfer")?;
-/// bag.add("README.txt", Source::Bytes(b"How to read this archive.\n".to_vec()))?;
-/// bag.add("records/pupils.jsonl", Source::Bytes(b"{}\n".to_vec()))?;
+/// bag.add("README.txt", BagSource::Bytes(b"How to read this archive.\n".to_vec()))?;
+/// bag.add("records/pupils.jsonl", BagSource::Bytes(b"{}\n".to_vec()))?;
 ///
 /// let options = ZipOptions::new(parse_source_date_epoch("1700000000")?);
 /// let mut zip = Cursor::new(Vec::new());
@@ -145,8 +144,8 @@ impl BagBuilder {
     }
 
     /// Sign the bag's `tagmanifest-sha512.txt` with `key`: the signature goes beside it as
-    /// `tagmanifest-sha512.txt.minisig` (see [`sign`](crate::archive::sign)), its trusted
-    /// comment stamped with [`ZipOptions::modified`], so signing keeps the archive
+    /// `tagmanifest-sha512.txt.minisig` (see [`SigningKey`](crate::archive::sign::SigningKey)),
+    /// its trusted comment stamped with [`ZipOptions::modified`], so signing keeps the archive
     /// reproducible.
     pub fn sign_with(&mut self, key: SigningKey) {
         self.signer = Some(key);
@@ -352,8 +351,9 @@ impl BagBuilder {
         Ok(BagSummary { name, files, payload_bytes, payload_oxum, tag_manifest: tag_manifest_512 })
     }
 
-    /// [`write_zip`](BagBuilder::write_zip) to the file `path`, atomically: a crash never leaves
-    /// a half archive under that name (see [`zip_writer::write_atomically`]).
+    /// [`write_zip`](BagBuilder::write_zip) to the file `path`, atomically: the archive is
+    /// written beside it under a temporary name, synced and renamed, so a crash never leaves a
+    /// half archive under that name.
     pub fn write_zip_file(self, path: &Path, options: &ZipOptions) -> Result<BagSummary> {
         zip_writer::write_atomically(path, |file| self.write_zip(io::BufWriter::new(file), options))
     }

@@ -117,7 +117,7 @@ impl<T: Read + Seek + Send> Source for T {}
 ///
 /// ```
 /// use std::io::{Cursor, Read, Write};
-/// use teczka::archive::read::{Limits, SafeArchive};
+/// use teczka::{ArchiveLimits, SafeArchive};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// // A tiny archive holding one bag folder.
@@ -127,8 +127,12 @@ impl<T: Read + Seek + Send> Source for T {}
 /// zip.write_all(b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")?;
 /// let bytes = zip.finish()?.into_inner();
 ///
-/// let mut archive =
-///     SafeArchive::open_reader(Cursor::new(bytes), "bag.zip".as_ref(), &Limits::default(), None)?;
+/// let mut archive = SafeArchive::open_reader(
+///     Cursor::new(bytes),
+///     "bag.zip".as_ref(),
+///     &ArchiveLimits::default(),
+///     None,
+/// )?;
 /// assert_eq!(archive.root(), "bag");
 /// let names: Vec<&str> = archive.entries().map(|e| e.name.as_str()).collect();
 /// assert_eq!(names, ["bagit.txt"]);
@@ -203,8 +207,7 @@ impl SafeArchive {
     }
 
     /// Open a bag that is already unzipped (the folder `dir`, holding `bagit.txt`) as an
-    /// archive of its files, so every check of a zip applies unchanged (see
-    /// [`crate::archive::folder`]).
+    /// archive of its files, so every check of a zip applies unchanged.
     pub fn open_folder(dir: &Path, limits: &Limits) -> Result<SafeArchive> {
         let zip = super::folder::zip_folder(dir, limits)?;
         SafeArchive::open_reader(io::BufReader::new(zip), dir, limits, None)

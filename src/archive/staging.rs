@@ -73,7 +73,7 @@ pub struct SealOptions {
 /// writes into it goes through [`Staging::store`], which encrypts it under a key held in
 /// memory only, and is decrypted again when the bag is hashed and zipped; the compressed
 /// entries waiting for the zip are sealed the same way, and the zip is streamed straight into
-/// age. No plaintext record reaches the disk (see [`crate::write::staged`]).
+/// age. No plaintext record reaches the disk (see [`Store`](crate::write::staged::Store)).
 pub struct Staging {
     options: SealOptions,
     folder: tempfile::TempDir,

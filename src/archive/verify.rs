@@ -163,16 +163,15 @@ struct Read_ {
     bytes: u64,
 }
 
-/// Verify the bag in `archive`: structure, manifests, checksums and Payload-Oxum (see the
-/// module documentation). Problems with the bag are [`Finding`]s; an `Err` means the archive
-/// itself could not be read.
+/// Verify the bag in `archive`: structure, manifests, checksums and Payload-Oxum, as
+/// `bagit.py --validate` checks them and more. Problems with the bag are the findings of the
+/// verification it returns; an `Err` means the archive itself could not be read.
 ///
 /// # Example
 ///
 /// ```
 /// use std::io::{Cursor, Write};
-/// use teczka::archive::read::{Limits, SafeArchive};
-/// use teczka::archive::verify::verify_bag;
+/// use teczka::{verify_bag, ArchiveLimits, SafeArchive};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -183,8 +182,12 @@ struct Read_ {
 /// zip.write_all(b"hello")?;
 /// let bytes = zip.finish()?.into_inner();
 ///
-/// let mut archive =
-///     SafeArchive::open_reader(Cursor::new(bytes), "bag.zip".as_ref(), &Limits::default(), None)?;
+/// let mut archive = SafeArchive::open_reader(
+///     Cursor::new(bytes),
+///     "bag.zip".as_ref(),
+///     &ArchiveLimits::default(),
+///     None,
+/// )?;
 /// let verification = verify_bag(&mut archive)?;
 /// assert!(!verification.is_ok());
 /// assert_eq!(verification.files, 1);

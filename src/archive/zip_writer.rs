@@ -78,7 +78,8 @@ pub const DIR_MODE: u32 = 0o755;
 #[derive(Clone)]
 pub struct ZipOptions {
     /// The modification time stamped on every entry (local time as a zip stores it, no time
-    /// zone). Take it from [`source_date_epoch`] or from the input, never from the clock, so
+    /// zone). Take it from `SOURCE_DATE_EPOCH` ([`parse_source_date_epoch`]) or from the
+    /// input, never from the clock, so
     /// that the same input gives the same archive.
     pub modified: NaiveDateTime,
     /// The Deflate level, 1 (fastest) to 9 (smallest); 0 stores entries uncompressed (the zip
@@ -88,7 +89,7 @@ pub struct ZipOptions {
     /// only have 7-Zip. Windows Explorer cannot open such archives. The password must pass
     /// [`check_passphrase`](crate::crypto::keys::check_passphrase).
     pub aes_password: Option<String>,
-    /// Where prepared entries larger than [`IN_MEMORY_LIMIT`] are kept until they are copied;
+    /// Where prepared entries larger than 1 MiB are kept until they are copied;
     /// `None` is the system's temporary folder. Put it on the output's file system when the
     /// system temporary folder is small: a prepared entry is as large as its compressed data.
     pub temp_dir: Option<PathBuf>,
@@ -247,10 +248,11 @@ pub fn needs_zip64(size: u64) -> bool {
     size.saturating_add(size / 512).saturating_add(1 << 16) >= u64::from(u32::MAX)
 }
 
-/// Compress `input` into a [`PreparedEntry`] named `name`; safe to call on any thread.
+/// Compress `input` into a prepared entry named `name`, for [`DeterministicZip::append`]; safe
+/// to call on any thread.
 ///
 /// `size_hint` is the input's expected size in bytes: it chooses memory or a temporary file.
-/// Inputs that [`needs_zip64`] are refused (write them with
+/// Inputs that need a Zip64 entry (4 GiB or more) are refused (write them with
 /// [`DeterministicZip::write_streamed`]); an input that outgrows its hint past 4 GiB fails with
 /// an error naming the entry. Errors reading `input` come back as [`Error::io`] on `name`;
 /// callers that know the input's own path relabel them.
@@ -425,16 +427,17 @@ fn zip_io(e: ZipError) -> io::Error {
     }
 }
 
-/// Writes a zip archive from [`PreparedEntry`]s and folders, in exactly the order given.
+/// Writes a zip archive from prepared entries ([`prepare`]) and folders, in exactly the order
+/// given.
 ///
 /// # Example
 ///
 /// ```
 /// use std::io::Cursor;
-/// use teczka::archive::zip_writer::{prepare, DeterministicZip, ZipOptions};
+/// use teczka::{prepare_zip_entry, DeterministicZip, ZipOptions};
 ///
-/// let options = ZipOptions::new(teczka::archive::zip_writer::parse_source_date_epoch("0")?);
-/// let entry = prepare("docs/a.txt", &mut &b"hello"[..], 5, &options)?;
+/// let options = ZipOptions::new(teczka::parse_source_date_epoch("0")?);
+/// let entry = prepare_zip_entry("docs/a.txt", &mut &b"hello"[..], 5, &options)?;
 /// let mut zip = DeterministicZip::new(Cursor::new(Vec::new()), &options);
 /// zip.add_directory("docs/")?;
 /// zip.append(entry)?;
@@ -498,8 +501,8 @@ impl<W: Write + Seek> DeterministicZip<W> {
     }
 
     /// Compress `input` straight into the archive as the entry `name`, on this thread; the way
-    /// to write entries that [`needs_zip64`]. `size_hint` decides Zip64; errors reading `input`
-    /// come back as [`Error::io`] on `name`.
+    /// to write entries that need Zip64 (4 GiB or more). `size_hint` decides Zip64; errors
+    /// reading `input` come back as [`Error::io`] on `name`.
     pub fn write_streamed(
         &mut self,
         name: &str,

@@ -11,9 +11,7 @@ use clap::Args;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use teczka::archive::sign::SigningKey;
-use teczka::log::{Entry, FileRef, Log, PolicyRef};
-use teczka::report::Counts;
+use teczka::{Counts, FileRef, Log, LogEntry, PolicyRef, SigningKey};
 use zeroize::Zeroizing;
 
 use super::say::note;
@@ -54,7 +52,7 @@ impl LogDefaults {
     /// The `[log]` of the controller file at `controller`, its paths taken from the file's
     /// folder; nothing when the file cannot be read (the command then says why).
     pub fn of_controller(controller: &Path) -> LogDefaults {
-        let loaded = teczka::sar::Controller::load(controller).ok().and_then(|c| c.log);
+        let loaded = teczka::Controller::load(controller).ok().and_then(|c| c.log);
         let Some(log) = loaded else { return LogDefaults::default() };
         let folder = controller.parent().unwrap_or(Path::new(""));
         LogDefaults {
@@ -105,7 +103,7 @@ pub fn files(inputs: &[&Path], outputs: &[&Path]) {
 /// The policy applied: its name and the text it was compiled from.
 pub fn policy(name: &str, text: &[u8]) {
     use sha2::Digest;
-    let sha256 = teczka::crypto::keys::hex(&sha2::Sha256::digest(text));
+    let sha256 = teczka::hex(&sha2::Sha256::digest(text));
     gathered().policy = Some(PolicyRef { name: name.to_string(), sha256 });
 }
 
@@ -187,7 +185,7 @@ impl Session {
         if let Some(run) = super::cmd::run_counts() {
             insert_counts(&mut counts, run);
         }
-        let entry = Entry {
+        let entry = LogEntry {
             seq: 0,
             time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             command: self.command.to_string(),

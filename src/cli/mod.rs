@@ -15,7 +15,7 @@ use anyhow::bail;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use teczka::read::{Format, Input, Limits, Mapping, ReadOptions};
+use teczka::{Format, Input, Mapping, ReadLimits, ReadOptions};
 
 /// Move school pupil records between systems without losing them and without leaking them.
 ///
@@ -183,21 +183,21 @@ pub struct ReadArgs {
     #[arg(long, value_name = "FILE")]
     mapping: Option<PathBuf>,
     /// Deepest XML nesting accepted.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_depth)]
+    #[arg(long, value_name = "N", default_value_t = ReadLimits::default().max_depth)]
     max_depth: usize,
     /// Longest single field value accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_field_bytes)]
+    #[arg(long, value_name = "BYTES", default_value_t = ReadLimits::default().max_field_bytes)]
     max_field_bytes: usize,
     /// Longest single input record (CSV row, XML pupil, JSON line) accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_record_bytes)]
+    #[arg(long, value_name = "BYTES", default_value_t = ReadLimits::default().max_record_bytes)]
     max_record_bytes: usize,
     /// Most entries in one list of one pupil (guardians, grades, …; in JSON any array or
     /// object); a pupil over it is rejected with `record-too-large`.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_list_items)]
+    #[arg(long, value_name = "N", default_value_t = ReadLimits::default().max_list_items)]
     max_list_items: usize,
     /// Most attributes on one XML element; a pupil over it is rejected with
     /// `record-too-large` (namespace declarations over it stop the run).
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_attributes)]
+    #[arg(long, value_name = "N", default_value_t = ReadLimits::default().max_attributes)]
     max_attributes: usize,
     /// Memory for joining a multi-file CSV export, in MiB; larger exports are joined through
     /// temporary files (slower, same result).
@@ -217,7 +217,7 @@ impl ReadArgs {
             delimiter: self.delimiter,
             format: self.format.map(Format::from),
             mapping,
-            limits: Limits {
+            limits: ReadLimits {
                 max_depth: self.max_depth,
                 max_field_bytes: self.max_field_bytes,
                 max_record_bytes: self.max_record_bytes,
@@ -263,17 +263,14 @@ pub struct CsvOutArgs {
 
 impl CsvOutArgs {
     /// The writer options these flags ask for.
-    pub fn options(&self) -> teczka::write::CsvWriteOptions {
-        self.options_over(teczka::write::CsvWriteOptions::default())
+    pub fn options(&self) -> teczka::CsvWriteOptions {
+        self.options_over(teczka::CsvWriteOptions::default())
     }
 
     /// The writer options of a vendor layout (`base`, from its mapping file), with what these
     /// flags give explicitly taking precedence.
-    pub fn options_over(
-        &self,
-        base: teczka::write::CsvWriteOptions,
-    ) -> teczka::write::CsvWriteOptions {
-        teczka::write::CsvWriteOptions {
+    pub fn options_over(&self, base: teczka::CsvWriteOptions) -> teczka::CsvWriteOptions {
+        teczka::CsvWriteOptions {
             delimiter: self.out_delimiter.unwrap_or(base.delimiter),
             encoding: self.out_encoding.unwrap_or(base.encoding),
             bom: self.bom || base.bom,
@@ -331,9 +328,9 @@ pub enum OutArg {
     Matrika,
 }
 
-impl From<OutArg> for teczka::write::output::OutFormat {
-    fn from(format: OutArg) -> teczka::write::output::OutFormat {
-        use teczka::write::output::OutFormat;
+impl From<OutArg> for teczka::OutFormat {
+    fn from(format: OutArg) -> teczka::OutFormat {
+        use teczka::OutFormat;
         match format {
             OutArg::Csv => OutFormat::Csv,
             OutArg::Sou => OutFormat::Xml,
@@ -359,7 +356,7 @@ pub enum ReportFormat {
 }
 
 pub(crate) fn parse_encoding(name: &str) -> Result<&'static encoding_rs::Encoding, String> {
-    teczka::read::encoding_by_name(name).ok_or_else(|| {
+    teczka::encoding_by_name(name).ok_or_else(|| {
         format!("unknown encoding `{name}`: use utf-8, windows-1250, iso-8859-2 or another WHATWG label")
     })
 }

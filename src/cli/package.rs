@@ -1,16 +1,15 @@
 //! The flags of the archive a command hands over (shared by `export` and `sar`), turned into
 //! the library's [`SealOptions`]; the staging and sealing themselves are
-//! [`teczka::archive::staging`]'s.
+//! [`teczka::Staging`]'s.
 
 use crate::cli::say::note;
 use crate::cli::ReadArgs;
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
-use teczka::archive::bag::BagSummary;
-use teczka::archive::sign::SigningKey;
-use teczka::archive::staging::{archive_time, Protection, SealOptions, Staging};
-use teczka::crypto::keys::check_passphrase;
-use teczka::policy::Exposure;
+use teczka::{
+    archive_time, check_passphrase, BagSummary, Exposure, Protection, SealOptions, SigningKey,
+    Staging,
+};
 
 /// Where the archive goes and how it is protected (shared by `export` and `sar`).
 #[derive(Debug, clap::Args)]

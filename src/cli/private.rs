@@ -5,9 +5,9 @@
 //!   folder `0700`: a school server's default `022` would otherwise leave `health.csv` readable
 //!   by every local account.
 //! * Temporary outputs and staging folders are registered while they exist
-//!   ([`teczka::write::output`]). `SIGINT`, `SIGTERM` and `SIGHUP` remove them before the
-//!   process exits (130, 143, 129), as a normal exit or an error does through their
-//!   destructors; what `kill -9` leaves, the next run writing into the folder removes.
+//!   ([`teczka::AtomicFile`], [`teczka::AtomicDir`]). `SIGINT`, `SIGTERM` and `SIGHUP` remove
+//!   them before the process exits (130, 143, 129), as a normal exit or an error does through
+//!   their destructors; what `kill -9` leaves, the next run writing into the folder removes.
 
 /// Make every file and folder this process creates private, and remove registered temporary
 /// paths on SIGINT, SIGTERM and SIGHUP. Call once, first thing in `main`.
@@ -25,7 +25,7 @@ pub fn protect_process() {
     };
     std::thread::spawn(move || {
         if let Some(signal) = incoming.forever().next() {
-            teczka::write::output::remove_registered();
+            teczka::remove_registered_outputs();
             std::process::exit(128 + signal);
         }
     });

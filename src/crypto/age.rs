@@ -55,14 +55,13 @@ const AGE_MAGIC: &[u8] = b"age-encryption.org/v1\n";
 /// puts back in front of the rest of `input`; a problem is told in plain words.
 ///
 /// Input that does not start like an age file is returned as read, for age to refuse in its
-/// own words. A header of more than [`MAX_AGE_STANZAS`] stanzas, or not ended within
-/// [`MAX_AGE_HEADER`] bytes, is refused as soon as it is seen, so refusing costs no more than
-/// reading 64 KiB.
+/// own words. A header of more than 64 stanzas, or not ended within 64 KiB, is refused as soon
+/// as it is seen, so refusing costs no more than reading 64 KiB.
 ///
 /// # Example
 ///
 /// ```
-/// use teczka::crypto::age::read_age_header;
+/// use teczka::read_age_header;
 ///
 /// let key = age::x25519::Identity::generate();
 /// let sealed = age::encrypt(&key.to_public(), b"PK...").unwrap();
@@ -135,7 +134,7 @@ pub fn read_age_header(input: &mut impl Read) -> io::Result<std::result::Result<
 /// let key = age::x25519::Identity::generate();
 /// let recipient = key.to_public().to_string();
 /// let mut sealed = Vec::new();
-/// teczka::crypto::age::encrypt_to_recipients(&b"PK..."[..], &mut sealed, &[recipient])?;
+/// teczka::encrypt_to_recipients(&b"PK..."[..], &mut sealed, &[recipient])?;
 /// assert_eq!(age::decrypt(&key, &sealed).unwrap(), b"PK...");
 /// # Ok::<(), teczka::Error>(())
 /// ```
@@ -185,7 +184,7 @@ pub fn recipients_encryptor(recipients: &[String]) -> Result<age::Encryptor> {
         .map_err(|e| Error::config("recipients", format!("age refused the recipients: {e}")))
 }
 
-/// Encrypt `input` under `passphrase` (age scrypt, work factor [`SCRYPT_LOG_N`]). The
+/// Encrypt `input` under `passphrase` (age scrypt, work factor 2^18). The
 /// passphrase must pass
 /// [`check_passphrase`](crate::crypto::keys::check_passphrase): 12 or more characters with
 /// lower- and upper-case letters, a digit and another character.

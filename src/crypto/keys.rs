@@ -43,8 +43,8 @@ const MAKE_A_KEY: &str = "make a key with `teczka keygen -o FILE`";
 
 /// The secret key: 32 bytes from the operating system's random source.
 ///
-/// `Debug` prints only the [`KeyId`]; there is no `Display`. The secret is zeroed when the
-/// key is dropped.
+/// `Debug` prints only the key's id ([`Key::id`]); there is no `Display`. The secret is zeroed
+/// when the key is dropped.
 #[derive(Clone)]
 pub struct Key {
     secret: Zeroizing<[u8; 32]>,
@@ -189,7 +189,7 @@ impl Key {
     /// contain a 0 byte (checked in debug builds).
     ///
     /// ```
-    /// use teczka::crypto::keys::Key;
+    /// use teczka::Key;
     ///
     /// let key = Key::from_bytes([7; 32]);
     /// let a = key.pseudonym("pupil.pesel", "05210112345");
@@ -219,7 +219,7 @@ impl Key {
     /// is below 2·`max_days`/2^64, far under anything measurable.
     ///
     /// ```
-    /// use teczka::crypto::keys::Key;
+    /// use teczka::Key;
     ///
     /// let key = Key::from_bytes([7; 32]);
     /// let shift = key.date_shift_days("P0001", 30);

@@ -25,7 +25,7 @@ mod verify;
 pub use checkpoint::Checkpoint;
 pub use entry::{Entry, FileRef, PolicyRef};
 pub use proof::Proof;
-pub use verify::{verify, verify_lines, Broken, Verified};
+pub use verify::{verify, verify_lines};
 
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};

@@ -1,3 +1,4 @@
+use super::verify::Verified;
 use super::*;
 use crate::archive::sign::generate_key_pair;
 use tempfile::TempDir;

@@ -581,8 +581,8 @@ pub struct Assessment {
 }
 
 /// Indicators a statistics release publishes instead of event lists: each one a single coarse
-/// value per pupil, computed from the pupil's own lists by the `derive` operator
-/// ([`crate::policy`]), so a known olympiad date or exam score never singles a child out.
+/// value per pupil, computed from the pupil's own lists by a policy's `derive` operator, so a
+/// known olympiad date or exam score never singles a child out.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Indicators {

@@ -38,7 +38,9 @@ enum Event {
     Leaf(&'static Node, Held),
 }
 
-/// A released pupil: see the [module documentation](self).
+/// A pupil as a policy releases it, held typed: the model's shape with fields left out and
+/// values replaced by text. Writers take it by [`ReleasedPupil::replay`] into the visitor that
+/// writes a typed pupil.
 #[derive(Clone, Debug, Default)]
 pub struct ReleasedPupil {
     events: Vec<Event>,

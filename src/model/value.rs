@@ -212,7 +212,9 @@ fn enum_word<'w>(words: &'w [String], text: &str) -> Result<&'w str, String> {
         .ok_or_else(|| format!("not one of the allowed values: use {}", words.join(", ")))
 }
 
-/// Set `value` at a dotted `key` (`address.town`) inside `object`, creating inner objects.
+/// Set `value` at a dotted `key` (`address.town`) inside `object`, creating inner objects
+/// (test support: building pupils as JSON).
+#[cfg(test)]
 pub fn set_path(object: &mut Map<String, Value>, key: &str, value: Value) {
     match key.split_once('.') {
         None => {

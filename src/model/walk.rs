@@ -79,9 +79,7 @@ pub trait Visitor {
 /// # Example
 ///
 /// ```
-/// use teczka::model::walk::{walk, Scalar, Visitor};
-/// use teczka::model::tree::Node;
-/// use teczka::{Pupil, Result};
+/// use teczka::{walk, Node, Pupil, Result, Scalar, Visitor};
 ///
 /// struct Paths(Vec<String>);
 /// impl Visitor for Paths {

@@ -63,9 +63,10 @@ struct LineRef<'a> {
 }
 
 /// A release that needs the whole data set (anonymisation, rare-value suppression): a
-/// pipeline [`Barrier`] that spills the released pupils and measures the data set as they are
-/// collected, then chooses the generalisation and releases them into the pipeline's sink,
-/// telling the accounting which pupils it suppressed.
+/// pipeline barrier ([`Pipeline::barrier`](crate::pipeline::Pipeline::barrier)) that spills
+/// the released pupils and measures the data set as they are collected, then chooses the
+/// generalisation and releases them into the pipeline's sink, telling the accounting which
+/// pupils it suppressed.
 pub struct TwoPassRelease<'p> {
     policy: &'p Policy,
     file: Option<BufWriter<std::fs::File>>,

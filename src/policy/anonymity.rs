@@ -384,14 +384,14 @@ fn share(part: u64, whole: u64) -> f64 {
 /// # Example
 ///
 /// ```
-/// use teczka::policy::anonymity::{anonymise, Histogram, Ladder, Settings};
+/// use teczka::{anonymise, AnonymityLadder, AnonymitySettings, Histogram};
 ///
 /// let mut h = Histogram::new(1, 0);
 /// for year in ["2010", "2010", "2011", "2011", "2012"] {
 ///     h.add(&[year], &[]);
 /// }
 /// // 2010 → 2010-2011 / 2012-2013 → *
-/// let years = Ladder::new("birth_year", 3, |v, level| match level {
+/// let years = AnonymityLadder::new("birth_year", 3, |v, level| match level {
 ///     0 => v.to_string(),
 ///     1 => {
 ///         let y: u32 = v.parse().unwrap_or(0);
@@ -399,7 +399,7 @@ fn share(part: u64, whole: u64) -> f64 {
 ///     }
 ///     _ => "*".to_string(),
 /// });
-/// let s = Settings { k: 2, l: None, max_suppression: 0.2 };
+/// let s = AnonymitySettings { k: 2, l: None, max_suppression: 0.2 };
 /// let solution = anonymise(&h, &[years], &s).unwrap();
 /// assert_eq!(solution.levels, vec![0]); // the lone 2012 is suppressed: 1 of 5 is 20%
 /// assert_eq!(solution.release(&["2010"]), Some(vec!["2010".to_string()]));

@@ -18,14 +18,13 @@ pub mod risk;
 pub mod scrub;
 pub mod tokens;
 
-pub use self::anonymise::{Outcome, TwoPassRelease};
+pub use self::anonymise::TwoPassRelease;
 pub use self::file::{
     check_tables, OpName, PolicyFile, Purpose, TableMeasure, TableSpec, TextIdentifiers,
 };
 pub use self::generalise::Ladder;
 pub use self::presets::{preset, PRESETS};
 pub use self::release::{mask, Secrets};
-pub use crate::model::record::{Hierarchy, Released};
 
 use crate::error::{Error, Result};
 use crate::model::fields::{fields, Entity, FieldSpec};
@@ -290,8 +289,9 @@ impl Policy {
         self.anonymity.as_ref()
     }
 
-    /// This policy, set up to measure risk: a policy without `[anonymity]` gets the
-    /// [`MEASURED_QUASI`] fields it releases unchanged or generalised as quasi-identifiers and
+    /// This policy, set up to measure risk: a policy without `[anonymity]` gets the fields that
+    /// most often single a child out (sex, birth date and country, citizenship, postcode,
+    /// commune, school, class level) it releases unchanged or generalised as quasi-identifiers and
     /// the sensitive fields it releases, measured against `k` but not enforced.
     pub fn for_measurement(mut self, k: u64) -> Policy {
         if self.anonymity.is_some() {

@@ -46,7 +46,7 @@ const CHUNK: usize = 64 * 1024;
 /// throughout a run. Shared by reference between threads.
 ///
 /// ```
-/// use teczka::policy::tokens::Tokeniser;
+/// use teczka::Tokeniser;
 ///
 /// let tokeniser = Tokeniser::new();
 /// let a = tokeniser.token("pupil.pesel", "05210112345");
@@ -157,21 +157,21 @@ impl Tokeniser {
     /// refused before anything is written.
     ///
     /// ```
-    /// use teczka::policy::tokens::{Identity, Recipient, TextFormat, TokenMap, Tokeniser};
+    /// use teczka::{AgeIdentity, TokenMap, TokenRecipient, TokenTextFormat, Tokeniser};
     ///
     /// let tokeniser = Tokeniser::new();
     /// let token = tokeniser.token("pupil.surname", "Nowak");
     /// let identity = age::x25519::Identity::generate();
     /// let mut mapping = Vec::new();
-    /// tokeniser.write_mapping(&mut mapping, &Recipient::Public(identity.to_public().to_string()))?;
+    /// tokeniser.write_mapping(&mut mapping, &TokenRecipient::Public(identity.to_public().to_string()))?;
     /// # let dir = tempfile::tempdir()?;
     /// # let path = dir.path().join("id.txt");
     /// # use age::secrecy::ExposeSecret;
     /// # std::fs::write(&path, identity.to_string().expose_secret())?;
-    /// let map = TokenMap::read(&mapping[..], &Identity::File(path))?;
+    /// let map = TokenMap::read(&mapping[..], &AgeIdentity::File(path))?;
     /// let mut out = Vec::new();
     /// let line = format!("{{\"surname\":\"{token}\"}}\n");
-    /// map.detokenise(line.as_bytes(), &mut out, TextFormat::Json)?;
+    /// map.detokenise(line.as_bytes(), &mut out, TokenTextFormat::Json)?;
     /// assert_eq!(out, b"{\"surname\":\"Nowak\"}\n");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

@@ -33,7 +33,7 @@ pub(crate) const SAMPLE_BYTES: usize = 64 * 1024;
 /// # Example
 ///
 /// ```
-/// use teczka::read::detect_encoding;
+/// use teczka::detect_encoding;
 /// use encoding_rs::{ISO_8859_2, UTF_8, WINDOWS_1250};
 ///
 /// let (cp1250, _, _) = WINDOWS_1250.encode("Świętosław;Łódź");

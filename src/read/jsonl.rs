@@ -18,7 +18,7 @@ use std::sync::Arc;
 /// # Example
 ///
 /// ```
-/// use teczka::read::{jsonl::JsonlReader, ReadOptions};
+/// use teczka::{JsonlReader, ReadOptions};
 ///
 /// let data = "{\"id\":\"P1\",\"surname\":\"Nowak\"}\n{\"id\":\"P2\",\"sex\":\"x\"}\n";
 /// let records: Vec<_> = JsonlReader::new(data.as_bytes(), "pupils.jsonl", &ReadOptions::default())

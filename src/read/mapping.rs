@@ -511,7 +511,7 @@ fn resolve_pupil(name: &str) -> Target {
 /// # Example
 ///
 /// ```
-/// use teczka::read::Mapping;
+/// use teczka::Mapping;
 ///
 /// let toml = "[grades]\nfile = \"arkusz\"\n[grades.columns]\n\"Nr ucznia\" = \"pupil_id\"\n";
 /// let mapping = Mapping::from_reader(toml.as_bytes(), "map.toml").unwrap();
@@ -733,7 +733,8 @@ impl Mapping {
         &self.source
     }
 
-    /// The entity whose `file` is `stem` (compared after [`normalise`]), if any.
+    /// The entity whose `file` is `stem` (compared trimmed, lower-cased, with Polish and Czech
+    /// letters folded to ASCII and spaces and dashes as `_`), if any.
     pub fn entity_for_stem(&self, stem: &str) -> Option<Entity> {
         let stem = normalise(stem);
         self.entities.iter().find(|(_, m)| m.file.as_deref() == Some(&stem)).map(|(e, _)| *e)

@@ -49,7 +49,7 @@ pub const RECORD: &str = "VETA";
 /// # Example
 ///
 /// ```
-/// use teczka::read::{matrika, ReadOptions};
+/// use teczka::{matrika, ReadOptions};
 ///
 /// let data = "<MATRIKA>\n<VETA><RODC>155725X001</RODC><KSTPR>9</KSTPR></VETA>\n</MATRIKA>";
 /// let records: Vec<_> = matrika::reader(data.as_bytes(), "m.xml", &ReadOptions::default())

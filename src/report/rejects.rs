@@ -16,8 +16,7 @@ use std::sync::Arc;
 /// # Example
 ///
 /// ```
-/// use teczka::report::RejectsWriter;
-/// use teczka::{Entity, Location, Part, Record, Rule, Severity};
+/// use teczka::{Entity, Location, Part, Record, RejectsWriter, Rule, Severity};
 ///
 /// let mut record = Record::default();
 /// record.parts.push(Part {

@@ -63,8 +63,8 @@ pub struct TablesWriter {
 }
 
 impl TablesWriter {
-    /// Tables `specs` (checked with [`check_tables`]) written into `folder` (as private files,
-    /// `0600`), hiding counts below `k`.
+    /// Tables `specs` (checked against the field catalogue) written into `folder` (as private
+    /// files, `0600`), hiding counts below `k`.
     pub fn new(folder: &Path, specs: &[TableSpec], k: u64) -> Result<TablesWriter> {
         TablesWriter::new_in(&Store::plain(), folder, specs, k)
     }

@@ -119,16 +119,14 @@ pub struct Applied {
 /// ```
 /// use chrono::NaiveDate;
 /// use std::path::Path;
-/// use teczka::model::Enrolment;
-/// use teczka::retention::{apply, Schedule};
-/// use teczka::sar::Controller;
-/// use teczka::write::JsonlWriter;
-/// use teczka::{Pupil, Record};
+/// use teczka::{
+///     apply_retention, Controller, Enrolment, JsonlWriter, Pupil, Record, RetentionSchedule,
+/// };
 ///
 /// let path = Path::new("fixtures/sar/controller-pl.toml");
 /// let controller = Controller::load(path)?;
 /// let today = NaiveDate::from_ymd_opt(2080, 1, 1).unwrap();
-/// let schedule = Schedule::new(&controller, path, today, 12)?;
+/// let schedule = RetentionSchedule::new(&controller, path, today, 12)?;
 /// let left = NaiveDate::from_ymd_opt(2020, 6, 26);
 /// let enrolment = Enrolment { leaving_date: left, ..Enrolment::default() };
 /// let pupil = Pupil { id: "P-1".into(), enrolment: Some(enrolment), ..Pupil::default() };
@@ -136,7 +134,7 @@ pub struct Applied {
 /// let mut out = Vec::new();
 /// let mut sink = JsonlWriter::new(&mut out, "-");
 /// let records = [Ok(Record { pupil, ..Record::default() })];
-/// let applied = apply(records.into_iter(), &schedule, &mut sink)?;
+/// let applied = apply_retention(records.into_iter(), &schedule, &mut sink)?;
 /// drop(sink);
 /// assert_eq!(applied.pupils.to_string(), "in=1 kept=0 erased=1 anonymised=0");
 /// assert!(out.is_empty(), "50 years after leaving, the record is gone");

@@ -25,11 +25,11 @@ pub mod protocol;
 pub mod report;
 pub mod schedule;
 
-pub use self::apply::{apply, Applied, Disposal, Reconciliation};
-pub use self::evaluate::{evaluate, Fate, Outcome, Plan, Standing, Status};
+pub use self::apply::{apply, Applied, Disposal};
+pub use self::evaluate::Fate;
 pub use self::protocol::{digest_inputs, Protocol};
-pub use self::report::{report, CategoryCounts, HoldCounts, Report, Tally};
-pub use self::schedule::{Period, Rule, Schedule};
+pub use self::report::{HoldCounts, Report, Tally};
+pub use self::schedule::Schedule;
 
 use crate::archive::sign::SigningKey;
 use crate::error::{Error, Result};

@@ -48,7 +48,7 @@ pub fn personal_data_terms(entity: Entity) -> &'static [&'static str] {
 /// # Example
 ///
 /// ```
-/// let cited = teczka::ropa::legal_bases("art. 9 ust. 2 lit. h RODO; Art. 6(1)(e) GDPR");
+/// let cited = teczka::legal_bases("art. 9 ust. 2 lit. h RODO; Art. 6(1)(e) GDPR");
 /// assert_eq!(cited, ["eu-gdpr:A9-2-h", "eu-gdpr:A6-1-e"]);
 /// ```
 pub fn legal_bases(text: &str) -> Vec<String> {

@@ -16,7 +16,7 @@
 mod dpv;
 mod html;
 
-pub use self::dpv::{json, legal_bases, personal_data_terms};
+pub use self::dpv::{json, legal_bases};
 pub use self::html::html;
 
 use crate::crypto::keys::hex;
@@ -57,8 +57,7 @@ impl<'a> Ropa<'a> {
     /// # Example
     ///
     /// ```
-    /// use teczka::ropa::{Gap, Ropa};
-    /// use teczka::sar::{Controller, Lang};
+    /// use teczka::{ropa_html, Controller, Lang, Ropa};
     ///
     /// let path = std::path::Path::new("fixtures/sar/controller-pl.toml");
     /// let text = std::fs::read_to_string(path)?;
@@ -66,7 +65,7 @@ impl<'a> Ropa<'a> {
     /// let date = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
     /// let ropa = Ropa::new(&controller, text.as_bytes(), Lang::En, date);
     /// assert!(ropa.gaps.is_empty(), "{:?}", ropa.gaps);
-    /// assert!(teczka::ropa::html(&ropa).contains("Art. 30(1)(g)"));
+    /// assert!(ropa_html(&ropa).contains("Art. 30(1)(g)"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new(controller: &'a Controller, file: &[u8], lang: Lang, date: NaiveDate) -> Ropa<'a> {

@@ -154,7 +154,8 @@ pub struct Controller {
     /// Art. 15(1)(d): how long each kind of data is kept, or the criteria.
     pub retention: Vec<Retention>,
     /// Legal holds: records no retention run may erase or anonymise while the hold lasts
-    /// (a court case, an inspection, a pending request); see [`crate::retention`].
+    /// (a court case, an inspection, a pending request); see
+    /// [`RetentionSchedule`](crate::retention::Schedule).
     #[serde(default)]
     pub holds: Vec<Hold>,
     /// Art. 15(1)(g): where the data comes from.

@@ -971,7 +971,7 @@ mod tests {
     #[test]
     fn a_guardians_answer_says_whether_the_childrens_records_are_included() {
         use crate::model::Guardian;
-        use crate::sar::LinkedPupil;
+        use crate::sar::search::LinkedPupil;
         let mut d = negative_disclosure();
         d.role = Some(Role::Guardian);
         d.guardian = vec![Guardian {
@@ -1022,7 +1022,7 @@ mod tests {
     /// A guardian's own answer, or one on the children's behalf with the child's record.
     fn guardian_disclosure(on_behalf_of_children: bool) -> crate::sar::Disclosure {
         use crate::model::Guardian;
-        use crate::sar::LinkedPupil;
+        use crate::sar::search::LinkedPupil;
         let mut d = negative_disclosure();
         d.role = Some(Role::Guardian);
         d.guardian = vec![Guardian {

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 /// The request a subject-access package answers.
 #[derive(Clone, Debug, Serialize)]
-pub struct SarRequest {
+pub struct SarRequestInfo {
     /// The case number.
     pub reference: String,
     /// When the request came.
@@ -43,7 +43,7 @@ pub struct SarMetadata {
     /// The archive's time, RFC 3339 UTC.
     pub created: String,
     /// The request.
-    pub request: SarRequest,
+    pub request: SarRequestInfo,
     /// How much was searched.
     pub searched: Searched,
     /// What was disclosed and withheld.

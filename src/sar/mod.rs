@@ -28,25 +28,18 @@ mod records;
 mod search;
 
 pub use self::art15::{art15_information, readme_txt, withholding_log};
-pub use self::art30::{DataSubject, MeasureKind, SecurityMeasure, SubjectKind};
+pub use self::art30::MeasureKind;
 pub use self::controller::{
-    Authority, AutomatedDecisions, Category, Controller, Country, Hold, Party, Purpose, Recipient,
-    Resolved, Retention, RetentionAction, RetentionEvent, Text,
+    Controller, Hold, Party, Retention, RetentionAction, RetentionEvent, Text,
 };
-pub use self::due::{
-    deadline, easter_sunday, is_public_holiday, is_working_day, next_working_day, Extension,
-    Request,
-};
+pub use self::due::{Extension, Request};
 pub use self::html::index_html;
+pub use self::labels::entity_label;
 pub use self::labels::is_special_category;
-pub use self::labels::{entity_label, enum_word, field_label};
 pub use self::lang::Lang;
 /// The report pages' stylesheet, shared with the retention protocol page.
 pub(crate) use self::page::CSS;
-pub use self::search::{
-    Disclosure, LinkedPupil, Role, Scope, Search, Searched, Subject, ThirdParty, Withheld,
-    CHILD_RECORD,
-};
+pub use self::search::{Disclosure, Role, Scope, Search, Subject, ThirdParty, CHILD_RECORD};
 
 /// The names, inside the bag's `data/`, that [`readme_txt`] and [`index_html`] refer the reader
 /// to; the `sar` command writes its files under these names.
@@ -152,8 +145,9 @@ fn party_text(party: ThirdParty, lang: Lang) -> &'static str {
 pub(crate) mod testing {
     //! A disclosure and controller the module's tests share.
 
+    use super::search::{Searched, Withheld};
+    use super::Subject;
     use super::*;
-    use super::{Searched, Subject, Withheld};
     use crate::model::{Address, Grade, Guardian, HealthNote, Pupil, Remark, Sex};
     use chrono::NaiveDate;
 

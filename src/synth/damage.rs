@@ -78,7 +78,7 @@ impl Damage {
 /// pupil the damage does not apply to is left unchanged.
 ///
 /// ```
-/// use teczka::synth::{damage, Damage, Generator, GeneratorConfig};
+/// use teczka::{damage, Damage, Generator, GeneratorConfig};
 ///
 /// let mut pupil = Generator::new(GeneratorConfig::default()).pupil(3);
 /// assert!(damage(&mut pupil, Damage::MissingSurname));

@@ -14,7 +14,7 @@
 //! so writers meet what real exports contain. [`damage`] then breaks one thing on purpose.
 //!
 //! ```
-//! use teczka::synth::{Country, Detail, Generator, GeneratorConfig};
+//! use teczka::{Country, Detail, Generator, GeneratorConfig};
 //!
 //! let generator = Generator::new(GeneratorConfig {
 //!     seed: 7,

@@ -63,8 +63,7 @@ type Seen = HashMap<Key, u32, BuildHasherDefault<PassThrough>>;
 /// # Example
 ///
 /// ```
-/// use teczka::validate::Duplicates;
-/// use teczka::{Pupil, Record, Rule};
+/// use teczka::{Duplicates, Pupil, Record, Rule};
 ///
 /// let pupil = |id: &str| Pupil {
 ///     id: id.into(),

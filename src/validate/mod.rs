@@ -62,8 +62,7 @@ use std::path::PathBuf;
 ///
 /// ```
 /// use chrono::NaiveDate;
-/// use teczka::validate::ValidatorBuilder;
-/// use teczka::{Pupil, Record, Rule};
+/// use teczka::{Pupil, Record, Rule, ValidatorBuilder};
 ///
 /// let validator = ValidatorBuilder::new()
 ///     .today(NaiveDate::from_ymd_opt(2025, 9, 1).unwrap())

@@ -77,8 +77,7 @@ impl CsvWriteOptions {
 /// # Example
 ///
 /// ```
-/// use teczka::write::{CsvWriteOptions, CsvWriter, Outgoing, Sink};
-/// use teczka::Pupil;
+/// use teczka::{CsvWriteOptions, CsvWriter, Outgoing, Pupil, Sink};
 ///
 /// let dir = tempfile::tempdir().unwrap();
 /// let options = CsvWriteOptions { delimiter: b';', ..CsvWriteOptions::default() };

@@ -11,8 +11,7 @@ use std::sync::Arc;
 /// # Example
 ///
 /// ```
-/// use teczka::write::{JsonlWriter, Outgoing, Sink};
-/// use teczka::Pupil;
+/// use teczka::{JsonlWriter, Outgoing, Pupil, Sink};
 ///
 /// let mut out = Vec::new();
 /// let mut writer = JsonlWriter::new(&mut out, "-");

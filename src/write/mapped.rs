@@ -43,9 +43,7 @@ use std::path::{Path, PathBuf};
 /// # Example
 ///
 /// ```
-/// use teczka::read::Mapping;
-/// use teczka::write::{CsvWriteOptions, MappedCsvWriter, Outgoing, Sink};
-/// use teczka::Pupil;
+/// use teczka::{CsvWriteOptions, MappedCsvWriter, Mapping, Outgoing, Pupil, Sink};
 ///
 /// let toml = "delimiter = \";\"\n[pupils]\nfile = \"lista\"\n[pupils.columns]\n\
 ///             \"Nr\" = \"id\"\n\"Nazwisko\" = \"surname\"\n";

@@ -24,13 +24,14 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::{BufWriter, Write};
 use std::sync::Arc;
 
-/// Writes pupils as a školní matrika document: see the [module documentation](self).
+/// Writes pupils as a školní matrika document: one `<VETA>` per pupil under a `<MATRIKA>` root,
+/// only what the register can hold and only in the form its code lists take. Nothing is dropped
+/// silently: every value not written is counted per field ([`MatrikaWriter::not_written`]).
 ///
 /// # Example
 ///
 /// ```
-/// use teczka::write::{MatrikaWriter, Outgoing, Sink};
-/// use teczka::Pupil;
+/// use teczka::{MatrikaWriter, Outgoing, Pupil, Sink};
 ///
 /// let mut out = Vec::new();
 /// let mut writer = MatrikaWriter::new(&mut out, "-")?;

@@ -51,14 +51,14 @@ pub type NotWritten = Arc<Mutex<BTreeMap<String, u64>>>;
 /// One CSV table being streamed.
 type Table = csv::Writer<BufWriter<StagedFile>>;
 
-/// Writes pupils as a OneRoster 1.2 bulk CSV folder: see the [module documentation](self).
+/// Writes pupils as a OneRoster 1.2 bulk CSV folder: `manifest.csv` and nine tables, each with
+/// the header the 1.2 CSV binding fixes. Nothing is dropped silently: every value the tables
+/// have no column for is counted per field ([`OneRosterWriter::not_written`]).
 ///
 /// # Example
 ///
 /// ```
-/// use teczka::write::{OneRosterWriter, Outgoing, Sink};
-/// use teczka::model::Enrolment;
-/// use teczka::Pupil;
+/// use teczka::{Enrolment, OneRosterWriter, Outgoing, Pupil, Sink};
 ///
 /// let dir = tempfile::tempdir()?;
 /// let today = chrono::NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();

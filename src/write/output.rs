@@ -31,13 +31,11 @@ pub const STDOUT: &str = "-";
 /// # Example
 ///
 /// ```
-/// use teczka::read::Format;
-/// use teczka::write::{output, CsvWriteOptions, Outgoing};
-/// use teczka::Pupil;
+/// use teczka::{open_output, CsvWriteOptions, Format, Outgoing, Pupil};
 ///
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("pupils.jsonl");
-/// let mut out = output::open(Format::Jsonl, &path, CsvWriteOptions::default())?;
+/// let mut out = open_output(Format::Jsonl, &path, CsvWriteOptions::default())?;
 /// out.sink().write(Outgoing::Pupil(&Pupil { id: "P-1".into(), ..Pupil::default() }))?;
 /// out.sink().finish()?;
 /// assert!(!path.exists(), "nothing under the name before the commit");
@@ -138,7 +136,7 @@ pub fn open_released(
 }
 
 /// Open a OneRoster 1.2 bulk CSV folder at `path`, its classes in the school year holding
-/// `today`; [`Output::not_written`] then counts the values it has no column for.
+/// `today`; the output's `not_written` then counts the values it has no column for.
 pub fn open_oneroster(path: &Path, today: chrono::NaiveDate) -> Result<Output> {
     if path == Path::new(STDOUT) {
         let why = "OneRoster is a folder of files: give -o a folder name, not `-`";

@@ -40,8 +40,7 @@ pub const ROW_GROUP: usize = 65_536;
 /// # Example
 ///
 /// ```
-/// use teczka::write::{ParquetWriter, Outgoing, Sink};
-/// use teczka::Pupil;
+/// use teczka::{Outgoing, ParquetWriter, Pupil, Sink};
 ///
 /// let dir = tempfile::tempdir().unwrap();
 /// let mut writer = ParquetWriter::create(dir.path(), &[]).unwrap();

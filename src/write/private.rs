@@ -34,7 +34,7 @@ pub const DIR_MODE: u32 = 0o700;
 /// use std::os::unix::fs::PermissionsExt;
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("health.csv");
-/// teczka::write::private::create_file(&path)?;
+/// teczka::create_private_file(&path)?;
 /// assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o777, 0o600);
 /// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -49,14 +49,6 @@ pub fn create_file(path: &Path) -> Result<File> {
 pub fn create_new_file(path: &Path) -> Result<File> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
-    open_private(path, &mut options)
-}
-
-/// Create (or truncate) `path`, mode `0600`, opened for reading and writing (a temporary
-/// file that is read back).
-pub fn create_read_write(path: &Path) -> Result<File> {
-    let mut options = OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(true);
     open_private(path, &mut options)
 }
 
@@ -124,7 +116,7 @@ pub fn set_dir_mode(path: &Path) -> std::io::Result<()> {
 /// use std::os::unix::fs::PermissionsExt;
 /// let dir = tempfile::tempdir()?;
 /// let csv = dir.path().join("out/csv");
-/// teczka::write::private::create_dir_all(&csv)?;
+/// teczka::create_private_dir_all(&csv)?;
 /// assert_eq!(std::fs::metadata(&csv)?.permissions().mode() & 0o777, 0o700);
 /// assert_eq!(std::fs::metadata(dir.path().join("out"))?.permissions().mode() & 0o777, 0o700);
 /// # }
@@ -241,9 +233,6 @@ mod tests {
         assert_eq!(mode(temp.path()), 0o600);
         let folder = temp_dir_in(&nested, ".teczka-").unwrap();
         assert_eq!(mode(folder.path()), 0o700);
-        let both = nested.join("spill");
-        create_read_write(&both).unwrap();
-        assert_eq!(mode(&both), 0o600);
     }
 
     #[test]

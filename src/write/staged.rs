@@ -34,7 +34,7 @@ use crate::write::private;
 ///
 /// ```
 /// use std::io::{Read, Write};
-/// use teczka::write::staged::Store;
+/// use teczka::Store;
 ///
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("pupils.jsonl");
@@ -94,8 +94,8 @@ impl Store {
         self.seal.is_some()
     }
 
-    /// Create (or truncate) `path`, mode `0600`, to be written through this store. Call
-    /// [`StagedFile::close`] when done; a file dropped without it is closed then, and an error
+    /// Create (or truncate) `path`, mode `0600`, to be written through this store. Call the
+    /// file's `close` when done; a file dropped without it is closed then, and an error
     /// closing a sealed file shows when it is read back (it fails authentication).
     pub fn create(&self, path: &Path) -> Result<StagedFile> {
         let file = private::create_file(path)?;

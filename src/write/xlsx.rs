@@ -31,8 +31,7 @@ use std::path::Path;
 /// # Example
 ///
 /// ```
-/// use teczka::write::{Outgoing, Sink, XlsxWriter};
-/// use teczka::Pupil;
+/// use teczka::{Outgoing, Pupil, Sink, XlsxWriter};
 ///
 /// let mut out = Vec::new();
 /// let mut writer = XlsxWriter::new(&mut out, "uczniowie.xlsx", None).unwrap();

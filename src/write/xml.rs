@@ -23,8 +23,7 @@ use std::sync::Arc;
 /// # Example
 ///
 /// ```
-/// use teczka::write::{Outgoing, Sink, XmlWriter};
-/// use teczka::Pupil;
+/// use teczka::{Outgoing, Pupil, Sink, XmlWriter};
 ///
 /// let mut out = Vec::new();
 /// let mut writer = XmlWriter::new(&mut out, "-").unwrap();

@@ -5,10 +5,10 @@ use crate::cli::say::note;
 use crate::cli::{refuse_overwriting_inputs, CsvOutArgs, Exit, ReadArgs};
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
-use teczka::model::schema::{released_schema_text, released_xsd};
-use teczka::report::tables::TablesWriter;
-use teczka::write::output;
-use teczka::write::output::{AtomicDir, AtomicFile, OutFormat};
+use teczka::{
+    not_written_notes, oneroster, open_released_output, released_schema_text, released_xsd,
+    AtomicDir, AtomicFile, OutFormat, TablesWriter,
+};
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
 /// fits 80 columns and pastes into a shell.
@@ -147,8 +147,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     };
     let as_text = release.as_ref().map(|r| r.policy.retyped_fields()).unwrap_or_default();
     let mut out = match to {
-        OutFormat::OneRoster => output::open_oneroster(&args.output, args.check.today())?,
-        _ => output::open_released(to, &args.output, args.csv.options(), &as_text)?,
+        OutFormat::OneRoster => oneroster::open_output(&args.output, args.check.today())?,
+        _ => open_released_output(to, &args.output, args.csv.options(), &as_text)?,
     };
     let not_written = out.not_written();
     let finished = job.run(out.sink(), None)?;
@@ -157,7 +157,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     write_mapping(release.as_ref())?;
     out.commit()?;
     if let Some(counts) = &not_written {
-        for line in output::not_written_notes(to, counts) {
+        for line in not_written_notes(to, counts) {
             note!("teczka: {line}");
         }
     }

@@ -7,8 +7,7 @@ use clap::ValueEnum;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use teczka::policy::tokens::{Identity, TextFormat, TokenMap};
-use teczka::write::output::AtomicFile;
+use teczka::{AgeIdentity, AtomicFile, TokenMap, TokenTextFormat};
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
 /// fits 80 columns and pastes into a shell.
@@ -83,18 +82,18 @@ pub enum TextFormatArg {
 pub fn run(args: Args) -> anyhow::Result<Exit> {
     crate::cli::refuse_overwriting(&[&args.input, &args.mapping], &[&args.output])?;
     let format = match args.format.or_else(|| guess_format(&args.input)) {
-        Some(TextFormatArg::Jsonl) => TextFormat::Json,
-        Some(TextFormatArg::Xml) => TextFormat::Xml,
-        Some(TextFormatArg::Csv) => TextFormat::Csv { delimiter: args.delimiter },
+        Some(TextFormatArg::Jsonl) => TokenTextFormat::Json,
+        Some(TextFormatArg::Xml) => TokenTextFormat::Xml,
+        Some(TextFormatArg::Csv) => TokenTextFormat::Csv { delimiter: args.delimiter },
         None => bail!(
             "{}: cannot tell the format from the file name: give --format jsonl, xml or csv",
             args.input.display()
         ),
     };
     let identity = match (&args.identity, &args.passphrase_env) {
-        (Some(path), _) => Identity::File(path.clone()),
+        (Some(path), _) => AgeIdentity::File(path.clone()),
         (None, Some(var)) => match std::env::var(var) {
-            Ok(passphrase) => Identity::Passphrase(passphrase),
+            Ok(passphrase) => AgeIdentity::Passphrase(passphrase),
             Err(_) => bail!(
                 "environment variable `{var}` is not set (or not text): put the mapping's \
                  passphrase in it"

@@ -9,20 +9,13 @@ use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::path::Path;
-use teczka::archive::metadata::{
-    self, CsvDialect, ExportMetadata, PolicyInfo, SignatureInfo, SourceFile, TokensInfo, Tool,
+use teczka::{
+    hex, metadata_to_text, not_written_notes, pupil_schema_text, record_sink, released_schema_text,
+    released_xsd, Counts, CsvDialect, ExportMetadata, ExportReadme, MatrikaWriter, MetadataTool,
+    OneRosterWriter, OutFormat, PolicyInfo, Purpose, SignatureInfo, Sink, SourceFile, Staging,
+    TablesWriter, Tee, TokensInfo, METADATA_PATH, METADATA_SCHEMA_VERSION, PUPILS_XSD,
+    SIGNATURE_FILE, SIGNED_FILE,
 };
-use teczka::archive::readme::ExportReadme;
-use teczka::archive::record_sink;
-use teczka::archive::staging::Staging;
-use teczka::crypto::keys::hex;
-use teczka::model::schema::{pupil_schema_text, released_schema_text, released_xsd, PUPILS_XSD};
-use teczka::policy::Purpose;
-use teczka::report::tables::TablesWriter;
-use teczka::report::Counts;
-use teczka::write::output::OutFormat;
-use teczka::write::OneRosterWriter;
-use teczka::write::{Sink, Tee};
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
 /// fits 80 columns and pastes into a shell.
@@ -228,7 +221,7 @@ fn write_records(
             ExportFormat::Matrika => {
                 let path = records.join("matrika.xml");
                 let name = path.display().to_string();
-                let writer = teczka::write::MatrikaWriter::new(store.create(&path)?, name)?;
+                let writer = MatrikaWriter::new(store.create(&path)?, name)?;
                 matrika_not_written = Some((OutFormat::Matrika, writer.not_written()));
                 sinks.push(Box::new(writer));
             }
@@ -255,7 +248,7 @@ fn write_records(
     let finished = job.run(&mut tee, tables.as_mut().map(|t| t as &mut dyn Sink))?;
     drop(tee);
     for (format, counts) in not_written.iter().chain(&matrika_not_written) {
-        for line in teczka::write::output::not_written_notes(*format, counts) {
+        for line in not_written_notes(*format, counts) {
             note!("teczka: {line}");
         }
     }
@@ -309,8 +302,8 @@ fn write_metadata(
         })
         .collect();
     let metadata = ExportMetadata {
-        tool: Tool::teczka(),
-        schema_version: metadata::SCHEMA_VERSION,
+        tool: MetadataTool::teczka(),
+        schema_version: METADATA_SCHEMA_VERSION,
         archive_kind: policy.purpose().as_str().to_string(),
         created: modified.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         sources,
@@ -324,8 +317,8 @@ fn write_metadata(
         },
         key_id: release.key.as_ref().map(|k| k.id().to_string()),
         signature: signed_by.map(|id| SignatureInfo {
-            file: teczka::archive::sign::SIGNATURE_FILE.to_string(),
-            signs: teczka::archive::sign::SIGNED_FILE.to_string(),
+            file: SIGNATURE_FILE.to_string(),
+            signs: SIGNED_FILE.to_string(),
             minisign_key_id: id.to_string(),
         }),
         tokens: release.tokens.as_ref().map(|t| TokensInfo {
@@ -336,7 +329,7 @@ fn write_metadata(
         csv: CsvDialect::archive(),
         released_as_text: policy.retyped_fields().iter().map(|f| f.to_string()).collect(),
     };
-    let text = metadata::to_text(&metadata)?;
-    staging.write(metadata::PATH, text)?;
+    let text = metadata_to_text(&metadata)?;
+    staging.write(METADATA_PATH, text)?;
     Ok(())
 }

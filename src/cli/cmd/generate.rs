@@ -5,9 +5,10 @@ use crate::cli::{Exit, FormatArg};
 use anyhow::Context;
 use rayon::prelude::*;
 use std::path::PathBuf;
-use teczka::read::Format;
-use teczka::synth::{damage, Country, Damage, Detail, Generator, GeneratorConfig};
-use teczka::write::{output, CsvWriteOptions, Outgoing, Sink};
+use teczka::{
+    damage, open_output, Country, CsvWriteOptions, Damage, Detail, Format, Generator,
+    GeneratorConfig, Outgoing, Sink,
+};
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
 /// fits 80 columns and pastes into a shell.
@@ -75,7 +76,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         encoding: args.out_encoding,
         ..CsvWriteOptions::default()
     };
-    let mut out = output::open(Format::from(args.to), &args.output, options)?;
+    let mut out = open_output(Format::from(args.to), &args.output, options)?;
     write_all(&generator, &args, out.sink())?;
     out.commit()?;
     let into = match args.output.as_os_str() == "-" {

@@ -7,12 +7,10 @@ use anyhow::{bail, Context};
 use std::collections::BTreeMap;
 use std::io::BufReader;
 use std::path::PathBuf;
-use teczka::archive::ArchiveMetadata;
-use teczka::read::jsonl::JsonlReader;
-use teczka::read::xml::XmlReader;
-use teczka::read::{Mapping, ReadOptions};
-use teczka::write::output::{self, AtomicDir};
-use teczka::write::{CsvWriteOptions, MappedCsvWriter, Outgoing, Sink};
+use teczka::{
+    not_written_notes, open_output, ArchiveMetadata, AtomicDir, CsvWriteOptions, JsonlReader,
+    MappedCsvWriter, Mapping, Outgoing, ReadOptions, SafeArchive, Sink, XmlReader,
+};
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
 /// fits 80 columns and pastes into a shell.
@@ -141,12 +139,11 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             n
         }
         (_, format) => {
-            let mut out = output::open(format, &args.output, args.csv.options())?;
+            let mut out = open_output(format, &args.output, args.csv.options())?;
             let not_written = out.not_written();
             let n = copy(&mut archive, source, out.sink())?;
             out.commit()?;
-            for line in not_written.iter().flat_map(|c| output::not_written_notes(format.into(), c))
-            {
+            for line in not_written.iter().flat_map(|c| not_written_notes(format.into(), c)) {
                 eprintln!("teczka: {line}");
             }
             n
@@ -177,11 +174,7 @@ fn report_dropped(mapping: &Mapping, dropped: &BTreeMap<String, u64>) {
 
 /// Stream every pupil of `source` into `sink`; a record that does not read cleanly stops the
 /// import (a verified archive never has one).
-fn copy(
-    archive: &mut teczka::archive::read::SafeArchive,
-    source: &str,
-    sink: &mut dyn Sink,
-) -> anyhow::Result<u64> {
+fn copy(archive: &mut SafeArchive, source: &str, sink: &mut dyn Sink) -> anyhow::Result<u64> {
     let reader = BufReader::new(archive.open_entry(source)?);
     let options = ReadOptions::default();
     let records: Box<dyn Iterator<Item = teczka::Result<teczka::Record>>> =

@@ -5,9 +5,7 @@ use crate::cli::Exit;
 use anyhow::Context;
 use std::io::Write;
 use std::path::PathBuf;
-use teczka::archive::sign::generate_key_pair;
-use teczka::crypto::age::write_new_age_identity;
-use teczka::crypto::keys::{generate_passphrase, Key};
+use teczka::{generate_key_pair, generate_passphrase, write_new_age_identity, Key};
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
 /// fits 80 columns and pastes into a shell.
@@ -82,7 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
             .map(|var| {
                 let value = std::env::var(var)
                     .with_context(|| format!("environment variable {var} is not set"))?;
-                teczka::crypto::keys::check_passphrase(&value)?;
+                teczka::check_passphrase(&value)?;
                 Ok::<_, anyhow::Error>(zeroize::Zeroizing::new(value))
             })
             .transpose()?;

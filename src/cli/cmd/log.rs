@@ -5,9 +5,10 @@ use anyhow::Context;
 use clap::Subcommand;
 use std::io::Write;
 use std::path::PathBuf;
-use teczka::archive::sign::TrustedKey;
-use teczka::log::{checkpoint::verifier_key, read_lines, verify, FileRef, Line, Proof};
-use teczka::write::output::AtomicFile;
+use teczka::{
+    log_verifier_key, read_log_lines, verify_log, AtomicFile, FileRef, LogLine, LogProof,
+    TrustedKey,
+};
 
 /// The examples after `--help` and in the manual page's EXAMPLES.
 const EXAMPLES: &str = r"Examples:
@@ -106,7 +107,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
                     })
                 })
                 .transpose()?;
-            match verify(&log, &key, kept.as_deref())? {
+            match verify_log(&log, &key, kept.as_deref())? {
                 Ok(verified) => {
                     let against = verified
                         .kept
@@ -134,7 +135,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         Action::Prove { file, log, trusted_key, output } => {
             let key = TrustedKey::from_arg(&trusted_key)?;
             crate::cli::refuse_overwriting(&[&file, &log], &[&output])?;
-            let proof = Proof::of_output(&log, &FileRef::of(&file)?, &key)?;
+            let proof = LogProof::of_output(&log, &FileRef::of(&file)?, &key)?;
             let text = serde_json::to_string_pretty(&proof)? + "\n";
             write_out(&output, text.as_bytes())?;
             Ok(Exit::Clean)
@@ -149,14 +150,14 @@ fn show(
     key: Option<&str>,
 ) -> anyhow::Result<Exit> {
     if let Some(key) = key {
-        println!("{}", verifier_key(&TrustedKey::from_arg(key)?));
+        println!("{}", log_verifier_key(&TrustedKey::from_arg(key)?));
         return Ok(Exit::Clean);
     }
-    let lines = read_lines(log)?;
+    let lines = read_log_lines(log)?;
     let mut out = std::io::stdout().lock();
     if last_checkpoint {
         let Some(note) = lines.iter().rev().find_map(|l| match l {
-            Line::Checkpoint(note) => Some(note),
+            LogLine::Checkpoint(note) => Some(note),
             _ => None,
         }) else {
             anyhow::bail!("{}: the log holds no checkpoint yet", log.display());
@@ -165,7 +166,7 @@ fn show(
         return Ok(Exit::Clean);
     }
     for line in &lines {
-        let Line::Entry { raw, entry } = line else { continue };
+        let LogLine::Entry { raw, entry } = line else { continue };
         if json {
             out.write_all(raw)?;
             out.write_all(b"\n")?;

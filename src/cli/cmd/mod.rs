@@ -29,19 +29,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::path::PathBuf;
-use teczka::crypto::keys::{Key, KeySource};
-use teczka::model::fields::fields;
-use teczka::pipeline::{Discard, Outputs, Pipeline, RejectSink};
-use teczka::policy::risk::RiskReport;
-use teczka::policy::tokens::{Recipient, Tokeniser};
-use teczka::policy::{Policy, Secrets, TextIdentifiers, TwoPassRelease};
-use teczka::read::{Notice, NoticeLevel};
-use teczka::report::{Counts, CountsReport, JsonReport, RejectsWriter, Report, TextReport};
-use teczka::validate::{Duplicates, Validator, ValidatorBuilder};
-use teczka::write::output::{AtomicFile, OutFile};
-use teczka::write::staged::Store;
-use teczka::write::Sink;
-use teczka::{Record, Rule, Severity};
+use teczka::{
+    fields, AtomicFile, Counts, CountsReport, Discard, Duplicates, JsonReport, Key, KeySource,
+    Notice, NoticeLevel, OutFile, Outputs, Pipeline, Policy, Record, RejectSink, RejectsWriter,
+    Report, RiskReport, Rule, Secrets, Severity, Sink, Store, TextIdentifiers, TextReport,
+    TokenRecipient, Tokeniser, TwoPassRelease, Validator, ValidatorBuilder,
+};
 
 /// How records are checked and where the findings go (shared by `validate` and `convert`).
 #[derive(Clone, Debug, Args)]
@@ -147,7 +140,7 @@ pub struct Release {
     /// The run's tokeniser, when a rule tokenises.
     pub tokens: Option<Tokeniser>,
     /// Where the token mapping goes and to whom it is encrypted.
-    pub mapping: Option<(PathBuf, Recipient)>,
+    pub mapping: Option<(PathBuf, TokenRecipient)>,
 }
 
 impl PolicyArgs {
@@ -162,7 +155,7 @@ impl PolicyArgs {
     pub fn load(&self, today: NaiveDate, output: Option<&Path>) -> anyhow::Result<Option<Release>> {
         let Some(name) = &self.policy else { return Ok(None) };
         let policy = Policy::load(name, today)?;
-        let text = match teczka::policy::preset(name) {
+        let text = match teczka::preset(name) {
             Some(preset) => preset.as_bytes().to_vec(),
             None => std::fs::read(name).with_context(|| format!("cannot read {name}"))?,
         };
@@ -182,9 +175,9 @@ impl PolicyArgs {
         }
         let (tokens, mapping) = if policy.tokenises() {
             let recipient = match (&self.token_recipient, &self.token_passphrase_env) {
-                (Some(r), _) => Recipient::Public(r.clone()),
+                (Some(r), _) => TokenRecipient::Public(r.clone()),
                 (None, Some(var)) => {
-                    Recipient::Passphrase(std::env::var(var).with_context(|| {
+                    TokenRecipient::Passphrase(std::env::var(var).with_context(|| {
                         format!("environment variable {var} (--token-passphrase-env) is not set")
                     })?)
                 }
@@ -304,7 +297,7 @@ impl Job<'_> {
     ) -> anyhow::Result<Finished> {
         self.refuse_overwriting_inputs()?;
         let options = self.read.options()?;
-        let opened = teczka::read::open(self.read.inputs(), &options)?;
+        let opened = teczka::open(self.read.inputs(), &options)?;
         if self.refuse_dropped_columns {
             refuse_dropped_columns(&opened.notices)?;
         }
@@ -530,7 +523,7 @@ struct InputBytes {
 }
 
 impl InputBytes {
-    fn of(inputs: &[teczka::read::Input]) -> InputBytes {
+    fn of(inputs: &[teczka::Input]) -> InputBytes {
         let mut start = std::collections::HashMap::new();
         let mut total = 0;
         for input in inputs {
@@ -580,7 +573,7 @@ pub fn finish(counts: &Counts) -> Exit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use teczka::read::Input;
+    use teczka::Input;
 
     #[test]
     fn byte_positions_run_on_across_the_input_files() {

@@ -3,8 +3,7 @@
 use crate::cli::Exit;
 use anyhow::bail;
 use clap::Subcommand;
-use teczka::model::fields::fields;
-use teczka::policy::{op_name, preset, Policy, PRESETS};
+use teczka::{fields, op_name, preset, Policy, PRESETS};
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
 /// fits 80 columns and pastes into a shell.

@@ -8,10 +8,10 @@ use crate::cli::{refuse_overwriting_inputs, CsvOutArgs, Exit, OutArg, ReadArgs};
 use anyhow::{bail, Context};
 use chrono::NaiveDate;
 use std::path::{Path, PathBuf};
-use teczka::read::Format;
-use teczka::retention::{self, ApplyOptions, Report, Schedule, Summary};
-use teczka::sar::{Controller, Lang};
-use teczka::write::output::OutFormat;
+use teczka::{
+    run_retention_apply, run_retention_report, Controller, Format, Hold, Lang, OutFormat,
+    RetentionApplyOptions, RetentionReport, RetentionSchedule, RetentionSummary, RetentionTally,
+};
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
 /// fits 80 columns and pastes into a shell.
@@ -58,10 +58,10 @@ struct ScheduleArgs {
 }
 
 impl ScheduleArgs {
-    fn load(&self) -> anyhow::Result<(Controller, Schedule)> {
+    fn load(&self) -> anyhow::Result<(Controller, RetentionSchedule)> {
         let controller = Controller::load(&self.controller)?;
         let today = self.today.unwrap_or_else(|| chrono::Local::now().date_naive());
-        let schedule = Schedule::new(&controller, &self.controller, today, self.within)?;
+        let schedule = RetentionSchedule::new(&controller, &self.controller, today, self.within)?;
         for warning in &schedule.notes {
             eprintln!("{}: warning: {warning}", self.controller.display());
         }
@@ -152,7 +152,7 @@ fn report(args: ReportArgs) -> anyhow::Result<Exit> {
     reads.push(&args.schedule.controller);
     audit::files(&reads, &[]);
     let summary =
-        retention::run_report(args.read.inputs(), &options, &args.schedule.controller, &schedule)?;
+        run_retention_report(args.read.inputs(), &options, &args.schedule.controller, &schedule)?;
     log_counts(&summary);
     warn_unmatched(&summary.report, &schedule, &args.schedule.controller);
     if args.json {
@@ -183,7 +183,7 @@ fn apply(args: ApplyArgs) -> anyhow::Result<Exit> {
         Some(to) => OutFormat::from(to),
         None => input_format(&args.read)?,
     };
-    let options = ApplyOptions {
+    let options = RetentionApplyOptions {
         output: args.output.clone(),
         format,
         csv: args.csv.options(),
@@ -194,7 +194,7 @@ fn apply(args: ApplyArgs) -> anyhow::Result<Exit> {
         signing_key,
     };
     let summary =
-        retention::run_apply(args.read.inputs(), &args.read.options()?, &schedule, options)?;
+        run_retention_apply(args.read.inputs(), &args.read.options()?, &schedule, options)?;
     log_counts(&summary);
     warn_unmatched(&summary.report, &schedule, &args.schedule.controller);
     print_applied(&summary, &controller);
@@ -203,7 +203,7 @@ fn apply(args: ApplyArgs) -> anyhow::Result<Exit> {
 
 /// The run's counts, for its log entry: pupils and what the schedule found, and for `apply`
 /// the reconciliation of items and pupils.
-fn log_counts(summary: &Summary) {
+fn log_counts(summary: &RetentionSummary) {
     let report = &summary.report;
     audit::count("pupils", report.pupils);
     audit::count("pupils_held", report.pupils_held);
@@ -238,7 +238,7 @@ fn input_format(read: &ReadArgs) -> anyhow::Result<OutFormat> {
 }
 
 /// What apply did, on standard error: the files, one line per disposal, the reconciliation.
-fn print_applied(summary: &Summary, controller: &Controller) {
+fn print_applied(summary: &RetentionSummary, controller: &Controller) {
     let Some(applied) = &summary.applied else { return };
     let files: Vec<String> =
         summary.outputs.iter().skip(1).map(|p| p.display().to_string()).collect();
@@ -264,12 +264,12 @@ fn print_applied(summary: &Summary, controller: &Controller) {
 }
 
 /// A hold as messages name it: its case, else its position.
-fn hold_name(hold: &teczka::sar::Hold) -> String {
+fn hold_name(hold: &Hold) -> String {
     hold.case.clone().unwrap_or_else(|| "(no case reference)".to_string())
 }
 
 /// Warn about holds naming pupil ids the input does not hold: a mistyped id protects nobody.
-fn warn_unmatched(report: &Report, schedule: &Schedule, controller: &Path) {
+fn warn_unmatched(report: &RetentionReport, schedule: &RetentionSchedule, controller: &Path) {
     for (hold, counts) in schedule.holds().iter().zip(&report.holds) {
         if counts.unmatched > 0 {
             eprintln!(
@@ -284,7 +284,7 @@ fn warn_unmatched(report: &Report, schedule: &Schedule, controller: &Path) {
 }
 
 /// The report as a table for people: one row per category holding items.
-fn report_text(report: &Report, schedule: &Schedule) -> String {
+fn report_text(report: &RetentionReport, schedule: &RetentionSchedule) -> String {
     let mut out = format!(
         "retention on {}: due soon = period ends by {} ({} months)\n\n",
         schedule.today,
@@ -295,7 +295,7 @@ fn report_text(report: &Report, schedule: &Schedule) -> String {
         "{:<13}{:>14}{:>14}{:>14}{:>12}{:>12}  {}\n",
         "category", "items/pupils", "past period", "due soon", "held", "no date", "rule"
     ));
-    let cell = |t: retention::Tally| format!("{}/{}", t.items, t.pupils);
+    let cell = |t: RetentionTally| format!("{}/{}", t.items, t.pupils);
     for c in report.categories.iter().filter(|c| c.total.items > 0) {
         let rule = match (c.entry, c.own_entry) {
             (Some(entry), true) => format!("retention[{entry}]"),

@@ -2,12 +2,11 @@
 
 use super::{CheckArgs, Job, PolicyArgs, ReportTo};
 use crate::cli::{Exit, ReadArgs, ReportFormat};
-use teczka::write::output::AtomicFile;
 
 use anyhow::{bail, Context};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use teczka::pipeline::Discard;
+use teczka::{AtomicFile, Discard};
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
 /// fits 80 columns and pastes into a shell.

@@ -6,10 +6,9 @@ use crate::cli::{refuse_overwriting, Exit};
 use anyhow::Context;
 use chrono::NaiveDate;
 use std::path::PathBuf;
-use teczka::ropa::{self, files, Ropa};
-use teczka::sar::{Controller, Lang};
-use teczka::write::output::AtomicDir;
-use teczka::write::private;
+use teczka::{
+    ropa_files, ropa_html, ropa_json, write_private_file, AtomicDir, Controller, Lang, Ropa,
+};
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
 /// fits 80 columns and pastes into a shell.
@@ -74,25 +73,25 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let record = Ropa::new(&controller, text.as_bytes(), lang, date);
 
     let dir = AtomicDir::create(&args.output)?;
-    private::write_file(&dir.path().join(files::HTML), ropa::html(&record))?;
-    let json = serde_json::to_string_pretty(&ropa::json(&record))? + "\n";
-    private::write_file(&dir.path().join(files::JSON), json)?;
+    write_private_file(&dir.path().join(ropa_files::HTML), ropa_html(&record))?;
+    let json = serde_json::to_string_pretty(&ropa_json(&record))? + "\n";
+    write_private_file(&dir.path().join(ropa_files::JSON), json)?;
     dir.commit()?;
 
     note!(
         "teczka: record of processing activities as of {date} written to {} ({}, {})",
         args.output.display(),
-        files::HTML,
-        files::JSON
+        ropa_files::HTML,
+        ropa_files::JSON
     );
     for gap in &record.gaps {
         eprintln!(
             "teczka: warning: {}: the controller file does not give {}: add `{}` (an example \
              is in {})",
-            gap.letter().provision(teczka::sar::Lang::En),
-            gap.what(teczka::sar::Lang::En),
+            gap.letter().provision(Lang::En),
+            gap.what(Lang::En),
             gap.key(),
-            files::HTML
+            ropa_files::HTML
         );
     }
     if record.is_complete() {

@@ -9,18 +9,13 @@ use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::path::PathBuf;
-use teczka::archive::metadata::{self, CsvDialect, Tool};
-use teczka::archive::record_sink;
-use teczka::archive::staging::Staging;
-use teczka::crypto::keys::hex;
-use teczka::model::schema::{pupil_schema_text, PUPILS_XSD};
-use teczka::policy::Policy;
-use teczka::read::Format;
-use teczka::sar::metadata::{SarCounts, SarMetadata, SarRequest};
-use teczka::sar::{self, files, Controller, Extension, Lang, Package, Request};
-use teczka::sar::{Disclosure, Role, Scope, Search, Subject};
-use teczka::write::output::OutFormat;
-use teczka::write::Outgoing;
+use teczka::{
+    art15_information, hex, metadata_to_text, pupil_schema_text, record_sink, sar_files,
+    sar_index_html, sar_readme_txt, withholding_log, Controller, CsvDialect, Format, Lang,
+    MetadataTool, OutFormat, Outgoing, Policy, SarCounts, SarDisclosure, SarExtension, SarMetadata,
+    SarPackage, SarRequest, SarRequestInfo, SarRole, SarScope, SarSearch, SarSubject, Staging,
+    METADATA_PATH, METADATA_SCHEMA_VERSION, PUPILS_XSD,
+};
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
 /// fits 80 columns and pastes into a shell.
@@ -158,13 +153,13 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     let controller = Controller::from_toml(&controller_text, &args.controller)?;
     let staging = args.archive.staging(&args.read)?;
     let disclosure = search(&args)?;
-    let request = Request {
+    let request = SarRequest {
         reference: match &args.reference {
             Some(reference) => reference.clone(),
             None => default_reference(&args)?,
         },
         received: args.received,
-        extension: args.extend_months.map(|months| Extension {
+        extension: args.extend_months.map(|months| SarExtension {
             months,
             reason: args.extension_reason.clone().unwrap_or_default(),
         }),
@@ -179,7 +174,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
         );
     }
     crate::cli::audit::subject(&request.reference);
-    let package = Package { controller: &controller, request: &request, disclosure: &disclosure };
+    let package =
+        SarPackage { controller: &controller, request: &request, disclosure: &disclosure };
     write_records(&staging, &disclosure)?;
     write_report(&staging, &package)?;
     let controller_sha256 = hex(&Sha256::digest(controller_text.as_bytes()));
@@ -193,7 +189,7 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
 
 /// The subject, from the command line, a file, standard input or an environment variable.
 /// Parsed here rather than by clap, whose error would repeat the value.
-fn subject(args: &Args) -> anyhow::Result<Subject> {
+fn subject(args: &Args) -> anyhow::Result<SarSubject> {
     let text = match (&args.subject, &args.subject_file, &args.subject_env) {
         (Some(text), _, _) => text.clone(),
         (None, Some(path), _) if path.as_os_str() == "-" => {
@@ -216,18 +212,18 @@ fn subject(args: &Args) -> anyhow::Result<Subject> {
             anyhow::bail!("name the subject: --subject-file, --subject-env or --subject")
         }
     };
-    Ok(text.trim().parse::<Subject>()?)
+    Ok(text.trim().parse::<SarSubject>()?)
 }
 
 /// The one streaming pass over every input.
-fn search(args: &Args) -> anyhow::Result<Disclosure> {
+fn search(args: &Args) -> anyhow::Result<SarDisclosure> {
     let subject = subject(args)?;
     let mut options = args.read.options()?;
     // Rows that cannot be about the subject are counted but not parsed.
     let prefilter = subject.prefilter();
     options.prefilter = Some(prefilter.clone());
-    let opened = teczka::read::open(args.read.inputs(), &options)?;
-    let mut search = Search::new(subject, count_files(&args.read));
+    let opened = teczka::open(args.read.inputs(), &options)?;
+    let mut search = SarSearch::new(subject, count_files(&args.read));
     let searching = crate::cli::say::spinner("searching every record for the subject");
     for (n, record) in opened.records.enumerate() {
         if n % 4096 == 0 {
@@ -252,11 +248,11 @@ fn search(args: &Args) -> anyhow::Result<Disclosure> {
     Ok(search.disclose(scope(args))?)
 }
 
-fn scope(args: &Args) -> Scope {
+fn scope(args: &Args) -> SarScope {
     if args.on_behalf_of_children {
-        Scope::OnBehalfOfChildren { rights_confirmed: args.parental_rights_confirmed }
+        SarScope::OnBehalfOfChildren { rights_confirmed: args.parental_rights_confirmed }
     } else {
-        Scope::Own
+        SarScope::Own
     }
 }
 
@@ -276,7 +272,7 @@ fn count_files(read: &ReadArgs) -> usize {
 }
 
 /// The records, written through the staging's store (sealed when the package is encrypted).
-fn write_records(staging: &Staging, disclosure: &Disclosure) -> anyhow::Result<()> {
+fn write_records(staging: &Staging, disclosure: &SarDisclosure) -> anyhow::Result<()> {
     let store = staging.store();
     let records = staging.data().join("records");
     for format in [OutFormat::Xml, OutFormat::Jsonl, OutFormat::Csv] {
@@ -292,31 +288,31 @@ fn write_records(staging: &Staging, disclosure: &Disclosure) -> anyhow::Result<(
     Ok(())
 }
 
-fn write_report(staging: &Staging, package: &Package) -> anyhow::Result<()> {
+fn write_report(staging: &Staging, package: &SarPackage) -> anyhow::Result<()> {
     let pretty = |value: serde_json::Value| -> anyhow::Result<String> {
         Ok(serde_json::to_string_pretty(&value)? + "\n")
     };
-    staging.write(files::INDEX_HTML, sar::index_html(package))?;
-    staging.write(files::ART15_JSON, pretty(sar::art15_information(package))?)?;
-    staging.write(files::WITHHELD_JSON, pretty(sar::withholding_log(package))?)?;
-    staging.write(files::README_TXT, sar::readme_txt(package))?;
+    staging.write(sar_files::INDEX_HTML, sar_index_html(package))?;
+    staging.write(sar_files::ART15_JSON, pretty(art15_information(package))?)?;
+    staging.write(sar_files::WITHHELD_JSON, pretty(withholding_log(package))?)?;
+    staging.write(sar_files::README_TXT, sar_readme_txt(package))?;
     Ok(())
 }
 
 /// The metadata `teczka verify` checks the records against, as in every teczka archive.
 fn write_metadata(
-    package: &Package,
+    package: &SarPackage,
     staging: &Staging,
     controller_sha256: &str,
     parental_rights_confirmed: bool,
 ) -> anyhow::Result<()> {
     let disclosure = package.disclosure;
     let metadata = SarMetadata {
-        tool: Tool::teczka(),
-        schema_version: metadata::SCHEMA_VERSION,
+        tool: MetadataTool::teczka(),
+        schema_version: METADATA_SCHEMA_VERSION,
         archive_kind: "sar".to_string(),
         created: staging.modified().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        request: SarRequest {
+        request: SarRequestInfo {
             reference: package.request.reference.clone(),
             received: package.request.received,
             answered: package.request.answered,
@@ -336,7 +332,7 @@ fn write_metadata(
         csv: CsvDialect::archive(),
     };
     staging.create_dir("metadata")?;
-    staging.write(metadata::PATH, metadata::to_text(&metadata)?)?;
+    staging.write(METADATA_PATH, metadata_to_text(&metadata)?)?;
     Ok(())
 }
 
@@ -360,7 +356,7 @@ fn answer_day(staging: &Staging) -> NaiveDate {
 
 /// An answer dated after its deadline is still given, but never silently: the page says so
 /// too.
-fn warn_if_late(request: &Request, controller: &Controller) {
+fn warn_if_late(request: &SarRequest, controller: &Controller) {
     let country = controller.country;
     if !request.is_late(country) {
         return;
@@ -381,15 +377,15 @@ fn warn_if_late(request: &Request, controller: &Controller) {
     }
 }
 
-fn say_what_was_found(disclosure: &Disclosure, request: &Request) {
+fn say_what_was_found(disclosure: &SarDisclosure, request: &SarRequest) {
     let searched = &disclosure.searched;
     let count = |n: usize, noun: &str| format!("{n} {noun}{}", if n == 1 { "" } else { "s" });
     let found = match disclosure.role {
         None => "nobody matching the subject: the package is a negative answer".to_string(),
-        Some(Role::Pupil) => {
+        Some(SarRole::Pupil) => {
             format!("the subject as a pupil in {}", count(disclosure.pupils.len(), "record"))
         }
-        Some(Role::Guardian) => format!(
+        Some(SarRole::Guardian) => format!(
             "the subject as a guardian of {}{}",
             count(disclosure.linked.len(), "pupil"),
             if disclosure.on_behalf_of_children { " (their records included)" } else { "" }
@@ -415,7 +411,7 @@ fn say_what_was_found(disclosure: &Disclosure, request: &Request) {
     }
 }
 
-fn has_free_text(disclosure: &Disclosure) -> bool {
+fn has_free_text(disclosure: &SarDisclosure) -> bool {
     disclosure.pupils.iter().any(|p| {
         p.remarks.iter().any(|r| r.text.is_some())
             || p.counselling.iter().any(|c| c.notes.is_some())

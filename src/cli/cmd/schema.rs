@@ -27,11 +27,7 @@ pub struct Args {
 
 /// Run `schema`.
 pub fn run(args: Args) -> anyhow::Result<Exit> {
-    let text = if args.xsd {
-        teczka::model::schema::PUPILS_XSD.to_string()
-    } else {
-        teczka::model::schema::pupil_schema_text()
-    };
+    let text = if args.xsd { teczka::PUPILS_XSD.to_string() } else { teczka::pupil_schema_text() };
     std::io::stdout()
         .lock()
         .write_all(text.as_bytes())

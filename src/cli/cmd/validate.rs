@@ -3,7 +3,7 @@
 use super::{finish, CheckArgs, Job, ReportTo};
 use crate::cli::{Exit, ReadArgs};
 use std::path::PathBuf;
-use teczka::pipeline::Discard;
+use teczka::Discard;
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
 /// fits 80 columns and pastes into a shell.

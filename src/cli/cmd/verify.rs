@@ -6,15 +6,11 @@ use serde_json::Value;
 use std::hash::BuildHasher;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use teczka::archive::read::{Limits, SafeArchive};
-use teczka::archive::sign::{TrustedKey, SIGNATURE_FILE};
-use teczka::archive::verify::{check_signature, verify_bag, SignatureCheck};
-use teczka::archive::ArchiveMetadata;
-use teczka::crypto::age::Identity;
-use teczka::model::schema::{released_schema, released_schema_text};
-use teczka::read::jsonl::JsonlReader;
-use teczka::read::xml::XmlReader;
-use teczka::read::ReadOptions;
+use teczka::{
+    check_signature, released_schema, released_schema_text, verify_bag, AgeIdentity, ArchiveLimits,
+    ArchiveMetadata, JsonlReader, ReadOptions, SafeArchive, SignatureCheck, TrustedKey, XmlReader,
+    SIGNATURE_FILE,
+};
 
 /// The examples after `--help` and in the manual page's EXAMPLES: each line, as written,
 /// fits 80 columns and pastes into a shell.
@@ -130,16 +126,16 @@ pub struct OpenArgs {
     #[arg(long, value_name = "VAR")]
     zip_aes_env: Option<String>,
     /// The most entries the archive may hold.
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_entries)]
+    #[arg(long, value_name = "N", default_value_t = ArchiveLimits::default().max_entries)]
     max_entries: u64,
     /// The largest uncompressed entry, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_entry_bytes)]
+    #[arg(long, value_name = "BYTES", default_value_t = ArchiveLimits::default().max_entry_bytes)]
     max_entry_bytes: u64,
     /// The largest uncompressed total, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_total_bytes)]
+    #[arg(long, value_name = "BYTES", default_value_t = ArchiveLimits::default().max_total_bytes)]
     max_total_bytes: u64,
     /// The highest compression ratio an entry may have (zip bombs have thousands).
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_ratio)]
+    #[arg(long, value_name = "N", default_value_t = ArchiveLimits::default().max_ratio)]
     max_ratio: u64,
 }
 
@@ -151,7 +147,7 @@ impl OpenArgs {
 
     /// Open `path` safely, decrypting it first if it is an age file.
     pub fn open(&self, path: &Path) -> anyhow::Result<SafeArchive> {
-        let limits = Limits {
+        let limits = ArchiveLimits {
             max_entries: self.max_entries,
             max_entry_bytes: self.max_entry_bytes,
             max_total_bytes: self.max_total_bytes,
@@ -170,8 +166,8 @@ impl OpenArgs {
             return Ok(SafeArchive::open(path, &limits, password.as_deref())?);
         }
         let identity = match (&self.identity, &self.passphrase_env) {
-            (Some(file), _) => Identity::File(file.clone()),
-            (None, Some(var)) => Identity::Passphrase(env(var)?),
+            (Some(file), _) => AgeIdentity::File(file.clone()),
+            (None, Some(var)) => AgeIdentity::Passphrase(env(var)?),
             (None, None) => anyhow::bail!(
                 "{}: the archive is age-encrypted: pass --identity FILE (your age identity) or \
                  --passphrase-env VAR",
@@ -243,12 +239,12 @@ fn logged(archive: &Path, log: &Path, key: &TrustedKey) -> anyhow::Result<Result
             archive.display()
         );
     }
-    let file = teczka::log::FileRef::of(archive)?;
+    let file = teczka::FileRef::of(archive)?;
     let text =
         std::fs::read_to_string(log).with_context(|| format!("cannot read {}", log.display()))?;
-    let proof = match serde_json::from_str::<teczka::log::Proof>(&text) {
+    let proof = match serde_json::from_str::<teczka::LogProof>(&text) {
         Ok(proof) => proof,
-        Err(_) => match teczka::log::Proof::of_output(log, &file, key) {
+        Err(_) => match teczka::LogProof::of_output(log, &file, key) {
             Ok(proof) => proof,
             Err(why) => return Ok(Err(format!("log: {why}"))),
         },
@@ -550,8 +546,7 @@ pub fn read_entry(archive: &mut SafeArchive, name: &str) -> anyhow::Result<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use teczka::archive::bag::{BagBuilder, Source};
-    use teczka::archive::zip_writer::ZipOptions;
+    use teczka::{BagBuilder, BagSource, ZipOptions};
 
     /// A sound bag (checksums agree) holding a statistics-style release with these records.
     fn release_archive(dir: &Path, records: &str) -> SafeArchive {
@@ -570,13 +565,13 @@ mod tests {
             ("schemas/released.schema.json", schema.to_string()),
         ];
         for (name, text) in files {
-            bag.add(name, Source::Bytes(text.into_bytes())).unwrap();
+            bag.add(name, BagSource::Bytes(text.into_bytes())).unwrap();
         }
         let path = dir.join("r.zip");
         let time = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_opt(0, 0, 0);
         let mut file = std::fs::File::create(&path).unwrap();
         bag.write_zip(&mut file, &ZipOptions::new(time.unwrap())).unwrap();
-        SafeArchive::open(&path, &Limits::default(), None).unwrap()
+        SafeArchive::open(&path, &ArchiveLimits::default(), None).unwrap()
     }
 
     #[test]

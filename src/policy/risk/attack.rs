@@ -140,53 +140,6 @@ impl Attack {
         }
     }
 
-    /// Add another accumulator's counts (made with the same facts) to this one.
-    pub(crate) fn merge(&mut self, other: Attack) {
-        let offset = self.pupils;
-        let mut class_map = vec![0u32; other.class_sizes.len()];
-        for (key, c) in other.classes {
-            let mine = match self.classes.get(&key) {
-                Some(&m) => m,
-                None => {
-                    let m = u32::try_from(self.class_sizes.len()).unwrap_or(u32::MAX);
-                    self.classes.insert(key, m);
-                    self.class_sizes.push(0);
-                    m
-                }
-            };
-            self.class_sizes[mine as usize] += other.class_sizes[c as usize];
-            class_map[c as usize] = mine;
-        }
-        self.pupils += other.pupils;
-        for (mine, theirs) in self.facts.iter_mut().zip(other.facts) {
-            mine.holders += theirs.holders;
-            if theirs.dropped {
-                mine.dropped = true;
-            }
-            if mine.dropped {
-                mine.combos = HashMap::new();
-                mine.values = HashMap::new();
-                continue;
-            }
-            let mut value_map = vec![0u32; theirs.values.len()];
-            for (value, id) in theirs.values {
-                let next = u32::try_from(mine.values.len()).unwrap_or(u32::MAX);
-                value_map[id as usize] = *mine.values.entry(value).or_insert(next);
-            }
-            for ((class, value), (n, first)) in theirs.combos {
-                let key = (class_map[class as usize], value_map[value as usize]);
-                mine.combos
-                    .entry(key)
-                    .and_modify(|c| {
-                        c.0 += n;
-                        c.1 = c.1.min(first + offset);
-                    })
-                    .or_insert((n, first + offset));
-            }
-        }
-        self.keep_to_budget();
-    }
-
     /// The measured attack; `unique_on_quasi` is the number of pupils alone in their class.
     pub(crate) fn finish(self, records: u64, unique_on_quasi: u64) -> AttackRisk {
         let mut singled: HashSet<u32> = HashSet::new();
@@ -295,18 +248,6 @@ mod tests {
         assert_eq!((risk.unique_on_quasi, risk.singled_out), (1, 3));
         assert_eq!(risk.singled_out_share, 0.75);
         assert!(risk.not_measured.is_empty());
-    }
-
-    #[test]
-    fn merged_accumulators_measure_like_one() {
-        let mut left = Attack::new(vec!["score".into(), "title".into()]);
-        left.add("A", &[v(&["90"]), v(&[])]);
-        left.add("A", &[v(&["80"]), v(&["olympiad"])]);
-        let mut right = Attack::new(vec!["score".into(), "title".into()]);
-        right.add("A", &[v(&["80"]), v(&[])]);
-        right.add("B", &[v(&["80"]), v(&["olympiad"])]);
-        left.merge(right);
-        assert_eq!(left.finish(4, 1), measured(BUDGET));
     }
 
     #[test]

@@ -6,9 +6,9 @@
 //! A [`RiskAccumulator`] is fed one record at a time (its quasi-identifier and sensitive values
 //! as strings, the values of the other released facts, and the names of its class, school and
 //! commune) and keeps only counts of distinct combinations — overall and per hierarchy unit —
-//! never the records. Accumulators built on several threads [`merge`](RiskAccumulator::merge).
-//! [`RiskAccumulator::finish`] gives a [`RiskSummary`]; a [`RiskReport`] puts the summaries
-//! before and after anonymisation side by side for people (text, HTML) and machines (JSON).
+//! never the records. [`RiskAccumulator::finish`] gives a [`RiskSummary`]; a [`RiskReport`]
+//! puts the summaries before and after anonymisation side by side for people (text, HTML) and
+//! machines (JSON).
 //!
 //! Definitions (as in ARX and El Emam's *Guide to the De-Identification of Personal Health
 //! Information*): an *equivalence class* is a set of records sharing every quasi-identifier
@@ -120,15 +120,17 @@ impl RiskAccumulator {
         self
     }
 
-    /// Count one record: its quasi-identifier values, sensitive values (one string per
-    /// attribute; join a list's values yourself) and hierarchy units. Missing values read as
-    /// empty strings.
+    /// Count one record without facts: [`add_with_facts`](RiskAccumulator::add_with_facts)
+    /// with none.
+    #[cfg(test)]
     pub fn add(&mut self, quasi: &[&str], sensitive: &[&str], units: &Units<'_>) {
         self.add_with_facts(quasi, sensitive, &[], units);
     }
 
-    /// [`add`](RiskAccumulator::add), with the values the record holds of each fact named in
-    /// [`with_facts`](RiskAccumulator::with_facts) (several for a list: one per item).
+    /// Count one record: its quasi-identifier values, sensitive values (one string per
+    /// attribute; join a list's values yourself), hierarchy units, and the values the record
+    /// holds of each fact named in [`with_facts`](RiskAccumulator::with_facts) (several for a
+    /// list: one per item). Missing values read as empty strings.
     pub fn add_with_facts(
         &mut self,
         quasi: &[&str],
@@ -152,18 +154,6 @@ impl RiskAccumulator {
                 None => self.without_unit[level] += 1,
             }
         }
-    }
-
-    /// Add another accumulator's counts (built with the same names) to this one.
-    pub fn merge(&mut self, other: RiskAccumulator) {
-        self.overall.merge(other.overall);
-        for (mine, theirs) in self.units.iter_mut().zip(other.units) {
-            mine.merge(theirs);
-        }
-        for (mine, theirs) in self.without_unit.iter_mut().zip(other.without_unit) {
-            *mine += theirs;
-        }
-        self.attack.merge(other.attack);
     }
 
     /// The measured risk.
@@ -954,13 +944,6 @@ mod tests {
         for banned in ["<script", "src=", "href=", "@import", "url("] {
             assert!(!html.contains(banned), "{banned} in {html}");
         }
-    }
-
-    #[test]
-    fn merged_accumulators_measure_like_one() {
-        let mut left = accumulator(&ROWS[..3], 3, Some(2));
-        left.merge(accumulator(&ROWS[3..], 3, Some(2)));
-        assert_eq!(left.finish(), accumulator(&ROWS, 3, Some(2)).finish());
     }
 
     #[test]

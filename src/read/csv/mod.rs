@@ -53,8 +53,7 @@ use std::sync::Arc;
 /// # Example
 ///
 /// ```
-/// use teczka::read::{csv::CsvReader, ReadOptions};
-/// use teczka::Rule;
+/// use teczka::{CsvReader, ReadOptions, Rule};
 ///
 /// let data = "nazwisko;imie;data_ur;ADRES_U_miejscowosc\n\
 ///             Nowak;Anna;07.03.2012;Kraków\n\

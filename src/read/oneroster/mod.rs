@@ -251,7 +251,9 @@ struct Index {
     folder: String,
 }
 
-/// Reads a OneRoster folder: see the [module documentation](self).
+/// Reads a OneRoster 1.2 CSV folder (`manifest.csv` and the binding's tables) back into pupils
+/// with their demographics, class and guardians. A row that refers to what is not there is
+/// rejected with the reason, named by file, line and column, never by a value.
 pub struct OneRosterReader {
     index: Index,
     users: Option<Table>,

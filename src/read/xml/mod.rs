@@ -154,7 +154,7 @@ fn classify(ns: &ResolveResult<'_>) -> Ns {
 /// # Example
 ///
 /// ```
-/// use teczka::read::{xml::XmlReader, ReadOptions};
+/// use teczka::{ReadOptions, XmlReader};
 ///
 /// let data = r#"<?xml version="1.0" encoding="UTF-8"?>
 /// <pupils xmlns="https://teczka.example/ns/sou/1" version="1">
