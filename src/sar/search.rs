@@ -234,11 +234,26 @@ impl DigitNeedle {
 
     fn found_in(&self, text: &str) -> bool {
         let needle = &self.digits;
-        if needle.is_empty() {
-            return true;
-        }
-        let mut matched = 0;
-        for &digit in text.as_bytes().iter().filter(|b| b.is_ascii_digit()) {
+        let Some(&first) = needle.first() else { return true };
+        let bytes = text.as_bytes();
+        let (mut matched, mut at) = (0, 0);
+        while let Some(&digit) = bytes.get(at) {
+            if matched == 0 {
+                // Nothing but the number's first digit can start a match: jump to the next
+                // one (most rows hold none), instead of stepping through every byte.
+                match memchr::memchr(first, bytes.get(at..).unwrap_or_default()) {
+                    Some(skip) if skip > 0 => {
+                        at += skip;
+                        continue;
+                    }
+                    Some(_) => {}
+                    None => return false,
+                }
+            }
+            at += 1;
+            if !digit.is_ascii_digit() {
+                continue;
+            }
             while matched > 0 && needle[matched] != digit {
                 matched = self.fallback[matched - 1];
             }

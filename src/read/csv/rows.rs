@@ -375,9 +375,10 @@ impl Splitter {
     /// others when the row needs no unquoting: a search reads the pupil id of every row of an
     /// export this way.
     pub fn cell<'a>(&'a mut self, text: &'a str, index: usize) -> Option<&'a str> {
-        let plain = |b: u8| !matches!(b, b'"' | b'\r' | b'\n');
-        if self.delimiter.is_ascii() && !text.is_empty() && text.bytes().all(plain) {
-            return text.split(char::from(self.delimiter)).nth(index);
+        if self.delimiter.is_ascii() && !text.is_empty() {
+            if let Some(cell) = plain_cell(text, self.delimiter, index) {
+                return cell;
+            }
         }
         self.split_by_csv_core(text).get(index).copied()
     }
@@ -421,6 +422,25 @@ impl Splitter {
         }
         cells
     }
+}
+
+/// Cell `index` of `text` cut at `delimiter`, when no quote or line break comes before its
+/// end (`None` then: `csv_core` must read the row). A quote later in the row cannot change
+/// the cells before it, so an id in the first column is read without looking further.
+fn plain_cell(text: &str, delimiter: u8, index: usize) -> Option<Option<&str>> {
+    let (mut start, mut cell) = (0, 0);
+    for (at, &b) in text.as_bytes().iter().enumerate() {
+        if matches!(b, b'"' | b'\r' | b'\n') {
+            return None;
+        }
+        if b == delimiter {
+            if cell == index {
+                return Some(text.get(start..at));
+            }
+            (start, cell) = (at + 1, cell + 1);
+        }
+    }
+    Some(text.get(start..).filter(|_| cell == index))
 }
 
 /// The delimiter among `;` `,` tab that splits the header into more than one column and the
