@@ -189,17 +189,22 @@ impl RowReader {
         }
     }
 
-    /// Where the row starting at `pos` ends (after its `\n`) when it is plain: it starts with
-    /// no line break, holds no quote and no carriage return but the one before its `\n`, and
+    /// Where the row starting at `pos` ends (after its `\n`) when it is plain: after any
+    /// blank lines, it holds no quote and no carriage return but the one before its `\n`, and
     /// is within the length limit. `csv_core` would end such a row at the same place, having
     /// only cut it at the delimiter, so most rows of real exports skip its state machine (a
-    /// quarter of a search's time). Anything else — a quote, a blank line, a lone `\r`, a
+    /// quarter of a search's time). Anything else — a quote, a lone `\r` inside a row, a
     /// row not yet wholly in the buffer, the file's last row — goes through `csv_core`.
     fn plain_row_end(&self) -> Option<usize> {
         if self.pos != self.row_start {
             return None;
         }
         let rest = self.buf.get(self.pos..)?;
+        // The `\n` of a `\r\n` csv_core ended the last row at, and blank lines: `take_row`
+        // skips and counts them. Without this, one row read by csv_core in a CRLF file would
+        // send every later row through it too.
+        let lead = rest.iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+        let rest = rest.get(lead..)?;
         let window = rest.get(..rest.len().min(self.max_record_bytes.saturating_add(2)))?;
         let newline = memchr::memchr(b'\n', window)?;
         let line = window.get(..newline)?;
@@ -207,7 +212,7 @@ impl RowReader {
         // The length `csv_core` checks: the row and the one terminator byte it ends at.
         let fits = body.len() < self.max_record_bytes;
         let plain = !body.is_empty() && memchr::memchr2(b'"', b'\r', body).is_none();
-        (plain && fits).then_some(self.pos + newline + 1)
+        (plain && fits).then_some(self.pos + lead + newline + 1)
     }
 
     /// The last row of the file must not end inside a quoted cell: `csv_core` would give
