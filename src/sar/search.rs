@@ -268,6 +268,29 @@ impl DigitNeedle {
     }
 }
 
+/// The only characters outside ASCII whose lower case holds an ASCII letter: U+0130 (`İ`,
+/// `i` and a combining dot) and U+212A KELVIN SIGN (`k`). Without them in a row, its lower
+/// case holds an ASCII address exactly when the row holds it in any ASCII case.
+const LOWER_TO_ASCII: [char; 2] = ['\u{130}', '\u{212A}'];
+
+/// Whether `haystack` holds `needle` (ASCII, lower case) in any ASCII case, with no lower-cased
+/// copy of the row (that copy, for every row read, was most of an e-mail search's time).
+fn contains_ignoring_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some(&first) = needle.first() else { return true };
+    let mut from = 0;
+    while let Some(skip) =
+        memchr::memchr2(first, first.to_ascii_uppercase(), haystack.get(from..).unwrap_or_default())
+    {
+        let at = from + skip;
+        let window = haystack.get(at..at + needle.len());
+        if window.is_some_and(|w| w.eq_ignore_ascii_case(needle)) {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
+}
+
 /// The pupil's PESEL as digits, with the leading zero a spreadsheet stripped restored: the
 /// record is the child's whatever Excel did to the number, and an answer that missed it would
 /// tell the parent the school holds nothing.
@@ -318,7 +341,9 @@ impl Subject {
             }
             Subject::Id(v) => v.contains('"') || text.contains(v.as_str()),
             Subject::Email(v) if v.contains('"') => true,
-            Subject::Email(v) if text.is_ascii() => text.to_ascii_lowercase().contains(v.as_str()),
+            Subject::Email(v) if v.is_ascii() && !text.contains(LOWER_TO_ASCII) => {
+                contains_ignoring_ascii_case(text.as_bytes(), v.as_bytes())
+            }
             Subject::Email(v) => text.to_lowercase().contains(v.as_str()),
         }
     }
@@ -969,6 +994,20 @@ mod tests {
                 digits.contains(&needle)
             );
         }
+
+        /// An e-mail address is admitted exactly when the row's lower case holds it, on rows
+        /// of both cases, Polish letters and the two characters that lower-case to ASCII.
+        #[test]
+        fn the_address_scan_finds_what_the_lower_cased_row_holds(
+            text in "[abAB@.;żŻ\u{130}\u{212A}ki]{0,30}",
+            needle in "[ab@.ki]{1,5}",
+        ) {
+            let subject = Subject::Email(needle.clone());
+            proptest::prop_assert_eq!(
+                subject.may_be_in(&text),
+                text.to_lowercase().contains(&needle)
+            );
+        }
     }
 
     #[test]
@@ -989,6 +1028,9 @@ mod tests {
         // U+212A KELVIN SIGN lower-cases to an ASCII `k`: the parse would match it.
         let kelvin = subject("email:k@example.pl");
         assert!(kelvin.may_be_in("a;\u{212A}@example.pl;b"));
+        assert!(subject("email:i\u{307}@x.pl").may_be_in("a;\u{130}@X.pl"), "İ lower-cases to i̇");
+        assert!(email.may_be_in("Żółć;Jan.Nowak@example.PL;b"), "mixed case in a non-ASCII row");
+        assert!(!email.may_be_in("Żółć;Jan.Nowak@example.P;L"));
         let id = subject("id:P-17");
         assert!(id.may_be_in("P-17;Nowak") && !id.may_be_in("P-18;Nowak"));
         assert!(subject("id:P\"1").may_be_in("anything"), "a quote is written doubled");
