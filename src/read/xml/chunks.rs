@@ -70,6 +70,9 @@ impl<R: Read> Chunked<R> {
             self.record += records.len() as u64;
             ahead.extend(records);
         }
+        for chunk in chunks {
+            self.splitter.recycle(chunk.bytes);
+        }
         Batch::Read
     }
 

@@ -95,6 +95,9 @@ pub(super) struct Splitter<R> {
     give_up: usize,
     at_end: bool,
     finished: bool,
+    /// Buffers of parsed chunks, to cut the next ones into: fresh ones would each be new
+    /// pages from the system, zeroed by it, and cost a tenth of the parse.
+    spare: Vec<Vec<u8>>,
 }
 
 impl<R: Read> Splitter<R> {
@@ -117,6 +120,16 @@ impl<R: Read> Splitter<R> {
             give_up: chunk_bytes.saturating_add(chunk_bytes.saturating_mul(4).max(1 << 20)),
             at_end: false,
             finished: false,
+            spare: Vec::new(),
+        }
+    }
+
+    /// Take back the buffer of a chunk that was parsed, to cut a later chunk into.
+    pub(super) fn recycle(&mut self, mut bytes: Vec<u8>) {
+        // As many as a batch holds are in use at once; more would only hold memory.
+        if self.spare.len() < SPARE_BUFFERS {
+            bytes.clear();
+            self.spare.push(bytes);
         }
     }
 
@@ -170,7 +183,9 @@ impl<R: Read> Splitter<R> {
     }
 
     fn cut(&mut self, len: usize, kind: Kind) -> Chunk {
-        let rest = self.unread.bytes.split_off(len);
+        let mut rest = self.spare.pop().unwrap_or_default();
+        rest.extend_from_slice(&self.unread.bytes[len..]);
+        self.unread.bytes.truncate(len);
         let bytes = std::mem::replace(&mut self.unread.bytes, rest);
         let end = self.at.byte + len as u64;
         let later = self.unread.ends.partition_point(|&e| e <= end);
@@ -202,6 +217,9 @@ impl<R: Read> Splitter<R> {
         }
     }
 }
+
+/// Chunk buffers kept for reuse: more than a batch of chunks (a few per thread) in flight.
+const SPARE_BUFFERS: usize = 8;
 
 /// Whether `byte` may follow an element name in a start tag.
 fn ends_name(byte: u8) -> bool {
