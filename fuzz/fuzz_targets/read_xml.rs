@@ -1,4 +1,5 @@
-//! Any bytes as SOU-like XML: the reader must return records or errors, never panic or hang.
+//! Any bytes as SOU-like XML: the reader must return records or errors, never panic or hang,
+//! and reading in chunks must give exactly what one sequential read gives.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -16,9 +17,13 @@ fuzz_target!(|data: &[u8]| {
         },
         ..ReadOptions::default()
     };
-    for record in XmlReader::new(data, "fuzz.xml", &options) {
-        if record.is_err() {
-            break;
-        }
-    }
+    // Everything given out, errors included, as text to compare.
+    let outcome = |reader: XmlReader<&[u8]>| -> Vec<String> {
+        reader.map(|item| format!("{item:?}")).collect()
+    };
+    let sequential = outcome(XmlReader::new(data, "fuzz.xml", &options).sequential());
+    // Chunks of 1 to 64 bytes, so that cuts fall everywhere a small input has.
+    let chunk = 1 + usize::from(data.first().copied().unwrap_or(0) % 64);
+    let chunked = outcome(XmlReader::new(data, "fuzz.xml", &options).with_chunk_bytes(chunk));
+    assert_eq!(chunked, sequential, "chunks of {chunk} bytes");
 });

@@ -2,8 +2,9 @@
 //!
 //! Format details stop here. [`open`] looks at the inputs (files, folders, `entity=path`
 //! pairs), picks a reader per format and chains them into one iterator; downstream stages see
-//! only model types. Readers stream: one CSV row, one XML pupil element, one JSON line in memory
-//! at a time (a multi-file CSV export additionally keeps a bounded join buffer, see
+//! only model types. Readers stream, holding a bounded stretch of the input: CSV rows and
+//! SOU-like XML are parsed a batch at a time on every core (256 rows, a few MiB of XML), JSON
+//! lines one at a time (a multi-file CSV export additionally keeps a bounded join buffer, see
 //! `read::join`). A spreadsheet's worksheets are tables like CSV files (`read::sheet`).
 
 mod candidates;

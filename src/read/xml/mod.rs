@@ -8,11 +8,18 @@
 //! element per entry (`<grades><grade>…</grade></grades>`, named by [`Entity::element`]). The
 //! shape is derived from the catalogue, so a new model field needs no XML code.
 //!
-//! Hostile input is expected. The reader never holds more than one `<pupil>` element in memory
-//! (bounded by [`Limits::max_record_bytes`]), refuses any DOCTYPE (so no entity can expand and no
-//! external resource is fetched), allows only the five predefined entities and numeric character
-//! references, bounds nesting depth, and reports invalid UTF-8 with its byte position. Lines are
-//! counted here because quick-xml reports byte offsets only.
+//! Hostile input is expected. The reader holds one `<pupil>` element at a time (bounded by
+//! [`Limits::max_record_bytes`]) besides the chunks in flight (a few MiB), refuses any DOCTYPE
+//! (so no entity can expand and no external resource is fetched), allows only the five
+//! predefined entities and numeric character references, bounds nesting depth, and reports
+//! invalid UTF-8 with its byte position. Lines are counted here because quick-xml reports byte
+//! offsets only.
+//!
+//! Parsing is spread over every core by cutting the document's bytes before `<pupil` tags
+//! (`split.rs`) and parsing the chunks on rayon threads with the sequential reader itself
+//! (`chunks.rs`); a chunk is used only when its parse proves it is what one sequential parse
+//! gives, and read again sequentially otherwise, so positions, ids, messages and errors never
+//! depend on how the document was cut.
 //!
 //! The same reader reads the Czech školní matrika ([`crate::read::matrika`]): when the root
 //! element is `<MATRIKA>` (or `--format matrika` asks for it), each record element goes to the
@@ -20,9 +27,13 @@
 //! families share every protection above.
 
 mod build;
+mod chunks;
+mod split;
 mod tap;
 
 use self::build::Builder;
+use self::chunks::{Batch, Chunked};
+use self::split::{Position, Rewound};
 use self::tap::{forbidden_char, is_plain_space, utf8, Tap};
 use super::{source_name, Limits, ReadOptions};
 use crate::error::{Error, ErrorKind, Location, Result};
@@ -31,6 +42,7 @@ use crate::model::Entity;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
@@ -118,6 +130,20 @@ enum State {
     Epilog,
 }
 
+/// One piece read outside any record.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "returned and matched at once, never stored: a box would cost an allocation a record"
+)]
+enum Step {
+    /// A whole record.
+    Record(Record),
+    /// An event outside any record (the root's start tag, a comment, white space).
+    Next,
+    /// The end of the document, or of the chunk.
+    End,
+}
+
 /// The namespace of an element, as far as teczka cares.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Ns {
@@ -151,6 +177,14 @@ fn classify(ns: &ResolveResult<'_>) -> Ns {
 /// elements is kept exactly, including surrounding whitespace; whitespace between elements is
 /// ignored.
 ///
+/// The document is parsed on every core: its bytes are cut into chunks of about a MiB before a
+/// `<pupil` and each chunk is parsed on a rayon thread, then the records are given out in
+/// document order with the ids, positions and messages one sequential parse gives. A chunk
+/// whose parse cannot be trusted to be that (a cut inside a comment, a CDATA section or
+/// another element, an error, an element near the size limit) is read again sequentially from
+/// its start, and chunking resumes past it; a document in a declared 8-bit encoding, a školní
+/// matrika, and any document on a one-thread rayon pool are read sequentially throughout.
+///
 /// # Example
 ///
 /// ```
@@ -170,17 +204,39 @@ fn classify(ns: &ResolveResult<'_>) -> Ns {
 /// assert!(records[1].is_rejected());
 /// ```
 pub struct XmlReader<R> {
-    xml: NsReader<Tap<R>>,
-    source: Arc<str>,
-    limits: Limits,
-    buf: Vec<u8>,
-    state: State,
-    /// Whether any event has been read (the XML declaration must come first).
-    started: bool,
-    record: u64,
-    done: bool,
-    dialect: Dialect,
+    mode: Mode<R>,
+    /// Records parsed ahead, given out in document order.
+    ahead: VecDeque<Record>,
+    /// The size chunks are cut to; `None` reads on this thread only.
+    chunk_bytes: Option<usize>,
 }
+
+/// How the document is being read.
+enum Mode<R> {
+    /// On this thread, one piece after another; cut into chunks again once the reader stands
+    /// between two pieces of the root's content at or past file offset `split_from`.
+    Sequential { reader: Box<Sequential<Rewound<R>>>, split_from: Option<u64> },
+    /// In chunks, on every core.
+    Chunked(Box<Chunked<R>>),
+    /// Read to its end.
+    Over,
+}
+
+/// What the reader does after one turn.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "returned and matched at once, never stored: a box would cost an allocation a record"
+)]
+enum Turn {
+    /// Give this out.
+    Give(Option<Result<Record>>),
+    /// Records were parsed ahead, or the mode changed: go on.
+    Again,
+}
+
+/// The size of the chunks a document is cut into: big enough that a chunk's parse outweighs
+/// scheduling it, small enough that a batch of them in flight stays a few MiB.
+pub const CHUNK_BYTES: usize = 1 << 20;
 
 impl XmlReader<File> {
     /// Open an XML file.
@@ -191,10 +247,153 @@ impl XmlReader<File> {
 }
 
 impl<R: Read> XmlReader<R> {
-    /// Read a document from any reader; `source` names it in locations.
+    /// Read a document from any reader; `source` names it in locations. It is parsed in
+    /// chunks of [`CHUNK_BYTES`] when rayon has more than one thread.
     pub fn new(reader: R, source: impl Into<Arc<str>>, options: &ReadOptions) -> XmlReader<R> {
-        let limits = options.limits;
-        let mut xml = NsReader::from_reader(Tap::new(reader, limits.max_record_bytes));
+        let reader = Sequential::new(Rewound::new(reader), source.into(), options.limits);
+        XmlReader {
+            mode: Mode::Sequential { reader: Box::new(reader), split_from: Some(0) },
+            ahead: VecDeque::new(),
+            chunk_bytes: (rayon::current_num_threads() > 1).then_some(CHUNK_BYTES),
+        }
+    }
+
+    /// Parse in chunks of about `bytes` (at least one pupil each), however many threads
+    /// rayon has. Call before reading.
+    ///
+    /// ```
+    /// use teczka::read::{xml::XmlReader, ReadOptions};
+    ///
+    /// let data = "<pupils><pupil><id>P1</id></pupil><pupil><id>P2</id></pupil></pupils>";
+    /// let options = ReadOptions::default();
+    /// let chunked: Vec<_> = XmlReader::new(data.as_bytes(), "p.xml", &options)
+    ///     .with_chunk_bytes(16)
+    ///     .map(|r| r.map(|r| r.location()))
+    ///     .collect::<Result<_, _>>()
+    ///     .unwrap();
+    /// let one_thread: Vec<_> = XmlReader::new(data.as_bytes(), "p.xml", &options)
+    ///     .sequential()
+    ///     .map(|r| r.map(|r| r.location()))
+    ///     .collect::<Result<_, _>>()
+    ///     .unwrap();
+    /// assert_eq!(chunked, one_thread);
+    /// assert_eq!(chunked[1].record, 1);
+    /// ```
+    pub fn with_chunk_bytes(mut self, bytes: usize) -> XmlReader<R> {
+        self.chunk_bytes = Some(bytes.max(1));
+        self
+    }
+
+    /// Parse on this thread only, in one pass. Call before reading.
+    pub fn sequential(mut self) -> XmlReader<R> {
+        self.chunk_bytes = None;
+        self
+    }
+
+    /// Accept only the given document family (a forced `--format`).
+    pub(crate) fn with_dialect(mut self, dialect: Dialect) -> XmlReader<R> {
+        if let Mode::Sequential { reader, .. } = &mut self.mode {
+            reader.dialect = dialect;
+        }
+        self
+    }
+
+    /// One turn in `mode`: a record or the end to give out, or records parsed ahead.
+    fn turn(&mut self, mode: Mode<R>) -> (Mode<R>, Turn) {
+        match mode {
+            Mode::Sequential { mut reader, split_from } => {
+                if let (Some(from), Some(bytes)) = (split_from, self.chunk_bytes) {
+                    if let Err(e) = reader.open_document() {
+                        return (Mode::Sequential { reader, split_from }, Turn::Give(Some(Err(e))));
+                    }
+                    if let Some(at) = reader.split_position(from) {
+                        let chunked = reader.into_chunks(at, bytes);
+                        return (Mode::Chunked(Box::new(chunked)), Turn::Again);
+                    }
+                }
+                let item = reader.next();
+                (Mode::Sequential { reader, split_from }, Turn::Give(item))
+            }
+            Mode::Chunked(mut chunked) => match chunked.read_batch(&mut self.ahead) {
+                Batch::Read => (Mode::Chunked(chunked), Turn::Again),
+                Batch::Ended => (Mode::Over, Turn::Give(None)),
+                Batch::Untrusted(failed) => {
+                    let (reader, split_from) = chunked.fall_back(failed);
+                    let mode =
+                        Mode::Sequential { reader: Box::new(reader), split_from: Some(split_from) };
+                    (mode, Turn::Again)
+                }
+            },
+            Mode::Over => (Mode::Over, Turn::Give(None)),
+        }
+    }
+}
+
+impl<R: Read> Iterator for XmlReader<R> {
+    type Item = Result<Record>;
+
+    fn next(&mut self) -> Option<Result<Record>> {
+        loop {
+            if let Some(record) = self.ahead.pop_front() {
+                return Some(Ok(record));
+            }
+            let mode = std::mem::replace(&mut self.mode, Mode::Over);
+            let (mode, turn) = self.turn(mode);
+            self.mode = mode;
+            if let Turn::Give(item) = turn {
+                return item;
+            }
+        }
+    }
+}
+
+/// Reads a document (or one chunk of it) on the calling thread, one piece after another: what
+/// [`XmlReader`] parses each chunk with, and falls back to.
+struct Sequential<R> {
+    xml: NsReader<Tap<R>>,
+    source: Arc<str>,
+    limits: Limits,
+    buf: Vec<u8>,
+    state: State,
+    /// Whether any event has been read (the XML declaration must come first).
+    started: bool,
+    record: u64,
+    done: bool,
+    dialect: Dialect,
+    /// The input is one chunk of a document: its end at the root level is the chunk's end,
+    /// not a truncated document.
+    in_chunk: bool,
+    /// The root element's start tag as it stands in the file, replayed ahead of every chunk so
+    /// each is parsed under the root's namespace declarations.
+    root_tag: Option<Arc<[u8]>>,
+}
+
+impl<R: Read> Sequential<R> {
+    /// Read a document from its start.
+    fn new(reader: R, source: Arc<str>, limits: Limits) -> Sequential<R> {
+        Sequential::with_tap(Tap::new(reader, limits.max_record_bytes), source, limits)
+    }
+
+    /// Read on from `at`, where `record` records have been read, over `input` that starts with
+    /// the replayed `root_tag`.
+    fn resume(
+        input: R,
+        source: Arc<str>,
+        limits: Limits,
+        root_tag: Arc<[u8]>,
+        at: Position,
+        record: u64,
+    ) -> Sequential<R> {
+        let tap = Tap::resume(input, limits.max_record_bytes, &root_tag, at.byte, at.newlines);
+        let mut reader = Sequential::with_tap(tap, source, limits);
+        reader.dialect = Dialect::Sou;
+        reader.record = record;
+        reader.root_tag = Some(root_tag);
+        reader
+    }
+
+    fn with_tap(tap: Tap<R>, source: Arc<str>, limits: Limits) -> Sequential<R> {
+        let mut xml = NsReader::from_reader(tap);
         let config = xml.config_mut();
         config.check_end_names = true;
         config.check_comments = false;
@@ -202,9 +401,9 @@ impl<R: Read> XmlReader<R> {
         config.allow_unmatched_ends = false;
         config.expand_empty_elements = false;
         config.trim_text(false);
-        XmlReader {
+        Sequential {
             xml,
-            source: source.into(),
+            source,
             limits,
             buf: Vec::new(),
             state: State::Prolog,
@@ -212,12 +411,14 @@ impl<R: Read> XmlReader<R> {
             record: 0,
             done: false,
             dialect: Dialect::Auto,
+            in_chunk: false,
+            root_tag: None,
         }
     }
 
-    /// Accept only the given document family (a forced `--format`).
-    pub(crate) fn with_dialect(mut self, dialect: Dialect) -> XmlReader<R> {
-        self.dialect = dialect;
+    /// End at the end of the input when it leaves the root open (a chunk of a document).
+    fn in_chunk(mut self) -> Sequential<R> {
+        self.in_chunk = true;
         self
     }
 
@@ -228,7 +429,7 @@ impl<R: Read> XmlReader<R> {
             source: self.source.clone(),
             record: self.record,
             line: tap.line_at(offset),
-            byte: tap.bom + offset,
+            byte: tap.base + offset,
             sheet: None,
         }
     }
@@ -368,93 +569,125 @@ impl<R: Read> XmlReader<R> {
         ))
     }
 
+    /// The next record, or `None` at the end of the document (or of the chunk).
     fn next_record(&mut self, buf: &mut Vec<u8>) -> Result<Option<Record>> {
         loop {
-            let before = self.xml.buffer_position();
-            self.xml.get_mut().advance_to(before);
-            let first = !self.started;
-            let (ns, event) = self.read_event(buf)?;
-            match event {
-                Event::Decl(decl) => {
-                    if !first {
-                        return Err(self.syntax(
-                            before,
-                            "an XML declaration `<?xml …?>` may only stand at the very start of \
-                             the document",
-                        ));
-                    }
-                    let encoding = match decl.encoding() {
-                        Some(Ok(encoding)) => Some(String::from_utf8_lossy(&encoding).into_owned()),
-                        Some(Err(e)) => {
-                            return Err(self.syntax(before, format!("malformed XML: {e}")))
-                        }
-                        None => None,
-                    };
-                    if let Some(encoding) = encoding {
-                        self.check_declared_encoding(&encoding)?;
-                    }
+            match self.step(buf)? {
+                Step::Record(record) => return Ok(Some(record)),
+                Step::End => return Ok(None),
+                Step::Next => {}
+            }
+        }
+    }
+
+    /// Read the prolog and the root element's start tag (or on to the end of the input).
+    fn open_document(&mut self) -> Result<()> {
+        let mut buf = std::mem::take(&mut self.buf);
+        let mut result = Ok(());
+        // No record comes before the root is open: an element in the prolog is the root.
+        while self.state == State::Prolog && !self.done {
+            match self.step(&mut buf) {
+                Ok(Step::End) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    self.done = true;
+                    result = Err(e);
                 }
-                Event::DocType(_) => {
-                    let location = self.location_at(before);
-                    return Err(ErrorKind::Doctype { location }.into());
+            }
+        }
+        self.buf = buf;
+        result
+    }
+
+    /// Read one piece outside any record: an event, or a whole record.
+    fn step(&mut self, buf: &mut Vec<u8>) -> Result<Step> {
+        let before = self.xml.buffer_position();
+        self.xml.get_mut().advance_to(before);
+        let first = !self.started;
+        let (ns, event) = self.read_event(buf)?;
+        match event {
+            Event::Decl(decl) => {
+                if !first {
+                    return Err(self.syntax(
+                        before,
+                        "an XML declaration `<?xml …?>` may only stand at the very start of \
+                         the document",
+                    ));
                 }
-                Event::PI(_) | Event::Comment(_) => {}
-                Event::Text(text) => {
-                    let text = match text.xml10_content() {
-                        Ok(text) => text,
-                        Err(e) => return Err(self.syntax(before, format!("malformed XML: {e}"))),
-                    };
-                    if !text.chars().all(char::is_whitespace) {
-                        return Err(self.stray_text(before));
-                    }
+                let encoding = match decl.encoding() {
+                    Some(Ok(encoding)) => Some(String::from_utf8_lossy(&encoding).into_owned()),
+                    Some(Err(e)) => return Err(self.syntax(before, format!("malformed XML: {e}"))),
+                    None => None,
+                };
+                if let Some(encoding) = encoding {
+                    self.check_declared_encoding(&encoding)?;
                 }
-                Event::CData(_) => return Err(self.stray_text(before)),
-                Event::GeneralRef(reference) => {
-                    let raw = reference.to_vec();
-                    self.resolve_ref(before, &raw)?;
+            }
+            Event::DocType(_) => {
+                let location = self.location_at(before);
+                return Err(ErrorKind::Doctype { location }.into());
+            }
+            Event::PI(_) | Event::Comment(_) => {}
+            Event::Text(text) => {
+                let text = match text.xml10_content() {
+                    Ok(text) => text,
+                    Err(e) => return Err(self.syntax(before, format!("malformed XML: {e}"))),
+                };
+                if !text.chars().all(char::is_whitespace) {
                     return Err(self.stray_text(before));
                 }
-                Event::Start(start) => {
-                    let start = start.into_owned();
-                    if let Some(record) = self.element(buf, before, ns, start, false)? {
-                        return Ok(Some(record));
-                    }
+            }
+            Event::CData(_) => return Err(self.stray_text(before)),
+            Event::GeneralRef(reference) => {
+                let raw = reference.to_vec();
+                self.resolve_ref(before, &raw)?;
+                return Err(self.stray_text(before));
+            }
+            Event::Start(start) => {
+                let start = start.into_owned();
+                if let Some(record) = self.element(buf, before, ns, start, false)? {
+                    return Ok(Step::Record(record));
                 }
-                Event::Empty(start) => {
-                    let start = start.into_owned();
-                    if let Some(record) = self.element(buf, before, ns, start, true)? {
-                        return Ok(Some(record));
-                    }
+            }
+            Event::Empty(start) => {
+                let start = start.into_owned();
+                if let Some(record) = self.element(buf, before, ns, start, true)? {
+                    return Ok(Step::Record(record));
                 }
-                Event::End(_) => self.state = State::Epilog,
-                Event::Eof => {
-                    return match self.state {
-                        State::Epilog => Ok(None),
-                        State::Prolog => {
-                            let (root, kind) = match self.dialect {
-                                Dialect::Matrika => (self.root_name(), "a školní matrika file"),
-                                _ => (ROOT, "teczka's SOU-like XML"),
-                            };
-                            Err(self.syntax(
-                                before,
-                                format!(
-                                    "the document has no `<{root}>` root element: is it empty \
-                                     or not {kind}?"
-                                ),
-                            ))
-                        }
-                        State::Root => {
-                            let root = self.root_name();
-                            Err(self.syntax(
-                                before,
-                                format!(
-                                    "the document ends before `</{root}>`: the file is \
-                                     truncated; export or copy it again"
-                                ),
-                            ))
-                        }
-                    };
-                }
+            }
+            Event::End(_) => self.state = State::Epilog,
+            Event::Eof => return self.end_of_input(before),
+        }
+        Ok(Step::Next)
+    }
+
+    /// The end of the input: of the document after its root, of a chunk at the root level,
+    /// or too early.
+    fn end_of_input(&mut self, before: u64) -> Result<Step> {
+        match self.state {
+            State::Epilog => Ok(Step::End),
+            State::Root if self.in_chunk => Ok(Step::End),
+            State::Prolog => {
+                let (root, kind) = match self.dialect {
+                    Dialect::Matrika => (self.root_name(), "a školní matrika file"),
+                    _ => (ROOT, "teczka's SOU-like XML"),
+                };
+                Err(self.syntax(
+                    before,
+                    format!(
+                        "the document has no `<{root}>` root element: is it empty or not {kind}?"
+                    ),
+                ))
+            }
+            State::Root => {
+                let root = self.root_name();
+                Err(self.syntax(
+                    before,
+                    format!(
+                        "the document ends before `</{root}>`: the file is truncated; export or \
+                         copy it again"
+                    ),
+                ))
             }
         }
     }
@@ -471,6 +704,10 @@ impl<R: Read> XmlReader<R> {
         match self.state {
             State::Prolog => {
                 self.open_root(before, &ns, &start)?;
+                if !empty && self.root_tag.is_none() {
+                    let end = self.xml.buffer_position();
+                    self.root_tag = Some(self.xml.get_ref().slice(before, end).into());
+                }
                 // A `<pupils/>` root holds no records.
                 self.state = if empty { State::Epilog } else { State::Root };
                 Ok(None)
@@ -814,7 +1051,7 @@ impl<R: Read> XmlReader<R> {
     }
 }
 
-impl<R: Read> Iterator for XmlReader<R> {
+impl<R: Read> Iterator for Sequential<R> {
     type Item = Result<Record>;
 
     fn next(&mut self) -> Option<Result<Record>> {

@@ -14,6 +14,11 @@ use std::io::{self, BufRead, Read};
 /// How far into the file an XML declaration must have ended.
 const DECLARATION_MAX: usize = 1024;
 
+/// The tap's buffer, and the most it asks of its reader at once. The record-size limit is
+/// checked whenever the buffer runs dry, so a reader resumed in the middle of a document
+/// (`read::xml::split`) replays the same reads to find the same limit errors.
+pub(super) const TAP_BUFFER: usize = 1 << 16;
+
 /// A buffered reader that keeps every byte quick-xml consumes since the last checkpoint.
 ///
 /// quick-xml reports byte offsets only; the kept bytes let us count lines exactly, validate
@@ -26,8 +31,10 @@ pub(super) struct Tap<R> {
     pub(super) pos: usize,
     pub(super) filled: usize,
     pub(super) started: bool,
-    /// Length of a UTF-8 byte-order mark stripped before quick-xml saw the input.
-    pub(super) bom: u64,
+    /// What turns a quick-xml offset into a file offset: the length of a UTF-8 byte-order
+    /// mark stripped before quick-xml saw the input, or, for a tap resumed in the middle of a
+    /// document, where its input starts in the file.
+    pub(super) base: u64,
     /// Bytes consumed since the checkpoint, starting at quick-xml offset `tail_start`.
     pub(super) tail: Vec<u8>,
     pub(super) tail_start: u64,
@@ -39,6 +46,9 @@ pub(super) struct Tap<R> {
     /// Most bytes `tail` may hold before reading stops with a limit error.
     pub(super) cap: usize,
     pub(super) over_cap: bool,
+    /// The most bytes `tail` has held: the largest stretch between two checkpoints, so a
+    /// chunk whose every element stayed within `cap` is known to have met no limit.
+    pub(super) peak: usize,
     /// The encoding the document declares, when it is not UTF-8 and the tap decodes it.
     pub(super) declared: Option<&'static Encoding>,
     transcoder: Option<Transcoder>,
@@ -48,11 +58,11 @@ impl<R: Read> Tap<R> {
     pub(super) fn new(inner: R, cap: usize) -> Tap<R> {
         Tap {
             inner,
-            buf: vec![0; 1 << 16].into_boxed_slice(),
+            buf: vec![0; TAP_BUFFER].into_boxed_slice(),
             pos: 0,
             filled: 0,
             started: false,
-            bom: 0,
+            base: 0,
             tail: Vec::new(),
             tail_start: 0,
             validated: 0,
@@ -60,9 +70,37 @@ impl<R: Read> Tap<R> {
             cursor_newlines: 0,
             cap,
             over_cap: false,
+            peak: 0,
             declared: None,
             transcoder: None,
         }
+    }
+
+    /// A tap over UTF-8 input that starts in the middle of a document: `lead` bytes replayed
+    /// ahead of it (the root element's start tag), then what lies at file offset `byte`,
+    /// after `newlines` line feeds. The first read may bring the lead and a whole buffer.
+    pub(super) fn resume(inner: R, cap: usize, lead: &[u8], byte: u64, newlines: u64) -> Tap<R> {
+        let mut tap = Tap::new(inner, cap);
+        tap.buf = vec![0; TAP_BUFFER + lead.len()].into_boxed_slice();
+        tap.started = true;
+        tap.base = byte.saturating_sub(lead.len() as u64);
+        tap.cursor_newlines = newlines.saturating_sub(self::newlines(lead));
+        tap
+    }
+
+    /// Whether the tap reads the file's bytes as they are (no declared encoding decoded).
+    pub(super) fn reads_raw_bytes(&self) -> bool {
+        self.transcoder.is_none()
+    }
+
+    /// Bytes quick-xml has consumed, as a quick-xml offset.
+    pub(super) fn consumed(&self) -> u64 {
+        self.tail_start + self.tail.len() as u64
+    }
+
+    /// The bytes read ahead of quick-xml, and the reader they came from.
+    pub(super) fn into_unread(self) -> (Vec<u8>, R) {
+        (self.buf[self.pos..self.filled].to_vec(), self.inner)
     }
 
     fn read_more(&mut self) -> io::Result<usize> {
@@ -83,7 +121,7 @@ impl<R: Read> Tap<R> {
         while self.filled < 3 && self.read_more()? > 0 {}
         if self.buf[..self.filled].starts_with(b"\xEF\xBB\xBF") {
             self.pos = 3;
-            self.bom = 3;
+            self.base = 3;
             return Ok(());
         }
         while !declaration_read(&self.buf[..self.filled]) && self.read_more()? > 0 {}
@@ -153,7 +191,7 @@ impl<R: Read> Tap<R> {
 }
 
 /// One `read`, retried when a signal interrupts it.
-fn read_retrying(inner: &mut impl Read, out: &mut [u8]) -> io::Result<usize> {
+pub(super) fn read_retrying(inner: &mut impl Read, out: &mut [u8]) -> io::Result<usize> {
     loop {
         match inner.read(out) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -296,5 +334,6 @@ impl<R: Read> BufRead for Tap<R> {
         let end = (self.pos + amount).min(self.filled);
         self.tail.extend_from_slice(&self.buf[self.pos..end]);
         self.pos = end;
+        self.peak = self.peak.max(self.tail.len());
     }
 }
