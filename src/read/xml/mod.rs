@@ -248,7 +248,7 @@ impl XmlReader<File> {
 
 impl<R: Read> XmlReader<R> {
     /// Read a document from any reader; `source` names it in locations. It is parsed in
-    /// chunks of [`CHUNK_BYTES`] when rayon has more than one thread.
+    /// chunks of about 1 MiB when rayon has more than one thread.
     pub fn new(reader: R, source: impl Into<Arc<str>>, options: &ReadOptions) -> XmlReader<R> {
         let reader = Sequential::new(Rewound::new(reader), source.into(), options.limits);
         XmlReader {
