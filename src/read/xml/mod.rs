@@ -262,7 +262,7 @@ impl<R: Read> XmlReader<R> {
     /// rayon has. Call before reading.
     ///
     /// ```
-    /// use teczka::read::{xml::XmlReader, ReadOptions};
+    /// use teczka::{ReadOptions, XmlReader};
     ///
     /// let data = "<pupils><pupil><id>P1</id></pupil><pupil><id>P2</id></pupil></pupils>";
     /// let options = ReadOptions::default();
