@@ -14,7 +14,7 @@
 //! Those are joined by [`Join::of_candidates`], as the full join would join them. Every other
 //! record is counted on the prefilter ([`Prefilter::ruled_out`]), not built: a pupil with its
 //! child rows is one record, an orphan child row is one record, exactly as the full join makes
-//! them. (One difference, documented on the prefilter: an oversized pupil the subject is not
+//! them. (One difference from the full join: an oversized pupil the subject is not
 //! in counts as one record, where the full join passes its rows past the size limit on in
 //! separate records.)
 //!
