@@ -3,8 +3,8 @@
 use crate::strategy::pupil;
 use proptest::prelude::*;
 use teczka::{
-    Address, CsvWriteOptions, CsvWriter, Enrolment, Input, JsonlReader, JsonlWriter, Pupil,
-    ReadOptions, Sink, XlsxWriter, XmlReader, XmlWriter,
+    Address, CsvWriteOptions, CsvWriter, CzRegister, Enrolment, Input, JsonlReader, JsonlWriter,
+    Pupil, ReadOptions, Sink, XlsxWriter, XmlReader, XmlWriter,
 };
 
 fn read_back<I: Iterator<Item = teczka::Result<teczka::Record>>>(records: I) -> Vec<Pupil> {
@@ -108,11 +108,14 @@ fn unique_ids(pupils: Vec<Pupil>) -> Vec<Pupil> {
         .collect()
 }
 
-/// CSV cannot tell an empty nested object from an absent one: an address or enrolment with
-/// no field set is a row of empty cells, read back as absent.
+/// CSV cannot tell an empty nested object from an absent one: an address, enrolment or
+/// Czech register with no field set is a row of empty cells, read back as absent.
 fn without_empty_parts(mut pupil: Pupil) -> Pupil {
     if pupil.enrolment == Some(Enrolment::default()) {
         pupil.enrolment = None;
+    }
+    if pupil.cz_register == Some(CzRegister::default()) {
+        pupil.cz_register = None;
     }
     for guardian in &mut pupil.guardians {
         if guardian.address == Some(Address::default()) {
