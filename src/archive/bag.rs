@@ -36,10 +36,12 @@ use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256, Sha512};
 
+use crate::archive::early::EarlyEntries;
 use crate::archive::sign::{trusted_comment, SigningKey, SIGNATURE_FILE};
 use crate::archive::zip_writer::{
     self, DeterministicZip, Forward, Patched, PreparedEntry, ZipOptions,
@@ -103,6 +105,8 @@ pub struct BagBuilder {
     seen: HashMap<String, (String, bool)>,
     /// The key the tag manifest is signed with, if any.
     signer: Option<SigningKey>,
+    /// Payload files hashed and compressed while they were written, if any.
+    early: Option<Arc<EarlyEntries>>,
 }
 
 /// What was written, for the caller's report and signature.
@@ -140,6 +144,7 @@ impl BagBuilder {
             payload: Vec::new(),
             seen: HashMap::new(),
             signer: None,
+            early: None,
         })
     }
 
@@ -149,6 +154,13 @@ impl BagBuilder {
     /// reproducible.
     pub fn sign_with(&mut self, key: SigningKey) {
         self.signer = Some(key);
+    }
+
+    /// Take payload files' digests and compressed entries from `early` where it prepared them
+    /// while they were written (checked unchanged since), instead of reading the files again.
+    /// The archive's bytes are the same.
+    pub fn prepared_early(&mut self, early: Arc<EarlyEntries>) {
+        self.early = Some(early);
     }
 
     /// Add a `bag-info.txt` field; fields are written in the order added (e.g.
@@ -268,10 +280,11 @@ impl BagBuilder {
     /// Without AES, the same bag and options give the same bytes.
     pub fn write_zip(self, out: impl Write + Seek, options: &ZipOptions) -> Result<BagSummary> {
         options.validate()?;
-        let BagBuilder { name, mut info, payload, signer, .. } = self;
+        let BagBuilder { name, mut info, payload, signer, early, .. } = self;
+        let early = early.as_deref();
         let mut payload: Vec<Hashed> = payload
             .into_par_iter()
-            .map(|(path, source)| hash_and_prepare(&name, path, source, options))
+            .map(|(path, source)| hash_and_prepare(&name, path, source, options, early))
             .collect::<Result<_>>()?;
         payload.sort_by(|a, b| a.path.cmp(&b.path));
 
@@ -467,9 +480,18 @@ fn hash_and_prepare(
     path: String,
     source: Source,
     options: &ZipOptions,
+    early: Option<&EarlyEntries>,
 ) -> Result<Hashed> {
     let name = format!("{bag}/data/{path}");
     let (tap, entry) = match source {
+        Source::File(ref file_path) | Source::Stored { path: ref file_path, .. }
+            if early.is_some() =>
+        {
+            match early.and_then(|e| e.take(file_path)).filter(|(_, e)| e.name() == name) {
+                Some((digests, entry)) => (digests, Payload::Prepared(entry)),
+                None => return hash_and_prepare(bag, path, source, options, None),
+            }
+        }
         Source::Bytes(bytes) if zip_writer::needs_zip64(bytes.len() as u64) => {
             let mut tap = Tap::new(&bytes[..]);
             io::copy(&mut tap, &mut io::sink()).map_err(|e| Error::io(&name, e))?;
@@ -523,7 +545,7 @@ fn source_of(path: PathBuf, store: Store) -> Source {
 }
 
 /// (SHA-512 hex, SHA-256 hex, bytes read).
-type Digests = (String, String, u64);
+pub(crate) type Digests = (String, String, u64);
 
 /// Open a payload file written through `store`, refusing anything but a regular file; returns
 /// a reader of its content and the content's size.
@@ -585,21 +607,22 @@ fn write_deferred<W: Write + Seek>(
 
 /// A reader that hashes (SHA-512 and SHA-256) and counts what passes through it, and keeps a
 /// copy of the first read error so the caller can blame the right file.
-struct Tap<R> {
+pub(crate) struct Tap<R> {
     inner: R,
     sha512: Sha512,
     sha256: Sha256,
     bytes: u64,
-    error: Option<io::Error>,
+    /// The first read error, if any.
+    pub(crate) error: Option<io::Error>,
 }
 
 impl<R: Read> Tap<R> {
-    fn new(inner: R) -> Tap<R> {
+    pub(crate) fn new(inner: R) -> Tap<R> {
         Tap { inner, sha512: Sha512::new(), sha256: Sha256::new(), bytes: 0, error: None }
     }
 
     /// (SHA-512 hex, SHA-256 hex, bytes read).
-    fn finish(self) -> Digests {
+    pub(crate) fn finish(self) -> Digests {
         (hex(&self.sha512.finalize()), hex(&self.sha256.finalize()), self.bytes)
     }
 }
@@ -709,6 +732,51 @@ mod tests {
 
     fn contains(haystack: &[u8], needle: &[u8]) -> bool {
         haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn entries_prepared_while_written_give_the_same_archive_as_files_read_back() {
+        let staging = tempfile::tempdir().unwrap();
+        let work = tempfile::tempdir().unwrap();
+        let mut zip_options = options("1700000000");
+        zip_options.store = Store::sealed();
+        zip_options.temp_dir = Some(work.path().to_owned());
+        let early = Arc::new(EarlyEntries::new(staging.path(), "transfer", zip_options.clone()));
+        let store = zip_options.store.watched(early.clone());
+        let text: Vec<u8> = (0..150_000u32)
+            .flat_map(|i| {
+                format!("P{i};Nowak;{}\n", i.wrapping_mul(2_654_435_761) % 89).into_bytes()
+            })
+            .collect();
+        let files = [("records/csv/pupils.csv", &text[..]), ("reports/small.txt", b"ok\n")];
+        std::fs::create_dir_all(staging.path().join("records/csv")).unwrap();
+        std::fs::create_dir_all(staging.path().join("reports")).unwrap();
+        for (name, bytes) in files {
+            let mut file = store.create(&staging.path().join(name)).unwrap();
+            // Cut as a writer's buffer cuts it, not as the bag reads it back.
+            for piece in bytes.chunks(8_191) {
+                file.write_all(piece).unwrap();
+            }
+            file.close().unwrap();
+        }
+        let bag = |early: Option<Arc<EarlyEntries>>| {
+            let mut bag = BagBuilder::new("transfer").unwrap();
+            for (name, _) in files {
+                let path = staging.path().join(name);
+                bag.add(name, Source::Stored { path, store: store.clone() }).unwrap();
+            }
+            if let Some(early) = early {
+                bag.prepared_early(early);
+            }
+            bag
+        };
+        let (taken, summary) = write(bag(Some(early.clone())), &zip_options);
+        assert_eq!(early.taken(), 1, "the large file taken as prepared, the small one read back");
+        let (read_back, again) = write(bag(None), &zip_options);
+        assert_eq!(summary, again);
+        assert!(taken == read_back, "the same bytes either way");
+        assert_eq!(early.taken(), 1, "the second bag read the files back");
+        assert_eq!(entries(&taken).len(), 1 + 6 + 4 + 2, "bag, tags, data folders, files");
     }
 
     #[test]

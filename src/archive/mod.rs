@@ -3,6 +3,8 @@
 //! encrypted as a whole with age or entry by entry with AES-256 — and read back defensively.
 //!
 //! * [`bag`] builds the bag: payload under `data/`, manifests, tag manifests, `bag-info.txt`;
+//! * [`early`] hashes and compresses the staging's files while the pipeline writes them, so
+//!   sealing the bag does not read them back;
 //! * [`zip_writer`] writes any set of entries as a byte-reproducible zip, compressing them on
 //!   rayon threads and copying them into the archive in a fixed order;
 //! * [`sign`] signs the tag manifest with a minisign key and checks such signatures;
@@ -19,6 +21,7 @@
 //!   collects every problem rather than stopping at the first.
 
 pub mod bag;
+pub mod early;
 pub mod folder;
 mod layout;
 pub mod metadata;

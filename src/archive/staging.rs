@@ -6,6 +6,7 @@
 //! flags (and the secrets in the environment variables they name) into [`SealOptions`].
 
 use crate::archive::bag::{BagBuilder, BagSummary, Source};
+use crate::archive::early::EarlyEntries;
 use crate::archive::sign::SigningKey;
 use crate::archive::zip_writer::{source_date_epoch, write_atomically, ZipOptions};
 use crate::crypto::age::{passphrase_encryptor, recipients_encryptor};
@@ -16,6 +17,7 @@ use crate::write::staged::Store;
 use chrono::{DateTime, NaiveDateTime};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// How the sealed archive is protected. Age encrypts the whole zip (names and sizes too); zip
 /// AES encrypts every entry for recipients who only have 7-Zip. Nothing set: the archive is
@@ -81,6 +83,8 @@ pub struct Staging {
     /// Where compressed entries wait for the zip; held only so it is removed with the staging.
     _work: tempfile::TempDir,
     zip: ZipOptions,
+    /// The bag's entries, hashed and compressed while the command writes their files.
+    early: Arc<EarlyEntries>,
 }
 
 impl Staging {
@@ -119,7 +123,11 @@ impl Staging {
         let work = staging("zip")?;
         zip.temp_dir = Some(work.path().to_path_buf());
         let folder = staging("export")?;
-        Ok(Staging { options, folder, store, _work: work, zip })
+        // The store the command writes through shows every file to `early` as it is written;
+        // the zip's own temporary entries are not watched.
+        let early = Arc::new(EarlyEntries::new(folder.path(), &bag_name(&options), zip.clone()));
+        let store = store.watched(early.clone());
+        Ok(Staging { options, folder, store, _work: work, zip, early })
     }
 
     /// The folder that becomes `data/`.
@@ -170,13 +178,12 @@ impl Staging {
     /// it into place.
     pub fn seal(mut self, kind: &str) -> Result<BagSummary> {
         let options = &self.options;
-        let bag_name = options.name.clone().unwrap_or_else(|| default_name(&options.output));
-        let mut bag = BagBuilder::new(&bag_name)?;
+        let mut bag = BagBuilder::new(&bag_name(options))?;
         if let Some(org) = &options.source_organization {
             bag.info("Source-Organization", org)?;
         }
         bag.info("Bagging-Date", &options.modified.date().format("%Y-%m-%d").to_string())?;
-        bag.info("External-Identifier", &bag_name)?;
+        bag.info("External-Identifier", &bag_name(options))?;
         bag.info("Archive-Kind", kind)?;
         bag.info("Bag-Software-Agent", &format!("teczka {}", env!("CARGO_PKG_VERSION")))?;
         for (relative, path) in files_under(self.data())? {
@@ -185,6 +192,7 @@ impl Staging {
         if let Some(key) = self.options.signing_key.take() {
             bag.sign_with(key);
         }
+        bag.prepared_early(self.early.clone());
         let protection = &self.options.protection;
         if let Some(passphrase) = &protection.age_passphrase {
             self.encrypted_zip(bag, passphrase_encryptor(passphrase)?)
@@ -243,6 +251,11 @@ pub fn archive_time<'a>(inputs: impl IntoIterator<Item = &'a Path>) -> Result<Na
             let message = "the inputs' modification time is out of range: set SOURCE_DATE_EPOCH";
             Error::archive(message, None)
         })
+}
+
+/// The bag's name: the one given, or the output's file name without its extensions.
+fn bag_name(options: &SealOptions) -> String {
+    options.name.clone().unwrap_or_else(|| default_name(&options.output))
 }
 
 /// The output's file name without `.zip` / `.age` extensions.

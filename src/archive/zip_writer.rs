@@ -275,7 +275,7 @@ pub fn prepare(
     if size_hint <= IN_MEMORY_LIMIT {
         let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
         zip.start_file(name, file_options).map_err(|e| entry_error(zip_io(e)))?;
-        io::copy(input, &mut zip).map_err(entry_error)?;
+        copy_in_blocks(input, &mut zip).map_err(entry_error)?;
         let mut single = zip.finish().map_err(|e| entry_error(zip_io(e)))?;
         if options.aes_password.is_some() {
             make_ae2(&mut single).map_err(entry_error)?;
@@ -292,7 +292,7 @@ pub fn prepare(
         {
             let mut zip = ZipWriter::new(io::BufWriter::with_capacity(1 << 16, &mut forward));
             zip.start_file(name, file_options).map_err(|e| entry_error(zip_io(e)))?;
-            io::copy(input, &mut zip).map_err(|e| entry_error(too_large_hint(e, large)))?;
+            copy_in_blocks(input, &mut zip).map_err(|e| entry_error(too_large_hint(e, large)))?;
             let mut out = zip.finish().map_err(|e| entry_error(zip_io(e)))?;
             out.flush().map_err(entry_error)?;
         }
@@ -306,7 +306,7 @@ pub fn prepare(
     {
         let mut zip = ZipWriter::new(io::BufWriter::with_capacity(1 << 16, &mut file));
         zip.start_file(name, file_options).map_err(|e| entry_error(zip_io(e)))?;
-        io::copy(input, &mut zip).map_err(|e| entry_error(too_large_hint(e, large)))?;
+        copy_in_blocks(input, &mut zip).map_err(|e| entry_error(too_large_hint(e, large)))?;
         let mut out = zip.finish().map_err(|e| entry_error(zip_io(e)))?;
         out.flush().map_err(entry_error)?;
     }
@@ -315,6 +315,40 @@ pub fn prepare(
     }
     drop(file);
     Ok(PreparedEntry { name: name.to_owned(), storage: Storage::Spilled(path) })
+}
+
+/// The size of the blocks the compressor is fed.
+const BLOCK: usize = 64 << 10;
+
+/// Copy `input` into `out` in whole blocks of [`BLOCK`] bytes (the last one shorter), however
+/// the input's reads happen to be cut.
+///
+/// Deflate's output depends on how its input was handed over, not only on the bytes: the same
+/// file read through another buffer compresses to other (equally valid) bytes. Fixed blocks
+/// keep an entry's bytes a function of its content alone, whether it was prepared from the
+/// file or from the chunks it was written in (see [`crate::archive::early`]).
+fn copy_in_blocks(input: &mut dyn Read, out: &mut impl Write) -> io::Result<u64> {
+    let mut block = vec![0u8; BLOCK];
+    let mut total = 0u64;
+    loop {
+        let mut filled = 0;
+        while filled < BLOCK {
+            match input.read(block.get_mut(filled..).unwrap_or_default()) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if filled == 0 {
+            return Ok(total);
+        }
+        out.write_all(block.get(..filled).unwrap_or_default())?;
+        total += filled as u64;
+        if filled < BLOCK {
+            return Ok(total);
+        }
+    }
 }
 
 /// The header ID of the WinZip AES extra field (APPNOTE 4.6.8 / WinZip's AES specification).
@@ -524,7 +558,8 @@ impl<W: Write + Seek> DeterministicZip<W> {
         let file_options = options.file_options(large).last_modified_time(self.modified);
         let entry_error = |e: io::Error| Error::io(name, e);
         self.writer.start_file(name, file_options).map_err(|e| entry_error(zip_io(e)))?;
-        io::copy(input, &mut self.writer).map_err(|e| entry_error(too_large_hint(e, large)))?;
+        copy_in_blocks(input, &mut self.writer)
+            .map_err(|e| entry_error(too_large_hint(e, large)))?;
         Ok(())
     }
 
@@ -794,6 +829,48 @@ mod tests {
         let bytes = zip.finish().unwrap().into_inner();
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "temporary file removed");
         assert_eq!(read_all(&bytes, None)[0].1, data);
+    }
+
+    /// A reader handing its bytes over in pieces of the given lengths, in turn.
+    struct Cut<'a> {
+        data: &'a [u8],
+        pieces: &'a [usize],
+        next: usize,
+    }
+
+    impl Read for Cut<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let want = self.pieces[self.next % self.pieces.len()].min(buf.len());
+            self.next += 1;
+            let n = want.min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn an_entry_is_the_same_however_its_input_is_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut options = at("1700000000");
+        options.temp_dir = Some(dir.path().to_owned());
+        let text: Vec<u8> = (0..120_000u32)
+            .flat_map(|i| {
+                format!("P{i};Kowalska;{};Łódź\n", i.wrapping_mul(2654435761) % 977).into_bytes()
+            })
+            .collect();
+        for len in [700_000, text.len()] {
+            let entry = |pieces: &[usize]| {
+                let mut input = Cut { data: &text[..len], pieces, next: 0 };
+                let entry = prepare("p.csv", &mut input, len as u64, &options).unwrap();
+                let mut zip = DeterministicZip::new(Cursor::new(Vec::new()), &options);
+                zip.append(entry).unwrap();
+                zip.finish().unwrap().into_inner()
+            };
+            let whole = entry(&[usize::MAX]);
+            assert_eq!(whole, entry(&[1, 8191, 100_000, 3]), "{len} bytes");
+            assert_eq!(whole, entry(&[131_072]), "{len} bytes");
+        }
     }
 
     #[test]

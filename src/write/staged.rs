@@ -56,6 +56,23 @@ use crate::write::private;
 #[derive(Clone, Default)]
 pub struct Store {
     seal: Option<Arc<Seal>>,
+    /// Sees every file created through the store as it is written, if set.
+    watcher: Option<Arc<dyn Watcher>>,
+}
+
+/// Something that sees the bytes of files as they are written through a [`Store`]: the archive
+/// hashes and compresses a record file while the pipeline is still writing it, instead of
+/// reading it back afterwards (see [`Store::watched`]).
+pub trait Watcher: Send + Sync {
+    /// A watch for the file just created at `path`, or `None` to leave it alone.
+    fn watch(&self, path: &Path) -> Option<Box<dyn Watch>>;
+}
+
+/// The bytes of one file as they are written, in order; told when the file is complete.
+pub trait Watch: Write + Send {
+    /// The file was closed whole: every byte written to it was written to this watch too. A
+    /// watch dropped without this saw a file that was abandoned.
+    fn complete(self: Box<Self>);
 }
 
 /// The in-memory key.
@@ -67,7 +84,10 @@ struct Seal {
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the key.
-        f.debug_struct("Store").field("sealed", &self.is_sealed()).finish()
+        f.debug_struct("Store")
+            .field("sealed", &self.is_sealed())
+            .field("watched", &self.watcher.is_some())
+            .finish()
     }
 }
 
@@ -79,14 +99,20 @@ impl<T: Read + Seek + Send> StoredRead for T {}
 impl Store {
     /// Plain private files.
     pub fn plain() -> Store {
-        Store { seal: None }
+        Store { seal: None, watcher: None }
     }
 
     /// Files sealed under a new key held in memory only.
     pub fn sealed() -> Store {
         let identity = age::x25519::Identity::generate();
         let recipient = identity.to_public();
-        Store { seal: Some(Arc::new(Seal { identity, recipient })) }
+        Store { seal: Some(Arc::new(Seal { identity, recipient })), watcher: None }
+    }
+
+    /// The same store (same key), with `watcher` shown every file [`create`](Store::create)
+    /// makes, as it is written. Files made by [`wrap`](Store::wrap) are not shown.
+    pub fn watched(&self, watcher: Arc<dyn Watcher>) -> Store {
+        Store { seal: self.seal.clone(), watcher: Some(watcher) }
     }
 
     /// Whether files are sealed.
@@ -99,7 +125,9 @@ impl Store {
     /// closing a sealed file shows when it is read back (it fails authentication).
     pub fn create(&self, path: &Path) -> Result<StagedFile> {
         let file = private::create_file(path)?;
-        self.wrap(file, path)
+        let mut staged = self.wrap(file, path)?;
+        staged.watch = self.watcher.as_ref().and_then(|w| w.watch(path));
+        Ok(staged)
     }
 
     /// Seal (or not) an already created, empty, private `file` at `path`.
@@ -114,7 +142,7 @@ impl Store {
                 Inner::Sealed(encryptor.wrap_output(file).map_err(|e| Error::io(path, e))?)
             }
         };
-        Ok(StagedFile { path: path.to_path_buf(), inner: Some(inner) })
+        Ok(StagedFile { path: path.to_path_buf(), inner: Some(inner), watch: None })
     }
 
     /// Write `contents` to `path` through this store.
@@ -166,6 +194,8 @@ impl Store {
 pub struct StagedFile {
     path: PathBuf,
     inner: Option<Inner>,
+    /// Shown every byte written, once the file has taken it; dropped at the first error.
+    watch: Option<Box<dyn Watch>>,
 }
 
 enum Inner {
@@ -183,14 +213,18 @@ impl StagedFile {
     /// is an error; closing again does nothing.
     pub fn close(&mut self) -> Result<()> {
         let closing = |e| Error::io(&self.path, e);
-        match self.inner.take() {
-            None => Ok(()),
+        let closed = match self.inner.take() {
+            None => return Ok(()),
             Some(Inner::Plain(mut file)) => file.flush().map_err(closing),
             Some(Inner::Sealed(stream)) => {
-                let mut file = stream.finish().map_err(closing)?;
-                file.flush().map_err(closing)
+                stream.finish().map_err(closing).and_then(|mut file| file.flush().map_err(closing))
             }
+        };
+        // A file that did not close whole is not complete, whatever its watch saw.
+        if let (Ok(()), Some(watch)) = (&closed, self.watch.take()) {
+            watch.complete();
         }
+        closed
     }
 
     fn writer(&mut self) -> io::Result<&mut dyn Write> {
@@ -204,7 +238,18 @@ impl StagedFile {
 
 impl Write for StagedFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.writer()?.write(buf)
+        let written = self.writer()?.write(buf);
+        if let (Ok(n), Some(watch)) = (&written, &mut self.watch) {
+            // A watch that fails (its reader gave up) is dropped: it never completes, so
+            // nothing trusts what it saw, and the file itself is unaffected.
+            if watch.write_all(buf.get(..*n).unwrap_or_default()).is_err() {
+                self.watch = None;
+            }
+        }
+        if written.is_err() {
+            self.watch = None;
+        }
+        written
     }
 
     fn flush(&mut self) -> io::Result<()> {
