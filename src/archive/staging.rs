@@ -111,6 +111,8 @@ impl Staging {
         // registered folders named after this process: a signal removes them, and what
         // `kill -9` leaves is removed by the next run writing here.
         private::remove_leftovers(&parent);
+        // Registered before anything is created in it, so a signal at any moment finds it.
+        private::register_folder(&parent);
         let staging = |what: &str| {
             let prefix = format!("{}{what}-", private::temp_prefix());
             let folder = private_files::temp_dir_in(&parent, &prefix).map_err(|e| {

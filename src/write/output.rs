@@ -232,6 +232,7 @@ impl AtomicFile {
     pub fn create(path: &Path) -> Result<AtomicFile> {
         let parent = parent_of(path);
         remove_leftovers(parent);
+        register_folder(parent);
         // 0600 whatever the umask (the rename keeps the mode).
         let temp = private::temp_file_in(parent, &temp_prefix(), ".partial")?;
         register(temp.path());
@@ -279,6 +280,7 @@ impl AtomicDir {
         }
         let parent = parent_of(path);
         remove_leftovers(parent);
+        register_folder(parent);
         let temp = private::temp_dir_in(parent, &temp_prefix())?;
         register(temp.path());
         Ok(AtomicDir { temp, path: path.to_path_buf() })
@@ -371,9 +373,24 @@ impl Write for &mut OutFile {
 /// Temporary paths to remove if a signal ends the run.
 static REGISTERED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
+/// Folders this process makes temporary entries in: a signal removes every entry in them named
+/// with [`temp_prefix`], including one created a moment before it could be registered.
+static FOLDERS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
 /// The prefix of every temporary name this process creates: `.teczka-<pid>-`.
 pub fn temp_prefix() -> String {
     format!(".teczka-{}-", std::process::id())
+}
+
+/// Remember that this process makes temporary entries (named with [`temp_prefix`]) in
+/// `folder`. Call it *before* creating one: a signal arriving between the creation and
+/// [`register`] then still finds the entry.
+pub fn register_folder(folder: &Path) {
+    if let Ok(mut folders) = FOLDERS.lock() {
+        if !folders.iter().any(|f| f == folder) {
+            folders.push(folder.to_path_buf());
+        }
+    }
 }
 
 /// Remember `path` for removal if a signal ends the run; [`forget`] it once it is committed
@@ -398,12 +415,31 @@ pub fn remove_registered() {
         Err(poisoned) => poisoned.into_inner().clone(),
     };
     for path in paths {
-        let _ = if path.is_dir() {
-            std::fs::remove_dir_all(&path)
-        } else {
-            std::fs::remove_file(&path)
-        };
+        remove_path(&path);
     }
+    let folders = match FOLDERS.lock() {
+        Ok(folders) => folders.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    remove_ours_in(&folders, &temp_prefix());
+}
+
+/// Remove every entry of `folders` whose name starts with `prefix` (this process's own).
+fn remove_ours_in(folders: &[PathBuf], prefix: &str) {
+    for folder in folders {
+        let Ok(entries) = std::fs::read_dir(folder) else { continue };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(prefix) {
+                remove_path(&entry.path());
+            }
+        }
+    }
+}
+
+/// Remove a file or a folder with everything in it; a symbolic link itself, never its target.
+fn remove_path(path: &Path) {
+    let is_dir = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
+    let _ = if is_dir { std::fs::remove_dir_all(path) } else { std::fs::remove_file(path) };
 }
 
 /// Remove what killed teczka runs left in `folder`: `.teczka-<pid>-…` entries whose process no
@@ -486,6 +522,27 @@ mod tests {
         remove_leftovers(dir.path());
         assert!(!dead.exists());
         assert!(alive.exists() && other.exists());
+    }
+
+    #[test]
+    fn a_signal_removes_this_process_entries_in_registered_folders_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours_dir = dir.path().join(format!("{}export-abc", temp_prefix()));
+        std::fs::create_dir(&ours_dir).unwrap();
+        std::fs::write(ours_dir.join("pupils.jsonl"), "{}").unwrap();
+        let ours_file = dir.path().join(format!("{}x.partial", temp_prefix()));
+        std::fs::write(&ours_file, "").unwrap();
+        let others = dir.path().join(".teczka-4194305-export-abc");
+        std::fs::create_dir(&others).unwrap();
+        let output = dir.path().join("pupils.jsonl");
+        std::fs::write(&output, "").unwrap();
+        // A link named like ours goes, the folder it points to stays.
+        let target = tempfile::tempdir().unwrap();
+        let link = dir.path().join(format!("{}link", temp_prefix()));
+        std::os::unix::fs::symlink(target.path(), &link).unwrap();
+        remove_ours_in(&[dir.path().to_path_buf()], &temp_prefix());
+        assert!(!ours_dir.exists() && !ours_file.exists() && !link.exists());
+        assert!(others.exists() && output.exists() && target.path().exists());
     }
 
     #[test]
