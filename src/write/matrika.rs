@@ -15,11 +15,13 @@
 use super::oneroster::NotWritten;
 use super::{released_from_json, Outgoing, Sink};
 use crate::error::{Error, Result};
+use crate::model::fields::FieldSpec;
+use crate::model::tree::Node;
+use crate::model::walk::{walk, Scalar, Visitor};
 use crate::read::matrika::{
     decode_other_items, format_date, is_eu, is_other_item_name, is_valid, support_degree, Check,
     CZECHIA, ITEMS, OTHER_ITEMS, RECORD, ROOT, SUPPORT,
 };
-use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufWriter, Write};
 use std::sync::Arc;
@@ -81,8 +83,8 @@ impl<W: Write> MatrikaWriter<W> {
         self.out.write_all(bytes).map_err(|e| Error::io(&*self.name, e))
     }
 
-    /// Write one pupil given as the JSON object of the model (as read, or as released).
-    fn record(&mut self, pupil: &Map<String, Value>) -> Result<()> {
+    /// Write one pupil given as its present values (as read, or as released).
+    fn record(&mut self, pupil: &Leaves) -> Result<()> {
         let (items, written) = items(pupil);
         let mut text = format!("  <{RECORD}>\n");
         for (name, value) in items {
@@ -92,8 +94,8 @@ impl<W: Write> MatrikaWriter<W> {
         text.push_str(&format!("  </{RECORD}>\n"));
         self.put(text.as_bytes())?;
         let mut counts = BTreeMap::new();
-        for (key, value) in pupil {
-            count(value, key, &group(key), &written, &mut counts);
+        for leaf in pupil.leaves.iter().filter(|leaf| !written.contains(&leaf.path)) {
+            *counts.entry(count_key(&leaf.spec.path)).or_insert(0) += 1;
         }
         if let Ok(mut total) = self.not_written.lock() {
             for (key, n) in counts {
@@ -106,17 +108,13 @@ impl<W: Write> MatrikaWriter<W> {
 
 impl<W: Write> Sink for MatrikaWriter<W> {
     fn write(&mut self, pupil: Outgoing<'_>) -> Result<()> {
+        let mut leaves = Leaves::default();
         match pupil {
-            Outgoing::Pupil(pupil) => {
-                let value = serde_json::to_value(pupil).map_err(|e| {
-                    Error::input(&*self.name, format!("cannot lay out a pupil: {e}"))
-                })?;
-                let Value::Object(map) = value else { return Ok(()) };
-                self.record(&map)
-            }
-            Outgoing::Released(pupil) => self.record(&pupil.to_map()),
-            Outgoing::ReleasedJson(json) => self.record(&released_from_json(json)?.to_map()),
+            Outgoing::Pupil(pupil) => walk(pupil, &mut leaves)?,
+            Outgoing::Released(pupil) => pupil.replay(&mut leaves)?,
+            Outgoing::ReleasedJson(json) => released_from_json(json)?.replay(&mut leaves)?,
         }
+        self.record(&leaves)
     }
 
     fn finish(&mut self) -> Result<()> {
@@ -129,10 +127,106 @@ impl<W: Write> Sink for MatrikaWriter<W> {
     }
 }
 
+/// A pupil's present values in model order, each at its concrete path
+/// (`addresses.0.commune`): what the register items are looked up in, and what is counted
+/// when not written. Filled by a walk of the typed pupil or a replay of a released one.
+#[derive(Default)]
+struct Leaves {
+    leaves: Vec<Leaf>,
+    /// The concrete path of the group or list item being walked (`addresses.0`).
+    at: Vec<String>,
+}
+
+/// One present value.
+struct Leaf {
+    path: String,
+    spec: &'static FieldSpec,
+    value: Held,
+}
+
+/// A value as the register items read it.
+enum Held {
+    Text(String),
+    Bool(bool),
+    /// A number, as text.
+    Number(String),
+}
+
+impl Visitor for Leaves {
+    fn leaf(&mut self, node: &'static Node, value: Scalar<'_>) -> Result<()> {
+        let Node::Leaf { name, spec, .. } = node else { return Ok(()) };
+        let value = match value {
+            Scalar::Text(text) => Held::Text(text.to_owned()),
+            Scalar::Bool(b) => Held::Bool(b),
+            number => {
+                let mut text = String::new();
+                number.push_text(&mut text);
+                Held::Number(text)
+            }
+        };
+        let path = match self.at.last() {
+            Some(at) => format!("{at}.{name}"),
+            None => (*name).to_owned(),
+        };
+        self.leaves.push(Leaf { path, spec, value });
+        Ok(())
+    }
+
+    fn enter(&mut self, node: &'static Node) -> Result<()> {
+        let path = match self.at.last() {
+            Some(at) => format!("{at}.{}", node.name()),
+            None => node.name().to_owned(),
+        };
+        self.at.push(path);
+        Ok(())
+    }
+
+    fn leave(&mut self, _node: &'static Node) -> Result<()> {
+        self.at.pop();
+        Ok(())
+    }
+
+    fn enter_item(&mut self, _list: &'static Node, index: usize) -> Result<()> {
+        let path = format!("{}.{index}", self.at.last().map_or("", String::as_str));
+        self.at.push(path);
+        Ok(())
+    }
+
+    fn leave_item(&mut self, _list: &'static Node) -> Result<()> {
+        self.at.pop();
+        Ok(())
+    }
+}
+
+impl Leaves {
+    /// The value at a concrete path (`enrolment.school_id`, `addresses.0.commune`), if present.
+    fn get(&self, path: &str) -> Option<&Held> {
+        self.leaves.iter().find(|leaf| leaf.path == path).map(|leaf| &leaf.value)
+    }
+
+    /// The text (or number) at a concrete path.
+    fn text(&self, path: &str) -> Option<String> {
+        match self.get(path)? {
+            Held::Text(text) | Held::Number(text) => Some(text.clone()),
+            Held::Bool(_) => None,
+        }
+    }
+
+    /// Whether the yes/no field at `path` holds `value`.
+    fn flag_is(&self, path: &str, value: bool) -> bool {
+        matches!(self.get(path), Some(Held::Bool(b)) if *b == value)
+    }
+
+    /// The present values of one catalogue field (`counselling[].kind`), in order.
+    fn of_field<'a>(&'a self, field: &'a str) -> impl Iterator<Item = &'a Leaf> {
+        self.leaves.iter().filter(move |leaf| leaf.spec.path == field)
+    }
+}
+
 /// A pupil's items in writing order, and the concrete paths (`addresses.0.commune`) of the
 /// values they hold.
 struct Veta<'a> {
-    pupil: &'a Map<String, Value>,
+    pupil: &'a Leaves,
     values: BTreeMap<&'static str, String>,
     support: Vec<String>,
     written: HashSet<String>,
@@ -141,7 +235,7 @@ struct Veta<'a> {
 impl Veta<'_> {
     /// Take the text at `path` (`enrolment.school_id`) as item `name` if it passes the check.
     fn take(&mut self, name: &'static str, path: &str) {
-        let Some(text) = lookup(self.pupil, path) else { return };
+        let Some(text) = self.pupil.text(path) else { return };
         let text = text.trim();
         let Some(spec) = ITEMS.iter().find(|i| i.name == name) else { return };
         // The model keeps dates as ISO text; the register writes them DD.MM.RRRR.
@@ -160,7 +254,7 @@ impl Veta<'_> {
 }
 
 /// The items of `pupil` and the paths written.
-fn items(pupil: &Map<String, Value>) -> (Vec<(String, String)>, HashSet<String>) {
+fn items(pupil: &Leaves) -> (Vec<(String, String)>, HashSet<String>) {
     let mut veta =
         Veta { pupil, values: BTreeMap::new(), support: Vec::new(), written: HashSet::new() };
     for spec in &ITEMS {
@@ -172,11 +266,11 @@ fn items(pupil: &Map<String, Value>) -> (Vec<(String, String)>, HashSet<String>)
     identity(&mut veta);
     residence(&mut veta);
     citizenship(&mut veta);
-    for (i, entry) in array(pupil, "counselling").iter().enumerate() {
-        let kind = entry.get("kind").and_then(Value::as_str).and_then(support_degree);
-        if let Some(degree) = kind.filter(|d| is_valid(SUPPORT.check, d)) {
+    for leaf in pupil.of_field("counselling[].kind") {
+        let Held::Text(kind) = &leaf.value else { continue };
+        if let Some(degree) = support_degree(kind).filter(|d| is_valid(SUPPORT.check, d)) {
             veta.support.push(degree.to_string());
-            veta.written.insert(format!("counselling.{i}.kind"));
+            veta.written.insert(leaf.path.clone());
         }
     }
     let others = other_items(&mut veta);
@@ -194,7 +288,7 @@ fn items(pupil: &Map<String, Value>) -> (Vec<(String, String)>, HashSet<String>)
 /// their order. The field counts as written only when every item in it could be (an item
 /// named like one teczka reads into a field would be read back as that field).
 fn other_items(veta: &mut Veta<'_>) -> Vec<(String, String)> {
-    let Some(text) = lookup(veta.pupil, OTHER_ITEMS) else { return Vec::new() };
+    let Some(text) = veta.pupil.text(OTHER_ITEMS) else { return Vec::new() };
     let items = decode_other_items(&text);
     if items.iter().all(|(name, _)| is_other_item_name(name)) {
         veta.written.insert(OTHER_ITEMS.into());
@@ -204,22 +298,22 @@ fn other_items(veta: &mut Veta<'_>) -> Vec<(String, String)> {
 
 /// `RODC` (without the slash) and `KOD_ZAKA` (the id, unless it is the rodné číslo).
 fn identity(veta: &mut Veta<'_>) {
-    let birth_number = lookup(veta.pupil, "birth_number").map(|b| b.trim().replace('/', ""));
+    let birth_number = veta.pupil.text("birth_number").map(|b| b.trim().replace('/', ""));
     let usable = |b: &String| !b.is_empty() && b.chars().all(|c| c.is_ascii_alphanumeric());
     if let Some(rodc) = birth_number.filter(usable) {
         veta.values.insert("RODC", rodc);
         veta.written.insert("birth_number".into());
     }
-    let sex = match veta.pupil.get("sex").and_then(Value::as_str) {
-        Some("male") => Some("1"),
-        Some("female") => Some("2"),
+    let sex = match veta.pupil.get("sex") {
+        Some(Held::Text(sex)) if sex == "male" => Some("1"),
+        Some(Held::Text(sex)) if sex == "female" => Some("2"),
         _ => None,
     };
     if let Some(code) = sex {
         veta.values.insert("POHLAVI", code.into());
         veta.written.insert("sex".into());
     }
-    let id = lookup(veta.pupil, "id").unwrap_or_default();
+    let id = veta.pupil.text("id").unwrap_or_default();
     // A `veta-N` id is the record's place, which the reader gives it again.
     if crate::read::matrika::is_record_id(&id) {
         veta.written.insert("id".into());
@@ -230,100 +324,47 @@ fn identity(veta: &mut Veta<'_>) {
 
 /// `OBECB` and `OKRESB` from the first residence address.
 fn residence(veta: &mut Veta<'_>) {
-    let addresses = array(veta.pupil, "addresses");
-    let residence = addresses.iter().position(|a| a.get("kind") == Some(&Value::from("residence")));
-    let Some(i) = residence else { return };
+    let residence = veta
+        .pupil
+        .of_field("addresses[].kind")
+        .find(|leaf| matches!(&leaf.value, Held::Text(kind) if kind == "residence"));
+    let Some(kind_path) = residence.map(|leaf| leaf.path.clone()) else { return };
+    let address = kind_path.strip_suffix(".kind").unwrap_or_default();
     let before = veta.written.len();
-    veta.take("OBECB", &format!("addresses.{i}.commune"));
-    veta.take("OKRESB", &format!("addresses.{i}.county"));
+    veta.take("OBECB", &format!("{address}.commune"));
+    veta.take("OKRESB", &format!("{address}.county"));
     if veta.written.len() > before {
-        veta.written.insert(format!("addresses.{i}.kind"));
+        veta.written.insert(kind_path);
     }
 }
 
 /// `STPR` from the register code, or Czechia from `national_citizen`; the citizenship flags
 /// count as written when the code says the same.
 fn citizenship(veta: &mut Veta<'_>) {
-    let czech = veta.pupil.get("national_citizen") == Some(&Value::Bool(true));
+    let czech = veta.pupil.flag_is("national_citizen", true);
     if czech && !veta.values.contains_key("STPR") {
         veta.values.insert("STPR", CZECHIA.into());
     }
     let Some(code) = veta.values.get("STPR").cloned() else { return };
     let flags = [("national_citizen", code == CZECHIA), ("eu_citizen", is_eu(&code))];
     for (flag, value) in flags {
-        if veta.pupil.get(flag) == Some(&Value::Bool(value)) {
+        if veta.pupil.flag_is(flag, value) {
             veta.written.insert(flag.into());
         }
     }
 }
 
-/// The text at a dotted path of plain fields (`enrolment.school_id`, `addresses.0.commune`).
-fn lookup(pupil: &Map<String, Value>, path: &str) -> Option<String> {
-    let mut value = None::<&Value>;
-    for (i, step) in path.split('.').enumerate() {
-        value = if i == 0 {
-            pupil.get(step)
-        } else {
-            match value? {
-                Value::Object(map) => map.get(step),
-                Value::Array(items) => items.get(step.parse::<usize>().ok()?),
-                _ => None,
-            }
-        };
-    }
-    match value? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-fn array<'a>(pupil: &'a Map<String, Value>, key: &str) -> &'a [Value] {
-    pupil.get(key).and_then(Value::as_array).map_or(&[], Vec::as_slice)
-}
-
-/// The key a top-level field's unwritten values are counted under: lists the register has
-/// no item for at all are counted whole (`grades`), the rest field by field.
-fn group(key: &str) -> String {
-    match key {
-        "addresses" | "counselling" => format!("{key}[]"),
-        _ => key.to_string(),
-    }
-}
-
-/// Count the leaves under `value` (at concrete `path`, counted under `key`) not written.
-fn count(
-    value: &Value,
-    path: &str,
-    key: &str,
-    written: &HashSet<String>,
-    counts: &mut BTreeMap<String, u64>,
-) {
-    match value {
-        Value::Object(map) => {
-            for (name, child) in map {
-                let key = if key.contains('.') || key.ends_with("[]") || is_struct(key) {
-                    format!("{key}.{name}")
-                } else {
-                    key.to_string()
-                };
-                count(child, &format!("{path}.{name}"), &key, written, counts);
-            }
+/// The key a value not written is counted under: lists the register has no item for at all
+/// are counted whole (`guardians`, `grades`), the addresses, counselling and the top-level
+/// structs field by field (`addresses[].town`, `enrolment.school_name`), the rest by field.
+fn count_key(field: &str) -> String {
+    let top = field.split(['.', '[']).next().unwrap_or(field);
+    match top {
+        "addresses" | "counselling" | "enrolment" | "cz_register" | "indicators" => {
+            field.to_string()
         }
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                count(item, &format!("{path}.{i}"), key, written, counts);
-            }
-        }
-        Value::Null => {}
-        _ if written.contains(path) => {}
-        _ => *counts.entry(key.to_string()).or_insert(0) += 1,
+        _ => top.to_string(),
     }
-}
-
-/// Top-level structs counted field by field (`enrolment.school_name`).
-fn is_struct(key: &str) -> bool {
-    matches!(key, "enrolment" | "cz_register" | "indicators")
 }
 
 /// Why the values of a field were not written, for the run's notice.
@@ -413,6 +454,45 @@ mod tests {
                 "surname: 1 values not written: the školní matrika has no item for them",
             ]
         );
+    }
+
+    #[test]
+    fn the_residence_and_support_are_found_at_their_place_in_the_lists() {
+        use crate::model::Counselling;
+        let address = |kind, commune: &str| Address {
+            kind: Some(kind),
+            commune: Some(commune.into()),
+            ..Address::default()
+        };
+        let counselling =
+            |kind: &str| Counselling { kind: Some(kind.into()), ..Counselling::default() };
+        let pupil = Pupil {
+            id: "Z1".into(),
+            addresses: vec![
+                address(AddressKind::Correspondence, "500496"),
+                Address {
+                    county: Some("CZ0712".into()),
+                    ..address(AddressKind::Residence, "554821")
+                },
+            ],
+            counselling: vec![
+                counselling("opinia"),
+                counselling("doporučení ŠPZ: podpůrná opatření 2. stupně"),
+            ],
+            ..Pupil::default()
+        };
+        let released = ReleasedPupil::of(&pupil).unwrap();
+        let (from_pupil, lines) = written(|w| w.write(Outgoing::Pupil(&pupil)).unwrap());
+        let (from_release, again) = written(|w| w.write(Outgoing::Released(&released)).unwrap());
+        assert_eq!((&from_pupil, &lines), (&from_release, &again));
+        assert!(
+            from_pupil.contains("<OBECB>554821</OBECB>\n    <OKRESB>CZ0712</OKRESB>"),
+            "{from_pupil}"
+        );
+        assert!(from_pupil.contains("<PO>2</PO>\n  </VETA>"), "{from_pupil}");
+        let counted: Vec<&str> = lines.iter().map(|l| l.split(':').next().unwrap()).collect();
+        assert_eq!(counted, ["addresses[].commune", "addresses[].kind", "counselling[].kind"]);
+        assert!(lines.iter().all(|l| l.contains(": 1 values")), "{lines:?}");
     }
 
     #[test]
