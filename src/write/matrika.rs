@@ -12,12 +12,10 @@
 //! lines, health, a value in a form the register does not take — is counted per field
 //! ([`MatrikaWriter::not_written`]); the commands print the counts.
 
+use super::leaves::{Held, Leaves};
 use super::oneroster::NotWritten;
-use super::{released_from_json, Outgoing, Sink};
+use super::{Outgoing, Sink};
 use crate::error::{Error, Result};
-use crate::model::fields::FieldSpec;
-use crate::model::tree::Node;
-use crate::model::walk::{walk, Scalar, Visitor};
 use crate::read::matrika::{
     decode_other_items, format_date, is_eu, is_other_item_name, is_valid, support_degree, Check,
     CZECHIA, ITEMS, OTHER_ITEMS, RECORD, ROOT, SUPPORT,
@@ -108,13 +106,7 @@ impl<W: Write> MatrikaWriter<W> {
 
 impl<W: Write> Sink for MatrikaWriter<W> {
     fn write(&mut self, pupil: Outgoing<'_>) -> Result<()> {
-        let mut leaves = Leaves::default();
-        match pupil {
-            Outgoing::Pupil(pupil) => walk(pupil, &mut leaves)?,
-            Outgoing::Released(pupil) => pupil.replay(&mut leaves)?,
-            Outgoing::ReleasedJson(json) => released_from_json(json)?.replay(&mut leaves)?,
-        }
-        self.record(&leaves)
+        self.record(&Leaves::of(pupil)?)
     }
 
     fn finish(&mut self) -> Result<()> {
@@ -127,100 +119,17 @@ impl<W: Write> Sink for MatrikaWriter<W> {
     }
 }
 
-/// A pupil's present values in model order, each at its concrete path
-/// (`addresses.0.commune`): what the register items are looked up in, and what is counted
-/// when not written. Filled by a walk of the typed pupil or a replay of a released one.
-#[derive(Default)]
-struct Leaves {
-    leaves: Vec<Leaf>,
-    /// The concrete path of the group or list item being walked (`addresses.0`).
-    at: Vec<String>,
-}
-
-/// One present value.
-struct Leaf {
-    path: String,
-    spec: &'static FieldSpec,
-    value: Held,
-}
-
-/// A value as the register items read it.
-enum Held {
-    Text(String),
-    Bool(bool),
-    /// A number, as text.
-    Number(String),
-}
-
-impl Visitor for Leaves {
-    fn leaf(&mut self, node: &'static Node, value: Scalar<'_>) -> Result<()> {
-        let Node::Leaf { name, spec, .. } = node else { return Ok(()) };
-        let value = match value {
-            Scalar::Text(text) => Held::Text(text.to_owned()),
-            Scalar::Bool(b) => Held::Bool(b),
-            number => {
-                let mut text = String::new();
-                number.push_text(&mut text);
-                Held::Number(text)
-            }
-        };
-        let path = match self.at.last() {
-            Some(at) => format!("{at}.{name}"),
-            None => (*name).to_owned(),
-        };
-        self.leaves.push(Leaf { path, spec, value });
-        Ok(())
-    }
-
-    fn enter(&mut self, node: &'static Node) -> Result<()> {
-        let path = match self.at.last() {
-            Some(at) => format!("{at}.{}", node.name()),
-            None => node.name().to_owned(),
-        };
-        self.at.push(path);
-        Ok(())
-    }
-
-    fn leave(&mut self, _node: &'static Node) -> Result<()> {
-        self.at.pop();
-        Ok(())
-    }
-
-    fn enter_item(&mut self, _list: &'static Node, index: usize) -> Result<()> {
-        let path = format!("{}.{index}", self.at.last().map_or("", String::as_str));
-        self.at.push(path);
-        Ok(())
-    }
-
-    fn leave_item(&mut self, _list: &'static Node) -> Result<()> {
-        self.at.pop();
-        Ok(())
+/// The text (or number) at a concrete path; a yes/no is no register text.
+fn text(pupil: &Leaves, path: &str) -> Option<String> {
+    match pupil.get(path)? {
+        Held::Text(text) | Held::Number(text) => Some(text.clone()),
+        Held::Bool(_) => None,
     }
 }
 
-impl Leaves {
-    /// The value at a concrete path (`enrolment.school_id`, `addresses.0.commune`), if present.
-    fn get(&self, path: &str) -> Option<&Held> {
-        self.leaves.iter().find(|leaf| leaf.path == path).map(|leaf| &leaf.value)
-    }
-
-    /// The text (or number) at a concrete path.
-    fn text(&self, path: &str) -> Option<String> {
-        match self.get(path)? {
-            Held::Text(text) | Held::Number(text) => Some(text.clone()),
-            Held::Bool(_) => None,
-        }
-    }
-
-    /// Whether the yes/no field at `path` holds `value`.
-    fn flag_is(&self, path: &str, value: bool) -> bool {
-        matches!(self.get(path), Some(Held::Bool(b)) if *b == value)
-    }
-
-    /// The present values of one catalogue field (`counselling[].kind`), in order.
-    fn of_field<'a>(&'a self, field: &'a str) -> impl Iterator<Item = &'a Leaf> {
-        self.leaves.iter().filter(move |leaf| leaf.spec.path == field)
-    }
+/// Whether the yes/no field at `path` holds `value`.
+fn flag_is(pupil: &Leaves, path: &str, value: bool) -> bool {
+    matches!(pupil.get(path), Some(Held::Bool(b)) if *b == value)
 }
 
 /// A pupil's items in writing order, and the concrete paths (`addresses.0.commune`) of the
@@ -235,7 +144,7 @@ struct Veta<'a> {
 impl Veta<'_> {
     /// Take the text at `path` (`enrolment.school_id`) as item `name` if it passes the check.
     fn take(&mut self, name: &'static str, path: &str) {
-        let Some(text) = self.pupil.text(path) else { return };
+        let Some(text) = text(self.pupil, path) else { return };
         let text = text.trim();
         let Some(spec) = ITEMS.iter().find(|i| i.name == name) else { return };
         // The model keeps dates as ISO text; the register writes them DD.MM.RRRR.
@@ -288,7 +197,7 @@ fn items(pupil: &Leaves) -> (Vec<(String, String)>, HashSet<String>) {
 /// their order. The field counts as written only when every item in it could be (an item
 /// named like one teczka reads into a field would be read back as that field).
 fn other_items(veta: &mut Veta<'_>) -> Vec<(String, String)> {
-    let Some(text) = veta.pupil.text(OTHER_ITEMS) else { return Vec::new() };
+    let Some(text) = text(veta.pupil, OTHER_ITEMS) else { return Vec::new() };
     let items = decode_other_items(&text);
     if items.iter().all(|(name, _)| is_other_item_name(name)) {
         veta.written.insert(OTHER_ITEMS.into());
@@ -298,7 +207,7 @@ fn other_items(veta: &mut Veta<'_>) -> Vec<(String, String)> {
 
 /// `RODC` (without the slash) and `KOD_ZAKA` (the id, unless it is the rodné číslo).
 fn identity(veta: &mut Veta<'_>) {
-    let birth_number = veta.pupil.text("birth_number").map(|b| b.trim().replace('/', ""));
+    let birth_number = text(veta.pupil, "birth_number").map(|b| b.trim().replace('/', ""));
     let usable = |b: &String| !b.is_empty() && b.chars().all(|c| c.is_ascii_alphanumeric());
     if let Some(rodc) = birth_number.filter(usable) {
         veta.values.insert("RODC", rodc);
@@ -313,7 +222,7 @@ fn identity(veta: &mut Veta<'_>) {
         veta.values.insert("POHLAVI", code.into());
         veta.written.insert("sex".into());
     }
-    let id = veta.pupil.text("id").unwrap_or_default();
+    let id = text(veta.pupil, "id").unwrap_or_default();
     // A `veta-N` id is the record's place, which the reader gives it again.
     if crate::read::matrika::is_record_id(&id) {
         veta.written.insert("id".into());
@@ -341,14 +250,14 @@ fn residence(veta: &mut Veta<'_>) {
 /// `STPR` from the register code, or Czechia from `national_citizen`; the citizenship flags
 /// count as written when the code says the same.
 fn citizenship(veta: &mut Veta<'_>) {
-    let czech = veta.pupil.flag_is("national_citizen", true);
+    let czech = flag_is(veta.pupil, "national_citizen", true);
     if czech && !veta.values.contains_key("STPR") {
         veta.values.insert("STPR", CZECHIA.into());
     }
     let Some(code) = veta.values.get("STPR").cloned() else { return };
     let flags = [("national_citizen", code == CZECHIA), ("eu_citizen", is_eu(&code))];
     for (flag, value) in flags {
-        if veta.pupil.flag_is(flag, value) {
+        if flag_is(veta.pupil, flag, value) {
             veta.written.insert(flag.into());
         }
     }

@@ -33,13 +33,13 @@
 //! school years, courses and classes are gathered (one row each, a few thousand at most) and
 //! written when the output finishes.
 
+use super::leaves::{self, Leaves};
 use super::private;
 use super::staged::{StagedFile, Store};
-use super::{released_from_json, Outgoing, Sink};
+use super::{Outgoing, Sink};
 use crate::error::{Error, Result};
 pub use crate::read::oneroster::spec::*;
 use chrono::NaiveDate;
-use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashSet};
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -152,8 +152,8 @@ impl OneRosterWriter {
         Arc::clone(&self.not_written)
     }
 
-    /// Write one pupil given as the JSON object of the model (as read, or as released).
-    fn put(&mut self, pupil: &Map<String, Value>, ids: bool) -> Result<()> {
+    /// Write one pupil given as its present values (as read, or as released).
+    fn put(&mut self, pupil: &Leaves, ids: bool) -> Result<()> {
         let Some(id) = text(pupil, "id") else {
             // Every user of a roster is someone: without an id all would share one sourcedId.
             // Named by the format: the folder is still a temporary one.
@@ -165,14 +165,13 @@ impl OneRosterWriter {
             ));
         };
         let student = sourced_id("student", &id);
-        let enrolment = pupil.get("enrolment").and_then(Value::as_object);
-        let field = |name: &str| enrolment.and_then(|e| text(e, name));
+        let field = |name: &str| text(pupil, &format!("enrolment.{name}"));
         let school = self.school(field("school_name"), field("school_id"));
         let year = self.session();
         let class = self.class(&school, field("class_level"), field("class_symbol"), &year);
-        let guardians = guardians(pupil);
+        let guardians: Vec<&str> = pupil.items_of("guardians").collect();
         let agents: Vec<String> =
-            guardians.iter().enumerate().map(|(i, g)| guardian_id(&id, g, i)).collect();
+            guardians.iter().enumerate().map(|(i, g)| guardian_id(&id, pupil, g, i)).collect();
         let grades = field("class_level").map(|l| grade_code(&l)).unwrap_or_default();
         let mut user = vec![String::new(); USERS.len()];
         user[0] = student.clone();
@@ -192,7 +191,7 @@ impl OneRosterWriter {
         self.stream(USER_ROWS, &user)?;
         self.role(&student, "student", &school)?;
         for (guardian, sid) in guardians.iter().zip(&agents) {
-            self.guardian(guardian, sid, &student, &school)?;
+            self.guardian(pupil, guardian, sid, &student, &school)?;
         }
         if let Some(class) = &class {
             let date = |name| field(name).filter(|d| is_date(d));
@@ -202,35 +201,37 @@ impl OneRosterWriter {
             self.stream(ENROLLMENT_ROWS, &row.map(String::from))?;
         }
         self.demographics(pupil, &student)?;
-        self.count_unwritten(pupil, Held { ids, class: class.is_some() });
+        self.count_unwritten(pupil, Columns { ids, class: class.is_some() });
         Ok(())
     }
 
-    /// A guardian's user and role rows.
+    /// The user and role rows of the guardian at `guardian` (`guardians.0`).
     fn guardian(
         &mut self,
-        guardian: &Map<String, Value>,
+        pupil: &Leaves,
+        guardian: &str,
         sid: &str,
         student: &str,
         school: &str,
     ) -> Result<()> {
-        let email = text(guardian, "email").unwrap_or_default();
-        let local = text(guardian, "id").unwrap_or_default();
+        let field = |name: &str| text(pupil, &format!("{guardian}.{name}"));
+        let email = field("email").unwrap_or_default();
+        let local = field("id").unwrap_or_default();
         let username = [&email, &local].into_iter().find(|v| !v.is_empty()).cloned();
         let username = username.unwrap_or_else(|| sid.to_string());
         let mut user = vec![String::new(); USERS.len()];
         user[0] = sid.into();
         user[3] = "true".into();
         user[4] = username;
-        user[6] = text(guardian, "first_name").unwrap_or_default();
-        user[7] = text(guardian, "surname").unwrap_or_default();
+        user[6] = field("first_name").unwrap_or_default();
+        user[7] = field("surname").unwrap_or_default();
         user[9] = local;
         user[10] = email;
-        user[12] = text(guardian, "phone").unwrap_or_default();
+        user[12] = field("phone").unwrap_or_default();
         user[13] = student.into();
         user[20] = school.into();
         self.stream(USER_ROWS, &user)?;
-        let role = guardian_role(text(guardian, "relation").as_deref());
+        let role = guardian_role(field("relation").as_deref());
         self.role(sid, role, school)
     }
 
@@ -242,7 +243,7 @@ impl OneRosterWriter {
     }
 
     /// The demographics row of a pupil who has any of its values.
-    fn demographics(&mut self, pupil: &Map<String, Value>, student: &str) -> Result<()> {
+    fn demographics(&mut self, pupil: &Leaves, student: &str) -> Result<()> {
         let birth = text(pupil, "birth_date").filter(|d| is_date(d)).unwrap_or_default();
         let sex = text(pupil, "sex").filter(|s| s == "female" || s == "male").unwrap_or_default();
         let city = text(pupil, "birth_place").unwrap_or_default();
@@ -335,10 +336,18 @@ impl OneRosterWriter {
     }
 
     /// Count every value of `pupil` that no column took.
-    fn count_unwritten(&self, pupil: &Map<String, Value>, held: Held) {
+    fn count_unwritten(&self, pupil: &Leaves, held: Columns) {
         let mut counts = BTreeMap::new();
-        for (key, value) in pupil {
-            count_leaves(value, key, held, &mut counts);
+        for leaf in &pupil.leaves {
+            // The field's path without list marks: `guardians.address.town`.
+            let path = leaf.spec.path.replace("[]", "");
+            let text = match &leaf.value {
+                leaves::Held::Text(text) => text.as_str(),
+                leaves::Held::Bool(_) | leaves::Held::Number(_) => "",
+            };
+            if !is_written(&path, text, held) {
+                *counts.entry(count_key(&path)).or_insert(0) += 1;
+            }
         }
         if counts.is_empty() {
             return;
@@ -383,17 +392,9 @@ impl OneRosterWriter {
 
 impl Sink for OneRosterWriter {
     fn write(&mut self, pupil: Outgoing<'_>) -> Result<()> {
-        match pupil {
-            Outgoing::Pupil(pupil) => {
-                let value = serde_json::to_value(pupil).map_err(|e| {
-                    Error::input(&*self.dir, format!("cannot lay out a pupil: {e}"))
-                })?;
-                let Value::Object(map) = value else { return Ok(()) };
-                self.put(&map, self.national_ids)
-            }
-            Outgoing::Released(pupil) => self.put(&pupil.to_map(), true),
-            Outgoing::ReleasedJson(json) => self.put(&released_from_json(json)?.to_map(), true),
-        }
+        // National ids only where a policy released the record, or when asked.
+        let ids = self.national_ids || !matches!(pupil, Outgoing::Pupil(_));
+        self.put(&Leaves::of(pupil)?, ids)
     }
 
     fn finish(&mut self) -> Result<()> {
@@ -436,29 +437,24 @@ fn or(value: Option<String>) -> String {
     value.unwrap_or_default()
 }
 
-/// A leaf's value as text (strings as they are, numbers and booleans printed).
-fn text(object: &Map<String, Value>, name: &str) -> Option<String> {
-    match object.get(name)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
+/// A leaf's value as text (text when not empty, numbers and booleans printed).
+fn text(pupil: &Leaves, path: &str) -> Option<String> {
+    match pupil.get(path)? {
+        leaves::Held::Text(text) if !text.is_empty() => Some(text.clone()),
+        leaves::Held::Text(_) => None,
+        leaves::Held::Number(text) => Some(text.clone()),
+        leaves::Held::Bool(b) => Some(b.to_string()),
     }
 }
 
-fn guardians(pupil: &Map<String, Value>) -> Vec<Map<String, Value>> {
-    let list = pupil.get("guardians").and_then(Value::as_array);
-    list.into_iter().flatten().filter_map(|g| g.as_object().cloned()).collect()
-}
-
 /// A guardian's `sourcedId`: per pupil, by the guardian's own id or position.
-fn guardian_id(pupil: &str, guardian: &Map<String, Value>, index: usize) -> String {
-    let key = text(guardian, "id").unwrap_or_else(|| format!("#{index}"));
-    sourced_id("guardian", &format!("{pupil}\0{key}"))
+fn guardian_id(pupil_id: &str, pupil: &Leaves, guardian: &str, index: usize) -> String {
+    let key = text(pupil, &format!("{guardian}.id")).unwrap_or_else(|| format!("#{index}"));
+    sourced_id("guardian", &format!("{pupil_id}\0{key}"))
 }
 
 /// `{PESEL:…},{rodneCislo:…}`: the national ids a `userIds` cell can hold.
-fn user_ids(pupil: &Map<String, Value>) -> String {
+fn user_ids(pupil: &Leaves) -> String {
     let ids = USER_ID_TYPES.iter().filter_map(|(field, label)| {
         text(pupil, field).filter(|v| id_safe(v)).map(|v| format!("{{{label}:{v}}}"))
     });
@@ -481,16 +477,16 @@ fn is_country(text: &str) -> bool {
 
 /// What a pupil's tables hold beyond the fixed columns.
 #[derive(Clone, Copy)]
-struct Held {
+struct Columns {
     /// National ids are written.
     ids: bool,
     /// The pupil has a class, so an enrollment (with its dates).
     class: bool,
 }
 
-/// Whether the value at `path` has a column.
-fn is_written(path: &str, value: &Value, held: Held) -> bool {
-    let text = value.as_str().unwrap_or("");
+/// Whether the value at `path` (a field's path without list marks) has a column; `text` is
+/// the value when it is text, else empty.
+fn is_written(path: &str, text: &str, held: Columns) -> bool {
     let ids = held.ids;
     match path {
         "enrolment.admission_date" | "enrolment.leaving_date" => held.class && is_date(text),
@@ -507,28 +503,14 @@ fn is_written(path: &str, value: &Value, held: Held) -> bool {
     }
 }
 
-/// Count the leaves under `value` that have no column, by field.
-fn count_leaves(value: &Value, path: &str, held: Held, counts: &mut BTreeMap<String, u64>) {
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map {
-                count_leaves(child, &format!("{path}.{key}"), held, counts);
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|i| count_leaves(i, path, held, counts)),
-        Value::Null => {}
-        leaf if !is_written(path, leaf, held) => {
-            let key = match path.split_once('.') {
-                Some(("guardians", rest)) if rest.starts_with("address.") => {
-                    "guardians.address".into()
-                }
-                Some(("enrolment" | "guardians", _)) => path.to_string(),
-                Some((top, _)) => top.to_string(),
-                None => path.to_string(),
-            };
-            *counts.entry(key).or_insert(0) += 1;
-        }
-        _ => {}
+/// The key a value with no column is counted under: a guardian's address as one, the
+/// enrolment and guardians field by field, other lists and groups whole.
+fn count_key(path: &str) -> String {
+    match path.split_once('.') {
+        Some(("guardians", rest)) if rest.starts_with("address.") => "guardians.address".into(),
+        Some(("enrolment" | "guardians", _)) => path.to_string(),
+        Some((top, _)) => top.to_string(),
+        None => path.to_string(),
     }
 }
 
@@ -563,6 +545,51 @@ mod tests {
     }
 
     const NAMESPACE_TEXT: &str = "24fe5023-609d-5720-a77a-d913b1215a93";
+
+    #[test]
+    fn guardians_are_users_by_place_and_what_has_no_column_is_counted_alike_when_released() {
+        use crate::model::released::ReleasedPupil;
+        use crate::model::{Address, Guardian, Pupil};
+        let pupil = Pupil {
+            id: "P1".into(),
+            pesel: Some("14231501234".into()),
+            guardians: vec![
+                Guardian::default(),
+                Guardian {
+                    email: Some("ewa@example.pl".into()),
+                    relation: Some("matka".into()),
+                    address: Some(Address { town: Some("Łódź".into()), ..Address::default() }),
+                    ..Guardian::default()
+                },
+            ],
+            ..Pupil::default()
+        };
+        let released = ReleasedPupil::of(&pupil).unwrap();
+        let run = |outgoing: Outgoing<'_>| {
+            let dir = tempfile::tempdir().unwrap();
+            let today = NaiveDate::from_ymd_opt(2025, 10, 1).unwrap();
+            let mut writer =
+                OneRosterWriter::create_in(&Store::plain(), dir.path(), today).unwrap();
+            writer.write(outgoing).unwrap();
+            writer.finish().unwrap();
+            let counts = writer.not_written().lock().unwrap().clone();
+            (std::fs::read_to_string(dir.path().join("users.csv")).unwrap(), counts)
+        };
+        let (users, counts) = run(Outgoing::Pupil(&pupil));
+        let rows: Vec<&str> = users.lines().skip(1).collect();
+        assert_eq!(rows.len(), 3, "the pupil and both guardians: {users}");
+        assert!(rows[1].starts_with(&sourced_id("guardian", "P1\0#0")), "{users}");
+        assert!(rows[2].contains(",ewa@example.pl,"), "{users}");
+        let expected: BTreeMap<String, u64> =
+            [("guardians.address", 1), ("guardians.relation", 1), ("pesel", 1)]
+                .map(|(k, n)| (k.to_string(), n))
+                .into();
+        assert_eq!(counts, expected);
+        let (released_users, released_counts) = run(Outgoing::Released(&released));
+        assert!(released_users.contains("{PESEL:14231501234}"), "released: ids are written");
+        assert_eq!(released_counts.get("pesel"), None);
+        assert_eq!(released_counts.get("guardians.address"), Some(&1));
+    }
 
     #[test]
     fn levels_become_ceds_grades_and_years_start_in_september() {
