@@ -7,7 +7,9 @@
 
 use super::fields::ValueKind;
 use chrono::NaiveDate;
-use serde_json::{Map, Number, Value};
+#[cfg(test)]
+use serde_json::Map;
+use serde_json::{Number, Value};
 
 /// One leaf value parsed from its text, borrowing the text (or the enum's word) where the
 /// value is the text as written, so a reader that fills the model straight from its cells
@@ -232,14 +234,6 @@ pub fn set_path(object: &mut Map<String, Value>, key: &str, value: Value) {
     }
 }
 
-/// Read the value at a dotted `key` inside `object`.
-pub fn get_path<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    match key.split_once('.') {
-        None => object.get(key),
-        Some((head, rest)) => get_path(object.get(head)?.as_object()?, rest),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,6 +285,5 @@ mod tests {
             Value::Object(object.clone()),
             json!({"address": {"town": "Kraków"}, "surname": "Nowak"})
         );
-        assert_eq!(get_path(&object, "address.town"), Some(&json!("Kraków")));
     }
 }

@@ -25,13 +25,11 @@ use crate::error::{Error, Result};
 use crate::model::fields::{entity_fields, fields, FieldSpec, ValueKind};
 use crate::model::released::ReleasedPupil;
 use crate::model::tree::Node;
-use crate::model::value::format_leaf;
 use crate::model::walk::{walk, Scalar, Visitor};
 use crate::model::{Entity, Pupil};
 use crate::write::private;
 use crate::write::staged::{StagedFile, Store};
 use encoding_rs::{Encoding, UTF_8};
-use serde_json::{Map, Value};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -368,20 +366,6 @@ impl Rows {
     }
 }
 
-/// The cell text of `value` for `field`: [`format_leaf`], then neutralised if asked and the
-/// field is text (numbers, dates and yes/no values are never formulas).
-pub(crate) fn cell_text(
-    field: &FieldSpec,
-    value: Option<&Value>,
-    neutralise_formulas: bool,
-) -> Option<String> {
-    let text = format_leaf(value?)?;
-    if neutralise_formulas && field.kind == ValueKind::Text {
-        return Some(neutralise(text));
-    }
-    Some(text)
-}
-
 /// Prefix `'` to a cell a spreadsheet would run as a formula (OWASP's CSV-injection advice).
 ///
 /// A cell made only of digits, spaces and `+ - ( ) . , /` cannot call a function or refer to
@@ -394,17 +378,6 @@ pub(crate) fn neutralise(text: String) -> String {
         format!("'{text}")
     } else {
         text
-    }
-}
-
-/// A pupil as the JSON object the CSV writers walk along the field catalogue.
-pub(super) fn pupil_object(pupil: &Pupil) -> Result<Map<String, Value>> {
-    match serde_json::to_value(pupil) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Ok(Map::new()),
-        Err(e) => {
-            Err(Error::io("-", std::io::Error::other(format!("cannot serialise a pupil: {e}"))))
-        }
     }
 }
 

@@ -63,8 +63,8 @@ impl Leaves {
     }
 
     /// The concrete paths of the items of the top-level list `name` (`guardians.0`, …).
-    pub(super) fn items_of<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
-        self.items.iter().filter(move |(list, _)| *list == name).map(|(_, path)| path.as_str())
+    pub(super) fn items_of(&self, name: &str) -> Vec<&str> {
+        self.items.iter().filter(|(list, _)| *list == name).map(|(_, path)| path.as_str()).collect()
     }
 
     fn child(&self, name: &str) -> String {
@@ -156,10 +156,7 @@ mod tests {
                 ]
             );
             assert!(matches!(leaves.get("eu_citizen"), Some(Held::Bool(true))));
-            assert_eq!(
-                leaves.items_of("guardians").collect::<Vec<_>>(),
-                ["guardians.0", "guardians.1"]
-            );
+            assert_eq!(leaves.items_of("guardians"), ["guardians.0", "guardians.1"]);
             assert_eq!(leaves.of_field("guardians[].email").count(), 1);
         }
     }

@@ -23,18 +23,16 @@
 //!   it takes `K`, `03.05.2012` and `tak`. The mapping file has no value translations, so there
 //!   is nothing to reverse.
 
-use super::csv::{cell_text, link_id, neutralise, pupil_object, Rows};
+use super::csv::{link_id, neutralise, Rows};
+use super::leaves::{Held, Leaves};
 use super::{released_from_json, CsvWriteOptions, Outgoing, Sink};
 use crate::error::{Error, Result};
 use crate::model::fields::{entity_fields, field, FieldSpec};
-use crate::model::released::ReleasedPupil;
-use crate::model::value::get_path;
-use crate::model::Entity;
+use crate::model::{Entity, ValueKind};
 use crate::read::mapping::{address_slot_kind, FileLayout, Mapping, Target};
 use crate::write::private;
 use crate::write::staged::{StagedFile, Store};
-use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -223,43 +221,66 @@ fn check_joinable(source: &Path, layouts: &[FileLayout<'_>]) -> Result<()> {
     Ok(())
 }
 
+/// A pupil's values looked up by item and key: an item is a concrete path (`guardians.1`;
+/// `""` for the pupil itself), a key a field's path within its item (`address.town`).
+struct Values<'a> {
+    leaves: &'a Leaves,
+    by_item: HashMap<(&'a str, &'a str), &'a Held>,
+}
+
+impl<'a> Values<'a> {
+    fn of(leaves: &'a Leaves) -> Values<'a> {
+        let by_item = leaves
+            .leaves
+            .iter()
+            .map(|leaf| {
+                let key = leaf.spec.key.as_str();
+                let item = leaf.path.strip_suffix(key).unwrap_or_default();
+                ((item.strip_suffix('.').unwrap_or(item), key), &leaf.value)
+            })
+            .collect();
+        Values { leaves, by_item }
+    }
+
+    /// The value of `key` in `item`, if present.
+    fn at(&self, item: &str, key: &str) -> Option<&'a Held> {
+        self.by_item.get(&(item, key)).copied()
+    }
+
+    /// The items of the pupil's list `collection` (`addresses.0`, …).
+    fn items(&self, collection: &str) -> Vec<&'a str> {
+        self.leaves.items_of(collection)
+    }
+}
+
 /// Where a pupil's addresses or guardians go: `inline[i]` is the item for the i-th inline
 /// slot (slot order), `rest` the items for the entity's own file.
 struct Placement<'a> {
-    inline: Vec<(usize, &'a Map<String, Value>)>,
-    rest: Vec<&'a Map<String, Value>>,
+    inline: Vec<(usize, &'a str)>,
+    rest: Vec<&'a str>,
 }
 
 impl<'a> Placement<'a> {
     /// The item in the inline slot (or guardian number) `at`, if any.
-    fn at(&self, at: usize) -> Option<&'a Map<String, Value>> {
+    fn at(&self, at: usize) -> Option<&'a str> {
         self.inline.iter().find(|(slot, _)| *slot == at).map(|(_, item)| *item)
     }
 }
 
-/// The items of `collection` in `object` (missing or malformed lists are empty).
-fn items<'a>(object: &'a Map<String, Value>, collection: &str) -> Vec<&'a Map<String, Value>> {
-    object
-        .get(collection)
-        .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(Value::as_object).collect())
-        .unwrap_or_default()
-}
-
 /// Inline address slots take a prefix of the addresses, skipping slots whose kind does not
 /// fit; the first address that fits no later slot, and all after it, go to the file.
-fn place_addresses<'a>(
-    addresses: Vec<&'a Map<String, Value>>,
-    slots: &[(usize, bool)],
-) -> Placement<'a> {
+fn place_addresses<'a>(values: &Values<'a>, slots: &[(usize, bool)]) -> Placement<'a> {
     let mut placement = Placement { inline: Vec::new(), rest: Vec::new() };
     let mut next = 0;
-    for address in addresses {
+    for address in values.items("addresses") {
         if !placement.rest.is_empty() {
             placement.rest.push(address);
             continue;
         }
-        let kind = address.get("kind").and_then(Value::as_str);
+        let kind = match values.at(address, "kind") {
+            Some(Held::Text(kind)) => Some(kind.as_str()),
+            _ => None,
+        };
         let fits =
             |(slot, has_kind): &(usize, bool)| *has_kind || kind == Some(address_slot_kind(*slot));
         match slots[next..].iter().position(fits) {
@@ -274,7 +295,8 @@ fn place_addresses<'a>(
 }
 
 /// Inline guardians take the first guardians in number order; the rest go to the file.
-fn place_guardians<'a>(guardians: Vec<&'a Map<String, Value>>, numbers: &[u32]) -> Placement<'a> {
+fn place_guardians<'a>(values: &Values<'a>, numbers: &[u32]) -> Placement<'a> {
+    let guardians = values.items("guardians");
     let split = guardians.len().min(numbers.len());
     let (inline, rest) = guardians.split_at(split);
     Placement {
@@ -288,12 +310,12 @@ fn place_guardians<'a>(guardians: Vec<&'a Map<String, Value>>, numbers: &[u32]) 
 fn count_dropped(
     dropped: &mut BTreeMap<String, u64>,
     entity: Entity,
-    item: &Map<String, Value>,
+    (values, item): (&Values<'_>, &str),
     placed: Option<&HashSet<&'static str>>,
     implied: Option<&str>,
 ) {
     for field in entity_fields(entity) {
-        let has_value = get_path(item, &field.key).is_some_and(|v| !v.is_null());
+        let has_value = values.at(item, &field.key).is_some();
         let is_placed = placed.is_some_and(|keys| keys.contains(field.key.as_str()))
             || implied == Some(field.key.as_str());
         if has_value && !is_placed {
@@ -302,103 +324,118 @@ fn count_dropped(
     }
 }
 
+/// A value as a cell's text, formatted as every text writer formats it and guarded.
+fn cell_text(field: &FieldSpec, value: Option<&Held>, neutralise_formulas: bool) -> Option<String> {
+    let text = match value? {
+        Held::Text(text) | Held::Number(text) => text.clone(),
+        Held::Bool(b) => if *b { "true" } else { "false" }.to_string(),
+    };
+    if neutralise_formulas && field.kind == ValueKind::Text {
+        return Some(neutralise(text));
+    }
+    Some(text)
+}
+
 impl MappedCsvWriter {
     /// The cell for `field` of `item`, formatted and guarded.
-    fn cell(&self, field: &FieldSpec, item: Option<&Map<String, Value>>) -> Option<String> {
-        cell_text(field, item.and_then(|i| get_path(i, &field.key)), self.neutralise_formulas)
+    fn cell(&self, field: &FieldSpec, value: Option<&Held>) -> Option<String> {
+        cell_text(field, value, self.neutralise_formulas)
     }
 
-    /// Write a released pupil, linking its rows by its position when it has no `id`.
-    fn write_released(&mut self, pupil: &ReleasedPupil) -> Result<()> {
-        self.write_object(&pupil.to_map(), &link_id(pupil, self.written))
-    }
-
-    /// Write one pupil object: its row, then its children's rows in each mapped file.
-    fn write_object(&mut self, object: &Map<String, Value>, id: &str) -> Result<()> {
-        let addresses = place_addresses(items(object, "addresses"), &self.address_slots);
-        let guardians = place_guardians(items(object, "guardians"), &self.guardian_numbers);
+    /// Write one pupil (as read or released): its row, then its children's rows in each
+    /// mapped file.
+    fn write_pupil(&mut self, leaves: &Leaves, id: &str) -> Result<()> {
+        let values = Values::of(leaves);
+        let addresses = place_addresses(&values, &self.address_slots);
+        let guardians = place_guardians(&values, &self.guardian_numbers);
         let record = self.written + 1;
         let mut files = std::mem::take(&mut self.files);
         let result = (|| {
             for file in &mut files {
-                let rows: Vec<&Map<String, Value>> = match file.entity {
-                    Entity::Pupil => vec![object],
+                let rows: Vec<&str> = match file.entity {
+                    Entity::Pupil => vec![""],
                     Entity::Address => addresses.rest.clone(),
                     Entity::Guardian => guardians.rest.clone(),
-                    entity => entity.collection().map(|c| items(object, c)).unwrap_or_default(),
+                    entity => entity.collection().map(|c| values.items(c)).unwrap_or_default(),
                 };
                 for item in rows {
                     let cells: Vec<(Option<String>, &str)> = file
                         .columns
                         .iter()
-                        .map(|target| self.target_cell(target, item, id, &addresses, &guardians))
+                        .map(|target| {
+                            self.target_cell(target, (&values, item), id, &addresses, &guardians)
+                        })
                         .collect();
                     self.rows.write(&mut file.out, &file.path, &cells, record, id)?;
                 }
             }
             Ok(())
         })();
-        self.account(object, &files, &addresses, &guardians);
+        self.account(&values, &files, &addresses, &guardians);
         self.files = files;
         self.written += 1;
         result
     }
 
-    /// The cell a column gets on the row of `item` (the pupil object on the pupil row).
+    /// The cell a column gets on the row of `item` (the pupil itself on the pupil row).
     fn target_cell<'t>(
         &self,
         target: &'t Target,
-        item: &Map<String, Value>,
+        (values, item): (&Values<'_>, &str),
         id: &str,
         addresses: &Placement<'_>,
         guardians: &Placement<'_>,
     ) -> (Option<String>, &'t str) {
+        let inline = |placed: Option<&str>, key: &str| placed.and_then(|i| values.at(i, key));
         match target {
-            Target::Field(field) => (self.cell(field, Some(item)), &field.path),
+            Target::Field(field) => (self.cell(field, values.at(item, &field.key)), &field.path),
             Target::PupilRef => {
                 let id = id.to_string();
                 (Some(if self.neutralise_formulas { neutralise(id) } else { id }), "id")
             }
-            Target::Address { slot, field } => (self.cell(field, addresses.at(*slot)), &field.path),
+            Target::Address { slot, field } => {
+                (self.cell(field, inline(addresses.at(*slot), &field.key)), &field.path)
+            }
             Target::Guardian { number, field } => {
-                (self.cell(field, guardians.at(*number as usize)), &field.path)
+                let guardian = guardians.at(*number as usize);
+                (self.cell(field, inline(guardian, &field.key)), &field.path)
             }
             Target::Skip | Target::Unknown => (None, ""),
         }
     }
 
-    /// Count every value of `object` that no column of `files` received.
+    /// Count every value of the pupil that no column of `files` received.
     fn account(
         &mut self,
-        object: &Map<String, Value>,
+        values: &Values<'_>,
         files: &[MappedFile],
         addresses: &Placement<'_>,
         guardians: &Placement<'_>,
     ) {
         let keys_of = |entity: Entity| files.iter().find(|f| f.entity == entity).map(|f| &f.keys);
         let dropped = &mut self.dropped;
-        count_dropped(dropped, Entity::Pupil, object, keys_of(Entity::Pupil), None);
+        count_dropped(dropped, Entity::Pupil, (values, ""), keys_of(Entity::Pupil), None);
         for (slot, address) in &addresses.inline {
             let keys = self.slot_keys.get(slot);
-            count_dropped(dropped, Entity::Address, address, keys, Some("kind"));
+            count_dropped(dropped, Entity::Address, (values, address), keys, Some("kind"));
         }
         for (number, guardian) in &guardians.inline {
             let keys = u32::try_from(*number).ok().and_then(|n| self.guardian_keys.get(&n));
-            count_dropped(dropped, Entity::Guardian, guardian, keys, None);
+            count_dropped(dropped, Entity::Guardian, (values, guardian), keys, None);
         }
         for (entity, rest) in
             [(Entity::Address, &addresses.rest), (Entity::Guardian, &guardians.rest)]
         {
             for item in rest {
-                count_dropped(dropped, entity, item, keys_of(entity), None);
+                count_dropped(dropped, entity, (values, item), keys_of(entity), None);
             }
         }
         for entity in Entity::ALL {
             if matches!(entity, Entity::Pupil | Entity::Address | Entity::Guardian) {
                 continue;
             }
-            for item in entity.collection().map(|c| items(object, c)).unwrap_or_default() {
-                count_dropped(dropped, entity, item, keys_of(entity), None);
+            for item in entity.collection().map(|c| values.items(c)).unwrap_or_default() {
+                count_dropped(dropped, entity, (values, item), keys_of(entity), None);
             }
         }
     }
@@ -438,11 +475,12 @@ impl Sink for MappedCsvWriter {
     /// A released pupil without an `id` links its rows by its position in the output, as
     /// [`CsvWriter`](super::CsvWriter) does.
     fn write(&mut self, pupil: Outgoing<'_>) -> Result<()> {
-        match pupil {
-            Outgoing::Pupil(pupil) => self.write_object(&pupil_object(pupil)?, &pupil.id),
-            Outgoing::Released(pupil) => self.write_released(pupil),
-            Outgoing::ReleasedJson(json) => self.write_released(&released_from_json(json)?),
-        }
+        let id = match pupil {
+            Outgoing::Pupil(pupil) => pupil.id.clone(),
+            Outgoing::Released(pupil) => link_id(pupil, self.written),
+            Outgoing::ReleasedJson(json) => link_id(&released_from_json(json)?, self.written),
+        };
+        self.write_pupil(&Leaves::of(pupil)?, &id)
     }
 
     /// Flush every file; fails if values had no column and dropping them was not asked for.

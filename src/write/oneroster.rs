@@ -169,7 +169,7 @@ impl OneRosterWriter {
         let school = self.school(field("school_name"), field("school_id"));
         let year = self.session();
         let class = self.class(&school, field("class_level"), field("class_symbol"), &year);
-        let guardians: Vec<&str> = pupil.items_of("guardians").collect();
+        let guardians = pupil.items_of("guardians");
         let agents: Vec<String> =
             guardians.iter().enumerate().map(|(i, g)| guardian_id(&id, pupil, g, i)).collect();
         let grades = field("class_level").map(|l| grade_code(&l)).unwrap_or_default();
