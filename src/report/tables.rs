@@ -23,9 +23,9 @@ use crate::error::{Error, Result};
 use crate::model::Pupil;
 use crate::policy::indicators;
 use crate::policy::{check_tables, TableMeasure as Measure, TableSpec};
+use crate::write::leaves::{Leaf, Leaves};
 use crate::write::staged::Store;
 use crate::write::{Outgoing, Sink};
-use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -109,14 +109,14 @@ impl TablesWriter {
 impl TablesWriter {
     /// Count one pupil as read into every table's cell.
     fn count(&mut self, pupil: &Pupil) -> Result<()> {
-        let mut value = match serde_json::to_value(pupil) {
-            Ok(Value::Object(map)) => map,
-            _ => return Err(Error::input("record", "the pupil does not serialise to an object")),
-        };
+        let mut value = Leaves::of(Outgoing::Pupil(pupil))?;
         if self.needs_indicators {
-            if let Ok(derived) = serde_json::to_value(indicators::derive(pupil)) {
-                value.insert("indicators".into(), derived);
-            }
+            // The indicators as computed from the record replace any the record carries.
+            let derived = Pupil { indicators: Some(indicators::derive(pupil)), ..Pupil::default() };
+            let computed = Leaves::of(Outgoing::Pupil(&derived))?;
+            let is_indicator = |leaf: &Leaf| leaf.spec.path.starts_with("indicators.");
+            value.leaves.retain(|leaf| !is_indicator(leaf));
+            value.leaves.extend(computed.leaves.into_iter().filter(is_indicator));
         }
         for table in &mut self.tables {
             let mut dims: Vec<String> =
@@ -169,22 +169,10 @@ impl Sink for TablesWriter {
     }
 }
 
-/// The text of the first value `path` holds in a pupil (the first item of a list field), or
-/// the empty string.
-fn first_value(object: &Map<String, Value>, path: &str) -> String {
-    let (head, rest) = path.split_once('.').map_or((path, None), |(h, r)| (h, Some(r)));
-    let key = head.strip_suffix("[]").unwrap_or(head);
-    match (object.get(key), rest) {
-        (Some(Value::Array(items)), Some(rest)) => items
-            .iter()
-            .filter_map(Value::as_object)
-            .map(|item| first_value(item, rest))
-            .find(|v| !v.is_empty())
-            .unwrap_or_default(),
-        (Some(Value::Object(child)), Some(rest)) => first_value(child, rest),
-        (Some(value), None) => crate::model::value::format_leaf(value).unwrap_or_default(),
-        _ => String::new(),
-    }
+/// The text of the first value `path` holds in a pupil (the first non-empty one of a list
+/// field), or the empty string.
+fn first_value(pupil: &Leaves, path: &str) -> String {
+    pupil.of_field(path).map(|leaf| leaf.value.text()).find(|v| !v.is_empty()).unwrap_or_default()
 }
 
 /// A table as published: labels, entries (`None` = hidden) with totals.

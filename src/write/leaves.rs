@@ -1,7 +1,7 @@
 //! A pupil's present values as a flat list, each at its concrete path
-//! (`addresses.1.commune`): what the writers whose layout is not the model's own — the
-//! školní matrika and OneRoster — look values up in, and count when they have no place for
-//! them.
+//! (`addresses.1.commune`): what the outputs whose layout is not the model's own — the
+//! školní matrika, OneRoster, a vendor's CSV layout, the aggregate tables — look values up
+//! in, and count when they have no place for them.
 //!
 //! It is filled by the same walk the XML and CSV writers use ([`walk`] of a typed pupil,
 //! [`ReleasedPupil::replay`] of a released one), so a pupil as read and as released go the
@@ -16,8 +16,8 @@ use crate::model::walk::{walk, Scalar, Visitor};
 /// A pupil's present values in model order, each at its concrete path, and the items of its
 /// lists (an item with no value included).
 #[derive(Default)]
-pub(super) struct Leaves {
-    pub(super) leaves: Vec<Leaf>,
+pub(crate) struct Leaves {
+    pub(crate) leaves: Vec<Leaf>,
     /// Every list item, as (list name, concrete path: `guardians.1`), in order.
     items: Vec<(&'static str, String)>,
     /// The concrete path of the group or list item being walked (`addresses.0`).
@@ -25,24 +25,34 @@ pub(super) struct Leaves {
 }
 
 /// One present value.
-pub(super) struct Leaf {
+pub(crate) struct Leaf {
     /// Concrete path: `guardians.0.address.town`.
-    pub(super) path: String,
+    pub(crate) path: String,
     /// The catalogue entry: `guardians[].address.town`.
-    pub(super) spec: &'static FieldSpec,
-    pub(super) value: Held,
+    pub(crate) spec: &'static FieldSpec,
+    pub(crate) value: Held,
 }
 
 /// A value as it came: text (dates and enum words too), a yes/no, or a number as text.
-pub(super) enum Held {
+pub(crate) enum Held {
     Text(String),
     Bool(bool),
     Number(String),
 }
 
+impl Held {
+    /// The value as every text writer writes it (`model::value::format_leaf`'s form).
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Held::Text(text) | Held::Number(text) => text.clone(),
+            Held::Bool(b) => if *b { "true" } else { "false" }.to_string(),
+        }
+    }
+}
+
 impl Leaves {
     /// The present values of the pupil on its way to a sink.
-    pub(super) fn of(pupil: Outgoing<'_>) -> Result<Leaves> {
+    pub(crate) fn of(pupil: Outgoing<'_>) -> Result<Leaves> {
         let mut leaves = Leaves::default();
         match pupil {
             Outgoing::Pupil(pupil) => walk(pupil, &mut leaves)?,
@@ -53,17 +63,17 @@ impl Leaves {
     }
 
     /// The value at a concrete path (`enrolment.school_id`, `addresses.0.commune`), if present.
-    pub(super) fn get(&self, path: &str) -> Option<&Held> {
+    pub(crate) fn get(&self, path: &str) -> Option<&Held> {
         self.leaves.iter().find(|leaf| leaf.path == path).map(|leaf| &leaf.value)
     }
 
     /// The present values of one catalogue field (`counselling[].kind`), in order.
-    pub(super) fn of_field<'a>(&'a self, field: &'a str) -> impl Iterator<Item = &'a Leaf> {
+    pub(crate) fn of_field<'a>(&'a self, field: &'a str) -> impl Iterator<Item = &'a Leaf> {
         self.leaves.iter().filter(move |leaf| leaf.spec.path == field)
     }
 
     /// The concrete paths of the items of the top-level list `name` (`guardians.0`, …).
-    pub(super) fn items_of(&self, name: &str) -> Vec<&str> {
+    pub(crate) fn items_of(&self, name: &str) -> Vec<&str> {
         self.items.iter().filter(|(list, _)| *list == name).map(|(_, path)| path.as_str()).collect()
     }
 

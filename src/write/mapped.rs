@@ -326,10 +326,7 @@ fn count_dropped(
 
 /// A value as a cell's text, formatted as every text writer formats it and guarded.
 fn cell_text(field: &FieldSpec, value: Option<&Held>, neutralise_formulas: bool) -> Option<String> {
-    let text = match value? {
-        Held::Text(text) | Held::Number(text) => text.clone(),
-        Held::Bool(b) => if *b { "true" } else { "false" }.to_string(),
-    };
+    let text = value?.text();
     if neutralise_formulas && field.kind == ValueKind::Text {
         return Some(neutralise(text));
     }

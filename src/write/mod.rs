@@ -7,7 +7,7 @@
 
 pub mod csv;
 pub mod jsonl;
-mod leaves;
+pub(crate) mod leaves;
 pub mod mapped;
 pub mod matrika;
 pub mod oneroster;
