@@ -482,7 +482,7 @@ fn hash_and_prepare(
     options: &ZipOptions,
     early: Option<&EarlyEntries>,
 ) -> Result<Hashed> {
-    let name = format!("{bag}/data/{path}");
+    let name = payload_entry(bag, &path);
     let (tap, entry) = match source {
         Source::File(ref file_path) | Source::Stored { path: ref file_path, .. }
             if early.is_some() =>
@@ -542,6 +542,12 @@ fn source_of(path: PathBuf, store: Store) -> Source {
     } else {
         Source::File(path)
     }
+}
+
+/// The zip entry of the payload file at `path_in_data` (`records/pupils.jsonl`) in the bag
+/// `bag`.
+pub(crate) fn payload_entry(bag: &str, path_in_data: &str) -> String {
+    format!("{bag}/data/{path_in_data}")
 }
 
 /// (SHA-512 hex, SHA-256 hex, bytes read).

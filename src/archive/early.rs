@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::SystemTime;
 
-use crate::archive::bag::{Digests, Tap};
+use crate::archive::bag::{payload_entry, Digests, Tap};
 use crate::archive::zip_writer::{self, PreparedEntry, ZipOptions, IN_MEMORY_LIMIT};
 use crate::write::staged::{Watch, Watcher};
 
@@ -38,7 +38,8 @@ pub const CHUNK: usize = 64 << 10;
 /// Chunks a watched file may have on their way to its thread before its writer waits.
 pub const IN_FLIGHT: usize = 2;
 
-/// Files watched at once; a file created while this many are open is not watched.
+/// Files prepared at once; a file that grows past [`SMALL`] while this many are being
+/// prepared is left to the bag.
 pub const MAX_WATCHED: usize = 64;
 
 /// A file is only prepared early once it is larger than this: the bag reads small files back
@@ -135,7 +136,7 @@ impl Watcher for EarlyEntries {
             relative.components().map(|c| c.as_os_str().to_str()).collect::<Option<_>>()?;
         Some(Box::new(Streamed {
             path: path.to_path_buf(),
-            name: format!("{}/data/{}", self.bag, parts.join("/")),
+            name: payload_entry(&self.bag, &parts.join("/")),
             options: self.options.clone(),
             registry: Arc::clone(&self.registry),
             state: State::Gathering,

@@ -119,7 +119,6 @@ impl Staging {
                 let message = format!("{}: cannot create a staging folder", parent.display());
                 Error::archive(message, Some(e))
             })?;
-            private::register(folder.path());
             Ok::<_, Error>(folder)
         };
         let work = staging("zip")?;
@@ -180,12 +179,13 @@ impl Staging {
     /// it into place.
     pub fn seal(mut self, kind: &str) -> Result<BagSummary> {
         let options = &self.options;
-        let mut bag = BagBuilder::new(&bag_name(options))?;
+        let name = bag_name(options);
+        let mut bag = BagBuilder::new(&name)?;
         if let Some(org) = &options.source_organization {
             bag.info("Source-Organization", org)?;
         }
         bag.info("Bagging-Date", &options.modified.date().format("%Y-%m-%d").to_string())?;
-        bag.info("External-Identifier", &bag_name(options))?;
+        bag.info("External-Identifier", &name)?;
         bag.info("Archive-Kind", kind)?;
         bag.info("Bag-Software-Agent", &format!("teczka {}", env!("CARGO_PKG_VERSION")))?;
         for (relative, path) in files_under(self.data())? {

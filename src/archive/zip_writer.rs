@@ -328,22 +328,12 @@ const BLOCK: usize = 64 << 10;
 /// keep an entry's bytes a function of its content alone, whether it was prepared from the
 /// file or from the chunks it was written in (see [`crate::archive::early`]).
 fn copy_in_blocks(input: &mut dyn Read, out: &mut impl Write) -> io::Result<u64> {
-    let mut block = vec![0u8; BLOCK];
+    let mut block = Vec::with_capacity(BLOCK);
     let mut total = 0u64;
     loop {
-        let mut filled = 0;
-        while filled < BLOCK {
-            match input.read(block.get_mut(filled..).unwrap_or_default()) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        if filled == 0 {
-            return Ok(total);
-        }
-        out.write_all(block.get(..filled).unwrap_or_default())?;
+        block.clear();
+        let filled = input.take(BLOCK as u64).read_to_end(&mut block)?;
+        out.write_all(&block)?;
         total += filled as u64;
         if filled < BLOCK {
             return Ok(total);

@@ -339,14 +339,12 @@ impl OneRosterWriter {
     fn count_unwritten(&self, pupil: &Leaves, held: Columns) {
         let mut counts = BTreeMap::new();
         for leaf in &pupil.leaves {
-            // The field's path without list marks: `guardians.address.town`.
-            let path = leaf.spec.path.replace("[]", "");
             let text = match &leaf.value {
                 leaves::Held::Text(text) => text.as_str(),
                 leaves::Held::Bool(_) | leaves::Held::Number(_) => "",
             };
-            if !is_written(&path, text, held) {
-                *counts.entry(count_key(&path)).or_insert(0) += 1;
+            if !is_written(&leaf.spec.path, text, held) {
+                *counts.entry(count_key(&leaf.spec.path)).or_insert(0) += 1;
             }
         }
         if counts.is_empty() {
@@ -484,8 +482,8 @@ struct Columns {
     class: bool,
 }
 
-/// Whether the value at `path` (a field's path without list marks) has a column; `text` is
-/// the value when it is text, else empty.
+/// Whether a value of the catalogue field `path` has a column; `text` is the value when it is
+/// text, else empty.
 fn is_written(path: &str, text: &str, held: Columns) -> bool {
     let ids = held.ids;
     match path {
@@ -497,15 +495,18 @@ fn is_written(path: &str, text: &str, held: Columns) -> bool {
         "pesel" | "birth_number" | "foreign_document" | "education_id" => ids && id_safe(text),
         "enrolment.school_name" | "enrolment.school_id" | "enrolment.class_level" => true,
         "enrolment.class_symbol" => true,
-        "guardians.id" | "guardians.first_name" | "guardians.surname" => true,
-        "guardians.phone" | "guardians.email" => true,
+        "guardians[].id" | "guardians[].first_name" | "guardians[].surname" => true,
+        "guardians[].phone" | "guardians[].email" => true,
         _ => false,
     }
 }
 
-/// The key a value with no column is counted under: a guardian's address as one, the
-/// enrolment and guardians field by field, other lists and groups whole.
+/// The key a value of the catalogue field `path` with no column is counted under, without list
+/// marks: a guardian's address as one, the enrolment and guardians field by field, other
+/// lists and groups whole.
 fn count_key(path: &str) -> String {
+    let path = path.replace("[]", "");
+    let path = path.as_str();
     match path.split_once('.') {
         Some(("guardians", rest)) if rest.starts_with("address.") => "guardians.address".into(),
         Some(("enrolment" | "guardians", _)) => path.to_string(),

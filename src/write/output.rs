@@ -4,9 +4,10 @@
 //! into place only when complete; a rename within one folder is atomic, so a crash never
 //! leaves half a file under the final name.
 //!
-//! Temporary paths are named `.teczka-<pid>-…` and registered while they exist: the binary's
-//! signal handler removes them ([`remove_registered`]) before `SIGINT`, `SIGTERM` or `SIGHUP`
-//! end the run, as a normal exit or an error does through their destructors. `kill -9`
+//! Temporary paths are named `.teczka-<pid>-…`, and the folder each is made in is registered
+//! before it is created ([`register_folder`]): the binary's signal handler removes this
+//! process's entries there ([`remove_registered`]) before `SIGINT`, `SIGTERM` or `SIGHUP` end
+//! the run, as a normal exit or an error does through their destructors. `kill -9`
 //! cannot be caught: what it leaves is private (`0700`/`0600`), and the next output created in
 //! the same folder removes such leftovers of processes that no longer exist
 //! ([`remove_leftovers`]).
@@ -235,7 +236,6 @@ impl AtomicFile {
         register_folder(parent);
         // 0600 whatever the umask (the rename keeps the mode).
         let temp = private::temp_file_in(parent, &temp_prefix(), ".partial")?;
-        register(temp.path());
         Ok(AtomicFile { temp, path: path.to_path_buf() })
     }
 
@@ -247,9 +247,7 @@ impl AtomicFile {
     /// Flush to disk and move the file under its final name.
     pub fn commit(self) -> Result<()> {
         self.temp.as_file().sync_all().map_err(|e| Error::io(&self.path, e))?;
-        let temp_path = self.temp.path().to_path_buf();
         self.temp.persist(&self.path).map_err(|e| Error::io(&self.path, e.error))?;
-        forget(&temp_path);
         Ok(())
     }
 }
@@ -282,7 +280,6 @@ impl AtomicDir {
         remove_leftovers(parent);
         register_folder(parent);
         let temp = private::temp_dir_in(parent, &temp_prefix())?;
-        register(temp.path());
         Ok(AtomicDir { temp, path: path.to_path_buf() })
     }
 
@@ -298,7 +295,6 @@ impl AtomicDir {
         }
         let temp = self.temp.keep();
         std::fs::rename(&temp, &self.path).map_err(|e| Error::io(&self.path, e))?;
-        forget(&temp);
         Ok(())
     }
 }
@@ -370,9 +366,6 @@ impl Write for &mut OutFile {
     }
 }
 
-/// Temporary paths to remove if a signal ends the run.
-static REGISTERED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-
 /// Folders this process makes temporary entries in: a signal removes every entry in them named
 /// with [`temp_prefix`], including one created a moment before it could be registered.
 static FOLDERS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
@@ -383,8 +376,8 @@ pub fn temp_prefix() -> String {
 }
 
 /// Remember that this process makes temporary entries (named with [`temp_prefix`]) in
-/// `folder`. Call it *before* creating one: a signal arriving between the creation and
-/// [`register`] then still finds the entry.
+/// `folder`, for [`remove_registered`]. Call it *before* creating one, so a signal at any
+/// moment finds the entry; once renamed to its final name it is no longer one of them.
 pub fn register_folder(folder: &Path) {
     if let Ok(mut folders) = FOLDERS.lock() {
         if !folders.iter().any(|f| f == folder) {
@@ -393,30 +386,9 @@ pub fn register_folder(folder: &Path) {
     }
 }
 
-/// Remember `path` for removal if a signal ends the run; [`forget`] it once it is committed
-/// or removed.
-pub fn register(path: &Path) {
-    if let Ok(mut paths) = REGISTERED.lock() {
-        paths.push(path.to_path_buf());
-    }
-}
-
-/// Stop tracking `path`.
-pub fn forget(path: &Path) {
-    if let Ok(mut paths) = REGISTERED.lock() {
-        paths.retain(|p| p != path);
-    }
-}
-
-/// Remove every registered temporary path: what a signal handler calls before it exits.
+/// Remove this process's temporary entries in every registered folder: what a signal handler
+/// calls before it exits.
 pub fn remove_registered() {
-    let paths = match REGISTERED.lock() {
-        Ok(paths) => paths.clone(),
-        Err(poisoned) => poisoned.into_inner().clone(),
-    };
-    for path in paths {
-        remove_path(&path);
-    }
     let folders = match FOLDERS.lock() {
         Ok(folders) => folders.clone(),
         Err(poisoned) => poisoned.into_inner().clone(),
@@ -458,11 +430,7 @@ pub fn remove_leftovers(folder: &Path) {
         if !owned_by_us(&meta) {
             continue;
         }
-        let _ = if meta.is_dir() {
-            std::fs::remove_dir_all(&path)
-        } else {
-            std::fs::remove_file(&path)
-        };
+        remove_path(&path);
     }
 }
 
