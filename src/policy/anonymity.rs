@@ -415,7 +415,8 @@ pub fn anonymise(h: &Histogram, ladders: &[Ladder], s: &Settings) -> Result<Solu
         return Err(search.impossible(s));
     };
     let levels = lattice.levels_of(node);
-    Ok(prepared.solution(&levels, &eval, search.evaluated, lattice.size as u64, ladders))
+    let classes = search.classes(&levels);
+    Ok(prepared.solution(&levels, &classes, &eval, search.evaluated, lattice.size as u64, ladders))
 }
 
 /// The result of evaluating one lattice node.
@@ -447,8 +448,12 @@ struct Prepared {
     /// Bit offset and mask of each quasi-identifier in a packed class key.
     shifts: Vec<u32>,
     masks: Vec<u128>,
-    /// Distinct level-0 quasi-identifier tuples, flat (`quasi` ids each).
-    tuples: Vec<u32>,
+    /// `lift[d][from][to]` (`to > from`): generalised id at level `from` → its id at level
+    /// `to`, for grouping a node's classes from those of a finer node.
+    lift: Vec<Vec<Vec<Vec<u32>>>>,
+    /// Distinct level-0 quasi-identifier tuples, by quasi-identifier (`columns[d][tuple]`):
+    /// a node's keys are built a column at a time, each through one small table.
+    columns: Vec<Vec<u32>>,
     counts: Vec<u64>,
     /// For each tuple and sensitive attribute, up to `l` distinct values (flat, `l` slots each,
     /// `u32::MAX` = empty slot).
@@ -566,11 +571,11 @@ impl LadderTables {
     }
 }
 
-/// The combinations folded into distinct quasi-identifier tuples (flat), their counts, and up
-/// to `l` distinct values of each of the first `sensitive` attributes per tuple.
-fn fold_tuples(h: &Histogram, sensitive: usize, l: usize) -> (Vec<u32>, Vec<u64>, Vec<u32>) {
+/// The combinations folded into distinct quasi-identifier tuples (by column), their counts,
+/// and the `l` smallest distinct values of each of the first `sensitive` attributes per tuple.
+fn fold_tuples(h: &Histogram, sensitive: usize, l: usize) -> (Vec<Vec<u32>>, Vec<u64>, Vec<u32>) {
     let mut index: HashMap<&[u32], usize, RandomState> = HashMap::default();
-    let mut tuples = Vec::new();
+    let mut columns = vec![Vec::new(); h.quasi];
     let mut counts = Vec::new();
     let mut diverse = Vec::new();
     // Iterate in a fixed order so that ids, and so results, never depend on hashing.
@@ -579,7 +584,9 @@ fn fold_tuples(h: &Histogram, sensitive: usize, l: usize) -> (Vec<u32>, Vec<u64>
     for (key, n) in combos {
         let (qi, sa) = key.split_at(h.quasi);
         let t = *index.entry(qi).or_insert_with(|| {
-            tuples.extend_from_slice(qi);
+            for (column, &id) in columns.iter_mut().zip(qi) {
+                column.push(id);
+            }
             counts.push(0);
             diverse.resize(diverse.len() + sensitive * l, u32::MAX);
             counts.len() - 1
@@ -587,10 +594,10 @@ fn fold_tuples(h: &Histogram, sensitive: usize, l: usize) -> (Vec<u32>, Vec<u64>
         counts[t] += n;
         for (j, &v) in sa.iter().enumerate().take(sensitive) {
             let start = (t * sensitive + j) * l;
-            insert_capped(&mut diverse[start..start + l], v);
+            insert_smallest(&mut diverse[start..start + l], v);
         }
     }
-    (tuples, counts, diverse)
+    (columns, counts, diverse)
 }
 
 impl Prepared {
@@ -630,7 +637,8 @@ impl Prepared {
             ));
         }
         let sensitive = if l > 0 { h.sensitive } else { 0 };
-        let (tuples, counts, diverse) = fold_tuples(h, sensitive, l);
+        let (columns, counts, diverse) = fold_tuples(h, sensitive, l);
+        let lift = gen.iter().map(|levels| lift_tables(levels)).collect();
         Ok(Prepared {
             records,
             k: s.k,
@@ -643,7 +651,8 @@ impl Prepared {
             avg_loss,
             shifts,
             masks,
-            tuples,
+            lift,
+            columns,
             counts,
             diverse,
             base_values: h.columns[..quasi].iter().map(|c| c.values.clone()).collect(),
@@ -663,42 +672,110 @@ impl Prepared {
         levels.iter().zip(&self.avg_loss).map(|(&lv, avg)| avg[lv]).sum::<f64>() / n as f64
     }
 
-    /// Group the distinct tuples into classes at `levels`; the classes' packed keys, record
-    /// counts and (when l-diversity is on) capped distinct-value sets, in the order of each
-    /// class's first tuple.
+    /// Group the distinct tuples into classes at `levels`, directly or from the classes of a
+    /// finer node (`from`): the classes' packed keys, record counts and (when l-diversity is
+    /// on) smallest distinct values, in the order of each class's first tuple. Both ways give
+    /// the same classes, since every class of a node is a union of classes of any finer node.
     ///
-    /// Over many tuples the two halves of the key space are grouped on two threads and merged
+    /// Over many rows the two halves of the key space are grouped on two threads and merged
     /// back into that order, so the result is the same as one pass's: the search evaluates
     /// generalisations one after another, and this grouping is most of each evaluation.
-    fn classes(&self, levels: &[usize]) -> Classes {
-        if self.counts.len() < PARALLEL_TUPLES {
-            return self.classes_where(levels, |_| true).0;
+    fn classes(&self, levels: &[usize], from: Source<'_>) -> Classes {
+        let keys = self.keys(levels, from);
+        if keys.len() < PARALLEL_TUPLES {
+            return self.classes_where(&keys, from, |_| true);
         }
         let half = |key: u128| (fold_key(key) >> 63) == 1;
         let (low, high) = rayon::join(
-            || self.classes_where(levels, |key| !half(key)),
-            || self.classes_where(levels, half),
+            || self.classes_where(&keys, from, |key| !half(key)),
+            || self.classes_where(&keys, from, half),
         );
         merge_in_first_order(low, high, self.sensitive * self.l)
     }
 
-    /// The classes of the tuples whose key `keep` takes, with each class's first tuple.
-    fn classes_where(&self, levels: &[usize], keep: impl Fn(u128) -> bool) -> (Classes, Vec<u32>) {
-        let n = self.quasi();
-        let tables: Vec<&[u32]> = self.gen.iter().zip(levels).map(|(g, &lv)| &g[lv][..]).collect();
-        let width = self.sensitive * self.l;
-        let mut index: HashMap<u128, u32, RandomState> = HashMap::with_capacity_and_hasher(
-            self.counts.len().min(1 << 16),
-            RandomState::default(),
-        );
-        let mut c = Classes::default();
-        let mut first = Vec::new();
-        for (t, &count) in self.counts.iter().enumerate() {
-            let tuple = &self.tuples[t * n..t * n + n];
-            let mut key = 0u128;
-            for ((table, &id), &shift) in tables.iter().zip(tuple).zip(&self.shifts) {
-                key |= u128::from(table[id as usize]) << shift;
+    /// The class key at `levels` of every row of `from`, on every core.
+    fn keys(&self, levels: &[usize], from: Source<'_>) -> Vec<u128> {
+        let rows = match from {
+            Source::Tuples => self.counts.len(),
+            Source::Finer(finer) => finer.classes.counts.len(),
+        };
+        let mut keys = vec![0u128; rows];
+        keys.par_chunks_mut(KEYS_PER_TASK).enumerate().for_each(|(task, out)| {
+            let start = task * KEYS_PER_TASK;
+            match from {
+                Source::Tuples => self.tuple_keys(levels, start, out),
+                Source::Finer(finer) => self.lifted_keys(levels, finer, start, out),
             }
+        });
+        keys
+    }
+
+    /// The keys at `levels` of the tuples from `start` on, a quasi-identifier at a time.
+    fn tuple_keys(&self, levels: &[usize], start: usize, out: &mut [u128]) {
+        for ((column, gen), (&level, &shift)) in
+            self.columns.iter().zip(&self.gen).zip(levels.iter().zip(&self.shifts))
+        {
+            let table = &gen[level][..];
+            for (key, &id) in out.iter_mut().zip(&column[start..]) {
+                *key |= u128::from(table[id as usize]) << shift;
+            }
+        }
+    }
+
+    /// The keys at `levels` of the classes of `finer` from `start` on: each of its keys with
+    /// the ids of the quasi-identifiers generalised further lifted to their level.
+    fn lifted_keys(&self, levels: &[usize], finer: &Grouping, start: usize, out: &mut [u128]) {
+        let mut same = 0u128;
+        let mut lifted = Vec::new();
+        for (d, (&level, &was)) in levels.iter().zip(&finer.levels).enumerate() {
+            if level == was {
+                same |= self.masks[d] << self.shifts[d];
+            } else {
+                lifted.push((&self.lift[d][was][level][..], self.shifts[d], self.masks[d]));
+            }
+        }
+        for (key, &finer_key) in out.iter_mut().zip(&finer.classes.keys[start..]) {
+            *key = finer_key & same;
+            for &(table, shift, mask) in &lifted {
+                let id = ((finer_key >> shift) & mask) as usize;
+                *key |= u128::from(table[id]) << shift;
+            }
+        }
+    }
+
+    /// The classes of the rows of `from` whose key (in `keys`) `keep` takes.
+    fn classes_where(
+        &self,
+        keys: &[u128],
+        from: Source<'_>,
+        keep: impl Fn(u128) -> bool,
+    ) -> Classes {
+        match from {
+            Source::Tuples => self.group(keys, &self.counts, &self.diverse, None, keep),
+            Source::Finer(finer) => {
+                let c = &finer.classes;
+                self.group(keys, &c.counts, &c.diverse, Some(&c.first), keep)
+            }
+        }
+    }
+
+    /// Group rows (tuples, or a finer node's classes) by their keys, in row order; `first` is
+    /// each row's first tuple (a tuple is its own).
+    fn group(
+        &self,
+        keys: &[u128],
+        counts: &[u64],
+        diverse: &[u32],
+        first: Option<&[u32]>,
+        keep: impl Fn(u128) -> bool,
+    ) -> Classes {
+        let width = self.sensitive * self.l;
+        // Small to start with: most nodes have far fewer classes than rows, and a large table
+        // would be fresh pages to fault in at every evaluation.
+        let mut index: HashMap<u128, u32, RandomState> =
+            HashMap::with_capacity_and_hasher(counts.len().min(1 << 12), RandomState::default());
+        let mut c = Classes::default();
+        for (row, (&key, &count)) in keys.iter().zip(counts).enumerate() {
             if !keep(key) {
                 continue;
             }
@@ -708,23 +785,22 @@ impl Prepared {
                 c.keys.push(key);
                 c.counts.push(0);
                 c.diverse.resize(c.diverse.len() + width, u32::MAX);
-                first.push(t as u32);
+                c.first.push(first.map_or(row as u32, |f| f[row]));
             }
             c.counts[class] += count;
             if width > 0 {
-                let from = &self.diverse[t * width..t * width + width];
+                let from = &diverse[row * width..row * width + width];
                 let into = &mut c.diverse[class * width..class * width + width];
                 for (src, dst) in from.chunks_exact(self.l).zip(into.chunks_exact_mut(self.l)) {
-                    if dst[self.l - 1] != u32::MAX {
-                        continue; // already l distinct values
-                    }
                     for &v in src.iter().take_while(|&&v| v != u32::MAX) {
-                        insert_capped(dst, v);
+                        if !insert_smallest(dst, v) {
+                            break; // the rest of `src` is larger still
+                        }
                     }
                 }
             }
         }
-        (c, first)
+        c
     }
 
     /// Whether a class of `classes` is released (large and diverse enough).
@@ -737,15 +813,15 @@ impl Prepared {
                     .all(|set| set[self.l - 1] != u32::MAX))
     }
 
-    fn evaluate(&self, levels: &[usize]) -> Eval {
-        let classes = self.classes(levels);
+    /// How the node at `levels`, whose classes are `classes`, does.
+    fn evaluate(&self, levels: &[usize], classes: &Classes) -> Eval {
         let n = self.quasi();
         let losses: Vec<&[f64]> =
             self.group_loss.iter().zip(levels).map(|(g, &lv)| &g[lv][..]).collect();
         let mut eval = Eval::default();
         let mut cell_loss = 0.0;
         for (class, (&count, &key)) in classes.counts.iter().zip(&classes.keys).enumerate() {
-            if self.released(&classes, class) {
+            if self.released(classes, class) {
                 eval.classes += 1;
                 eval.smallest = if eval.classes == 1 { count } else { eval.smallest.min(count) };
                 let mut loss = 0.0;
@@ -770,14 +846,14 @@ impl Prepared {
     fn solution(
         &self,
         levels: &[usize],
+        classes: &Classes,
         eval: &Eval,
         nodes_evaluated: u64,
         lattice_size: u64,
         ladders: &[Ladder],
     ) -> Solution {
-        let classes = self.classes(levels);
         let suppressed_classes = (0..classes.counts.len())
-            .filter(|&c| !self.released(&classes, c))
+            .filter(|&c| !self.released(classes, c))
             .map(|c| classes.keys[c])
             .collect();
         let release = (0..self.quasi())
@@ -806,17 +882,67 @@ impl Prepared {
     }
 }
 
-/// The classes of one node: packed keys, record counts, capped distinct-value sets.
+/// The classes of one node: packed keys, record counts, the `l` smallest distinct values of
+/// each sensitive attribute (ascending, `u32::MAX` for an empty slot), and each class's first
+/// tuple; in the order of that tuple.
 #[derive(Debug, Default, PartialEq)]
 struct Classes {
     keys: Vec<u128>,
     counts: Vec<u64>,
     diverse: Vec<u32>,
+    first: Vec<u32>,
+}
+
+impl Classes {
+    /// Bytes held, for the budget of kept groupings.
+    fn bytes(&self) -> usize {
+        self.keys.len() * 16 + self.counts.len() * 8 + self.diverse.len() * 4 + self.first.len() * 4
+    }
+}
+
+/// What a node's classes are grouped from.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    /// The distinct level-0 tuples.
+    Tuples,
+    /// The classes of a node at least as fine in every quasi-identifier.
+    Finer(&'a Grouping),
+}
+
+/// The classes of an evaluated node, kept to group coarser nodes from.
+struct Grouping {
+    levels: Vec<usize>,
+    classes: Classes,
+}
+
+/// `[from][to]` → the id at level `to` of each id at level `from` (`to > from`; empty
+/// otherwise), from a ladder's level tables. A hierarchy (checked) maps each group to one.
+fn lift_tables(gen: &[Vec<u32>]) -> Vec<Vec<Vec<u32>>> {
+    (0..gen.len())
+        .map(|from| {
+            (0..gen.len())
+                .map(|to| {
+                    if to <= from {
+                        return Vec::new();
+                    }
+                    let ids = gen[from].iter().map(|&g| g as usize + 1).max().unwrap_or(0);
+                    let mut table = vec![0u32; ids];
+                    for (&lower, &upper) in gen[from].iter().zip(&gen[to]) {
+                        table[lower as usize] = upper;
+                    }
+                    table
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Distinct tuples from which a grouping runs on two threads: below it, a thread costs more
 /// than it saves.
 const PARALLEL_TUPLES: usize = 1 << 15;
+
+/// Keys built per parallel task.
+const KEYS_PER_TASK: usize = 1 << 14;
 
 /// A class key folded to 64 well-mixed bits, to split the key space in two (fixed, so the
 /// split is the same on every run).
@@ -826,20 +952,21 @@ fn fold_key(key: u128) -> u64 {
 
 /// Two groupings of disjoint key sets as one, each class where the one-pass grouping puts it:
 /// in the order of its first tuple (both inputs are already in that order).
-fn merge_in_first_order(a: (Classes, Vec<u32>), b: (Classes, Vec<u32>), width: usize) -> Classes {
-    let ((a, a_first), (b, b_first)) = (a, b);
+fn merge_in_first_order(a: Classes, b: Classes, width: usize) -> Classes {
     let total = a.keys.len() + b.keys.len();
     let mut out = Classes {
         keys: Vec::with_capacity(total),
         counts: Vec::with_capacity(total),
         diverse: Vec::with_capacity(a.diverse.len() + b.diverse.len()),
+        first: Vec::with_capacity(total),
     };
     let (mut i, mut j) = (0, 0);
     while i < a.keys.len() || j < b.keys.len() {
-        let take_a = j == b.keys.len() || (i < a.keys.len() && a_first[i] < b_first[j]);
+        let take_a = j == b.keys.len() || (i < a.keys.len() && a.first[i] < b.first[j]);
         let (from, at) = if take_a { (&a, i) } else { (&b, j) };
         out.keys.push(from.keys[at]);
         out.counts.push(from.counts[at]);
+        out.first.push(from.first[at]);
         out.diverse.extend_from_slice(&from.diverse[at * width..at * width + width]);
         if take_a {
             i += 1;
@@ -850,17 +977,17 @@ fn merge_in_first_order(a: (Classes, Vec<u32>), b: (Classes, Vec<u32>), width: u
     out
 }
 
-/// Put `v` into the first free slot of `set` unless it is there already or `set` is full.
-fn insert_capped(set: &mut [u32], v: u32) {
-    for slot in set {
-        if *slot == v {
-            return;
-        }
-        if *slot == u32::MAX {
-            *slot = v;
-            return;
-        }
+/// Keep in `set` (ascending, `u32::MAX` for a free slot) the smallest distinct values seen,
+/// `v` among them: the same set whatever order the values come in, so classes grouped from
+/// tuples or from a finer node's classes are equal. Whether `set` could take `v` (false when
+/// it is full of smaller values).
+fn insert_smallest(set: &mut [u32], v: u32) -> bool {
+    let Some(at) = set.iter().position(|&slot| slot >= v) else { return false };
+    if set[at] != v {
+        set.copy_within(at..set.len() - 1, at + 1);
+        set[at] = v;
     }
+    true
 }
 
 /// Refuse a ladder whose level `level` splits a group of level `level - 1`.
@@ -956,7 +1083,12 @@ struct Search<'a> {
     evals: HashMap<usize, Eval>,
     evaluated: u64,
     least_suppressed: Option<u64>,
+    /// Classes of evaluated nodes, to group coarser ones from (within [`GROUPINGS_BYTES`]).
+    groupings: Vec<Grouping>,
 }
+
+/// Memory for the classes of evaluated nodes kept to group coarser nodes from.
+const GROUPINGS_BYTES: usize = 64 << 20;
 
 impl<'a> Search<'a> {
     fn new(prepared: &'a Prepared, lattice: &'a Lattice) -> Search<'a> {
@@ -967,6 +1099,37 @@ impl<'a> Search<'a> {
             evals: HashMap::new(),
             evaluated: 0,
             least_suppressed: None,
+            groupings: Vec::new(),
+        }
+    }
+
+    /// The cheapest way to group the node at `levels`: the kept node with the fewest classes
+    /// among those at least as fine in every quasi-identifier, or the tuples.
+    fn source(&self, levels: &[usize]) -> Source<'_> {
+        self.groupings
+            .iter()
+            .filter(|g| g.levels.iter().zip(levels).all(|(was, lv)| was <= lv))
+            .min_by_key(|g| g.classes.counts.len())
+            .map_or(Source::Tuples, Source::Finer)
+    }
+
+    /// The classes of the node at `levels`.
+    fn classes(&self, levels: &[usize]) -> Classes {
+        self.prepared.classes(levels, self.source(levels))
+    }
+
+    /// Keep `classes` to group coarser nodes from, if they are few enough to save work;
+    /// within the budget, the groupings with the most classes go first.
+    fn keep(&mut self, levels: Vec<usize>, classes: Classes) {
+        if classes.counts.len() * 2 > self.prepared.counts.len() {
+            return;
+        }
+        self.groupings.push(Grouping { levels, classes });
+        self.groupings.sort_by_key(|g| g.classes.counts.len());
+        let mut total: usize = self.groupings.iter().map(|g| g.classes.bytes()).sum();
+        while total > GROUPINGS_BYTES {
+            let Some(largest) = self.groupings.pop() else { break };
+            total -= largest.classes.bytes();
         }
     }
 
@@ -986,8 +1149,11 @@ impl<'a> Search<'a> {
         if let Some(&eval) = self.evals.get(&node) {
             return eval;
         }
-        let eval = self.prepared.evaluate(&self.lattice.levels_of(node));
+        let levels = self.lattice.levels_of(node);
+        let classes = self.classes(&levels);
+        let eval = self.prepared.evaluate(&levels, &classes);
         self.record(node, eval);
+        self.keep(levels, classes);
         eval
     }
 
@@ -1074,10 +1240,17 @@ impl<'a> Search<'a> {
                 .map(|c| c.2)
                 .filter(|n| !self.evals.contains_key(n))
                 .collect();
-            let fresh: Vec<(usize, Eval)> =
-                todo.par_iter().map(|&n| (n, prepared.evaluate(&lattice.levels_of(n)))).collect();
-            for (n, eval) in fresh {
+            let fresh: Vec<(usize, Eval, Vec<usize>, Classes)> = todo
+                .par_iter()
+                .map(|&n| {
+                    let levels = lattice.levels_of(n);
+                    let classes = self.classes(&levels);
+                    (n, prepared.evaluate(&levels, &classes), levels, classes)
+                })
+                .collect();
+            for (n, eval, levels, classes) in fresh {
                 self.record(n, eval);
+                self.keep(levels, classes);
             }
             for &(_, height, n) in &candidates[i..end] {
                 let Some(&eval) = self.evals.get(&n) else { continue };
@@ -1192,13 +1365,15 @@ mod tests {
         Some(v.iter().map(|s| s.to_string()).collect())
     }
 
-    #[test]
-    fn grouping_on_two_threads_gives_the_one_pass_classes_in_the_same_order() {
-        // Two quasi-identifiers of 300 and 200 values, level 1 merging them in tens; one
-        // sensitive attribute with l = 2; enough tuples for the two-thread grouping.
-        let (a, b) = (300u32, 200u32);
-        let level = |size: u32, step: u32| -> Vec<Vec<u32>> {
-            vec![(0..size).collect(), (0..size).map(|v| v / step).collect()]
+    /// Tuples over two quasi-identifiers of `a` and `b` values, with levels 1 and 2 merging
+    /// them in tens and in hundreds, one sensitive attribute with l = 2.
+    fn random_prepared(a: u32, b: u32, tuples_n: usize) -> Prepared {
+        let levels = |size: u32| -> Vec<Vec<u32>> {
+            vec![
+                (0..size).collect(),
+                (0..size).map(|v| v / 10).collect(),
+                (0..size).map(|v| v / 100).collect(),
+            ]
         };
         let mut rng = 0x2545_f491_4f6c_dd1du64;
         let mut next = move |bound: u32| {
@@ -1207,34 +1382,85 @@ mod tests {
             rng ^= rng << 17;
             (rng % u64::from(bound)) as u32
         };
-        let tuples_n = PARALLEL_TUPLES + 5_000;
-        let tuples: Vec<u32> = (0..tuples_n).flat_map(|_| [next(a), next(b)]).collect();
+        let columns: Vec<Vec<u32>> = {
+            let pairs: Vec<[u32; 2]> = (0..tuples_n).map(|_| [next(a), next(b)]).collect();
+            vec![pairs.iter().map(|p| p[0]).collect(), pairs.iter().map(|p| p[1]).collect()]
+        };
         let counts: Vec<u64> = (0..tuples_n).map(|_| u64::from(next(4)) + 1).collect();
-        let diverse: Vec<u32> =
-            (0..tuples_n).flat_map(|_| [next(5), [u32::MAX, next(5)][next(2) as usize]]).collect();
-        let prepared = Prepared {
+        let diverse: Vec<u32> = (0..tuples_n)
+            .flat_map(|_| {
+                let (x, y) = (next(5), next(5));
+                match next(3) {
+                    0 => [x, u32::MAX],
+                    _ if x == y => [x, u32::MAX],
+                    _ => [x.min(y), x.max(y)],
+                }
+            })
+            .collect();
+        let gen = vec![levels(a), levels(b)];
+        Prepared {
             records: counts.iter().sum(),
             k: 2,
             l: 2,
             sensitive: 1,
             allowed: 0,
-            gen: vec![level(a, 10), level(b, 10)],
+            lift: gen.iter().map(|g| lift_tables(g)).collect(),
+            gen,
             gen_values: Vec::new(),
             group_loss: Vec::new(),
             avg_loss: Vec::new(),
             shifts: vec![0, 32],
-            masks: Vec::new(),
-            tuples,
+            masks: vec![(1 << 9) - 1, (1 << 8) - 1],
+            columns,
             counts,
             diverse,
             base_values: Vec::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn grouping_on_two_threads_gives_the_one_pass_classes_in_the_same_order() {
+        let prepared = random_prepared(300, 200, PARALLEL_TUPLES + 5_000);
         for levels in [[0, 0], [1, 0], [1, 1]] {
-            let one_pass = prepared.classes_where(&levels, |_| true).0;
-            let two_threads = prepared.classes(&levels);
+            let keys = prepared.keys(&levels, Source::Tuples);
+            let one_pass = prepared.classes_where(&keys, Source::Tuples, |_| true);
+            let two_threads = prepared.classes(&levels, Source::Tuples);
             assert!(one_pass.keys.len() > 1, "{levels:?}");
             assert_eq!(two_threads, one_pass, "{levels:?}");
         }
+    }
+
+    #[test]
+    fn grouping_from_a_finer_node_gives_the_classes_grouping_the_tuples_gives() {
+        let prepared = random_prepared(300, 200, 50_000);
+        let nodes = [[0, 0], [1, 0], [0, 1], [1, 1], [2, 0], [1, 2], [2, 2]];
+        for finer in nodes {
+            let grouping = Grouping {
+                levels: finer.to_vec(),
+                classes: prepared.classes(&finer, Source::Tuples),
+            };
+            for coarser in nodes.iter().filter(|n| n.iter().zip(&finer).all(|(c, f)| c >= f)) {
+                let direct = prepared.classes(coarser, Source::Tuples);
+                let rolled = prepared.classes(coarser, Source::Finer(&grouping));
+                assert!(direct.keys.len() > 1, "{coarser:?}");
+                assert_eq!(rolled, direct, "{finer:?} → {coarser:?}");
+                let full =
+                    (0..direct.counts.len()).filter(|&c| direct.diverse[2 * c + 1] != u32::MAX);
+                assert!(full.count() > 0, "some classes reach l = 2 at {coarser:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_diverse_set_keeps_the_smallest_values_whatever_their_order() {
+        let mut set = [u32::MAX; 3];
+        for v in [7, 3, 9, 3, 1, 8] {
+            insert_smallest(&mut set, v);
+        }
+        assert_eq!(set, [1, 3, 7]);
+        assert!(!insert_smallest(&mut set, 8), "full of smaller values");
+        assert!(insert_smallest(&mut set, 3), "already there");
+        assert_eq!(set, [1, 3, 7]);
     }
 
     #[test]

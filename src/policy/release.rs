@@ -134,11 +134,7 @@ impl Policy {
         let derived = self.derived(pupil);
         let record = ReleasedPupil::of(&derived)?;
         let quasi = match self.anonymity() {
-            Some(anonymity) => anonymity
-                .quasi
-                .iter()
-                .map(|(path, ladder)| slots(&record, path, ladder))
-                .collect::<Result<_>>()?,
+            Some(anonymity) => quasi_slots(&record, &self.quasi_of, &anonymity.quasi)?,
             None => Vec::new(),
         };
         let walk = Walk {
@@ -316,17 +312,22 @@ pub fn mask(text: &str, start: usize, end: usize) -> String {
         .collect()
 }
 
-/// The ladder input of every present slot of `path` in the record, in record order — the
-/// order [`set_slots`] visits them in.
-fn slots(record: &ReleasedPupil, path: &str, ladder: &Ladder) -> Result<Vec<String>> {
-    let mut out = Vec::new();
+/// The ladder input of every present slot of each quasi-identifier in the record, in record
+/// order — the order [`set_slots`] visits them in — found in one pass over the record.
+/// `quasi_of` maps a catalogue index to its quasi-identifier (a path is listed once).
+fn quasi_slots(
+    record: &ReleasedPupil,
+    quasi_of: &[Option<usize>],
+    quasi: &[(String, Ladder)],
+) -> Result<Vec<Vec<String>>> {
+    let mut out = vec![Vec::new(); quasi.len()];
     record.each_leaf(|node, value, siblings| {
-        if let Node::Leaf { spec, .. } = node {
-            if spec.path == path {
-                let mut text = String::new();
-                value.push_text(&mut text);
-                out.push(ladder.original_text(&text, |n| siblings.text(n)));
-            }
+        let Node::Leaf { index, .. } = node else { return Ok(()) };
+        let Some(q) = quasi_of.get(*index).copied().flatten() else { return Ok(()) };
+        if let (Some(slots), Some((_, ladder))) = (out.get_mut(q), quasi.get(q)) {
+            let mut text = String::new();
+            value.push_text(&mut text);
+            slots.push(ladder.original_text(&text, |n| siblings.text(n)));
         }
         Ok(())
     })?;
