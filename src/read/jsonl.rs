@@ -1,16 +1,18 @@
 //! JSON Lines of the canonical model: one [`Pupil`] object per line.
 
-use super::{source_name, Prefilter, ReadOptions};
+use super::{source_name, Ahead, Prefilter, ReadOptions};
 use crate::error::{Error, Location, Result};
 use crate::model::record::{Part, Record, Rule, Severity};
 use crate::model::{fields, Entity, Pupil, ValueKind};
+use rayon::prelude::*;
 use serde_json::Value;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::sync::Arc;
 
-/// Streams records from a JSON Lines file, one line at a time.
+/// Streams records from a JSON Lines file in file order; lines are read a few hundred at a
+/// time and parsed on every core.
 ///
 /// A line that is not a pupil object is rejected on its own (lines are independent, like CSV
 /// rows); an over-long line stops the run, since it cannot be a record written by a sane tool.
@@ -38,7 +40,26 @@ pub struct JsonlReader<R> {
     max_list_items: usize,
     /// Lines it rules out are passed on unparsed ([`ReadOptions::prefilter`]).
     prefilter: Option<Prefilter>,
+    ahead: Ahead,
     done: bool,
+}
+
+/// Lines read ahead and parsed at once, on every core: enough to keep both busy, few enough
+/// that the lines held stay small.
+const LINES_AHEAD: usize = 256;
+/// Read-ahead also stops at this much text: a line may be up to `--max-record-bytes`.
+const BYTES_AHEAD: usize = 4 << 20;
+
+/// One line read, to be parsed: its text (with its line end) and where it starts.
+struct Line {
+    text: Vec<u8>,
+    location: Location,
+}
+
+/// What parsing a line needs besides the line.
+struct LineRules<'a> {
+    max_list_items: usize,
+    prefilter: Option<&'a Prefilter>,
 }
 
 impl JsonlReader<File> {
@@ -62,8 +83,50 @@ impl<R: Read> JsonlReader<R> {
             max_record_bytes: options.limits.max_record_bytes,
             max_list_items: options.limits.max_list_items,
             prefilter: options.prefilter.clone(),
+            ahead: Ahead::default(),
             done: false,
         }
+    }
+
+    /// Read the next lines (up to [`LINES_AHEAD`] or [`BYTES_AHEAD`]) and parse them in
+    /// parallel, keeping file order. Reading stays sequential: only the lines' own work is
+    /// spread. An error (unreadable file, over-long line, invalid UTF-8) ends the file after
+    /// the records before it.
+    fn read_ahead(&mut self) {
+        let mut lines = Vec::with_capacity(LINES_AHEAD);
+        let mut bytes = 0;
+        let mut stop = None;
+        while lines.len() < LINES_AHEAD && bytes < BYTES_AHEAD {
+            match self.next_line() {
+                Ok(true) => {
+                    let location = self.location();
+                    self.byte += self.buf.len() as u64;
+                    self.record += 1;
+                    bytes += self.buf.len();
+                    lines.push(Line { text: std::mem::take(&mut self.buf), location });
+                }
+                Ok(false) => break,
+                Err(e) => {
+                    stop = Some(e);
+                    break;
+                }
+            }
+        }
+        let rules =
+            LineRules { max_list_items: self.max_list_items, prefilter: self.prefilter.as_ref() };
+        let parsed: Vec<Result<Record>> =
+            lines.into_par_iter().map(|line| rules.parse(line)).collect();
+        let mut records = Vec::with_capacity(parsed.len());
+        for result in parsed {
+            match result {
+                Ok(record) => records.push(record),
+                Err(e) => {
+                    stop = Some(e);
+                    break;
+                }
+            }
+        }
+        self.ahead.fill(records, stop);
     }
 
     /// Read the next non-blank line into `self.buf`; `Ok(false)` at the end.
@@ -108,22 +171,34 @@ impl<R: Read> JsonlReader<R> {
             sheet: None,
         }
     }
+}
 
-    fn parse_current(&self) -> Result<Record> {
-        let location = self.location();
-        let text = std::str::from_utf8(&self.buf).map_err(|e| {
+impl LineRules<'_> {
+    /// The record of one line: parsed, or rejected with its reasons.
+    fn parse(&self, line: Line) -> Result<Record> {
+        let Line { text, location } = line;
+        let mut text = String::from_utf8(text).map_err(|e| {
+            let e = e.utf8_error();
             let mut at = location.clone();
             at.byte += e.valid_up_to() as u64;
             Error::from(crate::error::ErrorKind::Encoding { location: at, encoding: "UTF-8" })
         })?;
-        let text = text.trim_end_matches(['\n', '\r']);
-        let part = Part { entity: Entity::Pupil, location, original: text.to_string() };
+        text.truncate(text.trim_end_matches(['\n', '\r']).len());
+        // The part first (problems are placed by it), its text once the line is parsed.
+        let part = Part { entity: Entity::Pupil, location, original: String::new() };
         let mut record = Record { parts: vec![part], ..Record::default() };
+        self.fill(&text, &mut record);
+        record.parts[0].original = text;
+        Ok(record)
+    }
+
+    /// Parse `text` into `record`, or report why it cannot be.
+    fn fill(&self, text: &str, record: &mut Record) {
         // An escape (`\/`, `\u0040`) can spell any character differently: such lines are
         // always parsed.
-        if let Some(filter) = &self.prefilter {
+        if let Some(filter) = self.prefilter {
             if !text.contains('\\') && !filter.admits(text) {
-                return Ok(record);
+                return;
             }
         }
         // Count before building: a 16 MiB line of `{},` is five million guardians, each a
@@ -149,7 +224,7 @@ impl<R: Read> JsonlReader<R> {
                     over.column, self.max_list_items
                 ),
             );
-            return Ok(record);
+            return;
         }
         match serde_json::from_str::<Pupil>(text) {
             Ok(pupil) => record.pupil = pupil,
@@ -189,7 +264,6 @@ impl<R: Read> JsonlReader<R> {
                 ),
             },
         }
-        Ok(record)
     }
 }
 
@@ -212,6 +286,11 @@ const MAX_KEY: usize = 64;
 /// no allocation beyond the nesting stack (bounded by the line length). Strings are skipped
 /// with their escapes; the text need not be valid JSON (the parser judges that afterwards).
 fn oversized_container(json: &[u8], max: usize) -> Option<Oversized> {
+    // A container has more than `max` entries only after `max` commas: a line with fewer in
+    // all (every real pupil) needs no walk, and counting them is one vectorised scan.
+    if memchr::memchr_iter(b',', json).count() < max {
+        return None;
+    }
     struct Frame {
         object: bool,
         commas: usize,
@@ -392,15 +471,10 @@ impl<R: Read> Iterator for JsonlReader<R> {
         if self.done {
             return None;
         }
-        let step = self.next_line().and_then(|more| {
-            if !more {
-                return Ok(None);
-            }
-            let record = self.parse_current();
-            self.byte += self.buf.len() as u64;
-            self.record += 1;
-            record.map(Some)
-        });
+        if self.ahead.is_spent() {
+            self.read_ahead();
+        }
+        let step = self.ahead.next();
         super::fused(&mut self.done, step)
     }
 }
@@ -500,6 +574,31 @@ mod tests {
     }
 
     #[test]
+    fn lines_parsed_ahead_come_in_file_order_then_the_error_after_the_lines_before_it() {
+        let mut data = Vec::new();
+        let mut starts = Vec::new();
+        for n in 0..600 {
+            starts.push(data.len() as u64);
+            data.extend_from_slice(format!("{{\"id\":\"P{n}\"}}\n").as_bytes());
+            if n == 450 {
+                data.extend_from_slice(b"{\"id\":\"\xff\"}\n");
+            }
+        }
+        let results: Vec<Result<Record>> =
+            JsonlReader::new(&data[..], "p.jsonl", &ReadOptions::default()).collect();
+        assert_eq!(results.len(), 452, "451 records, the error, nothing after it");
+        for (n, result) in results[..451].iter().enumerate() {
+            let record = result.as_ref().unwrap();
+            assert_eq!(record.pupil.id, format!("P{n}"));
+            let at = record.location();
+            assert_eq!((at.record, at.line, at.byte), (n as u64, n as u64 + 1, starts[n]));
+            assert_eq!(record.parts[0].original, format!("{{\"id\":\"P{n}\"}}"));
+        }
+        let err = results[451].as_ref().unwrap_err().to_string();
+        assert!(err.contains("UTF-8") && err.contains("line 452"), "{err}");
+    }
+
+    #[test]
     fn the_scan_counts_every_container_and_skips_strings() {
         let over = |json: &str| oversized_container(json.as_bytes(), 2);
         assert_eq!(over(r#"{"a":"[,,,,]","b":[1,2]}"#), None);
@@ -512,6 +611,9 @@ mod tests {
         assert_eq!(known_path(&["shoe".to_string()]), None);
         // Objects count too: a million unknown keys are a million messages.
         assert!(over(r#"{"a":1,"b":2,"c":3}"#).is_some());
+        // Exactly at the limit passes; one entry more does not (the comma count's shortcut).
+        assert_eq!(over("[1,2]"), None);
+        assert_eq!(over("[1,2,3]").map(|o| o.column), Some(5));
     }
 
     #[test]

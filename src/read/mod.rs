@@ -451,6 +451,45 @@ fn is_hidden(path: &Path) -> bool {
     path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
 }
 
+/// Records a reader has parsed ahead (rows or lines parsed on every core), given out in file
+/// order, then the error that ended the file, if one did.
+pub(crate) struct Ahead {
+    records: std::vec::IntoIter<Record>,
+    stop: Option<Error>,
+}
+
+impl Default for Ahead {
+    fn default() -> Ahead {
+        Ahead { records: Vec::new().into_iter(), stop: None }
+    }
+}
+
+impl Ahead {
+    /// Whether everything parsed ahead has been given out and the file has not ended in an
+    /// error: time to read ahead again.
+    pub(crate) fn is_spent(&self) -> bool {
+        self.records.len() == 0 && self.stop.is_none()
+    }
+
+    /// Hold `records`, and the error found after them.
+    pub(crate) fn fill(&mut self, records: Vec<Record>, stop: Option<Error>) {
+        self.records = records.into_iter();
+        self.stop = stop;
+    }
+
+    /// The next record; the error once the records before it are out; `None` at the end.
+    pub(crate) fn next(&mut self) -> Result<Option<Record>> {
+        match (self.records.next(), self.stop.take()) {
+            (Some(record), stop) => {
+                self.stop = stop;
+                Ok(Some(record))
+            }
+            (None, Some(error)) => Err(error),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
 /// Turn a reader step (`Ok(Some)` a record, `Ok(None)` the end, `Err` a stop) into an
 /// iterator item, and remember when the stream is over: after an error nothing more is read,
 /// because positions past broken syntax cannot be trusted.

@@ -34,8 +34,8 @@ pub(crate) use self::rows::{CsvFile, RawRow, Splitter};
 
 use self::rows::with_splitter;
 use super::fill::Row;
-use super::{Limits, Notice, Prefilter, ReadOptions};
-use crate::error::{Error, Location, Result};
+use super::{Ahead, Limits, Notice, Prefilter, ReadOptions};
+use crate::error::{Location, Result};
 use crate::model::record::{Part, Record, Rule};
 use crate::model::{Entity, Pupil};
 use rayon::prelude::*;
@@ -70,10 +70,7 @@ pub struct CsvReader {
     limits: Limits,
     ids: RowIds,
     pub(super) notices: Vec<Notice>,
-    /// Records assembled ahead, in file order.
-    ahead: std::vec::IntoIter<Record>,
-    /// The error that ended the file, given out once the records before it are.
-    stop: Option<Error>,
+    ahead: Ahead,
     /// Rows it rules out are passed on unparsed ([`ReadOptions::prefilter`]).
     prefilter: Option<Prefilter>,
     done: bool,
@@ -126,8 +123,7 @@ impl CsvReader {
             limits: options.limits,
             ids,
             notices,
-            ahead: Vec::new().into_iter(),
-            stop: None,
+            ahead: Ahead::default(),
             prefilter: options.prefilter.clone(),
             done: false,
         }
@@ -155,12 +151,13 @@ impl CsvReader {
     /// keeping file order. Reading stays sequential: only the rows' own work is spread.
     fn read_ahead(&mut self) {
         let mut rows = Vec::with_capacity(ROWS_AHEAD);
+        let mut stop = None;
         while rows.len() < ROWS_AHEAD {
             match self.file.next_row() {
                 Ok(Some(row)) => rows.push(row),
                 Ok(None) => break,
                 Err(e) => {
-                    self.stop = Some(e);
+                    stop = Some(e);
                     break;
                 }
             }
@@ -176,7 +173,7 @@ impl CsvReader {
                 }),
             })
             .collect();
-        self.ahead = records.into_iter();
+        self.ahead.fill(records, stop);
     }
 
     /// What was noticed while opening the file: the encoding and delimiter read, columns
@@ -193,17 +190,10 @@ impl Iterator for CsvReader {
         if self.done {
             return None;
         }
-        if self.ahead.len() == 0 && self.stop.is_none() {
+        if self.ahead.is_spent() {
             self.read_ahead();
         }
-        let step = match (self.ahead.next(), self.stop.take()) {
-            (Some(record), stop) => {
-                self.stop = stop;
-                Ok(Some(record))
-            }
-            (None, Some(error)) => Err(error),
-            (None, None) => Ok(None),
-        };
+        let step = self.ahead.next();
         super::fused(&mut self.done, step)
     }
 }
