@@ -115,8 +115,8 @@ pub use crate::write::private::{
 };
 pub use crate::write::staged::Store;
 pub use crate::write::{
-    released_from_json, CsvWriteOptions, CsvWriter, JsonlWriter, MappedCsvWriter, MatrikaWriter,
-    OneRosterWriter, Outgoing, ParquetWriter, Sink, Tee, XlsxWriter, XmlWriter,
+    CsvWriteOptions, CsvWriter, JsonlWriter, MappedCsvWriter, MatrikaWriter, OneRosterWriter,
+    Outgoing, ParquetWriter, Sink, Tee, XlsxWriter, XmlWriter,
 };
 
 // Reports: the validation report in text, JSON or counts, the rejects file, and the

@@ -346,7 +346,6 @@ mod tests {
             let id = match pupil {
                 Outgoing::Pupil(pupil) => pupil.id.clone(),
                 Outgoing::Released(pupil) => pupil.top_level_text("id").unwrap_or_default().into(),
-                Outgoing::ReleasedJson(json) => json.to_string(),
             };
             self.0.push(id);
             Ok(())

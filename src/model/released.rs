@@ -12,7 +12,7 @@
 //! otherwise tell how many items there were); an empty item among filled ones stays, as it did
 //! in the JSON form.
 
-use super::tree::{pupil_tree, Node};
+use super::tree::{node_number, node_numbered, pupil_tree, Node};
 use super::walk::{walk, Scalar, Visitor};
 use super::Pupil;
 use crate::error::{Error, Result};
@@ -66,7 +66,11 @@ impl ReleasedPupil {
 
     /// Walk the released record, calling `visitor` as [`walk`] would for a typed pupil.
     pub fn replay(&self, visitor: &mut impl Visitor) -> Result<()> {
-        for event in &self.events {
+        self.replay_events(&self.events, visitor)
+    }
+
+    fn replay_events(&self, events: &[Event], visitor: &mut impl Visitor) -> Result<()> {
+        for event in events {
             match *event {
                 Event::Enter(node) => visitor.enter(node)?,
                 Event::Leave(node) => visitor.leave(node)?,
@@ -113,8 +117,8 @@ impl ReleasedPupil {
         }
     }
 
-    /// A released record from its JSON object (the anonymisation spill keeps records as
-    /// JSON text). Keys outside the field catalogue are refused: they would be a bug.
+    /// A released record from its JSON object (as [`ReleasedPupil::to_map`] makes it, for
+    /// callers holding JSON). Keys outside the field catalogue are refused.
     pub fn from_map(object: &Map<String, Value>) -> Result<ReleasedPupil> {
         let mut released = ReleasedPupil::default();
         released.object(pupil_tree(), object)?;
@@ -124,12 +128,198 @@ impl ReleasedPupil {
     /// Write the record as one JSON object (no newline), keys in model order, values as
     /// serde_json writes them.
     pub fn write_json(&self, out: &mut impl Write) -> std::io::Result<()> {
+        self.write_json_of(&self.events, out)
+    }
+
+    /// Write `events` (a whole record, or the members of one item) as one JSON object.
+    fn write_json_of(&self, events: &[Event], out: &mut impl Write) -> std::io::Result<()> {
         let mut json = JsonOut { out, first: true, error: None };
-        let _ = self.replay(&mut json);
+        let _ = self.replay_events(events, &mut json);
         if let Some(error) = json.error {
             return Err(error);
         }
         json.out.write_all(if json.first { b"{}" } else { b"}" })
+    }
+
+    /// The JSON text of `events`, as [`ReleasedPupil::write_json`] writes it.
+    fn json_of(&self, events: &[Event]) -> String {
+        let mut out = Vec::new();
+        // Writing into memory cannot fail, and every value written is UTF-8.
+        let _ = self.write_json_of(events, &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Each item of the pupil's list `list` (`olympiads`) as its JSON text, in order.
+    pub fn item_texts(&self, list: &str) -> Vec<String> {
+        self.top_level_items(list).into_iter().map(|item| self.json_of(item)).collect()
+    }
+
+    /// The members of each item of the pupil's list `list` (the events between its enter
+    /// and leave), in order.
+    fn top_level_items(&self, list: &str) -> Vec<&[Event]> {
+        let mut items = Vec::new();
+        let mut depth = 0usize;
+        let mut start = None;
+        for (at, event) in self.events.iter().enumerate() {
+            match *event {
+                Event::Enter(_) => depth += 1,
+                Event::Leave(_) => depth = depth.saturating_sub(1),
+                Event::EnterItem(node, _) => {
+                    if depth == 1 && node.name() == list {
+                        start = Some(at + 1);
+                    }
+                    depth += 1;
+                }
+                Event::LeaveItem(_) => {
+                    depth = depth.saturating_sub(1);
+                    if let (1, Some(from)) = (depth, start.take()) {
+                        items.extend(self.events.get(from..at));
+                    }
+                }
+                Event::Leaf(..) => {}
+            }
+        }
+        items
+    }
+
+    /// The same record with the pupil's lists as sets, for a statistics release: each list's
+    /// items sorted by their JSON text, repeats and empty items removed, a list left empty
+    /// left out.
+    pub fn canonical_lists(&self) -> ReleasedPupil {
+        let mut out = ReleasedPupil {
+            events: Vec::with_capacity(self.events.len()),
+            text: String::with_capacity(self.text.len()),
+            open: Vec::new(),
+        };
+        let mut at = 0;
+        while let Some(&event) = self.events.get(at) {
+            match event {
+                // Only the pupil's own lists: nothing is open in `out` at the top level.
+                Event::Enter(list @ Node::List { .. }) if out.open.is_empty() => {
+                    out.push_as_set(self, list);
+                    at = self.end_of(at).unwrap_or(self.events.len()) + 1;
+                }
+                _ => {
+                    out.copy_event(self, event);
+                    at += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// Append the pupil's list `list` of `from` as a set: items sorted by their JSON text,
+    /// repeats and empty items removed (a list left empty is left out by `push_leave`).
+    fn push_as_set(&mut self, from: &ReleasedPupil, list: &'static Node) {
+        let mut items: Vec<(String, &[Event])> = from
+            .top_level_items(list.name())
+            .into_iter()
+            .filter(|item| item.iter().any(|e| matches!(e, Event::Leaf(..))))
+            .map(|item| (from.json_of(item), item))
+            .collect();
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        items.dedup_by(|a, b| a.0 == b.0);
+        self.push_enter(list);
+        for (index, (_, item)) in items.into_iter().enumerate() {
+            self.push_enter_item(list, index);
+            for event in item {
+                self.copy_event(from, *event);
+            }
+            self.push_leave_item(list);
+        }
+        self.push_leave(list);
+    }
+
+    /// Where the group or list entered at `start` is left.
+    fn end_of(&self, start: usize) -> Option<usize> {
+        let mut depth = 0usize;
+        for (at, event) in self.events.iter().enumerate().skip(start) {
+            match event {
+                Event::Enter(_) | Event::EnterItem(..) => depth += 1,
+                Event::Leave(_) | Event::LeaveItem(_) => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(at);
+                    }
+                }
+                Event::Leaf(..) => {}
+            }
+        }
+        None
+    }
+
+    /// Append `event` of `from`, its text copied into this record's buffer.
+    fn copy_event(&mut self, from: &ReleasedPupil, event: Event) {
+        match event {
+            Event::Enter(node) => self.push_enter(node),
+            Event::Leave(node) => self.push_leave(node),
+            Event::EnterItem(list, index) => self.push_enter_item(list, index),
+            Event::LeaveItem(list) => self.push_leave_item(list),
+            Event::Leaf(node, held) => self.push_leaf(node, from.scalar(held)),
+        }
+    }
+
+    /// Append the record in a compact binary form to `out`, for this run's own temporary
+    /// files (the anonymisation spill): nodes by their number in the field tree, the text in
+    /// one piece. [`ReleasedPupil::decode`] reads it back.
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        put_u32(out, self.events.len() as u32);
+        for event in &self.events {
+            let (tag, node) = match *event {
+                Event::Enter(node) => (0, node),
+                Event::Leave(node) => (1, node),
+                Event::EnterItem(node, _) => (2, node),
+                Event::LeaveItem(node) => (3, node),
+                Event::Leaf(node, Held::Text { .. }) => (4, node),
+                Event::Leaf(node, Held::Bool(_)) => (5, node),
+                Event::Leaf(node, Held::Int(_)) => (6, node),
+                Event::Leaf(node, Held::Float(_)) => (7, node),
+            };
+            out.push(tag);
+            out.extend_from_slice(&node_number(node).to_le_bytes());
+            match *event {
+                Event::EnterItem(_, index) => put_u32(out, index as u32),
+                Event::Leaf(_, Held::Text { start, end }) => {
+                    put_u32(out, start);
+                    put_u32(out, end);
+                }
+                Event::Leaf(_, Held::Bool(b)) => out.push(u8::from(b)),
+                Event::Leaf(_, Held::Int(n)) => out.extend_from_slice(&n.to_le_bytes()),
+                Event::Leaf(_, Held::Float(f)) => out.extend_from_slice(&f.to_bits().to_le_bytes()),
+                _ => {}
+            }
+        }
+        put_str(out, &self.text);
+    }
+
+    /// Read back a record [`ReleasedPupil::encode`] wrote at the start of `bytes`, and move
+    /// `bytes` past it. Damaged input is an error, never a panic.
+    pub(crate) fn decode(bytes: &mut &[u8]) -> Result<ReleasedPupil> {
+        let count = take_u32(bytes)? as usize;
+        let mut events = Vec::with_capacity(count.min(bytes.len()));
+        for _ in 0..count {
+            let tag = take(bytes, 1)?[0];
+            let number = u16::from_le_bytes(take_array(bytes)?);
+            let node = node_numbered(number).ok_or_else(damaged)?;
+            events.push(match tag {
+                0 => Event::Enter(node),
+                1 => Event::Leave(node),
+                2 => Event::EnterItem(node, take_u32(bytes)? as usize),
+                3 => Event::LeaveItem(node),
+                4 => {
+                    Event::Leaf(node, Held::Text { start: take_u32(bytes)?, end: take_u32(bytes)? })
+                }
+                5 => Event::Leaf(node, Held::Bool(take(bytes, 1)?[0] != 0)),
+                6 => Event::Leaf(node, Held::Int(i64::from_le_bytes(take_array(bytes)?))),
+                7 => Event::Leaf(
+                    node,
+                    Held::Float(f64::from_bits(u64::from_le_bytes(take_array(bytes)?))),
+                ),
+                _ => return Err(damaged()),
+            });
+        }
+        let text = take_str(bytes)?;
+        Ok(ReleasedPupil { events, text, open: Vec::new() })
     }
 
     /// Call `f` on every present leaf in record order, with the other fields of its item.
@@ -340,6 +530,56 @@ impl Siblings<'_> {
         }
         None
     }
+}
+
+/// Append `n` in the binary form's byte order.
+pub(crate) fn put_u32(out: &mut Vec<u8>, n: u32) {
+    out.extend_from_slice(&n.to_le_bytes());
+}
+
+/// Append `text`, its length first.
+pub(crate) fn put_str(out: &mut Vec<u8>, text: &str) {
+    put_u32(out, text.len() as u32);
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// A text [`put_str`] wrote, moving past it.
+pub(crate) fn take_str(bytes: &mut &[u8]) -> Result<String> {
+    let length = take_u32(bytes)? as usize;
+    String::from_utf8(take(bytes, length)?.to_vec()).map_err(|_| damaged())
+}
+
+/// A number written as eight little-endian bytes, moving past it.
+pub(crate) fn take_u64(bytes: &mut &[u8]) -> Result<u64> {
+    take_array(bytes).map(u64::from_le_bytes)
+}
+
+/// The first `n` bytes of `bytes`, moving past them.
+pub(crate) fn take<'b>(bytes: &mut &'b [u8], n: usize) -> Result<&'b [u8]> {
+    if bytes.len() < n {
+        return Err(damaged());
+    }
+    let (head, rest) = bytes.split_at(n);
+    *bytes = rest;
+    Ok(head)
+}
+
+fn take_array<const N: usize>(bytes: &mut &[u8]) -> Result<[u8; N]> {
+    take(bytes, N)?.try_into().map_err(|_| damaged())
+}
+
+/// A number [`put_u32`] wrote, moving past it.
+pub(crate) fn take_u32(bytes: &mut &[u8]) -> Result<u32> {
+    take_array(bytes).map(u32::from_le_bytes)
+}
+
+/// A record of this run's temporary file that does not read back.
+fn damaged() -> Error {
+    Error::input(
+        "temporary spill file",
+        "a record written to the run's temporary file does not read back: the file was changed \
+         while teczka ran, or this is a bug in teczka; run again",
+    )
 }
 
 fn unknown(key: &str) -> Error {
@@ -576,6 +816,83 @@ mod tests {
         stray.insert("nickname".into(), Value::from("Kuba"));
         let err = ReleasedPupil::from_map(&stray).unwrap_err().to_string();
         assert!(err.contains("`nickname`") && err.contains("bug"), "{err}");
+    }
+
+    #[test]
+    fn the_binary_form_reads_back_into_the_same_release_and_damage_is_an_error() {
+        let mut bytes = Vec::new();
+        let released: Vec<ReleasedPupil> =
+            generated().iter().map(|p| ReleasedPupil::of(p).unwrap()).collect();
+        for record in &released {
+            record.encode(&mut bytes);
+        }
+        let mut rest = &bytes[..];
+        for record in &released {
+            let back = ReleasedPupil::decode(&mut rest).unwrap();
+            assert_eq!(json(&back), json(record));
+            assert_eq!(back.events.len(), record.events.len());
+        }
+        assert!(rest.is_empty());
+        let mut one = Vec::new();
+        released[0].encode(&mut one);
+        for cut in [0, 1, 5, one.len() / 2, one.len() - 1] {
+            let err = ReleasedPupil::decode(&mut &one[..cut]).unwrap_err().to_string();
+            assert!(err.contains("does not read back"), "{err}");
+        }
+        let mut wrong_node = one.clone();
+        wrong_node[5..7].copy_from_slice(&u16::MAX.to_le_bytes());
+        assert!(ReleasedPupil::decode(&mut &wrong_node[..]).is_err());
+    }
+
+    /// Lists as sets, the way the JSON form made them: items sorted by their JSON text,
+    /// repeats and empty items removed, a list left empty removed.
+    fn canonical_map(mut record: Map<String, Value>) -> Map<String, Value> {
+        let mut emptied = Vec::new();
+        for (key, value) in record.iter_mut() {
+            let Value::Array(items) = value else { continue };
+            let mut texts: Vec<(String, Value)> = items
+                .drain(..)
+                .filter(|item| !item.as_object().is_some_and(Map::is_empty))
+                .map(|item| (item.to_string(), item))
+                .collect();
+            texts.sort_by(|a, b| a.0.cmp(&b.0));
+            texts.dedup_by(|a, b| a.0 == b.0);
+            items.extend(texts.into_iter().map(|(_, item)| item));
+            if items.is_empty() {
+                emptied.push(key.clone());
+            }
+        }
+        for key in emptied {
+            record.shift_remove(&key);
+        }
+        record
+    }
+
+    #[test]
+    fn lists_as_sets_are_what_the_json_form_made_of_them_and_items_read_as_json() {
+        let mut pupils = generated();
+        // Repeats and empty items, which the set form removes.
+        let repeat = pupils[0].guardians[0].clone();
+        pupils[0].guardians.push(repeat);
+        pupils[0].guardians.insert(0, Guardian::default());
+        pupils[1].addresses = vec![Address::default()];
+        for pupil in &pupils {
+            let released = ReleasedPupil::of(pupil).unwrap();
+            let canonical = released.canonical_lists();
+            assert_eq!(canonical.to_map(), canonical_map(released.to_map()), "pupil {}", pupil.id);
+            let Value::Object(map) = serde_json::to_value(pupil).unwrap() else { panic!() };
+            let items: Vec<String> = match map.get("guardians") {
+                Some(Value::Array(items)) => items.iter().map(Value::to_string).collect(),
+                _ => Vec::new(),
+            };
+            assert_eq!(released.item_texts("guardians"), items);
+        }
+        assert_eq!(pupils[0].guardians.len(), 4);
+        let guardians = ReleasedPupil::of(&pupils[0]).unwrap().canonical_lists();
+        assert_eq!(guardians.item_texts("guardians").len(), 2, "an empty item and a repeat gone");
+        let addresses = ReleasedPupil::of(&pupils[1]).unwrap().canonical_lists();
+        assert!(addresses.item_texts("addresses").is_empty());
+        assert!(!json(&addresses).contains("addresses"), "a list left empty is left out");
     }
 
     #[test]

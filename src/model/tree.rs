@@ -68,6 +68,46 @@ pub fn pupil_tree() -> &'static [Node] {
     })
 }
 
+/// Every node of the pupil tree, depth first, and each node's place in that order (by
+/// address: the tree is built once and never moves).
+struct Numbering {
+    nodes: Vec<&'static Node>,
+    numbers: std::collections::HashMap<usize, u16>,
+}
+
+fn numbering() -> &'static Numbering {
+    static NUMBERING: OnceLock<Numbering> = OnceLock::new();
+    NUMBERING.get_or_init(|| {
+        fn visit(nodes: &'static [Node], out: &mut Vec<&'static Node>) {
+            for node in nodes {
+                out.push(node);
+                if let Node::Group { children, .. } | Node::List { children, .. } = node {
+                    visit(children, out);
+                }
+            }
+        }
+        let mut nodes = Vec::new();
+        visit(pupil_tree(), &mut nodes);
+        let numbers = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, node)| (*node as *const Node as usize, i as u16))
+            .collect();
+        Numbering { nodes, numbers }
+    })
+}
+
+/// The number of a node of [`pupil_tree`], for a record held in binary for the run's own
+/// temporary files (see [`node_numbered`]); `u16::MAX` for a node from elsewhere.
+pub(crate) fn node_number(node: &'static Node) -> u16 {
+    numbering().numbers.get(&(node as *const Node as usize)).copied().unwrap_or(u16::MAX)
+}
+
+/// The node of [`pupil_tree`] numbered `number` by [`node_number`].
+pub(crate) fn node_numbered(number: u16) -> Option<&'static Node> {
+    numbering().nodes.get(usize::from(number)).copied()
+}
+
 /// The fields of `entity`: the pupil's own, or those of one item of its list.
 pub fn entity_nodes(entity: Entity) -> &'static [Node] {
     let Some(collection) = entity.collection() else { return pupil_tree() };

@@ -1,7 +1,7 @@
 //! Text ⇄ typed leaf values, and building a pupil from `key = value` assignments.
 //!
 //! CSV cells and XML leaves are text; the model is typed. Every reader goes through
-//! [`parse_leaf`] and every text writer through [`format_leaf`], so `07.03.2012`, `k` and
+//! [`parse_leaf`] and every text writer through [`Scalar::push_text`](super::walk::Scalar::push_text), so `07.03.2012`, `k` and
 //! `tak` mean the same in every format, and a value that does not parse is reported the same
 //! way everywhere (without echoing it).
 
@@ -105,9 +105,11 @@ pub fn parse_cell<'a>(kind: &'a ValueKind, text: &'a str) -> Result<Option<Cell<
     Ok(Some(value))
 }
 
-/// Format a leaf value as text for CSV cells and XML leaves; `None` for null.
+/// Format a leaf value held as JSON as text; `None` for null: the form the writers'
+/// `Scalar::push_text` is tested against.
 ///
 /// Numbers use Rust's shortest round-trip representation, so `parse_leaf(format_leaf(v)) == v`.
+#[cfg(test)]
 pub fn format_leaf(value: &Value) -> Option<String> {
     match value {
         Value::Null => None,

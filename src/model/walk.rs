@@ -29,7 +29,7 @@ pub enum Scalar<'a> {
 }
 
 impl Scalar<'_> {
-    /// Append the value as text, exactly as `model::value::format_leaf` writes it (numbers
+    /// Append the value as text, exactly as `model::value::format_leaf` writes its JSON (numbers
     /// in serde_json's shortest round-trip form), so every output reads the same whichever
     /// path wrote it.
     pub fn push_text(&self, out: &mut String) {

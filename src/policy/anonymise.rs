@@ -1,13 +1,14 @@
 //! Two-pass releases: anonymisation and rare-value suppression need the whole data set.
 //!
 //! [`TwoPassRelease`] is the pipeline's barrier stage ([`crate::pipeline::Barrier`]). Pass 1
-//! collects: each released pupil goes to a temporary file (one JSON line, with its
-//! quasi-identifier ladder inputs), while the quasi-identifier histogram, the "before" risk
-//! and the value counts for `suppress` are gathered. Once the input has ended, the lattice
-//! search chooses the generalisation, and pass 2 reads the spill back, releases each pupil at
-//! the chosen levels (or suppresses it), and writes it to the pipeline's sink while measuring
-//! the "after" risk. Memory holds the histogram — distinct
-//! quasi-identifier combinations, never records; the spill is deleted when the run ends.
+//! collects: each released pupil goes to a temporary file (the typed released record in a
+//! compact binary form, with its quasi-identifier ladder inputs), while the quasi-identifier
+//! histogram, the "before" risk and the value counts for `suppress` are gathered. Once the
+//! input has ended, the lattice search chooses the generalisation, and pass 2 reads the spill
+//! back, releases each pupil at the chosen levels (or suppresses it), and writes it to the
+//! pipeline's sink while measuring the "after" risk. No record becomes a JSON map on the way.
+//! Memory holds the histogram — distinct quasi-identifier combinations, never records; the
+//! spill is deleted when the run ends.
 
 use super::anonymity::{self, Histogram, Settings, Solution};
 use super::generalise::TOP;
@@ -15,16 +16,16 @@ use super::{Op, Policy, Purpose};
 use crate::error::{Error, Result};
 use crate::model::fields::fields;
 use crate::model::record::Record;
-use crate::model::released::ReleasedPupil;
-use crate::model::value::format_leaf;
+use crate::model::released::{
+    put_str, put_u32, take, take_str, take_u32, take_u64, Change, ReleasedPupil,
+};
+use crate::model::tree::Node;
 use crate::pipeline::{Barrier, Withheld};
 use crate::policy::risk::{RiskAccumulator, RiskReport, Units};
 use crate::write::{Outgoing, Sink};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashMap};
-use std::io::{BufRead, BufReader, BufWriter, Seek, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, Write};
 
 /// What pass 2 did.
 #[derive(Debug)]
@@ -37,29 +38,150 @@ pub struct Outcome {
     pub risk: Option<RiskReport>,
 }
 
-/// One spilled pupil.
-#[derive(Serialize, Deserialize)]
-struct Line {
+/// One spilled pupil, as pass 2 reads it back.
+struct Spilled {
     /// Input records the pupil accounts for.
     n: u64,
     /// Quasi-identifier ladder inputs per slot.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     q: Vec<Vec<String>>,
     /// Hierarchy units: class, school, commune.
-    #[serde(default)]
     h: [Option<String>; 3],
     /// The released record.
-    r: Map<String, Value>,
+    record: ReleasedPupil,
 }
 
-/// [`Line`] borrowed from the record, for writing without copying it.
-#[derive(Serialize)]
-struct LineRef<'a> {
-    n: u64,
-    #[serde(skip_serializing_if = "<[Vec<String>]>::is_empty")]
-    q: &'a [Vec<String>],
-    h: [&'a Option<String>; 3],
-    r: &'a Map<String, Value>,
+impl Spilled {
+    /// Append a spilled pupil's frame to `out`: its length, then `n`, `q`, `h` and the record.
+    fn encode(
+        n: u64,
+        q: &[Vec<String>],
+        h: [&Option<String>; 3],
+        record: &ReleasedPupil,
+        out: &mut Vec<u8>,
+    ) {
+        let start = out.len();
+        put_u32(out, 0);
+        out.extend_from_slice(&n.to_le_bytes());
+        put_u32(out, q.len() as u32);
+        for slots in q {
+            put_u32(out, slots.len() as u32);
+            for slot in slots {
+                put_str(out, slot);
+            }
+        }
+        for unit in h {
+            match unit {
+                Some(text) => {
+                    out.push(1);
+                    put_str(out, text);
+                }
+                None => out.push(0),
+            }
+        }
+        record.encode(out);
+        let length = (out.len() - start - 4) as u32;
+        out[start..start + 4].copy_from_slice(&length.to_le_bytes());
+    }
+
+    /// A frame's contents (without its length), as [`Spilled::encode`] wrote them.
+    fn decode(mut bytes: &[u8]) -> Result<Spilled> {
+        let bytes = &mut bytes;
+        let n = take_u64(bytes)?;
+        let quasi = take_u32(bytes)? as usize;
+        let mut q = Vec::with_capacity(quasi.min(bytes.len()));
+        for _ in 0..quasi {
+            let count = take_u32(bytes)? as usize;
+            q.push((0..count).map(|_| take_str(bytes)).collect::<Result<Vec<_>>>()?);
+        }
+        let mut h: [Option<String>; 3] = Default::default();
+        for unit in &mut h {
+            if take(bytes, 1)?[0] == 1 {
+                *unit = Some(take_str(bytes)?);
+            }
+        }
+        Ok(Spilled { n, q, h, record: ReleasedPupil::decode(bytes)? })
+    }
+}
+
+/// Read the next frame [`Spilled::encode`] wrote into `frame`; `false` at the end.
+fn read_frame(from: &mut impl Read, frame: &mut Vec<u8>) -> std::io::Result<bool> {
+    let mut length = [0u8; 4];
+    match from.read_exact(&mut length) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(false),
+        Err(e) => return Err(e),
+    }
+    frame.resize(u32::from_le_bytes(length) as usize, 0);
+    from.read_exact(frame)?;
+    Ok(true)
+}
+
+/// Catalogue paths whose values a release reads from every record, found by catalogue index
+/// in one pass over the record.
+struct Paths {
+    /// Catalogue index → position in the list of paths.
+    positions: Vec<Option<usize>>,
+    count: usize,
+}
+
+impl Paths {
+    fn new<'a>(paths: impl IntoIterator<Item = &'a str>) -> Paths {
+        let catalogue = fields();
+        let mut positions = vec![None; catalogue.len()];
+        let mut count = 0;
+        for (position, path) in paths.into_iter().enumerate() {
+            if let Some(index) = catalogue.iter().position(|f| f.path == path) {
+                positions[index] = Some(position);
+            }
+            count = position + 1;
+        }
+        Paths { positions, count }
+    }
+
+    /// The position of a leaf's path, if it is one of these.
+    fn position(&self, node: &Node) -> Option<usize> {
+        match node {
+            Node::Leaf { index, .. } => self.positions.get(*index).copied().flatten(),
+            _ => None,
+        }
+    }
+
+    /// The text of every present leaf of each path, in record order.
+    fn texts(&self, record: &ReleasedPupil) -> Vec<Vec<String>> {
+        let mut out = vec![Vec::new(); self.count];
+        // Collecting cannot fail; each_leaf passes on only the closure's errors.
+        let _ = record.each_leaf(|node, value, _| {
+            if let Some(values) = self.position(node).and_then(|p| out.get_mut(p)) {
+                let mut text = String::new();
+                value.push_text(&mut text);
+                values.push(text);
+            }
+            Ok(())
+        });
+        out
+    }
+
+    /// Each path's released values: distinct, sorted, joined by `|`.
+    fn joined(&self, record: &ReleasedPupil) -> Vec<String> {
+        self.texts(record)
+            .into_iter()
+            .map(|values| {
+                values
+                    .into_iter()
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .join("|")
+            })
+            .collect()
+    }
+}
+
+/// A `suppress` rule: its field's values and how many pupils hold each.
+struct Rare {
+    index: usize,
+    below: u64,
+    counts: HashMap<String, u64>,
 }
 
 /// A release that needs the whole data set (anonymisation, rare-value suppression): a
@@ -73,11 +195,16 @@ pub struct TwoPassRelease<'p> {
     outcome: Option<Outcome>,
     histogram: Option<Histogram>,
     before: Option<RiskAccumulator>,
-    /// `suppress` rules: catalogue index → threshold, and value → pupils holding it.
-    rare: Vec<(usize, u64, HashMap<String, u64>)>,
+    /// `suppress` rules, and their fields as paths to read.
+    rare: Vec<Rare>,
+    rare_paths: Paths,
+    /// The sensitive attributes, as paths to read.
+    sensitive: Paths,
     pupils: u64,
     /// The released facts besides the quasi-identifiers, for the attack measure.
-    facts: Vec<Fact>,
+    facts: Facts,
+    /// A frame being written.
+    frame: Vec<u8>,
 }
 
 impl<'p> TwoPassRelease<'p> {
@@ -86,24 +213,30 @@ impl<'p> TwoPassRelease<'p> {
     pub fn new(policy: &'p Policy) -> Result<TwoPassRelease<'p>> {
         let file = tempfile::tempfile().map_err(|e| Error::io("temporary spill file", e))?;
         let default_below = policy.anonymity().map_or(5, |a| a.k);
-        let rare = fields()
+        let rare: Vec<Rare> = fields()
             .iter()
             .enumerate()
-            .filter_map(|(i, _)| match policy.rule(i).map(|r| &r.op) {
-                Some(Op::Suppress(below)) => {
-                    Some((i, if *below == 0 { default_below } else { *below }, HashMap::new()))
-                }
+            .filter_map(|(index, _)| match policy.rule(index).map(|r| &r.op) {
+                Some(Op::Suppress(below)) => Some(Rare {
+                    index,
+                    below: if *below == 0 { default_below } else { *below },
+                    counts: HashMap::new(),
+                }),
                 _ => None,
             })
             .collect();
-        let facts = attack_facts(policy);
+        let rare_paths = Paths::new(rare.iter().map(|r| fields()[r.index].path.as_str()));
+        let facts = Facts::new(attack_facts(policy));
+        let sensitive = Paths::new(
+            policy.anonymity().iter().flat_map(|a| a.sensitive.iter().map(String::as_str)),
+        );
         let (histogram, before) = match policy.anonymity() {
             Some(a) => (
                 Some(Histogram::new(a.quasi.len(), a.sensitive.len())),
                 Some(
                     RiskAccumulator::new(quasi_names(policy), a.sensitive.clone(), a.k)
                         .with_l(a.l)
-                        .with_facts(facts.iter().map(Fact::name).collect()),
+                        .with_facts(facts.names()),
                 ),
             ),
             None => (None, None),
@@ -115,8 +248,11 @@ impl<'p> TwoPassRelease<'p> {
             histogram,
             before,
             rare,
+            rare_paths,
+            sensitive,
             pupils: 0,
             facts,
+            frame: Vec::new(),
         })
     }
 
@@ -131,15 +267,14 @@ impl<'p> TwoPassRelease<'p> {
             return Err(Error::input("spill", "the spill was finished twice: a bug"));
         };
         let plan = self.plan()?;
-        let mut file =
-            spill.into_inner().map_err(|e| Error::io("temporary spill file", e.into_error()))?;
-        file.rewind().map_err(|e| Error::io("temporary spill file", e))?;
+        let io = |e| Error::io("temporary spill file", e);
+        let mut file = spill.into_inner().map_err(|e| io(e.into_error()))?;
+        file.rewind().map_err(io)?;
         let rare = std::mem::take(&mut self.rare);
-        let facts = std::mem::take(&mut self.facts);
         let mut after = self.policy.anonymity().map(|a| {
             RiskAccumulator::new(quasi_names(self.policy), plan.sensitive.clone(), a.k)
                 .with_l(a.l)
-                .with_facts(facts.iter().map(Fact::name).collect())
+                .with_facts(self.facts.names())
         });
         let mut outcome = Outcome { suppressed_records: 0, suppressed_pupils: 0, risk: None };
         // An anonymised release must not keep the input's order: a register sorted by surname
@@ -148,24 +283,27 @@ impl<'p> TwoPassRelease<'p> {
             Some(a) if a.enforce => Some(Shuffle::new(self.pupils)?),
             _ => None,
         };
-        let policy = self.policy;
-        let shuffled = shuffle.is_some();
-        // Parsing, generalising and serialising run in parallel a batch at a time; counting,
+        let pass = PassTwo {
+            policy: self.policy,
+            plan: &plan,
+            rare: &rare,
+            rare_paths: &self.rare_paths,
+            facts: &self.facts,
+            shuffle: shuffle.is_some(),
+        };
+        // Decoding, generalising and encoding run in parallel a batch at a time; counting,
         // measuring and writing stay in order on this thread.
-        let mut lines = BufReader::new(file).lines();
+        let mut spill = BufReader::new(file);
         loop {
-            let batch: Vec<String> = lines
-                .by_ref()
-                .take(PASS_TWO_BATCH)
-                .collect::<std::io::Result<_>>()
-                .map_err(|e| Error::io("temporary spill file", e))?;
-            if batch.is_empty() {
+            let mut frames = Vec::with_capacity(PASS_TWO_BATCH);
+            let mut frame = Vec::new();
+            while frames.len() < PASS_TWO_BATCH && read_frame(&mut spill, &mut frame).map_err(io)? {
+                frames.push(std::mem::take(&mut frame));
+            }
+            if frames.is_empty() {
                 break;
             }
-            let fates: Vec<Result<Fate>> = batch
-                .par_iter()
-                .map(|line| release_line(policy, line, &plan, &rare, &facts, shuffled))
-                .collect();
+            let fates: Vec<Result<Fate>> = frames.par_iter().map(|f| pass.release(f)).collect();
             for fate in fates {
                 match fate? {
                     Fate::Suppressed(records) => {
@@ -181,11 +319,8 @@ impl<'p> TwoPassRelease<'p> {
                             after.add_with_facts(&v, &s, &known, &units(&h));
                         }
                         match (shuffle.as_mut(), shuffled) {
-                            (Some(shuffle), Some((hash, line))) => shuffle.push(hash, &line)?,
-                            _ => {
-                                let released = ReleasedPupil::from_map(&record)?;
-                                target.write(Outgoing::Released(&released))?;
-                            }
+                            (Some(shuffle), Some((hash, bytes))) => shuffle.push(hash, &bytes)?,
+                            _ => target.write(Outgoing::Released(&record))?,
                         }
                     }
                 }
@@ -226,7 +361,7 @@ impl<'p> TwoPassRelease<'p> {
     /// Between the passes: which sensitive attributes can be released, and the generalisation.
     fn plan(&self) -> Result<Plan> {
         let (Some(histogram), Some(a)) = (&self.histogram, self.policy.anonymity()) else {
-            return Ok(Plan { solution: None, sensitive: Vec::new(), withheld: Vec::new() });
+            return Ok(Plan::new(None, Vec::new(), Vec::new()));
         };
         // An attribute with fewer than l distinct values in the whole data set cannot be
         // l-diverse in any grouping (every pupil's value would be known): it is withheld from
@@ -253,11 +388,11 @@ impl<'p> TwoPassRelease<'p> {
             // Measuring only: the finest node, nothing suppressed.
             Settings { k: 1, l: None, max_suppression: 0.0 }
         };
-        Ok(Plan {
-            solution: Some(anonymity::anonymise(histogram, &ladders, &settings)?),
-            sensitive: sensitive.into_iter().map(|(p, _)| p.clone()).collect(),
-            withheld: withheld.into_iter().map(|(p, _)| p.clone()).collect(),
-        })
+        Ok(Plan::new(
+            Some(anonymity::anonymise(histogram, &ladders, &settings)?),
+            sensitive.into_iter().map(|(p, _)| p.clone()).collect(),
+            withheld.into_iter().map(|(p, _)| p.clone()).collect(),
+        ))
     }
 }
 
@@ -269,59 +404,130 @@ struct Plan {
     /// Sensitive attributes withheld: too few distinct values in the whole data set for any
     /// grouping to be l-diverse.
     withheld: Vec<String>,
+    /// The same two lists as paths to read.
+    sensitive_paths: Paths,
+    withheld_paths: Paths,
 }
 
-/// Pass 2 for one spilled pupil: suppressed, or released at the chosen levels (and, for an
-/// anonymised release, serialised for the shuffle).
-fn release_line(
-    policy: &Policy,
-    text: &str,
-    plan: &Plan,
-    rare: &[(usize, u64, HashMap<String, u64>)],
-    facts: &[Fact],
+impl Plan {
+    fn new(solution: Option<Solution>, sensitive: Vec<String>, withheld: Vec<String>) -> Plan {
+        let sensitive_paths = Paths::new(sensitive.iter().map(String::as_str));
+        let withheld_paths = Paths::new(withheld.iter().map(String::as_str));
+        Plan { solution, sensitive, withheld, sensitive_paths, withheld_paths }
+    }
+}
+
+/// What pass 2 needs for every pupil, shared by the threads.
+struct PassTwo<'a> {
+    policy: &'a Policy,
+    plan: &'a Plan,
+    rare: &'a [Rare],
+    rare_paths: &'a Paths,
+    facts: &'a Facts,
     shuffle: bool,
-) -> Result<Fate> {
-    let line: Line = serde_json::from_str(text)
-        .map_err(|e| Error::input("temporary spill file", e.to_string()))?;
-    let mut record = line.r;
-    let mut quasi = Vec::new();
-    let mut sensitive = Vec::new();
-    let mut known = Vec::new();
-    for path in &plan.withheld {
-        remove_leaves(&mut record, path);
-    }
-    if let Some(solution) = &plan.solution {
-        let joined = joined_quasi(&line.q);
-        let refs: Vec<&str> = joined.iter().map(String::as_str).collect();
-        let Some(values) = solution.release(&refs) else {
-            return Ok(Fate::Suppressed(line.n));
+}
+
+impl PassTwo<'_> {
+    /// Pass 2 for one spilled pupil: suppressed, or released at the chosen levels (and, for
+    /// an anonymised release, encoded for the shuffle).
+    fn release(&self, frame: &[u8]) -> Result<Fate> {
+        let Spilled { n, q, h, record } = Spilled::decode(frame)?;
+        let mut quasi = Vec::new();
+        let mut sensitive = Vec::new();
+        let mut known = Vec::new();
+        let levels = match &self.plan.solution {
+            Some(solution) => {
+                let joined = joined_quasi(&q);
+                let refs: Vec<&str> = joined.iter().map(String::as_str).collect();
+                let Some(values) = solution.release(&refs) else {
+                    return Ok(Fate::Suppressed(n));
+                };
+                quasi = values;
+                Some(&solution.levels[..])
+            }
+            None => None,
         };
-        apply_levels(policy, &mut record, &line.q, &solution.levels);
-        quasi = values;
-        sensitive = sensitive_values(&plan.sensitive, &record);
+        let mut record = self.generalised(&record, &q, levels)?;
+        if levels.is_some() {
+            sensitive = self.plan.sensitive_paths.joined(&record);
+        }
+        if !self.rare.is_empty() {
+            record = self.rare_suppressed(&record)?;
+        }
+        if self.policy.purpose() == Purpose::Statistics {
+            record = record.canonical_lists();
+        }
+        if levels.is_some() {
+            known = self.facts.values(&record);
+        }
+        let shuffled = if self.shuffle {
+            let mut json = Vec::new();
+            record.write_json(&mut json).map_err(|e| Error::io("temporary shuffle file", e))?;
+            let mut bytes = Vec::new();
+            record.encode(&mut bytes);
+            Some((fnv1a(&json), bytes))
+        } else {
+            None
+        };
+        Ok(Fate::Released(Box::new(Kept {
+            record,
+            quasi,
+            sensitive,
+            facts: known,
+            units: h,
+            shuffled,
+        })))
     }
-    suppress_rare(&mut record, rare);
-    if policy.purpose() == Purpose::Statistics {
-        canonical_lists(&mut record);
+
+    /// The record with the withheld sensitive attributes left out and each quasi-identifier
+    /// slot at its chosen level (`Exact` keeps the typed original). `quasi` holds the slots'
+    /// ladder inputs, as [`crate::model::record::Released::quasi`] does.
+    fn generalised(
+        &self,
+        record: &ReleasedPupil,
+        quasi: &[Vec<String>],
+        levels: Option<&[usize]>,
+    ) -> Result<ReleasedPupil> {
+        let anonymity = self.policy.anonymity();
+        let mut slot = vec![0usize; quasi.len()];
+        record.rebuild(|node, _, _| {
+            if self.plan.withheld_paths.position(node).is_some() {
+                return Ok(Change::Drop);
+            }
+            let (Some(levels), Some(anonymity), Node::Leaf { index, .. }) =
+                (levels, anonymity, node)
+            else {
+                return Ok(Change::Keep);
+            };
+            let Some(q) = self.policy.quasi_of.get(*index).copied().flatten() else {
+                return Ok(Change::Keep);
+            };
+            let Some((_, ladder)) = anonymity.quasi.get(q) else { return Ok(Change::Keep) };
+            let level = levels.get(q).copied().unwrap_or(ladder.len() - 1);
+            let original = quasi.get(q).and_then(|slots| slots.get(slot[q]));
+            slot[q] += 1;
+            Ok(match original {
+                Some(original) if !ladder.is_exact(level) => {
+                    Change::Replace(ladder.generalise_original(original, level))
+                }
+                _ => Change::Keep,
+            })
+        })
     }
-    if plan.solution.is_some() {
-        known = fact_values(facts, &record);
+
+    /// The record with values held by fewer pupils than their rule's threshold replaced by
+    /// `*`.
+    fn rare_suppressed(&self, record: &ReleasedPupil) -> Result<ReleasedPupil> {
+        record.rebuild(|node, value, _| {
+            let Some(rare) = self.rare_paths.position(node).and_then(|p| self.rare.get(p)) else {
+                return Ok(Change::Keep);
+            };
+            let mut text = String::new();
+            value.push_text(&mut text);
+            let held = rare.counts.get(&text).copied().unwrap_or(0);
+            Ok(if held < rare.below { Change::Replace(TOP.to_string()) } else { Change::Keep })
+        })
     }
-    let shuffled = if shuffle {
-        let text = serde_json::to_string(&record)
-            .map_err(|e| Error::io("temporary shuffle file", std::io::Error::other(e)))?;
-        Some((fnv1a(text.as_bytes()), text))
-    } else {
-        None
-    };
-    Ok(Fate::Released(Box::new(Kept {
-        record,
-        quasi,
-        sensitive,
-        facts: known,
-        units: line.h,
-        shuffled,
-    })))
 }
 
 /// Pupils per parallel batch of pass 2.
@@ -337,7 +543,7 @@ enum Fate {
 
 /// A pupil pass 2 releases.
 struct Kept {
-    record: Map<String, Value>,
+    record: ReleasedPupil,
     /// The released quasi-identifier values, for the "after" risk.
     quasi: Vec<String>,
     /// The released sensitive values, for l.
@@ -346,8 +552,8 @@ struct Kept {
     facts: Vec<Vec<String>>,
     /// Hierarchy units: class, school, commune.
     units: [Option<String>; 3],
-    /// The serialised record and its hash, when the release is shuffled.
-    shuffled: Option<(u64, String)>,
+    /// The encoded record and the hash of its JSON text, when the release is shuffled.
+    shuffled: Option<(u64, Vec<u8>)>,
 }
 
 impl Barrier for TwoPassRelease<'_> {
@@ -356,12 +562,9 @@ impl Barrier for TwoPassRelease<'_> {
             return Err(Error::input("spill", "a record reached the spill unreleased: a bug"));
         };
         self.pupils += 1;
-        // Pass 2 generalises, withholds and reorders by path: the spill holds the JSON form.
-        let map = released.record.to_map();
         if let Some(histogram) = self.histogram.as_mut() {
             let joined = joined_quasi(&released.quasi);
-            let paths = self.policy.anonymity().map_or(&[][..], |a| &a.sensitive[..]);
-            let sensitive = sensitive_values(paths, &map);
+            let sensitive = self.sensitive.joined(&released.record);
             let q: Vec<&str> = joined.iter().map(String::as_str).collect();
             let s: Vec<&str> = sensitive.iter().map(String::as_str).collect();
             histogram.add(&q, &s);
@@ -370,34 +573,31 @@ impl Barrier for TwoPassRelease<'_> {
                 let r: Vec<&str> = raw.iter().map(String::as_str).collect();
                 let u = &released.units;
                 let h = [u.class.clone(), u.school.clone(), u.commune.clone()];
-                let known = fact_values(&self.facts, &map);
+                let known = self.facts.values(&released.record);
                 before.add_with_facts(&r, &s, &known, &units(&h));
             }
         }
-        for (index, _, counts) in &mut self.rare {
-            let mut seen = BTreeSet::new();
-            for_each_leaf(&map, &fields()[*index].path, &mut |v, _| {
-                if let Some(text) = format_leaf(v) {
-                    seen.insert(text);
+        if !self.rare.is_empty() {
+            let texts = self.rare_paths.texts(&released.record);
+            for (rare, values) in self.rare.iter_mut().zip(texts) {
+                for value in values.into_iter().collect::<BTreeSet<_>>() {
+                    *rare.counts.entry(value).or_default() += 1;
                 }
-            });
-            for value in seen {
-                *counts.entry(value).or_default() += 1;
             }
         }
         let u = &released.units;
-        let line = LineRef {
-            n: record.input_count(),
-            q: &released.quasi,
-            h: [&u.class, &u.school, &u.commune],
-            r: &map,
-        };
+        self.frame.clear();
+        Spilled::encode(
+            record.input_count(),
+            &released.quasi,
+            [&u.class, &u.school, &u.commune],
+            &released.record,
+            &mut self.frame,
+        );
         let Some(file) = self.file.as_mut() else {
             return Err(Error::input("spill", "a record arrived after the spill was finished"));
         };
-        serde_json::to_writer(&mut *file, &line)
-            .map_err(|e| Error::io("temporary spill file", std::io::Error::other(e)))?;
-        file.write_all(b"\n").map_err(|e| Error::io("temporary spill file", e))
+        file.write_all(&self.frame).map_err(|e| Error::io("temporary spill file", e))
     }
 
     fn release(&mut self, sink: &mut dyn Sink) -> Result<Withheld> {
@@ -451,22 +651,6 @@ fn raw_quasi(quasi: &[Vec<String>]) -> Vec<String> {
         .collect()
 }
 
-/// Each sensitive attribute's released values: distinct, sorted, joined by `|`.
-fn sensitive_values(paths: &[String], record: &Map<String, Value>) -> Vec<String> {
-    paths
-        .iter()
-        .map(|path| {
-            let mut values = BTreeSet::new();
-            for_each_leaf(record, path, &mut |v, _| {
-                if let Some(text) = format_leaf(v) {
-                    values.insert(text);
-                }
-            });
-            values.into_iter().collect::<Vec<_>>().join("|")
-        })
-        .collect()
-}
-
 /// A released fact an attacker may know besides the quasi-identifiers (see
 /// [`crate::policy::risk::attack`]).
 #[derive(Clone, Debug, PartialEq)]
@@ -510,64 +694,40 @@ fn attack_facts(policy: &Policy) -> Vec<Fact> {
     facts
 }
 
-/// The values a released record holds of each fact: a field's values (one per list item), or
-/// each whole item as its JSON text.
-fn fact_values(facts: &[Fact], record: &Map<String, Value>) -> Vec<Vec<String>> {
-    facts
-        .iter()
-        .map(|fact| match fact {
-            Fact::Field(path) => {
-                let mut values = Vec::new();
-                for_each_leaf(record, path, &mut |v, _| values.extend(format_leaf(v)));
-                values
+/// The facts of a policy, and their fields as paths to read.
+struct Facts {
+    list: Vec<Fact>,
+    paths: Paths,
+}
+
+impl Facts {
+    fn new(list: Vec<Fact>) -> Facts {
+        let paths = Paths::new(list.iter().map(|fact| match fact {
+            Fact::Field(path) => path.as_str(),
+            Fact::Item(_) => "",
+        }));
+        Facts { list, paths }
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.list.iter().map(Fact::name).collect()
+    }
+
+    /// The values a released record holds of each fact: a field's values (one per list
+    /// item), or each whole item as its JSON text.
+    fn values(&self, record: &ReleasedPupil) -> Vec<Vec<String>> {
+        let mut values = self.paths.texts(record);
+        for (fact, values) in self.list.iter().zip(values.iter_mut()) {
+            if let Fact::Item(list) = fact {
+                *values = record.item_texts(list);
             }
-            Fact::Item(list) => match record.get(list) {
-                Some(Value::Array(items)) => items.iter().map(Value::to_string).collect(),
-                _ => Vec::new(),
-            },
-        })
-        .collect()
+        }
+        values
+    }
 }
 
 fn units(h: &[Option<String>; 3]) -> Units<'_> {
     Units { class: h[0].as_deref(), school: h[1].as_deref(), commune: h[2].as_deref() }
-}
-
-/// A statistics release's lists as sets: items sorted, repeats and empty items removed. The
-/// quasi-identifier value of a list field is the set of its generalised values, so a list
-/// that still showed two identical communes (or an empty entry) would tell an attacker how
-/// many addresses a pupil has, which k never counted.
-fn canonical_lists(record: &mut Map<String, Value>) {
-    let mut emptied = Vec::new();
-    for (key, value) in record.iter_mut() {
-        let Value::Array(items) = value else { continue };
-        let mut texts: Vec<(String, Value)> = items
-            .drain(..)
-            .filter(|item| !item.as_object().is_some_and(Map::is_empty))
-            .map(|item| (item.to_string(), item))
-            .collect();
-        texts.sort_by(|a, b| a.0.cmp(&b.0));
-        texts.dedup_by(|a, b| a.0 == b.0);
-        items.extend(texts.into_iter().map(|(_, item)| item));
-        if items.is_empty() {
-            emptied.push(key.clone());
-        }
-    }
-    for key in emptied {
-        record.shift_remove(&key);
-    }
-}
-
-/// Replace values held by fewer pupils than their rule's threshold by `*`.
-fn suppress_rare(record: &mut Map<String, Value>, rare: &[(usize, u64, HashMap<String, u64>)]) {
-    for (index, below, counts) in rare {
-        set_slots(record, &fields()[*index].path, &mut |value| {
-            let held = format_leaf(value).and_then(|t| counts.get(&t).copied()).unwrap_or(0);
-            if held < *below {
-                *value = Value::String(TOP.to_string());
-            }
-        });
-    }
 }
 
 /// Buckets of an external sort by content hash: released records come out in an order that
@@ -578,7 +738,7 @@ struct Shuffle {
     buckets: Vec<BufWriter<std::fs::File>>,
 }
 
-/// Records per shuffle bucket aimed at (a few megabytes of released JSON).
+/// Records per shuffle bucket aimed at (a few megabytes of released records).
 const SHUFFLE_BUCKET_RECORDS: u64 = 8192;
 /// Open temporary files at most; beyond ~4 M pupils buckets grow instead.
 const SHUFFLE_MAX_BUCKETS: u64 = 512;
@@ -596,14 +756,19 @@ impl Shuffle {
         Ok(Shuffle { buckets })
     }
 
-    fn push(&mut self, hash: u64, line: &str) -> Result<()> {
+    /// Put an encoded record in the bucket its hash (of its JSON text) picks.
+    fn push(&mut self, hash: u64, record: &[u8]) -> Result<()> {
         let count = self.buckets.len() as u64;
         // The high bits pick the bucket, so buckets read in order give one global hash order.
         let index = ((u128::from(hash) * u128::from(count)) >> 64) as usize;
         let Some(bucket) = self.buckets.get_mut(index) else {
             return Err(Error::input("temporary shuffle file", "bucket out of range: a bug"));
         };
-        writeln!(bucket, "{line}").map_err(|e| Error::io("temporary shuffle file", e))
+        let mut frame = Vec::with_capacity(record.len() + 12);
+        put_u32(&mut frame, (record.len() + 8) as u32);
+        frame.extend_from_slice(&hash.to_le_bytes());
+        frame.extend_from_slice(record);
+        bucket.write_all(&frame).map_err(|e| Error::io("temporary shuffle file", e))
     }
 
     fn drain_into(self, sink: &mut dyn Sink) -> Result<()> {
@@ -611,14 +776,19 @@ impl Shuffle {
         for bucket in self.buckets {
             let mut file = bucket.into_inner().map_err(|e| io(e.into_error()))?;
             file.rewind().map_err(io)?;
-            let mut lines: Vec<(u64, String)> = BufReader::new(file)
-                .lines()
-                .map(|l| l.map(|l| (fnv1a(l.as_bytes()), l)))
-                .collect::<std::io::Result<_>>()
-                .map_err(io)?;
-            lines.sort_unstable();
-            for (_, line) in &lines {
-                sink.write(Outgoing::ReleasedJson(line))?;
+            let mut reader = BufReader::new(file);
+            let mut records: Vec<(u64, Vec<u8>)> = Vec::new();
+            let mut frame = Vec::new();
+            while read_frame(&mut reader, &mut frame).map_err(io)? {
+                let mut bytes = &frame[..];
+                let hash = take_u64(&mut bytes)?;
+                records.push((hash, bytes.to_vec()));
+            }
+            // By hash, then by the bytes: a fixed order for records whose hashes collide.
+            records.sort_unstable();
+            for (_, bytes) in &records {
+                let record = ReleasedPupil::decode(&mut &bytes[..])?;
+                sink.write(Outgoing::Released(&record))?;
             }
         }
         Ok(())
@@ -630,98 +800,4 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes
         .iter()
         .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
-}
-
-/// Finish a released record once anonymisation has chosen the ladder levels: each
-/// quasi-identifier slot of `record` (the released JSON form) is set to its generalised
-/// value (`Exact` keeps the typed original). `quasi` holds the slots' ladder inputs, as
-/// [`crate::model::record::Released::quasi`] does.
-fn apply_levels(
-    policy: &Policy,
-    record: &mut Map<String, Value>,
-    quasi: &[Vec<String>],
-    levels: &[usize],
-) {
-    let Some(anonymity) = policy.anonymity() else { return };
-    for (q, (path, ladder)) in anonymity.quasi.iter().enumerate() {
-        let level = levels.get(q).copied().unwrap_or(ladder.len() - 1);
-        let Some(slots) = quasi.get(q) else { continue };
-        let mut slot = 0;
-        set_slots(record, path, &mut |value: &mut Value| {
-            if let Some(original) = slots.get(slot) {
-                if !ladder.is_exact(level) {
-                    *value = Value::String(ladder.generalise_original(original, level));
-                }
-            }
-            slot += 1;
-        });
-    }
-}
-
-/// Call `f` on every present leaf of `path` (`a.b`, `list[].c`) with the object holding it
-/// (an address, for the ladders that read its siblings).
-fn for_each_leaf(
-    object: &Map<String, Value>,
-    path: &str,
-    f: &mut dyn FnMut(&Value, &Map<String, Value>),
-) {
-    let (head, rest) = path.split_once('.').map_or((path, None), |(h, r)| (h, Some(r)));
-    let key = head.strip_suffix("[]").unwrap_or(head);
-    match (object.get(key), rest) {
-        (Some(Value::Array(items)), Some(rest)) => {
-            for item in items {
-                if let Value::Object(child) = item {
-                    for_each_leaf(child, rest, f);
-                }
-            }
-        }
-        (Some(Value::Object(child)), Some(rest)) => for_each_leaf(child, rest, f),
-        (Some(value), None) if !value.is_null() => f(value, object),
-        _ => {}
-    }
-}
-
-/// Call `f` on every present slot of `path`, in the order [`slots`] and [`for_each_leaf`]
-/// visit them.
-fn set_slots(object: &mut Map<String, Value>, path: &str, f: &mut dyn FnMut(&mut Value)) {
-    let (head, rest) = path.split_once('.').map_or((path, None), |(h, r)| (h, Some(r)));
-    let key = head.strip_suffix("[]").unwrap_or(head);
-    match (object.get_mut(key), rest) {
-        (Some(Value::Array(items)), Some(rest)) => {
-            for item in items {
-                if let Value::Object(child) = item {
-                    set_slots(child, rest, f);
-                }
-            }
-        }
-        (Some(Value::Object(child)), Some(rest)) => set_slots(child, rest, f),
-        (Some(value), None) if !value.is_null() => f(value),
-        _ => {}
-    }
-}
-
-/// Remove every present leaf of `path`, and the object holding it when nothing else is left
-/// in it (an `indicators` group whose one released field is withheld).
-fn remove_leaves(object: &mut Map<String, Value>, path: &str) {
-    let (head, rest) = path.split_once('.').map_or((path, None), |(h, r)| (h, Some(r)));
-    let key = head.strip_suffix("[]").unwrap_or(head);
-    let emptied = match (object.get_mut(key), rest) {
-        (Some(Value::Array(items)), Some(rest)) => {
-            for item in items.iter_mut() {
-                if let Value::Object(child) = item {
-                    remove_leaves(child, rest);
-                }
-            }
-            items.iter().all(|i| i.as_object().is_some_and(Map::is_empty))
-        }
-        (Some(Value::Object(child)), Some(rest)) => {
-            remove_leaves(child, rest);
-            child.is_empty()
-        }
-        (Some(_), None) => true,
-        _ => false,
-    };
-    if emptied {
-        object.shift_remove(key);
-    }
 }

@@ -152,7 +152,7 @@ impl Sink for TablesWriter {
     fn write(&mut self, pupil: Outgoing<'_>) -> Result<()> {
         match pupil {
             Outgoing::Pupil(pupil) => self.count(pupil),
-            Outgoing::Released(_) | Outgoing::ReleasedJson(_) => Err(Error::input(
+            Outgoing::Released(_) => Err(Error::input(
                 "tables",
                 "aggregate tables count pupils as read, not as released: a bug",
             )),

@@ -3,7 +3,7 @@
 //! This module owns the CSV writing. A folder gets `pupils.csv` (the pupil's own fields and
 //! `enrolment.*`, `id` first) and one `<entity>.csv` per child entity (`pupil_id`, then the
 //! entity's keys; guardians include `address.*`), headed by the canonical keys in catalogue
-//! order, values formatted by [`format_leaf`].
+//! order, values written as [`Scalar::push_text`](crate::model::walk::Scalar::push_text) writes them.
 //!
 //! Decisions:
 //! * **Every file is written, empty entities with just the header.** A receiving vendor's
@@ -20,7 +20,7 @@
 //!   instead of running it. Numbers, dates and yes/no values are never touched. Output written
 //!   this way is for people; turn it off for output that is read back by a program.
 
-use super::{released_from_json, Outgoing, Sink};
+use super::{Outgoing, Sink};
 use crate::error::{Error, Result};
 use crate::model::fields::{entity_fields, fields, FieldSpec, ValueKind};
 use crate::model::released::ReleasedPupil;
@@ -480,7 +480,6 @@ impl<D: Tables> Sink for TableWriter<D> {
         match pupil {
             Outgoing::Pupil(pupil) => self.write_typed(pupil),
             Outgoing::Released(pupil) => self.write_replayed(pupil),
-            Outgoing::ReleasedJson(json) => self.write_replayed(&released_from_json(json)?),
         }
     }
 

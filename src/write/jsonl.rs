@@ -46,8 +46,6 @@ impl<W: Write> Sink for JsonlWriter<W> {
         match pupil {
             Outgoing::Pupil(pupil) => return self.line(pupil),
             Outgoing::Released(pupil) => pupil.write_json(&mut self.out).map_err(io)?,
-            // Already one JSON object: written as it is, not parsed and written again.
-            Outgoing::ReleasedJson(json) => self.out.write_all(json.as_bytes()).map_err(io)?,
         }
         self.out.write_all(b"\n").map_err(io)
     }

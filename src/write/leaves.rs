@@ -7,7 +7,7 @@
 //! [`ReleasedPupil::replay`] of a released one), so a pupil as read and as released go the
 //! same way, and no JSON map is built per record.
 
-use super::{released_from_json, Outgoing};
+use super::Outgoing;
 use crate::error::Result;
 use crate::model::fields::FieldSpec;
 use crate::model::tree::Node;
@@ -57,7 +57,6 @@ impl Leaves {
         match pupil {
             Outgoing::Pupil(pupil) => walk(pupil, &mut leaves)?,
             Outgoing::Released(pupil) => pupil.replay(&mut leaves)?,
-            Outgoing::ReleasedJson(json) => released_from_json(json)?.replay(&mut leaves)?,
         }
         Ok(leaves)
     }

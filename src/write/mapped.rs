@@ -25,7 +25,7 @@
 
 use super::csv::{link_id, neutralise, Rows};
 use super::leaves::{Held, Leaves};
-use super::{released_from_json, CsvWriteOptions, Outgoing, Sink};
+use super::{CsvWriteOptions, Outgoing, Sink};
 use crate::error::{Error, Result};
 use crate::model::fields::{entity_fields, field, FieldSpec};
 use crate::model::{Entity, ValueKind};
@@ -475,7 +475,6 @@ impl Sink for MappedCsvWriter {
         let id = match pupil {
             Outgoing::Pupil(pupil) => pupil.id.clone(),
             Outgoing::Released(pupil) => link_id(pupil, self.written),
-            Outgoing::ReleasedJson(json) => link_id(&released_from_json(json)?, self.written),
         };
         self.write_pupil(&Leaves::of(pupil)?, &id)
     }

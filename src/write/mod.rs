@@ -40,10 +40,6 @@ pub enum Outgoing<'r> {
     /// The released form a policy made of it: the model's shape, but fields may be missing
     /// and values generalised to text.
     Released(&'r ReleasedPupil),
-    /// A released pupil as the text of its JSON object: the anonymiser's content-ordered
-    /// output stays text, which JSON Lines writes as it is and other sinks parse with
-    /// [`released_from_json`].
-    ReleasedJson(&'r str),
 }
 
 impl<'r> Outgoing<'r> {
@@ -89,13 +85,6 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
     }
 }
 
-/// A released record from the JSON text of its object (the anonymiser's output form).
-pub fn released_from_json(json: &str) -> Result<ReleasedPupil> {
-    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json)
-        .map_err(|e| crate::Error::input("released record", e.to_string()))?;
-    ReleasedPupil::from_map(&object)
-}
-
 /// Several sinks fed the same pupils: an archive writes XML, CSV and JSON Lines in one pass.
 pub struct Tee<'a> {
     sinks: Vec<Box<dyn Sink + 'a>>,
@@ -110,14 +99,7 @@ impl<'a> Tee<'a> {
 
 impl Sink for Tee<'_> {
     fn write(&mut self, pupil: Outgoing<'_>) -> Result<()> {
-        match pupil {
-            // Parsed once for all the sinks that need a value, not once per sink.
-            Outgoing::ReleasedJson(json) if self.sinks.len() > 1 => {
-                let released = released_from_json(json)?;
-                self.sinks.iter_mut().try_for_each(|s| s.write(Outgoing::Released(&released)))
-            }
-            _ => self.sinks.iter_mut().try_for_each(|s| s.write(pupil)),
-        }
+        self.sinks.iter_mut().try_for_each(|s| s.write(pupil))
     }
 
     fn finish(&mut self) -> Result<()> {

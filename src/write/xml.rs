@@ -6,7 +6,7 @@
 //! keeps what CSV for spreadsheets must neutralise); a value holding a character that XML 1.0
 //! cannot carry is refused with an error rather than written as a broken document.
 
-use super::{released_from_json, Outgoing, Sink};
+use super::{Outgoing, Sink};
 use crate::error::{Error, Result};
 use crate::model::released::ReleasedPupil;
 use crate::model::tree::Node;
@@ -112,7 +112,6 @@ impl<W: Write> Sink for XmlWriter<W> {
                 self.write_walked(&pupil.id, |elements| walk(pupil, elements))
             }
             Outgoing::Released(pupil) => self.write_released(pupil),
-            Outgoing::ReleasedJson(json) => self.write_released(&released_from_json(json)?),
         }
     }
 
