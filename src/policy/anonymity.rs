@@ -45,7 +45,10 @@
 //!
 //! Evaluating a node is integer work over the distinct level-0 quasi-identifier tuples: each
 //! ladder is called once per (distinct value, level) up front, and a node maps every tuple to
-//! its class through those id tables.
+//! its class through those id tables. Since every class of a node is a union of classes of
+//! any finer node, the search keeps the classes of the nodes it evaluated (within a memory
+//! budget) and groups a node from the kept node below it with the fewest classes instead,
+//! when there is one; both ways give the same classes.
 //!
 //! Ladders must be hierarchies: values grouped at one level stay grouped at every higher level.
 //! [`anonymise`] checks this (monotonicity, and so the search, depends on it) and refuses a
