@@ -172,14 +172,15 @@ impl RiskAccumulator {
         let mut below_l = vec![0u64; sensitive];
         let mut values: Vec<u32> = Vec::new();
         // Class sizes by quasi-identifier values, for the units' records.
-        let mut class_size: HashMap<Vec<&str>, u64> = HashMap::new();
+        let class_keys = ClassKeys::default();
+        let mut class_size: HashMap<u128, u64> = HashMap::new();
         for group in combos.chunk_by(|a, b| a.0[..quasi] == b.0[..quasi]) {
             let size: u64 = group.iter().map(|g| g.1).sum();
             classes.add(size, size, k);
             let bin = SIZE_BINS.iter().rposition(|(_, from)| size >= *from).unwrap_or(0);
             bins[bin].classes += 1;
             bins[bin].records += size;
-            let key = (0..quasi).map(|c| self.overall.value(c, group[0].0[c])).collect();
+            let key = class_keys.key((0..quasi).map(|c| self.overall.value(c, group[0].0[c])));
             class_size.insert(key, size);
             for j in 0..sensitive {
                 values.clear();
@@ -209,7 +210,7 @@ impl RiskAccumulator {
             .zip(&self.units)
             .zip(&self.without_unit)
             .map(|((&level, histogram), &without)| {
-                level_risk(level, histogram, &class_size, without, k)
+                level_risk(level, histogram, (&class_keys, &class_size), without, k)
             })
             .collect();
         let attack = self.attack.finish(classes.records, classes.unique);
@@ -233,6 +234,26 @@ impl RiskAccumulator {
             l_diversity,
             levels,
         }
+    }
+}
+
+/// Keys an equivalence class by its quasi-identifier values: 128 bits from two hashes seeded
+/// afresh for each measurement, so the class sizes a unit's records look up cost 24 bytes a
+/// class instead of a copy of every value. Two classes share a key only if both 64-bit
+/// hashes collide at once, and with seeds no input can know, none can be made to.
+#[derive(Default)]
+struct ClassKeys(foldhash::quality::RandomState, foldhash::quality::RandomState);
+
+impl ClassKeys {
+    fn key<'v>(&self, values: impl Iterator<Item = &'v str> + Clone) -> u128 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let half = |state: &foldhash::quality::RandomState| {
+            let mut hasher = state.build_hasher();
+            // `str`'s `Hash` ends each value with a marker: ("ab", "c") ≠ ("a", "bc").
+            values.clone().for_each(|value| value.hash(&mut hasher));
+            hasher.finish()
+        };
+        u128::from(half(&self.0)) << 64 | u128::from(half(&self.1))
     }
 }
 
@@ -272,21 +293,19 @@ impl Stats {
 fn level_risk(
     level: &str,
     histogram: &Histogram,
-    class_size: &HashMap<Vec<&str>, u64>,
+    (class_keys, class_size): (&ClassKeys, &HashMap<u128, u64>),
     without_unit: u64,
     k: u64,
 ) -> LevelRisk {
     let mut combos: Vec<(&[u32], u64)> = histogram.iter().collect();
     combos.sort_unstable();
     let columns = histogram.quasi();
-    let mut key: Vec<&str> = Vec::with_capacity(columns.saturating_sub(1));
     let mut units: Vec<UnitRisk> = combos
         .chunk_by(|a, b| a.0.first() == b.0.first())
         .map(|group| {
             let mut stats = Stats::default();
             for &(ids, n) in group {
-                key.clear();
-                key.extend((1..columns).map(|c| histogram.value(c, ids[c])));
+                let key = class_keys.key((1..columns).map(|c| histogram.value(c, ids[c])));
                 // Every unit combination was counted overall too; `n` is a safe floor.
                 let size = class_size.get(&key).copied().unwrap_or(n);
                 stats.add(n, size, k);
