@@ -33,8 +33,8 @@ pub const BUDGET: usize = 1 << 23;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Attack {
     facts: Vec<Fact>,
-    /// Quasi-identifier combination → class number.
-    classes: HashMap<String, u32>,
+    /// Class key (of the quasi-identifier values) → class number.
+    classes: HashMap<u128, u32>,
     /// Pupils per class.
     class_sizes: Vec<u32>,
     pupils: u32,
@@ -77,15 +77,15 @@ impl Attack {
 
     /// Count one pupil: its quasi-identifier combination (joined, as the class key) and, per
     /// fact, the values it holds.
-    pub(crate) fn add(&mut self, class_key: &str, values: &[Vec<String>]) {
+    pub(crate) fn add(&mut self, class_key: u128, values: &[Vec<String>]) {
         if self.facts.is_empty() {
             return;
         }
-        let class = match self.classes.get(class_key) {
+        let class = match self.classes.get(&class_key) {
             Some(&c) => c,
             None => {
                 let c = u32::try_from(self.class_sizes.len()).unwrap_or(u32::MAX);
-                self.classes.insert(class_key.to_string(), c);
+                self.classes.insert(class_key, c);
                 self.class_sizes.push(0);
                 c
             }
@@ -225,10 +225,11 @@ mod tests {
     /// Class A: three pupils; class B: one pupil.
     fn measured(budget: usize) -> AttackRisk {
         let mut attack = Attack::new(vec!["score".into(), "title".into()]).with_budget(budget);
-        attack.add("A", &[v(&["90", "90"]), v(&[])]); // 90 held twice by one pupil: counts once
-        attack.add("A", &[v(&["80"]), v(&["olympiad"])]);
-        attack.add("A", &[v(&["80"]), v(&[])]);
-        attack.add("B", &[v(&["80"]), v(&["olympiad"])]);
+        let (a, b) = (1, 2);
+        attack.add(a, &[v(&["90", "90"]), v(&[])]); // 90 held twice by one pupil: counts once
+        attack.add(a, &[v(&["80"]), v(&["olympiad"])]);
+        attack.add(a, &[v(&["80"]), v(&[])]);
+        attack.add(b, &[v(&["80"]), v(&["olympiad"])]);
         attack.finish(4, 1)
     }
 

@@ -87,6 +87,8 @@ pub struct RiskAccumulator {
     without_unit: Vec<u64>,
     /// The other released facts, for the attack measure.
     attack: Attack,
+    /// Keys of classes by their quasi-identifier values.
+    class_keys: ClassKeys,
 }
 
 impl RiskAccumulator {
@@ -103,6 +105,7 @@ impl RiskAccumulator {
             k,
             l: None,
             attack: Attack::default(),
+            class_keys: ClassKeys::default(),
         }
     }
 
@@ -143,7 +146,7 @@ impl RiskAccumulator {
         key.push("");
         key.extend((0..self.quasi_names.len()).map(|i| quasi.get(i).copied().unwrap_or("")));
         if !self.attack.is_empty() {
-            self.attack.add(&key[1..].join("\u{1f}"), facts);
+            self.attack.add(self.class_keys.key(key[1..].iter().copied()), facts);
         }
         for (level, histogram) in self.units.iter_mut().enumerate() {
             match units.get(level) {
@@ -172,7 +175,7 @@ impl RiskAccumulator {
         let mut below_l = vec![0u64; sensitive];
         let mut values: Vec<u32> = Vec::new();
         // Class sizes by quasi-identifier values, for the units' records.
-        let class_keys = ClassKeys::default();
+        let class_keys = &self.class_keys;
         let mut class_size: HashMap<u128, u64> = HashMap::new();
         for group in combos.chunk_by(|a, b| a.0[..quasi] == b.0[..quasi]) {
             let size: u64 = group.iter().map(|g| g.1).sum();
@@ -210,7 +213,7 @@ impl RiskAccumulator {
             .zip(&self.units)
             .zip(&self.without_unit)
             .map(|((&level, histogram), &without)| {
-                level_risk(level, histogram, (&class_keys, &class_size), without, k)
+                level_risk(level, histogram, (class_keys, &class_size), without, k)
             })
             .collect();
         let attack = self.attack.finish(classes.records, classes.unique);
@@ -241,7 +244,7 @@ impl RiskAccumulator {
 /// afresh for each measurement, so the class sizes a unit's records look up cost 24 bytes a
 /// class instead of a copy of every value. Two classes share a key only if both 64-bit
 /// hashes collide at once, and with seeds no input can know, none can be made to.
-#[derive(Default)]
+#[derive(Clone, Debug, Default)]
 struct ClassKeys(foldhash::quality::RandomState, foldhash::quality::RandomState);
 
 impl ClassKeys {
