@@ -329,33 +329,43 @@ impl<'p> TwoPassRelease<'p> {
         if let Some(shuffle) = shuffle {
             shuffle.drain_into(target)?;
         }
-        if let (Some(solution), Some(before), Some(after), Some(a)) =
-            (&plan.solution, self.before.take(), after, self.policy.anonymity())
-        {
-            outcome.risk = Some(
-                RiskReport {
-                    policy: self.policy.name().to_string(),
-                    k: a.k,
-                    l: a.l,
-                    quasi_identifiers: quasi_names(self.policy),
-                    sensitive: plan.sensitive.clone(),
-                    withheld: plan.withheld.clone(),
-                    before: before.finish(),
-                    after: after.finish(),
-                    suppressed: outcome.suppressed_pupils,
-                    generalisation: solution
-                        .generalisation()
-                        .into_iter()
-                        .zip(&a.quasi)
-                        .map(|((path, level), (_, ladder))| (path, ladder.level_name(level)))
-                        .collect(),
-                    journalist: None,
-                    counts_only: false,
-                }
-                .with_population(a.population),
-            );
+        if let (Some(before), Some(after)) = (self.before.take(), after) {
+            outcome.risk = self.risk_report(&plan, before, after, outcome.suppressed_pupils);
         }
         Ok(outcome)
+    }
+
+    /// The risk before and after, for an anonymising release that chose a generalisation.
+    fn risk_report(
+        &self,
+        plan: &Plan,
+        before: RiskAccumulator,
+        after: RiskAccumulator,
+        suppressed: u64,
+    ) -> Option<RiskReport> {
+        let (Some(solution), Some(a)) = (&plan.solution, self.policy.anonymity()) else {
+            return None;
+        };
+        let report = RiskReport {
+            policy: self.policy.name().to_string(),
+            k: a.k,
+            l: a.l,
+            quasi_identifiers: quasi_names(self.policy),
+            sensitive: plan.sensitive.clone(),
+            withheld: plan.withheld.clone(),
+            before: before.finish(),
+            after: after.finish(),
+            suppressed,
+            generalisation: solution
+                .generalisation()
+                .into_iter()
+                .zip(&a.quasi)
+                .map(|((path, level), (_, ladder))| (path, ladder.level_name(level)))
+                .collect(),
+            journalist: None,
+            counts_only: false,
+        };
+        Some(report.with_population(a.population))
     }
 
     /// Between the passes: which sensitive attributes can be released, and the generalisation.
