@@ -457,7 +457,7 @@ impl PassTwo<'_> {
             }
             None => None,
         };
-        let mut record = self.generalised(&record, &q, levels)?;
+        let mut record = self.generalised(record, &q, levels)?;
         if levels.is_some() {
             sensitive = self.plan.sensitive_paths.joined(&record);
         }
@@ -494,10 +494,13 @@ impl PassTwo<'_> {
     /// ladder inputs, as [`crate::model::record::Released::quasi`] does.
     fn generalised(
         &self,
-        record: &ReleasedPupil,
+        record: ReleasedPupil,
         quasi: &[Vec<String>],
         levels: Option<&[usize]>,
     ) -> Result<ReleasedPupil> {
+        if levels.is_none() && self.plan.withheld.is_empty() {
+            return Ok(record); // rare-value suppression alone: nothing to generalise
+        }
         let anonymity = self.policy.anonymity();
         let mut slot = vec![0usize; quasi.len()];
         record.rebuild(|node, _, _| {

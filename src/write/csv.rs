@@ -366,6 +366,16 @@ impl Rows {
     }
 }
 
+/// The cell text of a value of `field`: neutralised when asked and the field is text (numbers,
+/// dates and yes/no values are never formulas).
+pub(crate) fn guarded(field: &FieldSpec, text: String, neutralise_formulas: bool) -> String {
+    if neutralise_formulas && field.kind == ValueKind::Text {
+        neutralise(text)
+    } else {
+        text
+    }
+}
+
 /// Prefix `'` to a cell a spreadsheet would run as a formula (OWASP's CSV-injection advice).
 ///
 /// A cell made only of digits, spaces and `+ - ( ) . , /` cannot call a function or refer to
@@ -456,9 +466,7 @@ impl<D: Tables> Visitor for Filler<'_, D> {
         };
         let mut text = String::new();
         value.push_text(&mut text);
-        if self.writer.neutralise_formulas && spec.kind == ValueKind::Text {
-            text = neutralise(text);
-        }
+        let text = guarded(spec, text, self.writer.neutralise_formulas);
         if let Some(cell) = self.writer.cells.get_mut(table).and_then(|row| row.get_mut(column)) {
             *cell = Some(text);
         }

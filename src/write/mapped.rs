@@ -23,12 +23,12 @@
 //!   it takes `K`, `03.05.2012` and `tak`. The mapping file has no value translations, so there
 //!   is nothing to reverse.
 
-use super::csv::{link_id, neutralise, Rows};
+use super::csv::{guarded, link_id, neutralise, Rows};
 use super::leaves::{Held, Leaves};
 use super::{CsvWriteOptions, Outgoing, Sink};
 use crate::error::{Error, Result};
 use crate::model::fields::{entity_fields, field, FieldSpec};
-use crate::model::{Entity, ValueKind};
+use crate::model::Entity;
 use crate::read::mapping::{address_slot_kind, FileLayout, Mapping, Target};
 use crate::write::private;
 use crate::write::staged::{StagedFile, Store};
@@ -324,19 +324,10 @@ fn count_dropped(
     }
 }
 
-/// A value as a cell's text, formatted as every text writer formats it and guarded.
-fn cell_text(field: &FieldSpec, value: Option<&Held>, neutralise_formulas: bool) -> Option<String> {
-    let text = value?.text();
-    if neutralise_formulas && field.kind == ValueKind::Text {
-        return Some(neutralise(text));
-    }
-    Some(text)
-}
-
 impl MappedCsvWriter {
     /// The cell for `field` of `item`, formatted and guarded.
     fn cell(&self, field: &FieldSpec, value: Option<&Held>) -> Option<String> {
-        cell_text(field, value, self.neutralise_formulas)
+        Some(guarded(field, value?.text(), self.neutralise_formulas))
     }
 
     /// Write one pupil (as read or released): its row, then its children's rows in each

@@ -437,12 +437,7 @@ fn or(value: Option<String>) -> String {
 
 /// A leaf's value as text (text when not empty, numbers and booleans printed).
 fn text(pupil: &Leaves, path: &str) -> Option<String> {
-    match pupil.get(path)? {
-        leaves::Held::Text(text) if !text.is_empty() => Some(text.clone()),
-        leaves::Held::Text(_) => None,
-        leaves::Held::Number(text) => Some(text.clone()),
-        leaves::Held::Bool(b) => Some(b.to_string()),
-    }
+    pupil.get(path).map(leaves::Held::text).filter(|text| !text.is_empty())
 }
 
 /// A guardian's `sourcedId`: per pupil, by the guardian's own id or position.
